@@ -1,0 +1,75 @@
+"""Process settings from the environment (prefix NOTIFIER_) and an optional `.env`.
+
+Secrets are `SecretStr`: their repr is '**********' and they reach a client
+only through `.get_secret_value()` at the call site.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLE_CONFIG = Path("config/subscriptions.example.yaml")
+DEFAULT_CONFIG = Path("config/subscriptions.yaml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NOTIFIER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    redis_url: str | None = Field(
+        None, description="Broker and state store. Unset: a private embedded Redis under data_dir."
+    )
+    config: Path | None = Field(
+        None,
+        description="Subscription file. Default config/subscriptions.yaml, else the example.",
+    )
+    data_dir: Path = Field(Path(".notifier"), description="Embedded Redis data and socket.")
+    key_prefix: str = Field("notifier", description="Prefix of every Redis key this service owns.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_json: bool = Field(False, description="Log one JSON object per line.")
+
+    slack_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
+    slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+
+    twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC...).")
+    twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
+    twilio_from: str | None = Field(None, description="Sending phone number, E.164.")
+    twilio_api_url: str | None = Field(
+        None, description="Twilio REST base URL override, e.g. a local fake (default api.twilio.com)."
+    )
+    public_url: str | None = Field(
+        None, description="Public base URL of `notifier web`, used to check Twilio signatures."
+    )
+
+    smtp_host: str | None = Field(None, description="SMTP server host.")
+    smtp_port: int = Field(587, description="SMTP port (465 implies implicit TLS).")
+    smtp_username: str | None = Field(None, description="SMTP user.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("notifier@localhost", description="From address.")
+    smtp_starttls: bool = Field(True, description="Upgrade with STARTTLS (ignored on port 465).")
+    smtp_ssl: bool = Field(False, description="Implicit TLS from the first byte.")
+
+    http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
+    http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
+    max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")
+    feed_failure_threshold: int = Field(
+        3, description="Consecutive failures before a status page counts as unreachable."
+    )
+    web_host: str = Field("127.0.0.1", description="`notifier web` bind address.")
+    web_port: int = Field(8080, description="`notifier web` port.")
+
+    def config_path(self) -> Path:
+        if self.config is not None:
+            return self.config
+        return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else EXAMPLE_CONFIG
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
