@@ -1,0 +1,60 @@
+"""The built-in provider catalog: package data in `providers.yaml`.
+
+Each entry names a provider's public status feed (or says plainly that none
+exists), the components worth filtering on, and its known upstream
+dependencies with where each one is publicly stated.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CatalogFeed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    url: str = Field(description="Public status feed URL.")
+    format: str = Field(description="Parser format name, see notifier.feeds.registry.")
+
+
+class CatalogDependency(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    provider: str = Field(description="Catalog id of the upstream provider.")
+    regions: tuple[str, ...] = Field((), description="Upstream regions this provider relies on.")
+    source: str = Field(description="Where the dependency is publicly stated (URL or citation).")
+
+
+class CatalogEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    name: str
+    homepage: str
+    support: Literal["supported", "unsupported"] = "supported"
+    feed: CatalogFeed | None = Field(None, description="None when the provider has no public feed.")
+    alt_feeds: tuple[CatalogFeed, ...] = Field((), description="Other public feeds of the same page.")
+    components: tuple[str, ...] = ()
+    depends_on: tuple[CatalogDependency, ...] = ()
+    note: str = Field("", description="What is not possible and what to do instead.")
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    providers: dict[str, CatalogEntry]
+
+    def get(self, provider_id: str) -> CatalogEntry | None:
+        return self.providers.get(provider_id)
+
+    def __contains__(self, provider_id: object) -> bool:
+        return provider_id in self.providers
+
+
+@cache
+def load_catalog() -> Catalog:
+    text = resources.files(__package__).joinpath("providers.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text) or {}
+    entries = [CatalogEntry.model_validate(e) for e in raw.get("providers", [])]
+    return Catalog(providers={e.id: e for e in entries})

