@@ -179,6 +179,7 @@ class Alert:
     annotations: tuple[Annotation, ...] = ()
     page: bool = False  # True when this alert may page (SMS) rather than only thread
     attached_to: str | None = None  # thread_key of the upstream alert this folds into
+    hold_until: datetime | None = None  # quiet hours: deliver no earlier than this
     text: str = ""
 
 
@@ -275,6 +276,7 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         annotations=tuple(annotation_from_dict(a) for a in d.get("annotations", ())),
         page=bool(d.get("page", False)),
         attached_to=d.get("attached_to"),
+        hold_until=parse_iso(d.get("hold_until")),
         text=d.get("text", ""),
     )
 
