@@ -61,8 +61,25 @@ class Settings(BaseSettings):
     feed_failure_threshold: int = Field(
         3, description="Consecutive failures before a status page counts as unreachable."
     )
+    visibility_timeout: int = Field(
+        3600,
+        ge=1,
+        description="Seconds before the broker redelivers an unacknowledged task "
+        "(a killed worker's). Must exceed the longest retry countdown (900 s).",
+    )
     web_host: str = Field("127.0.0.1", description="`notifier web` bind address.")
     web_port: int = Field(8080, description="`notifier web` port.")
+
+    @property
+    def broker_prefix(self) -> str:
+        """Every key Celery's Redis transport makes starts with this (kombu global_keyprefix)."""
+        return f"{self.key_prefix}:celery:"
+
+    def secret_values(self) -> list[str]:
+        """Plain values of every secret, for the log redaction filter."""
+        secrets = [self.slack_token, self.slack_webhook_url, self.twilio_auth_token,
+                   self.smtp_password]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def config_path(self) -> Path:
         if self.config is not None:

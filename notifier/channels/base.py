@@ -1,0 +1,174 @@
+"""The channel contract: one error type, one result type, one small base class.
+
+A channel renders an `Alert` for its medium and hands it to its vendor once. It
+never loops, retries or sleeps: it classifies the vendor's answer as a
+`SendResult` or a `DeliveryError(permanent=...)` and the task layer alone
+decides whether to try again (alertmanager's Retrier, healthchecks' transports).
+
+Targets are small typed values owned here, so channels do not depend on the
+subscription file's internals; `notifier.delivery` builds them from the config.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pydantic import SecretStr
+
+from notifier.logs import RedactSecrets
+from notifier.models import Alert
+
+REDACTED = "**********"
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent` means retrying cannot help (bad number, revoked token).
+
+    `retry_after` is the vendor's requested wait in seconds (HTTP 429 Retry-After).
+    The message is one line and never contains a secret.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"DeliveryError({self.message!r}, permanent={self.permanent}, "
+            f"retry_after={self.retry_after})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Celery pickles exceptions across processes; keyword-only args need help.
+        return (_rebuild_error, (self.message, self.permanent, self.retry_after))
+
+
+def _rebuild_error(message: str, permanent: bool, retry_after: float | None) -> DeliveryError:
+    return DeliveryError(message, permanent=permanent, retry_after=retry_after)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the vendor gave back: its message id, and the reference later alerts of
+    the same thread pass in (a Slack parent ts, an email Message-ID), if any."""
+
+    message_id: str
+    thread_ref: str | None = None
+
+
+# ---- targets -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlackTarget:
+    """A channel via the Web API (`channel` id or name), or an incoming webhook."""
+
+    channel: str | None = None
+    webhook_url: SecretStr | None = None
+
+    @property
+    def id(self) -> str:
+        # The webhook URL is a secret: identify it by a stable non-reversible tag.
+        if self.channel:
+            return self.channel
+        return "webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class SmsTarget:
+    """One phone number (E.164). `ack_code` is set when the message is a page."""
+
+    number: str
+    ack_code: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.number
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTarget:
+    address: str
+
+    @property
+    def id(self) -> str:
+        return self.address.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleTarget:
+    label: str = "stdout"
+
+    @property
+    def id(self) -> str:
+        return self.label
+
+
+Target = SlackTarget | SmsTarget | EmailTarget | ConsoleTarget
+
+
+# ---- the base class ------------------------------------------------------------
+
+
+class Channel(ABC):
+    """One integration. Subclasses declare their limits and implement `send`.
+
+    Limits are declarative (apprise-style) so renderers and tests can read them;
+    0 means "no title" / "not applicable".
+    """
+
+    name: ClassVar[str]
+    body_maxlen: ClassVar[int] = 0
+    title_maxlen: ClassVar[int] = 0
+    supports_threads: ClassVar[bool] = False
+
+    @abstractmethod
+    def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
+        """Deliver `alert` to `target` once. Raises `DeliveryError` on failure."""
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret strings this channel holds, for log redaction and tests."""
+        return ()
+
+
+def secret_values(*secrets: SecretStr | str | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for s in secrets:
+        if s is None:
+            continue
+        value = s.get_secret_value() if isinstance(s, SecretStr) else s
+        if value:
+            out.append(value)
+    return tuple(out)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced; used on third-party exception text."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:
+    """A logger for a vendor SDK that scrubs `secrets` from every record it emits.
+
+    slack_sdk's WebhookClient logs its URL (the secret) at DEBUG; twilio logs
+    request headers. We hand each SDK its own logger with a redaction filter, so
+    the scrub happens before any handler (including pytest's caplog) sees it.
+    """
+    logger = logging.getLogger(name)
+    existing = [f for f in logger.filters if isinstance(f, RedactSecrets)]
+    if not existing:
+        logger.addFilter(RedactSecrets(()))
+        existing = [f for f in logger.filters if isinstance(f, RedactSecrets)]
+    # Several channel instances may share the name (tests, reloads): keep every secret.
+    known = existing[0].secrets
+    known.extend(s for s in secrets if len(s) >= 6 and s not in known)
+    return logger

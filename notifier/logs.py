@@ -1,0 +1,72 @@
+"""Logging setup: plain or JSON lines, with ids carried as fields and secrets scrubbed.
+
+Call sites pass ids through `extra={"provider": ..., "incident_id": ...}`. The
+redaction filter is a last line of defence: secrets should never reach a log call,
+but third-party libraries (HTTP clients at DEBUG) may echo headers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+CONTEXT_FIELDS = ("provider", "incident_id", "event_id", "dedup_key", "channel", "subscriber")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        scrubbed = message
+        for secret in self.secrets:
+            scrubbed = scrubbed.replace(secret, "**********")
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                payload[name] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["error"] = record.exc_info[0].__name__
+        return json.dumps(payload, ensure_ascii=False)
+
+
+class PlainFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        ids = " ".join(f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if hasattr(record, n))
+        return f"{base} {ids}" if ids else base
+
+
+def configure(level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets(secrets))
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # These echo request headers (tokens, basic auth) at DEBUG.
+    for noisy in ("twilio.http_client", "httpx", "httpcore", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

@@ -1,0 +1,136 @@
+"""Service metrics kept in Redis, rendered for Prometheus by `notifier web`.
+
+Workers are separate processes (and machines), so in-process counters would each
+see a slice. Every process instead adds to one Redis hash; the web process reads
+it in one round trip and exposes it through a prometheus_client collector.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import redis
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+
+# Counter name -> (help, label names). Anything recorded must be declared here.
+COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "notifier_polls_total": ("Polls by outcome.", ("provider", "outcome")),
+    "notifier_feed_errors_total": ("Feed fetch or parse failures.", ("provider", "error")),
+    "notifier_events_total": ("Change events emitted, by kind.", ("kind",)),
+    "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
+    "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
+}
+LATENCY = "notifier_detection_to_delivery_seconds"
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+QUEUES = ("poll", "deliver")
+
+
+@dataclass
+class Metrics:
+    """Writes to `<prefix>:metrics`. Failures are logged, never raised: metrics must
+    not break a poll or a delivery."""
+
+    client: redis.Redis
+    prefix: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.prefix}:metrics"
+
+    def inc(self, name: str, amount: int = 1, **labels: str) -> None:
+        if name not in COUNTERS:
+            raise KeyError(f"undeclared metric {name}")
+        field = _field(name, labels, COUNTERS[name][1])
+        try:
+            self.client.hincrby(self.key, field, amount)
+        except redis.RedisError as exc:
+            log.warning("metrics write failed: %s", type(exc).__name__)
+
+    def observe_latency(self, seconds: float, channel: str) -> None:
+        fields = [_field(LATENCY, {"channel": channel, "le": _le(b)}, ("channel", "le"))
+                  for b in BUCKETS if seconds <= b]
+        fields.append(_field(LATENCY, {"channel": channel, "le": "+Inf"}, ("channel", "le")))
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for f in fields:
+                pipe.hincrby(self.key, f, 1)
+            pipe.hincrbyfloat(self.key, f"{LATENCY}_sum|channel={channel}", seconds)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("metrics write failed: %s", type(exc).__name__)
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+def _field(name: str, labels: Mapping[str, str], names: tuple[str, ...]) -> str:
+    parts = [name] + [f"{n}={_clean(labels.get(n, ''))}" for n in names]
+    return "|".join(parts)
+
+
+def _clean(value: str) -> str:
+    # '|' and '=' delimit the field; label values come from our own ids and enums
+    return str(value).replace("|", "_").replace("=", "_")
+
+
+def _parse(field: str) -> tuple[str, dict[str, str]]:
+    name, *pairs = field.split("|")
+    return name, dict(p.split("=", 1) for p in pairs)
+
+
+class RedisCollector(Collector):
+    def __init__(self, client: redis.Redis, prefix: str, broker_prefix: str) -> None:
+        self.client, self.prefix, self.broker_prefix = client, prefix, broker_prefix
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(f"{self.prefix}:metrics")
+        for q in QUEUES:
+            pipe.llen(f"{self.broker_prefix}{q}")
+        raw, *depths = pipe.execute()
+        values = {k.decode(): float(v) for k, v in raw.items()}
+        yield from _counters(values)
+        yield from _histogram(values)
+        gauge = GaugeMetricFamily("notifier_queue_depth", "Messages waiting.", labels=["queue"])
+        for q, depth in zip(QUEUES, depths, strict=True):
+            gauge.add_metric([q], depth)
+        yield gauge
+
+
+def _counters(values: dict[str, float]) -> Iterator[CounterMetricFamily]:
+    for name, (help_text, label_names) in COUNTERS.items():
+        family = CounterMetricFamily(name.removesuffix("_total"), help_text, labels=label_names)
+        for field, value in sorted(values.items()):
+            fname, labels = _parse(field)
+            if fname == name:
+                family.add_metric([labels.get(n, "") for n in label_names], value)
+        yield family
+
+
+def _histogram(values: dict[str, float]) -> Iterator[HistogramMetricFamily]:
+    family = HistogramMetricFamily(
+        LATENCY, "Seconds from a change being detected to its delivery.", labels=["channel"]
+    )
+    channels = sorted({_parse(f)[1]["channel"] for f in values if f.startswith(LATENCY + "|")})
+    for channel in channels:
+        buckets = [
+            (le, values.get(_field(LATENCY, {"channel": channel, "le": le}, ("channel", "le")), 0))
+            for le in [*(_le(b) for b in BUCKETS), "+Inf"]
+        ]
+        total = values.get(f"{LATENCY}_sum|channel={channel}", 0.0)
+        family.add_metric([channel], buckets, total)
+    yield family
+
+
+def render(client: redis.Redis, prefix: str, broker_prefix: str) -> bytes:
+    """Prometheus text exposition of everything recorded under `prefix`."""
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(client, prefix, broker_prefix))
+    return generate_latest(registry)

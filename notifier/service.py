@@ -1,0 +1,156 @@
+"""The three stages as plain functions, shared by every harness.
+
+Celery tasks (workers/tasks.py) call `poll`, `process`, `deliver` with ids; the
+replay and the benchmarks call the same functions with an inline dispatcher.
+Only this layer reads the wall clock and builds the Redis-backed stores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import redis
+
+from notifier.config import Config, ResolvedProvider, load_config
+from notifier.dedup import AlertStore
+from notifier.delivery import DeliveryContext, DeliveryOutcome, deliver_alert
+from notifier.feeds.fetch import Fetcher
+from notifier.grouping import RedisThreadStore
+from notifier.metrics import Metrics
+from notifier.models import ChangeEvent
+from notifier.planner import process_event
+from notifier.poller import PollOutcome, poll_provider
+from notifier.settings import Settings
+from notifier.state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    """Hands work to the next stage durably (a Celery queue, or inline)."""
+
+    def process(self, event_ids: Sequence[str]) -> None: ...
+
+    def deliver(self, dedup_keys: Sequence[str]) -> None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything a stage needs, built once per process (after any fork)."""
+
+    settings: Settings
+    client: redis.Redis
+    config: Config
+    state: StateStore
+    alerts: AlertStore
+    threads: RedisThreadStore
+    metrics: Metrics
+    fetcher: Fetcher
+    delivery: DeliveryContext
+    providers: dict[str, ResolvedProvider] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, redis_url: str) -> Runtime:
+        client = redis.Redis.from_url(redis_url, health_check_interval=30)
+        config = load_config(settings.config_path())
+        prefix = settings.key_prefix
+        fetcher = Fetcher(
+            timeout=settings.http_timeout,
+            connect_timeout=settings.http_connect_timeout,
+            max_bytes=settings.max_feed_bytes,
+        )
+        return cls(
+            settings=settings,
+            client=client,
+            config=config,
+            state=StateStore(client, prefix),
+            alerts=AlertStore(client, prefix),
+            threads=RedisThreadStore(client, prefix),
+            metrics=Metrics(client, prefix),
+            fetcher=fetcher,
+            delivery=DeliveryContext.build(settings, config, client, prefix),
+            providers={p.id: p for p in config.resolved_providers()},
+        )
+
+
+_runtime: tuple[int, Runtime] | None = None
+
+
+def runtime(settings: Settings, redis_url: str) -> Runtime:
+    """The process's Runtime; rebuilt in a forked child so no socket is shared."""
+    global _runtime
+    if _runtime is None or _runtime[0] != os.getpid():
+        _runtime = (os.getpid(), Runtime.build(settings, redis_url))
+    return _runtime[1]
+
+
+def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -> PollOutcome:
+    provider = rt.providers.get(provider_id)
+    if provider is None:
+        raise KeyError(f"provider {provider_id!r} is not in the subscription file")
+
+    def enqueue(events: Sequence[ChangeEvent]) -> None:
+        # Durable first: the records, then the queue. Only then may the poller commit.
+        rt.state.save_events(events)
+        dispatcher.process([e.event_id for e in events])
+        for e in events:
+            rt.metrics.inc("notifier_events_total", kind=e.kind.value)
+
+    outcome = poll_provider(
+        provider, rt.state, rt.fetcher, enqueue, now, rt.settings.feed_failure_threshold
+    )
+    rt.metrics.inc("notifier_polls_total", provider=provider_id, outcome=outcome.outcome)
+    if outcome.error:
+        rt.metrics.inc("notifier_feed_errors_total", provider=provider_id, error=outcome.error_type)
+    return outcome
+
+
+def process(rt: Runtime, event_id: str, dispatcher: Dispatcher, now: datetime) -> int:
+    """Plan the alerts of one event and hand each undelivered one on. Idempotent."""
+    event = rt.state.load_event(event_id)
+    if event is None:
+        log.warning("event record missing (expired?)", extra={"event_id": event_id})
+        return 0
+    world = rt.state.recent_incidents()
+    alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now)
+    due = [a.dedup_key for a in alerts if a.hold_until is None or a.hold_until <= now]
+    held = [a for a in alerts if a.hold_until is not None and a.hold_until > now]
+    for alert in held:
+        assert alert.hold_until is not None
+        rt.client.zadd(_held_key(rt), {alert.dedup_key: alert.hold_until.timestamp()})
+    if due:
+        dispatcher.deliver(due)
+    for a in alerts:
+        rt.metrics.inc("notifier_alerts_total", channel=a.channel)
+    rt.state.mark_processed(event_id)
+    return len(alerts)
+
+
+def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
+    """Hand on alerts held for quiet hours whose time has come."""
+    key = _held_key(rt)
+    due = [k.decode() for k in rt.client.zrangebyscore(key, 0, now.timestamp())]
+    if due:
+        dispatcher.deliver(due)
+        rt.client.zrem(key, *due)
+    return len(due)
+
+
+def deliver(
+    rt: Runtime, dedup_key: str, now: datetime, attempt: int = 0, final: bool = False
+) -> DeliveryOutcome:
+    """Deliver one alert; raises DeliveryError for the task layer to retry."""
+    return deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+
+
+def _held_key(rt: Runtime) -> str:
+    return f"{rt.settings.key_prefix}:held"

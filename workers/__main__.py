@@ -1,0 +1,33 @@
+"""`python -m workers run|worker|beat`: what `notifier run|worker|beat` execute.
+
+Kept out of `notifier/` so the core never imports Celery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from workers.app import app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m workers")
+    parser.add_argument("mode", choices=["run", "worker", "beat"])
+    parser.add_argument("--queues", default="poll,deliver")
+    parser.add_argument("--concurrency", type=int, default=None)
+    args = parser.parse_args()
+    level = os.environ.get("NOTIFIER_LOG_LEVEL", "INFO")
+    if args.mode == "beat":
+        app.start(["beat", "--loglevel", level])
+        return
+    argv = ["worker", "--loglevel", level, "-Q", args.queues, "--without-gossip", "--without-mingle"]
+    if args.concurrency:
+        argv += ["--concurrency", str(args.concurrency)]
+    if args.mode == "run":
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The Celery app and its production configuration.
+
+Queues: `poll` for feed polling, `deliver` for planning and delivery, so a slow
+Slack never delays a poll. Tasks are idempotent, which is what makes `acks_late`
+with `reject_on_worker_lost` safe. No result backend: nothing reads results.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import setup_logging
+
+from notifier import logs
+from notifier.redis_url import broker_url, resolve_redis_url
+from notifier.settings import Settings, get_settings
+
+# The longest countdown any task schedules (retry backoff cap, escalation check).
+MAX_COUNTDOWN_S = 15 * 60
+
+
+def redis_url_for(settings: Settings) -> str:
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        raise SystemExit(
+            "no Redis: set NOTIFIER_REDIS_URL, or start the service with `notifier run`, "
+            "which starts a private one under NOTIFIER_DATA_DIR"
+        )
+    return url
+
+
+def create_app(settings: Settings) -> Celery:
+    url = redis_url_for(settings)
+    app = Celery("notifier", broker=broker_url(url), include=["workers.tasks"])
+    app.conf.update(
+        notifier_redis_url=url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "global_keyprefix": settings.broker_prefix,
+            # Must outlive MAX_COUNTDOWN_S, or the transport redelivers a waiting task.
+            # It is also how long a message of a killed worker waits to be redelivered.
+            "visibility_timeout": settings.visibility_timeout,
+        },
+        task_default_queue="deliver",
+        task_routes={"notifier.poll": {"queue": "poll"}},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        task_ignore_result=True,
+        result_backend=None,
+        task_soft_time_limit=60,
+        task_time_limit=90,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        beat_scheduler="redbeat.RedBeatScheduler",
+        redbeat_redis_url=url,
+        redbeat_key_prefix=f"{settings.key_prefix}:redbeat",
+        redbeat_lock_key=f"{settings.key_prefix}:redbeat::lock",
+        redbeat_lock_timeout=30,
+        beat_max_loop_interval=1,
+    )
+    from workers.schedule import beat_schedule
+
+    app.conf.beat_schedule = beat_schedule(settings)
+    return app
+
+
+@setup_logging.connect
+def _configure_logging(**_: object) -> None:
+    s = get_settings()
+    logs.configure(s.log_level, s.log_json, s.secret_values())
+
+
+app = create_app(get_settings())

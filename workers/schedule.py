@@ -1,0 +1,25 @@
+"""Beat entries: one poll per provider at its own interval, plus housekeeping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifier.config import load_config
+from notifier.settings import Settings
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    config = load_config(settings.config_path())
+    schedule: dict[str, dict[str, Any]] = {
+        f"poll:{p.id}": {
+            "task": "notifier.poll",
+            "schedule": float(p.poll_interval),
+            "args": (p.id,),
+            # A poll older than its interval is stale: the next one supersedes it.
+            "options": {"queue": "poll", "expires": float(p.poll_interval)},
+        }
+        for p in config.resolved_providers()
+    }
+    schedule["release-held"] = {"task": "notifier.release_held", "schedule": 30.0}
+    schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
+    return schedule

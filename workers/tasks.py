@@ -1,0 +1,89 @@
+"""Thin, named tasks. Each takes ids, builds nothing itself, and calls notifier.service.
+
+Retries belong here alone: channels raise DeliveryError(permanent=...) and never
+sleep; this layer turns a transient one into a countdown retry with exponential
+backoff, jitter and a cap, honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+
+from celery import Task
+
+from notifier import service
+from notifier.channels.base import DeliveryError
+from notifier.settings import get_settings
+from workers.app import MAX_COUNTDOWN_S, app
+
+log = logging.getLogger(__name__)
+MAX_DELIVERY_RETRIES = 8
+
+
+def _rt() -> service.Runtime:
+    return service.runtime(get_settings(), app.conf.notifier_redis_url)
+
+
+class CeleryDispatcher:
+    """Enqueues the next stage; a message is durable once Redis has it."""
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        for event_id in event_ids:
+            process_event.apply_async((event_id,), queue="deliver")
+
+    def deliver(self, dedup_keys: Sequence[str]) -> None:
+        for key in dedup_keys:
+            deliver_alert.apply_async((key,), queue="deliver")
+
+
+DISPATCHER = CeleryDispatcher()
+
+
+@app.task(name="notifier.poll", ignore_result=True)
+def poll_provider(provider_id: str) -> str:
+    return service.poll(_rt(), provider_id, DISPATCHER, service.utcnow()).outcome
+
+
+@app.task(name="notifier.process", ignore_result=True)
+def process_event(event_id: str) -> int:
+    return service.process(_rt(), event_id, DISPATCHER, service.utcnow())
+
+
+def backoff(retries: int, base: float = 5.0, cap: float = MAX_COUNTDOWN_S) -> float:
+    """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
+    return random.uniform(base / 2, min(cap, base * 2**retries))
+
+
+@app.task(bind=True, name="notifier.deliver", ignore_result=True, max_retries=MAX_DELIVERY_RETRIES)
+def deliver_alert(self: Task, dedup_key: str) -> str:
+    retries = self.request.retries
+    final = retries >= MAX_DELIVERY_RETRIES
+    try:
+        outcome = service.deliver(_rt(), dedup_key, service.utcnow(), attempt=retries, final=final)
+    except DeliveryError as exc:
+        if exc.permanent or final:
+            log.warning("delivery failed for good: %s", exc, extra={"dedup_key": dedup_key})
+            return "failed"
+        countdown = min(exc.retry_after or backoff(retries), MAX_COUNTDOWN_S)
+        log.info("delivery will retry in %.0fs: %s", countdown, exc, extra={"dedup_key": dedup_key})
+        raise self.retry(countdown=countdown, exc=exc) from None
+    return str(outcome.status)
+
+
+@app.task(name="notifier.release_held", ignore_result=True)
+def release_held() -> int:
+    return service.release_held(_rt(), DISPATCHER, service.utcnow())
+
+
+@app.task(name="notifier.digests", ignore_result=True)
+def send_digests() -> int:
+    return service.send_digests(_rt(), service.utcnow())
+
+
+@app.task(name="notifier.escalate", ignore_result=True)
+def escalate(page_id: str) -> None:
+    next_check = service.escalate(_rt(), page_id, service.utcnow())
+    if next_check is not None:
+        escalate.apply_async((page_id,), eta=next_check, queue="deliver")
