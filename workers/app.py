@@ -59,7 +59,8 @@ def create_app(settings: Settings) -> Celery:
         redbeat_redis_url=url,
         redbeat_key_prefix=f"{settings.key_prefix}:redbeat",
         redbeat_lock_key=f"{settings.key_prefix}:redbeat::lock",
-        redbeat_lock_timeout=30,
+        # A crashed beat's lock lapses this fast; the live beat renews it every loop.
+        redbeat_lock_timeout=5,
         beat_max_loop_interval=1,
     )
     from workers.schedule import beat_schedule

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
-from notifier.models import Update
+from notifier.models import Status, Update
 
 
 def update_key(at: datetime, ordinal: int) -> str:
@@ -34,3 +36,32 @@ def assign_update_keys(updates: Iterable[Update]) -> tuple[Update, ...]:
         seen[minute] += 1
         keyed.append(replace(u, key=update_key(u.at, seen[minute])))
     return tuple(keyed)
+
+
+def closed_at(status: Status, updates: Sequence[Update]) -> datetime | None:
+    """When a closed incident closed: its last resolved/completed update.
+
+    None while the incident is open (a reopened incident is not resolved). A
+    post-mortem keeps the time of the resolution it follows.
+    """
+    if not status.is_closed:
+        return None
+    ends = [u.at for u in updates if u.status in {Status.RESOLVED, Status.COMPLETED}]
+    if ends:
+        return max(ends)
+    return max((u.at for u in updates), default=None)
+
+
+def url_code(url: str, marker: str = "/incidents/") -> str | None:
+    """The public code in an incident URL: `…/incidents/jmfzh1p2yrg2` -> `jmfzh1p2yrg2`."""
+    path = urlsplit(url.strip()).path
+    if marker not in path:
+        return None
+    code = path.split(marker, 1)[1].strip("/").split("/", 1)[0]
+    return code or None
+
+
+def tidy_url(url: str) -> str:
+    """A URL with doubled slashes in its path collapsed (incident.io prints `//incidents`)."""
+    parts = urlsplit(url.strip())
+    return urlunsplit(parts._replace(path=re.sub("/{2,}", "/", parts.path)))

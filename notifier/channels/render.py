@@ -1,0 +1,160 @@
+"""Medium-neutral pieces of an alert: labels, cleaned feed text, safe links, times.
+
+Every string that came from a feed passes through `clean` first (control
+characters and ANSI escapes removed); each channel then escapes for its own
+medium (Slack mrkdwn, HTML, GSM-7).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from notifier.models import Alert, AlertKind, AnnotationKind, EventKind, Impact, Incident, Status
+
+_ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"[ \t]+")
+
+STATUS_LABEL = {
+    Status.INVESTIGATING: "Investigating",
+    Status.IDENTIFIED: "Identified",
+    Status.UPDATE: "Update",
+    Status.MONITORING: "Monitoring",
+    Status.RESOLVED: "Resolved",
+    Status.POSTMORTEM: "Postmortem",
+    Status.SCHEDULED: "Scheduled",
+    Status.IN_PROGRESS: "In progress",
+    Status.VERIFYING: "Verifying",
+    Status.COMPLETED: "Completed",
+}
+
+ANNOTATION_LABEL = {
+    AnnotationKind.UPSTREAM: "Upstream",
+    AnnotationKind.DOWNSTREAM: "Downstream",
+    AnnotationKind.COINCIDENT: "Coincident",
+    AnnotationKind.STATED_CAUSE: "Stated cause",
+}
+
+
+def clean(text: str | None) -> str:
+    """Feed text made inert for a terminal or a message: no ANSI, no control or
+    bidi-override characters, runs of spaces collapsed, lines kept."""
+    if not text:
+        return ""
+    text = _ANSI.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def one_line(text: str | None) -> str:
+    return " ".join(clean(text).split())
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    if limit <= 0 or len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
+
+
+def impact_label(impact: Impact) -> str:
+    return impact.value.upper() if impact is not Impact.NONE else "INFO"
+
+
+def status_label(status: Status) -> str:
+    return STATUS_LABEL.get(status, status.value)
+
+
+def is_resolution(alert: Alert) -> bool:
+    return alert.kind is AlertKind.RESOLVED or alert.event.incident.status.is_closed
+
+
+def latest_body(alert: Alert) -> str:
+    """The text of the update this alert is about, else the incident's newest one."""
+    if alert.event.update is not None:
+        return clean(alert.event.update.body)
+    updates = alert.event.incident.updates
+    return clean(updates[-1].body) if updates else ""
+
+
+def change_line(alert: Alert) -> str:
+    """What changed, in a few words (for thread replies and SMS)."""
+    ev = alert.event
+    if ev.kind in (EventKind.STATUS_CHANGED, EventKind.IMPACT_CHANGED) and ev.current:
+        before = one_line(ev.previous) or "?"
+        return f"{ev.kind.value.split('_')[0].title()}: {before} → {one_line(ev.current)}"
+    if ev.kind is EventKind.FEED_UNREACHABLE:
+        return "Status page unreachable"
+    if ev.kind is EventKind.FEED_RECOVERED:
+        return "Status page reachable again"
+    return status_label(ev.incident.status)
+
+
+def annotation_lines(alert: Alert) -> list[str]:
+    return [
+        f"{ANNOTATION_LABEL.get(a.kind, a.kind.value)}: {one_line(a.text)}"
+        for a in alert.annotations
+    ]
+
+
+def duration(start: datetime | None, end: datetime | None) -> str | None:
+    """'2h 14m' between two times, or None when either is unknown."""
+    if start is None or end is None or end < start:
+        return None
+    minutes = int((end - start).total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if hours or days:
+        parts.append(f"{hours}h")
+    parts.append(f"{mins}m")
+    return " ".join(parts)
+
+
+def resolved_duration(incident: Incident, now: datetime) -> str | None:
+    return duration(incident.started_at, incident.resolved_at or incident.updated_at or now)
+
+
+def fmt_time(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """How providers are named and which incident URLs from a feed may be shown.
+
+    Links are always plain text. A feed could carry `https://evil.example/` dressed
+    as a status link, so a URL is shown only when it is https, has no credentials
+    or odd characters, and, when the provider's status host is known, lives on
+    that host or a subdomain of it. It is rendered as its own literal text, never
+    behind other link text, so it cannot be disguised.
+    """
+
+    names: dict[str, str] | None = None  # provider id -> display name
+    hosts: dict[str, str] | None = None  # provider id -> status page host
+
+    def provider_name(self, provider: str) -> str:
+        if self.names and provider in self.names:
+            return one_line(self.names[provider])
+        return one_line(provider)
+
+    def url_for(self, incident: Incident) -> str | None:
+        url = (incident.url or "").strip()
+        if not url or len(url) > 500 or any(c in url for c in " <>\"'|`\\\n\r\t"):
+            return None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+            return None
+        if self.hosts and incident.provider in self.hosts:
+            allowed = self.hosts[incident.provider].lower()
+            host = parts.hostname.lower()
+            if host != allowed and not host.endswith("." + allowed):
+                return None
+        return url

@@ -1,0 +1,99 @@
+"""What the diff remembers about one provider between polls: `ProviderState`.
+
+Compact on purpose. Per incident it keeps the last believed snapshot with at most
+its newest update (enough to build a `resolved` event when an active list drops
+it), the identities of every update ever seen (never forgotten, so a stale copy
+cannot re-alert), and when it left the document. It round-trips through JSON
+(`to_json` / `from_json`), which is how `notifier.state` stores it in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from notifier.models import Incident, incident_from_dict, iso, parse_iso, to_jsonable
+
+# Knowledge of an incident is dropped this long after it left the document.
+RETENTION = timedelta(days=30)
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentState:
+    snapshot: Incident  # as last believed; `updates` holds at most the newest one
+    seen: frozenset[str]  # every Update.key ever seen for this incident
+    gone_at: datetime | None = None  # first poll that no longer listed it
+    absent_resolved_at: datetime | None = None  # an active list dropped it at this time
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"snap": to_jsonable(self.snapshot), "seen": sorted(self.seen)}
+        if self.gone_at is not None:
+            d["gone"] = iso(self.gone_at)
+        if self.absent_resolved_at is not None:
+            d["absent"] = iso(self.absent_resolved_at)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> IncidentState:
+        return cls(
+            snapshot=incident_from_dict(d["snap"]),
+            seen=frozenset(d["seen"]),
+            gone_at=parse_iso(d.get("gone")),
+            absent_resolved_at=parse_iso(d.get("absent")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderState:
+    """The diff's knowledge of one provider; produced by `notifier.diff.diff`.
+
+    `floor` is the earliest start among what the first poll was shown (or that
+    poll's time, if earlier): a closed incident we never knew that started before
+    it is old history scrolling into a window, not news.
+    """
+
+    polled_at: datetime | None = None
+    floor: datetime | None = None
+    incidents: Mapping[str, IncidentState] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        d = {
+            "v": _FORMAT_VERSION,
+            "polled_at": iso(self.polled_at),
+            "floor": iso(self.floor),
+            "incidents": {k: v.to_dict() for k, v in sorted(self.incidents.items())},
+        }
+        return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> ProviderState:
+        d = json.loads(data)
+        if d.get("v") != _FORMAT_VERSION:
+            raise ValueError(f"unknown provider state version {d.get('v')!r}")
+        return cls(
+            polled_at=parse_iso(d.get("polled_at")),
+            floor=parse_iso(d.get("floor")),
+            incidents={k: IncidentState.from_dict(v) for k, v in d["incidents"].items()},
+        )
+
+
+def compact(incident: Incident) -> Incident:
+    """The snapshot worth keeping: everything but the older updates' bodies."""
+    return replace(incident, updates=incident.updates[-1:])
+
+
+def first_time(incident: Incident) -> datetime | None:
+    """When the incident began, as far as the document tells."""
+    if incident.started_at is not None:
+        return incident.started_at
+    if incident.updates:
+        return incident.updates[0].at
+    return incident.updated_at
+
+
+__all__ = ["RETENTION", "IncidentState", "ProviderState", "compact", "first_time"]

@@ -1,0 +1,84 @@
+"""A real HTTP server on 127.0.0.1 serving status-feed documents the test changes at will.
+
+It answers conditional GETs like a CDN in front of a status page: a strong ETag
+per document version and 304 when If-None-Match matches. Made here for tests and
+benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.documents: dict[str, tuple[bytes, str]] = {}
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def put(self, path: str, body: bytes, content_type: str = "application/json") -> None:
+        with self.lock:
+            self.documents[path] = (body, content_type)
+
+    def url(self, path: str) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def start(self) -> FeedServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                with owner.lock:
+                    owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                    doc = owner.documents.get(self.path)
+                if doc is None:
+                    self._send(404, b"not found", "text/plain", None)
+                    return
+                body, ctype = doc
+                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    self._send(304, b"", ctype, etag)
+                    return
+                self._send(200, body, ctype, etag)
+
+            def _send(self, code: int, body: bytes, ctype: str, etag: str | None) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                if etag:
+                    self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if code != 304:
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@contextmanager
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
