@@ -130,14 +130,18 @@ def _check_providers(config: Config, catalog: Catalog) -> Iterator[Problem]:
         has_feed = p.feed is not None and p.feed.url is not None and p.feed.format is not None
         if entry is None:
             if p.name is None or not has_feed:
-                yield loc, (
-                    f"{p.id!r} is not in the catalog: give `name` and `feed: {{url, format}}`"
+                yield (
+                    loc,
+                    (f"{p.id!r} is not in the catalog: give `name` and `feed: {{url, format}}`"),
                 )
         elif (entry.support == "unsupported" or entry.feed is None) and not has_feed:
             note = f" ({entry.note})" if entry.note else ""
-            yield (*loc, "id"), (
-                f"{p.id!r} cannot be polled: the catalog lists no public status feed for "
-                f"{entry.name}{note}; give your own `feed: {{url, format}}` or remove it"
+            yield (
+                (*loc, "id"),
+                (
+                    f"{p.id!r} cannot be polled: the catalog lists no public status feed for "
+                    f"{entry.name}{note}; give your own `feed: {{url, format}}` or remove it"
+                ),
             )
         if p.feed is not None and p.feed.format is not None:
             yield from _check_format((*loc, "feed", "format"), p.feed.format)
@@ -164,8 +168,9 @@ def _check_deps(
 ) -> Iterator[Problem]:
     for j, dep in enumerate(deps):
         if dep.provider not in known:
-            yield (*loc, j), (
-                f"unknown provider {dep.provider!r} (not in the catalog nor under providers:)"
+            yield (
+                (*loc, j),
+                (f"unknown provider {dep.provider!r} (not in the catalog nor under providers:)"),
             )
 
 
@@ -179,9 +184,12 @@ def _check_subscriber(
         have = ", ".join(sorted(rotations)) or "none defined under oncall.rotations"
         yield (*loc, "sms", "rotation"), f"unknown rotation {sub.sms.rotation!r} (have: {have})"
     if sub.fallback is not None and sub.fallback not in sub.channel_names():
-        yield (*loc, "fallback"), (
-            f"fallback {sub.fallback!r} is not one of this subscriber's channels "
-            f"({', '.join(sub.channel_names())})"
+        yield (
+            (*loc, "fallback"),
+            (
+                f"fallback {sub.fallback!r} is not one of this subscriber's channels "
+                f"({', '.join(sub.channel_names())})"
+            ),
         )
     filter_sets = [((*loc, "filters"), sub.filters.providers)]
     for ch, f in sub.channels_filters.items():
@@ -189,8 +197,9 @@ def _check_subscriber(
     for floc, ids in filter_sets:
         for j, pid in enumerate(ids or ()):
             if pid not in watched:
-                yield (*floc, "providers", j), (
-                    f"provider {pid!r} is not watched (add it under providers:)"
+                yield (
+                    (*floc, "providers", j),
+                    (f"provider {pid!r} is not watched (add it under providers:)"),
                 )
     for ch in sub.channels_filters:
         if ch not in sub.channel_names():

@@ -52,9 +52,9 @@ class IncidentState:
 class ProviderState:
     """The diff's knowledge of one provider; produced by `notifier.diff.diff`.
 
-    `floor` is the earliest start among what the first poll was shown (or that
-    poll's time, if earlier): a closed incident we never knew that started before
-    it is old history scrolling into a window, not news.
+    `floor` is the earliest start the first poll's history window showed: a closed
+    incident we never knew that started before it is old history scrolling into
+    the window (after an upstream deletion), not news.
     """
 
     polled_at: datetime | None = None

@@ -59,16 +59,25 @@ def _check_duplicates(node: yaml.Node) -> None:
             _check_duplicates(child)
 
 
-def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
+def _step(node: yaml.Node, part: int | str) -> tuple[yaml.Node, yaml.Node] | None:
+    """(node that marks the line, child node) for one location part, if present.
+    A mapping entry is marked by its key: `filter:` is where a typo is, not its value."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if str(key_node.value) == str(part):
-                return value_node
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            child: yaml.Node = node.value[part]
-            return child
+                return key_node, value_node
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return node.value[part], node.value[part]
     return None
+
+
+def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
+    found = _step(node, part)
+    return None if found is None else found[1]
 
 
 def line_of(root: yaml.Node | None, loc: Loc) -> int:
@@ -76,12 +85,12 @@ def line_of(root: yaml.Node | None, loc: Loc) -> int:
     (pydantic adds union-member tags such as 'str' or 'function-after[...]')."""
     if root is None:
         return 1
-    node = root
+    node, mark = root, root
     for part in loc:
-        child = _child(node, part)
-        if child is not None:
-            node = child
-    return int(node.start_mark.line) + 1
+        found = _step(node, part)
+        if found is not None:
+            mark, node = found
+    return int(mark.start_mark.line) + 1
 
 
 def path_of(root: yaml.Node | None, loc: Loc) -> str:

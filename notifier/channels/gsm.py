@@ -53,9 +53,7 @@ def _to_gsm_char(c: str) -> str | None:
         return c
     if c in TYPOGRAPHIC:
         return TYPOGRAPHIC[c]
-    base = "".join(
-        ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch)
-    )
+    base = "".join(ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch))
     if base and all(ch in GSM_BASIC or ch in GSM_EXTENSION for ch in base):
         return base  # é is GSM already; á → a, ô → o, ﬁ → fi keep their meaning
     category = unicodedata.category(c)
@@ -88,6 +86,7 @@ class Encoded:
 def encode(text: str) -> Encoded:
     gsm = to_gsm(text)
     if gsm is not None:
+        gsm = gsm.strip(" ")
         return Encoded(gsm, "gsm7", septets(gsm), GSM_LIMIT)
     return Encoded(text, "ucs2", ucs2_units(text), UCS2_LIMIT)
 
@@ -101,6 +100,7 @@ def fit(head: str, title: str, note: str = "", tail: str = "") -> Encoded:
     gsm_parts = [to_gsm(p) for p in parts]
     if all(p is not None for p in gsm_parts):
         h, t, n, tl = (p or "" for p in gsm_parts)
+        t = t.strip(" ")
         return _fit(h, t, n, tl, septets, "gsm7", GSM_LIMIT, "...")
     return _fit(head, title, note, tail, ucs2_units, "ucs2", UCS2_LIMIT, "…")
 
@@ -133,6 +133,7 @@ def _fit(
 
     def done(*pieces: str) -> Encoded:
         text = "".join(pieces).replace(ell + ".", ell)  # "title…. Upstream" reads badly
+        text = _SPACES.sub(" ", text)
         return Encoded(text, encoding, cost(text), limit)
 
     avail = limit - cost(head) - cost(tail)

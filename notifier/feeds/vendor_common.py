@@ -15,27 +15,26 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from notifier.feeds.errors import EmptyFeedError, ParseError
-from notifier.feeds.xml import decode_text
+from notifier.feeds import json_doc
+from notifier.feeds.errors import ParseError
 from notifier.models import Impact, Status
 
 _WS = re.compile(r"\s+")
 
 
 def load_json(body: bytes) -> Any:
-    """JSON from bytes in UTF-8 (with or without a BOM) or UTF-16/32 with a BOM.
+    """JSON from UTF-8 (with or without a BOM) or UTF-16/32 (with or without a BOM).
 
     AWS serves `currentevents` as UTF-16 with a BOM; copies saved by others are
     UTF-8. Raises `EmptyFeedError` for a blank body, `ParseError` otherwise.
     """
-    text = decode_text(body).lstrip("\ufeff")
-    if not text.strip():
-        raise EmptyFeedError("empty document")
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        line = getattr(exc, "lineno", "?")
-        raise ParseError(f"not valid JSON (line {line})") from None
+    if b"\x00" in body[:4] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16/32 without a BOM: JSON's own rule (RFC 8259 section 8.1) tells which.
+        try:
+            body = body.decode(json.detect_encoding(body)).encode()
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"not valid UTF-16/32 text at byte {exc.start}") from None
+    return json_doc.load_json(body)
 
 
 def one_line(text: str) -> str:

@@ -1,0 +1,62 @@
+"""Outbound channels: Slack, SMS (Twilio), email (SMTP), and the console.
+
+`build_channels(settings, ...)` makes a real channel for every vendor whose
+credentials are set and lets the console stand in for the others, so a fresh
+install prints alerts to stdout instead of dropping them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import redis
+
+from notifier.channels.base import Channel, DeliveryError, SendResult
+from notifier.channels.console import ConsoleChannel
+from notifier.channels.render import Presentation
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Channel", "DeliveryError", "SendResult", "build_channels"]
+
+
+def build_channels(
+    settings: Any, client: redis.Redis, prefix: str, presentation: Presentation | None = None
+) -> tuple[dict[str, Channel], Any]:
+    """(channels by name, the SMS Pager or None) from `notifier.settings.Settings`."""
+    from notifier.channels.email import EmailChannel
+    from notifier.channels.slack import SlackChannel
+    from notifier.channels.sms import SmsChannel
+    from notifier.paging import Pager
+
+    console = ConsoleChannel(sys.stdout, presentation)
+    channels: dict[str, Channel] = {"console": console}
+    if settings.slack_token or settings.slack_webhook_url:
+        channels["slack"] = SlackChannel(
+            token=settings.slack_token, api_url=settings.slack_api_url,
+            webhook_url=settings.slack_webhook_url, presentation=presentation,
+        )  # fmt: skip
+    pager = None
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        sms = SmsChannel(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
+            api_url=settings.twilio_api_url, presentation=presentation,
+        )  # fmt: skip
+        channels["sms"] = sms
+        rate = int(getattr(settings, "sms_rate_limit_per_hour", 10) or 10)
+        pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
+    if settings.smtp_host:
+        channels["email"] = EmailChannel(
+            settings.smtp_host, settings.smtp_port, settings.smtp_from,
+            username=settings.smtp_username, password=settings.smtp_password,
+            starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
+            presentation=presentation,
+        )  # fmt: skip
+    missing = [name for name in ("slack", "sms", "email") if name not in channels]
+    for name in missing:
+        channels[name] = console
+    if missing:
+        log.info("no credentials for %s: those alerts print to stdout", ", ".join(missing))
+    return channels, pager

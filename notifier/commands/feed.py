@@ -1,0 +1,49 @@
+"""`notifier feed parse FILE`: show what a parser reads from a saved feed document."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from notifier.feeds import registry
+from notifier.feeds.errors import FeedError
+from notifier.models import to_jsonable
+
+
+def register(subparsers: Any) -> None:
+    feed = subparsers.add_parser("feed", help="Work with status-feed documents.")
+    actions = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
+    parse = actions.add_parser(
+        "parse", help="Parse a saved feed document and print the normalized incidents as JSON."
+    )
+    parse.add_argument("file", type=Path, help="The document (Atom, RSS or JSON).")
+    parse.add_argument(
+        "--format", default="auto", help="Parser name, or `auto` to detect it (default)."
+    )
+    parse.add_argument("--provider", help="Provider id to stamp on incidents (default: file stem).")
+    parse.set_defaults(func=run_parse)
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    provider = args.provider or args.file.stem
+    try:
+        body = args.file.read_bytes()
+        document = registry.parse(body, args.format, provider)
+    except OSError as exc:
+        print(f"notifier feed parse: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except FeedError as exc:
+        print(f"notifier feed parse: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    out = {
+        "provider": provider,
+        "format": document.format,
+        "document_kind": document.kind.value,
+        "incidents": to_jsonable(document.incidents),
+    }
+    json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,274 @@
+"""Deliver one alert, exactly once as far as we can tell, and record how it went.
+
+`deliver_alert` is what the `deliver` task runs. It is idempotent: a short
+per-dedup_key lock keeps two workers apart, a finished record in the delivery
+log (or a final AlertStore state) makes a rerun a no-op, and per-target marks
+make a retry after a partial failure send only what is missing. So a task run
+twice, `acks_late` redelivery after a crash, or a retry posts once.
+
+Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
+this is the `final` attempt; a permanent one (or the final attempt failing) is
+recorded as failed and, if the subscriber names a `fallback` channel, the same
+alert goes there once under the dedup_key `<key>:fallback:<channel>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import redis
+
+from notifier.channels.base import Channel, DeliveryError
+from notifier.channels.console import ConsoleChannel
+from notifier.channels.render import Presentation, is_resolution
+from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
+from notifier.destinations import Destinations, ThreadRefs
+from notifier.models import Alert
+from notifier.paging import Pager
+
+log = logging.getLogger(__name__)
+
+LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough to recover
+
+
+class AlertSource(Protocol):
+    """The part of `notifier.dedup.AlertStore` delivery uses."""
+
+    def get(self, dedup_key: str) -> Alert | None: ...
+
+    def state(self, dedup_key: str) -> str | None: ...
+
+    def set_state(self, dedup_key: str, state: Any) -> object: ...
+
+
+class MetricsSink(Protocol):
+    def inc(self, name: str, amount: int = 1, **labels: str) -> None: ...
+
+    def observe_latency(self, seconds: float, channel: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How one `deliver_alert` call ended.
+
+    status: delivered | skipped | failed | already_delivered | already_failed |
+    already_skipped | missing | held. `check_escalation_at` asks the caller to run
+    `check_escalation(page_id, ...)` then; `not_before` asks to deliver again then.
+    """
+
+    dedup_key: str
+    status: str
+    channel: str = ""
+    message_ids: tuple[str, ...] = ()
+    error: str = ""
+    page_id: str | None = None
+    check_escalation_at: datetime | None = None
+    not_before: datetime | None = None
+    fallback: DeliveryOutcome | None = None
+
+
+@dataclass
+class DeliveryContext:
+    client: redis.Redis
+    prefix: str
+    destinations: Destinations
+    channels: Mapping[str, Channel]
+    alerts: AlertSource
+    log: DeliveryLog
+    threads: ThreadRefs
+    pager: Pager | None = None
+    metrics: MetricsSink | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Any, config: Any, client: redis.Redis, prefix: str) -> DeliveryContext:
+        """Everything from settings + config: real channels where credentials are
+        set, the console channel standing in for the rest."""
+        from notifier.channels import build_channels
+        from notifier.dedup import AlertStore
+        from notifier.metrics import Metrics
+
+        destinations = Destinations(config)
+        channels, pager = build_channels(settings, client, prefix, destinations.presentation())
+        return cls(
+            client=client, prefix=prefix, destinations=destinations, channels=channels,
+            alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
+            threads=ThreadRefs(client, prefix), pager=pager, metrics=Metrics(client, prefix),
+        )  # fmt: skip
+
+
+def deliver_alert(
+    dedup_key: str, ctx: DeliveryContext, now: datetime, *, attempt: int = 0, final: bool = False
+) -> DeliveryOutcome:
+    """Deliver the alert stored under `dedup_key`; raises DeliveryError to be retried."""
+    lock_key, token = f"{ctx.prefix}:delivery:lock:{dedup_key}", secrets.token_hex(8)
+    if not ctx.client.set(lock_key, token, nx=True, px=LOCK_MS):
+        raise DeliveryError("delivery already in progress", permanent=False, retry_after=10.0)
+    try:
+        alert = ctx.alerts.get(dedup_key)
+        if alert is None:
+            log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
+            return DeliveryOutcome(dedup_key, "missing")
+        done = _finished(dedup_key, ctx)
+        if done:
+            return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
+        if alert.hold_until is not None and alert.hold_until > now:
+            return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
+        return _deliver(alert, ctx, now, attempt, final)
+    finally:
+        _release(ctx.client, lock_key, token)
+
+
+def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:
+    """Escalate an unacknowledged page if due; returns when to check again (or None)."""
+    if ctx.pager is None:
+        return None
+    return ctx.pager.check_escalation(page_id, now)
+
+
+def _finished(dedup_key: str, ctx: DeliveryContext) -> str | None:
+    outcome = ctx.log.outcome(dedup_key)
+    if outcome in (DELIVERED, FAILED, SKIPPED):
+        return outcome
+    state = ctx.alerts.state(dedup_key)
+    return state if state in (DELIVERED, FAILED) else None
+
+
+def _deliver(
+    alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
+    fallback_of: str = "",
+) -> DeliveryOutcome:  # fmt: skip
+    key = alert.dedup_key
+    ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
+    try:
+        outcome = _send(alert, ctx, now)
+    except DeliveryError as exc:
+        ctx.log.error(key, attempt, now, exc.message, exc.permanent)
+        if not exc.permanent and not final:
+            log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
+            raise
+        log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
+        ctx.log.finish(key, FAILED, now, error=exc.message)
+        _set_state(ctx, key, FAILED, fallback_of)
+        _count(ctx, alert, FAILED, now)
+        fb = None if fallback_of else _fallback(alert, ctx, now)
+        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback=fb)
+    ctx.log.finish(key, outcome.status, now, message_id=",".join(outcome.message_ids))
+    _set_state(ctx, key, DELIVERED, fallback_of)
+    _count(ctx, alert, outcome.status, now)
+    return outcome
+
+
+def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+    channel = ctx.channels.get(alert.channel) or ctx.channels.get("console") or ConsoleChannel()
+    if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
+        return _send_sms(alert, ctx, now)
+    if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
+        return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+    name = alert.channel if channel.name != "console" else "console"
+    targets = ctx.destinations.targets(alert.subscriber, name)
+    if not targets:
+        raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
+    sent = ctx.log.sent_to(alert.dedup_key)
+    ids: list[str] = []
+    for target in targets:
+        if target.id in sent:  # sent by an earlier attempt
+            ids.append(sent[target.id])
+            continue
+        result = _send_threaded(alert, channel, target, ctx)
+        ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id)
+        ids.append(result.message_id)
+    return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
+
+
+def _send_threaded(alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext) -> Any:
+    """Send in the incident's thread; a cascade alert replies in its upstream's thread."""
+    if not channel.supports_threads:
+        return channel.send(alert, target, None)
+    upstream = (
+        ctx.threads.get(alert.attached_to, channel.name, target.id) if alert.attached_to else None
+    )
+    own = ctx.threads.get(alert.thread_key, channel.name, target.id)
+    if upstream and not own:
+        return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
+    result = channel.send(alert, target, own)
+    if result.thread_ref and result.thread_ref != own:
+        ctx.threads.set(alert.thread_key, channel.name, target.id, result.thread_ref)
+    return result
+
+
+def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+    assert ctx.pager is not None
+    if is_resolution(alert):
+        done = ctx.pager.resolve(alert, now)
+    elif alert.page:
+        recipients = ctx.destinations.recipients(alert.subscriber)
+        if recipients is None:
+            raise DeliveryError("sms: no numbers or rotation configured", permanent=True)
+        done = ctx.pager.page(alert, recipients, now)
+    else:
+        return DeliveryOutcome(alert.dedup_key, SKIPPED, "sms", error="not a page")
+    outcome = DELIVERED if done.message_ids else SKIPPED
+    return DeliveryOutcome(
+        alert.dedup_key, outcome, "sms", done.message_ids, page_id=done.page_id,
+        check_escalation_at=done.check_at,
+        error="rate capped: " + ",".join(done.suppressed) if done.suppressed else "",
+    )  # fmt: skip
+
+
+def _fallback(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome | None:
+    name = ctx.destinations.fallback(alert.subscriber)
+    if not name or name == alert.channel:
+        return None
+    key = f"{alert.dedup_key}:fallback:{name}"
+    done = ctx.log.outcome(key)
+    if done in (DELIVERED, FAILED, SKIPPED):
+        return DeliveryOutcome(key, f"already_{done}", name)
+    fb = dataclasses.replace(alert, dedup_key=key, channel=name, page=alert.page or name == "sms")
+    try:
+        return _deliver(fb, ctx, now, attempt=0, final=True, fallback_of=alert.dedup_key)
+    except DeliveryError as exc:  # cannot happen with final=True; keep the original's outcome
+        return DeliveryOutcome(key, FAILED, name, error=exc.message)
+
+
+def _set_state(ctx: DeliveryContext, key: str, state: str, fallback_of: str) -> None:
+    if not fallback_of:  # fallback keys are ours, not the AlertStore's
+        ctx.alerts.set_state(key, state)
+
+
+def _count(ctx: DeliveryContext, alert: Alert, outcome: str, now: datetime) -> None:
+    if ctx.metrics is None:
+        return
+    ctx.metrics.inc("notifier_deliveries_total", channel=alert.channel, outcome=outcome)
+    if outcome == DELIVERED:
+        latency = max(0.0, (now - alert.event.detected_at).total_seconds())
+        ctx.metrics.observe_latency(latency, alert.channel)
+
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+def _release(client: redis.Redis, key: str, token: str) -> None:
+    client.eval(_RELEASE, 1, key, token)
+
+
+def console_channels(presentation: Presentation | None = None) -> dict[str, Channel]:
+    """Every channel printed to stdout: what a newcomer without credentials gets."""
+    console = ConsoleChannel(sys.stdout, presentation)
+    return {"slack": console, "sms": console, "email": console, "console": console}
+
+
+__all__ = [
+    "DeliveryContext",
+    "DeliveryOutcome",
+    "check_escalation",
+    "console_channels",
+    "deliver_alert",
+]

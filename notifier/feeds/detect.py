@@ -1,0 +1,114 @@
+"""`auto`: tell a document's format from its content, then parse it with that parser.
+
+JSON is told by its keys, XML by its root element, generator and the marks each
+provider leaves (Statuspage's `…:Incident/N` ids and `data-var` stamps, incident.io's
+generator, the AWS/GCP/Azure hosts). Formats owned by other modules are only
+detected here and then parsed through the registry by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from notifier.feeds import registry
+from notifier.feeds.errors import UnknownFormatError
+from notifier.feeds.json_doc import load_json
+from notifier.feeds.xml import child, children, decode_text, local, parse_xml, text
+from notifier.models import FeedDocument
+
+_STATUSPAGE_MARKS = ("data-var=", "THIS IS A SCHEDULED EVENT")
+_STATUSPAGE_KEYS = ("incident", "incidents", "scheduled_maintenances")
+_AWS_KEYS = ("event_log", "arn", "service_name")  # currentevents / data.json events
+_GCP_KEYS = ("affected_products", "most_recent_update", "external_desc")
+
+
+def _json_format(doc: Any) -> str | None:
+    if isinstance(doc, dict):
+        if "page" in doc and any(
+            k in doc for k in ("incident", "incidents", "scheduled_maintenances")
+        ):
+            return "statuspage-json"
+        if "archive" in doc and "current" in doc:
+            return "aws-json"
+        if "active_incidents" in doc:
+            return "slack-json"
+        return None
+    if isinstance(doc, list):
+        first = doc[0] if doc and isinstance(doc[0], dict) else {}
+        if (
+            "event_log" in first
+            or "arn" in first
+            or ("service_name" in first and "summary" in first)
+        ):
+            return "aws-json"
+        if (
+            "affected_products" in first
+            or "most_recent_update" in first
+            or "external_desc" in first
+        ):
+            return "gcp-json"
+        if "notes" in first and "type" in first and "services" in first:
+            return "slack-json"
+        if not doc:
+            return None
+    return None
+
+
+def _blob(root: Element) -> str:
+    """Ids, links and bodies of the feed and its first items: where providers leave marks."""
+    container = child(root, "channel") if local(root.tag) == "rss" else root
+    if container is None:
+        return ""
+    items = [*children(container, "item"), *children(container, "entry")]
+    parts = [text(container, "link"), text(container, "id")]
+    for element in [container, *items[:5]]:
+        parts += [text(element, n) for n in ("id", "guid", "link", "description", "content")]
+        parts += [link.get("href", "") for link in children(element, "link")]
+    return "\n".join(parts)
+
+
+def _xml_format(root: Element) -> str | None:
+    tag = local(root.tag)
+    if tag not in {"rss", "feed"}:
+        return None
+    container = child(root, "channel") if tag == "rss" else root
+    generator = text(container, "generator").lower() if container is not None else ""
+    blob = _blob(root)
+    if "incident.io" in generator:
+        return "incidentio-rss"
+    if ":Incident/" in blob or any(mark in blob for mark in _STATUSPAGE_MARKS):
+        return "statuspage-atom" if tag == "feed" else "statuspage-rss"
+    if "status.aws.amazon.com" in blob or "aws service health" in generator:
+        return "aws-rss" if tag == "rss" else None
+    if "status.cloud.google.com" in blob:
+        return "gcp-atom" if tag == "feed" else None
+    if "azure" in blob.lower() and "status" in blob.lower():
+        return "azure-rss" if tag == "rss" else None
+    return "atom" if tag == "feed" else "rss"
+
+
+def _first_char(body: bytes) -> str:
+    """The first non-blank character, reading UTF-16/32 byte-order marks (AWS serves UTF-16)."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return decode_text(body[:4096]).lstrip()[:1]
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("latin-1")
+
+
+def detect(body: bytes) -> str:
+    """The registered format name for these bytes; `UnknownFormatError` if none fits.
+
+    Unreadable bytes raise the same `ParseError` subclasses the parsers raise.
+    """
+    if _first_char(body) in {"{", "["}:
+        found = _json_format(load_json(body))
+    else:
+        found = _xml_format(parse_xml(body))
+    if found is None:
+        raise UnknownFormatError("could not tell the feed format; set `format:` explicitly")
+    return found
+
+
+def parse_auto(body: bytes, provider: str) -> FeedDocument:
+    """Parse with whichever registered parser `detect` names."""
+    return registry.get_parser(detect(body))(body, provider)

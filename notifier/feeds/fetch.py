@@ -1,0 +1,165 @@
+"""Fetch a feed: conditional GET, bounded time, bounded size, safe errors.
+
+One `httpx.Client` is reused across fetches. The body is read raw and
+decompressed here, chunk by chunk with an output limit, so a gzip bomb is
+stopped as soon as the DECOMPRESSED size passes `max_bytes` (httpx's own
+decoders inflate a whole network chunk at once). Error messages name the host
+and path only: query strings may carry tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from notifier import __version__
+from notifier.feeds.errors import FetchError, TooLargeError
+
+USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    status: int  # 200 (body present) or 304 (not modified, body None)
+    body: bytes | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None  # sha256 hex of body
+
+
+def safe_url(url: str | httpx.URL) -> str:
+    """host + path: what an error message may show of a URL."""
+    parts = urlsplit(str(url))
+    return f"{parts.hostname or '?'}{parts.path or '/'}"
+
+
+class _Inflater:
+    """Content-Encoding decoder with a hard cap on output."""
+
+    def __init__(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in {"", "identity"}:
+            self._z = None
+        elif encoding in {"gzip", "x-gzip"}:
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header, auto
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding[:20]!r}")
+
+    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
+        """Decompressed pieces of `data`; stops once more than `room` bytes came out."""
+        if self._z is None:
+            yield data
+            return
+        try:
+            out = self._z.decompress(data, room + 1)
+            yield out
+            while self._z.unconsumed_tail and len(out) <= room:
+                room -= len(out)
+                out = self._z.decompress(self._z.unconsumed_tail, room + 1)
+                yield out
+        except zlib.error:
+            raise FetchError("corrupt compressed body") from None
+
+
+class Fetcher:
+    """Conditional GETs of feed URLs through one reused HTTP client."""
+
+    def __init__(
+        self,
+        timeout: float = 10,
+        connect_timeout: float = 5,
+        max_bytes: int = 5_000_000,
+        user_agent: str = USER_AGENT,
+        total_timeout: float | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        # A server dripping one byte per read never trips the read timeout; this does.
+        self.total_timeout = total_timeout if total_timeout is not None else 3 * timeout
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET `url`; 304 gives `body=None` and keeps the validators we sent.
+
+        Raises `FetchError` (network, timeout, HTTP >= 400, too many redirects)
+        and `TooLargeError` (body past `max_bytes` after decompression).
+        """
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        where = safe_url(url)
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                return self._result(response, etag, last_modified)
+        except httpx.TimeoutException:
+            raise FetchError(f"timed out fetching {where}") from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects from {where}") from None
+        except httpx.InvalidURL:
+            raise FetchError(f"invalid feed URL {where}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{type(exc).__name__} fetching {where}") from None
+
+    def _result(
+        self, response: httpx.Response, etag: str | None, last_modified: str | None
+    ) -> FetchResult:
+        where = safe_url(response.url)
+        if response.status_code == 304:
+            return FetchResult(
+                304,
+                None,
+                response.headers.get("ETag", etag),
+                response.headers.get("Last-Modified", last_modified),
+                None,
+            )
+        if response.status_code >= 400:
+            raise FetchError(f"HTTP {response.status_code} from {where}")
+        body = self._read(response, where)
+        return FetchResult(
+            200,
+            body,
+            response.headers.get("ETag"),
+            response.headers.get("Last-Modified"),
+            hashlib.sha256(body).hexdigest(),
+        )
+
+    def _read(self, response: httpx.Response, where: str) -> bytes:
+        inflater = _Inflater(response.headers.get("Content-Encoding", ""))
+        deadline = time.monotonic() + self.total_timeout
+        chunks: list[bytes] = []
+        size = 0
+        for raw in response.iter_raw():
+            for piece in inflater.feed(raw, self.max_bytes - size):
+                size += len(piece)
+                if size > self.max_bytes:
+                    raise TooLargeError(f"body from {where} is over {self.max_bytes} bytes")
+                chunks.append(piece)
+            if time.monotonic() > deadline:
+                raise FetchError(f"timed out reading {where}")
+        return b"".join(chunks)

@@ -1,0 +1,245 @@
+"""From one change event to the alerts that still need delivering.
+
+`process_event` annotates (never blocking: a failure is logged and the alerts go
+out bare), routes, groups into threads and cascades, renders the text, and claims
+each alert's dedup key. It returns the alerts claimed now plus those claimed earlier
+but still pending, so re-running it after a crash re-enqueues rather than loses
+them (delivery is idempotent per dedup key).
+
+SMS carries pages only: an SMS route gets the incident's first alert, the changes
+its own `events` list names, and the resolution of anything it paged; everything
+else stays in the Slack/email thread.
+
+`ReplayPlanner` runs the same path offline with in-memory stores and a world it
+learns from the events it is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from notifier.config_models import Config
+from notifier.correlate import annotate, reference_time, upstream_candidates
+from notifier.dedup import AlertClaims, InMemoryAlertStore, dedup_key_for
+from notifier.grouping import (
+    IncidentRef,
+    InMemoryThreadStore,
+    RouteKey,
+    ThreadEntry,
+    ThreadStore,
+    decide,
+    thread_key_for,
+)
+from notifier.models import (
+    Alert,
+    AlertKind,
+    Annotation,
+    ChangeEvent,
+    EventKind,
+    Incident,
+    iso,
+)
+from notifier.render import Cascade, render_text, trusted_link
+from notifier.routing import FEED_EVENTS, Route, route_event
+
+log = logging.getLogger(__name__)
+
+CASCADE_WINDOW = timedelta(hours=4)  # an upstream that began longer ago is not this cascade
+OPENING_KINDS = frozenset({AlertKind.NEW, AlertKind.UPDATE, AlertKind.REOPENED})
+
+_KINDS = {
+    EventKind.NEW_INCIDENT: AlertKind.NEW,
+    EventKind.RESOLVED: AlertKind.RESOLVED,
+    EventKind.REOPENED: AlertKind.REOPENED,
+    EventKind.MAINTENANCE_SCHEDULED: AlertKind.MAINTENANCE,
+    EventKind.MAINTENANCE_STARTED: AlertKind.MAINTENANCE,
+    EventKind.MAINTENANCE_COMPLETED: AlertKind.MAINTENANCE,
+    EventKind.FEED_UNREACHABLE: AlertKind.FEED_HEALTH,
+    EventKind.FEED_RECOVERED: AlertKind.FEED_HEALTH,
+}
+
+
+def alert_kind(event: ChangeEvent) -> AlertKind:
+    return _KINDS.get(event.kind, AlertKind.UPDATE)
+
+
+def process_event(
+    event: ChangeEvent,
+    config: Config,
+    world: Sequence[Incident],
+    threads: ThreadStore,
+    alerts: AlertClaims,
+    now: datetime,
+) -> list[Alert]:
+    """Annotate, route, group, render and claim; return the alerts to deliver."""
+    annotations = safe_annotations(event, config, world, now)
+    roots = cascade_roots(event, config, world, now)
+    ref: IncidentRef = (event.provider, event.incident_id)
+    routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
+    link = _link(event, config)
+    out = []
+    for route in routes:
+        alert = _plan(event, route, config, annotations, roots, threads, link)
+        if alert is None:
+            continue
+        if alerts.claim(alert):
+            out.append(alert)
+        elif alerts.state(alert.dedup_key) == "pending":
+            out.append(alerts.get(alert.dedup_key) or alert)
+    return out
+
+
+def safe_annotations(
+    event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
+) -> tuple[Annotation, ...]:
+    if event.kind in FEED_EVENTS:
+        return ()
+    try:
+        return annotate(event, config, world, now)
+    except Exception:  # annotations are a bonus; never let them block the alert
+        log.exception("annotating %s failed; delivering without annotations", event.event_id)
+        return ()
+
+
+def cascade_roots(
+    event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
+) -> list[IncidentRef]:
+    """Active upstream incidents this one may be part of, best first."""
+    if event.kind in FEED_EVENTS:
+        return []
+    try:
+        others = [i for i in world if (i.provider, i.id) != (event.provider, event.incident_id)]
+        found = upstream_candidates(event.incident, config.dependency_graph(), others, now)
+    except Exception:
+        log.exception("cascade lookup for %s failed; alerting on its own", event.event_id)
+        return []
+    ref = reference_time(event.incident, now)
+    return [
+        (c.incident.provider, c.incident.id)
+        for c in found
+        if c.incident.is_active and ref - reference_time(c.incident, now) <= CASCADE_WINDOW
+    ]
+
+
+def _plan(
+    event: ChangeEvent,
+    route: Route,
+    config: Config,
+    annotations: tuple[Annotation, ...],
+    roots: list[IncidentRef],
+    threads: ThreadStore,
+    link: str | None,
+) -> Alert | None:
+    key: RouteKey = (route.subscriber.name, route.channel)
+    ref: IncidentRef = (event.provider, event.incident_id)
+    dedup = dedup_key_for(event.event_id, *key)
+    own = thread_key_for(key, ref)
+    kind = alert_kind(event)
+    existing = threads.get(key, ref)
+    first = existing is None or existing.opened_by == dedup
+    cascade = (
+        _cascade_thread(threads, key, ref, roots, own) if first and kind in OPENING_KINDS else None
+    )
+    decision = decide(kind, existing, dedup, own, cascade, route.explicit)
+    if decision.opens:
+        stored = threads.open(
+            key, ref, ThreadEntry(decision.thread_key, dedup, decision.page, decision.attached_to)
+        )
+        if stored.opened_by != dedup:  # another worker opened it first: we are a follow-up
+            decision = decide(kind, stored, dedup, own, None, route.explicit)
+    name = config.provider_name(event.provider)
+    members = threads.add_member(key, decision.thread_key, name) if decision.opens else []
+    if route.channel == "sms" and not decision.page:
+        return None
+    group = Cascade(members[0], tuple(members)) if decision.attached_to and members else None
+    text = render_text(event, kind, name, annotations, group, link)
+    return Alert(
+        dedup_key=dedup,
+        thread_key=decision.thread_key,
+        kind=kind,
+        subscriber=key[0],
+        channel=key[1],
+        event=event,
+        annotations=annotations,
+        page=decision.page,
+        attached_to=decision.attached_to,
+        hold_until=route.hold_until,
+        text=text,
+    )
+
+
+def _cascade_thread(
+    threads: ThreadStore, key: RouteKey, ref: IncidentRef, roots: list[IncidentRef], own: str
+) -> str:
+    """The thread this incident's cascade uses on this route (its own when it leads)."""
+    chosen = next((t for r in roots if (t := threads.cascade(key, r)) is not None), None)
+    if chosen is None and roots:
+        chosen = threads.join_cascade(key, roots[0], own)  # we lead the upstream's cascade
+    # our own dependants join the same thread; one of them may have registered us first
+    mine = threads.join_cascade(key, ref, chosen or own)
+    return chosen or mine
+
+
+def _link(event: ChangeEvent, config: Config) -> str | None:
+    try:
+        providers = config.resolved_providers()
+    except ValueError:  # a Config built without load_config may lack a feed
+        return None
+    feed_url = next((p.url for p in providers if p.id == event.provider), None)
+    return trusted_link(event.incident.url, feed_url)
+
+
+# ---- replay --------------------------------------------------------------------------
+
+
+class ReplayPlanner:
+    """`process_event` offline: in-memory stores, a world learned from the events seen."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.threads = InMemoryThreadStore()
+        self.store = InMemoryAlertStore()
+        self._world: dict[IncidentRef, Incident] = {}
+
+    def observe(self, incident: Incident) -> None:
+        """Teach the world an incident without alerting (e.g. a replay's first snapshot)."""
+        self._world[(incident.provider, incident.id)] = incident
+
+    def alerts(self, event: ChangeEvent, now: datetime) -> list[dict[str, Any]]:
+        """Replay lines for one event, as printed by `notifier replay`."""
+        if event.kind not in FEED_EVENTS:
+            self.observe(event.incident)
+        planned = process_event(
+            event, self.config, list(self._world.values()), self.threads, self.store, now
+        )
+        for alert in planned:
+            self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
+        return [replay_line(a, now) for a in planned]
+
+
+def replay_line(alert: Alert, now: datetime) -> dict[str, Any]:
+    """`at` is when the alert would go out: now, or the end of quiet hours."""
+    return {
+        "type": "alert",
+        "at": iso(alert.hold_until or now),
+        "subscriber": alert.subscriber,
+        "channel": alert.channel,
+        "provider": alert.event.provider,
+        "incident_id": alert.event.incident_id,
+        "kind": alert.kind.value,
+        "dedup_key": alert.dedup_key,
+        "thread_key": alert.thread_key,
+        "annotations": [
+            {
+                "kind": a.kind.value,
+                "provider": a.provider,
+                "incident_id": a.incident_id,
+                "text": a.text,
+            }
+            for a in alert.annotations
+        ],
+        "text": alert.text,
+    }

@@ -1,0 +1,144 @@
+"""A tiny threaded HTTP server on 127.0.0.1 that fakes a vendor API (made here).
+
+Subclasses implement `handle(request) -> Reply`. Every fake can be told to answer
+the next N requests with a given status, vendor error, Retry-After, or to hang
+(so the client's timeout fires), which is how the channel matrix is driven.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
+
+    def params(self) -> dict[str, Any]:
+        """JSON or form body, whichever the client sent."""
+        if self.headers.get("content-type", "").startswith("application/json"):
+            return dict(json.loads(self.body or b"{}"))
+        return dict(self.form())
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON, str -> text
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    status: int
+    error: Any = None
+    retry_after: float | None = None
+    hang: bool = False
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._failures: list[Failure] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- control ---------------------------------------------------------------
+
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake._serve(self)
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 500,
+        error: Any = None,
+        retry_after: float | None = None,
+        hang: bool = False,
+    ) -> None:
+        """Answer the next `n` requests with this failure instead of normally."""
+        with self._lock:
+            self._failures.extend(Failure(status, error, retry_after, hang) for _ in range(n))
+
+    # ---- serving -----------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def failure_reply(self, failure: Failure, request: Request) -> Reply:
+        return Reply(failure.status, failure.error if failure.error is not None else "error")
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        request = Request(
+            h.command, h.path, {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length)
+        )
+        with self._lock:
+            self.requests.append(request)
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None and failure.hang:
+            self._release.wait(5)  # the client times out first
+            return
+        reply = self.failure_reply(failure, request) if failure else self.handle(request)
+        if failure is not None and failure.retry_after is not None:
+            reply.headers["Retry-After"] = str(int(failure.retry_after))
+        self._write(h, reply)
+
+    @staticmethod
+    def _write(h: BaseHTTPRequestHandler, reply: Reply) -> None:
+        if isinstance(reply.body, dict | list):
+            data, ctype = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
+        else:
+            data, ctype = str(reply.body or "").encode(), "text/plain; charset=utf-8"
+        h.send_response(reply.status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in reply.headers.items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)

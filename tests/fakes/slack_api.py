@@ -1,0 +1,102 @@
+"""A fake Slack Web API and incoming webhook speaking the real wire format (made here).
+
+Web API: `POST /api/chat.postMessage` and `/api/chat.update` with a bearer token,
+form or JSON bodies; answers `{"ok": true, "channel": "C…", "ts": "…"}` or
+`{"ok": false, "error": "…"}` (HTTP 200, like Slack), 429 with Retry-After, 5xx.
+Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error code.
+
+    slack = FakeSlack(token="xoxb-test")
+    base = slack.start()          # http://127.0.0.1:PORT
+    slack.api_url                 # base + "/api/", for WebClient(base_url=...)
+    slack.webhook_url             # base + "/services/T000/B000/<secret>"
+    slack.fail_next(1, status=200, error="channel_not_found")
+    slack.messages, slack.updates # what was posted / edited
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from typing import Any
+
+from tests.fakes.server import FakeServer, Failure, Reply, Request
+
+
+class FakeSlack(FakeServer):
+    def __init__(self, token: str = "xoxb-fake-token-1234", webhook_secret: str = "XyZsecret42"):
+        super().__init__()
+        self.token = token
+        self.webhook_secret = webhook_secret
+        self.messages: list[dict[str, Any]] = []  # chat.postMessage calls that succeeded
+        self.updates: list[dict[str, Any]] = []  # chat.update calls that succeeded
+        self.webhook_posts: list[dict[str, Any]] = []
+        self.current: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
+        self._ts = itertools.count(1)
+        self._mlock = threading.Lock()
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/services/T000/B000/{self.webhook_secret}"
+
+    def thread(self, parent_ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("thread_ts") == parent_ts]
+
+    # ---- replies -------------------------------------------------------------------
+
+    def failure_reply(self, failure: Failure, request: Request) -> Reply:
+        if request.path.startswith("/services/"):
+            return Reply(failure.status, failure.error or "error")
+        if failure.status == 200:
+            return Reply(200, {"ok": False, "error": failure.error or "internal_error"})
+        if failure.status == 429:
+            return Reply(429, {"ok": False, "error": "ratelimited"})
+        return Reply(failure.status, failure.error or "<html>upstream error</html>")
+
+    def handle(self, request: Request) -> Reply:
+        if request.path.startswith("/services/"):
+            return self._webhook(request)
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(200, {"ok": False, "error": "invalid_auth"})
+        params = request.params()
+        if request.path == "/api/chat.postMessage":
+            return self._post(params)
+        if request.path == "/api/chat.update":
+            return self._update(params)
+        return Reply(404, {"ok": False, "error": "unknown_method"})
+
+    def _channel_id(self, channel: str) -> str:
+        if channel.startswith("C") and channel[1:].isalnum() and channel.upper() == channel:
+            return channel
+        return "C" + hashlib.sha1(channel.lstrip("#").encode()).hexdigest()[:8].upper()
+
+    def _post(self, params: dict[str, Any]) -> Reply:
+        channel = self._channel_id(str(params.get("channel", "")))
+        with self._mlock:
+            ts = f"1700000000.{next(self._ts):06d}"
+            message = {**params, "channel": channel, "ts": ts}
+            thread_ts = params.get("thread_ts")
+            if thread_ts and (channel, thread_ts) not in self.current:
+                return Reply(200, {"ok": False, "error": "thread_not_found"})
+            self.messages.append(message)
+            self.current[(channel, ts)] = message
+        return Reply(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _update(self, params: dict[str, Any]) -> Reply:
+        key = (str(params.get("channel")), str(params.get("ts")))
+        with self._mlock:
+            if key not in self.current:
+                return Reply(200, {"ok": False, "error": "message_not_found"})
+            self.current[key] = {**self.current[key], **params}
+            self.updates.append(params)
+        return Reply(200, {"ok": True, "channel": key[0], "ts": key[1]})
+
+    def _webhook(self, request: Request) -> Reply:
+        if not request.path.endswith("/" + self.webhook_secret):
+            return Reply(404, "no_service")
+        self.webhook_posts.append(request.params())
+        return Reply(200, "ok")

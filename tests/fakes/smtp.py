@@ -1,0 +1,112 @@
+"""A real SMTP server (aiosmtpd) that records mail and can refuse on demand (made here).
+
+Plain, STARTTLS (`tls_context=`) or implicit TLS (`implicit_tls=`), optional AUTH.
+`fail_next(n, code=..., message=...)` answers the next RCPT with that reply, e.g.
+451 (try later) or 550 (no such user).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import ssl
+import subprocess
+import threading
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.failures: list[tuple[int, str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: Any) -> str:  # fmt: skip
+        with self.lock:
+            if self.failures:
+                code, text = self.failures.pop(0)
+                return f"{code} {text}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(msg)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted"
+
+
+class FakeSmtp:
+    def __init__(
+        self,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.recorder = Recorder()
+        self.port = free_port()
+        self.credentials = credentials
+        kwargs: dict[str, Any] = {}
+        if tls_context is not None:
+            kwargs.update(tls_context=tls_context, require_starttls=True)
+        if implicit_tls is not None:
+            kwargs.update(ssl_context=implicit_tls)
+        if credentials is not None:
+            kwargs.update(authenticator=self._auth, auth_require_tls=tls_context is not None)
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port, ready_timeout=5, **kwargs
+        )
+
+    def _auth(self, server: Any, session: Any, envelope: Any, mechanism: str,
+              auth_data: Any) -> AuthResult:  # fmt: skip
+        ok = isinstance(auth_data, LoginPassword) and self.credentials == (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.recorder.messages
+
+    def fail_next(self, n: int = 1, *, code: int = 451, message: str = "4.3.0 try later") -> None:
+        with self.recorder.lock:
+            self.recorder.failures.extend([(code, message)] * n)
+
+    def start(self) -> FakeSmtp:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path] | None:
+    """A throwaway cert for 127.0.0.1/localhost via the openssl CLI, or None."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cert, key

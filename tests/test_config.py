@@ -1,0 +1,153 @@
+"""The subscription file: merging with the catalog, on-call rotations, `config check`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from notifier.cli import main
+from notifier.config import ConfigError, load_config
+from notifier.config_models import Dependency
+from tests.planning_helpers import config, test_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config" / "subscriptions.example.yaml"
+
+
+def test_it_merges_catalog_and_file_for_each_provider() -> None:
+    cfg = config(
+        """
+        providers:
+          - id: openai
+            poll_interval: 15
+            feed: {url: "https://mirror.example/openai.json"}
+            depends_on: [{provider: cloudflare, regions: [EU]}]
+            components: [APIs]
+          - id: acme
+            name: Acme Cloud
+            feed: {url: "https://status.acme.example/feed", format: statuspage-json}
+            depends_on: [openai]
+        subscribers: [{name: ops, slack: {channel: "#ops"}}]
+        """
+    )
+    openai, acme = cfg.resolved_providers()
+    assert openai.name == "OpenAI"  # from the catalog
+    assert openai.url == "https://mirror.example/openai.json"  # overridden
+    assert openai.format == "statuspage-json"  # kept from the catalog
+    assert openai.poll_interval == 15
+    assert openai.components == ("APIs",)
+    assert [d.provider for d in openai.depends_on] == ["azure", "cloudflare"]
+    assert openai.depends_on[1] == Dependency("cloudflare", ("EU",), "config")
+    assert openai.depends_on[0].source.startswith("catalog")
+    assert (acme.name, acme.poll_interval) == ("Acme Cloud", 60)
+    assert [d.provider for d in acme.depends_on] == ["openai"]
+
+
+def test_a_webhook_url_never_shows_in_repr_or_errors() -> None:
+    secret = "https://hooks.slack.com/services/T1/B2/verysecret"
+    cfg = config(
+        f"""
+        providers: [{{id: openai}}]
+        subscribers: [{{name: ops, slack: {{webhook_url: "{secret}"}}}}]
+        """
+    )
+    assert "verysecret" not in repr(cfg)
+    with pytest.raises(ConfigError) as caught:
+        config(
+            f"""
+            providers: [{{id: openai}}]
+            subscribers: [{{name: ops, slack: {{webhook_url: "{secret}", channel: "#x"}}}}]
+            """
+        )
+    assert "verysecret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("now", "on_call"),
+    [
+        # the start date's handoff (Monday 09:00 Berlin = 08:00 UTC in winter) hands to Ana
+        ("2025-01-06T08:00:00+00:00", "Ana"),
+        # one minute before it, the previous week (the last member's)
+        ("2025-01-06T07:59:00+00:00", "Cy"),
+        # a week later it is Bo's turn
+        ("2025-01-13T08:00:00+00:00", "Bo"),
+        # twelve weeks on, after the spring DST change, the handoff is still 09:00
+        # local, now 07:00 UTC
+        ("2025-03-31T07:00:00+00:00", "Ana"),
+        ("2025-03-31T06:59:00+00:00", "Cy"),
+    ],
+)
+def test_the_rotation_hands_off_weekly_at_local_time(now: str, on_call: str) -> None:
+    cfg = config(
+        """
+        providers: [{id: openai}]
+        oncall:
+          rotations:
+            primary:
+              members: [{name: Ana, phone: "+15550100"}, {name: Bo, phone: "+15550101"},
+                        {name: Cy, phone: "+15550102"}]
+              handoff: {weekday: monday, time: "09:00", timezone: Europe/Berlin}
+              start: 2025-01-06
+        subscribers: [{name: ops, sms: {rotation: primary}}]
+        """
+    )
+    rotation = cfg.oncall.rotations["primary"]
+    assert rotation.on_call(datetime.fromisoformat(now).astimezone(UTC)).name == on_call
+
+
+@pytest.fixture
+def test_catalog_for_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`notifier config check` against the test catalog (the real one keeps growing)."""
+    import notifier.commands.config as command
+
+    monkeypatch.setattr(command, "load_config", lambda p: load_config(p, test_catalog()))
+
+
+@pytest.mark.usefixtures("test_catalog_for_cli")
+def test_config_check_prints_a_summary_for_a_valid_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = ROOT / "config" / "testdata" / "good" / "minimal.yaml"
+    code = main(["config", "check", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "minimal.yaml: OK" in out and "subscriber ops: slack" in out
+
+
+@pytest.mark.usefixtures("test_catalog_for_cli")
+def test_config_check_lists_line_numbered_errors_and_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = ROOT / "config" / "testdata" / "bad" / "typo.yaml"
+    code = main(["config", "check", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "typo.yaml:7: providers[0].pol_interval: unknown key" in err
+    assert "2 problems" in err
+
+
+def test_config_check_reports_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config", "check", str(tmp_path / "nope.yaml")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_example_file_passes_config_check_with_the_real_catalog(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["config", "check", str(EXAMPLE)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "providers (5)" in captured.out
+
+
+def test_every_example_key_is_explained_in_the_readme() -> None:
+    doc = (ROOT / "docs" / "readme" / "configuration.md").read_text()
+    cfg = load_config(EXAMPLE)
+    keys = {"poll_interval", "depends_on", "components", "channels_filters", "quiet_hours"}
+    keys |= set(type(cfg.subscribers[0]).model_fields)
+    missing = sorted(k for k in keys if f"`{k}`" not in doc)
+    assert not missing
