@@ -130,7 +130,7 @@ def _listed(
     prior = known.snapshot
     status = effective_status(inc, prior.status)
     unseen = [u for u in inc.updates if u.key not in known.seen]
-    seen = frozenset(u.key for u in inc.updates)
+    seen = known.seen | {u.key for u in inc.updates}
     stale_reopen = (
         known.absent_resolved_at is not None
         and not status.is_closed

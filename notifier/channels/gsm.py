@@ -128,6 +128,8 @@ def _fit(
             if used + cost(c) > room:
                 break
             out, used = out + c, used + cost(c)
+        if out != text and " " in out[len(out) // 2 :]:
+            out = out[: out.rindex(" ")]  # end on a whole word when that costs little
         out = out.rstrip(" .,;:-")
         return out + ell if out else ""
 

@@ -68,7 +68,7 @@ class SlackChannel(Channel):
         token: SecretStr | None = None,
         api_url: str = "https://slack.com/api/",
         webhook_url: SecretStr | None = None,
-        timeout: int = 10,
+        timeout: float = 10.0,
         presentation: Presentation | None = None,
     ) -> None:
         self._token = token

@@ -60,4 +60,3 @@ def as_json(catalog: Catalog) -> list[dict[str, Any]]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-

@@ -1,0 +1,106 @@
+"""The built-in provider catalog and `notifier providers`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from notifier.catalog import load_catalog
+from notifier.cli import main
+from notifier.feeds import registry
+
+CATALOG = load_catalog()
+SEEDS = ("openai", "azure", "microsoft365", "xbox", "gcp", "aws", "meta", "cloudflare")
+COMMON = (
+    *("github", "slack", "atlassian", "twilio", "stripe", "anthropic", "discord", "zoom"),
+    *("datadog", "pagerduty", "fastly", "digitalocean", "heroku", "vercel", "netlify"),
+    *("shopify", "dropbox", "okta", "zendesk", "mongodb", "snowflake", "npm", "docker"),
+    *("circleci", "sendgrid", "linear", "notion", "hashicorp", "cloudinary", "auth0"),
+)
+
+
+def test_it_has_the_seed_providers_and_the_common_ones() -> None:
+    assert len(CATALOG.providers) >= 38
+    missing = [p for p in (*SEEDS, *COMMON) if p not in CATALOG]
+    assert not missing
+
+
+def test_every_dependency_points_at_a_catalog_provider_and_says_where_it_is_stated() -> None:
+    for entry in CATALOG.providers.values():
+        for dep in entry.depends_on:
+            assert dep.provider in CATALOG, f"{entry.id} -> {dep.provider}"
+            assert dep.provider != entry.id
+            assert dep.source.startswith("https://"), f"{entry.id}: source must be a public URL"
+
+
+def test_every_supported_entry_polls_a_registered_format() -> None:
+    known = {*registry.parsers(), "auto"}
+    for entry in CATALOG.providers.values():
+        feeds = [entry.feed, *entry.alt_feeds] if entry.support == "supported" else []
+        for feed in feeds:
+            assert feed is not None, f"{entry.id}: supported without a feed"
+            assert feed.format in known, f"{entry.id}: unknown format {feed.format}"
+            assert feed.url.startswith("https://"), f"{entry.id}: {feed.url}"
+
+
+@pytest.mark.parametrize("provider", ["microsoft365", "xbox", "meta", "stripe"])
+def test_unsupported_entries_have_a_note_and_no_feed(provider: str) -> None:
+    entry = CATALOG.get(provider)
+    assert entry is not None and entry.support == "unsupported"
+
+
+def test_no_unsupported_entry_pretends_to_have_a_feed() -> None:
+    for entry in CATALOG.providers.values():
+        if entry.support == "unsupported":
+            assert entry.feed is None and not entry.alt_feeds, entry.id
+            assert len(entry.note) > 40, f"{entry.id}: say what to do instead"
+
+
+def test_the_dependency_graph_has_no_cycles() -> None:
+    graph = {e.id: [d.provider for d in e.depends_on] for e in CATALOG.providers.values()}
+    done: set[str] = set()
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, f"cycle: {' -> '.join((*path, node))}"
+        if node in done:
+            return
+        for upstream in graph[node]:
+            visit(upstream, (*path, node))
+        done.add(node)
+
+    for node in graph:
+        visit(node, ())
+
+
+def test_the_seed_dependencies_are_there() -> None:
+    # openai and github both state Azure as their cloud (see each `source`).
+    for downstream in ("openai", "github"):
+        entry = CATALOG.get(downstream)
+        assert entry is not None
+        assert "azure" in [d.provider for d in entry.depends_on]
+
+
+def test_providers_prints_an_aligned_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["providers"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED"]
+    assert len(lines) == len(CATALOG.providers) + 1
+    feed_column = lines[0].index("FEED")
+    openai = next(line for line in lines if line.startswith("openai "))
+    assert openai[feed_column:] == "https://status.openai.com/api/v2/summary.json"
+    assert "azure" in openai.split()
+    xbox = next(line for line in lines if line.startswith("xbox "))
+    assert "unsupported" in xbox.split()
+    assert xbox[feed_column:].startswith("The Xbox status page is a JavaScript app")
+
+
+def test_providers_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["providers", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["id"] for p in data] == sorted(CATALOG.providers)
+    aws = next(p for p in data if p["id"] == "aws")
+    assert aws["feed"] == {
+        "url": "https://health.aws.amazon.com/public/currentevents",
+        "format": "aws-json",
+    }

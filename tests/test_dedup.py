@@ -1,0 +1,159 @@
+"""Alert claims and the thread registry against a real Redis (and their in-memory twins)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+
+from notifier.dedup import AlertStore, InMemoryAlertStore, dedup_key_for
+from notifier.grouping import InMemoryThreadStore, RedisThreadStore, ThreadEntry
+from notifier.models import Alert, AlertKind
+from tests.planning_helpers import event, incident
+
+
+def _alert(subscriber: str = "ops", channel: str = "slack") -> Alert:
+    ev = event(incident("openai", "01JG", "2024-12-26 19:00"))
+    return Alert(
+        dedup_key=dedup_key_for(ev.event_id, subscriber, channel),
+        thread_key="ops/slack/openai/01JG",
+        kind=AlertKind.NEW,
+        subscriber=subscriber,
+        channel=channel,
+        event=ev,
+        page=True,
+        text="[NEW] OpenAI: Elevated errors",
+    )
+
+
+@pytest.fixture(params=["redis", "memory"])
+def alerts(request: pytest.FixtureRequest) -> AlertStore | InMemoryAlertStore:
+    if request.param == "memory":
+        return InMemoryAlertStore()
+    client = request.getfixturevalue("redis_client")
+    return AlertStore(client, request.getfixturevalue("key_prefix"))
+
+
+def test_an_alert_is_claimed_once_and_read_back(alerts: AlertStore | InMemoryAlertStore) -> None:
+    alert = _alert()
+    assert alerts.claim(alert) is True
+    assert alerts.claim(alert) is False
+    assert alerts.get(alert.dedup_key) == alert
+    assert alerts.state(alert.dedup_key) == "pending"
+
+
+def test_the_delivery_state_moves_on(alerts: AlertStore | InMemoryAlertStore) -> None:
+    alert = _alert()
+    alerts.claim(alert)
+    assert alerts.set_state(alert.dedup_key, "delivered") is True
+    assert alerts.state(alert.dedup_key) == "delivered"
+    assert alerts.get(alert.dedup_key) == alert  # the alert itself is untouched
+    assert alerts.set_state("never-claimed", "failed") is False
+    assert alerts.state("never-claimed") is None
+    with pytest.raises(ValueError):
+        alerts.set_state(alert.dedup_key, "lost")  # type: ignore[arg-type]
+
+
+def test_each_subscriber_and_channel_has_its_own_claim(
+    alerts: AlertStore | InMemoryAlertStore,
+) -> None:
+    assert alerts.claim(_alert("ops", "slack"))
+    assert alerts.claim(_alert("ops", "sms"))
+    assert alerts.claim(_alert("eu", "slack"))
+
+
+def test_the_claim_lives_in_redis_under_the_prefix_with_a_ttl(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store = AlertStore(redis_client, key_prefix)
+    alert = _alert()
+    store.claim(alert, ttl=120)
+    key = f"{key_prefix}:alert:{alert.dedup_key}"
+    assert 0 < redis_client.ttl(key) <= 120
+    # a restarted worker (a new store on the same Redis) sees the claim
+    assert AlertStore(redis.Redis.from_url(_url(redis_client)), key_prefix).claim(alert) is False
+
+
+def _url(client: redis.Redis) -> str:
+    kw = client.connection_pool.connection_kwargs
+    if "path" in kw:
+        return f"unix://{kw['path']}?db={kw.get('db', 0)}"
+    return f"redis://{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+
+def _race(n: int, attempt: Callable[[], bool]) -> list[bool]:
+    barrier = threading.Barrier(n)
+
+    def run() -> bool:
+        barrier.wait()
+        return attempt()
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: run(), range(n)))
+
+
+def test_concurrent_claims_of_one_alert_have_one_winner(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    url = _url(redis_client)
+    alert = _alert()
+    # each thread its own connection, as separate worker processes would have
+    results = _race(16, lambda: AlertStore(redis.Redis.from_url(url), key_prefix).claim(alert))
+    assert results.count(True) == 1
+
+
+def test_concurrent_thread_openings_agree_on_one_entry(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    url = _url(redis_client)
+    route, ref = ("ops", "slack"), ("openai", "01JG")
+    winners: list[str] = []
+
+    def attempt() -> bool:
+        me = f"opener-{threading.get_ident()}"
+        store = RedisThreadStore(redis.Redis.from_url(url), key_prefix)
+        stored = store.open(route, ref, ThreadEntry("t", me, True))
+        winners.append(stored.opened_by)
+        return stored.opened_by == me
+
+    assert _race(8, attempt).count(True) == 1
+    assert len(set(winners)) == 1
+
+
+@pytest.fixture(params=["redis", "memory"])
+def threads(request: pytest.FixtureRequest) -> RedisThreadStore | InMemoryThreadStore:
+    if request.param == "memory":
+        return InMemoryThreadStore()
+    client = request.getfixturevalue("redis_client")
+    return RedisThreadStore(client, request.getfixturevalue("key_prefix"))
+
+
+def test_thread_store_semantics(threads: RedisThreadStore | InMemoryThreadStore) -> None:
+    route, ref = ("ops", "slack"), ("openai", "01JG")
+    assert threads.get(route, ref) is None
+    first = ThreadEntry("ops/slack/openai/01JG", "k1", True)
+    assert threads.open(route, ref, first) == first
+    assert threads.open(route, ref, ThreadEntry("other", "k2", False)) == first
+    assert threads.get(route, ref) == first
+    assert threads.get(("ops", "sms"), ref) is None  # per route
+    assert threads.cascade(route, ("azure", "az")) is None
+    assert threads.join_cascade(route, ("azure", "az"), "T1") == "T1"
+    assert threads.join_cascade(route, ("azure", "az"), "T2") == "T1"
+    assert threads.cascade(route, ("azure", "az")) == "T1"
+    assert threads.add_member(route, "T1", "OpenAI") == ["OpenAI"]
+    assert threads.add_member(route, "T1", "GitHub") == ["OpenAI", "GitHub"]
+    assert threads.add_member(route, "T1", "OpenAI") == ["OpenAI", "GitHub"]
+
+
+def test_every_redis_key_starts_with_the_prefix(redis_client: redis.Redis, key_prefix: str) -> None:
+    store = RedisThreadStore(redis_client, key_prefix)
+    store.open(("ops", "slack"), ("openai", "x"), ThreadEntry("t", "k", True))
+    store.join_cascade(("ops", "slack"), ("openai", "x"), "t")
+    store.add_member(("ops", "slack"), "t", "OpenAI")
+    AlertStore(redis_client, key_prefix).claim(_alert())
+    keys = [k.decode() for k in redis_client.scan_iter(match=f"{key_prefix}*")]
+    assert len(keys) == 5
+    assert all(redis_client.ttl(k) > 0 for k in keys)

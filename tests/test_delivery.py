@@ -1,0 +1,277 @@
+"""deliver_alert end to end over real Redis, real clients and the local fakes:
+idempotency, retries, fallback, threads that survive restarts, paging, console."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from pydantic import SecretStr
+
+from notifier.channels.base import DeliveryError
+from notifier.channels.email import EmailChannel
+from notifier.channels.slack import SlackChannel
+from notifier.channels.sms import SmsChannel
+from notifier.commands.deliveries import show
+from notifier.config import parse_config
+from notifier.dedup import AlertStore
+from notifier.delivery import DeliveryContext, check_escalation, deliver_alert
+from notifier.deliverylog import DeliveryLog
+from notifier.destinations import Destinations, ThreadRefs
+from notifier.metrics import Metrics
+from notifier.models import Alert
+from notifier.paging import Pager
+from notifier.settings import Settings
+from tests.fakes import sample
+from tests.fakes.fixtures import fake_slack, fake_smtp, fake_twilio  # noqa: F401  (fixtures)
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio_api import FakeTwilio
+
+CONFIG = """
+providers:
+  - id: openai
+oncall:
+  rotations:
+    primary:
+      members:
+        - {name: ana, phone: "+15550000001"}
+        - {name: bo, phone: "+15550000002"}
+      handoff: {weekday: monday, time: "09:00", timezone: UTC}
+      start: 2024-01-01
+      escalate_after_minutes: 5
+subscribers:
+  - name: sre
+    slack: {channel: "#ops"}
+    sms: {rotation: primary}
+    email: {to: [oncall@example.com, lead@example.com]}
+    fallback: email
+    digest: {daily_at: "08:00", timezone: UTC}
+"""
+NOW = sample.T0 + timedelta(minutes=5)
+
+
+@dataclass
+class World:
+    ctx: DeliveryContext
+    alerts: AlertStore
+    slack: FakeSlack
+    twilio: FakeTwilio
+    smtp: FakeSmtp
+
+    def store(self, alert: Alert) -> str:
+        assert self.alerts.claim(alert)
+        return alert.dedup_key
+
+
+def make_ctx(
+    client: redis.Redis, prefix: str, slack: FakeSlack, twilio: FakeTwilio, smtp: FakeSmtp
+) -> DeliveryContext:
+    destinations = Destinations(parse_config(CONFIG, "test.yaml"))
+    p = destinations.presentation()
+    sms = SmsChannel(twilio.account_sid, SecretStr(twilio.auth_token), "+15550009999",
+                     api_url=twilio.url, presentation=p)  # fmt: skip
+    channels = {
+        "slack": SlackChannel(SecretStr(slack.token), slack.api_url, presentation=p),
+        "sms": sms,
+        "email": EmailChannel("127.0.0.1", smtp.port, starttls=False, presentation=p),
+    }
+    return DeliveryContext(
+        client=client, prefix=prefix, destinations=destinations, channels=channels,
+        alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
+        threads=ThreadRefs(client, prefix), pager=Pager(client, prefix, sms, presentation=p),
+        metrics=Metrics(client, prefix),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def world(
+    redis_client: redis.Redis,
+    key_prefix: str,
+    fake_slack: FakeSlack,
+    fake_twilio: FakeTwilio,
+    fake_smtp: FakeSmtp,
+) -> World:
+    ctx = make_ctx(redis_client, key_prefix, fake_slack, fake_twilio, fake_smtp)
+    return World(ctx, AlertStore(redis_client, key_prefix), fake_slack, fake_twilio, fake_smtp)
+
+
+def test_delivering_the_same_dedup_key_twice_posts_once(world: World) -> None:
+    key = world.store(sample.alert())
+    first = deliver_alert(key, world.ctx, NOW)
+    second = deliver_alert(key, world.ctx, NOW)
+    assert (first.status, second.status) == ("delivered", "already_delivered")
+    assert len(world.slack.messages) == 1
+    assert world.alerts.state(key) == "delivered"
+    record = world.ctx.log.get(key)
+    assert record is not None and record.message_id == first.message_ids[0]
+
+
+def test_a_transient_error_is_raised_for_the_task_and_the_retry_posts_once(
+    world: World,
+) -> None:
+    key = world.store(sample.alert())
+    world.slack.fail_next(1, status=503)
+    with pytest.raises(DeliveryError) as err:
+        deliver_alert(key, world.ctx, NOW, attempt=0)
+    assert not err.value.permanent
+    assert world.alerts.state(key) == "pending"
+    assert deliver_alert(key, world.ctx, NOW, attempt=1).status == "delivered"
+    assert len(world.slack.messages) == 1
+    record = world.ctx.log.get(key)
+    assert record is not None and record.attempts == 2
+    assert [h["event"] for h in record.history] == ["attempt", "error", "attempt", "delivered"]
+
+
+def test_a_permanent_error_records_failure_and_falls_back_to_email(world: World) -> None:
+    key = world.store(sample.alert())
+    world.slack.fail_next(1, status=200, error="channel_not_found")
+    out = deliver_alert(key, world.ctx, NOW)
+    assert out.status == "failed" and "channel_not_found" in out.error
+    assert out.fallback is not None and out.fallback.status == "delivered"
+    assert out.fallback.dedup_key == f"{key}:fallback:email"
+    assert sorted(m["To"] for m in world.smtp.messages) == ["lead@example.com", "oncall@example.com"]
+    assert world.alerts.state(key) == "failed"
+    # a rerun of the task changes nothing
+    assert deliver_alert(key, world.ctx, NOW).status == "already_failed"
+    assert len(world.smtp.messages) == 2
+
+
+def test_the_final_attempt_failing_transiently_also_falls_back(world: World) -> None:
+    key = world.store(sample.alert())
+    world.slack.fail_next(1, status=500)
+    out = deliver_alert(key, world.ctx, NOW, attempt=5, final=True)
+    assert out.status == "failed"
+    assert out.fallback is not None and out.fallback.status == "delivered"
+
+
+def test_an_email_retry_after_a_partial_failure_sends_only_the_missing_address(
+    world: World,
+) -> None:
+    key = world.store(sample.alert(channel="email", thread_key="t/email"))
+    # the first address is accepted, the second deferred (451)
+    world.smtp.fail_next(0)
+    world.smtp.recorder.failures.append((451, "4.3.0 try later"))
+    world.smtp.recorder.failures.insert(0, (250, "OK"))  # placeholder replaced below
+    world.smtp.recorder.failures.clear()
+    deliver_once = deliver_alert
+    # send to oncall@ first, then make lead@ fail
+    original = world.ctx.channels["email"].send
+    calls: list[str] = []
+
+    def flaky(alert: Alert, target: object, ref: str | None) -> object:
+        calls.append(target.address)  # type: ignore[attr-defined]
+        if len(calls) == 2:
+            world.smtp.fail_next(1, code=451)
+        return original(alert, target, ref)  # type: ignore[arg-type]
+
+    world.ctx.channels["email"].send = flaky  # type: ignore[method-assign]
+    with pytest.raises(DeliveryError):
+        deliver_once(key, world.ctx, NOW)
+    assert deliver_once(key, world.ctx, NOW).status == "delivered"
+    assert [m["To"] for m in world.smtp.messages] == ["oncall@example.com", "lead@example.com"]
+
+
+def test_threads_survive_a_restart_and_updates_reply_under_the_parent(
+    world: World, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    deliver_alert(world.store(sample.alert()), world.ctx, NOW)
+    restarted = make_ctx(redis_client, key_prefix, world.slack, world.twilio, world.smtp)
+    deliver_alert(world.store(sample.update()), restarted, NOW)
+    parent, reply = world.slack.messages
+    assert reply["thread_ts"] == parent["ts"]
+    assert world.slack.updates[0]["ts"] == parent["ts"]
+
+
+def test_a_cascade_alert_replies_in_its_upstreams_thread_without_editing_it(
+    world: World,
+) -> None:
+    upstream = sample.alert(key="az1", thread_key="azure:INC/sre/slack")
+    deliver_alert(world.store(upstream), world.ctx, NOW)
+    folded = replace(sample.alert(key="oa1"), attached_to="azure:INC/sre/slack")
+    deliver_alert(world.store(folded), world.ctx, NOW)
+    parent, reply = world.slack.messages
+    assert reply["thread_ts"] == parent["ts"]
+    assert world.slack.updates == []
+
+
+def test_a_paging_alert_pages_the_on_call_and_asks_for_escalation_checks(
+    world: World,
+) -> None:
+    now = datetime(2024, 1, 3, 12, tzinfo=UTC)  # ana's week
+    key = world.store(sample.alert(channel="sms", thread_key="t/sms"))
+    out = deliver_alert(key, world.ctx, now)
+    assert out.status == "delivered" and out.page_id
+    assert out.check_escalation_at == now + timedelta(minutes=5)
+    assert [m["To"] for m in world.twilio.sent] == ["+15550000001"]
+    nxt = check_escalation(out.page_id, world.ctx, now + timedelta(minutes=5))
+    assert nxt is None  # bo was the last member
+    assert [m["To"] for m in world.twilio.sent] == ["+15550000001", "+15550000002"]
+    resolved = sample.resolved(channel="sms", thread_key="t/sms")
+    assert deliver_alert(world.store(resolved), world.ctx, now).status == "delivered"
+    assert sum(m["Body"].startswith("[RESOLVED]") for m in world.twilio.sent) == 2
+
+
+def test_an_sms_alert_that_is_not_a_page_is_skipped(world: World) -> None:
+    quiet = replace(sample.update(channel="sms"), page=False)
+    out = deliver_alert(world.store(quiet), world.ctx, NOW)
+    assert out.status == "skipped"
+    assert world.twilio.sent == []
+
+
+def test_a_delivery_in_progress_elsewhere_is_retried_later(
+    world: World, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    key = world.store(sample.alert())
+    redis_client.set(f"{key_prefix}:delivery:lock:{key}", "other-worker", px=5000)
+    with pytest.raises(DeliveryError) as err:
+        deliver_alert(key, world.ctx, NOW)
+    assert not err.value.permanent and err.value.retry_after
+    assert world.slack.messages == []
+
+
+def test_missing_and_held_alerts_send_nothing(world: World) -> None:
+    assert deliver_alert("nope", world.ctx, NOW).status == "missing"
+    held = replace(sample.alert(), hold_until=NOW + timedelta(hours=1))
+    out = deliver_alert(world.store(held), world.ctx, NOW)
+    assert out.status == "held" and out.not_before == held.hold_until
+    assert world.slack.messages == []
+
+
+def test_the_delivery_log_prints_as_a_table_and_as_json(world: World) -> None:
+    key = world.store(sample.alert(title="Title \x1b[31mred\x1b[0m"))
+    deliver_alert(key, world.ctx, NOW)
+    out = io.StringIO()
+    show(world.ctx.log.recent(10), as_json=False, out=out)
+    assert "delivered" in out.getvalue() and "Title red" in out.getvalue()
+    assert "\x1b" not in out.getvalue()
+    out = io.StringIO()
+    show(world.ctx.log.recent(10), as_json=True, out=out)
+    (line,) = out.getvalue().splitlines()
+    assert json.loads(line)["dedup_key"] == key
+
+
+@pytest.fixture
+def console_ctx(redis_client: redis.Redis, key_prefix: str) -> Iterator[DeliveryContext]:
+    settings = Settings(_env_file=None, key_prefix=key_prefix)  # type: ignore[call-arg]
+    yield DeliveryContext.build(
+        settings, parse_config(CONFIG, "test.yaml"), redis_client, key_prefix
+    )
+
+
+def test_without_credentials_alerts_print_to_the_console(
+    console_ctx: DeliveryContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alert = sample.alert(title="Outage \x1b]0;pwned\x07 here")
+    assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
+    out = deliver_alert(alert.dedup_key, console_ctx, NOW)
+    printed = capsys.readouterr().out
+    assert out.status == "delivered"
+    assert "[MAJOR] OpenAI: Outage here" in printed
+    assert "Upstream: Azure SCUS power" in printed
+    assert "\x1b" not in printed and "\x07" not in printed

@@ -1,0 +1,242 @@
+"""The planner end to end: one page per incident or cascade, threads, resolutions,
+idempotent re-runs, annotations that never block."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+import redis
+
+import notifier.planner as planner
+from notifier.dedup import AlertStore, InMemoryAlertStore
+from notifier.grouping import InMemoryThreadStore, RedisThreadStore
+from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
+from notifier.planner import ReplayPlanner, process_event
+from tests.planning_helpers import at, config, event, incident, test_catalog
+
+BASE = """
+providers:
+  - id: openai
+  - id: azure
+subscribers:
+  - name: ops
+    slack: {channel: "#ops"}
+    sms: {to: ["+15550100"]}
+    email: {to: [ops@example.com]}
+    filters: {providers: [openai]}
+"""
+
+
+class Harness:
+    """process_event with in-memory stores and a growing world, like a running service."""
+
+    def __init__(self, cfg_text: str, threads=None, alerts=None, dependants: int = 0) -> None:  # type: ignore[no-untyped-def]
+        self.cfg = config(cfg_text, test_catalog(dependants))
+        self.threads = threads or InMemoryThreadStore()
+        self.alerts = alerts or InMemoryAlertStore()
+        self.world: dict[tuple[str, str], Incident] = {}
+
+    def run(self, ev: ChangeEvent, now: str | None = None) -> list[Alert]:
+        self.world[(ev.provider, ev.incident_id)] = ev.incident
+        when = at(now) if now else ev.detected_at
+        out = process_event(
+            ev, self.cfg, list(self.world.values()), self.threads, self.alerts, when
+        )
+        for a in out:
+            self.alerts.set_state(a.dedup_key, "delivered")
+        return out
+
+
+def _by_channel(alerts: Sequence[Alert]) -> dict[str, Alert]:
+    return {a.channel: a for a in alerts}
+
+
+def test_the_first_alert_pages_and_later_ones_thread_without_paging() -> None:
+    h = Harness(BASE)
+    inc = incident("openai", "o1", "2024-12-26 19:00")
+    first = _by_channel(h.run(event(inc)))
+    assert set(first) == {"slack", "sms", "email"}
+    assert all(a.page and a.kind is AlertKind.NEW for a in first.values())
+    update = _by_channel(h.run(event(inc, EventKind.NEW_UPDATE, "2024-12-26 19:30")))
+    # SMS carries pages only; the update goes to the Slack and email threads
+    assert set(update) == {"slack", "email"}
+    assert not any(a.page for a in update.values())
+    assert update["slack"].thread_key == first["slack"].thread_key
+    assert update["email"].thread_key == first["email"].thread_key
+    done = incident("openai", "o1", "2024-12-26 19:00", resolved="2024-12-26 21:00")
+    resolved = _by_channel(h.run(event(done, EventKind.RESOLVED, "2024-12-26 21:00")))
+    # the page gets its all-clear on every channel
+    assert set(resolved) == {"slack", "sms", "email"}
+    assert resolved["sms"].kind is AlertKind.RESOLVED and resolved["sms"].page
+
+
+def test_a_channel_events_list_makes_updates_page() -> None:
+    h = Harness(
+        BASE + "    channels_filters:\n      sms: {events: [new_incident, new_update, resolved]}\n"
+    )
+    inc = incident("openai", "o1", "2024-12-26 19:00")
+    h.run(event(inc))
+    update = _by_channel(h.run(event(inc, EventKind.NEW_UPDATE, "2024-12-26 19:30")))
+    assert update["sms"].page and not update["slack"].page
+
+
+def test_the_same_event_twice_is_delivered_once() -> None:
+    h = Harness(BASE)
+    ev = event(incident("openai", "o1", "2024-12-26 19:00"))
+    assert len(h.run(ev)) == 3
+    assert h.run(ev) == []
+
+
+def test_a_rerun_after_a_crash_returns_the_pending_alerts_unchanged() -> None:
+    h = Harness(BASE)
+    ev = event(incident("openai", "o1", "2024-12-26 19:00"))
+    now = at("2024-12-26 19:01")
+    world = [ev.incident]
+    first = process_event(ev, h.cfg, world, h.threads, h.alerts, now)  # never delivered
+    again = process_event(ev, h.cfg, world, h.threads, h.alerts, now)
+    assert again == first
+    assert all(a.page for a in again)
+
+
+def test_a_crash_between_thread_and_claim_still_pages() -> None:
+    h = Harness(BASE)
+    ev = event(incident("openai", "o1", "2024-12-26 19:00"))
+    world = [ev.incident]
+    # the first run opened the threads, then died before claiming: a fresh alert store
+    process_event(ev, h.cfg, world, h.threads, InMemoryAlertStore(), at("2024-12-26 19:01"))
+    rerun = _by_channel(
+        process_event(ev, h.cfg, world, h.threads, h.alerts, at("2024-12-26 19:02"))
+    )
+    assert set(rerun) == {"slack", "sms", "email"} and rerun["sms"].page
+
+
+CASCADE = """
+providers:
+  - id: cloudflare
+{deps}
+subscribers:
+  - name: ops
+    slack: {{channel: "#ops"}}
+    sms: {{to: ["+15550100"]}}
+{filters}
+"""
+
+
+def _cascade_config(n: int, route_upstream: bool) -> str:
+    deps = "\n".join(f"  - id: dep{i:02d}" for i in range(1, n + 1))
+    ids = ", ".join(f"dep{i:02d}" for i in range(1, n + 1))
+    filters = "" if route_upstream else f"    filters: {{providers: [{ids}]}}"
+    return CASCADE.format(deps=deps, filters=filters)
+
+
+def _run_cascade(h: Harness, n: int) -> tuple[list[Alert], list[Alert]]:
+    """Cloudflare at 12:00, then n dependants one minute apart, then all resolve."""
+    upstream = incident("cloudflare", "cf", "2025-06-12 12:00", title="Cloudflare dashboard errors")
+    opened = h.run(event(upstream))
+    start = at("2025-06-12 12:00")
+    for i in range(1, n + 1):
+        t = (start + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M")
+        opened += h.run(event(incident(f"dep{i:02d}", f"d{i}", t)))
+    closed = []
+    for i in range(1, n + 1):
+        inc = incident(f"dep{i:02d}", f"d{i}", "2025-06-12 12:05", resolved="2025-06-12 14:00")
+        closed += h.run(event(inc, EventKind.RESOLVED, "2025-06-12 14:00"))
+    return opened, closed
+
+
+@pytest.mark.parametrize(
+    "route_upstream", [True, False], ids=["upstream-routed", "dependants-only"]
+)
+def test_a_cascade_of_twenty_dependants_is_one_page(route_upstream: bool) -> None:
+    n = 20
+    h = Harness(_cascade_config(n, route_upstream), dependants=n)
+    opened, closed = _run_cascade(h, n)
+    pages = [a for a in opened if a.page]
+    assert len([a for a in pages if a.channel == "sms"]) == 1
+    slack = [a for a in opened if a.channel == "slack"]
+    assert len(slack) == (n + 1 if route_upstream else n)
+    assert len({a.thread_key for a in slack}) == 1  # one Slack thread for the lot
+    attached = [a for a in slack if a.attached_to]
+    assert len(attached) == n if route_upstream else n - 1
+    last = attached[-1].text
+    assert "also affected:" in last and "Dependant 20" in last
+    lead = "Cloudflare" if route_upstream else "Dependant 01"
+    assert f"Part of the {lead} cascade" in last
+    # every attached incident's resolution still reaches the thread (not SMS: never paged)
+    resolved = [a for a in closed if a.channel == "slack"]
+    assert len(resolved) == n and {a.thread_key for a in resolved} == {slack[0].thread_key}
+    expected_sms = [] if route_upstream else ["dep01"]
+    assert [a.event.provider for a in closed if a.channel == "sms"] == expected_sms
+
+
+def test_a_cascade_is_grouped_the_same_way_in_redis(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    n = 5
+    h = Harness(
+        _cascade_config(n, True),
+        threads=RedisThreadStore(redis_client, key_prefix),
+        alerts=AlertStore(redis_client, key_prefix),
+        dependants=n,
+    )
+    opened, _ = _run_cascade(h, n)
+    assert len([a for a in opened if a.page]) == 2  # the Cloudflare alert on Slack and SMS
+    assert len({a.thread_key for a in opened if a.channel == "slack"}) == 1
+
+
+def test_an_old_upstream_incident_does_not_swallow_new_pages() -> None:
+    h = Harness(_cascade_config(1, True), dependants=1)
+    h.run(event(incident("cloudflare", "cf", "2025-06-12 06:00")))  # six hours earlier
+    dep = h.run(event(incident("dep01", "d1", "2025-06-12 12:00")))
+    assert any(a.channel == "sms" and a.page and not a.attached_to for a in dep)
+
+
+def test_annotations_failing_never_block_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> tuple[()]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(planner, "annotate", broken)
+    h = Harness(BASE)
+    out = h.run(event(incident("openai", "o1", "2024-12-26 19:00")))
+    assert len(out) == 3 and all(a.annotations == () for a in out)
+
+
+def test_untrusted_links_are_left_out_of_the_text() -> None:
+    h = Harness(BASE)
+    inc = incident("openai", "o1", "2024-12-26 19:00")
+    ok = h.run(event(inc))[0].text
+    assert "https://status.openai.example/incidents/o1" in ok
+    from dataclasses import replace
+
+    evil = replace(incident("openai", "o2", "2024-12-26 19:00"), url="https://phish.example/x")
+    assert "phish" not in h.run(event(evil))[0].text
+
+
+def test_replay_lines_have_exactly_the_documented_keys() -> None:
+    p = ReplayPlanner(config(BASE))
+    azure = incident(
+        "azure", "az", "2024-12-26 18:05", title="Power event", regions=("South Central US",)
+    )
+    assert p.alerts(event(azure), at("2024-12-26 18:10")) == []  # ops filters azure out
+    lines = p.alerts(
+        event(incident("openai", "o1", "2024-12-26 19:00", impact=Impact.MAJOR)),
+        at("2024-12-26 19:05"),
+    )
+    assert [ln["channel"] for ln in lines] == ["slack", "sms", "email"]
+    line = lines[0]
+    assert list(line) == [
+        "type", "at", "subscriber", "channel", "provider", "incident_id", "kind",
+        "dedup_key", "thread_key", "annotations", "text",
+    ]  # fmt: skip
+    assert (
+        line["type"] == "alert" and line["kind"] == "new" and line["at"] == "2024-12-26T19:05:00Z"
+    )
+    assert line["annotations"][0] == {
+        "kind": "upstream",
+        "provider": "azure",
+        "incident_id": "az",
+        "text": "Possible upstream cause: Microsoft Azure — 'Power event', "
+        "active since 18:05 UTC, 55 min earlier",
+    }
