@@ -3,7 +3,8 @@
 `load_config(path)` reads YAML, validates it with the pydantic models in
 `notifier.config_models`, then checks cross-references (rotations, provider ids,
 the catalog). Every problem becomes one `file:line: path: message` string in
-`ConfigError.errors`, alertmanager style, so a user can fix them all in one pass.
+`ConfigError.errors`, alertmanager style: every schema problem at once, then (once
+the schema is valid) every cross-reference problem.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Each annotation's `reason` says why it was made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from notifier.causes import stated_cause
@@ -101,13 +101,25 @@ def _score(
     return round(score, 4)
 
 
+def with_history(incident: Incident, known: Incident | None) -> Incident:
+    """`incident` with any older updates `known` remembers (stored snapshots may keep
+    only the latest update, and the stated cause is often in an earlier one)."""
+    if known is None or known.updates == incident.updates:
+        return incident
+    by_key = {u.key or f"{u.at.isoformat()}#{n}": u for n, u in enumerate(known.updates)}
+    by_key.update({u.key or f"{u.at.isoformat()}#{n}": u for n, u in enumerate(incident.updates)})
+    return replace(incident, updates=tuple(sorted(by_key.values(), key=lambda u: u.at)))
+
+
 def annotate(
     event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
 ) -> tuple[Annotation, ...]:
     """All annotations for an event's incident; see the module docstring."""
-    incident = event.incident
+    ref = (event.provider, event.incident_id)
+    known = next((i for i in world if (i.provider, i.id) == ref), None)
+    incident = with_history(event.incident, known)
     graph = config.dependency_graph()
-    others = [i for i in world if (i.provider, i.id) != (incident.provider, incident.id)]
+    others = [i for i in world if (i.provider, i.id) != ref]
     ups = upstream_candidates(incident, graph, others, now)[:MAX_UPSTREAM]
     out = [_upstream_annotation(config, incident, c, now) for c in ups]
     out.extend(_stated(incident, config))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -261,7 +260,7 @@ def _release(client: redis.Redis, key: str, token: str) -> None:
 
 def console_channels(presentation: Presentation | None = None) -> dict[str, Channel]:
     """Every channel printed to stdout: what a newcomer without credentials gets."""
-    console = ConsoleChannel(sys.stdout, presentation)
+    console = ConsoleChannel(None, presentation)
     return {"slack": console, "sms": console, "email": console, "console": console}
 
 

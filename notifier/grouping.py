@@ -38,6 +38,7 @@ class ThreadEntry:
     opened_by: str  # dedup_key of the alert that opened it (re-planning it stays "first")
     paged: bool  # the opening alert paged
     attached_to: str | None = None  # the cascade thread it joined, if not its own
+    shown_update: str = ""  # key of the update the opening alert already showed
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notifier.config_models import Config
-from notifier.correlate import annotate, reference_time, upstream_candidates
+from notifier.correlate import annotate, reference_time, upstream_candidates, with_history
 from notifier.dedup import AlertClaims, InMemoryAlertStore, dedup_key_for
 from notifier.grouping import (
     IncidentRef,
@@ -140,14 +140,16 @@ def _plan(
     kind = alert_kind(event)
     existing = threads.get(key, ref)
     first = existing is None or existing.opened_by == dedup
+    if not first and _already_shown(event, existing):
+        return None
     cascade = (
         _cascade_thread(threads, key, ref, roots, own) if first and kind in OPENING_KINDS else None
     )
     decision = decide(kind, existing, dedup, own, cascade, route.explicit)
     if decision.opens:
-        stored = threads.open(
-            key, ref, ThreadEntry(decision.thread_key, dedup, decision.page, decision.attached_to)
-        )
+        shown = _latest_update_key(event)
+        entry = ThreadEntry(decision.thread_key, dedup, decision.page, decision.attached_to, shown)
+        stored = threads.open(key, ref, entry)
         if stored.opened_by != dedup:  # another worker opened it first: we are a follow-up
             decision = decide(kind, stored, dedup, own, None, route.explicit)
     name = config.provider_name(event.provider)
@@ -169,6 +171,19 @@ def _plan(
         hold_until=route.hold_until,
         text=text,
     )
+
+
+def _latest_update_key(event: ChangeEvent) -> str:
+    update = event.update or (event.incident.updates[-1] if event.incident.updates else None)
+    return update.key if update is not None else ""
+
+
+def _already_shown(event: ChangeEvent, existing: ThreadEntry | None) -> bool:
+    """The diff reports a new incident's update as `new_update` too; the opening alert
+    showed it already."""
+    if existing is None or event.kind is not EventKind.NEW_UPDATE or event.update is None:
+        return False
+    return bool(existing.shown_update) and event.update.key == existing.shown_update
 
 
 def _cascade_thread(
@@ -206,7 +221,8 @@ class ReplayPlanner:
 
     def observe(self, incident: Incident) -> None:
         """Teach the world an incident without alerting (e.g. a replay's first snapshot)."""
-        self._world[(incident.provider, incident.id)] = incident
+        ref = (incident.provider, incident.id)
+        self._world[ref] = with_history(incident, self._world.get(ref))
 
     def alerts(self, event: ChangeEvent, now: datetime) -> list[dict[str, Any]]:
         """Replay lines for one event, as printed by `notifier replay`."""

@@ -64,9 +64,16 @@ def discover(root: Path, report: Report) -> list[Snapshot]:
 
 
 def replay(
-    root: Path, formats: Mapping[str, str] | None = None, report: Report = lambda _: None
+    root: Path,
+    formats: Mapping[str, str] | None = None,
+    report: Report = lambda _: None,
+    on_state: Callable[[Snapshot, ProviderState], None] | None = None,
 ) -> Iterator[tuple[Snapshot, ChangeEvent]]:
-    """Yield (snapshot, event) for every change the snapshots show, in order."""
+    """Yield (snapshot, event) for every change the snapshots show, in order.
+
+    `on_state` sees each provider's new state before that snapshot's events, as
+    the service commits it (and updates its incident index) after each poll.
+    """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
         fmt = (formats or {}).get(snap.provider) or "auto"
@@ -77,6 +84,8 @@ def replay(
             continue
         result = diff(states.get(snap.provider), doc, snap.at)
         states[snap.provider] = result.state
+        if on_state is not None:
+            on_state(snap, result.state)
         for event in result.events:
             yield snap, event
 

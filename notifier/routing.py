@@ -76,6 +76,8 @@ def _passes(
         return False
     if not _maintenance_allows(event, sub):
         return False
+    if _redundant(event, f):
+        return False
     if continuing:
         return event.kind in CLOSING_EVENTS or _kind_allowed(event, f, new_here=False)
     if event.kind in FEED_EVENTS:
@@ -92,6 +94,14 @@ def _below(event: ChangeEvent, f: Filters) -> bool:
     if _is_maintenance(event) or f.min_impact is None:
         return False
     return event.incident.impact.rank < Impact(f.min_impact).rank
+
+
+def _redundant(event: ChangeEvent, f: Filters) -> bool:
+    """A status change caused by an update is said by that update's own alert (the diff
+    emits both), so it is dropped wherever `new_update` is routed too."""
+    if event.kind is not EventKind.STATUS_CHANGED or event.update is None:
+        return False
+    return f.events is None or EventKind.NEW_UPDATE in f.events
 
 
 def _is_maintenance(event: ChangeEvent) -> bool:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifier.models import Incident, incident_from_dict, iso, parse_iso, to_jsonable
 
 # Knowledge of an incident is dropped this long after it left the document.
 RETENTION = timedelta(days=30)
+# Closed incidents stay in the correlation index this long.
+RECENT_WINDOW = timedelta(hours=6)
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 _FORMAT_VERSION = 1
 
@@ -88,12 +91,41 @@ def compact(incident: Incident) -> Incident:
 
 
 def first_time(incident: Incident) -> datetime | None:
-    """When the incident began, as far as the document tells."""
-    if incident.started_at is not None:
-        return incident.started_at
-    if incident.updates:
-        return incident.updates[0].at
-    return incident.updated_at
+    """When the provider first spoke of the incident: its start or first update,
+    whichever is earlier (a maintenance's start is its future window)."""
+    times = [t for t in (incident.started_at, *(u.at for u in incident.updates[:1])) if t]
+    return min(times) if times else incident.updated_at
 
 
-__all__ = ["RETENTION", "IncidentState", "ProviderState", "compact", "first_time"]
+def recent_until(known: IncidentState) -> datetime | None:
+    """Until when an incident counts as recent for correlation; None: while it stays open."""
+    snap = known.snapshot
+    if snap.is_active:
+        # open but scrolled out of a history window: keep it no longer than a closed one
+        return known.gone_at + RECENT_WINDOW if known.gone_at else None
+    closed = known.absent_resolved_at or snap.resolved_at or snap.updated_at
+    if closed is None and snap.updates:
+        closed = snap.updates[-1].at
+    return closed + RECENT_WINDOW if closed else _LONG_AGO
+
+
+def recent_incidents(state: ProviderState, now: datetime) -> list[Incident]:
+    """The incidents of one provider that count as recent at `now`."""
+    out = []
+    for known in state.incidents.values():
+        until = recent_until(known)
+        if until is None or now < until:
+            out.append(known.snapshot)
+    return out
+
+
+__all__ = [
+    "RECENT_WINDOW",
+    "RETENTION",
+    "IncidentState",
+    "ProviderState",
+    "compact",
+    "first_time",
+    "recent_incidents",
+    "recent_until",
+]

@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -36,17 +36,15 @@ from notifier.models import (
     parse_iso,
     to_jsonable,
 )
-from notifier.snapshot import IncidentState, ProviderState
+from notifier.snapshot import RECENT_WINDOW, ProviderState, recent_until
 
 EVENT_TTL = timedelta(days=30)
-RECENT_WINDOW = timedelta(hours=6)
 LOCK_TTL = timedelta(minutes=2)
-_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 # Checks the lease (and the version when ARGV[2] is not empty), applies the writes,
 # releases the lease. Returns the version, -1 when the lease was lost, -2 on conflict.
 _APPLY = """
--- nolock
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 local i = 3
 if ARGV[2] ~= '' then
@@ -123,7 +121,7 @@ class StateStore:
         """Take the provider's lease and read its state in one round trip; None if held."""
         token = secrets.token_hex(16)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(f"{self.provider_key(provider)}:lock", token, px=self._ttl_ms())
+        pipe.set(f"{self.provider_key(provider)}:lock", token, nx=True, px=self._ttl_ms())
         pipe.hgetall(self.provider_key(provider))
         got, raw = pipe.execute()
         if not got:
@@ -294,7 +292,7 @@ def _index_ops(
     dels = {f"{provider}/{i}" for i in (previous.incidents if previous else {})}
     due: datetime | None = None
     for iid, known in state.incidents.items():
-        name, until = f"{provider}/{iid}", _recent_until(known)
+        name, until = f"{provider}/{iid}", recent_until(known)
         if until is not None and until <= now:
             dels.add(name)
             continue
@@ -303,18 +301,6 @@ def _index_ops(
         if until is not None:
             due = until if due is None else min(due, until)
     return sets, sorted(dels - set(sets)), due
-
-
-def _recent_until(known: IncidentState) -> datetime | None:
-    """Until when an incident belongs in the index; None: for as long as it stays open."""
-    snap = known.snapshot
-    if snap.is_active:
-        # open but scrolled out of a history window: keep it no longer than a closed one
-        return known.gone_at + RECENT_WINDOW if known.gone_at else None
-    closed = known.absent_resolved_at or snap.resolved_at or snap.updated_at
-    if closed is None and snap.updates:
-        closed = snap.updates[-1].at
-    return closed + RECENT_WINDOW if closed else _LONG_AGO
 
 
 def _put(sets: dict[str, str | bytes], dels: list[str], name: str, value: str | None) -> None:

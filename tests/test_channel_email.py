@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -13,18 +14,19 @@ from pydantic import SecretStr
 from notifier.channels.base import DeliveryError, EmailTarget
 from notifier.channels.email import EmailChannel
 from notifier.channels.render import Presentation
-from tests.fakes import sample
-from tests.fakes.fixtures import fake_smtp  # noqa: F401  (fixture)
+from tests.fakes import fixtures, sample
 from tests.fakes.smtp import FakeSmtp, self_signed_cert
 
 NAMES = Presentation(names={"openai": "OpenAI"}, hosts={"openai": "status.openai.com"})
 TO = EmailTarget("oncall@example.com")
 
+fake_smtp = fixtures.fake_smtp
 
-def plain(server: FakeSmtp, **kw: object) -> EmailChannel:
+
+def plain(server: FakeSmtp, **kw: Any) -> EmailChannel:
     return EmailChannel(
         "127.0.0.1", server.port, "notifier@example.com", starttls=False, presentation=NAMES, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_the_mime_headers_of_a_sample_alert(fake_smtp: FakeSmtp) -> None:
@@ -40,7 +42,7 @@ def test_the_mime_headers_of_a_sample_alert(fake_smtp: FakeSmtp) -> None:
     assert msg.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in msg.iter_parts()]
     assert parts == ["text/plain", "text/html"]
-    text = msg.get_body(("plain",)).get_content()
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Upstream: Azure SCUS power" in text
     assert "Status page: https://status.openai.com/incidents/01HV8ZK3Q" in text
 
@@ -65,7 +67,7 @@ def test_feed_text_is_escaped_in_html_and_never_becomes_a_link(fake_smtp: FakeSm
         updates=(replace(sample.incident().updates[0], body=evil),),
     )
     plain(fake_smtp).send(alert, TO, None)
-    html = fake_smtp.messages[0].get_body(("html",)).get_content()
+    html = fake_smtp.messages[0].get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<a " not in html and "<script" not in html
     assert "&lt;a href=&quot;https://evil.example&quot;&gt;" in html
     assert "evil.example/phish" not in html  # off-host URLs are not shown at all

@@ -69,8 +69,12 @@ def slack_api() -> Driver:
         "timeout": lambda: fake.fail_next(hang=True),
         "refused": lambda: setattr(d, "channel", refused),
     }
+
+    def api_error(code: str) -> Callable[[], None]:
+        return lambda: fake.fail_next(status=200, error=code)
+
     d.permanent = {
-        code: (lambda c=code: fake.fail_next(status=200, error=c))
+        code: api_error(code)
         for code in (
             "channel_not_found", "not_in_channel", "invalid_auth", "account_inactive",
             "is_archived", "token_revoked",

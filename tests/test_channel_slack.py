@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -13,18 +14,19 @@ from notifier.channels.render import Presentation
 from notifier.channels.slack import SlackChannel
 from notifier.channels.slack_blocks import HEADER_MAX, MAX_BLOCKS, TEXT_MAX, escape
 from notifier.models import Annotation, AnnotationKind
-from tests.fakes import sample
-from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
+from tests.fakes import fixtures, sample
 from tests.fakes.slack_api import FakeSlack
 
 OPS = SlackTarget(channel="#ops")
 NAMES = Presentation(names={"openai": "OpenAI"}, hosts={"openai": "status.openai.com"})
 
+fake_slack = fixtures.fake_slack
 
-def channel(slack: FakeSlack, **kw: object) -> SlackChannel:
+
+def channel(slack: FakeSlack, **kw: Any) -> SlackChannel:
     return SlackChannel(
         token=SecretStr(slack.token), api_url=slack.api_url, presentation=NAMES, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def all_text(payload: object) -> str:

@@ -16,7 +16,11 @@ from notifier.oncall import (
     parse_weekday,
 )
 
-ANA, BO, CY = Member("ana", "+15550000001"), Member("bo", "+15550000002"), Member("cy", "+15550000003")
+ANA, BO, CY = (
+    Member("ana", "+15550000001"),
+    Member("bo", "+15550000002"),
+    Member("cy", "+15550000003"),
+)
 BERLIN = ZoneInfo("Europe/Berlin")
 
 ROTA = Rotation(
@@ -29,8 +33,8 @@ ROTA = Rotation(
 )
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
 
 
 @pytest.mark.parametrize(
@@ -118,9 +122,7 @@ def test_there_is_no_escalation_when_it_is_over(page: PageState) -> None:
     assert next_escalation(page, T + timedelta(hours=1)) is None
 
 
-@pytest.mark.parametrize(
-    ("text", "day"), [("monday", 0), ("Tue", 1), ("SUNDAY", 6), (3, 3)]
-)
+@pytest.mark.parametrize(("text", "day"), [("monday", 0), ("Tue", 1), ("SUNDAY", 6), (3, 3)])
 def test_weekdays_parse(text: str | int, day: int) -> None:
     assert parse_weekday(text) == day
 

@@ -15,8 +15,7 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel
 from notifier.oncall import Member, Rotation
 from notifier.paging import Pager, Recipients, parse_ack
-from tests.fakes import sample
-from tests.fakes.fixtures import fake_twilio  # noqa: F401  (fixture)
+from tests.fakes import fixtures, sample
 from tests.fakes.twilio_api import FakeTwilio
 
 ANA, BO, CY = (Member("ana", "+15550000001"), Member("bo", "+15550000002"),
@@ -26,6 +25,8 @@ ROTA = Recipients(
 )
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # ana's week
 
+fake_twilio = fixtures.fake_twilio
+
 
 @pytest.fixture
 def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -> Pager:
@@ -34,7 +35,6 @@ def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -
         api_url=fake_twilio.url,
     )  # fmt: skip
     return Pager(redis_client, key_prefix, sms, presentation=Presentation({"openai": "OpenAI"}))
-
 
 
 def test_a_page_goes_to_whoever_is_on_call_with_a_short_ack_code(

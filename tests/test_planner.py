@@ -11,7 +11,7 @@ import redis
 
 import notifier.planner as planner
 from notifier.dedup import AlertStore, InMemoryAlertStore
-from notifier.grouping import InMemoryThreadStore, RedisThreadStore
+from notifier.grouping import InMemoryThreadStore, RedisThreadStore, ThreadStore
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
 from notifier.planner import ReplayPlanner, process_event
 from tests.planning_helpers import at, config, event, incident, test_catalog
@@ -32,9 +32,15 @@ subscribers:
 class Harness:
     """process_event with in-memory stores and a growing world, like a running service."""
 
-    def __init__(self, cfg_text: str, threads=None, alerts=None, dependants: int = 0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        cfg_text: str,
+        threads: ThreadStore | None = None,
+        alerts: AlertStore | InMemoryAlertStore | None = None,
+        dependants: int = 0,
+    ) -> None:
         self.cfg = config(cfg_text, test_catalog(dependants))
-        self.threads = threads or InMemoryThreadStore()
+        self.threads: ThreadStore = threads or InMemoryThreadStore()
         self.alerts = alerts or InMemoryAlertStore()
         self.world: dict[tuple[str, str], Incident] = {}
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifier.models import EventKind, Impact, IncidentKind, Status
-from notifier.routing import quiet_until, route_event
+from notifier.models import ChangeEvent, EventKind, Impact, IncidentKind, Status
+from notifier.routing import HasThread, quiet_until, route_event
 from tests.planning_helpers import at, config, event, incident
 
 CFG = config(
@@ -38,8 +38,8 @@ NOTHING_YET = lambda s, c: False  # noqa: E731
 ALL_OPEN = lambda s, c: True  # noqa: E731
 
 
-def _routes(ev, has_thread=NOTHING_YET, cfg=CFG, now=None):  # type: ignore[no-untyped-def]
-    found = route_event(ev, cfg, now or ev.detected_at, has_thread)
+def _routes(ev: ChangeEvent, has_thread: HasThread = NOTHING_YET) -> list[str]:
+    found = route_event(ev, CFG, ev.detected_at, has_thread)
     return sorted(f"{r.subscriber.name}/{r.channel}" for r in found)
 
 
@@ -145,7 +145,9 @@ T = "2024-12-26 19:00"
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
-def test_filters_pick_the_routes(case, ev, has_thread, expected) -> None:  # type: ignore[no-untyped-def]
+def test_filters_pick_the_routes(
+    case: str, ev: ChangeEvent, has_thread: HasThread, expected: list[str]
+) -> None:
     assert _routes(ev, has_thread) == expected, case
 
 

@@ -8,7 +8,6 @@ install prints alerts to stdout instead of dropping them.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 import redis
@@ -31,7 +30,7 @@ def build_channels(
     from notifier.channels.sms import SmsChannel
     from notifier.paging import Pager
 
-    console = ConsoleChannel(sys.stdout, presentation)
+    console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {"console": console}
     if settings.slack_token or settings.slack_webhook_url:
         channels["slack"] = SlackChannel(

@@ -51,7 +51,8 @@ def render(alert: Alert, p: Presentation) -> str:
     lines = [
         "=" * min(78, max(20, len(head))),
         head,
-        f"  {status_label(inc.status)} · {change_line(alert)} · to {alert.subscriber}",
+        f"  {' · '.join(dict.fromkeys([status_label(inc.status), change_line(alert)]))}"
+        f" · to {one_line(alert.subscriber)}",
     ]
     if inc.components:
         lines.append("  Components: " + ", ".join(one_line(c) for c in inc.components))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.error import URLError
 
 from pydantic import SecretStr
@@ -104,7 +104,7 @@ class SlackChannel(Channel):
             self._client = WebClient(
                 token=self._token.get_secret_value(),
                 base_url=self.api_url,
-                timeout=self.timeout,
+                timeout=cast(int, self.timeout),  # urllib takes float seconds
                 logger=self._sdk_log,
                 retry_handlers=[],
             )
@@ -115,12 +115,16 @@ class SlackChannel(Channel):
         if thread_ref is None:
             return self._post_parent(channel, parent)
         channel_id, _, parent_ts = thread_ref.partition("/")
+        reply = slack_blocks.reply_message(alert, self.presentation)
+        if alert.attached_to:
+            # Folded into an upstream's thread: reply there, leave its parent alone.
+            data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
+            return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
         try:
             self._call("chat_update", channel=channel_id, ts=parent_ts, **parent)
         except _ThreadGoneError:
             log.info("slack thread parent is gone; starting a new thread")
             return self._post_parent(channel, parent)
-        reply = slack_blocks.reply_message(alert, self.presentation)
         data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
         return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
 
@@ -152,7 +156,10 @@ class SlackChannel(Channel):
 
     def _send_webhook(self, alert: Alert, url: SecretStr) -> SendResult:
         client = WebhookClient(
-            url.get_secret_value(), timeout=self.timeout, logger=self._sdk_log, retry_handlers=[]
+            url.get_secret_value(),
+            timeout=cast(int, self.timeout),
+            logger=self._sdk_log,
+            retry_handlers=[],
         )
         message = slack_blocks.parent_message(alert, self.presentation, include_body=True)
         try:

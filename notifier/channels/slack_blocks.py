@@ -135,6 +135,9 @@ def reply_message(alert: Alert, p: Presentation) -> dict[str, Any]:
     if is_resolution(alert):
         took = resolved_duration(inc, alert.event.detected_at)
         head = f"*Resolved* after {took}" if took else "*Resolved*"
+    if alert.attached_to:  # a reply in an upstream's thread must say whose incident it is
+        title = one_line(f"{p.provider_name(inc.provider)}: {inc.title}")
+        head = f"*{escape(title)}* · {head}"
     when = alert.event.update.at if alert.event.update else alert.event.detected_at
     body = latest_body(alert)
     text = f"{head} · {fmt_time(when)}" + (f"\n{escape(body)}" if body else "")

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "file",
         nargs="?",
         type=Path,
-        help="Subscription file (default: NOTIFIER_CONFIG, config/subscriptions.yaml, the example).",
+        help="Subscription file (default: NOTIFIER_CONFIG, else config/subscriptions.yaml,"
+        " else the example).",
     )
     check.set_defaults(func=run_check)
 

@@ -14,10 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from notifier.models import ChangeEvent
-from notifier.replay import event_line, replay
-
-Planner = Callable[[ChangeEvent, Any], list[dict[str, Any]]]
+from notifier.replay import Snapshot, event_line, replay
+from notifier.snapshot import ProviderState, recent_incidents
 
 
 def register(subparsers: Any) -> None:
@@ -45,27 +43,41 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
         print(f"notifier replay: {root}: not a directory", file=err)
         return 2
     formats: dict[str, str] = {}
-    planner: Planner | None = None
+    planner: Any = None
     if config_path is not None:
         loaded = _load(config_path, err)
         if loaded is None:
             return 2
         formats, planner = loaded
+    observer = _observer(planner) if planner is not None else None
 
     def report(message: str) -> None:
         print(f"notifier replay: {message}", file=err)
 
     try:
-        for snap, event in replay(root, formats, report):
+        for snap, event in replay(root, formats, report, observer):
             _emit(out, event_line(snap, event))
-            for alert in planner(event, snap.at) if planner else ():
+            for alert in planner.alerts(event, snap.at) if planner else ():
                 _emit(out, {"type": "alert", **alert})
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0
     return 0
 
 
-def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], Planner] | None:
+def _observer(planner: Any) -> Callable[[Snapshot, ProviderState], None] | None:
+    """Teach the planner's world what the service's incident index would hold."""
+    observe = getattr(planner, "observe", None)
+    if observe is None:
+        return None
+
+    def on_state(snap: Snapshot, state: ProviderState) -> None:
+        for incident in recent_incidents(state, snap.at):
+            observe(incident)
+
+    return on_state
+
+
+def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], Any] | None:
     from notifier.config import ConfigError, load_config
 
     try:
@@ -80,7 +92,7 @@ def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], Planner] | No
         print("notifier replay: --config needs notifier.planner.ReplayPlanner (missing)", file=err)
         return None
     formats = {p.id: p.format for p in config.resolved_providers() if p.format}
-    return formats, ReplayPlanner(config).alerts
+    return formats, ReplayPlanner(config)
 
 
 def _emit(out: TextIO, record: dict[str, Any]) -> None:

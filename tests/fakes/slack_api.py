@@ -20,7 +20,7 @@ import itertools
 import threading
 from typing import Any
 
-from tests.fakes.server import FakeServer, Failure, Reply, Request
+from tests.fakes.server import Failure, FakeServer, Reply, Request
 
 
 class FakeSlack(FakeServer):

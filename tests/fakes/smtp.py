@@ -32,6 +32,7 @@ class Recorder:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.failures: list[tuple[int, str]] = []
+        self.refuse_once: dict[str, tuple[int, str]] = {}  # address -> reply, used once
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -40,13 +41,16 @@ class Recorder:
             if self.failures:
                 code, text = self.failures.pop(0)
                 return f"{code} {text}"
+            if address in self.refuse_once:
+                code, text = self.refuse_once.pop(address)
+                return f"{code} {text}"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.messages.append(msg)  # type: ignore[arg-type]
+            self.messages.append(msg)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted"
 
@@ -88,6 +92,11 @@ class FakeSmtp:
     def fail_next(self, n: int = 1, *, code: int = 451, message: str = "4.3.0 try later") -> None:
         with self.recorder.lock:
             self.recorder.failures.extend([(code, message)] * n)
+
+    def refuse_once(self, address: str, *, code: int = 451, message: str = "4.3.0 later") -> None:
+        """Answer the next RCPT TO this address with `code`."""
+        with self.recorder.lock:
+            self.recorder.refuse_once[address] = (code, message)
 
     def start(self) -> FakeSmtp:
         self.controller.start()

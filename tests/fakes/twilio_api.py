@@ -17,7 +17,7 @@ import base64
 import itertools
 from typing import Any
 
-from tests.fakes.server import FakeServer, Failure, Reply, Request
+from tests.fakes.server import Failure, FakeServer, Reply, Request
 
 MESSAGES = {
     20003: "Authenticate",

@@ -1,0 +1,79 @@
+"""No secret (Slack token, webhook URL, Twilio auth token, SMTP password) in any log
+record at DEBUG, including slack_sdk's, twilio's and urllib3's own, nor in errors or reprs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from notifier.channels.base import DeliveryError, EmailTarget, SlackTarget, SmsTarget
+from notifier.channels.email import EmailChannel
+from notifier.channels.slack import SlackChannel
+from notifier.channels.sms import SmsChannel
+from tests.fakes import fixtures, sample
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio_api import FakeTwilio
+
+SMTP_PASSWORD = "smtp-password-4242"
+
+fake_slack = fixtures.fake_slack
+fake_smtp = fixtures.fake_smtp
+fake_twilio = fixtures.fake_twilio
+
+
+def test_no_secret_reaches_a_log_record_or_an_error(
+    caplog: pytest.LogCaptureFixture,
+    fake_slack: FakeSlack,
+    fake_twilio: FakeTwilio,
+    fake_smtp: FakeSmtp,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # root, so every library's records are captured
+    secrets = [fake_slack.token, fake_slack.webhook_url, fake_slack.webhook_secret,
+               fake_twilio.auth_token, SMTP_PASSWORD]  # fmt: skip
+    api = SlackChannel(SecretStr(fake_slack.token), fake_slack.api_url)
+    hook = SlackChannel(webhook_url=SecretStr(fake_slack.webhook_url))
+    sms = SmsChannel(fake_twilio.account_sid, SecretStr(fake_twilio.auth_token), "+15550009999",
+                     api_url=fake_twilio.url)  # fmt: skip
+    mail = EmailChannel("127.0.0.1", fake_smtp.port, username="alerts",
+                        password=SecretStr(SMTP_PASSWORD), starttls=False)  # fmt: skip
+    errors: list[DeliveryError] = []
+
+    def attempt(fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except DeliveryError as exc:
+            errors.append(exc)
+
+    failures: list[dict[str, Any] | None] = [None, {"status": 200, "error": "invalid_auth"}]
+    for failure in [*failures, {"status": 500}]:
+        for fake in (fake_slack,):
+            if failure:
+                fake.fail_next(1, **failure)
+            attempt(lambda: api.send(sample.alert(), SlackTarget(channel="#ops"), None))
+        if failure:
+            fake_slack.fail_next(1, status=404, error="no_service")
+        attempt(lambda: hook.send(sample.alert(), SlackTarget(), None))
+        if failure:
+            fake_twilio.fail_next(1, status=401, error=20003)
+        attempt(lambda: sms.send(sample.alert(), SmsTarget("+15550002222", "K7"), None))
+        # aiosmtpd offers no AUTH without an authenticator: login fails with a 5xx
+        attempt(lambda: mail.send(sample.alert(), EmailTarget("a@example.com"), None))
+
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in secrets:
+        assert secret not in logged
+        for err in errors:
+            assert secret not in str(err) and secret not in repr(err)
+    for ch in (api, hook, sms, mail):
+        for secret in secrets:
+            assert secret not in repr(ch)
+    # the SDKs did log their requests (so this test would see a leak), redacted
+    sdk = [r.getMessage() for r in caplog.records if r.name.startswith("notifier.channels.")]
+    assert any("Sending a request" in m and "**********" in m for m in sdk)
+    assert any(r.name == "notifier.channels.sms.twilio" for r in caplog.records)
+    assert len(errors) >= 4

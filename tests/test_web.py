@@ -1,0 +1,150 @@
+"""`notifier web` over real HTTP: Twilio signatures, acks with TwiML, /healthz, /metrics."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from threading import Thread
+from urllib.parse import urlencode
+
+import pytest
+import redis
+from pydantic import SecretStr
+from twilio.request_validator import RequestValidator
+
+from notifier.channels.sms import SmsChannel
+from notifier.metrics import Metrics
+from notifier.paging import Pager, Recipients
+from notifier.web import WebApp, build_app, make_server
+from tests.fakes import fixtures, sample
+from tests.fakes.smtp import free_port
+from tests.fakes.twilio_api import FakeTwilio
+
+PUBLIC = "https://notifier.example.com"
+ANA = "+15550000001"
+NOW = datetime(2024, 1, 3, 12, tzinfo=UTC)
+
+fake_twilio = fixtures.fake_twilio
+
+
+@pytest.fixture
+def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -> Pager:
+    sms = SmsChannel(fake_twilio.account_sid, SecretStr(fake_twilio.auth_token), "+15550009999",
+                     api_url=fake_twilio.url)  # fmt: skip
+    return Pager(redis_client, key_prefix, sms)
+
+
+def serve(app: WebApp) -> Iterator[str]:
+    server = make_server(app, "127.0.0.1", 0)
+    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def web(redis_client: redis.Redis, pager: Pager, fake_twilio: FakeTwilio) -> Iterator[str]:
+    app = WebApp(redis_client, pager, SecretStr(fake_twilio.auth_token), PUBLIC,
+                 clock=lambda: NOW)  # fmt: skip
+    yield from serve(app)
+
+
+def post(base: str, path: str, form: dict[str, str], signature: str | None) -> tuple[int, str]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    req = urllib.request.Request(base + path, urlencode(form).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def sign(token: str, path: str, form: dict[str, str]) -> str:
+    return str(RequestValidator(token).compute_signature(PUBLIC + path, form))
+
+
+def test_a_signed_ack_acknowledges_the_page_and_answers_with_twiml(
+    web: str, pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    page = pager.page(sample.alert(channel="sms"), Recipients(numbers=(ANA,)), NOW)
+    form = {"From": ANA, "To": "+15550009999", "Body": f"4 {page.code}", "MessageSid": "SM1"}
+    status, body = post(web, "/twilio/sms", form, sign(fake_twilio.auth_token, "/twilio/sms", form))
+    assert status == 200
+    assert body.startswith("<?xml") and "<Response><Message>Acknowledged" in body
+    loaded = pager.load(page.page_id or "")
+    assert loaded is not None and loaded.acked_by == ANA
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        # no signature header at all
+        None,
+        # signed with another account's token
+        "other",
+        # a valid signature for a different URL (a replay to another endpoint)
+        "wrong-url",
+        # garbage
+        "AAAA",
+    ],
+)
+def test_an_unsigned_or_wrongly_signed_request_gets_403_and_changes_nothing(
+    web: str, pager: Pager, fake_twilio: FakeTwilio, signature: str | None
+) -> None:
+    page = pager.page(sample.alert(channel="sms"), Recipients(numbers=(ANA,)), NOW)
+    form = {"From": ANA, "Body": f"ACK {page.code}"}
+    if signature == "other":
+        signature = sign("some-other-token-0000", "/twilio/sms", form)
+    elif signature == "wrong-url":
+        signature = sign(fake_twilio.auth_token, "/elsewhere", form)
+    status, _ = post(web, "/twilio/sms", form, signature)
+    assert status == 403
+    loaded = pager.load(page.page_id or "")
+    assert loaded is not None and loaded.acked_by is None
+
+
+def test_an_unknown_code_gets_a_helpful_reply(web: str, fake_twilio: FakeTwilio) -> None:
+    form = {"From": ANA, "Body": "hello"}
+    status, body = post(web, "/twilio/sms", form, sign(fake_twilio.auth_token, "/twilio/sms", form))
+    assert status == 200 and "Reply 4 &lt;code&gt;" in body
+
+
+def test_healthz_is_200_while_redis_answers_and_503_when_it_does_not(
+    web: str, pager: Pager
+) -> None:
+    assert get(web + "/healthz") == (200, "ok\n")
+    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    for base in serve(WebApp(dead, None, None, None)):
+        assert get(base + "/healthz")[0] == 503
+
+
+def test_metrics_render_prometheus_text(redis_client: redis.Redis, key_prefix: str) -> None:
+    Metrics(redis_client, key_prefix).inc("notifier_deliveries_total", channel="slack",
+                                          outcome="delivered")  # fmt: skip
+
+    class S:
+        twilio_auth_token = None
+        public_url = None
+        broker_prefix = f"{key_prefix}:celery:"
+
+    S.key_prefix = key_prefix  # type: ignore[attr-defined]
+    for base in serve(build_app(S, redis_client, None)):
+        status, body = get(base + "/metrics")
+        assert status == 200
+        assert 'notifier_deliveries_total{channel="slack",outcome="delivered"} 1.0' in body
+        assert get(base + "/nope")[0] == 404
