@@ -75,7 +75,7 @@ def _rate(
     }
 
 
-def run(budget_s: float = 3.0) -> list[dict[str, object]]:
+def run(budget_s: float = 2.0) -> list[dict[str, object]]:
     corpus = _corpus()
     if corpus is None:
         return []

@@ -120,7 +120,7 @@ def process(rt: Runtime, event_id: str, dispatcher: Dispatcher, now: datetime) -
     if event is None:
         log.warning("event record missing (expired?)", extra={"event_id": event_id})
         return 0
-    world = rt.state.recent_incidents()
+    world = rt.state.recent_incidents(now)
     alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now)
     due = [a.dedup_key for a in alerts if a.hold_until is None or a.hold_until <= now]
     held = [a for a in alerts if a.hold_until is not None and a.hold_until > now]

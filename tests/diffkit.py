@@ -38,7 +38,7 @@ def inc(
 ) -> Incident:
     """An incident whose updates are (minute offset, status[, body]), in posting order."""
     ups = assign_update_keys(
-        Update(at=at(u[0]), status=u[1], body=u[2] if len(u) > 2 else f"{iid} {u[0]}")  # type: ignore[misc]
+        Update(at=at(u[0]), status=u[1], body=u[2] if len(u) > 2 else f"{iid} {u[0]}")
         for u in updates
     )
     last = ups[-1] if ups else None

@@ -24,7 +24,7 @@ ACTIVE = DocumentKind.ACTIVE
 MAINT = IncidentKind.MAINTENANCE
 
 
-def run(*docs_and_times):  # type: ignore[no-untyped-def]
+def run(*docs_and_times):
     """Diff a sequence of (document, minute) pairs; the events of each step."""
     state: ProviderState | None = None
     steps = []
@@ -43,7 +43,7 @@ def test_the_first_poll_is_a_baseline_silent_for_closed_incidents() -> None:
 def test_an_active_incident_at_baseline_gets_new_incident_then_every_update() -> None:
     (events,), _ = run((doc(inc("a", (0, INV), (3, IDE))), 5))
     assert kinds(events) == [("new_incident", "a"), ("new_update", "a"), ("new_update", "a")]
-    assert [e.update.status for e in events[1:]] == [INV, IDE]  # type: ignore[union-attr]
+    assert [e.update.status for e in events[1:]] == [INV, IDE]
     assert events[0].update is None and events[0].incident.status is IDE
 
 
@@ -55,7 +55,7 @@ def test_the_same_snapshot_twice_gives_nothing() -> None:
 
 def test_several_updates_in_one_poll_give_one_new_update_each_oldest_first() -> None:
     steps, _ = run((doc(inc("a", (0, INV))), 1), (doc(inc("a", (0, INV), (2, UPD), (4, UPD))), 5))
-    assert [e.update.at for e in steps[1]] == [at(2), at(4)]  # type: ignore[union-attr]
+    assert [e.update.at for e in steps[1]] == [at(2), at(4)]
     assert {e.kind for e in steps[1]} == {EventKind.NEW_UPDATE}
 
 
@@ -107,7 +107,7 @@ def test_an_edited_update_body_is_not_a_new_update() -> None:
         (inc("a", (0, INV)), inc("a", (0, INV), impact=Impact.CRITICAL), []),
     ],
 )
-def test_changes_to_a_known_incident(before, after, expected) -> None:  # type: ignore[no-untyped-def]
+def test_changes_to_a_known_incident(before, after, expected) -> None:
     steps, _ = run((doc(before), 6), (doc(after), 10))
     assert [e.kind.value for e in steps[1]] == expected
 
@@ -168,7 +168,7 @@ def test_an_active_list_incident_back_with_a_newer_update_reopens() -> None:
 
 
 def test_maintenance_moves_through_scheduled_started_completed() -> None:
-    def m(*ups):  # type: ignore[no-untyped-def]
+    def m(*ups):
         return inc("m", *ups, kind=MAINT, impact=Impact.MAINTENANCE)
 
     sched, started = (0, Status.SCHEDULED), (60, Status.IN_PROGRESS)

@@ -113,8 +113,10 @@ def test_new_updates_are_exactly_those_shown_after_the_baseline_each_once(
     stream = data.draw(streams(world))
     events = [e for step in run_stream(stream) for e in step]
     posted = Counter(
-        (e.incident_id, e.update.key) for e in events if e.kind is EventKind.NEW_UPDATE
-    )  # type: ignore[union-attr]
+        (e.incident_id, e.update.key if e.update else "")
+        for e in events
+        if e.kind is EventKind.NEW_UPDATE
+    )
     assert set(posted) == expected_updates(stream)
     assert all(n == 1 for n in posted.values())
 

@@ -20,6 +20,7 @@ import redis
 
 from notifier.feeds.errors import FetchError
 from notifier.feeds.fetch import Fetcher, FetchResult
+from notifier.health import FeedHealth, record_failure, record_success, sanitize_error
 from notifier.models import ChangeEvent, EventKind, Status
 from notifier.poller import Outcome, poll_provider
 from notifier.replay import replay
@@ -262,7 +263,8 @@ def test_a_process_dying_between_enqueue_and_commit_is_made_whole_by_the_next_po
     args = [sys.executable, "-c", _DIE_AFTER_ENQUEUE, redis_url, key_prefix, str(path)]
     died = subprocess.run(args, env=env, capture_output=True, timeout=60)
     assert died.returncode == 3, died.stderr.decode()
-    first = [i.decode() for i in redis_client.lrange(f"{key_prefix}:queue", 0, -1)]
+    queued = redis_client.lrange(f"{key_prefix}:queue", 0, -1)
+    first = [i.decode() if isinstance(i, bytes) else str(i) for i in queued]
     store = StateStore(redis_client, key_prefix, lock_ttl=timedelta(milliseconds=300))
     assert first and store.load_state("github") is None  # handed on, never committed
     p = Provider("github", "https://x", "statuspage-atom")
@@ -332,3 +334,53 @@ def test_the_poller_and_replay_give_the_same_events_for_the_github_series(
 def _stamps(files: list[Path]) -> Iterator[datetime]:
     for f in files:
         yield datetime.strptime(f.stem.rsplit("_", 1)[1], "%Y-%m-%dT%H%MZ").replace(tzinfo=UTC)
+
+
+# ---- feed health decisions (pure) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failures", "unreachable", "threshold", "emits"),
+    [
+        (0, False, 3, None),  # first failure: counted, nothing said
+        (1, False, 3, None),  # second failure: still nothing
+        (2, False, 3, EventKind.FEED_UNREACHABLE),  # third: the page counts as unreachable
+        (5, True, 3, None),  # already announced: never twice per episode
+        (0, False, 1, EventKind.FEED_UNREACHABLE),  # threshold 1: the first failure tells
+    ],
+)
+def test_failures_announce_unreachable_once_per_episode(
+    failures: int, unreachable: bool, threshold: int, emits: EventKind | None
+) -> None:
+    before = FeedHealth(failures, unreachable, at(0) if failures else None, "x")
+    after, events = record_failure(before, "acme", "HTTP 502", at(9), threshold)
+    assert after.failures == failures + 1 and after.since == (at(0) if failures else at(9))
+    assert [e.kind for e in events] == ([emits] if emits else [])
+
+
+def test_health_event_ids_are_keyed_by_the_episode() -> None:
+    streak = FeedHealth(2, False, at(0), "x")
+    _, (first,) = record_failure(streak, "acme", "HTTP 502", at(5))
+    _, (again,) = record_failure(streak, "acme", "timeout", at(6))  # a retried decision
+    _, (other,) = record_failure(FeedHealth(2, False, at(60), "x"), "acme", "HTTP 502", at(65))
+    assert first.event_id == again.event_id != other.event_id
+    _, (up,) = record_success(FeedHealth(3, True, at(0), "x"), "acme", at(9))
+    assert up.kind is EventKind.FEED_RECOVERED and up.event_id != first.event_id
+    assert record_success(FeedHealth(2, False, at(0), "x"), "acme", at(9)) == (FeedHealth(), [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # credentials in a URL are dropped, and so is the query string
+        ("GET https://u:p@h.test/a?token=x failed", "GET https://h.test/a failed"),
+        # header-like secrets are redacted
+        ("authorization: Bearer xoxb-1-2-3", "authorization: Bearer [redacted]"),
+        # control characters and newlines fold into one line
+        ("bad\r\nthing\x00here", "bad thing here"),
+        # ordinary words that merely look like secret names stay
+        ("Authentication failed with HTTP 401", "Authentication failed with HTTP 401"),
+    ],
+)
+def test_error_text_is_sanitized(raw: str, expected: str) -> None:
+    assert sanitize_error(raw) == expected

@@ -163,9 +163,7 @@ def test_files_of_all_providers_run_in_stamp_order(tmp_path: Path) -> None:
     assert order == [("a", 1), ("b", 2), ("a", 3)]
 
 
-def test_with_a_config_each_event_is_followed_by_its_alerts(
-    corpus: Path, tmp_path: Path
-) -> None:
+def test_with_a_config_each_event_is_followed_by_its_alerts(corpus: Path, tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "config" / "subscriptions.example.yaml"
     if not example.exists():
         pytest.skip("no example subscription file yet")
@@ -180,4 +178,3 @@ def test_with_a_config_each_event_is_followed_by_its_alerts(
     assert code == 0, err.getvalue()
     kinds = [json.loads(line)["type"] for line in out.getvalue().splitlines()]
     assert kinds[0] == "event" and set(kinds) <= {"event", "alert"}
-

@@ -29,7 +29,7 @@ class RoundTrips:
         counter = self
 
         class Counting(base):  # type: ignore[valid-type,misc]
-            def send_packed_command(self, command, check_health=True):  # type: ignore[no-untyped-def]
+            def send_packed_command(self, command, check_health=True):
                 counter.count += 1
                 return super().send_packed_command(command, check_health)
 
@@ -132,7 +132,7 @@ def test_processed_markers(store: StateStore) -> None:
     assert store.is_processed("e1") and not store.is_processed("e2")
 
 
-def commit(store: StateStore, provider: str, docs_and_minutes: list) -> None:  # type: ignore[type-arg]
+def commit(store: StateStore, provider: str, docs_and_minutes: list) -> None:
     state = None
     for d, minute in docs_and_minutes:
         lease = store.begin(provider)

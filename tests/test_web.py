@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 import pytest
 import redis
 from pydantic import SecretStr
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from twilio.request_validator import RequestValidator
 
 from notifier.channels.sms import SmsChannel
@@ -128,7 +130,7 @@ def test_healthz_is_200_while_redis_answers_and_503_when_it_does_not(
     web: str, pager: Pager
 ) -> None:
     assert get(web + "/healthz") == (200, "ok\n")
-    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     for base in serve(WebApp(dead, None, None, None)):
         assert get(base + "/healthz")[0] == 503
 

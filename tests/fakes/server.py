@@ -11,7 +11,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 
@@ -50,6 +50,7 @@ class Failure:
 class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.failures = 0  # how many requests were answered with an injected failure
         self._failures: list[Failure] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -58,7 +59,8 @@ class FakeServer:
 
     # ---- control ---------------------------------------------------------------
 
-    def start(self) -> str:
+    def start(self) -> Self:
+        """Listen on 127.0.0.1 (a free port); returns self, so `Fake().start().url` reads."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,7 +79,7 @@ class FakeServer:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
-        return self.url
+        return self
 
     @property
     def url(self) -> str:
@@ -100,9 +102,11 @@ class FakeServer:
         retry_after: float | None = None,
         hang: bool = False,
     ) -> None:
-        """Answer the next `n` requests with this failure instead of normally."""
+        """Answer the next `n` requests with this failure instead of normally.
+
+        Replaces any failures still pending, so `fail_next(0)` heals the fake."""
         with self._lock:
-            self._failures.extend(Failure(status, error, retry_after, hang) for _ in range(n))
+            self._failures = [Failure(status, error, retry_after, hang) for _ in range(n)]
 
     # ---- serving -----------------------------------------------------------------
 
@@ -120,6 +124,7 @@ class FakeServer:
         with self._lock:
             self.requests.append(request)
             failure = self._failures.pop(0) if self._failures else None
+            self.failures += failure is not None
         if failure is not None and failure.hang:
             self._release.wait(5)  # the client times out first
             return

@@ -5,12 +5,15 @@ form or JSON bodies; answers `{"ok": true, "channel": "C…", "ts": "…"}` or
 `{"ok": false, "error": "…"}` (HTTP 200, like Slack), 429 with Retry-After, 5xx.
 Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error code.
 
-    slack = FakeSlack(token="xoxb-test")
-    base = slack.start()          # http://127.0.0.1:PORT
-    slack.api_url                 # base + "/api/", for WebClient(base_url=...)
-    slack.webhook_url             # base + "/services/T000/B000/<secret>"
-    slack.fail_next(1, status=200, error="channel_not_found")
-    slack.messages, slack.updates # what was posted / edited
+    slack = FakeSlack(token="xoxb-test").start()
+    slack.url                     # http://127.0.0.1:PORT (the API answers here and under /api/)
+    slack.api_url                 # url + "/api/", for WebClient(base_url=...)
+    slack.webhook_url             # url + "/services/T000/B000/<secret>"
+    slack.fail_next(1, status=200, error="channel_not_found")   # fail_next(0) heals
+    slack.messages                # successful chat.postMessage calls: the flattened params
+                                  # plus "method", "body" (params), "response", "ts", "channel"
+    slack.updates                 # successful chat.update calls
+    slack.failures                # how many requests got an injected failure
 """
 
 from __future__ import annotations
@@ -63,9 +66,10 @@ class FakeSlack(FakeServer):
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(200, {"ok": False, "error": "invalid_auth"})
         params = request.params()
-        if request.path == "/api/chat.postMessage":
+        method = request.path.removeprefix("/api").lstrip("/")
+        if method == "chat.postMessage":
             return self._post(params)
-        if request.path == "/api/chat.update":
+        if method == "chat.update":
             return self._update(params)
         return Reply(404, {"ok": False, "error": "unknown_method"})
 
@@ -78,13 +82,15 @@ class FakeSlack(FakeServer):
         channel = self._channel_id(str(params.get("channel", "")))
         with self._mlock:
             ts = f"1700000000.{next(self._ts):06d}"
-            message = {**params, "channel": channel, "ts": ts}
             thread_ts = params.get("thread_ts")
             if thread_ts and (channel, thread_ts) not in self.current:
                 return Reply(200, {"ok": False, "error": "thread_not_found"})
+            response = {"ok": True, "channel": channel, "ts": ts, "message": dict(params)}
+            message = {**params, "channel": channel, "ts": ts, "method": "chat.postMessage",
+                       "body": dict(params), "response": response}  # fmt: skip
             self.messages.append(message)
             self.current[(channel, ts)] = message
-        return Reply(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
+        return Reply(200, response)
 
     def _update(self, params: dict[str, Any]) -> Reply:
         key = (str(params.get("channel")), str(params.get("ts")))

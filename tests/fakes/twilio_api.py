@@ -5,8 +5,8 @@ body (To, From, Body) answers 201 with Twilio-shaped JSON (`sid`, `status`, ...)
 errors look like Twilio's: `{"code": 21211, "message": ..., "more_info": ...,
 "status": 400}`.
 
-    twilio = FakeTwilio(account_sid="AC...", auth_token="...")
-    twilio.start()                         # base URL for SmsChannel(api_url=...)
+    twilio = FakeTwilio(account_sid="AC...", auth_token="...").start()
+    twilio.url                             # base URL for SmsChannel(api_url=...)
     twilio.fail_next(1, status=400, error=21211)
     twilio.sent                            # [{"To":..., "From":..., "Body":...}, ...]
 """
