@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.channels.base import Channel, DeliveryError
+from notifier.channels.base import Channel, ConsoleTarget, DeliveryError
 from notifier.channels.console import ConsoleChannel
 from notifier.channels.render import Presentation, is_resolution
 from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
@@ -95,7 +95,9 @@ class DeliveryContext:
         from notifier.metrics import Metrics
 
         destinations = Destinations(config)
-        channels, pager = build_channels(settings, client, prefix, destinations.presentation())
+        channels, pager = build_channels(
+            settings, client, prefix, destinations.presentation(), destinations.slack_webhooks()
+        )
         return cls(
             client=client, prefix=prefix, destinations=destinations, channels=channels,
             alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
@@ -171,8 +173,9 @@ def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
         return _send_sms(alert, ctx, now)
     if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
-    name = alert.channel if channel.name != "console" else "console"
-    targets = ctx.destinations.targets(alert.subscriber, name)
+    targets = ctx.destinations.targets(alert.subscriber, alert.channel)
+    if channel.name == "console" or not all(channel.can_send(t) for t in targets):
+        channel, targets = ctx.channels.get("console") or ConsoleChannel(), [ConsoleTarget()]
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
     sent = ctx.log.sent_to(alert.dedup_key)

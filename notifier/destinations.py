@@ -70,6 +70,13 @@ class Destinations:
             return Recipients(rotation=rotation_from_config(route.rotation, spec))
         return Recipients(numbers=tuple(route.to or ()))
 
+    def slack_webhooks(self) -> bool:
+        """Whether any subscriber posts to Slack through its own webhook URL."""
+        return any(
+            getattr(getattr(s, "slack", None), "webhook_url", None) is not None
+            for s in self.config.subscribers
+        )
+
     def fallback(self, subscriber: str) -> str | None:
         sub = self.subscriber(subscriber)
         return getattr(sub, "fallback", None) if sub is not None else None

@@ -249,7 +249,7 @@ def test_the_delivery_log_prints_as_a_table_and_as_json(world: World) -> None:
 
 @pytest.fixture
 def console_ctx(redis_client: redis.Redis, key_prefix: str) -> Iterator[DeliveryContext]:
-    settings = Settings(_env_file=None, key_prefix=key_prefix)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, key_prefix=key_prefix)
     yield DeliveryContext.build(
         settings, parse_config(CONFIG, "test.yaml"), redis_client, key_prefix
     )
@@ -266,3 +266,19 @@ def test_without_credentials_alerts_print_to_the_console(
     assert "[MAJOR] OpenAI: Outage here" in printed
     assert "Upstream: Azure SCUS power" in printed
     assert "\x1b" not in printed and "\x07" not in printed
+
+
+def test_a_subscribers_own_webhook_works_without_a_bot_token(
+    redis_client: redis.Redis, key_prefix: str, fake_slack: FakeSlack
+) -> None:
+    config = parse_config(
+        "providers:\n  - id: openai\nsubscribers:\n  - name: sre\n"
+        f"    slack: {{webhook_url: '{fake_slack.webhook_url}'}}\n",
+        "test.yaml",
+    )
+    settings = Settings(_env_file=None, key_prefix=key_prefix)
+    ctx = DeliveryContext.build(settings, config, redis_client, key_prefix)
+    alert = sample.alert()
+    assert AlertStore(redis_client, key_prefix).claim(alert)
+    assert deliver_alert(alert.dedup_key, ctx, NOW).status == "delivered"
+    assert len(fake_slack.webhook_posts) == 1

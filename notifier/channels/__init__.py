@@ -22,9 +22,16 @@ __all__ = ["Channel", "DeliveryError", "SendResult", "build_channels"]
 
 
 def build_channels(
-    settings: Any, client: redis.Redis, prefix: str, presentation: Presentation | None = None
+    settings: Any,
+    client: redis.Redis,
+    prefix: str,
+    presentation: Presentation | None = None,
+    slack_webhook_routes: bool = False,
 ) -> tuple[dict[str, Channel], Any]:
-    """(channels by name, the SMS Pager or None) from `notifier.settings.Settings`."""
+    """(channels by name, the SMS Pager or None) from `notifier.settings.Settings`.
+
+    `slack_webhook_routes`: some subscriber has its own `slack.webhook_url`, so Slack
+    is usable even without a bot token (channel routes then print to the console)."""
     from notifier.channels.email import EmailChannel
     from notifier.channels.slack import SlackChannel
     from notifier.channels.sms import SmsChannel
@@ -32,7 +39,7 @@ def build_channels(
 
     console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {"console": console}
-    if settings.slack_token or settings.slack_webhook_url:
+    if settings.slack_token or settings.slack_webhook_url or slack_webhook_routes:
         channels["slack"] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url, presentation=presentation,

@@ -136,6 +136,10 @@ class Channel(ABC):
         """The secret strings this channel holds, for log redaction and tests."""
         return ()
 
+    def can_send(self, target: Target) -> bool:
+        """Whether this channel holds the credentials `target` needs."""
+        return True
+
 
 def secret_values(*secrets: SecretStr | str | None) -> tuple[str, ...]:
     out: list[str] = []

@@ -82,6 +82,13 @@ class SlackChannel(Channel):
     def secrets(self) -> tuple[str, ...]:
         return secret_values(self._token, self._webhook_url)
 
+    def can_send(self, target: Target) -> bool:
+        if not isinstance(target, SlackTarget):
+            return False
+        if target.channel:
+            return self._token is not None
+        return (target.webhook_url or self._webhook_url) is not None
+
     def __repr__(self) -> str:
         return f"SlackChannel(api_url={self.api_url!r}, token={'set' if self._token else None})"
 

@@ -27,9 +27,12 @@ from tests.fakes.server import Failure, FakeServer, Reply, Request
 
 
 class FakeSlack(FakeServer):
-    def __init__(self, token: str = "xoxb-fake-token-1234", webhook_secret: str = "XyZsecret42"):
+    def __init__(self, token: str | None = None, webhook_secret: str = "XyZsecret42") -> None:
+        """With `token`, only that bearer token is accepted; without, any bearer token is
+        (and `self.token` is a sample one to configure clients with)."""
         super().__init__()
-        self.token = token
+        self.token = token or "xoxb-fake-token-1234"
+        self.strict_token = token is not None
         self.webhook_secret = webhook_secret
         self.messages: list[dict[str, Any]] = []  # chat.postMessage calls that succeeded
         self.updates: list[dict[str, Any]] = []  # chat.update calls that succeeded
@@ -63,7 +66,10 @@ class FakeSlack(FakeServer):
     def handle(self, request: Request) -> Reply:
         if request.path.startswith("/services/"):
             return self._webhook(request)
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer xox") or (
+            self.strict_token and auth != f"Bearer {self.token}"
+        ):
             return Reply(200, {"ok": False, "error": "invalid_auth"})
         params = request.params()
         method = request.path.removeprefix("/api").lstrip("/")
