@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 import redis
 
+from notifier import digest
 from notifier.config import Config, ResolvedProvider, load_config
 from notifier.dedup import AlertStore
-from notifier.delivery import DeliveryContext, DeliveryOutcome, deliver_alert
+from notifier.delivery import DeliveryContext, DeliveryOutcome, check_escalation, deliver_alert
 from notifier.feeds.fetch import Fetcher
 from notifier.grouping import RedisThreadStore
 from notifier.metrics import Metrics
@@ -114,25 +116,55 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
     return outcome
 
 
-def process(rt: Runtime, event_id: str, dispatcher: Dispatcher, now: datetime) -> int:
-    """Plan the alerts of one event and hand each undelivered one on. Idempotent."""
-    event = rt.state.load_event(event_id)
-    if event is None:
-        log.warning("event record missing (expired?)", extra={"event_id": event_id})
-        return 0
+def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: datetime) -> int:
+    """Plan the alerts of one poll's events, in order, and hand each undelivered one on.
+
+    One task per poll batch, under a per-provider lock: a new incident and the
+    `new_update`s that come with it must be planned in order, or a worker would see
+    the update before the thread exists and page twice. Idempotent: claims are SET NX.
+    """
+    events = [e for e in (rt.state.load_event(i) for i in event_ids) if e is not None]
+    if len(events) < len(event_ids):
+        log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
+    planned = 0
+    for provider in dict.fromkeys(e.provider for e in events):
+        with _provider_lock(rt, provider):
+            for event in (e for e in events if e.provider == provider):
+                planned += _process_one(rt, event, dispatcher, now)
+    return planned
+
+
+def _process_one(rt: Runtime, event: ChangeEvent, dispatcher: Dispatcher, now: datetime) -> int:
     world = rt.state.recent_incidents(now)
     alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now)
     due = [a.dedup_key for a in alerts if a.hold_until is None or a.hold_until <= now]
-    held = [a for a in alerts if a.hold_until is not None and a.hold_until > now]
-    for alert in held:
-        assert alert.hold_until is not None
-        rt.client.zadd(_held_key(rt), {alert.dedup_key: alert.hold_until.timestamp()})
+    for alert in alerts:
+        if alert.hold_until is not None and alert.hold_until > now:
+            hold(rt, alert.dedup_key, alert.hold_until)
+        rt.metrics.inc("notifier_alerts_total", channel=alert.channel)
     if due:
         dispatcher.deliver(due)
-    for a in alerts:
-        rt.metrics.inc("notifier_alerts_total", channel=a.channel)
-    rt.state.mark_processed(event_id)
+    rt.state.mark_processed(event.event_id)
     return len(alerts)
+
+
+@contextmanager
+def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60) -> Iterator[None]:
+    lock = rt.client.lock(
+        f"{rt.settings.key_prefix}:plan-lock:{provider}", timeout=ttl_s, blocking_timeout=ttl_s
+    )
+    if not lock.acquire():
+        raise TimeoutError(f"planning lock for {provider} not acquired in {ttl_s}s")
+    try:
+        yield
+    finally:
+        with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
+            lock.release()
+
+
+def hold(rt: Runtime, dedup_key: str, until: datetime) -> None:
+    """Deliver no earlier than `until` (quiet hours, rate caps): a beat task releases it."""
+    rt.client.zadd(_held_key(rt), {dedup_key: until.timestamp()})
 
 
 def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
@@ -148,8 +180,23 @@ def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
 def deliver(
     rt: Runtime, dedup_key: str, now: datetime, attempt: int = 0, final: bool = False
 ) -> DeliveryOutcome:
-    """Deliver one alert; raises DeliveryError for the task layer to retry."""
-    return deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+    """Deliver one alert; raises DeliveryError for the task layer to retry.
+
+    The caller schedules `escalate(outcome.page_id)` at `outcome.check_escalation_at`.
+    """
+    outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+    if outcome.not_before is not None:
+        hold(rt, dedup_key, outcome.not_before)
+    return outcome
+
+
+def escalate(rt: Runtime, page_id: str, now: datetime) -> datetime | None:
+    """Page the next person if nobody acknowledged; returns when to check again."""
+    return check_escalation(page_id, rt.delivery, now)
+
+
+def send_digests(rt: Runtime, now: datetime) -> int:
+    return digest.send_digests(now, rt.delivery)
 
 
 def _held_key(rt: Runtime) -> str:

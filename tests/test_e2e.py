@@ -59,7 +59,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path
         if condition():
             return
         time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+    tail = log.read_text(errors="replace")[-30000:] if log.exists() else ""
     pytest.fail(f"timed out after {timeout}s waiting for {what}\n--- worker log ---\n{tail}")
 
 

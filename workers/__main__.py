@@ -21,7 +21,8 @@ def main() -> None:
     if args.mode == "beat":
         app.start(["beat", "--loglevel", level])
         return
-    argv = ["worker", "--loglevel", level, "-Q", args.queues, "--without-gossip", "--without-mingle"]
+    argv = ["worker", "--loglevel", level, "-Q", args.queues]
+    argv += ["--without-gossip", "--without-mingle"]
     if args.concurrency:
         argv += ["--concurrency", str(args.concurrency)]
     if args.mode == "run":

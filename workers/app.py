@@ -39,6 +39,9 @@ def create_app(settings: Settings) -> Celery:
             # Must outlive MAX_COUNTDOWN_S, or the transport redelivers a waiting task.
             # It is also how long a message of a killed worker waits to be redelivered.
             "visibility_timeout": settings.visibility_timeout,
+            # Sweep for such messages every few seconds (kombu's default is ~100 s).
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
         },
         task_default_queue="deliver",
         task_routes={"notifier.poll": {"queue": "poll"}},

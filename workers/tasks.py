@@ -30,8 +30,8 @@ class CeleryDispatcher:
     """Enqueues the next stage; a message is durable once Redis has it."""
 
     def process(self, event_ids: Sequence[str]) -> None:
-        for event_id in event_ids:
-            process_event.apply_async((event_id,), queue="deliver")
+        # One message per poll: its events are planned in order (see service.process).
+        process_events.apply_async((list(event_ids),), queue="deliver")
 
     def deliver(self, dedup_keys: Sequence[str]) -> None:
         for key in dedup_keys:
@@ -47,8 +47,8 @@ def poll_provider(provider_id: str) -> str:
 
 
 @app.task(name="notifier.process", ignore_result=True)
-def process_event(event_id: str) -> int:
-    return service.process(_rt(), event_id, DISPATCHER, service.utcnow())
+def process_events(event_ids: list[str]) -> int:
+    return service.process(_rt(), event_ids, DISPATCHER, service.utcnow())
 
 
 def backoff(retries: int, base: float = 5.0, cap: float = MAX_COUNTDOWN_S) -> float:
@@ -69,7 +69,9 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
         countdown = min(exc.retry_after or backoff(retries), MAX_COUNTDOWN_S)
         log.info("delivery will retry in %.0fs: %s", countdown, exc, extra={"dedup_key": dedup_key})
         raise self.retry(countdown=countdown, exc=exc) from None
-    return str(outcome.status)
+    if outcome.page_id and outcome.check_escalation_at is not None:
+        escalate.apply_async((outcome.page_id,), eta=outcome.check_escalation_at, queue="deliver")
+    return outcome.status
 
 
 @app.task(name="notifier.release_held", ignore_result=True)
