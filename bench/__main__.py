@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import platform
 import pkgutil
+import platform
 import sys
 import time
 from datetime import UTC, datetime
@@ -37,7 +37,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("only", nargs="*", help="benchmark names (default: all)")
     args = parser.parse_args()
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
     if args.only:
         names = [n for n in names if n.removeprefix("bench_") in args.only or n in args.only]
     results: dict[str, object] = {

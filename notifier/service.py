@@ -112,7 +112,11 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
     )
     rt.metrics.inc("notifier_polls_total", provider=provider_id, outcome=outcome.outcome)
     if outcome.error:
-        rt.metrics.inc("notifier_feed_errors_total", provider=provider_id, error=outcome.error_type)
+        rt.metrics.inc(
+            "notifier_feed_errors_total",
+            provider=provider_id,
+            error=outcome.error_type or "unknown",
+        )
     return outcome
 
 
@@ -170,7 +174,8 @@ def hold(rt: Runtime, dedup_key: str, until: datetime) -> None:
 def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
     """Hand on alerts held for quiet hours whose time has come."""
     key = _held_key(rt)
-    due = [k.decode() for k in rt.client.zrangebyscore(key, 0, now.timestamp())]
+    raw: list[bytes] = rt.client.zrangebyscore(key, 0, now.timestamp())  # type: ignore[assignment]
+    due = [k.decode() for k in raw]
     if due:
         dispatcher.deliver(due)
         rt.client.zrem(key, *due)

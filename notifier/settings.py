@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
     twilio_from: str | None = Field(None, description="Sending phone number, E.164.")
     twilio_api_url: str | None = Field(
-        None, description="Twilio REST base URL override, e.g. a local fake (default api.twilio.com)."
+        None,
+        description="Twilio REST base URL override, e.g. a local fake (default api.twilio.com).",
     )
     public_url: str | None = Field(
         None, description="Public base URL of `notifier web`, used to check Twilio signatures."
@@ -77,8 +78,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Plain values of every secret, for the log redaction filter."""
-        secrets = [self.slack_token, self.slack_webhook_url, self.twilio_auth_token,
-                   self.smtp_password]
+        secrets = [
+            self.slack_token,
+            self.slack_webhook_url,
+            self.twilio_auth_token,
+            self.smtp_password,
+        ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def config_path(self) -> Path:

@@ -74,11 +74,11 @@ def stack(
         "providers:\n"
         "  - id: acme\n"
         "    name: Acme Cloud\n"
-        f"    feed: {{url: \"{feeds.url(FEED_PATH)}\", format: statuspage-json}}\n"
+        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
         "    poll_interval: 1\n"
         "subscribers:\n"
         "  - name: platform\n"
-        "    slack: {channel: \"#vendor-status\"}\n"
+        '    slack: {channel: "#vendor-status"}\n'
     )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},

@@ -34,7 +34,10 @@ def test_latency_histogram_buckets_are_cumulative(
     assert samples[(name, (("channel", "slack"), ("le", "0.05")))] == 1
     assert samples[(name, (("channel", "slack"), ("le", "0.25")))] == 2
     assert samples[(name, (("channel", "slack"), ("le", "+Inf")))] == 3
-    assert abs(samples[("notifier_detection_to_delivery_seconds_sum", (("channel", "slack"),))] - 4.23) < 1e-9
+    assert (
+        abs(samples[("notifier_detection_to_delivery_seconds_sum", (("channel", "slack"),))] - 4.23)
+        < 1e-9
+    )
 
 
 def test_queue_depth_reads_the_broker_lists(redis_client: redis.Redis, key_prefix: str) -> None:

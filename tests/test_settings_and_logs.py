@@ -54,7 +54,9 @@ def _capture(json_lines: bool, secrets: list[str]) -> tuple[logging.Logger, list
     out: list[str] = []
     root = logging.getLogger()
     handler = root.handlers[0]
-    handler.emit = lambda record: out.append(handler.format(record)) if handler.filter(record) else None  # type: ignore[method-assign]
+    handler.emit = lambda record: (
+        out.append(handler.format(record)) if handler.filter(record) else None
+    )  # type: ignore[method-assign]
     return logging.getLogger("test"), out
 
 

@@ -35,7 +35,9 @@ class CatalogEntry(BaseModel):
     homepage: str
     support: Literal["supported", "unsupported"] = "supported"
     feed: CatalogFeed | None = Field(None, description="None when the provider has no public feed.")
-    alt_feeds: tuple[CatalogFeed, ...] = Field((), description="Other public feeds of the same page.")
+    alt_feeds: tuple[CatalogFeed, ...] = Field(
+        (), description="Other public feeds of the same page."
+    )
     components: tuple[str, ...] = ()
     depends_on: tuple[CatalogDependency, ...] = ()
     note: str = Field("", description="What is not possible and what to do instead.")

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
 from notifier.redis_server import PrivateRedis
 from notifier.redis_url import redacted, resolve_redis_url
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.set_defaults(func=_runner(mode))
 
 
-def _runner(mode: str):  # type: ignore[no-untyped-def]
+def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         return start(mode, args.queues, args.concurrency)
 
@@ -45,13 +46,17 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     private: PrivateRedis | None = None
     if url is None:
         if mode != "run":
-            print("error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr)
+            print(
+                "error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr
+            )
             return 2
         private = PrivateRedis(settings.data_dir / "redis").start(persist=True)
         url = private.url
         print(f"notifier: started private Redis at {private.socket}", file=sys.stderr)
-    print(f"notifier: {mode} using Redis {redacted(url)}, config {settings.config_path()}",
-          file=sys.stderr)
+    print(
+        f"notifier: {mode} using Redis {redacted(url)}, config {settings.config_path()}",
+        file=sys.stderr,
+    )
     env = {**os.environ, "NOTIFIER_REDIS_URL": url}
     cmd = [sys.executable, "-m", "workers", mode, "--queues", queues]
     if concurrency:

@@ -36,7 +36,7 @@ class FeedServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 with owner.lock:
                     owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
                     doc = owner.documents.get(self.path)

@@ -17,7 +17,9 @@ class FakeIncident:
     name: str
     impact: str = "major"
     created_at: str = "2024-12-26T19:00:00.000Z"
-    updates: list[tuple[str, str, str]] = field(default_factory=list)  # (status, at, body), oldest first
+    updates: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (status, at, body), oldest first
     components: list[str] = field(default_factory=list)
 
     def add(self, status: str, at: str, body: str) -> FakeIncident:
@@ -87,8 +89,13 @@ def incidents_json(incidents: list[FakeIncident], page: str = "Acme Cloud") -> b
     """A history window (`/api/v2/incidents.json`): resolved incidents stay listed."""
     page_id = "acmepage0001"
     doc = {
-        "page": {"id": page_id, "name": page, "url": "https://status.acme.example",
-                 "time_zone": "Etc/UTC", "updated_at": "2024-12-26T19:00:00.000Z"},
+        "page": {
+            "id": page_id,
+            "name": page,
+            "url": "https://status.acme.example",
+            "time_zone": "Etc/UTC",
+            "updated_at": "2024-12-26T19:00:00.000Z",
+        },
         "incidents": [i.to_json(page_id) for i in incidents],
     }
     return json.dumps(doc).encode()
