@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(True, description="Upgrade with STARTTLS (ignored on port 465).")
     smtp_ssl: bool = Field(False, description="Implicit TLS from the first byte.")
 
+    sms_rate_limit_per_hour: int = Field(
+        10, ge=1, description="SMS cap per phone number per hour; the last says more are held back."
+    )
+
     http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
     http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
     max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")

@@ -13,6 +13,7 @@ import redis
 from notifier.redis_server import PrivateRedis, answers
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.fakes.fixtures"]
 
 
 def _corpus_dir() -> Path | None:

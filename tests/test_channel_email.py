@@ -14,13 +14,11 @@ from pydantic import SecretStr
 from notifier.channels.base import DeliveryError, EmailTarget
 from notifier.channels.email import EmailChannel
 from notifier.channels.render import Presentation
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.smtp import FakeSmtp, self_signed_cert
 
 NAMES = Presentation(names={"openai": "OpenAI"}, hosts={"openai": "status.openai.com"})
 TO = EmailTarget("oncall@example.com")
-
-fake_smtp = fixtures.fake_smtp
 
 
 def plain(server: FakeSmtp, **kw: Any) -> EmailChannel:

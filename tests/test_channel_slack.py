@@ -14,13 +14,11 @@ from notifier.channels.render import Presentation
 from notifier.channels.slack import SlackChannel
 from notifier.channels.slack_blocks import HEADER_MAX, MAX_BLOCKS, TEXT_MAX, escape
 from notifier.models import Annotation, AnnotationKind
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 
 OPS = SlackTarget(channel="#ops")
 NAMES = Presentation(names={"openai": "OpenAI"}, hosts={"openai": "status.openai.com"})
-
-fake_slack = fixtures.fake_slack
 
 
 def channel(slack: FakeSlack, **kw: Any) -> SlackChannel:

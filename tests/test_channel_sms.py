@@ -12,12 +12,10 @@ from notifier.channels.base import SmsTarget
 from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel, page_text, resolved_text
 from notifier.models import Annotation, AnnotationKind
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 
 NAMES = Presentation(names={"openai": "OpenAI"})
-
-fake_twilio = fixtures.fake_twilio
 
 
 def sms_channel(twilio: FakeTwilio) -> SmsChannel:

@@ -27,7 +27,7 @@ from notifier.metrics import Metrics
 from notifier.models import Alert
 from notifier.paging import Pager
 from notifier.settings import Settings
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
@@ -53,10 +53,6 @@ subscribers:
     digest: {daily_at: "08:00", timezone: UTC}
 """
 NOW = sample.T0 + timedelta(minutes=5)
-
-fake_slack = fixtures.fake_slack
-fake_smtp = fixtures.fake_smtp
-fake_twilio = fixtures.fake_twilio
 
 
 @dataclass

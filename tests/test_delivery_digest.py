@@ -9,12 +9,9 @@ import redis
 import tests.test_delivery as delivery_tests
 from notifier.delivery import deliver_alert
 from notifier.digest import send_digests
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.test_delivery import World
 
-fake_slack = fixtures.fake_slack
-fake_smtp = fixtures.fake_smtp
-fake_twilio = fixtures.fake_twilio
 world = delivery_tests.world
 
 

@@ -15,7 +15,7 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel
 from notifier.oncall import Member, Rotation
 from notifier.paging import Pager, Recipients, parse_ack
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 
 ANA, BO, CY = (Member("ana", "+15550000001"), Member("bo", "+15550000002"),
@@ -24,8 +24,6 @@ ROTA = Recipients(
     rotation=Rotation("primary", (ANA, BO, CY), 0, time(9), "UTC", anchor=date(2024, 1, 1))
 )
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # ana's week
-
-fake_twilio = fixtures.fake_twilio
 
 
 @pytest.fixture

@@ -14,16 +14,12 @@ from notifier.channels.base import DeliveryError, EmailTarget, SlackTarget, SmsT
 from notifier.channels.email import EmailChannel
 from notifier.channels.slack import SlackChannel
 from notifier.channels.sms import SmsChannel
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 
 SMTP_PASSWORD = "smtp-password-4242"
-
-fake_slack = fixtures.fake_slack
-fake_smtp = fixtures.fake_smtp
-fake_twilio = fixtures.fake_twilio
 
 
 def test_no_secret_reaches_a_log_record_or_an_error(

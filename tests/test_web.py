@@ -20,15 +20,13 @@ from notifier.channels.sms import SmsChannel
 from notifier.metrics import Metrics
 from notifier.paging import Pager, Recipients
 from notifier.web import WebApp, build_app, make_server
-from tests.fakes import fixtures, sample
+from tests.fakes import sample
 from tests.fakes.smtp import free_port
 from tests.fakes.twilio_api import FakeTwilio
 
 PUBLIC = "https://notifier.example.com"
 ANA = "+15550000001"
 NOW = datetime(2024, 1, 3, 12, tzinfo=UTC)
-
-fake_twilio = fixtures.fake_twilio
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def build_channels(
             api_url=settings.twilio_api_url, presentation=presentation,
         )  # fmt: skip
         channels["sms"] = sms
-        rate = int(getattr(settings, "sms_rate_limit_per_hour", 10) or 10)
+        rate = settings.sms_rate_limit_per_hour
         pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
     if settings.smtp_host:
         channels["email"] = EmailChannel(

@@ -1,0 +1,79 @@
+"""Two beat processes (an HA deployment) still schedule each poll once: redbeat's lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _beat(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers", "beat"], cwd=ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def _queued(client: redis.Redis, key: str) -> int:
+    return int(client.llen(key))  # type: ignore[arg-type]
+
+
+def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis
+) -> None:
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n"
+        "  - id: acme\n    name: Acme\n"
+        "    feed: {url: 'http://127.0.0.1:9/feed.json', format: statuspage-json}\n"
+        "    poll_interval: 1\n"
+        "subscribers:\n  - name: ops\n    slack: {channel: '#ops'}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {
+        "NOTIFIER_REDIS_URL": redis_url,
+        "NOTIFIER_KEY_PREFIX": key_prefix,
+        "NOTIFIER_CONFIG": str(config),
+        "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+    }
+    queue = f"{key_prefix}:celery:poll"  # no worker runs: the messages stay queued
+    first = _beat(env, tmp_path / "beat1.log")
+    second = _beat(env, tmp_path / "beat2.log")
+    try:
+        deadline = time.monotonic() + 30
+        while _queued(redis_client, queue) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        start, began = _queued(redis_client, queue), time.monotonic()
+        time.sleep(6)
+        sent = _queued(redis_client, queue) - start
+        elapsed = time.monotonic() - began
+        # one beat: about one poll a second; two active beats would send about twice that
+        assert 0 < sent <= elapsed + 2, (sent, elapsed)
+
+        senders = [
+            proc
+            for proc, log in ((first, "beat1.log"), (second, "beat2.log"))
+            if "Sending due task" in (tmp_path / log).read_text()
+        ]
+        assert len(senders) == 1  # the other stands by, waiting for the lock
+        leader = senders[0]
+        os.killpg(leader.pid, signal.SIGKILL)  # a crash: the lock is never released
+        leader.wait()
+        before = _queued(redis_client, queue)
+        time.sleep(12)  # the lock lapses after 5 s; the standby takes over
+        assert _queued(redis_client, queue) - before >= 3
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
