@@ -145,7 +145,7 @@ def test_the_example_file_passes_config_check_with_the_real_catalog(
 
 
 def test_every_example_key_is_explained_in_the_readme() -> None:
-    doc = (ROOT / "docs" / "readme" / "configuration.md").read_text()
+    doc = (ROOT / "README.md").read_text()
     cfg = load_config(EXAMPLE)
     keys = {"poll_interval", "depends_on", "components", "channels_filters", "quiet_hours"}
     keys |= set(type(cfg.subscribers[0]).model_fields)

@@ -1,0 +1,156 @@
+"""Polling throughput: the real poller against a naive fetch-and-parse-everything loop.
+
+A `FeedFarm` (its own process) serves `feeds` Statuspage documents: the corpus's
+Atom captures (a change is the page's next real capture) or, without the corpus,
+made-here summary.json documents. Each round 1/20 of the feeds (5%) change and the
+rest answer 304 to the ETag the poller sends.
+
+- pipeline: `notifier.poller.poll_provider` with a real `StateStore` on Redis, the
+  real `Fetcher`, and an inline enqueue that stores the events (what
+  `notifier.service.poll` does before handing ids to Celery). One priming round
+  (every feed fetched and parsed once, as after a deploy) is reported on its own;
+  the steady state is the rounds after it.
+- baseline: GET without validators + `feedparser.parse`, on a sample of the feeds.
+
+Both use the same thread pool (`threads`), so the ratio is per poll at equal concurrency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import feedparser
+import httpx
+import redis
+
+from bench.support import (
+    FeedFarm,
+    Row,
+    bench_redis,
+    delete_prefix,
+    made_here_series,
+    new_prefix,
+    row,
+    statuspage_series,
+)
+from notifier.feeds.fetch import Fetcher
+from notifier.models import ChangeEvent
+from notifier.poller import poll_provider
+from notifier.state import StateStore
+
+NAME = "polling"
+TARGET_RATIO = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class FarmProvider:
+    id: str
+    url: str
+    format: str
+
+
+def documents() -> tuple[list[list[bytes]], str, str]:
+    """(series, content type, parser format): the corpus when present, else made here."""
+    series = statuspage_series()
+    if series is not None:
+        return series, "application/atom+xml", "statuspage-atom"
+    return made_here_series(), "application/json", "statuspage-json"
+
+
+def _pool_run(pool: ThreadPoolExecutor, fn: Callable[[int], str], items: Sequence[int]) -> Counter:
+    return Counter(pool.map(fn, items))
+
+
+def measure(
+    redis_url: str,
+    prefix: str,
+    feeds: int = 2000,
+    rounds: int = 3,
+    sample: int = 200,
+    threads: int = 8,
+) -> list[Row]:
+    series, ctype, fmt = documents()
+    client = redis.Redis.from_url(redis_url)
+    store = StateStore(client, prefix)
+    stored: list[ChangeEvent] = []
+
+    def enqueue(events: Sequence[ChangeEvent]) -> None:
+        store.save_events(events)  # durable, as service.poll does; no queue
+        stored.extend(events)
+
+    with FeedFarm(series, ctype) as farm, Fetcher() as fetcher, httpx.Client() as naive:
+        providers = [FarmProvider(f"feed{i:05d}", farm.url(i), fmt) for i in range(feeds)]
+
+        def poll(i: int) -> str:
+            now = datetime.now(UTC)
+            return poll_provider(providers[i], store, fetcher, enqueue, now).outcome.value
+
+        def baseline(i: int) -> str:
+            response = naive.get(providers[i].url)
+            response.raise_for_status()
+            parsed = feedparser.parse(response.content)
+            return "parsed" if parsed.entries else "empty"
+
+        try:
+            with ThreadPoolExecutor(threads) as pool:
+                started = time.perf_counter()
+                prime = _pool_run(pool, poll, range(feeds))
+                prime_s = time.perf_counter() - started
+                steady: Counter = Counter()
+                started = time.perf_counter()
+                for r in range(1, rounds + 1):
+                    farm.set_round(r)
+                    steady += _pool_run(pool, poll, range(feeds))
+                steady_s = time.perf_counter() - started
+                events = len(stored)
+                picks = list(range(0, feeds, max(1, feeds // sample)))[:sample]
+                started = time.perf_counter()
+                naive_out = _pool_run(pool, baseline, picks)
+                naive_s = time.perf_counter() - started
+        finally:
+            client.close()
+    return _rows(feeds, rounds, threads, fmt, prime, prime_s, steady, steady_s, events,
+                 len(picks), naive_out, naive_s)  # fmt: skip
+
+
+def _rows(
+    feeds: int, rounds: int, threads: int, fmt: str, prime: Counter, prime_s: float,
+    steady: Counter, steady_s: float, events: int, sampled: int, naive: Counter, naive_s: float,
+) -> list[Row]:  # fmt: skip
+    polls = feeds * rounds
+    rate, naive_rate = polls / steady_s, sampled / naive_s
+    mix = ", ".join(f"{k}={v}" for k, v in sorted(steady.items()))
+    setup = f"{feeds} {fmt} feeds, {threads} threads"
+    return [
+        row(NAME, "priming round (all fetched + parsed)", feeds / prime_s, "polls/s",
+            baseline=naive_rate, note=f"{setup}; {dict(prime)}"),
+        row(NAME, "steady state, 5% changed per round", rate, "polls/s",
+            baseline=naive_rate, target=f">= {TARGET_RATIO:.0f}x baseline",
+            ok=rate >= TARGET_RATIO * naive_rate, note=f"{rounds} rounds: {mix}"),
+        row(NAME, "steady state, time per poll", steady_s / polls * 1e3, "ms",
+            baseline=naive_s / sampled * 1e3, note="wall time / polls at this concurrency"),
+        row(NAME, "events stored (priming + steady)", events, "events"),
+        row(NAME, "baseline: GET + feedparser.parse", naive_rate, "polls/s",
+            note=f"sample of {sampled} feeds, no validators; {dict(naive)}"),
+    ]  # fmt: skip
+
+
+def run() -> list[Row]:
+    with bench_redis() as url:
+        prefix = new_prefix()
+        try:
+            return measure(url, prefix)
+        finally:
+            client = redis.Redis.from_url(url)
+            delete_prefix(client, prefix)
+            client.close()
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(r)

@@ -1,0 +1,417 @@
+"""Shared parts of the benchmarks: Redis, key prefixes, local servers, workers, rows.
+
+Everything here talks to 127.0.0.1 (or a unix socket) only. Servers are made here:
+`FeedFarm` serves thousands of feeds from a separate process (so it never shares
+the GIL with the client it is measuring), `StampedFeedServer` serves a few feeds
+in-process and remembers when each new version was first served, and `TimedSlack`
+is the test suite's FakeSlack that also remembers when each message arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from notifier.redis_server import PrivateRedis, answers
+from tests.fakes.server import Reply, Request
+from tests.fakes.slack_api import FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+Row = dict[str, object]
+
+
+# ---- rows -------------------------------------------------------------------------
+
+
+def row(
+    benchmark: str,
+    metric: str,
+    value: float,
+    unit: str,
+    *,
+    baseline: float | None = None,
+    target: str = "",
+    ok: bool | None = None,
+    note: str = "",
+) -> Row:
+    """One result row; every benchmark uses these keys so results.json reads alike."""
+    ratio = round(value / baseline, 2) if baseline else None
+    return {
+        "benchmark": benchmark,
+        "metric": metric,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": round(baseline, 3) if baseline is not None else None,
+        "ratio": ratio,
+        "target": target,
+        "ok": "" if ok is None else ("yes" if ok else "NO"),
+        "note": note,
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100): an observed value, never interpolated."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+# ---- Redis ------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_redis() -> Iterator[str]:
+    """NOTIFIER_REDIS_URL / NOTIFIER_TEST_REDIS_URL, else 127.0.0.1:6379, else a private one."""
+    for name in ("NOTIFIER_REDIS_URL", "NOTIFIER_TEST_REDIS_URL"):
+        if os.environ.get(name):
+            yield os.environ[name]
+            return
+    if answers("redis://127.0.0.1:6379/0"):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    with tempfile.TemporaryDirectory(prefix="notifier-bench-redis-") as tmp:
+        server = PrivateRedis(Path(tmp)).start(persist=False)
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+def new_prefix() -> str:
+    return f"notifier-bench:{uuid.uuid4().hex[:12]}"
+
+
+def delete_prefix(client: redis.Redis, prefix: str) -> int:
+    """Delete our keys (and only ours: the match is anchored on our unique prefix)."""
+    deleted = 0
+    batch: list[Any] = []
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            deleted += int(client.delete(*batch))
+            batch = []
+    if batch:
+        deleted += int(client.delete(*batch))
+    return deleted
+
+
+def redis_bytes(client: redis.Redis, prefix: str) -> tuple[int, int]:
+    """(keys, bytes) of our keys as `MEMORY USAGE` reports them."""
+    keys = total = 0
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        keys += 1
+        total += int(client.memory_usage(key, samples=0) or 0)  # samples=0: exact
+    return keys, total
+
+
+# ---- the feed corpus ----------------------------------------------------------------
+
+
+def corpus_dir() -> Path | None:
+    env = os.environ.get("NOTIFIER_FEED_CORPUS")
+    path = Path(env) if env else ROOT.parent / "shared" / "feeds"
+    return path if path.is_dir() else None
+
+
+def statuspage_series() -> list[list[bytes]] | None:
+    """The corpus's Statuspage Atom captures of one page, in capture order, per page.
+
+    Only pages with at least two captures: a "change" is the next real capture.
+    """
+    corpus = corpus_dir()
+    if corpus is None:
+        return None
+    out = []
+    for folder in sorted(p for p in (corpus / "statuspage").glob("*_series") if p.is_dir()):
+        files = sorted(folder.glob("*.atom"), key=lambda p: p.stem.rsplit("_", 1)[-1])
+        if len(files) >= 2:
+            out.append([f.read_bytes() for f in files])
+    return out or None
+
+
+def made_here_series(length: int = 8) -> list[list[bytes]]:
+    """Fallback without the corpus: summary.json versions, each one more update (made here)."""
+    from tests.support.statuspage_docs import FakeIncident, summary_json
+
+    incident = FakeIncident("benchinc0001", "Elevated API errors", components=["API"])
+    versions = []
+    for n in range(length):
+        incident.add("investigating", f"2024-12-26T19:{n:02d}:00.000Z", f"Update number {n}.")
+        versions.append(summary_json([incident]))
+    return [versions]
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+
+# ---- a feed farm in its own process -----------------------------------------------------
+
+
+def changed_version(feed: int, round_no: int, every: int) -> int:
+    """How many times feed `feed` has changed by round `round_no`: once per `every` rounds,
+    staggered so exactly 1/`every` of the feeds change in each round."""
+    first = (-feed) % every or every
+    return 0 if round_no < first else (round_no - first) // every + 1
+
+
+def _serve_farm(
+    series: list[list[bytes]], ctype: str, every: int, round_no: Any, port_out: Any
+) -> None:
+    """Child process: GET /feeds/<i> serves feed i's current version, 304 on a matching ETag."""
+    tags = [[etag_of(b) for b in s] for s in series]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like a CDN
+
+        def do_GET(self) -> None:
+            try:
+                feed = int(self.path.rsplit("/", 1)[-1])
+            except ValueError:
+                self._send(404, b"", None)
+                return
+            s = feed % len(series)
+            v = changed_version(feed, round_no.value, every) % len(series[s])
+            if self.headers.get("If-None-Match") == tags[s][v]:
+                self._send(304, b"", tags[s][v])
+            else:
+                self._send(200, series[s][v], tags[s][v])
+
+        def _send(self, code: int, body: bytes, etag: str | None) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            if etag:
+                self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 128
+    port_out.send(server.server_address[1])
+    server.serve_forever()
+
+
+class FeedFarm:
+    """N feeds at http://127.0.0.1:PORT/feeds/<i>; `1/every` of them change per round."""
+
+    def __init__(self, series: list[list[bytes]], ctype: str, every: int = 20) -> None:
+        self.series, self.ctype, self.every = series, ctype, every
+        self._round: Any = multiprocessing.Value("i", 0)
+        self._proc: multiprocessing.Process | None = None
+        self.port = 0
+
+    def __enter__(self) -> FeedFarm:
+        recv, send = multiprocessing.Pipe(duplex=False)
+        self._proc = multiprocessing.Process(
+            target=_serve_farm,
+            args=(self.series, self.ctype, self.every, self._round, send),
+            daemon=True,
+        )
+        self._proc.start()
+        if not recv.poll(15):
+            raise RuntimeError("feed farm did not start")
+        self.port = int(recv.recv())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.join(5)
+
+    def url(self, feed: int) -> str:
+        return f"http://127.0.0.1:{self.port}/feeds/{feed}"
+
+    def set_round(self, round_no: int) -> None:
+        self._round.value = round_no
+
+
+# ---- a few feeds in-process, with first-served stamps ----------------------------------
+
+
+class StampedFeedServer:
+    """Serves documents the benchmark changes; remembers when each version was put and
+    first served with a 200 (time.monotonic())."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[bytes, str]] = {}
+        self.put_at: dict[str, float] = {}  # etag -> when put
+        self.served_at: dict[str, float] = {}  # etag -> first 200 with it
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def put(self, path: str, body: bytes) -> str:
+        etag = etag_of(body)
+        with self.lock:
+            self.docs[path] = (body, etag)
+            self.put_at.setdefault(etag, time.monotonic())
+        return etag
+
+    def url(self, path: str) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def start(self) -> StampedFeedServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with owner.lock:
+                    owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                    doc = owner.docs.get(self.path)
+                if doc is None:
+                    self._send(404, b"", None)
+                    return
+                body, etag = doc
+                if self.headers.get("If-None-Match") == etag:
+                    self._send(304, b"", etag)
+                    return
+                self._send(200, body, etag)
+                with owner.lock:
+                    owner.served_at.setdefault(etag, time.monotonic())
+
+            def _send(self, code: int, body: bytes, etag: str | None) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                if etag:
+                    self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+                self.wfile.flush()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+# ---- fake Slack with arrival times ------------------------------------------------------
+
+MARK = re.compile(r"benchmark-([a-z0-9-]+)")
+
+
+class TimedSlack(FakeSlack):
+    """FakeSlack that stamps each chat.postMessage: `arrived[marker]` for every
+    `benchmark-<marker>` in it, and `post_times` in arrival order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: dict[str, float] = {}
+        self.post_times: list[float] = []
+        self.post_sizes: list[int] = []
+        self.posted = threading.Condition()
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        if request.path.endswith("chat.postMessage") and isinstance(reply.body, dict):
+            if reply.body.get("ok"):
+                now = time.monotonic()
+                with self.posted:
+                    self.post_times.append(now)
+                    self.post_sizes.append(len(request.body))
+                    for marker in MARK.findall(request.body.decode(errors="replace")):
+                        self.arrived.setdefault(marker, now)
+                    self.posted.notify_all()
+        return reply
+
+    def wait(self, condition: Callable[[], bool], timeout: float) -> bool:
+        with self.posted:
+            return self.posted.wait_for(condition, timeout)
+
+
+# ---- real worker processes -------------------------------------------------------------
+
+
+def worker_env(
+    redis_url: str, prefix: str, config: Path, data_dir: Path, slack_url: str | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env.update({
+        "NOTIFIER_REDIS_URL": redis_url,
+        "NOTIFIER_KEY_PREFIX": prefix,
+        "NOTIFIER_CONFIG": str(config),
+        "NOTIFIER_DATA_DIR": str(data_dir),
+        "NOTIFIER_LOG_LEVEL": "WARNING",  # the INFO lines per task would be measured too
+        "PYTHONPATH": str(ROOT),
+    })  # fmt: skip
+    if slack_url:
+        env["NOTIFIER_SLACK_TOKEN"] = "xoxb-bench-not-a-real-token"
+        env["NOTIFIER_SLACK_API_URL"] = slack_url
+    return env
+
+
+class WorkerProcess:
+    """`python -m workers <args>` in its own process group; stopped by that group only."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str], log: Path) -> None:
+        self.args, self.env, self.log = list(args), env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> WorkerProcess:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "workers", *self.args],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(step)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
