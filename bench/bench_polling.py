@@ -7,9 +7,12 @@ rest answer 304 to the ETag the poller sends.
 
 - pipeline: `notifier.poller.poll_provider` with a real `StateStore` on Redis, the
   real `Fetcher`, and an inline enqueue that stores the events (what
-  `notifier.service.poll` does before handing ids to Celery). One priming round
-  (every feed fetched and parsed once, as after a deploy) is reported on its own;
-  the steady state is the rounds after it.
+  `notifier.service.poll` does before handing ids to Celery). Priming (every feed
+  fetched and parsed once, as after a deploy) is measured on `prime` feeds and
+  reported on its own; the other feeds get the state a first poll of the same
+  document stored, copied through the StateStore API (parsing 2,000 Atom documents
+  would take a minute and measures the parser, which `bench_parse` covers). The
+  steady state is the rounds after it, over all feeds.
 - baseline: GET without validators + `feedparser.parse`, on a sample of the feeds.
 
 Both use the same thread pool (`threads`), so the ratio is per poll at equal concurrency.
@@ -41,6 +44,7 @@ from bench.support import (
 from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent
 from notifier.poller import poll_provider
+from notifier.snapshot import ProviderState
 from notifier.state import StateStore
 
 NAME = "polling"
@@ -71,8 +75,9 @@ def measure(
     prefix: str,
     feeds: int = 2000,
     rounds: int = 3,
-    sample: int = 200,
+    sample: int = 100,
     threads: int = 8,
+    prime: int = 200,
 ) -> list[Row]:
     series, ctype, fmt = documents()
     client = redis.Redis.from_url(redis_url)
@@ -98,9 +103,12 @@ def measure(
 
         try:
             with ThreadPoolExecutor(threads) as pool:
+                prime = max(len(series), min(prime, feeds))
                 started = time.perf_counter()
-                prime = _pool_run(pool, poll, range(feeds))
+                primed = _pool_run(pool, poll, range(prime))
                 prime_s = time.perf_counter() - started
+                copy = _copier(store, providers, len(series))
+                primed += _pool_run(pool, copy, range(prime, feeds))
                 steady: Counter = Counter()
                 started = time.perf_counter()
                 for r in range(1, rounds + 1):
@@ -114,12 +122,12 @@ def measure(
                 naive_s = time.perf_counter() - started
         finally:
             client.close()
-    return _rows(feeds, rounds, threads, fmt, prime, prime_s, steady, steady_s, events,
+    return _rows(feeds, rounds, threads, fmt, prime, primed, prime_s, steady, steady_s, events,
                  len(picks), naive_out, naive_s)  # fmt: skip
 
 
 def _rows(
-    feeds: int, rounds: int, threads: int, fmt: str, prime: Counter, prime_s: float,
+    feeds: int, rounds: int, threads: int, fmt: str, prime: int, primed: Counter, prime_s: float,
     steady: Counter, steady_s: float, events: int, sampled: int, naive: Counter, naive_s: float,
 ) -> list[Row]:  # fmt: skip
     polls = feeds * rounds
@@ -127,8 +135,9 @@ def _rows(
     mix = ", ".join(f"{k}={v}" for k, v in sorted(steady.items()))
     setup = f"{feeds} {fmt} feeds, {threads} threads"
     return [
-        row(NAME, "priming round (all fetched + parsed)", feeds / prime_s, "polls/s",
-            baseline=naive_rate, note=f"{setup}; {dict(prime)}"),
+        row(NAME, "priming: first poll (fetch + parse all)", prime / prime_s, "polls/s",
+            baseline=naive_rate, note=f"{setup}; first {prime} polled, rest copied; "
+            f"{dict(primed)}"),
         row(NAME, "steady state, 5% changed per round", rate, "polls/s",
             baseline=naive_rate, target=f">= {TARGET_RATIO:.0f}x baseline",
             ok=rate >= TARGET_RATIO * naive_rate, note=f"{rounds} rounds: {mix}"),
@@ -138,6 +147,30 @@ def _rows(
         row(NAME, "baseline: GET + feedparser.parse", naive_rate, "polls/s",
             note=f"sample of {sampled} feeds, no validators; {dict(naive)}"),
     ]  # fmt: skip
+
+
+def _copier(
+    store: StateStore, providers: Sequence[FarmProvider], templates: int
+) -> Callable[[int], str]:
+    """Give feed i the state feed (i % templates) stored for the same document."""
+    leases = [store.begin(p.id) for p in providers[:templates]]
+    for lease in leases:
+        assert lease is not None and lease.raw_state, "template feeds must be primed first"
+        store.release(lease)
+
+    def copy(i: int) -> str:
+        template = leases[i % templates]
+        assert template is not None and template.raw_state is not None
+        source, target = f'"{template.provider}"', f'"{providers[i].id}"'
+        raw = template.raw_state.replace(source.encode(), target.encode())
+        lease = store.begin(providers[i].id)
+        assert lease is not None
+        now = datetime.now(UTC)
+        ok = store.commit(lease, ProviderState.from_json(raw), now=now, outcome="changed",
+                          validators=template.validators, health=lease.health)  # fmt: skip
+        return "copied" if ok else "copy failed"
+
+    return copy
 
 
 def run() -> list[Row]:

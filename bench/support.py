@@ -182,6 +182,9 @@ def _serve_farm(
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a CDN
+        # Headers and body go out in two writes; with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms), which would be measured as the pipeline's time.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             try:
@@ -281,6 +284,7 @@ class StampedFeedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # see _serve_farm
 
             def do_GET(self) -> None:
                 with owner.lock:
@@ -338,6 +342,14 @@ class TimedSlack(FakeSlack):
         self.post_times: list[float] = []
         self.post_sizes: list[int] = []
         self.posted = threading.Condition()
+
+    def start(self) -> TimedSlack:
+        super().start()
+        assert self._server is not None
+        # FakeServer writes headers and body separately: without this the body can wait
+        # for a delayed ACK, which would be charged to the client being measured.
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        return self
 
     def handle(self, request: Request) -> Reply:
         reply = super().handle(request)

@@ -143,7 +143,9 @@ def _failed(
 ) -> PollOutcome:
     health, events = record_failure(lease.health, provider.id, _describe(exc), now, threshold)
     log.info(
-        "feed poll failed",
+        "feed poll failed (%d in a row): %s",
+        health.failures,
+        health.last_error,
         extra={"provider": provider.id, "error": health.last_error, "failures": health.failures},
     )
     _hand_on(enqueue, events)

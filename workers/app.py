@@ -8,7 +8,7 @@ with `reject_on_worker_lost` safe. No result backend: nothing reads results.
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, setup_logging
 
 from notifier import logs
 from notifier.redis_url import broker_url, resolve_redis_url
@@ -64,6 +64,8 @@ def create_app(settings: Settings) -> Celery:
         redbeat_lock_key=f"{settings.key_prefix}:redbeat::lock",
         # A crashed beat's lock lapses this fast; the live beat renews it every loop.
         redbeat_lock_timeout=5,
+        # Explicit, so redbeat does not inherit the broker's kombu-only transport options.
+        redbeat_redis_options={"health_check_interval": 30},
         beat_max_loop_interval=1,
     )
     from workers.schedule import beat_schedule
@@ -76,6 +78,15 @@ def create_app(settings: Settings) -> Celery:
 def _configure_logging(**_: object) -> None:
     s = get_settings()
     logs.configure(s.log_level, s.log_json, s.secret_values())
+
+
+@beat_init.connect
+def _poll_at_start(sender: object = None, **_: object) -> None:
+    """Poll every provider once at start instead of one interval later. A second
+    (standby) beat doing the same is harmless: polls are leased and idempotent."""
+    for entry in app.conf.beat_schedule.values():
+        if entry["task"] == "notifier.poll":
+            app.send_task("notifier.poll", args=entry["args"], **entry["options"])
 
 
 app = create_app(get_settings())

@@ -52,7 +52,7 @@ def render(alert: Alert, p: Presentation) -> str:
         "=" * min(78, max(20, len(head))),
         head,
         f"  {' · '.join(dict.fromkeys([status_label(inc.status), change_line(alert)]))}"
-        f" · to {one_line(alert.subscriber)}",
+        f" · to {one_line(alert.subscriber)} ({alert.channel}, shown here: no credentials)",
     ]
     if inc.components:
         lines.append("  Components: " + ", ".join(one_line(c) for c in inc.components))

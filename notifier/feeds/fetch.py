@@ -131,6 +131,9 @@ class Fetcher:
     ) -> FetchResult:
         where = safe_url(response.url)
         if response.status_code == 304:
+            # A 304 has no body by definition; reading the empty one hands the connection
+            # back to the pool. Left unread, httpx closes it and the next poll reconnects.
+            response.read()
             return FetchResult(
                 304,
                 None,
