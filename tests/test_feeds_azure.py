@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.feeds.azure import parse_azure_rss, regions_in
+from notifier.feeds.azure import parse_azure_rss, public_id, regions_in, stated_start
 from notifier.feeds.errors import EmptyFeedError, HostileDocumentError, ParseError
 from notifier.models import DocumentKind, Impact, Status, iso
 
@@ -95,3 +95,32 @@ def test_region_names_are_read_from_text(text: str, expected: tuple[str, ...]) -
 def test_bad_input_ends_in_a_feed_error(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         parse_azure_rss(body, "azure")
+
+
+# Made here: wording as Azure's status posts state the impact window.
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "Starting at 18:05 UTC on 26 Dec 2024, customers in South Central US ...",
+            "2024-12-26T18:05",
+        ),
+        (
+            "Between 23:20 UTC on 25 January 2023 and 09:30 UTC on 26 January 2023, ...",
+            "2023-01-25T23:20",
+        ),
+        ("We are investigating an issue with Virtual Machines.", None),
+    ],
+)
+def test_it_reads_the_start_azure_states_in_its_text(body: str, expected: str | None) -> None:
+    found = stated_start(body)
+    assert (found.strftime("%Y-%m-%dT%H:%M") if found else None) == expected
+
+
+def test_it_uses_the_tracking_id_as_the_public_id() -> None:
+    assert (
+        public_id("https://azure.status.microsoft/en-us/status/#tracking-id-2LGD-9VG", "", "t")
+        == "2LGD-9VG"
+    )
+    assert public_id("", "https://aka.ms/azstatus?trackingId=ab12-cd3", "t") == "AB12-CD3"
+    assert public_id("urn:uuid:1234", "", "t") == "urn:uuid:1234"

@@ -20,6 +20,7 @@ pubDate is one update; a later poll with a new pubDate adds another.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
 
 from notifier.feeds.common import assign_update_keys
@@ -71,6 +72,41 @@ _MITIGATED = re.compile(r"^\s*(summary of impact|mitigated|resolved)\b", re.IGNO
 _RESOLVED_TITLE = re.compile(r"^\s*[\[(]?\s*(resolved|mitigated)\b", re.IGNORECASE)
 
 
+# Azure's own statement of the start: "Starting at 18:05 UTC on 26 Dec 2024, ...",
+# "Between 23:20 UTC on 25 January 2023 and ...". The pubDate is only when it posted.
+_STATED_START = re.compile(
+    r"\b(?:starting|beginning|from|since|between)\s+(?:at\s+)?(\d{1,2}:\d{2})\s*UTC\s+on\s+"
+    r"(\d{1,2}\s+[A-Za-z]{3,9}\s+\d{4})",
+    re.IGNORECASE,
+)
+
+
+def stated_start(body: str) -> datetime | None:
+    """The impact start Azure states in its text, if any (UTC)."""
+    match = _STATED_START.search(body)
+    if match is None:
+        return None
+    stamp = f"{match.group(2)} {match.group(1)}"
+    for fmt in ("%d %b %Y %H:%M", "%d %B %Y %H:%M"):
+        try:
+            return datetime.strptime(stamp, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+# Azure's public id is the incident's tracking id, carried in the guid or link.
+_TRACKING_ID = re.compile(r"tracking-?id[-=/]([A-Za-z0-9][A-Za-z0-9-]{2,30})", re.IGNORECASE)
+
+
+def public_id(guid: str, link: str, title: str) -> str:
+    for candidate in (guid, link):
+        match = _TRACKING_ID.search(candidate)
+        if match:
+            return match.group(1).upper()
+    return guid or link or f"azure-{short_hash(title)}"
+
+
 def regions_in(text_: str) -> tuple[str, ...]:
     """Azure region names in `text_`, canonical spelling, sorted."""
     return tuple(sorted({_CANONICAL[m.group(1).lower()] for m in _REGION.finditer(text_)}))
@@ -98,15 +134,16 @@ def _item(node: Element, provider: str) -> Incident:
     categories = [one_line(c.text or "") for c in children(node, "category") if c.text]
     link = text(node, "link")
     guid = text(node, "guid")
+    start = stated_start(body)
     return Incident(
         provider=provider,
-        id=guid or link or f"azure-{short_hash(title)}",
+        id=public_id(guid, link, title),
         title=title,
         url=link if link.startswith("https://") else STATUS_PAGE,
         status=status,
         impact=AZURE_IMPACT,
         kind=IncidentKind.INCIDENT,
-        started_at=at,
+        started_at=start if start is not None and start <= at else at,
         updated_at=at,
         resolved_at=at if closed else None,
         components=_components(title, categories),

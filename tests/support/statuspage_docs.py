@@ -66,19 +66,25 @@ class FakeIncident:
         }
 
 
+PAGE_ID = "acmepage0001"
+
+
+def _page(name: str) -> dict[str, str]:
+    return {
+        "id": PAGE_ID,
+        "name": name,
+        "url": "https://status.acme.example",
+        "time_zone": "Etc/UTC",
+        "updated_at": "2024-12-26T19:00:00.000Z",
+    }
+
+
 def summary_json(incidents: list[FakeIncident], page: str = "Acme Cloud") -> bytes:
     """An active-only summary: resolved incidents are left out, as Statuspage does."""
-    page_id = "acmepage0001"
     doc = {
-        "page": {
-            "id": page_id,
-            "name": page,
-            "url": "https://status.acme.example",
-            "time_zone": "Etc/UTC",
-            "updated_at": "2024-12-26T19:00:00.000Z",
-        },
+        "page": _page(page),
         "components": [],
-        "incidents": [i.to_json(page_id) for i in incidents if i.status != "resolved"],
+        "incidents": [i.to_json(PAGE_ID) for i in incidents if i.status != "resolved"],
         "scheduled_maintenances": [],
         "status": {"indicator": "major" if incidents else "none", "description": "x"},
     }
@@ -87,15 +93,5 @@ def summary_json(incidents: list[FakeIncident], page: str = "Acme Cloud") -> byt
 
 def incidents_json(incidents: list[FakeIncident], page: str = "Acme Cloud") -> bytes:
     """A history window (`/api/v2/incidents.json`): resolved incidents stay listed."""
-    page_id = "acmepage0001"
-    doc = {
-        "page": {
-            "id": page_id,
-            "name": page,
-            "url": "https://status.acme.example",
-            "time_zone": "Etc/UTC",
-            "updated_at": "2024-12-26T19:00:00.000Z",
-        },
-        "incidents": [i.to_json(page_id) for i in incidents],
-    }
+    doc = {"page": _page(page), "incidents": [i.to_json(PAGE_ID) for i in incidents]}
     return json.dumps(doc).encode()
