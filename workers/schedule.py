@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.config import load_config
+from notifier.config import ConfigError, load_config
 from notifier.settings import Settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    config = load_config(settings.config_path())
+    try:
+        config = load_config(settings.config_path())
+    except ConfigError as exc:  # the errors already name the file and line
+        raise SystemExit(str(exc)) from None
     schedule: dict[str, dict[str, Any]] = {
         f"poll:{p.id}": {
             "task": "notifier.poll",

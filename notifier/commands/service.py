@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+from notifier.config import ConfigError, load_config
 from notifier.redis_server import PrivateRedis
 from notifier.redis_url import redacted, resolve_redis_url
 from notifier.settings import get_settings
@@ -42,6 +43,11 @@ def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
 
 def start(mode: str, queues: str, concurrency: int | None) -> int:
     settings = get_settings()
+    try:  # a typo must stop us here with its line, not as a traceback in a child
+        load_config(settings.config_path())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     private: PrivateRedis | None = None
     if url is None:
