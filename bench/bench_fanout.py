@@ -84,7 +84,9 @@ def _warm_up(app: Celery, worker: WorkerProcess, processes: int) -> None:
                60, "the worker to start")  # fmt: skip
 
 
-def measure(redis_url: str, prefix: str, subscribers: int = 1000, concurrency: int = 2) -> list[Row]:
+def measure(
+    redis_url: str, prefix: str, subscribers: int = 1000, concurrency: int = 2
+) -> list[Row]:
     feeds, slack = StampedFeedServer().start(), TimedSlack().start()
     incident = FakeIncident("fanoutinc001", "Elevated API errors", components=["API"])
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating errors.")

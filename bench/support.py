@@ -420,7 +420,9 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.02) -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, step: float = 0.02
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

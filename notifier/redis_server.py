@@ -21,8 +21,8 @@ class RedisUnavailableError(RuntimeError):
     pass
 
 
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
+def redis_binary(prefer_system: bool = True) -> str:
+    found = shutil.which("redis-server") if prefer_system else None
     if found:
         return found
     try:
@@ -45,6 +45,7 @@ class PrivateRedis:
     """A redis-server child process on a unix socket; `stop()` ends it."""
 
     directory: Path
+    binary: str | None = None  # default: redis_binary()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -61,7 +62,7 @@ class PrivateRedis:
             return self  # a previous run of ours is still serving this directory
         self.socket.unlink(missing_ok=True)
         args = [
-            redis_binary(),
+            self.binary or redis_binary(),
             "--port", "0",
             "--unixsocket", str(self.socket.resolve()),
             "--unixsocketperm", "700",

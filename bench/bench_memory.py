@@ -1,0 +1,145 @@
+"""Memory: a worker process holding `providers` providers' state, and their Redis bytes.
+
+A child process does what a worker's pool process does: imports `workers.tasks`
+(Celery app included), builds the Runtime from a generated subscription file of
+`providers` providers served by a `FeedFarm`, and polls each provider once through
+`notifier.service.poll` (inline dispatcher), so every provider's state is in Redis
+and has passed through this process. It reports VmRSS after start, after the
+imports, after the Runtime, after the polls (and after gc), and the peak (VmHWM).
+This process then sums `MEMORY USAGE` over the keys the polls created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import redis
+
+from bench.bench_polling import documents
+from bench.support import (
+    ROOT,
+    FeedFarm,
+    Row,
+    bench_redis,
+    delete_prefix,
+    new_prefix,
+    redis_bytes,
+    row,
+    worker_env,
+)
+
+NAME = "memory"
+TARGET_MB = 200.0
+
+
+def _rss_kb(field: str = "VmRSS") -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def child(count: int) -> dict[str, object]:
+    """Runs in the child: import, build, poll every provider once; RSS in kB at each step."""
+    import gc
+
+    out: dict[str, object] = {"start": _rss_kb()}
+    from notifier import service
+    from workers import tasks
+
+    out["imported"] = _rss_kb()
+    rt = tasks._rt()
+    out["runtime"] = _rss_kb()
+
+    class Inline:
+        def process(self, event_ids: object) -> None:
+            pass  # events are stored by service.poll; nothing is planned here
+
+        def deliver(self, dedup_keys: object) -> None:
+            pass
+
+    outcomes: dict[str, int] = {}
+    for pid in rt.providers:
+        o = service.poll(rt, pid, Inline(), service.utcnow()).outcome.value
+        outcomes[o] = outcomes.get(o, 0) + 1
+    out["polled"] = _rss_kb()
+    gc.collect()
+    out["after_gc"] = _rss_kb()
+    out["peak"] = _rss_kb("VmHWM")
+    out["outcomes"] = outcomes
+    return out
+
+
+def _config(path: Path, farm: FeedFarm, count: int, fmt: str) -> None:
+    lines = ["providers:"]
+    for i in range(count):
+        lines += [f"  - id: mem{i:05d}", f"    name: Memory {i}",
+                  f'    feed: {{url: "{farm.url(i)}", format: {fmt}}}']  # fmt: skip
+    lines += ["subscribers:", "  - name: sre", '    slack: {channel: "#bench-memory"}']
+    path.write_text("\n".join(lines) + "\n")
+
+
+def measure(redis_url: str, prefix: str, providers: int = 2000) -> list[Row]:
+    series, ctype, fmt = documents()
+    with tempfile.TemporaryDirectory(prefix="notifier-bench-memory-") as tmp, \
+            FeedFarm(series, ctype) as farm:  # fmt: skip
+        config = Path(tmp) / "subscriptions.yaml"
+        _config(config, farm, providers, fmt)
+        env = worker_env(redis_url, prefix, config, Path(tmp) / "data")
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.bench_memory", "--child", str(providers)],
+            cwd=ROOT, env=env, capture_output=True, timeout=300, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"memory child failed: {done.stderr.decode()[-3000:]}")
+    kb = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys, used = redis_bytes(client, prefix)
+    finally:
+        client.close()
+    return _rows(kb, keys, used, providers, fmt)
+
+
+def _rows(kb: dict[str, object], keys: int, used: int, providers: int, fmt: str) -> list[Row]:
+    def mb(name: str) -> float:
+        return float(str(kb[name])) / 1024
+
+    setup = f"{providers} {fmt} providers, each polled once: {kb['outcomes']}"
+    return [
+        row(NAME, "worker RSS: interpreter + bench module", mb("start"), "MB"),
+        row(NAME, "worker RSS: + imports (celery, notifier)", mb("imported"), "MB"),
+        row(NAME, "worker RSS: + Runtime (config)", mb("runtime"), "MB"),
+        row(NAME, "worker RSS: after polling all", mb("after_gc"), "MB",
+            target=f"<= {TARGET_MB:.0f} MB", ok=mb("peak") <= TARGET_MB, note=setup),
+        row(NAME, "worker RSS: peak (VmHWM)", mb("peak"), "MB", target=f"<= {TARGET_MB:.0f} MB",
+            ok=mb("peak") <= TARGET_MB),
+        row(NAME, "Redis: keys created", keys, "keys"),
+        row(NAME, "Redis: MEMORY USAGE of those keys", used / 2**20, "MB",
+            note=f"{used / max(1, providers) / 1024:.1f} kB per provider"),
+    ]  # fmt: skip
+
+
+def run() -> list[Row]:
+    with bench_redis() as url:
+        prefix = new_prefix()
+        try:
+            return measure(url, prefix)
+        finally:
+            client = redis.Redis.from_url(url)
+            delete_prefix(client, prefix)
+            client.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        os.environ.setdefault("NOTIFIER_LOG_LEVEL", "WARNING")
+        print(json.dumps(child(int(sys.argv[2]))))
+    else:
+        for r in run():
+            print(r)

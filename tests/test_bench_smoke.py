@@ -1,0 +1,62 @@
+"""Each benchmark's core runs on a tiny size and returns sane rows (not a timing test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import bench_fanout, bench_latency, bench_memory, bench_polling
+from bench.support import percentile
+
+
+def by_metric(rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {str(r["metric"]): r for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([3.0, 1.0, 2.0], 50, 2.0),  # the middle value, whatever the input order
+        ([1.0, 2.0, 3.0, 4.0], 99, 4.0),  # p99 of few samples is the largest
+        ([5.0], 1, 5.0),  # one sample is every percentile
+    ],
+)
+def test_percentile_is_nearest_rank(values: list[float], q: float, expected: float) -> None:
+    assert percentile(values, q) == expected
+
+
+def test_polling_measures_304s_and_changes(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_polling.measure(redis_url, key_prefix, feeds=40, rounds=1, sample=4,
+                                           threads=2, prime=4))  # fmt: skip
+    steady = rows["steady state, 5% changed per round"]
+    assert "changed=2" in str(steady["note"]) and "not_modified=38" in str(steady["note"])
+    assert float(str(steady["value"])) > 0 and float(str(steady["baseline"])) > 0
+
+
+def test_memory_reports_rss_and_redis_bytes(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_memory.measure(redis_url, key_prefix, providers=6))
+    assert 10 < float(str(rows["worker RSS: peak (VmHWM)"]["value"])) < 1000
+    assert float(str(rows["Redis: keys created"]["value"])) >= 6
+    assert "'changed': 6" in str(rows["worker RSS: after polling all"]["note"])
+
+
+@pytest.mark.e2e
+def test_latency_times_each_change_to_slack(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_latency.measure(redis_url, key_prefix, providers=1, changes=2))
+    p50 = float(str(rows["pipeline overhead (detecting poll -> Slack) p50"]["value"]))
+    e2e = float(str(rows["change served -> Slack p50"]["value"]))
+    assert 0 < p50 <= e2e < 30_000
+
+
+@pytest.mark.e2e
+def test_fanout_posts_once_per_subscriber(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_fanout.measure(redis_url, key_prefix, subscribers=12))
+    assert rows["chat.postMessage calls"]["value"] == 12
+    assert rows["distinct channels"]["ok"] == "yes"
