@@ -121,7 +121,8 @@ def _first_sight(
     state = IncidentState(_remember(inc, status), frozenset(u.key for u in inc.updates))
     if status.is_closed and (baseline or _is_old_history(inc, floor, now)):
         return state, []
-    return state, _new_incident(inc, status, now)
+    # Events carry the real status, so no channel ever shows Atom's "Update" label as one.
+    return state, _new_incident(replace(inc, status=status), status, now)
 
 
 def _listed(
@@ -139,6 +140,7 @@ def _listed(
     )
     if stale_reopen or not (unseen or _newer_stamp(prior, inc)):
         return IncidentState(prior, seen, None, known.absent_resolved_at), []
+    inc = replace(inc, status=status)
     events = [_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u) for u in unseen]
     events += _changes(prior, inc, status, unseen[-1] if unseen else None, now)
     return IncidentState(_remember(inc, status), seen), events

@@ -7,16 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
+from notifier.commands.replay import run_replay
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "2024-12-26-openai-azure"
 
 
 def _replay() -> list[dict[str, Any]]:
-    try:
-        from notifier.commands.replay import run_replay
-    except ImportError as exc:  # the replay command is another engineer's module
-        pytest.skip(f"notifier replay is not importable yet: {exc}")
     out, err = io.StringIO(), io.StringIO()
     code = run_replay(EXAMPLE, EXAMPLE / "subscriptions.yaml", out, err)
     assert code == 0, err.getvalue()
