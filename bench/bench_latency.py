@@ -25,6 +25,7 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,9 +71,13 @@ def _drive(
         incident.add("investigating", f"2024-12-26T{n // 60:02d}:{n % 60:02d}:00.000Z",
                      f"Probe update benchmark-{marker} of provider {k}.")  # fmt: skip
         etag = feeds.put(f"/p{k}/api/v2/summary.json", summary_json([incident]))
-        if not slack.wait(lambda m=marker: m in slack.arrived, 30):
+        if not slack.wait(_arrived(slack, marker), 30):
             raise TimeoutError(f"change {marker} never reached Slack")
         out.append((marker, etag))
+
+
+def _arrived(slack: TimedSlack, marker: str) -> Callable[[], bool]:
+    return lambda: marker in slack.arrived
 
 
 def _bare_posts(slack: TimedSlack, size: int, count: int) -> list[float]:

@@ -353,15 +353,15 @@ class TimedSlack(FakeSlack):
 
     def handle(self, request: Request) -> Reply:
         reply = super().handle(request)
-        if request.path.endswith("chat.postMessage") and isinstance(reply.body, dict):
-            if reply.body.get("ok"):
-                now = time.monotonic()
-                with self.posted:
-                    self.post_times.append(now)
-                    self.post_sizes.append(len(request.body))
-                    for marker in MARK.findall(request.body.decode(errors="replace")):
-                        self.arrived.setdefault(marker, now)
-                    self.posted.notify_all()
+        posted = request.path.endswith("chat.postMessage") and isinstance(reply.body, dict)
+        if posted and reply.body.get("ok"):
+            now = time.monotonic()
+            with self.posted:
+                self.post_times.append(now)
+                self.post_sizes.append(len(request.body))
+                for marker in MARK.findall(request.body.decode(errors="replace")):
+                    self.arrived.setdefault(marker, now)
+                self.posted.notify_all()
         return reply
 
     def wait(self, condition: Callable[[], bool], timeout: float) -> bool:

@@ -8,7 +8,12 @@ failure sends only what is missing. The clock is always passed in.
 Keys (all under `prefix`):
   page:<id>            JSON record               page:code:<CODE>  -> page id
   page:thread:<tk>     -> latest page id          page:sent:<id>    set of sent tags
-  page:lock:<id>       escalation/resolve lock    sms:rate:<number>:<window>  counter
+  page:lock:<id>       escalation lock           sms:rate:<number>  sorted set of send times
+  page:resolved:<tk>   JSON {at, text}: the incident resolved (set even when nobody was paged)
+
+The resolved marker is what stops a late page: a paging alert whose change was
+detected no later than the resolution sends nothing, so a page retried after the
+all-clear went out (to nobody, if the first attempt failed) never wakes anyone.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 import redis
 
+from notifier.channels import gsm
 from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel, page_text, resolved_text
@@ -37,6 +43,8 @@ PAGE_TTL = int(timedelta(days=30).total_seconds())
 CODE_TTL = int(timedelta(days=7).total_seconds())
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 CODE_DIGITS = "23456789"
+# Added to the last message a number may get before its rate cap holds the rest back.
+CAP_NOTICE = ". SMS cap hit: more held back"
 ACK_PATTERN = re.compile(r"^\s*(?:4|ack)\s*[:#-]?\s*([a-z]{1,2}[0-9]{1,2})\b", re.IGNORECASE)
 
 
@@ -58,6 +66,7 @@ class Page:
     acked_by: str | None = None
     acked_at: datetime | None = None
     resolved_at: datetime | None = None
+    detected_at: datetime | None = None  # when the paging change was detected
 
     def state(self) -> PageState:
         return PageState(
@@ -76,6 +85,7 @@ class Page:
         d["last_paged_at"] = iso(self.last_paged_at)
         d["acked_at"] = iso(self.acked_at)
         d["resolved_at"] = iso(self.resolved_at)
+        d["detected_at"] = iso(self.detected_at)
         d["escalate_after"] = self.escalate_after.total_seconds()
         return json.dumps(d)
 
@@ -86,6 +96,7 @@ class Page:
         d["last_paged_at"] = parse_iso(d["last_paged_at"])
         d["acked_at"] = parse_iso(d.get("acked_at"))
         d["resolved_at"] = parse_iso(d.get("resolved_at"))
+        d["detected_at"] = parse_iso(d.get("detected_at"))
         d["escalate_after"] = timedelta(seconds=d["escalate_after"])
         return cls(**d)
 
@@ -104,7 +115,8 @@ class PageOutcome:
     code: str | None
     message_ids: tuple[str, ...]
     check_at: datetime | None  # when to call check_escalation, if ever
-    suppressed: tuple[str, ...] = ()  # numbers over their rate cap
+    suppressed: tuple[str, ...] = ()  # masked numbers (last 4 digits) over their rate cap
+    skipped: str = ""  # why nothing was sent on purpose (e.g. the incident resolved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +145,7 @@ class Pager:
         self.r, self.prefix, self.sms = client, prefix, sms
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.presentation = presentation or Presentation()
+        self._take_slot = client.register_script(_TAKE_SLOT)
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -167,7 +180,12 @@ class Pager:
     # ---- paging --------------------------------------------------------------
 
     def page(self, alert: Alert, recipients: Recipients, now: datetime) -> PageOutcome:
-        """Page for `alert`: start a page, or update the incident's open one."""
+        """Page for `alert`: start a page, or update the incident's open one.
+
+        Sends nothing when the incident resolved after this change was detected
+        (a retried page must not outlive its all-clear)."""
+        if self._resolved_since(alert):
+            return self._skip_resolved(alert)
         existing = self.for_thread(alert.thread_key)
         if existing and existing.resolved_at is None and existing.dedup_key != alert.dedup_key:
             text = page_text(alert, existing.code, self.presentation)
@@ -175,11 +193,55 @@ class Pager:
                 existing, existing.paged, text, f"upd:{alert.dedup_key}", now
             )
             return PageOutcome(existing.id, existing.code, sent, None, held)
-        page = self.load(_page_id(alert.dedup_key)) or self._start(alert, recipients, now)
+        page = self.load(_page_id(alert.dedup_key))
+        if page is not None and page.resolved_at is not None:
+            return self._skip_resolved(alert, page)
+        page = page or self._start(alert, recipients, now)
         first = page.order[: 1 if page.escalates else len(page.order)]
         sent, held = self._send_all(page, [m.phone for m in first], page.text, "page", now)
+        if self._late_all_clear(page, alert, now):
+            return PageOutcome(page.id, page.code, sent, None, held)
         step = next_escalation(page.state(), now)
         return PageOutcome(page.id, page.code, sent, step.due_at if step else None, held)
+
+    def _skip_resolved(self, alert: Alert, page: Page | None = None) -> PageOutcome:
+        log.info("page skipped: incident already resolved", extra={"dedup_key": alert.dedup_key})
+        return PageOutcome(
+            page.id if page else None, page.code if page else None, (), None,
+            skipped="incident resolved before the page went out",
+        )  # fmt: skip
+
+    def _late_all_clear(self, page: Page, alert: Alert, now: datetime) -> bool:
+        """If the all-clear landed while we were sending, it may have missed whoever we
+        just paged: they get it here (the sent set keeps it to one per number)."""
+        marker = self._resolved_marker(alert.thread_key) if self._resolved_since(alert) else None
+        if marker is None:
+            return False
+        self._send_all(page, page.paged, marker["text"], "resolved", now)
+        return True
+
+    def _resolved_marker(self, thread_key: str) -> dict[str, str] | None:
+        raw = self.r.get(self._k("page", "resolved", thread_key))
+        return dict(json.loads(raw)) if raw else None  # type: ignore[arg-type]
+
+    def _resolved_since(self, alert: Alert) -> bool:
+        return self._thread_resolved(alert.thread_key, alert.event.detected_at)
+
+    def _thread_resolved(self, thread_key: str, detected_at: datetime | None) -> bool:
+        """Whether the thread resolved at or after a change detected at `detected_at`
+        (a reopened incident's later page is not held back by the old resolution)."""
+        marker = self._resolved_marker(thread_key)
+        resolved_at = parse_iso(marker.get("at")) if marker else None
+        if resolved_at is None:
+            return False
+        return detected_at is None or detected_at <= resolved_at
+
+    def _page_resolved(self, page: Page) -> bool:
+        """Resolved by its record or by the thread's marker (which a concurrent save
+        of the record cannot overwrite)."""
+        return page.resolved_at is not None or self._thread_resolved(
+            page.thread_key, page.detected_at
+        )
 
     def _start(self, alert: Alert, recipients: Recipients, now: datetime) -> Page:
         rotation = recipients.rotation
@@ -196,23 +258,36 @@ class Pager:
             subscriber=alert.subscriber, text=page_text(alert, code, self.presentation),
             resolved_text="", order=order, level=0, last_paged_at=now,
             escalate_after=rotation.escalate_after if rotation else timedelta(0),
-            escalates=rotation is not None,
+            escalates=rotation is not None, detected_at=alert.event.detected_at,
         )  # fmt: skip
         self.save(page)
         self.r.set(self._k("page", "thread", alert.thread_key), page_id, ex=PAGE_TTL)
         return page
 
     def resolve(self, alert: Alert, now: datetime) -> PageOutcome:
-        """One short 'resolved' SMS to everyone paged for the incident; stops escalation."""
+        """One short 'resolved' SMS to everyone paged for the incident; stops escalation.
+
+        Leaves the thread's resolved marker first, even when nobody was paged yet,
+        so a page still in flight or retried later sends nothing."""
+        text = resolved_text(alert, self.presentation)
+        self._mark_resolved(alert, text)
         page = self.for_thread(alert.thread_key)
         if page is None:
-            return PageOutcome(None, None, (), None)
+            return PageOutcome(None, None, (), None, skipped="nobody was paged")
         if page.resolved_at is None:
             page.resolved_at = now
-            page.resolved_text = resolved_text(alert, self.presentation)
+            page.resolved_text = text
             self.save(page)
         sent, held = self._send_all(page, page.paged, page.resolved_text, "resolved", now)
         return PageOutcome(page.id, page.code, sent, None, held)
+
+    def _mark_resolved(self, alert: Alert, text: str) -> None:
+        marker = self._resolved_marker(alert.thread_key)
+        previous = parse_iso(marker.get("at")) if marker else None
+        if previous is not None and previous > alert.event.detected_at:
+            return  # a stale resolution retried late must not move the marker back
+        value = json.dumps({"at": iso(alert.event.detected_at), "text": text})
+        self.r.set(self._k("page", "resolved", alert.thread_key), value, ex=PAGE_TTL)
 
     def ack(self, from_number: str, body: str, now: datetime) -> AckResult:
         code = parse_ack(body)
@@ -237,7 +312,7 @@ class Pager:
             return now + timedelta(seconds=30)  # another worker is on it
         try:
             page = self.load(page_id)
-            if page is None:
+            if page is None or self._page_resolved(page):
                 return None
             step = next_escalation(page.state(), now)
             if step is None or not step.due:
@@ -262,31 +337,64 @@ class Pager:
             marker = f"{tag}:{number}"
             if self.r.sismember(self._k("page", "sent", page.id), marker):
                 continue
-            sid = self._send_capped(number, text, now)
+            sid = self._send_capped(number, text, page.code, now)
             self.r.sadd(self._k("page", "sent", page.id), marker)
             self.r.expire(self._k("page", "sent", page.id), PAGE_TTL)
             if number not in page.paged and tag == "page":
                 page.paged.append(number)
                 self.save(page)
-            (sent if sid else held).append(sid or number)
+            if sid:
+                sent.append(sid)
+            else:
+                held.append(mask(number))
+                log.warning(
+                    "sms rate cap: message to %s suppressed", mask(number),
+                    extra={"dedup_key": page.dedup_key},
+                )  # fmt: skip
         return tuple(sent), tuple(held)
 
-    def _send_capped(self, number: str, text: str, now: datetime) -> str | None:
-        window = int(now.timestamp() // self.rate_window.total_seconds())
-        key = self._k("sms", "rate", number, str(window))
-        count = int(self.r.incr(key))
-        self.r.expire(key, int(self.rate_window.total_seconds()) + 60)
-        if count > self.rate_limit:
+    def _send_capped(self, number: str, text: str, code: str, now: datetime) -> str | None:
+        """Send unless `number` had `rate_limit` messages in the last `rate_window`.
+
+        The window slides: each number keeps a sorted set of its send times, trimmed
+        and counted in one Lua call so concurrent workers cannot overshoot. The last
+        allowed message still carries its content, with a short held-back notice."""
+        key = self._k("sms", "rate", number)
+        member = f"{now.timestamp():.6f}:{secrets.token_hex(4)}"
+        window_ms = int(self.rate_window.total_seconds() * 1000)
+        slot = int(
+            self._take_slot(  # type: ignore[misc]
+                keys=[key], args=[int(now.timestamp() * 1000), window_ms, self.rate_limit, member]
+            )
+        )
+        if slot == 0:
             return None
-        if count == self.rate_limit:
-            minutes = int(self.rate_window.total_seconds() // 60)
-            text = f"notifier: SMS limit ({self.rate_limit} per {minutes} min) reached; "
-            text += "further alerts suppressed. See Slack/email."
+        if slot == self.rate_limit:
+            text = gsm.append(text, CAP_NOTICE, keep=f"Reply 4 {code} to ack").text
         try:
             return self.sms.send_text(number, text)
         except DeliveryError:
-            self.r.decr(key)  # the attempt did not reach the phone
+            self.r.zrem(key, member)  # the attempt did not reach the phone
             raise
+
+
+# Trim send times older than the window, then take a slot if one is free.
+# KEYS[1] the number's sorted set; ARGV: now ms, window ms, limit, member.
+# Returns the slot taken (1..limit), or 0 when the number is at its cap.
+_TAKE_SLOT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
+local count = redis.call('zcard', KEYS[1])
+if count >= limit then return 0 end
+redis.call('zadd', KEYS[1], now, ARGV[4])
+redis.call('pexpire', KEYS[1], window + 60000)
+return count + 1
+"""
+
+
+def mask(number: str) -> str:
+    """A phone number for logs and records: only its last 4 digits (`***0001`)."""
+    return "***" + number[-4:] if len(number) > 4 else "***"
 
 
 def _page_id(dedup_key: str) -> str:

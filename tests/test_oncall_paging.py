@@ -3,6 +3,7 @@ acks, resolution, idempotent retries and the per-number rate cap."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -10,11 +11,13 @@ import pytest
 import redis
 from pydantic import SecretStr
 
+from notifier.channels import gsm
 from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel
+from notifier.models import Alert, EventKind
 from notifier.oncall import Member, Rotation
-from notifier.paging import Pager, Recipients, parse_ack
+from notifier.paging import CAP_NOTICE, Pager, Recipients, parse_ack
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -24,6 +27,7 @@ ROTA = Recipients(
     rotation=Rotation("primary", (ANA, BO, CY), 0, time(9), "UTC", anchor=date(2024, 1, 1))
 )
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # ana's week
+NAMES = Presentation({"openai": "OpenAI"})
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -
         fake_twilio.account_sid, SecretStr(fake_twilio.auth_token), "+15550009999",
         api_url=fake_twilio.url,
     )  # fmt: skip
-    return Pager(redis_client, key_prefix, sms, presentation=Presentation({"openai": "OpenAI"}))
+    return Pager(redis_client, key_prefix, sms, presentation=NAMES)
 
 
 def test_a_page_goes_to_whoever_is_on_call_with_a_short_ack_code(
@@ -109,6 +113,78 @@ def test_resolution_texts_everyone_paged_once_and_stops_escalation(
     assert pager.check_escalation(out.page_id, NOW + timedelta(minutes=40)) is None
 
 
+def test_a_page_retried_after_the_incident_resolved_sends_nothing(
+    pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    page_alert = sample.alert(channel="sms")
+    fake_twilio.fail_next(1, status=503)
+    with pytest.raises(DeliveryError):
+        pager.page(page_alert, ROTA, NOW)  # the first attempt fails; the task will retry
+    # the resolution runs first and reaches nobody: nobody was paged yet
+    done = pager.resolve(sample.resolved(channel="sms"), NOW + timedelta(minutes=3))
+    assert done.message_ids == ()
+    retry = pager.page(page_alert, ROTA, NOW + timedelta(minutes=5))
+    assert retry.message_ids == () and retry.check_at is None
+    assert "resolved" in retry.skipped
+    assert fake_twilio.sent == []
+    assert pager.check_escalation(retry.page_id or "", NOW + timedelta(minutes=40)) is None
+    assert fake_twilio.sent == []
+
+
+def test_a_page_arriving_after_its_resolution_never_starts(
+    pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    nobody = pager.resolve(sample.resolved(channel="sms"), NOW)
+    assert nobody.page_id is None and nobody.skipped
+    late = pager.page(sample.alert(channel="sms"), ROTA, NOW + timedelta(minutes=1))
+    assert late.page_id is None and late.check_at is None
+    assert "resolved" in late.skipped
+    assert fake_twilio.sent == []
+
+
+def test_a_reopened_incident_pages_again_after_its_resolution(
+    pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    pager.resolve(sample.resolved(channel="sms"), NOW)
+    reopened = sample.alert(
+        channel="sms", key="ev10", event_kind=EventKind.REOPENED,
+        detected_at=sample.resolved().event.detected_at + timedelta(minutes=20),
+    )  # fmt: skip
+    out = pager.page(reopened, ROTA, NOW + timedelta(minutes=20))
+    assert [m["To"] for m in fake_twilio.sent] == [ANA.phone]
+    assert not out.skipped and out.check_at is not None
+
+
+class ResolvingDuringSend(SmsChannel):
+    """A real Twilio client whose first send lets a resolution run mid-flight."""
+
+    def __init__(self, fake: FakeTwilio) -> None:
+        super().__init__(fake.account_sid, SecretStr(fake.auth_token), "+15550009999",
+                         api_url=fake.url)  # fmt: skip
+        self.during: list[Callable[[], object]] = []
+
+    def send_text(self, number: str, text: str) -> str:
+        sid = super().send_text(number, text)
+        while self.during:
+            self.during.pop()()
+        return sid
+
+
+def test_a_resolution_racing_the_page_still_reaches_whoever_was_paged(
+    redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio
+) -> None:
+    sms = ResolvingDuringSend(fake_twilio)
+    pager = Pager(redis_client, key_prefix, sms, presentation=NAMES)
+    resolution = sample.resolved(channel="sms")
+    sms.during.append(lambda: pager.resolve(resolution, NOW + timedelta(minutes=1)))
+    out = pager.page(sample.alert(channel="sms"), ROTA, NOW)
+    bodies = fake_twilio.to(ANA.phone)
+    assert len(bodies) == 2 and bodies[1].startswith("[RESOLVED]")
+    assert out.check_at is None
+    assert pager.check_escalation(out.page_id or "", NOW + timedelta(minutes=30)) is None
+    assert len(fake_twilio.sent) == 2
+
+
 def test_a_retry_after_a_partial_failure_sends_only_what_is_missing(
     pager: Pager, fake_twilio: FakeTwilio
 ) -> None:
@@ -134,24 +210,87 @@ def test_a_later_paging_alert_of_an_open_incident_reuses_its_code(
     assert [m["To"] for m in fake_twilio.sent] == [ANA.phone, ANA.phone]
 
 
-def test_the_rate_cap_sends_one_last_notice_then_suppresses(
-    redis_client: redis.Redis, key_prefix: str, pager: Pager, fake_twilio: FakeTwilio
+def capped_pager(pager: Pager, limit: int = 3) -> Pager:
+    return Pager(pager.r, pager.prefix, pager.sms, rate_limit=limit, presentation=NAMES)
+
+
+def nth_alert(i: int) -> Alert:
+    return sample.alert(channel="sms", key=f"e{i}", thread_key=f"t{i}")
+
+
+def test_the_last_message_under_the_rate_cap_still_carries_the_page(
+    pager: Pager, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
 ) -> None:
-    capped = Pager(redis_client, key_prefix, pager.sms, rate_limit=3)
+    capped = capped_pager(pager)
     static = Recipients(numbers=(ANA.phone,))
-    outs = [
-        capped.page(sample.alert(channel="sms", key=f"e{i}", thread_key=f"t{i}"), static, NOW)
-        for i in range(5)
-    ]
+    outs = [capped.page(nth_alert(i), static, NOW) for i in range(5)]
     bodies = fake_twilio.to(ANA.phone)
     assert len(bodies) == 3
-    assert "further alerts suppressed" in bodies[2]
-    assert outs[3].suppressed == (ANA.phone,) and outs[4].suppressed == (ANA.phone,)
-    # a new window starts fresh
-    capped.page(
-        sample.alert(channel="sms", key="late", thread_key="tl"), static, NOW + timedelta(hours=1)
-    )
+    last = bodies[2]
+    # the page itself: severity, provider, the start of the title, its own ack code
+    assert last.startswith("[MAJOR] OpenAI: Elevated errors")
+    assert last.endswith(f"Reply 4 {outs[2].code} to ack{CAP_NOTICE}")
+    assert gsm.encode(last).units <= gsm.GSM_LIMIT  # still one segment
+    assert CAP_NOTICE not in bodies[1]
+    # beyond the cap: nothing sent, recorded with the number masked to its last 4 digits
+    assert outs[3].suppressed == ("***0001",) and outs[4].suppressed == ("***0001",)
+    assert not outs[3].message_ids
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "suppressed" in logged and "***0001" in logged
+    assert ANA.phone not in logged
+
+
+def test_the_rate_cap_counts_the_last_sixty_minutes_not_the_clock_hour(
+    pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    capped = capped_pager(pager)
+    static = Recipients(numbers=(ANA.phone,))
+    sends = [  # (minutes after NOW, whether it reaches the phone)
+        (0, True),
+        (20, True),
+        (40, True),  # the third within the hour: the last allowed
+        (59, False),  # three in the last 60 minutes
+        (61, True),  # the one at +0 has left the window (a clock hour would allow two)
+        (70, False),  # +20, +40 and +61 are within the window
+    ]
+    for i, (minutes, delivered) in enumerate(sends):
+        out = capped.page(nth_alert(i), static, NOW + timedelta(minutes=minutes))
+        assert bool(out.message_ids) is delivered, minutes
     assert len(fake_twilio.to(ANA.phone)) == 4
+
+
+def test_a_failed_send_does_not_use_up_the_rate_cap(pager: Pager, fake_twilio: FakeTwilio) -> None:
+    capped = capped_pager(pager, limit=2)
+    static = Recipients(numbers=(ANA.phone,))
+    fake_twilio.fail_next(1, status=500)
+    with pytest.raises(DeliveryError):
+        capped.page(nth_alert(0), static, NOW)
+    capped.page(nth_alert(0), static, NOW)  # the retry
+    capped.page(nth_alert(1), static, NOW)
+    bodies = fake_twilio.to(ANA.phone)
+    assert len(bodies) == 2 and bodies[1].endswith(CAP_NOTICE)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # a long GSM title: shortened so the notice fits in 160 septets
+        "Elevated error rates and latency across the Chat Completions, Assistants, "
+        "Batch and Fine-tuning APIs in all regions",
+        # non-GSM letters force UCS-2 and its 70-unit segment
+        "Повышенное количество ошибок API во всех регионах",
+    ],
+)
+def test_the_cap_notice_fits_one_segment_in_either_alphabet(
+    pager: Pager, fake_twilio: FakeTwilio, title: str
+) -> None:
+    capped = capped_pager(pager, limit=1)
+    out = capped.page(sample.alert(channel="sms", title=title), Recipients((ANA.phone,)), NOW)
+    (body,) = fake_twilio.to(ANA.phone)
+    encoded = gsm.encode(body)
+    assert encoded.units <= encoded.limit
+    assert body.startswith("[MAJOR] OpenAI")
+    assert body.endswith(f"Reply 4 {out.code} to ack{CAP_NOTICE}")
 
 
 def test_an_empty_static_list_is_a_permanent_error(pager: Pager) -> None:

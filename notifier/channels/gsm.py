@@ -105,6 +105,18 @@ def fit(head: str, title: str, note: str = "", tail: str = "") -> Encoded:
     return _fit(head, title, note, tail, ucs2_units, "ucs2", UCS2_LIMIT, "…")
 
 
+def append(text: str, suffix: str, keep: str = "") -> Encoded:
+    """`text + suffix` in one segment, shortening `text` from its end to make room.
+
+    When `text` ends with `keep` (an ack instruction), that ending stays whole and
+    `suffix` follows it; the start of `text` (severity, provider) is kept longest.
+    """
+    start = len(text) - len(keep) if keep and text.endswith(keep) else len(text)
+    while 0 < start < len(text) and text[start - 1] in " .":
+        start -= 1  # the separator before `keep` goes with it
+    return fit("", text[:start], "", text[start:] + suffix)
+
+
 MIN_TITLE = 30
 MIN_NOTE = 12
 

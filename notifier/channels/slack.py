@@ -4,6 +4,9 @@ With a bot token, the first alert of a thread posts a parent message; later ones
 edit the parent to the incident's current state (`chat.update`) and then post
 the change as a thread reply (`thread_ts`). The update goes first because it is
 idempotent: if the reply then fails, the retry repeats the edit, not the reply.
+The edit is best effort: a permanent edit error (`cant_update_message`,
+`edit_window_closed`, `msg_too_long`, ...) is logged and the reply still goes
+out; a transient one (429, 5xx) fails the attempt so the task retries the pair.
 `thread_ref` is "<channel id>/<parent ts>"; the delivery layer keeps it in Redis.
 
 Incoming webhooks cannot thread or edit (they return no ts): each alert is a
@@ -20,6 +23,7 @@ import logging
 import re
 from typing import Any, ClassVar, cast
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -132,6 +136,14 @@ class SlackChannel(Channel):
         except _ThreadGoneError:
             log.info("slack thread parent is gone; starting a new thread")
             return self._post_parent(channel, parent)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise
+            # The reply matters more than a fresh parent; the message holds no secret.
+            log.warning(
+                "slack parent edit failed; posting the reply anyway: %s", exc.message,
+                extra={"dedup_key": alert.dedup_key},
+            )  # fmt: skip
         data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
         return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
 
@@ -162,11 +174,13 @@ class SlackChannel(Channel):
     # ---- incoming webhook -------------------------------------------------------
 
     def _send_webhook(self, alert: Alert, url: SecretStr) -> SendResult:
+        secret = url.get_secret_value()
+        # A subscriber's own webhook is not among the secrets we were built with.
+        redacting_logger(self._sdk_log.name, (secret,))
+        if not _well_formed(secret):
+            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True)
         client = WebhookClient(
-            url.get_secret_value(),
-            timeout=cast(int, self.timeout),
-            logger=self._sdk_log,
-            retry_handlers=[],
+            secret, timeout=cast(int, self.timeout), logger=self._sdk_log, retry_handlers=[]
         )
         message = slack_blocks.parent_message(alert, self.presentation, include_body=True)
         try:
@@ -175,15 +189,33 @@ class SlackChannel(Channel):
             raise DeliveryError(
                 f"slack webhook: connection failed ({type(exc).__name__})", permanent=False
             ) from None
+        except (ValueError, OverflowError, TypeError):
+            # urllib/http.client reject the URL itself (their text quotes it: a secret).
+            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True) from None
         if response.status_code == 200:
             # Webhooks return no ts: there is nothing to thread on.
             return SendResult(message_id=f"webhook:{alert.dedup_key}", thread_ref=None)
         error = _first_word(response.body)
-        raise classify(response.status_code, error, response.headers, self.secrets())
+        raise classify(response.status_code, error, response.headers, (*self.secrets(), secret))
 
 
 class _ThreadGoneError(Exception):
     pass
+
+
+MALFORMED_WEBHOOK = "slack webhook: malformed webhook URL (check slack.webhook_url)"
+
+
+def _well_formed(url: str) -> bool:
+    """An http(s) URL with a host, a valid port and no whitespace or control characters."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def classify(status: int, error: str, headers: Any, secrets: tuple[str, ...]) -> DeliveryError:
