@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
@@ -26,6 +27,9 @@ from notifier.config_models import (
     Subscriber,
     known_provider_ids,
 )
+
+if TYPE_CHECKING:
+    from notifier.settings import Settings
 
 Problem = tuple[tuple[int | str, ...], str]
 
@@ -215,3 +219,13 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+def secrets_for_logging(settings: Settings) -> list[str]:
+    """Every secret value this process may handle: the settings' and the subscription
+    file's (per-subscriber webhook URLs), for the log redaction filter."""
+    try:
+        from_config = load_config(settings.config_path()).secret_values()
+    except (ConfigError, OSError):  # reported where the config is loaded for real
+        from_config = []
+    return settings.secret_values() + from_config

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -40,7 +41,8 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Inputs stay out of ValidationError text: a webhook URL in them is a secret.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 def _phone(value: str) -> str:
@@ -68,6 +70,24 @@ def _hhmm(value: Any) -> time:
     if not m:
         raise ValueError(f"{value!r} is not a time of day as HH:MM (24-hour)")
     return time(int(m.group(1)), int(m.group(2)))
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _webhook_ok(url: str) -> bool:
+    """https with a host; plain http only to this machine (a local relay or test fake),
+    where the secret never crosses a network."""
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:
+        return False
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
@@ -185,12 +205,28 @@ class SlackRoute(Strict):
     channel: str | None = Field(
         None, description="Channel name (#ops) or id, posted with the bot token."
     )
-    webhook_url: SecretStr | None = Field(None, description="Incoming webhook URL (a secret).")
+    webhook_url: SecretStr | None = Field(
+        None, description="Incoming webhook URL, https:// (a secret: never printed)."
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _webhook_ok(v.get_secret_value()):
+            # The value is a secret: the message describes it, never quotes it.
+            raise ValueError(
+                "must be an https:// URL with a host and no spaces, like "
+                "https://hooks.slack.com/services/... (value not shown: it is a secret)"
+            )
+        return v
 
     @_model_validator(mode="after")
     def _one(self) -> SlackRoute:
         if (self.channel is None) == (self.webhook_url is None):
             raise ValueError("exactly one of `channel` and `webhook_url` must be set")
+        if self.channel is not None and "://" in self.channel:
+            # Most likely a webhook URL under the wrong key: a secret, so not quoted.
+            raise ValueError("`channel` is a name or id; put a webhook URL under `webhook_url`")
         if self.channel is not None and not re.match(r"^#?[\w.-]{1,80}$", self.channel):
             raise ValueError(f"{self.channel!r} is not a Slack channel name or id")
         return self
@@ -345,6 +381,16 @@ class Config(Strict):
 
             self._catalog = load_catalog()
         return self._catalog
+
+    def secret_values(self) -> list[str]:
+        """Plain values of every secret in the file (subscribers' Slack webhook URLs),
+        for the log redaction filter next to `Settings.secret_values()`."""
+        out: list[str] = []
+        for s in self.subscribers:
+            url = s.slack.webhook_url if s.slack is not None else None
+            if url is not None and url.get_secret_value() not in out:
+                out.append(url.get_secret_value())
+        return out
 
     def subscriber(self, name: str) -> Subscriber | None:
         return next((s for s in self.subscribers if s.name == name), None)

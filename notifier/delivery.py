@@ -9,7 +9,11 @@ twice, `acks_late` redelivery after a crash, or a retry posts once.
 Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
 this is the `final` attempt; a permanent one (or the final attempt failing) is
 recorded as failed and, if the subscriber names a `fallback` channel, the same
-alert goes there once under the dedup_key `<key>:fallback:<channel>`.
+alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
+`fallback_key` for the caller to deliver as its own task, with its own retries.
+
+Order within a thread: a follow-up whose thread opener has not been delivered yet
+waits (a transient error) instead of opening a second parent message.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from notifier.paging import Pager
 
 log = logging.getLogger(__name__)
 
+FALLBACK_MARK = ":fallback:"
 LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough to recover
 
 
@@ -45,6 +50,14 @@ class AlertSource(Protocol):
     def state(self, dedup_key: str) -> str | None: ...
 
     def set_state(self, dedup_key: str, state: Any) -> object: ...
+
+    def claim(self, alert: Alert) -> bool: ...
+
+
+class ThreadOpeners(Protocol):
+    """The part of `notifier.grouping.RedisThreadStore` delivery uses."""
+
+    def get(self, key: tuple[str, str], ref: tuple[str, str]) -> Any: ...
 
 
 class MetricsSink(Protocol):
@@ -70,7 +83,7 @@ class DeliveryOutcome:
     page_id: str | None = None
     check_escalation_at: datetime | None = None
     not_before: datetime | None = None
-    fallback: DeliveryOutcome | None = None
+    fallback_key: str | None = None
 
 
 @dataclass
@@ -84,6 +97,7 @@ class DeliveryContext:
     threads: ThreadRefs
     pager: Pager | None = None
     metrics: MetricsSink | None = None
+    openers: ThreadOpeners | None = None  # the planner's thread registry
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -92,6 +106,7 @@ class DeliveryContext:
         set, the console channel standing in for the rest."""
         from notifier.channels import build_channels
         from notifier.dedup import AlertStore
+        from notifier.grouping import RedisThreadStore
         from notifier.metrics import Metrics
 
         destinations = Destinations(config)
@@ -102,6 +117,7 @@ class DeliveryContext:
             client=client, prefix=prefix, destinations=destinations, channels=channels,
             alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
             threads=ThreadRefs(client, prefix), pager=pager, metrics=Metrics(client, prefix),
+            openers=RedisThreadStore(client, prefix),
         )  # fmt: skip
 
 
@@ -144,9 +160,9 @@ def _finished(dedup_key: str, ctx: DeliveryContext) -> str | None:
 
 def _deliver(
     alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
-    fallback_of: str = "",
 ) -> DeliveryOutcome:  # fmt: skip
     key = alert.dedup_key
+    fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
     ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
     try:
         outcome = _send(alert, ctx, now)
@@ -157,25 +173,31 @@ def _deliver(
             raise
         log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
         ctx.log.finish(key, FAILED, now, error=exc.message)
-        _set_state(ctx, key, FAILED, fallback_of)
+        ctx.alerts.set_state(key, FAILED)
         _count(ctx, alert, FAILED, now)
-        fb = None if fallback_of else _fallback(alert, ctx, now)
-        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback=fb)
+        fb = None if fallback_of else _fallback(alert, ctx)
+        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
     ctx.log.finish(key, outcome.status, now, message_id=",".join(outcome.message_ids))
-    _set_state(ctx, key, DELIVERED, fallback_of)
+    ctx.alerts.set_state(key, DELIVERED)
     _count(ctx, alert, outcome.status, now)
     return outcome
 
 
 def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
-    channel = ctx.channels.get(alert.channel) or ctx.channels.get("console") or ConsoleChannel()
+    channel = ctx.channels.get(alert.channel)
+    if channel is None:
+        raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
     if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
         return _send_sms(alert, ctx, now)
     if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
     targets = ctx.destinations.targets(alert.subscriber, alert.channel)
-    if channel.name == "console" or not all(channel.can_send(t) for t in targets):
-        channel, targets = ctx.channels.get("console") or ConsoleChannel(), [ConsoleTarget()]
+    if channel.name == "console":
+        targets = [ConsoleTarget()]
+    unusable = [t for t in targets if not channel.can_send(t)]
+    if unusable:  # e.g. a channel route with only a webhook configured
+        raise DeliveryError(f"{alert.channel}: cannot reach {unusable[0].id} with the "
+                            "configured credentials", permanent=True)  # fmt: skip
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
     sent = ctx.log.sent_to(alert.dedup_key)
@@ -198,6 +220,8 @@ def _send_threaded(alert: Alert, channel: Channel, target: Any, ctx: DeliveryCon
         ctx.threads.get(alert.attached_to, channel.name, target.id) if alert.attached_to else None
     )
     own = ctx.threads.get(alert.thread_key, channel.name, target.id)
+    if own is None and not upstream:
+        _wait_for_opener(alert, ctx)
     if upstream and not own:
         return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
     result = channel.send(alert, target, own)
@@ -218,31 +242,39 @@ def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutc
     else:
         return DeliveryOutcome(alert.dedup_key, SKIPPED, "sms", error="not a page")
     outcome = DELIVERED if done.message_ids else SKIPPED
+    capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
     return DeliveryOutcome(
         alert.dedup_key, outcome, "sms", done.message_ids, page_id=done.page_id,
         check_escalation_at=done.check_at,
-        error="rate capped: " + ",".join(done.suppressed) if done.suppressed else "",
+        error=done.skipped or capped,
     )  # fmt: skip
 
 
-def _fallback(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome | None:
+def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
+    """A follow-up must not open the thread while its opener is still on its way
+    (retrying): it would post a second parent. Retry shortly instead."""
+    if ctx.openers is None:
+        return
+    entry = ctx.openers.get((alert.subscriber, alert.channel), _ref(alert))
+    opener = entry.opened_by if entry is not None else None
+    if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
+        raise DeliveryError("waiting for the thread's first message", permanent=False,
+                            retry_after=5.0)  # fmt: skip
+
+
+def _ref(alert: Alert) -> tuple[str, str]:
+    return (alert.event.provider, alert.event.incident_id)
+
+
+def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
+    """Claim the alert again on the subscriber's fallback channel; its key, or None."""
     name = ctx.destinations.fallback(alert.subscriber)
     if not name or name == alert.channel:
         return None
-    key = f"{alert.dedup_key}:fallback:{name}"
-    done = ctx.log.outcome(key)
-    if done in (DELIVERED, FAILED, SKIPPED):
-        return DeliveryOutcome(key, f"already_{done}", name)
-    fb = dataclasses.replace(alert, dedup_key=key, channel=name, page=alert.page or name == "sms")
-    try:
-        return _deliver(fb, ctx, now, attempt=0, final=True, fallback_of=alert.dedup_key)
-    except DeliveryError as exc:  # cannot happen with final=True; keep the original's outcome
-        return DeliveryOutcome(key, FAILED, name, error=exc.message)
-
-
-def _set_state(ctx: DeliveryContext, key: str, state: str, fallback_of: str) -> None:
-    if not fallback_of:  # fallback keys are ours, not the AlertStore's
-        ctx.alerts.set_state(key, state)
+    key = f"{alert.dedup_key}{FALLBACK_MARK}{name}"
+    page = alert.page or name == "sms"
+    ctx.alerts.claim(dataclasses.replace(alert, dedup_key=key, channel=name, page=page))
+    return key  # claimed now or by an earlier run: delivering it again is a no-op
 
 
 def _count(ctx: DeliveryContext, alert: Alert, outcome: str, now: datetime) -> None:

@@ -8,7 +8,7 @@ failure sends only what is missing. The clock is always passed in.
 Keys (all under `prefix`):
   page:<id>            JSON record               page:code:<CODE>  -> page id
   page:thread:<tk>     -> latest page id          page:sent:<id>    set of sent tags
-  page:lock:<id>       escalation lock           sms:rate:<number>  sorted set of send times
+  page:lock:<id>       escalation lock           sms:rate:<number>  see notifier.smscap
   page:resolved:<tk>   JSON {at, text}: the incident resolved (set even when nobody was paged)
 
 The resolved marker is what stops a late page: a paging alert whose change was
@@ -36,6 +36,7 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel, page_text, resolved_text
 from notifier.models import Alert, iso, parse_iso
 from notifier.oncall import Member, PageState, Rotation, next_escalation
+from notifier.smscap import CAP_NOTICE, SmsRateCap, mask
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ PAGE_TTL = int(timedelta(days=30).total_seconds())
 CODE_TTL = int(timedelta(days=7).total_seconds())
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 CODE_DIGITS = "23456789"
-# Added to the last message a number may get before its rate cap holds the rest back.
-CAP_NOTICE = ". SMS cap hit: more held back"
 ACK_PATTERN = re.compile(r"^\s*(?:4|ack)\s*[:#-]?\s*([a-z]{1,2}[0-9]{1,2})\b", re.IGNORECASE)
 
 
@@ -145,7 +144,7 @@ class Pager:
         self.r, self.prefix, self.sms = client, prefix, sms
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.presentation = presentation or Presentation()
-        self._take_slot = client.register_script(_TAKE_SLOT)
+        self.cap = SmsRateCap(client, prefix, rate_limit, rate_window)
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -222,7 +221,7 @@ class Pager:
 
     def _resolved_marker(self, thread_key: str) -> dict[str, str] | None:
         raw = self.r.get(self._k("page", "resolved", thread_key))
-        return dict(json.loads(raw)) if raw else None  # type: ignore[arg-type]
+        return dict(json.loads(raw)) if raw else None
 
     def _resolved_since(self, alert: Alert) -> bool:
         return self._thread_resolved(alert.thread_key, alert.event.detected_at)
@@ -354,47 +353,18 @@ class Pager:
         return tuple(sent), tuple(held)
 
     def _send_capped(self, number: str, text: str, code: str, now: datetime) -> str | None:
-        """Send unless `number` had `rate_limit` messages in the last `rate_window`.
-
-        The window slides: each number keeps a sorted set of its send times, trimmed
-        and counted in one Lua call so concurrent workers cannot overshoot. The last
-        allowed message still carries its content, with a short held-back notice."""
-        key = self._k("sms", "rate", number)
-        member = f"{now.timestamp():.6f}:{secrets.token_hex(4)}"
-        window_ms = int(self.rate_window.total_seconds() * 1000)
-        slot = int(
-            self._take_slot(  # type: ignore[misc]
-                keys=[key], args=[int(now.timestamp() * 1000), window_ms, self.rate_limit, member]
-            )
-        )
-        if slot == 0:
+        """Send unless `number` is at its rate cap; the last allowed message still
+        carries its content, with a short held-back notice in the same segment."""
+        slot = self.cap.take(number, now)
+        if slot is None:
             return None
-        if slot == self.rate_limit:
+        if slot.last:
             text = gsm.append(text, CAP_NOTICE, keep=f"Reply 4 {code} to ack").text
         try:
             return self.sms.send_text(number, text)
         except DeliveryError:
-            self.r.zrem(key, member)  # the attempt did not reach the phone
+            self.cap.release(slot)  # the attempt did not reach the phone
             raise
-
-
-# Trim send times older than the window, then take a slot if one is free.
-# KEYS[1] the number's sorted set; ARGV: now ms, window ms, limit, member.
-# Returns the slot taken (1..limit), or 0 when the number is at its cap.
-_TAKE_SLOT = """
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
-local count = redis.call('zcard', KEYS[1])
-if count >= limit then return 0 end
-redis.call('zadd', KEYS[1], now, ARGV[4])
-redis.call('pexpire', KEYS[1], window + 60000)
-return count + 1
-"""
-
-
-def mask(number: str) -> str:
-    """A phone number for logs and records: only its last 4 digits (`***0001`)."""
-    return "***" + number[-4:] if len(number) > 4 else "***"
 
 
 def _page_id(dedup_key: str) -> str:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import redis
@@ -21,6 +21,7 @@ from notifier import digest
 from notifier.config import Config, ResolvedProvider, load_config
 from notifier.dedup import AlertStore
 from notifier.delivery import DeliveryContext, DeliveryOutcome, check_escalation, deliver_alert
+from notifier.dueset import DueSet
 from notifier.feeds.fetch import Fetcher
 from notifier.grouping import RedisThreadStore
 from notifier.metrics import Metrics
@@ -31,6 +32,11 @@ from notifier.settings import Settings
 from notifier.state import StateStore
 
 log = logging.getLogger(__name__)
+
+# How long work may stay unfinished before the reconcile sweep re-sends it. Planning
+# takes milliseconds; a delivery may sit in retry backoff (up to 15 min a retry).
+RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
+RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
 
 
 class Dispatcher(Protocol):
@@ -59,6 +65,10 @@ class Runtime:
     fetcher: Fetcher
     delivery: DeliveryContext
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
+
+    def due(self, name: str) -> DueSet:
+        """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
+        return DueSet(self.client, f"{self.settings.key_prefix}:due:{name}")
 
     @classmethod
     def build(cls, settings: Settings, redis_url: str) -> Runtime:
@@ -103,6 +113,8 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
     def enqueue(events: Sequence[ChangeEvent]) -> None:
         # Durable first: the records, then the queue. Only then may the poller commit.
         rt.state.save_events(events)
+        # Until processed, the reconcile sweep re-sends them, in this order.
+        rt.due("unprocessed").add_many([e.event_id for e in events], now + RECONCILE_EVENTS_AFTER)
         dispatcher.process([e.event_id for e in events])
         for e in events:
             rt.metrics.inc("notifier_events_total", kind=e.kind.value)
@@ -144,21 +156,28 @@ def _process_one(rt: Runtime, event: ChangeEvent, dispatcher: Dispatcher, now: d
     due = [a.dedup_key for a in alerts if a.hold_until is None or a.hold_until <= now]
     for alert in alerts:
         if alert.hold_until is not None and alert.hold_until > now:
-            hold(rt, alert.dedup_key, alert.hold_until)
+            rt.due("held").add(alert.dedup_key, alert.hold_until)
+        else:
+            rt.due("undelivered").add(alert.dedup_key, now + RECONCILE_ALERTS_AFTER)
         rt.metrics.inc("notifier_alerts_total", channel=alert.channel)
     if due:
         dispatcher.deliver(due)
     rt.state.mark_processed(event.event_id)
+    rt.due("unprocessed").discard(event.event_id)
     return len(alerts)
 
 
 @contextmanager
-def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60) -> Iterator[None]:
+def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60, wait_s: int = 20) -> Iterator[None]:
+    # Wait well under the task's soft time limit: a timeout here is retried by the task.
     lock = rt.client.lock(
-        f"{rt.settings.key_prefix}:plan-lock:{provider}", timeout=ttl_s, blocking_timeout=ttl_s
+        f"{rt.settings.key_prefix}:plan-lock:{provider}",
+        timeout=ttl_s,
+        blocking_timeout=wait_s,
+        sleep=0.01,
     )
     if not lock.acquire():
-        raise TimeoutError(f"planning lock for {provider} not acquired in {ttl_s}s")
+        raise TimeoutError(f"planning lock for {provider} not acquired in {wait_s}s")
     try:
         yield
     finally:
@@ -166,43 +185,79 @@ def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60) -> Iterator[None
             lock.release()
 
 
-def hold(rt: Runtime, dedup_key: str, until: datetime) -> None:
-    """Deliver no earlier than `until` (quiet hours, rate caps): a beat task releases it."""
-    rt.client.zadd(_held_key(rt), {dedup_key: until.timestamp()})
-
-
 def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
-    """Hand on alerts held for quiet hours whose time has come."""
-    key = _held_key(rt)
-    raw: list[bytes] = rt.client.zrangebyscore(key, 0, now.timestamp())  # type: ignore[assignment]
-    due = [k.decode() for k in raw]
-    if due:
-        dispatcher.deliver(due)
-        rt.client.zrem(key, *due)
-    return len(due)
+    """Hand on alerts held for quiet hours (or a rate cap) whose time has come."""
+    held = rt.due("held")
+    with held.sweeping() as mine:
+        if not mine:
+            return 0
+        keys = held.due(now)
+        for key in keys:
+            rt.due("undelivered").add(key, now + RECONCILE_ALERTS_AFTER)
+        if keys:
+            dispatcher.deliver(keys)
+            held.discard(*keys)
+        return len(keys)
+
+
+def reconcile(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> tuple[int, int]:
+    """Re-send what a lost task left behind: events never processed, alerts never
+    finished. Both stages are idempotent, so a re-send of live work is harmless;
+    each straggler is re-sent at most once per its interval."""
+    counts = []
+    stages = (
+        ("unprocessed", dispatcher.process, RECONCILE_EVENTS_AFTER),
+        ("undelivered", dispatcher.deliver, RECONCILE_ALERTS_AFTER),
+    )
+    for name, send, every in stages:
+        pending = rt.due(name)
+        with pending.sweeping() as mine:
+            items = pending.due(now) if mine else []
+            pending.add_many(items, now + every)
+            if items:
+                log.warning("re-sending %d %s item(s) left behind", len(items), name)
+                send(items)
+        counts.append(len(items))
+    return counts[0], counts[1]
 
 
 def deliver(
-    rt: Runtime, dedup_key: str, now: datetime, attempt: int = 0, final: bool = False
+    rt: Runtime,
+    dedup_key: str,
+    dispatcher: Dispatcher,
+    now: datetime,
+    attempt: int = 0,
+    final: bool = False,
 ) -> DeliveryOutcome:
-    """Deliver one alert; raises DeliveryError for the task layer to retry.
-
-    The caller schedules `escalate(outcome.page_id)` at `outcome.check_escalation_at`.
-    """
+    """Deliver one alert; raises DeliveryError for the task layer to retry."""
     outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
     if outcome.not_before is not None:
-        hold(rt, dedup_key, outcome.not_before)
+        rt.due("held").add(dedup_key, outcome.not_before)
+    else:
+        rt.due("undelivered").discard(dedup_key)
+    if outcome.page_id and outcome.check_escalation_at is not None:
+        rt.due("escalations").add(outcome.page_id, outcome.check_escalation_at)
+    if outcome.fallback_key:
+        rt.due("undelivered").add(outcome.fallback_key, now + RECONCILE_ALERTS_AFTER)
+        dispatcher.deliver([outcome.fallback_key])
     return outcome
 
 
-def escalate(rt: Runtime, page_id: str, now: datetime) -> datetime | None:
-    """Page the next person if nobody acknowledged; returns when to check again."""
-    return check_escalation(page_id, rt.delivery, now)
+def escalate_due(rt: Runtime, now: datetime) -> int:
+    """Page the next person for every unacknowledged page that is due."""
+    pages = rt.due("escalations")
+    with pages.sweeping() as mine:
+        if not mine:
+            return 0
+        due = pages.due(now)
+        for page_id in due:
+            again = check_escalation(page_id, rt.delivery, now)
+            if again is None:
+                pages.discard(page_id)
+            else:
+                pages.add(page_id, again)
+        return len(due)
 
 
 def send_digests(rt: Runtime, now: datetime) -> int:
     return digest.send_digests(now, rt.delivery)
-
-
-def _held_key(rt: Runtime) -> str:
-    return f"{rt.settings.key_prefix}:held"

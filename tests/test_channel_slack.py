@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -220,3 +221,96 @@ def test_without_a_token_or_webhook_it_fails_permanently() -> None:
     with pytest.raises(DeliveryError) as err:
         SlackChannel().send(sample.alert(), OPS, None)
     assert err.value.permanent
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # the parent is too old to edit, or was posted by someone else
+        "cant_update_message",
+        "edit_window_closed",
+        # the refreshed parent is refused, though the reply may be fine
+        "msg_too_long",
+        "invalid_blocks",
+    ],
+)
+def test_a_parent_that_cannot_be_edited_does_not_stop_the_reply(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    ch = channel(fake_slack)
+    ref = ch.send(sample.alert(), OPS, None).thread_ref
+    assert ref is not None
+    fake_slack.fail_next(1, status=200, error=error)  # the chat.update
+    result = ch.send(sample.update(), OPS, ref)
+    parent, reply = fake_slack.messages
+    assert reply["thread_ts"] == parent["ts"]
+    assert result.thread_ref == ref and result.message_id.endswith(reply["ts"])
+    assert fake_slack.updates == []
+    warned = [r.getMessage() for r in caplog.records if r.name == "notifier.channels.slack"]
+    assert any(error in m for m in warned)
+    assert not any(fake_slack.token in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        # rate limited: the task retries the edit and the reply together
+        (429, "ratelimited"),
+        # Slack is down
+        (503, "service_unavailable"),
+    ],
+)
+def test_a_transient_parent_edit_error_retries_before_replying(
+    fake_slack: FakeSlack, status: int, error: str
+) -> None:
+    ch = channel(fake_slack)
+    ref = ch.send(sample.alert(), OPS, None).thread_ref
+    fake_slack.fail_next(1, status=status, error=error)
+    with pytest.raises(DeliveryError) as err:
+        ch.send(sample.update(), OPS, ref)
+    assert not err.value.permanent
+    assert len(fake_slack.messages) == 1  # no reply yet: the retry sends edit and reply
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # not a URL at all
+        "hooks.slack.com/services/T0/B0/s3cr3tPart",
+        # a space inside
+        "https://hooks.slack.com/services/T0/B0/s3cr3t Part",
+        # no host
+        "https:///services/T0/B0/s3cr3tPart",
+        # a port out of range, and one that is not a number
+        "https://hooks.slack.com:99999/services/T0/B0/s3cr3tPart",
+        "https://hooks.slack.com:x1/services/T0/B0/s3cr3tPart",
+        # not http(s)
+        "ftp://hooks.slack.com/services/T0/B0/s3cr3tPart",
+        # a control character
+        "https://hooks.slack.com/services/T0/B0/s3cr3tPart\x00",
+    ],
+)
+def test_a_malformed_webhook_url_fails_permanently_without_showing_it(
+    caplog: pytest.LogCaptureFixture, url: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    target = SlackTarget(webhook_url=SecretStr(url))
+    with pytest.raises(DeliveryError) as err:
+        SlackChannel(presentation=NAMES).send(sample.alert(), target, None)
+    assert err.value.permanent
+    shown = [str(err.value), repr(err.value), *(r.getMessage() for r in caplog.records)]
+    assert not any("s3cr3t" in text for text in shown)
+    # no chained exception (urllib's text quotes the URL) reaches a traceback
+    assert err.value.__cause__ is None
+    assert err.value.__context__ is None or err.value.__suppress_context__
+
+
+def test_a_subscribers_own_webhook_url_is_scrubbed_from_the_sdk_log(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    own = SlackTarget(webhook_url=SecretStr(fake_slack.webhook_url))
+    SlackChannel(presentation=NAMES).send(sample.alert(), own, None)
+    sdk = [r.getMessage() for r in caplog.records if r.name.startswith("notifier.channels.")]
+    assert any("Sending a request" in m and "**********" in m for m in sdk)
+    assert not any(fake_slack.webhook_secret in r.getMessage() for r in caplog.records)

@@ -151,3 +151,70 @@ def test_every_example_key_is_explained_in_the_readme() -> None:
     keys |= set(type(cfg.subscribers[0]).model_fields)
     missing = sorted(k for k in keys if f"`{k}`" not in doc)
     assert not missing
+
+
+WEBHOOK_FILE = """\
+providers: [{id: openai}]
+subscribers:
+  - name: ops
+    slack: {webhook_url: "%s"}
+  - name: sre
+    slack: {webhook_url: "%s"}
+  - name: chat
+    slack: {channel: "#ops"}
+"""
+HOOK_A = "https://hooks.slack.com/services/T1/B1/hookSecretA"
+HOOK_B = "https://hooks.slack.com/services/T1/B2/hookSecretB"
+
+
+@pytest.mark.usefixtures("test_catalog_for_cli")
+def test_config_check_never_prints_a_webhook_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(WEBHOOK_FILE % (HOOK_A, HOOK_B))
+    assert main(["config", "check", str(good)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(WEBHOOK_FILE % (HOOK_A.replace("https", "http"), HOOK_B + " x"))
+    assert main(["config", "check", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "subscriber ops: slack" in captured.out
+    assert "bad.yaml:4: subscribers[0].slack.webhook_url: must be an https:// URL" in captured.err
+    assert "bad.yaml:6: subscribers[1].slack.webhook_url: must be an https:// URL" in captured.err
+    for shown in (captured.out, captured.err):
+        assert "hookSecret" not in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        # Slack's own form
+        ("https://hooks.slack.com/services/T0/B0/abc", True),
+        # plain http to another machine would send the secret in clear
+        ("http://hooks.slack.com/services/T0/B0/abc", False),
+        # plain http to this machine (a local relay): the secret stays on the host
+        ("http://127.0.0.1:8080/services/T0/B0/abc", True),
+        ("http://localhost/hook", True),
+        # no scheme, no host, a bad port, whitespace, a control character
+        ("hooks.slack.com/services/T0/B0/abc", False),
+        ("https:///services/T0/B0/abc", False),
+        ("https://hooks.slack.com:70000/x", False),
+        ("https://hooks.slack.com/services/T0/B0/a bc", False),
+        ("https://hooks.slack.com/services/T0/B0/abc\\a", False),  # YAML's \\a escape: a BEL
+    ],
+)
+def test_a_webhook_url_must_be_https(url: str, ok: bool) -> None:
+    text = WEBHOOK_FILE % (url, HOOK_B)
+    if ok:
+        config(text)
+        return
+    with pytest.raises(ConfigError) as caught:
+        config(text)
+    (error,) = caught.value.errors
+    assert "subscribers[0].slack.webhook_url: must be an https:// URL" in error
+
+
+def test_the_config_lists_its_secrets_for_log_redaction() -> None:
+    cfg = config(WEBHOOK_FILE % (HOOK_A, HOOK_B))
+    assert cfg.secret_values() == [HOOK_A, HOOK_B]
+    assert "hookSecret" not in repr(cfg) and "hookSecret" not in cfg.model_dump_json()

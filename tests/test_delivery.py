@@ -132,15 +132,21 @@ def test_a_permanent_error_records_failure_and_falls_back_to_email(world: World)
     world.slack.fail_next(1, status=200, error="channel_not_found")
     out = deliver_alert(key, world.ctx, NOW)
     assert out.status == "failed" and "channel_not_found" in out.error
-    assert out.fallback is not None and out.fallback.status == "delivered"
-    assert out.fallback.dedup_key == f"{key}:fallback:email"
+    # the fallback is claimed as an alert of its own, delivered (and retried) by its own task
+    assert out.fallback_key == f"{key}:fallback:email"
+    world.smtp.refuse_once("lead@example.com", code=451)
+    with pytest.raises(DeliveryError):  # a transient failure of the fallback is retried
+        deliver_alert(out.fallback_key, world.ctx, NOW, attempt=0)
+    assert deliver_alert(out.fallback_key, world.ctx, NOW, attempt=1).status == "delivered"
     assert sorted(m["To"] for m in world.smtp.messages) == [
         "lead@example.com",
         "oncall@example.com",
     ]
     assert world.alerts.state(key) == "failed"
-    # a rerun of the task changes nothing
+    assert world.alerts.state(out.fallback_key) == "delivered"
+    # a rerun of either task changes nothing
     assert deliver_alert(key, world.ctx, NOW).status == "already_failed"
+    assert deliver_alert(out.fallback_key, world.ctx, NOW).status == "already_delivered"
     assert len(world.smtp.messages) == 2
 
 
@@ -149,7 +155,8 @@ def test_the_final_attempt_failing_transiently_also_falls_back(world: World) -> 
     world.slack.fail_next(1, status=500)
     out = deliver_alert(key, world.ctx, NOW, attempt=5, final=True)
     assert out.status == "failed"
-    assert out.fallback is not None and out.fallback.status == "delivered"
+    assert out.fallback_key is not None
+    assert deliver_alert(out.fallback_key, world.ctx, NOW).status == "delivered"
 
 
 def test_an_email_retry_after_a_partial_failure_sends_only_the_missing_address(

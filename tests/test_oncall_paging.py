@@ -17,7 +17,8 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import SmsChannel
 from notifier.models import Alert, EventKind
 from notifier.oncall import Member, Rotation
-from notifier.paging import CAP_NOTICE, Pager, Recipients, parse_ack
+from notifier.paging import Pager, Recipients, parse_ack
+from notifier.smscap import CAP_NOTICE
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 

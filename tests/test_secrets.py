@@ -3,21 +3,27 @@ record at DEBUG, including slack_sdk's, twilio's and urllib3's own, nor in error
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from slack_sdk.webhook import WebhookClient
 
+from notifier import logs
 from notifier.channels.base import DeliveryError, EmailTarget, SlackTarget, SmsTarget
 from notifier.channels.email import EmailChannel
 from notifier.channels.slack import SlackChannel
 from notifier.channels.sms import SmsChannel
+from notifier.config import parse_config
+from notifier.settings import Settings
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
+from tests.planning_helpers import test_catalog
 
 SMTP_PASSWORD = "smtp-password-4242"
 
@@ -73,3 +79,37 @@ def test_no_secret_reaches_a_log_record_or_an_error(
     assert any("Sending a request" in m and "**********" in m for m in sdk)
     assert any(r.name == "notifier.channels.sms.twilio" for r in caplog.records)
     assert len(errors) >= 4
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_subscribers_webhook_url_is_scrubbed_from_slack_sdks_own_log(
+    fake_slack: FakeSlack,
+) -> None:
+    config = parse_config(
+        "providers: [{id: openai}]\nsubscribers:\n  - name: sre\n"
+        f"    slack: {{webhook_url: '{fake_slack.webhook_url}'}}\n",
+        "test.yaml",
+        test_catalog(),
+    )
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    logs.configure("DEBUG", secrets=settings.secret_values() + config.secret_values())
+    out = io.StringIO()
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(out)
+    # slack_sdk's own client and logger, as any code path that skips our channel would use
+    WebhookClient(fake_slack.webhook_url, retry_handlers=[]).send(text="hello")
+    printed = out.getvalue()
+    assert "Sending a request - url: **********" in printed
+    assert fake_slack.webhook_secret not in printed

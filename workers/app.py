@@ -11,6 +11,7 @@ from celery import Celery
 from celery.signals import beat_init, setup_logging
 
 from notifier import logs
+from notifier.config import secrets_for_logging
 from notifier.redis_url import broker_url, resolve_redis_url
 from notifier.settings import Settings, get_settings
 
@@ -77,7 +78,7 @@ def create_app(settings: Settings) -> Celery:
 @setup_logging.connect
 def _configure_logging(**_: object) -> None:
     s = get_settings()
-    logs.configure(s.log_level, s.log_json, s.secret_values())
+    logs.configure(s.log_level, s.log_json, secrets_for_logging(s))
 
 
 @beat_init.connect

@@ -24,5 +24,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         for p in config.resolved_providers()
     }
     schedule["release-held"] = {"task": "notifier.release_held", "schedule": 30.0}
+    schedule["escalate"] = {"task": "notifier.escalate", "schedule": 15.0}
+    schedule["reconcile"] = {"task": "notifier.reconcile", "schedule": 60.0}
     schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
     return schedule

@@ -11,7 +11,9 @@ import logging
 import random
 from collections.abc import Sequence
 
+import redis
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from notifier import service
 from notifier.channels.base import DeliveryError
@@ -20,6 +22,9 @@ from workers.app import MAX_COUNTDOWN_S, app
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_RETRIES = 8
+# Failures of our own infrastructure, retried with backoff; the reconcile sweep
+# re-sends whatever still slips through.
+INFRASTRUCTURE = (redis.RedisError, OSError, TimeoutError, SoftTimeLimitExceeded)
 
 
 def _rt() -> service.Runtime:
@@ -46,7 +51,15 @@ def poll_provider(provider_id: str) -> str:
     return service.poll(_rt(), provider_id, DISPATCHER, service.utcnow()).outcome
 
 
-@app.task(name="notifier.process", ignore_result=True)
+@app.task(
+    name="notifier.process",
+    ignore_result=True,
+    autoretry_for=INFRASTRUCTURE,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
 def process_events(event_ids: list[str]) -> int:
     return service.process(_rt(), event_ids, DISPATCHER, service.utcnow())
 
@@ -61,7 +74,7 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
     retries = self.request.retries
     final = retries >= MAX_DELIVERY_RETRIES
     try:
-        outcome = service.deliver(_rt(), dedup_key, service.utcnow(), attempt=retries, final=final)
+        outcome = service.deliver(_rt(), dedup_key, DISPATCHER, service.utcnow(), retries, final)
     except DeliveryError as exc:
         if exc.permanent or final:
             log.warning("delivery failed for good: %s", exc, extra={"dedup_key": dedup_key})
@@ -69,8 +82,8 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
         countdown = min(exc.retry_after or backoff(retries), MAX_COUNTDOWN_S)
         log.info("delivery will retry in %.0fs: %s", countdown, exc, extra={"dedup_key": dedup_key})
         raise self.retry(countdown=countdown, exc=exc) from None
-    if outcome.page_id and outcome.check_escalation_at is not None:
-        escalate.apply_async((outcome.page_id,), eta=outcome.check_escalation_at, queue="deliver")
+    except INFRASTRUCTURE as exc:  # Redis or the network blinked: not the vendor's answer
+        raise self.retry(countdown=backoff(retries), exc=exc) from None
     return outcome.status
 
 
@@ -79,13 +92,16 @@ def release_held() -> int:
     return service.release_held(_rt(), DISPATCHER, service.utcnow())
 
 
-@app.task(name="notifier.digests", ignore_result=True)
-def send_digests() -> int:
-    return service.send_digests(_rt(), service.utcnow())
+@app.task(name="notifier.reconcile", ignore_result=True)
+def reconcile() -> tuple[int, int]:
+    return service.reconcile(_rt(), DISPATCHER, service.utcnow())
 
 
 @app.task(name="notifier.escalate", ignore_result=True)
-def escalate(page_id: str) -> None:
-    next_check = service.escalate(_rt(), page_id, service.utcnow())
-    if next_check is not None:
-        escalate.apply_async((page_id,), eta=next_check, queue="deliver")
+def escalate() -> int:
+    return service.escalate_due(_rt(), service.utcnow())
+
+
+@app.task(name="notifier.digests", ignore_result=True)
+def send_digests() -> int:
+    return service.send_digests(_rt(), service.utcnow())

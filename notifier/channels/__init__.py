@@ -1,8 +1,10 @@
 """Outbound channels: Slack, SMS (Twilio), email (SMTP), and the console.
 
 `build_channels(settings, ...)` makes a real channel for every vendor whose
-credentials are set and lets the console stand in for the others, so a fresh
-install prints alerts to stdout instead of dropping them.
+credentials are set. With no vendor credentials at all, the console stands in for
+every channel, so a fresh install prints alerts to stdout. Once any vendor is
+configured, a route to an unconfigured one is a permanent delivery failure (which
+the subscriber's fallback catches), never a silent print to a log nobody reads.
 """
 
 from __future__ import annotations
@@ -61,8 +63,11 @@ def build_channels(
             presentation=presentation,
         )  # fmt: skip
     missing = [name for name in ("slack", "sms", "email") if name not in channels]
-    for name in missing:
-        channels[name] = console
-    if missing:
-        log.info("no credentials for %s: those alerts print to stdout", ", ".join(missing))
+    if len(missing) == 3:
+        for name in missing:
+            channels[name] = console
+        log.info("no channel credentials set: every alert prints to stdout")
+    elif missing:
+        log.warning("no credentials for %s: alerts routed there fail over to the "
+                    "subscriber's fallback", ", ".join(missing))  # fmt: skip
     return channels, pager

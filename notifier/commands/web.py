@@ -22,10 +22,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from notifier import logs
     from notifier.channels import build_channels
+    from notifier.config import secrets_for_logging
     from notifier.web import build_app, make_server
 
     settings = get_settings()
-    logs.configure(settings.log_level, settings.log_json, settings.secret_values())
+    logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None:
         print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)

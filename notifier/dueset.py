@@ -1,0 +1,53 @@
+"""Work that is due at a time, kept in a Redis sorted set and swept by beat.
+
+Used instead of far-future Celery ETAs: the Redis transport redelivers an ETA
+task after the visibility timeout, and a worker crash strands it until then. A
+sorted set survives crashes and restarts, and a sweep is one ZRANGEBYSCORE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+
+
+@dataclass(frozen=True)
+class DueSet:
+    client: redis.Redis
+    key: str
+
+    def add(self, member: str, when: datetime) -> None:
+        self.client.zadd(self.key, {member: when.timestamp()})
+
+    def add_many(self, members: Sequence[str], when: datetime) -> None:
+        """All due at `when`, handed out in the order given (ties would sort by name)."""
+        if members:
+            base = when.timestamp()
+            self.client.zadd(self.key, {m: base + i * 1e-6 for i, m in enumerate(members)})
+
+    def discard(self, *members: str) -> None:
+        if members:
+            self.client.zrem(self.key, *members)
+
+    def due(self, now: datetime, limit: int = 500) -> list[str]:
+        raw = self.client.zrangebyscore(self.key, "-inf", now.timestamp(), start=0, num=limit)
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+
+    def __len__(self) -> int:
+        return int(self.client.zcard(self.key))
+
+    @contextmanager
+    def sweeping(self, ttl_s: int = 60) -> Iterator[bool]:
+        """True for the one sweeper that may work now; overlapping sweeps skip."""
+        lock = self.client.lock(f"{self.key}:sweep", timeout=ttl_s, blocking=False)
+        got = bool(lock.acquire())
+        try:
+            yield got
+        finally:
+            if got:
+                with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
+                    lock.release()

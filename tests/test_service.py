@@ -1,0 +1,172 @@
+"""The service glue on a real Redis with an inline dispatcher: nothing a lost task
+left behind stays lost, follow-ups wait for their thread, fallbacks get their own
+delivery, and an unconfigured channel is a failure rather than a silent print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from notifier import service
+from notifier.channels.base import DeliveryError
+from notifier.dueset import DueSet
+from notifier.settings import Settings
+from tests.fakes.slack_api import FakeSlack
+from tests.support.feed_server import FeedServer, feed_server
+from tests.support.statuspage_docs import FakeIncident, summary_json
+
+NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
+
+
+class Recorder:
+    """A dispatcher that only records: the test decides what runs, like a lost message."""
+
+    def __init__(self) -> None:
+        self.processed: list[list[str]] = []
+        self.delivered: list[str] = []
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        self.processed.append(list(event_ids))
+
+    def deliver(self, dedup_keys: Sequence[str]) -> None:
+        self.delivered.extend(dedup_keys)
+
+
+def _runtime(
+    tmp_path: Path, url: str, key_prefix: str, feed: str, slack: FakeSlack,
+    email: bool = True, fallback: str = "email",
+) -> service.Runtime:  # fmt: skip
+    config = tmp_path / "subscriptions.yaml"
+    routes = f"    email: {{to: [sre@example.com]}}\n    fallback: {fallback}\n" if email else ""
+    config.write_text(
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n" + routes
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, config=config, key_prefix=key_prefix,
+        slack_token="xoxb-service-test", slack_api_url=slack.url,
+    )  # fmt: skip
+    return service.Runtime.build(settings, url)
+
+
+@pytest.fixture
+def served(fake_slack: FakeSlack) -> Iterator[tuple[FeedServer, FakeSlack]]:
+    with feed_server() as feeds:
+        yield feeds, fake_slack
+
+
+def _incident(*updates: tuple[str, str]) -> FakeIncident:
+    incident = FakeIncident("k7svcinc0001", "Elevated API errors")
+    for status, at in updates:
+        incident.add(status, at, f"{status} at {at}")
+    return incident
+
+
+def test_a_lost_process_task_is_re_sent_by_the_reconcile_sweep(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    lost = Recorder()
+    assert service.poll(rt, "acme", lost, NOW).outcome == "changed"
+    (event_ids,) = lost.processed  # the message that a crash then loses
+    sweep = Recorder()
+    assert service.reconcile(rt, sweep, NOW + timedelta(minutes=1)) == (0, 0)  # not yet
+    assert service.reconcile(rt, sweep, NOW + timedelta(minutes=6)) == (len(event_ids), 0)
+    assert sweep.processed == [event_ids]
+    service.process(rt, event_ids, sweep, NOW + timedelta(minutes=6))
+    assert service.reconcile(rt, Recorder(), NOW + timedelta(minutes=20))[0] == 0  # done now
+
+
+def test_a_lost_delivery_is_re_sent_and_still_posts_once(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    first = Recorder()
+    service.poll(rt, "acme", first, NOW)
+    service.process(rt, first.processed[0], first, NOW)
+    (key,) = first.delivered  # this deliver message is lost
+    later = NOW + timedelta(minutes=31)
+    sweep = Recorder()
+    assert service.reconcile(rt, sweep, later) == (0, 1)
+    assert sweep.delivered == [key]
+    assert service.deliver(rt, key, sweep, later).status == "delivered"
+    assert service.deliver(rt, key, sweep, later).status == "already_delivered"
+    assert len(slack.messages) == 1
+    assert service.reconcile(rt, Recorder(), later + timedelta(hours=1)) == (0, 0)
+
+
+def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    url = feeds.url("/s.json")
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, url, slack, email=False)
+    d = Recorder()
+    service.poll(rt, "acme", d, NOW)
+    service.process(rt, d.processed[-1], d, NOW)
+    opener = d.delivered[-1]
+    feeds.put(
+        "/s.json",
+        summary_json(
+            [
+                _incident(
+                    ("investigating", "2024-12-26T19:00:00Z"),
+                    ("identified", "2024-12-26T19:20:00Z"),
+                )
+            ]
+        ),
+    )
+    service.poll(rt, "acme", d, NOW + timedelta(minutes=1))
+    service.process(rt, d.processed[-1], d, NOW + timedelta(minutes=1))
+    follow_up = d.delivered[-1]
+    assert follow_up != opener
+    with pytest.raises(DeliveryError) as waited:  # the opener is still retrying somewhere
+        service.deliver(rt, follow_up, d, NOW + timedelta(minutes=1))
+    assert not waited.value.permanent and slack.messages == []
+    service.deliver(rt, opener, d, NOW + timedelta(minutes=2))
+    service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2))
+    parent, reply = (m for m in slack.messages if m["method"] == "chat.postMessage")
+    assert reply["body"].get("thread_ts") == parent["response"]["ts"]
+
+
+def test_an_unconfigured_channel_fails_over_instead_of_printing(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack], capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, fallback="slack")
+    d = Recorder()
+    service.poll(rt, "acme", d, NOW)
+    service.process(rt, d.processed[0], d, NOW)
+    email = next(k for k in d.delivered if k.endswith("/email"))
+    out = service.deliver(rt, email, d, NOW)  # Slack is configured, SMTP is not
+    assert out.status == "failed" and "no credentials" in out.error
+    assert out.fallback_key in d.delivered  # handed on as a delivery of its own
+    assert "Elevated API errors" not in capsys.readouterr().out
+
+
+def test_the_due_set_hands_each_due_member_to_one_sweeper(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    due = DueSet(redis_client, f"{key_prefix}:due:test")
+    due.add("late", NOW - timedelta(seconds=1))
+    due.add("later", NOW + timedelta(minutes=5))
+    with due.sweeping() as first, due.sweeping() as second:
+        assert (first, second) == (True, False)
+    assert due.due(NOW) == ["late"]
+    due.discard("late")
+    assert due.due(NOW + timedelta(minutes=10)) == ["later"] and len(due) == 1
