@@ -17,7 +17,7 @@ learns from the events it is shown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,8 +73,12 @@ def process_event(
     threads: ThreadStore,
     alerts: AlertClaims,
     now: datetime,
+    on_ready: Callable[[Alert], None] | None = None,
 ) -> list[Alert]:
-    """Annotate, route, group, render and claim; return the alerts to deliver."""
+    """Annotate, route, group, render and claim; return the alerts to deliver.
+
+    `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
+    delivering while the rest is still being planned."""
     annotations = safe_annotations(event, config, world, now)
     roots = cascade_roots(event, config, world, now)
     ref: IncidentRef = (event.provider, event.incident_id)
@@ -86,9 +90,14 @@ def process_event(
         if alert is None:
             continue
         if alerts.claim(alert):
-            out.append(alert)
+            ready = alert
         elif alerts.state(alert.dedup_key) == "pending":
-            out.append(alerts.get(alert.dedup_key) or alert)
+            ready = alerts.get(alert.dedup_key) or alert
+        else:
+            continue
+        out.append(ready)
+        if on_ready is not None:
+            on_ready(ready)
     return out
 
 

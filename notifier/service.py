@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from notifier.dueset import DueSet
 from notifier.feeds.fetch import Fetcher
 from notifier.grouping import RedisThreadStore
 from notifier.metrics import Metrics
-from notifier.models import ChangeEvent
+from notifier.models import Alert, ChangeEvent
 from notifier.planner import process_event
 from notifier.poller import PollOutcome, poll_provider
 from notifier.settings import Settings
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # takes milliseconds; a delivery may sit in retry backoff (up to 15 min a retry).
 RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
 RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
+HAND_ON_EVERY = 10  # alerts planned before they are handed on for delivery
 
 
 class Dispatcher(Protocol):
@@ -152,16 +154,27 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
 
 def _process_one(rt: Runtime, event: ChangeEvent, dispatcher: Dispatcher, now: datetime) -> int:
     world = rt.state.recent_incidents(now)
-    alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now)
-    due = [a.dedup_key for a in alerts if a.hold_until is None or a.hold_until <= now]
-    for alert in alerts:
+    batch: list[str] = []
+
+    def hand_on() -> None:
+        rt.due("undelivered").add_many(batch, now + RECONCILE_ALERTS_AFTER)
+        dispatcher.deliver(batch[:])
+        batch.clear()
+
+    def ready(alert: Alert) -> None:
+        # Hand alerts on while planning continues: a large fan-out starts delivering early.
         if alert.hold_until is not None and alert.hold_until > now:
             rt.due("held").add(alert.dedup_key, alert.hold_until)
-        else:
-            rt.due("undelivered").add(alert.dedup_key, now + RECONCILE_ALERTS_AFTER)
-        rt.metrics.inc("notifier_alerts_total", channel=alert.channel)
-    if due:
-        dispatcher.deliver(due)
+            return
+        batch.append(alert.dedup_key)
+        if len(batch) >= HAND_ON_EVERY:
+            hand_on()
+
+    alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now, on_ready=ready)
+    if batch:
+        hand_on()
+    for channel, count in Counter(a.channel for a in alerts).items():
+        rt.metrics.inc("notifier_alerts_total", count, channel=channel)
     rt.state.mark_processed(event.event_id)
     rt.due("unprocessed").discard(event.event_id)
     return len(alerts)

@@ -22,6 +22,8 @@ from workers.app import MAX_COUNTDOWN_S, app
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_RETRIES = 8
+INLINE_PLAN_MAX = 50  # subscribers; a larger fan-out is planned by its own task
+DELIVERY_CHUNK = 10  # alerts per task; small enough to finish inside the soft time limit
 # Failures of our own infrastructure, retried with backoff; the reconcile sweep
 # re-sends whatever still slips through.
 INFRASTRUCTURE = (redis.RedisError, OSError, TimeoutError, SoftTimeLimitExceeded)
@@ -35,12 +37,27 @@ class CeleryDispatcher:
     """Enqueues the next stage; a message is durable once Redis has it."""
 
     def process(self, event_ids: Sequence[str]) -> None:
-        # One message per poll: its events are planned in order (see service.process).
+        # One batch per poll: its events are planned in order (see service.process).
+        rt = _rt()
+        if len(rt.config.subscribers) <= INLINE_PLAN_MAX:
+            # Planning a small fan-out takes milliseconds; doing it here saves a broker
+            # hop (most of the detection-to-delivery overhead). The events are already
+            # saved and the poll has not committed, so a failure here loses nothing.
+            try:
+                service.process(rt, list(event_ids), self, service.utcnow())
+                return
+            except INFRASTRUCTURE as exc:
+                log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
         process_events.apply_async((list(event_ids),), queue="deliver")
 
     def deliver(self, dedup_keys: Sequence[str]) -> None:
-        for key in dedup_keys:
-            deliver_alert.apply_async((key,), queue="deliver")
+        keys = list(dedup_keys)
+        if len(keys) == 1:
+            deliver_alert.apply_async((keys[0],), queue="deliver")
+            return
+        # A fan-out goes in chunks: one task per alert costs more than the alert.
+        for i in range(0, len(keys), DELIVERY_CHUNK):
+            deliver_chunk.apply_async((keys[i : i + DELIVERY_CHUNK],), queue="deliver")
 
 
 DISPATCHER = CeleryDispatcher()
@@ -85,6 +102,35 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
     except INFRASTRUCTURE as exc:  # Redis or the network blinked: not the vendor's answer
         raise self.retry(countdown=backoff(retries), exc=exc) from None
     return outcome.status
+
+
+@app.task(
+    name="notifier.deliver_chunk",
+    ignore_result=True,
+    autoretry_for=INFRASTRUCTURE,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
+def deliver_chunk(dedup_keys: list[str]) -> int:
+    """Deliver a chunk of one fan-out; each key stays idempotent on its own. At the
+    first transient failure the vendor is struggling: that key and the rest of the
+    chunk go on as single `notifier.deliver` tasks with the normal retry path."""
+    rt, done = _rt(), 0
+    for i, key in enumerate(dedup_keys):
+        try:
+            service.deliver(rt, key, DISPATCHER, service.utcnow())
+        except DeliveryError as exc:
+            if exc.permanent:
+                log.warning("delivery failed for good: %s", exc, extra={"dedup_key": key})
+                continue
+            countdown = min(exc.retry_after or backoff(0), MAX_COUNTDOWN_S)
+            for rest in dedup_keys[i:]:
+                deliver_alert.apply_async((rest,), countdown=countdown, retries=1, queue="deliver")
+            break
+        done += 1
+    return done
 
 
 @app.task(name="notifier.release_held", ignore_result=True)
