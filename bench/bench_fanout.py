@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-import redis
 from celery import Celery
 
 from bench.support import (
@@ -28,10 +27,8 @@ from bench.support import (
     StampedFeedServer,
     TimedSlack,
     WorkerProcess,
-    bench_redis,
-    delete_prefix,
-    new_prefix,
     row,
+    run_isolated,
     wait_until,
     worker_env,
 )
@@ -141,14 +138,7 @@ def _rows(slack: TimedSlack, started: float, subscribers: int, concurrency: int)
 
 
 def run() -> list[Row]:
-    with bench_redis() as url:
-        prefix = new_prefix()
-        try:
-            return measure(url, prefix)
-        finally:
-            client = redis.Redis.from_url(url)
-            delete_prefix(client, prefix)
-            client.close()
+    return run_isolated(measure)
 
 
 if __name__ == "__main__":

@@ -29,18 +29,14 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import redis
-
 from bench.support import (
     Row,
     StampedFeedServer,
     TimedSlack,
     WorkerProcess,
-    bench_redis,
-    delete_prefix,
-    new_prefix,
     percentile,
     row,
+    run_isolated,
     wait_until,
     worker_env,
 )
@@ -168,14 +164,7 @@ def _rows(
 
 
 def run() -> list[Row]:
-    with bench_redis() as url:
-        prefix = new_prefix()
-        try:
-            return measure(url, prefix)
-        finally:
-            client = redis.Redis.from_url(url)
-            delete_prefix(client, prefix)
-            client.close()
+    return run_isolated(measure)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ from bench.support import (
     ROOT,
     FeedFarm,
     Row,
-    bench_redis,
-    delete_prefix,
-    new_prefix,
     redis_bytes,
     row,
+    run_isolated,
     worker_env,
 )
 
@@ -126,14 +124,7 @@ def _rows(kb: dict[str, object], keys: int, used: int, providers: int, fmt: str)
 
 
 def run() -> list[Row]:
-    with bench_redis() as url:
-        prefix = new_prefix()
-        try:
-            return measure(url, prefix)
-        finally:
-            client = redis.Redis.from_url(url)
-            delete_prefix(client, prefix)
-            client.close()
+    return run_isolated(measure)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,9 @@ import redis
 from bench.support import (
     FeedFarm,
     Row,
-    bench_redis,
-    delete_prefix,
     made_here_series,
-    new_prefix,
     row,
+    run_isolated,
     statuspage_series,
 )
 from notifier.feeds.fetch import Fetcher
@@ -174,14 +172,7 @@ def _copier(
 
 
 def run() -> list[Row]:
-    with bench_redis() as url:
-        prefix = new_prefix()
-        try:
-            return measure(url, prefix)
-        finally:
-            client = redis.Redis.from_url(url)
-            delete_prefix(client, prefix)
-            client.close()
+    return run_isolated(measure)
 
 
 if __name__ == "__main__":

@@ -429,3 +429,15 @@ def wait_until(
             return
         time.sleep(step)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def run_isolated(measure: Callable[[str, str], list[Row]]) -> list[Row]:
+    """`measure(redis_url, prefix)` under a fresh key prefix, deleting only its keys after."""
+    with bench_redis() as url:
+        prefix = new_prefix()
+        try:
+            return measure(url, prefix)
+        finally:
+            client = redis.Redis.from_url(url)
+            delete_prefix(client, prefix)
+            client.close()

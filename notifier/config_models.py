@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,6 +27,7 @@ from pydantic import model_validator as _model_validator
 
 from notifier.catalog import Catalog
 from notifier.models import EventKind
+from notifier.safeurl import split_clean
 
 ChannelName = Literal["slack", "sms", "email"]
 CHANNELS: tuple[ChannelName, ...] = ("slack", "sms", "email")
@@ -78,14 +78,8 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 def _webhook_ok(url: str) -> bool:
     """https with a host; plain http only to this machine (a local relay or test fake),
     where the secret never crosses a network."""
-    if not url.isprintable() or any(c.isspace() for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
-    except ValueError:
-        return False
-    if not parts.hostname:
+    parts = split_clean(url)
+    if parts is None:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 

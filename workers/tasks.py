@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 from celery import Task
@@ -27,6 +28,13 @@ DELIVERY_CHUNK = 10  # alerts per task; small enough to finish inside the soft t
 # Failures of our own infrastructure, retried with backoff; the reconcile sweep
 # re-sends whatever still slips through.
 INFRASTRUCTURE = (redis.RedisError, OSError, TimeoutError, SoftTimeLimitExceeded)
+INFRASTRUCTURE_RETRY: dict[str, Any] = {
+    "autoretry_for": INFRASTRUCTURE,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 def _rt() -> service.Runtime:
@@ -71,11 +79,7 @@ def poll_provider(provider_id: str) -> str:
 @app.task(
     name="notifier.process",
     ignore_result=True,
-    autoretry_for=INFRASTRUCTURE,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
+    **INFRASTRUCTURE_RETRY,
 )
 def process_events(event_ids: list[str]) -> int:
     return service.process(_rt(), event_ids, DISPATCHER, service.utcnow())
@@ -107,11 +111,7 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
 @app.task(
     name="notifier.deliver_chunk",
     ignore_result=True,
-    autoretry_for=INFRASTRUCTURE,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
+    **INFRASTRUCTURE_RETRY,
 )
 def deliver_chunk(dedup_keys: list[str]) -> int:
     """Deliver a chunk of one fan-out; each key stays idempotent on its own. At the

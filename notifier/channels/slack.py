@@ -23,7 +23,6 @@ import logging
 import re
 from typing import Any, ClassVar, cast
 from urllib.error import URLError
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -43,6 +42,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.render import Presentation
 from notifier.models import Alert
+from notifier.safeurl import split_clean
 
 log = logging.getLogger(__name__)
 
@@ -208,14 +208,8 @@ MALFORMED_WEBHOOK = "slack webhook: malformed webhook URL (check slack.webhook_u
 
 def _well_formed(url: str) -> bool:
     """An http(s) URL with a host, a valid port and no whitespace or control characters."""
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    parts = split_clean(url)
+    return parts is not None and parts.scheme in ("http", "https")
 
 
 def classify(status: int, error: str, headers: Any, secrets: tuple[str, ...]) -> DeliveryError:
