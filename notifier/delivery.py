@@ -33,7 +33,7 @@ from notifier.channels.console import ConsoleChannel
 from notifier.channels.render import Presentation, is_resolution
 from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.destinations import Destinations, ThreadRefs
-from notifier.models import Alert
+from notifier.models import Alert, AlertKind
 from notifier.paging import Pager
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class ThreadOpeners(Protocol):
 class MetricsSink(Protocol):
     def inc(self, name: str, amount: int = 1, **labels: str) -> None: ...
 
-    def observe_latency(self, seconds: float, channel: str) -> None: ...
+    def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +253,8 @@ def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutc
 def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
     """A follow-up must not open the thread while its opener is still on its way
     (retrying): it would post a second parent. Retry shortly instead."""
-    if ctx.openers is None:
-        return
+    if ctx.openers is None or alert.kind is AlertKind.NEW:
+        return  # a NEW alert opens its thread (the common fan-out case: no lookup)
     entry = ctx.openers.get((alert.subscriber, alert.channel), _ref(alert))
     opener = entry.opened_by if entry is not None else None
     if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
@@ -280,10 +280,10 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 def _count(ctx: DeliveryContext, alert: Alert, outcome: str, now: datetime) -> None:
     if ctx.metrics is None:
         return
-    ctx.metrics.inc("notifier_deliveries_total", channel=alert.channel, outcome=outcome)
+    latency = None
     if outcome == DELIVERED:
         latency = max(0.0, (now - alert.event.detected_at).total_seconds())
-        ctx.metrics.observe_latency(latency, alert.channel)
+    ctx.metrics.record_delivery(alert.channel, outcome, latency)
 
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"

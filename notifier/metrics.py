@@ -53,17 +53,36 @@ class Metrics:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
     def observe_latency(self, seconds: float, channel: str) -> None:
-        fields = [
-            _field(LATENCY, {"channel": channel, "le": _le(b)}, ("channel", "le"))
+        self._write(self._latency_ops(seconds, channel))
+
+    def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None:
+        """A delivery's outcome and, when delivered, its latency: one round trip."""
+        labels = {"channel": channel, "outcome": outcome}
+        names = COUNTERS["notifier_deliveries_total"][1]
+        ops = [(_field("notifier_deliveries_total", labels, names), 1.0)]
+        if latency is not None:
+            ops += self._latency_ops(latency, channel)
+        self._write(ops)
+
+    def _latency_ops(self, seconds: float, channel: str) -> list[tuple[str, float]]:
+        names = ("channel", "le")
+        ops = [
+            (_field(LATENCY, {"channel": channel, "le": _le(b)}, names), 1.0)
             for b in BUCKETS
             if seconds <= b
         ]
-        fields.append(_field(LATENCY, {"channel": channel, "le": "+Inf"}, ("channel", "le")))
+        ops.append((_field(LATENCY, {"channel": channel, "le": "+Inf"}, names), 1.0))
+        ops.append((f"{LATENCY}_sum|channel={channel}", seconds))
+        return ops
+
+    def _write(self, ops: list[tuple[str, float]]) -> None:
         try:
             pipe = self.client.pipeline(transaction=False)
-            for f in fields:
-                pipe.hincrby(self.key, f, 1)
-            pipe.hincrbyfloat(self.key, f"{LATENCY}_sum|channel={channel}", seconds)
+            for name, amount in ops:
+                if name.startswith(f"{LATENCY}_sum"):
+                    pipe.hincrbyfloat(self.key, name, amount)
+                else:
+                    pipe.hincrby(self.key, name, int(amount))
             pipe.execute()
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)

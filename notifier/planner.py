@@ -79,6 +79,7 @@ def process_event(
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
     delivering while the rest is still being planned."""
+    threads = _Remembering(threads)
     annotations = safe_annotations(event, config, world, now)
     roots = cascade_roots(event, config, world, now)
     ref: IncidentRef = (event.provider, event.incident_id)
@@ -99,6 +100,34 @@ def process_event(
         if on_ready is not None:
             on_ready(ready)
     return out
+
+
+class _Remembering:
+    """A ThreadStore that remembers its `get`s for one event: routing and grouping ask
+    for the same thread entry, and a fan-out to 1,000 routes should not ask Redis twice."""
+
+    def __init__(self, inner: ThreadStore) -> None:
+        self.inner = inner
+        self.seen: dict[tuple[RouteKey, IncidentRef], ThreadEntry | None] = {}
+
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
+        if (route, incident) not in self.seen:
+            self.seen[(route, incident)] = self.inner.get(route, incident)
+        return self.seen[(route, incident)]
+
+    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
+        stored = self.inner.open(route, incident, entry)
+        self.seen[(route, incident)] = stored
+        return stored
+
+    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
+        return self.inner.cascade(route, root)
+
+    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
+        return self.inner.join_cascade(route, root, thread_key)
+
+    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
+        return self.inner.add_member(route, thread_key, name)
 
 
 def safe_annotations(

@@ -45,3 +45,21 @@ def test_queue_depth_reads_the_broker_lists(redis_client: redis.Redis, key_prefi
     samples = _samples(render(redis_client, key_prefix, f"{key_prefix}:celery:"))
     assert samples[("notifier_queue_depth", (("queue", "deliver"),))] == 3
     assert samples[("notifier_queue_depth", (("queue", "poll"),))] == 0
+
+
+def test_a_delivery_records_its_outcome_and_latency_together(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    m = Metrics(redis_client, key_prefix)
+    m.record_delivery("email", "delivered", 0.2)
+    m.record_delivery("email", "failed", None)
+    samples = _samples(render(redis_client, key_prefix, f"{key_prefix}:celery:"))
+    assert (
+        samples[("notifier_deliveries_total", (("channel", "email"), ("outcome", "delivered")))]
+        == 1
+    )
+    assert (
+        samples[("notifier_deliveries_total", (("channel", "email"), ("outcome", "failed")))] == 1
+    )
+    count = samples[("notifier_detection_to_delivery_seconds_count", (("channel", "email"),))]
+    assert count == 1  # only the delivered one has a latency
