@@ -9,7 +9,6 @@ is the test suite's FakeSlack that also remembers when each message arrived.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ import redis
 from notifier.redis_server import PrivateRedis, answers
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
+from tests.support.feed_server import FeedServer, etag_of
 
 ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, object]
@@ -160,10 +160,6 @@ def made_here_series(length: int = 8) -> list[list[bytes]]:
     return [versions]
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-
-
 # ---- a feed farm in its own process -----------------------------------------------------
 
 
@@ -256,75 +252,29 @@ class FeedFarm:
 # ---- a few feeds in-process, with first-served stamps ----------------------------------
 
 
-class StampedFeedServer:
+class StampedFeedServer(FeedServer):
     """Serves documents the benchmark changes; remembers when each version was put and
     first served with a 200 (time.monotonic())."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, tuple[bytes, str]] = {}
+        super().__init__()
         self.put_at: dict[str, float] = {}  # etag -> when put
         self.served_at: dict[str, float] = {}  # etag -> first 200 with it
-        self.hits: dict[str, int] = {}
-        self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def put(self, path: str, body: bytes) -> str:
-        etag = etag_of(body)
+    def put(self, path: str, body: bytes, content_type: str = "application/json") -> str:
+        etag = super().put(path, body, content_type)
         with self.lock:
-            self.docs[path] = (body, etag)
             self.put_at.setdefault(etag, time.monotonic())
         return etag
 
-    def url(self, path: str) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+    def served(self, path: str, etag: str, status: int) -> None:
+        if status == 200:
+            with self.lock:
+                self.served_at.setdefault(etag, time.monotonic())
 
     def start(self) -> StampedFeedServer:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # see _serve_farm
-
-            def do_GET(self) -> None:
-                with owner.lock:
-                    owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
-                    doc = owner.docs.get(self.path)
-                if doc is None:
-                    self._send(404, b"", None)
-                    return
-                body, etag = doc
-                if self.headers.get("If-None-Match") == etag:
-                    self._send(304, b"", etag)
-                    return
-                self._send(200, body, etag)
-                with owner.lock:
-                    owner.served_at.setdefault(etag, time.monotonic())
-
-            def _send(self, code: int, body: bytes, etag: str | None) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                if etag:
-                    self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(body)
-                self.wfile.flush()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
 
 # ---- fake Slack with arrival times ------------------------------------------------------

@@ -66,6 +66,7 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             # Headers and body go out in separate writes; Nagle would hold the body ~40 ms.
             disable_nagle_algorithm = True
+
             def do_POST(self) -> None:
                 fake._serve(self)
 

@@ -14,6 +14,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+
 class FeedServer:
     def __init__(self) -> None:
         self.documents: dict[str, tuple[bytes, str]] = {}
@@ -21,9 +25,14 @@ class FeedServer:
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
-    def put(self, path: str, body: bytes, content_type: str = "application/json") -> None:
+    def put(self, path: str, body: bytes, content_type: str = "application/json") -> str:
+        """Serve `body` at `path` from now on; returns its ETag."""
         with self.lock:
             self.documents[path] = (body, content_type)
+        return etag_of(body)
+
+    def served(self, path: str, etag: str, status: int) -> None:
+        """Called after each answer, outside the lock; subclasses record what they need."""
 
     def url(self, path: str) -> str:
         assert self._server is not None
@@ -46,11 +55,10 @@ class FeedServer:
                     self._send(404, b"not found", "text/plain", None)
                     return
                 body, ctype = doc
-                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-                if self.headers.get("If-None-Match") == etag:
-                    self._send(304, b"", ctype, etag)
-                    return
-                self._send(200, body, ctype, etag)
+                etag = etag_of(body)
+                status = 304 if self.headers.get("If-None-Match") == etag else 200
+                self._send(status, body, ctype, etag)
+                owner.served(self.path, etag, status)
 
             def _send(self, code: int, body: bytes, ctype: str, etag: str | None) -> None:
                 self.send_response(code)
