@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -289,8 +290,15 @@ def _count(ctx: DeliveryContext, alert: Alert, outcome: str, now: datetime) -> N
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
+_RELEASERS: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()
+
+
 def _release(client: redis.Redis, key: str, token: str) -> None:
-    client.eval(_RELEASE, 1, key, token)
+    # A registered script is sent by its SHA; EVAL would send the text every time.
+    script = _RELEASERS.get(client)
+    if script is None:
+        script = _RELEASERS[client] = client.register_script(_RELEASE)
+    script(keys=[key], args=[token])
 
 
 def console_channels(presentation: Presentation | None = None) -> dict[str, Channel]:

@@ -89,7 +89,7 @@ class DeliveryLog:
             "updated_at": iso(now) or "",
             "fallback_of": fallback_of,
         }
-        pipe = self.r.pipeline()
+        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
         pipe.hset(key, mapping=fields)
         pipe.hsetnx(key, "first_attempt_at", iso(now) or "")
         pipe.hsetnx(key, "outcome", PENDING)
@@ -108,7 +108,7 @@ class DeliveryLog:
         fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
         if message_id:
             fields["message_id"] = message_id
-        pipe = self.r.pipeline()
+        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
         pipe.hset(key, mapping=fields)
         pipe.expire(key, RECORD_TTL)
         if outcome == DELIVERED:
@@ -131,7 +131,7 @@ class DeliveryLog:
 
     def _history(self, dedup_key: str, event: dict[str, Any]) -> None:
         key = self._k(dedup_key, "attempts")
-        pipe = self.r.pipeline()
+        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
         pipe.rpush(key, json.dumps(event))
         pipe.ltrim(key, -ATTEMPTS_MAX, -1)
         pipe.expire(key, RECORD_TTL)
@@ -145,8 +145,10 @@ class DeliveryLog:
 
     def mark_sent(self, dedup_key: str, target_id: str, message_id: str) -> None:
         key = self._k(dedup_key, "sent")
-        self.r.hset(key, target_id, message_id)
-        self.r.expire(key, RECORD_TTL)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(key, target_id, message_id)
+        pipe.expire(key, RECORD_TTL)
+        pipe.execute()
 
     # ---- reading -----------------------------------------------------------------
 
