@@ -65,15 +65,11 @@ class Metrics:
         self._write(ops)
 
     def _latency_ops(self, seconds: float, channel: str) -> list[tuple[str, float]]:
-        names = ("channel", "le")
-        ops = [
-            (_field(LATENCY, {"channel": channel, "le": _le(b)}, names), 1.0)
-            for b in BUCKETS
-            if seconds <= b
-        ]
-        ops.append((_field(LATENCY, {"channel": channel, "le": "+Inf"}, names), 1.0))
-        ops.append((f"{LATENCY}_sum|channel={channel}", seconds))
-        return ops
+        # Only the first bucket that holds the value is stored (two writes, not twelve);
+        # the collector adds them up into Prometheus's cumulative buckets.
+        le = next((_le(b) for b in BUCKETS if seconds <= b), "+Inf")
+        bucket = _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le"))
+        return [(bucket, 1.0), (f"{LATENCY}_sum|channel={channel}", seconds)]
 
     def _write(self, ops: list[tuple[str, float]]) -> None:
         try:
@@ -142,10 +138,12 @@ def _histogram(values: dict[str, float]) -> Iterator[HistogramMetricFamily]:
     )
     channels = sorted({_parse(f)[1]["channel"] for f in values if f.startswith(LATENCY + "|")})
     for channel in channels:
-        buckets = [
-            (le, values.get(_field(LATENCY, {"channel": channel, "le": le}, ("channel", "le")), 0))
-            for le in [*(_le(b) for b in BUCKETS), "+Inf"]
-        ]
+        running, buckets = 0.0, []
+        for le in [*(_le(b) for b in BUCKETS), "+Inf"]:
+            running += values.get(
+                _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le")), 0
+            )
+            buckets.append((le, running))
         total = values.get(f"{LATENCY}_sum|channel={channel}", 0.0)
         family.add_metric([channel], buckets, total)
     yield family
