@@ -71,8 +71,13 @@ class AlertStore:
         return bool(self._claim(keys=[self.key(alert.dedup_key)], args=[body, ttl]))
 
     def get(self, dedup_key: str) -> Alert | None:
-        raw = self._r.hget(self.key(dedup_key), "alert")
-        return None if raw is None else alert_from_dict(json.loads(raw))
+        return self.load(dedup_key)[0]
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        """The alert and its delivery state, in one round trip."""
+        raw, state = self._r.hmget(self.key(dedup_key), ["alert", "state"])
+        alert = None if raw is None else alert_from_dict(json.loads(raw))
+        return alert, None if state is None else _text(state)
 
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
@@ -102,6 +107,10 @@ class InMemoryAlertStore:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[0]
 
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        found = self._alerts.get(dedup_key)
+        return (None, None) if found is None else found
+
     def state(self, dedup_key: str) -> str | None:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[1]
@@ -119,3 +128,7 @@ class InMemoryAlertStore:
 def _check(state: str) -> None:
     if state not in STATES:
         raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

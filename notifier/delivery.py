@@ -48,6 +48,8 @@ class AlertSource(Protocol):
 
     def get(self, dedup_key: str) -> Alert | None: ...
 
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
+
     def state(self, dedup_key: str) -> str | None: ...
 
     def set_state(self, dedup_key: str, state: Any) -> object: ...
@@ -130,11 +132,11 @@ def deliver_alert(
     if not ctx.client.set(lock_key, token, nx=True, px=LOCK_MS):
         raise DeliveryError("delivery already in progress", permanent=False, retry_after=10.0)
     try:
-        alert = ctx.alerts.get(dedup_key)
+        alert, state = ctx.alerts.load(dedup_key)
         if alert is None:
             log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
             return DeliveryOutcome(dedup_key, "missing")
-        done = _finished(dedup_key, ctx)
+        done = _finished(dedup_key, state, ctx)
         if done:
             return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
         if alert.hold_until is not None and alert.hold_until > now:
@@ -151,11 +153,10 @@ def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datet
     return ctx.pager.check_escalation(page_id, now)
 
 
-def _finished(dedup_key: str, ctx: DeliveryContext) -> str | None:
-    outcome = ctx.log.outcome(dedup_key)
+def _finished(dedup_key: str, state: str | None, ctx: DeliveryContext) -> str | None:
+    outcome = ctx.log.outcome(dedup_key)  # the log knows SKIPPED; the alert state does not
     if outcome in (DELIVERED, FAILED, SKIPPED):
         return outcome
-    state = ctx.alerts.state(dedup_key)
     return state if state in (DELIVERED, FAILED) else None
 
 

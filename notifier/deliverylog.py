@@ -83,23 +83,25 @@ class DeliveryLog:
     def attempt(self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "") -> None:
         """Note that delivery of `alert` is being tried (creates the record)."""
         key = self._k(alert.dedup_key)
-        fresh = not self.r.exists(key)
         fields: dict[Any, Any] = {
             **_summary(alert),
             "updated_at": iso(now) or "",
             "fallback_of": fallback_of,
         }
-        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
+        # One round trip; each command touches one key, so no MULTI is needed.
+        pipe = self.r.pipeline(transaction=False)
         pipe.hset(key, mapping=fields)
         pipe.hsetnx(key, "first_attempt_at", iso(now) or "")
         pipe.hsetnx(key, "outcome", PENDING)
         pipe.hincrby(key, "attempts", 1)
         pipe.expire(key, RECORD_TTL)
-        if fresh:
-            pipe.lpush(self._k("recent"), alert.dedup_key)
-            pipe.ltrim(self._k("recent"), 0, RECENT_MAX - 1)
+        # A retry pushes the key again; `recent` reads past the repeats.
+        pipe.lpush(self._k("recent"), alert.dedup_key)
+        pipe.ltrim(self._k("recent"), 0, RECENT_MAX - 1)
+        self._history(
+            alert.dedup_key, {"at": iso(now), "attempt": attempt, "event": "attempt"}, pipe
+        )
         pipe.execute()
-        self._history(alert.dedup_key, {"at": iso(now), "attempt": attempt, "event": "attempt"})
 
     def finish(
         self, dedup_key: str, outcome: str, now: datetime, message_id: str = "", error: str = ""
@@ -108,15 +110,15 @@ class DeliveryLog:
         fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
         if message_id:
             fields["message_id"] = message_id
-        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
+        pipe = self.r.pipeline(transaction=False)
         pipe.hset(key, mapping=fields)
         pipe.expire(key, RECORD_TTL)
         if outcome == DELIVERED:
             day = self._k("day", now.strftime("%Y-%m-%d"))
             pipe.rpush(day, dedup_key)
             pipe.expire(day, DAY_TTL)
+        self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
         pipe.execute()
-        self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error})
 
     def error(
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool
@@ -129,13 +131,16 @@ class DeliveryLog:
                  "permanent": permanent}  # fmt: skip
         self._history(dedup_key, event)
 
-    def _history(self, dedup_key: str, event: dict[str, Any]) -> None:
+    def _history(self, dedup_key: str, event: dict[str, Any], pipe: Any = None) -> None:
+        """Append to the attempt history, on `pipe` when the caller batches writes."""
         key = self._k(dedup_key, "attempts")
-        pipe = self.r.pipeline(transaction=False)  # one key each: atomic enough, fewer commands
+        own = pipe is None
+        pipe = self.r.pipeline(transaction=False) if own else pipe
         pipe.rpush(key, json.dumps(event))
         pipe.ltrim(key, -ATTEMPTS_MAX, -1)
         pipe.expire(key, RECORD_TTL)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     # ---- per-target progress ----------------------------------------------------
 
@@ -171,8 +176,9 @@ class DeliveryLog:
         return _s(value) if value else None
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:
-        keys = self.r.lrange(self._k("recent"), 0, max(0, limit - 1))
-        records = [self.get(_s(k)) for k in keys]
+        keys = self.r.lrange(self._k("recent"), 0, max(0, limit * 4 - 1))
+        unique = list(dict.fromkeys(_s(k) for k in keys))[:limit]  # retries push a key again
+        records = [self.get(k) for k in unique]
         return [r for r in records if r is not None]
 
     def delivered_on(self, day: str) -> list[DeliveryRecord]:

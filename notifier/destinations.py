@@ -114,5 +114,7 @@ class ThreadRefs:
 
     def set(self, thread_key: str, channel: str, target_id: str, ref: str) -> None:
         key = self._key(thread_key)
-        self.r.hset(key, f"{channel}:{target_id}", ref)
-        self.r.expire(key, THREAD_TTL)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(key, f"{channel}:{target_id}", ref)
+        pipe.expire(key, THREAD_TTL)
+        pipe.execute()

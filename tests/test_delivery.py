@@ -285,3 +285,14 @@ def test_a_subscribers_own_webhook_works_without_a_bot_token(
     assert AlertStore(redis_client, key_prefix).claim(alert)
     assert deliver_alert(alert.dedup_key, ctx, NOW).status == "delivered"
     assert len(fake_slack.webhook_posts) == 1
+
+
+def test_a_retried_delivery_is_listed_once_in_the_recent_log(world: World) -> None:
+    key = world.store(sample.alert())
+    world.slack.fail_next(1, status=503)
+    with pytest.raises(DeliveryError):
+        deliver_alert(key, world.ctx, NOW, attempt=0)
+    deliver_alert(key, world.ctx, NOW, attempt=1)
+    recent = world.ctx.log.recent(limit=10)
+    assert [r.dedup_key for r in recent] == [key]
+    assert recent[0].attempts == 2
