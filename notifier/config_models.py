@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -177,15 +177,13 @@ class Rotation(Strict):
         return self.escalation_order(now)[0]
 
     def escalation_order(self, now: datetime) -> list[Member]:
-        """Members from whoever is on call at `now`, then the rest in order."""
-        tz = ZoneInfo(self.handoff.timezone)
-        anchor_day = self.start or date(1970, 1, 5)
-        offset = (WEEKDAYS.index(self.handoff.weekday) - anchor_day.weekday()) % 7
-        anchor = datetime.combine(anchor_day + timedelta(days=offset), self.handoff.time, tz)
-        local = now.astimezone(tz).replace(tzinfo=None)  # wall-clock weeks survive DST
-        weeks = (local - anchor.replace(tzinfo=None)) // timedelta(weeks=1)
-        i = weeks % len(self.members)
-        return self.members[i:] + self.members[:i]
+        """Members from whoever is on call at `now`, then the rest in order. The clock is
+        `notifier.oncall`'s, the one paging uses, so the two can never disagree."""
+        from notifier.oncall import rotation_from_config
+
+        order = rotation_from_config("", self).escalation_order(now)
+        by_phone = {m.phone: m for m in self.members}
+        return [by_phone[m.phone] for m in order]
 
 
 class Oncall(Strict):

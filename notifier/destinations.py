@@ -16,24 +16,10 @@ import redis
 
 from notifier.channels.base import ConsoleTarget, EmailTarget, SlackTarget, Target
 from notifier.channels.render import Presentation
-from notifier.oncall import DEFAULT_ESCALATE_AFTER, EPOCH_WEEK, Member, Rotation, parse_weekday
+from notifier.oncall import rotation_from_config
 from notifier.paging import Recipients
 
 THREAD_TTL = int(timedelta(days=30).total_seconds())
-
-
-def rotation_from_config(name: str, spec: Any) -> Rotation:
-    """`oncall.rotations.<name>` (config_models.Rotation) as a pure `oncall.Rotation`."""
-    minutes = getattr(spec, "escalate_after_minutes", None)
-    return Rotation(
-        name=name,
-        members=tuple(Member(m.name, m.phone) for m in spec.members),
-        handoff_weekday=parse_weekday(spec.handoff.weekday),
-        handoff_time=spec.handoff.time,
-        timezone=spec.handoff.timezone,
-        escalate_after=timedelta(minutes=minutes) if minutes else DEFAULT_ESCALATE_AFTER,
-        anchor=getattr(spec, "start", None) or EPOCH_WEEK,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -116,3 +117,17 @@ def parse_time(value: str | time) -> time:
         return value
     hours, _, minutes = value.strip().partition(":")
     return time(int(hours), int(minutes or 0))
+
+
+def rotation_from_config(name: str, spec: Any) -> Rotation:
+    """`oncall.rotations.<name>` (config_models.Rotation) as a pure `oncall.Rotation`."""
+    minutes = getattr(spec, "escalate_after_minutes", None)
+    return Rotation(
+        name=name,
+        members=tuple(Member(m.name, m.phone) for m in spec.members),
+        handoff_weekday=parse_weekday(spec.handoff.weekday),
+        handoff_time=spec.handoff.time,
+        timezone=spec.handoff.timezone,
+        escalate_after=timedelta(minutes=minutes) if minutes else DEFAULT_ESCALATE_AFTER,
+        anchor=getattr(spec, "start", None) or EPOCH_WEEK,
+    )

@@ -218,3 +218,25 @@ def test_the_config_lists_its_secrets_for_log_redaction() -> None:
     cfg = config(WEBHOOK_FILE % (HOOK_A, HOOK_B))
     assert cfg.secret_values() == [HOOK_A, HOOK_B]
     assert "hookSecret" not in repr(cfg) and "hookSecret" not in cfg.model_dump_json()
+
+
+@pytest.mark.parametrize("weekday", ["monday", "wednesday", "sunday"])
+def test_the_config_rotation_and_the_pager_agree_on_who_is_on_call(weekday: str) -> None:
+    from notifier.oncall import rotation_from_config
+
+    cfg = config(
+        f"""
+        providers: [{{id: openai}}]
+        oncall:
+          rotations:
+            primary:
+              members: [{{name: Ana, phone: "+15550100"}}, {{name: Bo, phone: "+15550101"}}]
+              handoff: {{weekday: {weekday}, time: "09:00", timezone: America/New_York}}
+        subscribers: [{{name: ops, sms: {{rotation: primary}}}}]
+        """
+    )
+    spec = cfg.oncall.rotations["primary"]
+    pager = rotation_from_config("primary", spec)
+    for day in range(1, 22):  # three weeks, every day, across no DST change
+        now = datetime(2025, 1, day, 15, 0, tzinfo=UTC)
+        assert spec.on_call(now).phone == pager.on_call(now).phone
