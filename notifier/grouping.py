@@ -177,8 +177,10 @@ class RedisThreadStore:
 
     def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
         key = self._key("cascade", route, root)
-        self._r.set(key, thread_key, nx=True, ex=self._ttl)
-        raw = self._r.get(key)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(key, thread_key, nx=True, ex=self._ttl)
+        pipe.get(key)
+        _, raw = pipe.execute()
         return thread_key if raw is None else _text(raw)
 
     def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:

@@ -213,8 +213,8 @@ class Pager:
     def _late_all_clear(self, page: Page, alert: Alert, now: datetime) -> bool:
         """If the all-clear landed while we were sending, it may have missed whoever we
         just paged: they get it here (the sent set keeps it to one per number)."""
-        marker = self._resolved_marker(alert.thread_key) if self._resolved_since(alert) else None
-        if marker is None:
+        marker = self._resolved_marker(alert.thread_key)
+        if marker is None or not _covers(marker, alert.event.detected_at):
             return False
         self._send_all(page, page.paged, marker["text"], "resolved", now)
         return True
@@ -230,10 +230,7 @@ class Pager:
         """Whether the thread resolved at or after a change detected at `detected_at`
         (a reopened incident's later page is not held back by the old resolution)."""
         marker = self._resolved_marker(thread_key)
-        resolved_at = parse_iso(marker.get("at")) if marker else None
-        if resolved_at is None:
-            return False
-        return detected_at is None or detected_at <= resolved_at
+        return marker is not None and _covers(marker, detected_at)
 
     def _page_resolved(self, page: Page) -> bool:
         """Resolved by its record or by the thread's marker (which a concurrent save
@@ -369,3 +366,11 @@ class Pager:
 
 def _page_id(dedup_key: str) -> str:
     return hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
+
+
+def _covers(marker: dict[str, str], detected_at: datetime | None) -> bool:
+    """A resolution marker holds back changes detected at or before it."""
+    resolved_at = parse_iso(marker.get("at"))
+    if resolved_at is None:
+        return False
+    return detected_at is None or detected_at <= resolved_at

@@ -92,10 +92,11 @@ def process_event(
             continue
         if alerts.claim(alert):
             ready = alert
-        elif alerts.state(alert.dedup_key) == "pending":
-            ready = alerts.get(alert.dedup_key) or alert
-        else:
-            continue
+        else:  # claimed before: hand it on again only while it is still undelivered
+            found, state = alerts.load(alert.dedup_key)
+            if state != "pending":
+                continue
+            ready = found or alert
         out.append(ready)
         if on_ready is not None:
             on_ready(ready)

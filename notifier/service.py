@@ -26,7 +26,7 @@ from notifier.dueset import DueSet
 from notifier.feeds.fetch import Fetcher
 from notifier.grouping import RedisThreadStore
 from notifier.metrics import Metrics
-from notifier.models import Alert, ChangeEvent
+from notifier.models import Alert, ChangeEvent, Incident
 from notifier.planner import process_event
 from notifier.poller import PollOutcome, poll_provider
 from notifier.settings import Settings
@@ -118,8 +118,8 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         # Until processed, the reconcile sweep re-sends them, in this order.
         rt.due("unprocessed").add_many([e.event_id for e in events], now + RECONCILE_EVENTS_AFTER)
         dispatcher.process([e.event_id for e in events])
-        for e in events:
-            rt.metrics.inc("notifier_events_total", kind=e.kind.value)
+        for kind, count in Counter(e.kind.value for e in events).items():
+            rt.metrics.inc("notifier_events_total", count, kind=kind)
 
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, enqueue, now, rt.settings.feed_failure_threshold
@@ -141,19 +141,25 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     `new_update`s that come with it must be planned in order, or a worker would see
     the update before the thread exists and page twice. Idempotent: claims are SET NX.
     """
-    events = [e for e in (rt.state.load_event(i) for i in event_ids) if e is not None]
+    events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
+    world = rt.state.recent_incidents(now)  # planning writes none of it: read it once
     planned = 0
     for provider in dict.fromkeys(e.provider for e in events):
         with _provider_lock(rt, provider):
             for event in (e for e in events if e.provider == provider):
-                planned += _process_one(rt, event, dispatcher, now)
+                planned += _process_one(rt, event, world, dispatcher, now)
     return planned
 
 
-def _process_one(rt: Runtime, event: ChangeEvent, dispatcher: Dispatcher, now: datetime) -> int:
-    world = rt.state.recent_incidents(now)
+def _process_one(
+    rt: Runtime,
+    event: ChangeEvent,
+    world: Sequence[Incident],
+    dispatcher: Dispatcher,
+    now: datetime,
+) -> int:
     batch: list[str] = []
 
     def hand_on() -> None:
@@ -205,8 +211,7 @@ def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
         if not mine:
             return 0
         keys = held.due(now)
-        for key in keys:
-            rt.due("undelivered").add(key, now + RECONCILE_ALERTS_AFTER)
+        rt.due("undelivered").add_many(keys, now + RECONCILE_ALERTS_AFTER)
         if keys:
             dispatcher.deliver(keys)
             held.discard(*keys)

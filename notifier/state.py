@@ -260,6 +260,11 @@ class StateStore:
         raw = self.redis.get(self.event_key(event_id))
         return event_from_dict(json.loads(raw)) if raw else None
 
+    def load_events(self, event_ids: Sequence[str]) -> list[ChangeEvent]:
+        """The stored ones among `event_ids`, in that order, in one round trip."""
+        raws = self.redis.mget([self.event_key(i) for i in event_ids]) if event_ids else []
+        return [event_from_dict(json.loads(r)) for r in raws if r]
+
     def mark_processed(self, event_id: str) -> None:
         self.redis.set(self._processed_key(event_id), "1", ex=int(EVENT_TTL.total_seconds()))
 
