@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -124,9 +125,7 @@ class ProviderConfig(Strict):
     feed: FeedSpec | None = Field(
         None, description="Status feed; required when id is not in the catalog."
     )
-    poll_interval: int | None = Field(
-        None, ge=1, description="Seconds between polls (default: catalog's, else 60)."
-    )
+    poll_interval: int | None = Field(None, ge=1, description="Seconds between polls (default 60).")
     depends_on: list[DependencySpec] = Field(
         default_factory=list, description="Upstreams, added to the catalog's edges."
     )
@@ -384,8 +383,13 @@ class Config(Strict):
                 out.append(url.get_secret_value())
         return out
 
+    @cached_property
+    def subscribers_by_name(self) -> dict[str, Subscriber]:
+        return {s.name: s for s in self.subscribers}
+
     def subscriber(self, name: str) -> Subscriber | None:
-        return next((s for s in self.subscribers if s.name == name), None)
+        """By name, from an index built once (a fan-out asks once per alert)."""
+        return self.subscribers_by_name.get(name)
 
     def resolved_providers(self) -> list[ResolvedProvider]:
         return [self._resolve(p) for p in self.providers]

@@ -23,15 +23,14 @@ import logging
 import secrets
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import redis
 
 from notifier.channels.base import Channel, ConsoleTarget, DeliveryError
-from notifier.channels.console import ConsoleChannel
-from notifier.channels.render import Presentation, is_resolution
+from notifier.channels.render import is_resolution
 from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.destinations import Destinations, ThreadRefs
 from notifier.models import Alert, AlertKind
@@ -45,8 +44,6 @@ LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough 
 
 class AlertSource(Protocol):
     """The part of `notifier.dedup.AlertStore` delivery uses."""
-
-    def get(self, dedup_key: str) -> Alert | None: ...
 
     def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
 
@@ -64,8 +61,6 @@ class ThreadOpeners(Protocol):
 
 
 class MetricsSink(Protocol):
-    def inc(self, name: str, amount: int = 1, **labels: str) -> None: ...
-
     def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None: ...
 
 
@@ -101,12 +96,11 @@ class DeliveryContext:
     pager: Pager | None = None
     metrics: MetricsSink | None = None
     openers: ThreadOpeners | None = None  # the planner's thread registry
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Any, config: Any, client: redis.Redis, prefix: str) -> DeliveryContext:
-        """Everything from settings + config: real channels where credentials are
-        set, the console channel standing in for the rest."""
+        """Everything from settings + config: real channels where credentials are set;
+        the console for every channel only when none are (see build_channels)."""
         from notifier.channels import build_channels
         from notifier.dedup import AlertStore
         from notifier.grouping import RedisThreadStore
@@ -189,10 +183,10 @@ def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
     channel = ctx.channels.get(alert.channel)
     if channel is None:
         raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
-    if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
-        return _send_sms(alert, ctx, now)
     if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+    if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
+        return _send_sms(alert, ctx, now)
     targets = ctx.destinations.targets(alert.subscriber, alert.channel)
     if channel.name == "console":
         targets = [ConsoleTarget()]
@@ -236,13 +230,11 @@ def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutc
     assert ctx.pager is not None
     if is_resolution(alert):
         done = ctx.pager.resolve(alert, now)
-    elif alert.page:
+    else:  # a page (_send let nothing else through)
         recipients = ctx.destinations.recipients(alert.subscriber)
         if recipients is None:
             raise DeliveryError("sms: no numbers or rotation configured", permanent=True)
         done = ctx.pager.page(alert, recipients, now)
-    else:
-        return DeliveryOutcome(alert.dedup_key, SKIPPED, "sms", error="not a page")
     outcome = DELIVERED if done.message_ids else SKIPPED
     capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
     return DeliveryOutcome(
@@ -302,16 +294,9 @@ def _release(client: redis.Redis, key: str, token: str) -> None:
     script(keys=[key], args=[token])
 
 
-def console_channels(presentation: Presentation | None = None) -> dict[str, Channel]:
-    """Every channel printed to stdout: what a newcomer without credentials gets."""
-    console = ConsoleChannel(None, presentation)
-    return {"slack": console, "sms": console, "email": console, "console": console}
-
-
 __all__ = [
     "DeliveryContext",
     "DeliveryOutcome",
     "check_escalation",
-    "console_channels",
     "deliver_alert",
 ]

@@ -29,7 +29,7 @@ class Destinations:
     config: Any  # notifier.config.Config; duck-typed so tests may pass a parsed file
 
     def subscriber(self, name: str) -> Any | None:
-        return next((s for s in self.config.subscribers if s.name == name), None)
+        return self.config.subscriber(name)
 
     def targets(self, subscriber: str, channel: str) -> list[Target]:
         sub = self.subscriber(subscriber)

@@ -52,9 +52,6 @@ class Metrics:
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
-    def observe_latency(self, seconds: float, channel: str) -> None:
-        self._write(self._latency_ops(seconds, channel))
-
     def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None:
         """A delivery's outcome and, when delivered, its latency: one round trip."""
         labels = {"channel": channel, "outcome": outcome}

@@ -1,7 +1,8 @@
 """The three stages as plain functions, shared by every harness.
 
 Celery tasks (workers/tasks.py) call `poll`, `process`, `deliver` with ids; the
-replay and the benchmarks call the same functions with an inline dispatcher.
+benchmarks and tests call the same functions with an inline dispatcher, and
+`notifier replay` runs the same diff and planner offline.
 Only this layer reads the wall clock and builds the Redis-backed stores.
 """
 

@@ -28,7 +28,7 @@ def test_latency_histogram_buckets_are_cumulative(
 ) -> None:
     m = Metrics(redis_client, key_prefix)
     for seconds in (0.03, 0.2, 4.0):
-        m.observe_latency(seconds, channel="slack")
+        m.record_delivery("slack", "delivered", seconds)
     samples = _samples(render(redis_client, key_prefix, f"{key_prefix}:celery:"))
     name = "notifier_detection_to_delivery_seconds_bucket"
     assert samples[(name, (("channel", "slack"), ("le", "0.05")))] == 1

@@ -15,7 +15,7 @@ from notifier.config import secrets_for_logging
 from notifier.redis_url import broker_url, resolve_redis_url
 from notifier.settings import Settings, get_settings
 
-# The longest countdown any task schedules (retry backoff cap, escalation check).
+# The longest countdown any task schedules (the retry backoff cap).
 MAX_COUNTDOWN_S = 15 * 60
 
 

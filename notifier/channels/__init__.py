@@ -33,7 +33,8 @@ def build_channels(
     """(channels by name, the SMS Pager or None) from `notifier.settings.Settings`.
 
     `slack_webhook_routes`: some subscriber has its own `slack.webhook_url`, so Slack
-    is usable even without a bot token (channel routes then print to the console)."""
+    is usable even without a bot token (channel routes then fail permanently, to the
+    subscriber's fallback)."""
     from notifier.channels.email import EmailChannel
     from notifier.channels.slack import SlackChannel
     from notifier.channels.sms import SmsChannel

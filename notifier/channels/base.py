@@ -119,8 +119,9 @@ Target = SlackTarget | SmsTarget | EmailTarget | ConsoleTarget
 class Channel(ABC):
     """One integration. Subclasses declare their limits and implement `send`.
 
-    Limits are declarative (apprise-style) so renderers and tests can read them;
-    0 means "no title" / "not applicable".
+    Limits are declarative (apprise-style): each channel's renderer fits its text to
+    them, and tests/test_channel_limits.py holds every channel to them. 0 means
+    "no title" / "not applicable".
     """
 
     name: ClassVar[str]

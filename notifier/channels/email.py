@@ -47,6 +47,8 @@ from notifier.channels.render import (
 from notifier.models import Alert
 
 SUBJECT_MAX = 200
+TITLE_IN_BODY = 1_000
+FEED_BODY_MAX = 50_000  # plain text; body_maxlen leaves room for the facts
 
 
 class EmailChannel(Channel):
@@ -183,14 +185,23 @@ def _facts(alert: Alert, p: Presentation) -> list[tuple[str, str]]:
     return facts
 
 
+def _title(alert: Alert) -> str:
+    return truncate(one_line(alert.event.incident.title), TITLE_IN_BODY)
+
+
+def _feed_body(alert: Alert) -> str:
+    # A status page can post anything; the mail stays within body_maxlen.
+    return truncate(latest_body(alert), FEED_BODY_MAX)
+
+
 def text_body(alert: Alert, p: Presentation) -> str:
     inc = alert.event.incident
-    lines = [f"{p.provider_name(inc.provider)}: {one_line(inc.title)}", ""]
+    lines = [f"{p.provider_name(inc.provider)}: {_title(alert)}", ""]
     lines += [f"{k}: {v}" for k, v in _facts(alert, p)]
     notes = annotation_lines(alert)
     if notes:
         lines += ["", *notes]
-    body = latest_body(alert)
+    body = _feed_body(alert)
     if body:
         lines += ["", body]
     return "\n".join(lines) + "\n"
@@ -203,10 +214,10 @@ def html_body(alert: Alert, p: Presentation) -> str:
         f"<tr><th align='left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(alert, p)
     )
     notes = "".join(f"<li>{esc(n)}</li>" for n in annotation_lines(alert))
-    body = esc(latest_body(alert)).replace("\n", "<br>\n")
+    body = esc(_feed_body(alert)).replace("\n", "<br>\n")
     return (
         "<html><body>"
-        f"<h2>{esc(p.provider_name(inc.provider))}: {esc(one_line(inc.title))}</h2>"
+        f"<h2>{esc(p.provider_name(inc.provider))}: {esc(_title(alert))}</h2>"
         f"<table>{rows}</table>"
         + (f"<ul>{notes}</ul>" if notes else "")
         + (f"<p>{body}</p>" if body else "")

@@ -221,6 +221,8 @@ def classify(status: int, error: str, headers: Any, secrets: tuple[str, ...]) ->
     if status >= 500 or error in TRANSIENT_ERRORS:
         return DeliveryError(message, permanent=False)
     # 404, the documented permanent codes, and any other client error a retry cannot fix
+    if error not in PERMANENT_ERRORS:
+        log.warning("unknown Slack error %r treated as permanent", error)
     return DeliveryError(message, permanent=True)
 
 

@@ -138,9 +138,7 @@ def _items(root: Element, provider: str) -> list[Incident | None]:
         ]
     if local(root.tag) == "feed":
         return [
-            _incident(
-                e, _atom_link(e), text(e, "updated") or text(e, "published"), _html(e), provider
-            )
+            _incident(e, _atom_link(e), _atom_date(e), _html(e), provider)
             for e in children(root, "entry")
         ]
     raise ParseError(f"expected an RSS or Atom feed, got <{local(root.tag)}>")
