@@ -98,9 +98,20 @@ class DeliveryContext:
     openers: ThreadOpeners | None = None  # the planner's thread registry
 
     @classmethod
-    def build(cls, settings: Any, config: Any, client: redis.Redis, prefix: str) -> DeliveryContext:
+    def build(
+        cls,
+        settings: Any,
+        config: Any,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        alerts: AlertSource | None = None,
+        openers: ThreadOpeners | None = None,
+        metrics: MetricsSink | None = None,
+    ) -> DeliveryContext:
         """Everything from settings + config: real channels where credentials are set;
-        the console for every channel only when none are (see build_channels)."""
+        the console for every channel only when none are (see build_channels). Pass
+        the stores the caller already has, so one process keeps one of each."""
         from notifier.channels import build_channels
         from notifier.dedup import AlertStore
         from notifier.grouping import RedisThreadStore
@@ -112,9 +123,10 @@ class DeliveryContext:
         )
         return cls(
             client=client, prefix=prefix, destinations=destinations, channels=channels,
-            alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
-            threads=ThreadRefs(client, prefix), pager=pager, metrics=Metrics(client, prefix),
-            openers=RedisThreadStore(client, prefix),
+            alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
+            threads=ThreadRefs(client, prefix), pager=pager,
+            metrics=metrics or Metrics(client, prefix),
+            openers=openers or RedisThreadStore(client, prefix),
         )  # fmt: skip
 
 

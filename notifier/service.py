@@ -83,16 +83,22 @@ class Runtime:
             connect_timeout=settings.http_connect_timeout,
             max_bytes=settings.max_feed_bytes,
         )
+        # planning and delivery share one instance of each store
+        alerts, threads = AlertStore(client, prefix), RedisThreadStore(client, prefix)
+        metrics = Metrics(client, prefix)
+        delivery = DeliveryContext.build(
+            settings, config, client, prefix, alerts=alerts, openers=threads, metrics=metrics
+        )
         return cls(
             settings=settings,
             client=client,
             config=config,
             state=StateStore(client, prefix),
-            alerts=AlertStore(client, prefix),
-            threads=RedisThreadStore(client, prefix),
-            metrics=Metrics(client, prefix),
+            alerts=alerts,
+            threads=threads,
+            metrics=metrics,
             fetcher=fetcher,
-            delivery=DeliveryContext.build(settings, config, client, prefix),
+            delivery=delivery,
             providers={p.id: p for p in config.resolved_providers()},
         )
 
