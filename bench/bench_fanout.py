@@ -26,7 +26,6 @@ from bench.support import (
     Row,
     StampedFeedServer,
     TimedSlack,
-    WorkerProcess,
     row,
     run_isolated,
     wait_until,
@@ -36,6 +35,7 @@ from notifier import service
 from notifier.redis_url import broker_url
 from notifier.settings import Settings
 from tests.support.statuspage_docs import FakeIncident, summary_json
+from tests.support.workers import WorkerProcess
 
 NAME = "fanout"
 TARGET_RATE = 500.0

@@ -33,7 +33,6 @@ from bench.support import (
     Row,
     StampedFeedServer,
     TimedSlack,
-    WorkerProcess,
     percentile,
     row,
     run_isolated,
@@ -41,6 +40,7 @@ from bench.support import (
     worker_env,
 )
 from tests.support.statuspage_docs import FakeIncident, summary_json
+from tests.support.workers import WorkerProcess
 
 NAME = "latency"
 TARGET_OVERHEAD_MS = 100.0

@@ -13,9 +13,6 @@ import math
 import multiprocessing
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -338,36 +335,6 @@ def worker_env(
         env["NOTIFIER_SLACK_TOKEN"] = "xoxb-bench-not-a-real-token"
         env["NOTIFIER_SLACK_API_URL"] = slack_url
     return env
-
-
-class WorkerProcess:
-    """`python -m workers <args>` in its own process group; stopped by that group only."""
-
-    def __init__(self, args: Sequence[str], env: dict[str, str], log: Path) -> None:
-        self.args, self.env, self.log = list(args), env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> WorkerProcess:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "workers", *self.args],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def wait_until(

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.support.workers import WorkerProcess
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _beat(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "workers", "beat"], cwd=ROOT, env=env,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
 
 
 def _queued(client: redis.Redis, key: str) -> int:
@@ -47,8 +38,8 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
     }
     queue = f"{key_prefix}:celery:poll"  # no worker runs: the messages stay queued
-    first = _beat(env, tmp_path / "beat1.log")
-    second = _beat(env, tmp_path / "beat2.log")
+    first = WorkerProcess(["beat"], env, tmp_path / "beat1.log").start()
+    second = WorkerProcess(["beat"], env, tmp_path / "beat2.log").start()
     try:
         deadline = time.monotonic() + 30
         while _queued(redis_client, queue) == 0 and time.monotonic() < deadline:
@@ -67,13 +58,10 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         ]
         assert len(senders) == 1  # the other stands by, waiting for the lock
         leader = senders[0]
-        os.killpg(leader.pid, signal.SIGKILL)  # a crash: the lock is never released
-        leader.wait()
+        leader.kill()  # a crash: the lock is never released
         before = _queued(redis_client, queue)
         time.sleep(12)  # the lock lapses after 5 s; the standby takes over
         assert _queued(redis_client, queue) - before >= 3
     finally:
-        for proc in (first, second):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
+        first.stop()
+        second.stop()

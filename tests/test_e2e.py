@@ -4,9 +4,6 @@ feed over HTTP, and the real slack-sdk client posting to a local fake Slack Web 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,41 +13,11 @@ import pytest
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.statuspage_docs import FakeIncident, summary_json
+from tests.support.workers import WorkerProcess
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 FEED_PATH = "/api/v2/summary.json"
-
-
-class Worker:
-    """`python -m workers run` (worker + beat) in its own process group."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "workers", "run", "--concurrency", "2"],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def kill(self) -> None:
-        """SIGKILL the whole group: no warm shutdown, no acks, as in a crash."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
@@ -66,7 +33,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path
 @pytest.fixture
 def stack(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: object
-) -> Iterator[tuple[FeedServer, FakeSlack, Worker]]:
+) -> Iterator[tuple[FeedServer, FakeSlack, WorkerProcess]]:
     feeds = FeedServer().start()
     slack = FakeSlack().start()
     config = tmp_path / "subscriptions.yaml"
@@ -91,7 +58,7 @@ def stack(
         # A killed worker's unacknowledged task comes back after this long.
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
     }
-    worker = Worker(env, tmp_path / "worker.log")
+    worker = WorkerProcess(["run", "--concurrency", "2"], env, tmp_path / "worker.log")
     try:
         yield feeds, slack, worker
     finally:
@@ -105,7 +72,7 @@ def posts(slack: FakeSlack) -> list[dict[str, object]]:
 
 
 def test_it_posts_each_change_once_and_survives_a_worker_crash(
-    stack: tuple[FeedServer, FakeSlack, Worker],
+    stack: tuple[FeedServer, FakeSlack, WorkerProcess],
 ) -> None:
     feeds, slack, worker = stack
     log = worker.log
