@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import redis
 
@@ -81,9 +81,13 @@ class AlertStore:
         raw = self._r.hget(self.key(dedup_key), "state")
         return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    def set_state(self, dedup_key: str, state: DeliveryState) -> bool:
-        """Record the delivery outcome; False if the alert was never claimed (or expired)."""
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
+        """Record the delivery outcome; False if the alert was never claimed (or expired).
+        On `pipe`, the write is only queued (and True returned)."""
         _check(state)
+        if pipe is not None:
+            self._set_state(keys=[self.key(dedup_key)], args=[state], client=pipe)
+            return True
         return bool(self._set_state(keys=[self.key(dedup_key)], args=[state]))
 
 
@@ -113,7 +117,7 @@ class InMemoryAlertStore:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[1]
 
-    def set_state(self, dedup_key: str, state: DeliveryState) -> bool:
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
         _check(state)
         with self._lock:
             found = self._alerts.get(dedup_key)

@@ -49,7 +49,7 @@ class AlertSource(Protocol):
 
     def state(self, dedup_key: str) -> str | None: ...
 
-    def set_state(self, dedup_key: str, state: Any) -> object: ...
+    def set_state(self, dedup_key: str, state: Any, pipe: Any = None) -> object: ...
 
     def claim(self, alert: Alert) -> bool: ...
 
@@ -61,7 +61,9 @@ class ThreadOpeners(Protocol):
 
 
 class MetricsSink(Protocol):
-    def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None: ...
+    def record_delivery(
+        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +182,11 @@ def _deliver(
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
             raise
         log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
-        ctx.log.finish(key, FAILED, now, error=exc.message)
-        ctx.alerts.set_state(key, FAILED)
-        _count(ctx, alert, FAILED, now)
+        _record(ctx, alert, FAILED, FAILED, now, error=exc.message)
         fb = None if fallback_of else _fallback(alert, ctx)
         return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
-    ctx.log.finish(key, outcome.status, now, message_id=",".join(outcome.message_ids))
-    ctx.alerts.set_state(key, DELIVERED)
-    _count(ctx, alert, outcome.status, now)
+    ids = ",".join(outcome.message_ids)
+    _record(ctx, alert, outcome.status, DELIVERED, now, message_id=ids)
     return outcome
 
 
@@ -283,13 +282,20 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
     return key  # claimed now or by an earlier run: delivering it again is a no-op
 
 
-def _count(ctx: DeliveryContext, alert: Alert, outcome: str, now: datetime) -> None:
-    if ctx.metrics is None:
-        return
-    latency = None
-    if outcome == DELIVERED:
-        latency = max(0.0, (now - alert.event.detected_at).total_seconds())
-    ctx.metrics.record_delivery(alert.channel, outcome, latency)
+def _record(
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: str, now: datetime,
+    message_id: str = "", error: str = "",
+) -> None:  # fmt: skip
+    """The delivery log, the alert's state and the metrics, in one round trip."""
+    pipe = ctx.client.pipeline(transaction=False)
+    ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
+    ctx.alerts.set_state(alert.dedup_key, state, pipe=pipe)
+    if ctx.metrics is not None:
+        latency = None
+        if outcome == DELIVERED:
+            latency = max(0.0, (now - alert.event.detected_at).total_seconds())
+        ctx.metrics.record_delivery(alert.channel, outcome, latency, pipe=pipe)
+    pipe.execute()
 
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"

@@ -104,13 +104,21 @@ class DeliveryLog:
         pipe.execute()
 
     def finish(
-        self, dedup_key: str, outcome: str, now: datetime, message_id: str = "", error: str = ""
+        self,
+        dedup_key: str,
+        outcome: str,
+        now: datetime,
+        message_id: str = "",
+        error: str = "",
+        pipe: Any = None,
     ) -> None:
+        """Record how delivery ended; on `pipe` when the caller batches its writes."""
         key, error = self._k(dedup_key), error[:500]
         fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
         if message_id:
             fields["message_id"] = message_id
-        pipe = self.r.pipeline(transaction=False)
+        own = pipe is None
+        pipe = self.r.pipeline(transaction=False) if own else pipe
         pipe.hset(key, mapping=fields)
         pipe.expire(key, RECORD_TTL)
         if outcome == DELIVERED:
@@ -118,7 +126,8 @@ class DeliveryLog:
             pipe.rpush(day, dedup_key)
             pipe.expire(day, DAY_TTL)
         self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def error(
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
@@ -52,14 +53,17 @@ class Metrics:
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
-    def record_delivery(self, channel: str, outcome: str, latency: float | None) -> None:
-        """A delivery's outcome and, when delivered, its latency: one round trip."""
+    def record_delivery(
+        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+    ) -> None:
+        """A delivery's outcome and, when delivered, its latency: one round trip, or
+        queued on `pipe`."""
         labels = {"channel": channel, "outcome": outcome}
         names = COUNTERS["notifier_deliveries_total"][1]
         ops = [(_field("notifier_deliveries_total", labels, names), 1.0)]
         if latency is not None:
             ops += self._latency_ops(latency, channel)
-        self._write(ops)
+        self._write(ops, pipe)
 
     def _latency_ops(self, seconds: float, channel: str) -> list[tuple[str, float]]:
         # Only the first bucket that holds the value is stored (two writes, not twelve);
@@ -68,15 +72,17 @@ class Metrics:
         bucket = _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le"))
         return [(bucket, 1.0), (f"{LATENCY}_sum|channel={channel}", seconds)]
 
-    def _write(self, ops: list[tuple[str, float]]) -> None:
+    def _write(self, ops: list[tuple[str, float]], pipe: Any = None) -> None:
+        own = pipe is None
         try:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=False) if own else pipe
             for name, amount in ops:
                 if name.startswith(f"{LATENCY}_sum"):
                     pipe.hincrbyfloat(self.key, name, amount)
                 else:
                     pipe.hincrby(self.key, name, int(amount))
-            pipe.execute()
+            if own:
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
