@@ -28,7 +28,7 @@ import redis
 from notifier.redis_server import PrivateRedis, answers
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
-from tests.support.feed_server import FeedServer, etag_of
+from tests.support.feed_server import FeedServer, etag_of, send_document
 
 ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, object]
@@ -193,14 +193,7 @@ def _serve_farm(
                 self._send(200, series[s][v], tags[s][v])
 
         def _send(self, code: int, body: bytes, etag: str | None) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            if etag:
-                self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
+            send_document(self, code, body, ctype, etag)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -142,7 +142,6 @@ class Pager:
         presentation: Presentation | None = None,
     ) -> None:
         self.r, self.prefix, self.sms = client, prefix, sms
-        self.rate_limit, self.rate_window = rate_limit, rate_window
         self.presentation = presentation or Presentation()
         self.cap = SmsRateCap(client, prefix, rate_limit, rate_window)
 

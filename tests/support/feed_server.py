@@ -14,6 +14,20 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def send_document(
+    handler: BaseHTTPRequestHandler, code: int, body: bytes, ctype: str, etag: str | None
+) -> None:
+    """One response with a length, an optional ETag, and the body unless it is empty."""
+    handler.send_response(code)
+    handler.send_header("Content-Type", ctype)
+    if etag:
+        handler.send_header("ETag", etag)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(body)
+
+
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
 
@@ -61,14 +75,7 @@ class FeedServer:
                 owner.served(self.path, etag, status)
 
             def _send(self, code: int, body: bytes, ctype: str, etag: str | None) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                if etag:
-                    self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if code != 304:
-                    self.wfile.write(body)
+                send_document(self, code, body if code != 304 else b"", ctype, etag)
 
             def log_message(self, *args: object) -> None:
                 pass
