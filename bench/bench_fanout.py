@@ -51,7 +51,7 @@ class _Collect:
     def process(self, event_ids: Sequence[str]) -> None:
         self.events.extend(event_ids)
 
-    def deliver(self, dedup_keys: Sequence[str]) -> None:
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
         raise AssertionError("this benchmark plans in the worker, not here")
 
 

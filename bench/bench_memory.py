@@ -58,7 +58,7 @@ def child(count: int) -> dict[str, object]:
         def process(self, event_ids: object) -> None:
             pass  # events are stored by service.poll; nothing is planned here
 
-        def deliver(self, dedup_keys: object) -> None:
+        def deliver(self, dedup_keys: object, attempt: int = 0) -> None:
             pass
 
     outcomes: dict[str, int] = {}

@@ -30,6 +30,8 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 LATENCY = "notifier_detection_to_delivery_seconds"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 QUEUES = ("poll", "deliver")
+# Work waiting in Redis for its time (see notifier.dueset and notifier.retries).
+DUE_SETS = ("retrying", "held", "escalations", "unprocessed", "undelivered")
 
 
 @dataclass
@@ -115,7 +117,10 @@ class RedisCollector(Collector):
         pipe.hgetall(f"{self.prefix}:metrics")
         for q in QUEUES:
             pipe.llen(f"{self.broker_prefix}{q}")
-        raw, *depths = pipe.execute()
+        for name in DUE_SETS:
+            pipe.zcard(f"{self.prefix}:due:{name}")
+        raw, *counts = pipe.execute()
+        depths, waiting = counts[: len(QUEUES)], counts[len(QUEUES) :]
         values = {k.decode(): float(v) for k, v in raw.items()}
         yield from _counters(values)
         yield from _histogram(values)
@@ -123,6 +128,15 @@ class RedisCollector(Collector):
         for q, depth in zip(QUEUES, depths, strict=True):
             gauge.add_metric([q], depth)
         yield gauge
+        due = GaugeMetricFamily(
+            "notifier_waiting",
+            "Work waiting in Redis for its time: delivery retries, quiet-hours holds, "
+            "escalation checks, and stragglers the reconcile sweep will re-send.",
+            labels=["kind"],
+        )
+        for name, count in zip(DUE_SETS, waiting, strict=True):
+            due.add_metric([name], count)
+        yield due
 
 
 def _counters(values: dict[str, float]) -> Iterator[CounterMetricFamily]:

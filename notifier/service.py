@@ -30,6 +30,7 @@ from notifier.metrics import Metrics
 from notifier.models import Alert, ChangeEvent, Incident
 from notifier.planner import process_event
 from notifier.poller import PollOutcome, poll_provider
+from notifier.retries import RetryQueue
 from notifier.settings import Settings
 from notifier.state import StateStore
 
@@ -47,7 +48,9 @@ class Dispatcher(Protocol):
 
     def process(self, event_ids: Sequence[str]) -> None: ...
 
-    def deliver(self, dedup_keys: Sequence[str]) -> None: ...
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+        """Deliver each alert; `attempt` > 0 is a retry, which goes one alert a task."""
+        ...
 
 
 def utcnow() -> datetime:
@@ -72,6 +75,10 @@ class Runtime:
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
         return DueSet(self.client, f"{self.settings.key_prefix}:due:{name}")
+
+    @property
+    def retries(self) -> RetryQueue:
+        return RetryQueue(self.client, self.settings.key_prefix)
 
     @classmethod
     def build(cls, settings: Settings, redis_url: str) -> Runtime:
@@ -223,6 +230,26 @@ def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
             dispatcher.deliver(keys)
             held.discard(*keys)
         return len(keys)
+
+
+def retry_later(rt: Runtime, dedup_keys: Sequence[str], attempt: int, when: datetime) -> None:
+    """Attempt `attempt` of each alert is due at `when`; `release_retries` hands it on."""
+    rt.retries.schedule(dedup_keys, attempt, when)
+
+
+def release_retries(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
+    """Hand on every retry whose time has come, at most once per scheduled attempt."""
+    retries = rt.retries
+    with retries.sweeping() as mine:
+        due = retries.due(now) if mine else []
+        by_attempt: dict[int, list[str]] = {}
+        for key, attempt in due:
+            by_attempt.setdefault(attempt, []).append(key)
+        for attempt, keys in sorted(by_attempt.items()):
+            dispatcher.deliver(keys, attempt)
+        # After the hand-on: a crash in between re-sends (harmless), never loses.
+        retries.handed_on([k for k, _ in due], now)
+        return len(due)
 
 
 def reconcile(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> tuple[int, int]:

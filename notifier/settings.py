@@ -67,10 +67,11 @@ class Settings(BaseSettings):
         3, description="Consecutive failures before a status page counts as unreachable."
     )
     visibility_timeout: int = Field(
-        3600,
+        300,
         ge=1,
-        description="Seconds before the broker redelivers an unacknowledged task "
-        "(a killed worker's). Must exceed the longest retry countdown (900 s).",
+        description="Seconds before the broker redelivers a killed worker's unacknowledged "
+        "task. Keep it above 150 (the 90 s task time limit plus the 60 s infrastructure "
+        "retry countdown); a lower value only suits tests.",
     )
     web_host: str = Field("127.0.0.1", description="`notifier web` bind address.")
     web_port: int = Field(8080, description="`notifier web` port.")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
@@ -72,7 +73,7 @@ def posts(slack: FakeSlack) -> list[dict[str, object]]:
 
 
 def test_it_posts_each_change_once_and_survives_a_worker_crash(
-    stack: tuple[FeedServer, FakeSlack, WorkerProcess],
+    stack: tuple[FeedServer, FakeSlack, WorkerProcess], key_prefix: str, redis_client: redis.Redis
 ) -> None:
     feeds, slack, worker = stack
     log = worker.log
@@ -102,6 +103,12 @@ def test_it_posts_each_change_once_and_survives_a_worker_crash(
     incident.add("monitoring", "2024-12-26T19:40:00.000Z", "Rollback done; monitoring.")
     feeds.put(FEED_PATH, summary_json([incident]))
     wait_for(lambda: slack.failures >= 1, 30, "a failed delivery attempt", log)
+    # The retry waits in Redis, not as a Celery ETA inside the worker: the transport
+    # would hand such a task to a second worker after the 3 s visibility timeout.
+    retrying = f"{key_prefix}:due:retrying"
+    wait_for(lambda: redis_client.zcard(retrying) == 1, 30, "the retry to be scheduled", log)
+    held_by_worker = redis_client.hvals(f"{key_prefix}:celery:unacked")
+    assert not [m for m in held_by_worker if b"notifier.deliver" in m]
     worker.kill()
     slack.fail_next(0)
     delivered_before_restart = len(posts(slack))

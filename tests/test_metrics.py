@@ -47,6 +47,15 @@ def test_queue_depth_reads_the_broker_lists(redis_client: redis.Redis, key_prefi
     assert samples[("notifier_queue_depth", (("queue", "poll"),))] == 0
 
 
+def test_it_counts_the_work_waiting_for_its_time(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    redis_client.zadd(f"{key_prefix}:due:retrying", {"a/platform/slack": 1.0, "b/ops/sms": 2.0})
+    samples = _samples(render(redis_client, key_prefix, f"{key_prefix}:celery:"))
+    assert samples[("notifier_waiting", (("kind", "retrying"),))] == 2
+    assert samples[("notifier_waiting", (("kind", "held"),))] == 0
+
+
 def test_a_delivery_records_its_outcome_and_latency_together(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:

@@ -14,6 +14,7 @@ import redis
 from notifier import service
 from notifier.channels.base import DeliveryError
 from notifier.dueset import DueSet
+from notifier.retries import RetryQueue
 from notifier.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
@@ -28,12 +29,14 @@ class Recorder:
     def __init__(self) -> None:
         self.processed: list[list[str]] = []
         self.delivered: list[str] = []
+        self.attempts: list[int] = []
 
     def process(self, event_ids: Sequence[str]) -> None:
         self.processed.append(list(event_ids))
 
-    def deliver(self, dedup_keys: Sequence[str]) -> None:
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
         self.delivered.extend(dedup_keys)
+        self.attempts.extend([attempt] * len(dedup_keys))
 
 
 def _runtime(
@@ -170,3 +173,43 @@ def test_the_due_set_hands_each_due_member_to_one_sweeper(
     assert due.due(NOW) == ["late"]
     due.discard("late")
     assert due.due(NOW + timedelta(minutes=10)) == ["later"] and len(due) == 1
+
+
+def test_a_failed_delivery_waits_in_redis_and_is_handed_on_once_with_its_attempt(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    d = Recorder()
+    service.poll(rt, "acme", d, NOW)
+    service.process(rt, d.processed[0], d, NOW)
+    (key,) = d.delivered
+    slack.fail_next(1, status=503)
+    with pytest.raises(DeliveryError) as err:
+        service.deliver(rt, key, d, NOW)
+    assert not err.value.permanent
+    service.retry_later(rt, [key], 1, NOW + timedelta(seconds=5))
+    service.retry_later(rt, [key], 1, NOW + timedelta(seconds=5))  # a redelivered task: no 2nd
+    sweep = Recorder()
+    assert service.release_retries(rt, sweep, NOW + timedelta(seconds=4)) == 0  # not yet
+    assert service.release_retries(rt, sweep, NOW + timedelta(seconds=5)) == 1
+    assert (sweep.delivered, sweep.attempts) == ([key], [1])
+    assert service.release_retries(rt, sweep, NOW + timedelta(minutes=5)) == 0  # handed on once
+    assert service.deliver(rt, key, sweep, NOW + timedelta(seconds=6), attempt=1).status == (
+        "delivered"
+    )
+    assert len([m for m in slack.messages if m["method"] == "chat.postMessage"]) == 1
+
+
+def test_a_retry_scheduled_again_during_its_hand_on_is_kept(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    retries = RetryQueue(redis_client, key_prefix)
+    retries.schedule(["a", "b"], 2, NOW)
+    assert retries.due(NOW) == [("a", 2), ("b", 2)]
+    # "a" was handed on, ran at once, failed again and asked for attempt 3 later.
+    retries.schedule(["a"], 3, NOW + timedelta(seconds=20))
+    retries.handed_on(["a", "b"], NOW)
+    assert retries.due(NOW + timedelta(minutes=1)) == [("a", 3)] and len(retries) == 1

@@ -7,6 +7,8 @@ with `reject_on_worker_lost` safe. No result backend: nothing reads results.
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
 from celery.signals import beat_init, setup_logging
 
@@ -15,8 +17,13 @@ from notifier.config import secrets_for_logging
 from notifier.redis_url import broker_url, resolve_redis_url
 from notifier.settings import Settings, get_settings
 
-# The longest countdown any task schedules (the retry backoff cap).
-MAX_COUNTDOWN_S = 15 * 60
+# The longest wait between two delivery attempts. Such retries wait in Redis
+# (notifier.retries), not in a worker, so they need no long visibility timeout.
+MAX_RETRY_WAIT_S = 15 * 60
+# The one countdown Celery itself holds: a retry after our own infrastructure
+# (Redis, the network) failed. Kept below the visibility timeout's floor.
+MAX_INFRA_COUNTDOWN_S = 60
+TASK_TIME_LIMIT_S = 90
 
 
 def redis_url_for(settings: Settings) -> str:
@@ -31,14 +38,22 @@ def redis_url_for(settings: Settings) -> str:
 
 def create_app(settings: Settings) -> Celery:
     url = redis_url_for(settings)
+    if settings.visibility_timeout < TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S:
+        logging.getLogger(__name__).warning(
+            "NOTIFIER_VISIBILITY_TIMEOUT=%d is below %d s: a long task may run twice "
+            "(idempotent, but wasted work)",
+            settings.visibility_timeout,
+            TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S,
+        )
     app = Celery("notifier", broker=broker_url(url), include=["workers.tasks"])
     app.conf.update(
         notifier_redis_url=url,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "global_keyprefix": settings.broker_prefix,
-            # Must outlive MAX_COUNTDOWN_S, or the transport redelivers a waiting task.
-            # It is also how long a message of a killed worker waits to be redelivered.
+            # How long a killed worker's message waits to be redelivered. Must outlive
+            # the task time limit and MAX_INFRA_COUNTDOWN_S, or the transport hands a
+            # running or waiting task to a second worker (see settings).
             "visibility_timeout": settings.visibility_timeout,
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
@@ -51,8 +66,8 @@ def create_app(settings: Settings) -> Celery:
         task_acks_on_failure_or_timeout=True,
         task_ignore_result=True,
         result_backend=None,
-        task_soft_time_limit=60,
-        task_time_limit=90,
+        task_soft_time_limit=TASK_TIME_LIMIT_S - 30,
+        task_time_limit=TASK_TIME_LIMIT_S,
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

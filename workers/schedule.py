@@ -23,6 +23,13 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         }
         for p in config.resolved_providers()
     }
+    # Backoff starts at a few seconds, so retries are swept every second; a sweep
+    # still queued when the next is due is superseded by it.
+    schedule["release-retries"] = {
+        "task": "notifier.release_retries",
+        "schedule": 1.0,
+        "options": {"expires": 1.0},
+    }
     schedule["release-held"] = {"task": "notifier.release_held", "schedule": 30.0}
     schedule["escalate"] = {"task": "notifier.escalate", "schedule": 15.0}
     schedule["reconcile"] = {"task": "notifier.reconcile", "schedule": 60.0}

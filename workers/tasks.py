@@ -1,8 +1,10 @@
 """Thin, named tasks. Each takes ids, builds nothing itself, and calls notifier.service.
 
 Retries belong here alone: channels raise DeliveryError(permanent=...) and never
-sleep; this layer turns a transient one into a countdown retry with exponential
-backoff, jitter and a cap, honouring Retry-After.
+sleep; this layer turns a transient one into a retry with exponential backoff,
+jitter and a cap, honouring Retry-After. The retry waits in Redis
+(notifier.retries) and beat hands it on; only a failure of our own
+infrastructure is retried with a (short) Celery countdown.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -19,7 +22,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from notifier import service
 from notifier.channels.base import DeliveryError
 from notifier.settings import get_settings
-from workers.app import MAX_COUNTDOWN_S, app
+from workers.app import MAX_INFRA_COUNTDOWN_S, MAX_RETRY_WAIT_S, app
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_RETRIES = 8
@@ -31,7 +34,7 @@ INFRASTRUCTURE = (redis.RedisError, OSError, TimeoutError, SoftTimeLimitExceeded
 INFRASTRUCTURE_RETRY: dict[str, Any] = {
     "autoretry_for": INFRASTRUCTURE,
     "retry_backoff": 2,
-    "retry_backoff_max": 300,
+    "retry_backoff_max": MAX_INFRA_COUNTDOWN_S,
     "retry_jitter": True,
     "max_retries": 10,
 }
@@ -58,10 +61,11 @@ class CeleryDispatcher:
                 log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
         process_events.apply_async((list(event_ids),), queue="deliver")
 
-    def deliver(self, dedup_keys: Sequence[str]) -> None:
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
         keys = list(dedup_keys)
-        if len(keys) == 1:
-            deliver_alert.apply_async((keys[0],), queue="deliver")
+        if len(keys) == 1 or attempt:
+            for key in keys:
+                deliver_alert.apply_async((key,), retries=attempt, queue="deliver")
             return
         # A fan-out goes in chunks: one task per alert costs more than the alert.
         for i in range(0, len(keys), DELIVERY_CHUNK):
@@ -85,9 +89,22 @@ def process_events(event_ids: list[str]) -> int:
     return service.process(_rt(), event_ids, DISPATCHER, service.utcnow())
 
 
-def backoff(retries: int, base: float = 5.0, cap: float = MAX_COUNTDOWN_S) -> float:
+def backoff(retries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> float:
     """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
     return random.uniform(base / 2, min(cap, base * 2**retries))
+
+
+def retry_later(dedup_keys: list[str], attempt: int, exc: DeliveryError) -> None:
+    wait = min(exc.retry_after or backoff(attempt - 1), MAX_RETRY_WAIT_S)
+    log.info(
+        "delivery attempt %d in %.0fs: %s",
+        attempt,
+        wait,
+        exc,
+        extra={"dedup_key": dedup_keys[0] if len(dedup_keys) == 1 else None},
+    )
+    now = service.utcnow()
+    service.retry_later(_rt(), dedup_keys, attempt, now + timedelta(seconds=wait))
 
 
 @app.task(bind=True, name="notifier.deliver", ignore_result=True, max_retries=MAX_DELIVERY_RETRIES)
@@ -100,11 +117,10 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
         if exc.permanent or final:
             log.warning("delivery failed for good: %s", exc, extra={"dedup_key": dedup_key})
             return "failed"
-        countdown = min(exc.retry_after or backoff(retries), MAX_COUNTDOWN_S)
-        log.info("delivery will retry in %.0fs: %s", countdown, exc, extra={"dedup_key": dedup_key})
-        raise self.retry(countdown=countdown, exc=exc) from None
+        retry_later([dedup_key], retries + 1, exc)
+        return "retrying"
     except INFRASTRUCTURE as exc:  # Redis or the network blinked: not the vendor's answer
-        raise self.retry(countdown=backoff(retries), exc=exc) from None
+        raise self.retry(countdown=backoff(retries, cap=MAX_INFRA_COUNTDOWN_S), exc=exc) from None
     return outcome.status
 
 
@@ -125,12 +141,15 @@ def deliver_chunk(dedup_keys: list[str]) -> int:
             if exc.permanent:
                 log.warning("delivery failed for good: %s", exc, extra={"dedup_key": key})
                 continue
-            countdown = min(exc.retry_after or backoff(0), MAX_COUNTDOWN_S)
-            for rest in dedup_keys[i:]:
-                deliver_alert.apply_async((rest,), countdown=countdown, retries=1, queue="deliver")
+            retry_later(dedup_keys[i:], 1, exc)
             break
         done += 1
     return done
+
+
+@app.task(name="notifier.release_retries", ignore_result=True)
+def release_retries() -> int:
+    return service.release_retries(_rt(), DISPATCHER, service.utcnow())
 
 
 @app.task(name="notifier.release_held", ignore_result=True)

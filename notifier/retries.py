@@ -1,0 +1,76 @@
+"""Deliveries waiting for their next attempt, kept in Redis and swept by beat.
+
+A retry is not a Celery countdown. The Redis transport hands a task whose ETA lies
+beyond the visibility timeout to a second worker while the first still holds it;
+each copy that fails then schedules its own retry, so a vendor outage doubles the
+retries at every round. A sorted set (when) plus a hash (which attempt) has one
+entry per alert, survives crashes, and lets the visibility timeout stay short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+
+from notifier.dueset import DueSet
+
+_FORGET_DUE = """
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= tonumber(ARGV[1]) then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  end
+end
+"""
+
+
+@dataclass(frozen=True)
+class RetryQueue:
+    client: redis.Redis
+    prefix: str
+
+    @property
+    def _when(self) -> DueSet:
+        return DueSet(self.client, f"{self.prefix}:due:retrying")
+
+    @property
+    def _attempts(self) -> str:
+        return f"{self.prefix}:due:retrying:attempt"
+
+    def schedule(self, dedup_keys: Sequence[str], attempt: int, when: datetime) -> None:
+        """Attempt number `attempt` of each alert is due at `when`. Scheduling an alert
+        again replaces its entry: one alert never has two retries pending."""
+        if not dedup_keys:
+            return
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(self._when.key, dict.fromkeys(dedup_keys, when.timestamp()))
+        pipe.hset(self._attempts, mapping=dict.fromkeys(dedup_keys, attempt))
+        pipe.execute()
+
+    def due(self, now: datetime, limit: int = 500) -> list[tuple[str, int]]:
+        keys = self._when.due(now, limit)
+        if not keys:
+            return []
+        attempts = self.client.hmget(self._attempts, keys)
+        return [(k, int(a) if a is not None else 1) for k, a in zip(keys, attempts, strict=True)]
+
+    def handed_on(self, dedup_keys: Sequence[str], now: datetime) -> None:
+        """Forget the entries `due(now)` returned, but not one the handed-on attempt
+        has already failed and scheduled again (its time is later than `now`)."""
+        if dedup_keys:
+            self.client.eval(
+                _FORGET_DUE, 2, self._when.key, self._attempts, now.timestamp(), *dedup_keys
+            )
+
+    def __len__(self) -> int:
+        return len(self._when)
+
+    @contextmanager
+    def sweeping(self) -> Iterator[bool]:
+        with self._when.sweeping() as mine:
+            yield mine
