@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 import redis
 
 from notifier.models import Alert, alert_from_dict, to_jsonable
+from notifier.redisbatch import Batch, Later, text
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -73,9 +74,15 @@ class AlertStore:
 
     def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
         """The alert and its delivery state, in one round trip."""
-        raw, state = self._r.hmget(self.key(dedup_key), ["alert", "state"])
-        alert = None if raw is None else alert_from_dict(json.loads(raw))
-        return alert, None if state is None else _text(state)
+        batch = Batch(self._r)
+        loaded = self.load_into(batch, dedup_key)
+        batch.execute()
+        return loaded.get()
+
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
+        """`load` as part of the caller's round trip."""
+        batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
+        return batch.later(_parse_loaded)
 
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
@@ -86,7 +93,9 @@ class AlertStore:
         On `pipe`, the write is only queued (and True returned)."""
         _check(state)
         if pipe is not None:
-            self._set_state(keys=[self.key(dedup_key)], args=[state], client=pipe)
+            # EVAL, not the registered script: a script on a pipeline costs a SCRIPT
+            # EXISTS round trip first, and Redis caches the compiled text anyway.
+            pipe.eval(_SET_STATE, 1, self.key(dedup_key), state)
             return True
         return bool(self._set_state(keys=[self.key(dedup_key)], args=[state]))
 
@@ -132,5 +141,6 @@ def _check(state: str) -> None:
         raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:
+    raw, state = reply
+    return (None if raw is None else alert_from_dict(json.loads(raw))), text(state)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.destinations import Destinations, ThreadRefs
 from notifier.models import Alert, AlertKind
 from notifier.paging import Pager
+from notifier.redisbatch import Batch, Later
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough 
 class AlertSource(Protocol):
     """The part of `notifier.dedup.AlertStore` delivery uses."""
 
-    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]: ...
 
     def state(self, dedup_key: str) -> str | None: ...
 
@@ -137,21 +137,33 @@ def deliver_alert(
 ) -> DeliveryOutcome:
     """Deliver the alert stored under `dedup_key`; raises DeliveryError to be retried."""
     lock_key, token = f"{ctx.prefix}:delivery:lock:{dedup_key}", secrets.token_hex(8)
-    if not ctx.client.set(lock_key, token, nx=True, px=LOCK_MS):
+    # One round trip takes the lock and reads all a delivery decides on (the reads
+    # run after the SET, so they see what the previous holder wrote).
+    reads = Batch(ctx.client)
+    reads.pipe.set(lock_key, token, nx=True, px=LOCK_MS)
+    locked = reads.later(bool)
+    loaded = ctx.alerts.load_into(reads, dedup_key)
+    logged = ctx.log.outcome_into(reads, dedup_key)
+    sent = ctx.log.sent_to_into(reads, dedup_key)
+    reads.execute()
+    if not locked.get():
         raise DeliveryError("delivery already in progress", permanent=False, retry_after=10.0)
+    # What this delivery records goes in one more round trip, ending with the release.
+    writes = Batch(ctx.client)
     try:
-        alert, state = ctx.alerts.load(dedup_key)
+        alert, state = loaded.get()
         if alert is None:
             log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
             return DeliveryOutcome(dedup_key, "missing")
-        done = _finished(dedup_key, state, ctx)
+        done = _finished(state, logged.get())
         if done:
             return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
         if alert.hold_until is not None and alert.hold_until > now:
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
-        return _deliver(alert, ctx, now, attempt, final)
+        return _deliver(alert, ctx, now, attempt, final, _Progress(sent.get(), writes.pipe))
     finally:
-        _release(ctx.client, lock_key, token)
+        writes.pipe.eval(_RELEASE, 1, lock_key, token)
+        writes.execute()
 
 
 def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:
@@ -161,8 +173,16 @@ def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datet
     return ctx.pager.check_escalation(page_id, now)
 
 
-def _finished(dedup_key: str, state: str | None, ctx: DeliveryContext) -> str | None:
-    outcome = ctx.log.outcome(dedup_key)  # the log knows SKIPPED; the alert state does not
+@dataclass(frozen=True)
+class _Progress:
+    """What earlier attempts reached, and the pipeline this attempt's writes go on."""
+
+    sent: dict[str, str]  # target id -> message id
+    writes: Any
+
+
+def _finished(state: str | None, outcome: str | None) -> str | None:
+    # The log knows SKIPPED; the alert state does not.
     if outcome in (DELIVERED, FAILED, SKIPPED):
         return outcome
     return state if state in (DELIVERED, FAILED) else None
@@ -170,27 +190,31 @@ def _finished(dedup_key: str, state: str | None, ctx: DeliveryContext) -> str | 
 
 def _deliver(
     alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
+    progress: _Progress,
 ) -> DeliveryOutcome:  # fmt: skip
     key = alert.dedup_key
     fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
+    # Its own round trip, before the send: a crash mid-send still leaves the attempt.
     ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
     try:
-        outcome = _send(alert, ctx, now)
+        outcome = _send(alert, ctx, now, progress)
     except DeliveryError as exc:
-        ctx.log.error(key, attempt, now, exc.message, exc.permanent)
+        ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
         if not exc.permanent and not final:
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
             raise
         log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
-        _record(ctx, alert, FAILED, FAILED, now, error=exc.message)
+        _record(ctx, alert, FAILED, FAILED, now, progress.writes, error=exc.message)
         fb = None if fallback_of else _fallback(alert, ctx)
         return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
     ids = ",".join(outcome.message_ids)
-    _record(ctx, alert, outcome.status, DELIVERED, now, message_id=ids)
+    _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
     return outcome
 
 
-def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+def _send(
+    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress
+) -> DeliveryOutcome:
     channel = ctx.channels.get(alert.channel)
     if channel is None:
         raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
@@ -207,19 +231,22 @@ def _send(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
                             "configured credentials", permanent=True)  # fmt: skip
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
-    sent = ctx.log.sent_to(alert.dedup_key)
     ids: list[str] = []
     for target in targets:
-        if target.id in sent:  # sent by an earlier attempt
-            ids.append(sent[target.id])
+        if target.id in progress.sent:  # sent by an earlier attempt
+            ids.append(progress.sent[target.id])
             continue
-        result = _send_threaded(alert, channel, target, ctx)
-        ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id)
+        result = _send_threaded(alert, channel, target, ctx, progress.writes)
+        # Written with the outcome (or, if a later target fails, with the error):
+        # a retry then sends only what is missing.
+        ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
         ids.append(result.message_id)
     return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
 
 
-def _send_threaded(alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext) -> Any:
+def _send_threaded(
+    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any
+) -> Any:
     """Send in the incident's thread; a cascade alert replies in its upstream's thread."""
     if not channel.supports_threads:
         return channel.send(alert, target, None)
@@ -233,7 +260,7 @@ def _send_threaded(alert: Alert, channel: Channel, target: Any, ctx: DeliveryCon
         return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
     result = channel.send(alert, target, own)
     if result.thread_ref and result.thread_ref != own:
-        ctx.threads.set(alert.thread_key, channel.name, target.id, result.thread_ref)
+        ctx.threads.set(alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes)
     return result
 
 
@@ -283,11 +310,10 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 
 
 def _record(
-    ctx: DeliveryContext, alert: Alert, outcome: str, state: str, now: datetime,
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: str, now: datetime, pipe: Any,
     message_id: str = "", error: str = "",
 ) -> None:  # fmt: skip
-    """The delivery log, the alert's state and the metrics, in one round trip."""
-    pipe = ctx.client.pipeline(transaction=False)
+    """The delivery log, the alert's state and the metrics, queued on `pipe`."""
     ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
     ctx.alerts.set_state(alert.dedup_key, state, pipe=pipe)
     if ctx.metrics is not None:
@@ -295,21 +321,10 @@ def _record(
         if outcome == DELIVERED:
             latency = max(0.0, (now - alert.event.detected_at).total_seconds())
         ctx.metrics.record_delivery(alert.channel, outcome, latency, pipe=pipe)
-    pipe.execute()
 
 
+# EVAL on the write pipeline (see AlertStore.set_state for why not a registered script).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
-
-
-_RELEASERS: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()
-
-
-def _release(client: redis.Redis, key: str, token: str) -> None:
-    # A registered script is sent by its SHA; EVAL would send the text every time.
-    script = _RELEASERS.get(client)
-    if script is None:
-        script = _RELEASERS[client] = client.register_script(_RELEASE)
-    script(keys=[key], args=[token])
 
 
 __all__ = [

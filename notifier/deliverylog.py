@@ -22,6 +22,7 @@ import redis
 
 from notifier.channels.render import one_line
 from notifier.models import Alert, iso
+from notifier.redisbatch import Batch, Later
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
 DAY_TTL = int(timedelta(days=3).total_seconds())
@@ -130,15 +131,18 @@ class DeliveryLog:
             pipe.execute()
 
     def error(
-        self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool
-    ) -> None:
+        self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
+        pipe: Any = None,
+    ) -> None:  # fmt: skip
         """A failed attempt that the task layer will retry (or that ends in `finish`)."""
-        self.r.hset(
-            self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""}
-        )
+        own = pipe is None
+        pipe = self.r.pipeline(transaction=False) if own else pipe
+        pipe.hset(self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""})
         event = {"at": iso(now), "attempt": attempt, "event": "error", "error": error[:500],
                  "permanent": permanent}  # fmt: skip
-        self._history(dedup_key, event)
+        self._history(dedup_key, event, pipe)
+        if own:
+            pipe.execute()
 
     def _history(self, dedup_key: str, event: dict[str, Any], pipe: Any = None) -> None:
         """Append to the attempt history, on `pipe` when the caller batches writes."""
@@ -154,15 +158,25 @@ class DeliveryLog:
     # ---- per-target progress ----------------------------------------------------
 
     def sent_to(self, dedup_key: str) -> dict[str, str]:
-        raw = self.r.hgetall(self._k(dedup_key, "sent"))
-        return {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
+        batch = Batch(self.r)
+        sent = self.sent_to_into(batch, dedup_key)
+        batch.execute()
+        return sent.get()
 
-    def mark_sent(self, dedup_key: str, target_id: str, message_id: str) -> None:
+    def sent_to_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, str]]:
+        """The targets an earlier attempt reached (target id → message id)."""
+        batch.pipe.hgetall(self._k(dedup_key, "sent"))
+        return batch.later(lambda raw: {k.decode(): v.decode() for k, v in raw.items()})
+
+    def mark_sent(self, dedup_key: str, target_id: str, message_id: str, pipe: Any = None) -> None:
+        """On `pipe` when the caller batches its writes."""
         key = self._k(dedup_key, "sent")
-        pipe = self.r.pipeline(transaction=False)
+        own = pipe is None
+        pipe = self.r.pipeline(transaction=False) if own else pipe
         pipe.hset(key, target_id, message_id)
         pipe.expire(key, RECORD_TTL)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     # ---- reading -----------------------------------------------------------------
 
@@ -181,8 +195,14 @@ class DeliveryLog:
         return rec
 
     def outcome(self, dedup_key: str) -> str | None:
-        value = self.r.hget(self._k(dedup_key), "outcome")
-        return _s(value) if value else None
+        batch = Batch(self.r)
+        outcome = self.outcome_into(batch, dedup_key)
+        batch.execute()
+        return outcome.get()
+
+    def outcome_into(self, batch: Batch, dedup_key: str) -> Later[str | None]:
+        batch.pipe.hget(self._k(dedup_key), "outcome")
+        return batch.later(lambda value: _s(value) if value else None)
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:
         keys = self.r.lrange(self._k("recent"), 0, max(0, limit * 4 - 1))

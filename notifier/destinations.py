@@ -98,9 +98,14 @@ class ThreadRefs:
         value = self.r.hget(self._key(thread_key), f"{channel}:{target_id}")
         return value.decode() if value else None  # type: ignore[union-attr]
 
-    def set(self, thread_key: str, channel: str, target_id: str, ref: str) -> None:
+    def set(
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
+    ) -> None:
+        """On `pipe` when the caller batches its writes."""
         key = self._key(thread_key)
-        pipe = self.r.pipeline(transaction=False)
+        own = pipe is None
+        pipe = self.r.pipeline(transaction=False) if own else pipe
         pipe.hset(key, f"{channel}:{target_id}", ref)
         pipe.expire(key, THREAD_TTL)
-        pipe.execute()
+        if own:
+            pipe.execute()

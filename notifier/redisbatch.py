@@ -1,0 +1,54 @@
+"""Commands of several stores in one Redis round trip.
+
+Each store keeps its own keys and formats: it queues its command on `batch.pipe`
+and hands back `batch.later(parse)`, whose `get()` gives the parsed reply once
+the batch has run. A delivery reads its lock, alert, log outcome and sent marks
+this way, and writes its outcome, state, marks, thread ref, metrics and lock
+release in one more: on a remote Redis each round trip is most of the cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import redis
+
+T = TypeVar("T")
+
+
+class Batch:
+    def __init__(self, client: redis.Redis) -> None:
+        # Not MULTI/EXEC: each command stands alone; the pipeline keeps their order.
+        self.pipe: Any = client.pipeline(transaction=False)
+        self._results: list[Any] | None = None
+
+    def later(self, parse: Callable[[Any], T]) -> Later[T]:
+        """The reply of the command queued last, parsed once the batch has run."""
+        return Later(self, len(self.pipe) - 1, parse)
+
+    def execute(self) -> None:
+        self._results = self.pipe.execute() if len(self.pipe) else []
+
+    def result(self, index: int) -> Any:
+        if self._results is None:
+            raise RuntimeError("the batch has not run yet")
+        return self._results[index]
+
+
+@dataclass(frozen=True)
+class Later(Generic[T]):
+    batch: Batch
+    index: int
+    parse: Callable[[Any], T]
+
+    def get(self) -> T:
+        return self.parse(self.batch.result(self.index))
+
+
+def text(value: Any) -> str | None:
+    """A Redis reply as str (None stays None)."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
