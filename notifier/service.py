@@ -20,6 +20,7 @@ from typing import Protocol
 import redis
 
 from notifier import digest
+from notifier.channels.base import DeliveryError
 from notifier.config import Config, ResolvedProvider, load_config
 from notifier.dedup import AlertStore
 from notifier.delivery import DeliveryContext, DeliveryOutcome, check_escalation, deliver_alert
@@ -282,11 +283,58 @@ def deliver(
     final: bool = False,
 ) -> DeliveryOutcome:
     """Deliver one alert; raises DeliveryError for the task layer to retry."""
+    finished: list[str] = []
+    outcome = _deliver_one(rt, dedup_key, dispatcher, now, attempt, final, finished)
+    rt.due("undelivered").discard(*finished)
+    return outcome
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """How a chunk went: `delivered` keys were dealt with (sent, skipped, failed for
+    good); from index `stopped_at` on, nothing was tried because `error` (transient)
+    says the vendor is struggling, so the caller retries those keys."""
+
+    delivered: int
+    stopped_at: int | None = None
+    error: DeliveryError | None = None
+
+
+def deliver_chunk(
+    rt: Runtime, dedup_keys: Sequence[str], dispatcher: Dispatcher, now: datetime
+) -> ChunkResult:
+    """Deliver the keys of one fan-out in order, each idempotent on its own."""
+    finished: list[str] = []
+    try:
+        for i, key in enumerate(dedup_keys):
+            try:
+                _deliver_one(rt, key, dispatcher, now, 0, False, finished)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    return ChunkResult(len(finished), i, exc)
+                log.warning("delivery failed for good: %s", exc, extra={"dedup_key": key})
+                finished.append(key)
+        return ChunkResult(len(finished))
+    finally:
+        # One write for the chunk; a crash before it only makes the reconcile sweep
+        # re-send finished alerts, which are then no-ops.
+        rt.due("undelivered").discard(*finished)
+
+
+def _deliver_one(
+    rt: Runtime,
+    dedup_key: str,
+    dispatcher: Dispatcher,
+    now: datetime,
+    attempt: int,
+    final: bool,
+    finished: list[str],
+) -> DeliveryOutcome:
     outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
     if outcome.not_before is not None:
         rt.due("held").add(dedup_key, outcome.not_before)
     else:
-        rt.due("undelivered").discard(dedup_key)
+        finished.append(dedup_key)
     if outcome.page_id and outcome.check_escalation_at is not None:
         rt.due("escalations").add(outcome.page_id, outcome.check_escalation_at)
     if outcome.fallback_key:

@@ -213,3 +213,38 @@ def test_a_retry_scheduled_again_during_its_hand_on_is_kept(
     retries.schedule(["a"], 3, NOW + timedelta(seconds=20))
     retries.handed_on(["a", "b"], NOW)
     assert retries.due(NOW + timedelta(minutes=1)) == [("a", 3)] and len(retries) == 1
+
+
+def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
+    served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    config = tmp_path / "three.yaml"
+    config.write_text(
+        rt.settings.config_path().read_text().split("subscribers:")[0]
+        + "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3))
+    )
+    rt = service.Runtime.build(rt.settings.model_copy(update={"config": config}), redis_url)
+    d = Recorder()
+    service.poll(rt, "acme", d, NOW)
+    service.process(rt, d.processed[0], d, NOW)
+    keys = d.delivered
+    assert len(keys) == 3
+
+    undelivered = rt.due("undelivered")
+    assert len(undelivered) == 3
+    assert service.deliver(rt, keys[0], d, NOW).status == "delivered"
+    slack.fail_next(1, status=503)
+    first = service.deliver_chunk(rt, keys, d, NOW)
+    assert (first.delivered, first.stopped_at) == (1, 1)  # keys[0] was already done
+    assert first.error is not None and not first.error.permanent
+    assert undelivered.due(NOW + timedelta(days=1)) == keys[1:]  # the sweep's safety net
+    again = service.deliver_chunk(rt, keys[1:], d, NOW)
+    assert (again.delivered, again.stopped_at, again.error) == (2, None, None)
+    assert len(undelivered) == 0
+    posted = sorted(str(m["body"]["channel"]) for m in slack.messages if "channel" in m["body"])
+    assert posted == ["#team0", "#team1", "#team2"]

@@ -130,21 +130,12 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
     **INFRASTRUCTURE_RETRY,
 )
 def deliver_chunk(dedup_keys: list[str]) -> int:
-    """Deliver a chunk of one fan-out; each key stays idempotent on its own. At the
-    first transient failure the vendor is struggling: that key and the rest of the
-    chunk go on as single `notifier.deliver` tasks with the normal retry path."""
-    rt, done = _rt(), 0
-    for i, key in enumerate(dedup_keys):
-        try:
-            service.deliver(rt, key, DISPATCHER, service.utcnow())
-        except DeliveryError as exc:
-            if exc.permanent:
-                log.warning("delivery failed for good: %s", exc, extra={"dedup_key": key})
-                continue
-            retry_later(dedup_keys[i:], 1, exc)
-            break
-        done += 1
-    return done
+    """Deliver a chunk of one fan-out. At the first transient failure the vendor is
+    struggling: that key and the rest of the chunk go on the normal retry path."""
+    result = service.deliver_chunk(_rt(), dedup_keys, DISPATCHER, service.utcnow())
+    if result.error is not None and result.stopped_at is not None:
+        retry_later(dedup_keys[result.stopped_at :], 1, result.error)
+    return result.delivered
 
 
 @app.task(name="notifier.release_retries", ignore_result=True)
