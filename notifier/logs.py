@@ -33,6 +33,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class QuietRoutine(logging.Filter):
+    """Drops the framework's INFO lines about routine tasks (a sweep every second
+    would write three lines a second); their warnings and errors still pass."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__()
+        self.names = tuple(names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING or not record.name.startswith("celery"):
+            return True
+        message = record.getMessage()
+        return not any(name in message for name in self.names)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -57,9 +72,17 @@ class PlainFormatter(logging.Formatter):
         return f"{base} {ids}" if ids else base
 
 
-def configure(level: str = "INFO", json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+def configure(
+    level: str = "INFO",
+    json_lines: bool = False,
+    secrets: Iterable[str] = (),
+    quiet: Iterable[str] = (),
+) -> None:
+    """`quiet`: task and schedule names whose routine INFO lines are dropped."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactSecrets(secrets))
+    if quiet:
+        handler.addFilter(QuietRoutine(quiet))
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

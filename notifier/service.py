@@ -247,6 +247,7 @@ def release_retries(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
         for key, attempt in due:
             by_attempt.setdefault(attempt, []).append(key)
         for attempt, keys in sorted(by_attempt.items()):
+            log.info("handing on %d delivery retries (attempt %d)", len(keys), attempt)
             dispatcher.deliver(keys, attempt)
         # After the hand-on: a crash in between re-sends (harmless), never loses.
         retries.handed_on([k for k, _ in due], now)

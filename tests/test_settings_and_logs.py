@@ -49,8 +49,10 @@ def test_it_defaults_to_the_example_config_when_no_file_is_given(
     assert Settings(_env_file=None).config_path() == Path("config/subscriptions.yaml")  # type: ignore[call-arg]
 
 
-def _capture(json_lines: bool, secrets: list[str]) -> tuple[logging.Logger, list[str]]:
-    logs.configure("DEBUG", json_lines, secrets)
+def _capture(
+    json_lines: bool, secrets: list[str], quiet: tuple[str, ...] = ()
+) -> tuple[logging.Logger, list[str]]:
+    logs.configure("DEBUG", json_lines, secrets, quiet=quiet)
     out: list[str] = []
     root = logging.getLogger()
     handler = root.handlers[0]
@@ -73,3 +75,17 @@ def test_json_logs_carry_provider_and_incident_ids() -> None:
     record = json.loads(out[0])
     assert record["msg"] == "polled"
     assert (record["provider"], record["incident_id"]) == ("openai", "01JG")
+
+
+def test_routine_sweeps_leave_no_info_lines_but_keep_their_warnings() -> None:
+    _, out = _capture(False, [], quiet=("notifier.release_retries",))
+    trace = logging.getLogger("celery.app.trace")
+    trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.release_retries", "id1", 0.001, 0)
+    trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.deliver", "id2", 0.01, "delivered")
+    trace.error("Task %s[%s] raised unexpected: %r", "notifier.release_retries", "id3", "boom")
+    logging.getLogger("notifier.service").info("handing on 2 notifier.release_retries")
+    assert [line.split(" ", 3)[3] for line in out] == [
+        "celery.app.trace: Task notifier.deliver[id2] succeeded in 0.01s: 'delivered'",
+        "celery.app.trace: Task notifier.release_retries[id3] raised unexpected: 'boom'",
+        "notifier.service: handing on 2 notifier.release_retries",
+    ]

@@ -24,6 +24,9 @@ MAX_RETRY_WAIT_S = 15 * 60
 # (Redis, the network) failed. Kept below the visibility timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60
 TASK_TIME_LIMIT_S = 90
+# The every-second retry sweep: Celery's INFO lines about it are dropped (it logs
+# itself when it hands anything on).
+ROUTINE = ("notifier.release_retries", "release-retries")
 
 
 def redis_url_for(settings: Settings) -> str:
@@ -93,7 +96,7 @@ def create_app(settings: Settings) -> Celery:
 @setup_logging.connect
 def _configure_logging(**_: object) -> None:
     s = get_settings()
-    logs.configure(s.log_level, s.log_json, secrets_for_logging(s))
+    logs.configure(s.log_level, s.log_json, secrets_for_logging(s), quiet=ROUTINE)
 
 
 @beat_init.connect
