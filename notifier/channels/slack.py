@@ -41,6 +41,7 @@ from notifier.channels.base import (
     secret_values,
 )
 from notifier.channels.render import Presentation
+from notifier.channels.slack_http import KeepAliveWebClient
 from notifier.models import Alert
 from notifier.safeurl import split_clean
 
@@ -112,7 +113,7 @@ class SlackChannel(Channel):
         if self._token is None:
             raise DeliveryError("slack: no bot token configured", permanent=True)
         if self._client is None:
-            self._client = WebClient(
+            self._client = KeepAliveWebClient(
                 token=self._token.get_secret_value(),
                 base_url=self.api_url,
                 timeout=cast(int, self.timeout),  # urllib takes float seconds

@@ -51,6 +51,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.failures = 0  # how many requests were answered with an injected failure
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) pairs seen
         self._failures: list[Failure] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -64,6 +65,8 @@ class FakeServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, like the real APIs; every reply carries a Content-Length.
+            protocol_version = "HTTP/1.1"
             # Headers and body go out in separate writes; Nagle would hold the body ~40 ms.
             disable_nagle_algorithm = True
 
@@ -126,6 +129,7 @@ class FakeServer:
         )
         with self._lock:
             self.requests.append(request)
+            self.connections.add(h.client_address)
             failure = self._failures.pop(0) if self._failures else None
             self.failures += failure is not None
         if failure is not None and failure.hang:
