@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import redis
 
 from notifier.models import Alert, alert_from_dict, to_jsonable
-from notifier.redisbatch import Batch, Later, text
+from notifier.redisbatch import Batch, Later, read_now, text
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -74,10 +74,7 @@ class AlertStore:
 
     def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
         """The alert and its delivery state, in one round trip."""
-        batch = Batch(self._r)
-        loaded = self.load_into(batch, dedup_key)
-        batch.execute()
-        return loaded.get()
+        return read_now(self._r, lambda batch: self.load_into(batch, dedup_key))
 
     def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
         """`load` as part of the caller's round trip."""

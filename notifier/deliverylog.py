@@ -22,7 +22,7 @@ import redis
 
 from notifier.channels.render import one_line
 from notifier.models import Alert, iso
-from notifier.redisbatch import Batch, Later
+from notifier.redisbatch import Batch, Later, read_now, writing
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
 DAY_TTL = int(timedelta(days=3).total_seconds())
@@ -118,50 +118,39 @@ class DeliveryLog:
         fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
         if message_id:
             fields["message_id"] = message_id
-        own = pipe is None
-        pipe = self.r.pipeline(transaction=False) if own else pipe
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, RECORD_TTL)
-        if outcome == DELIVERED:
-            day = self._k("day", now.strftime("%Y-%m-%d"))
-            pipe.rpush(day, dedup_key)
-            pipe.expire(day, DAY_TTL)
-        self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
-        if own:
-            pipe.execute()
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(key, mapping=fields)
+            pipe.expire(key, RECORD_TTL)
+            if outcome == DELIVERED:
+                day = self._k("day", now.strftime("%Y-%m-%d"))
+                pipe.rpush(day, dedup_key)
+                pipe.expire(day, DAY_TTL)
+            self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
 
     def error(
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
         pipe: Any = None,
     ) -> None:  # fmt: skip
         """A failed attempt that the task layer will retry (or that ends in `finish`)."""
-        own = pipe is None
-        pipe = self.r.pipeline(transaction=False) if own else pipe
-        pipe.hset(self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""})
         event = {"at": iso(now), "attempt": attempt, "event": "error", "error": error[:500],
                  "permanent": permanent}  # fmt: skip
-        self._history(dedup_key, event, pipe)
-        if own:
-            pipe.execute()
+        with writing(self.r, pipe) as pipe:
+            fields = {"error": error[:500], "updated_at": iso(now) or ""}
+            pipe.hset(self._k(dedup_key), mapping=fields)
+            self._history(dedup_key, event, pipe)
 
     def _history(self, dedup_key: str, event: dict[str, Any], pipe: Any = None) -> None:
         """Append to the attempt history, on `pipe` when the caller batches writes."""
         key = self._k(dedup_key, "attempts")
-        own = pipe is None
-        pipe = self.r.pipeline(transaction=False) if own else pipe
-        pipe.rpush(key, json.dumps(event))
-        pipe.ltrim(key, -ATTEMPTS_MAX, -1)
-        pipe.expire(key, RECORD_TTL)
-        if own:
-            pipe.execute()
+        with writing(self.r, pipe) as pipe:
+            pipe.rpush(key, json.dumps(event))
+            pipe.ltrim(key, -ATTEMPTS_MAX, -1)
+            pipe.expire(key, RECORD_TTL)
 
     # ---- per-target progress ----------------------------------------------------
 
     def sent_to(self, dedup_key: str) -> dict[str, str]:
-        batch = Batch(self.r)
-        sent = self.sent_to_into(batch, dedup_key)
-        batch.execute()
-        return sent.get()
+        return read_now(self.r, lambda batch: self.sent_to_into(batch, dedup_key))
 
     def sent_to_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, str]]:
         """The targets an earlier attempt reached (target id → message id)."""
@@ -171,12 +160,9 @@ class DeliveryLog:
     def mark_sent(self, dedup_key: str, target_id: str, message_id: str, pipe: Any = None) -> None:
         """On `pipe` when the caller batches its writes."""
         key = self._k(dedup_key, "sent")
-        own = pipe is None
-        pipe = self.r.pipeline(transaction=False) if own else pipe
-        pipe.hset(key, target_id, message_id)
-        pipe.expire(key, RECORD_TTL)
-        if own:
-            pipe.execute()
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(key, target_id, message_id)
+            pipe.expire(key, RECORD_TTL)
 
     # ---- reading -----------------------------------------------------------------
 
@@ -195,10 +181,7 @@ class DeliveryLog:
         return rec
 
     def outcome(self, dedup_key: str) -> str | None:
-        batch = Batch(self.r)
-        outcome = self.outcome_into(batch, dedup_key)
-        batch.execute()
-        return outcome.get()
+        return read_now(self.r, lambda batch: self.outcome_into(batch, dedup_key))
 
     def outcome_into(self, batch: Batch, dedup_key: str) -> Later[str | None]:
         batch.pipe.hget(self._k(dedup_key), "outcome")

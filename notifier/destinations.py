@@ -18,6 +18,7 @@ from notifier.channels.base import ConsoleTarget, EmailTarget, SlackTarget, Targ
 from notifier.channels.render import Presentation
 from notifier.oncall import rotation_from_config
 from notifier.paging import Recipients
+from notifier.redisbatch import writing
 
 THREAD_TTL = int(timedelta(days=30).total_seconds())
 
@@ -103,9 +104,6 @@ class ThreadRefs:
     ) -> None:
         """On `pipe` when the caller batches its writes."""
         key = self._key(thread_key)
-        own = pipe is None
-        pipe = self.r.pipeline(transaction=False) if own else pipe
-        pipe.hset(key, f"{channel}:{target_id}", ref)
-        pipe.expire(key, THREAD_TTL)
-        if own:
-            pipe.execute()
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(key, f"{channel}:{target_id}", ref)
+            pipe.expire(key, THREAD_TTL)

@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from notifier.redisbatch import writing
+
 log = logging.getLogger(__name__)
 
 # Counter name -> (help, label names). Anything recorded must be declared here.
@@ -75,16 +77,13 @@ class Metrics:
         return [(bucket, 1.0), (f"{LATENCY}_sum|channel={channel}", seconds)]
 
     def _write(self, ops: list[tuple[str, float]], pipe: Any = None) -> None:
-        own = pipe is None
         try:
-            pipe = self.client.pipeline(transaction=False) if own else pipe
-            for name, amount in ops:
-                if name.startswith(f"{LATENCY}_sum"):
-                    pipe.hincrbyfloat(self.key, name, amount)
-                else:
-                    pipe.hincrby(self.key, name, int(amount))
-            if own:
-                pipe.execute()
+            with writing(self.client, pipe) as pipe:
+                for name, amount in ops:
+                    if name.startswith(f"{LATENCY}_sum"):
+                        pipe.hincrbyfloat(self.key, name, amount)
+                    else:
+                        pipe.hincrby(self.key, name, int(amount))
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)
 

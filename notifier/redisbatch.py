@@ -9,7 +9,8 @@ release in one more: on a remote Redis each round trip is most of the cost.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +46,26 @@ class Later(Generic[T]):
 
     def get(self) -> T:
         return self.parse(self.batch.result(self.index))
+
+
+def read_now(client: redis.Redis, queue: Callable[[Batch], Later[T]]) -> T:
+    """Run one store read on its own: `queue` puts it on a batch of its own."""
+    batch = Batch(client)
+    later = queue(batch)
+    batch.execute()
+    return later.get()
+
+
+@contextmanager
+def writing(client: redis.Redis, pipe: Any = None) -> Iterator[Any]:
+    """The caller's `pipe` when it batches its writes; else a pipeline of our own,
+    sent when the block ends."""
+    if pipe is not None:
+        yield pipe
+        return
+    own = client.pipeline(transaction=False)
+    yield own
+    own.execute()
 
 
 def text(value: Any) -> str | None:

@@ -61,9 +61,7 @@ class KeepAliveWebClient(WebClient):
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise URLError(exc) from exc
-        if resp.will_close:
-            self._forget(origin)
-        else:
+        if not resp.will_close:  # else http.client has handed the socket to `resp`
             self._connections.by_origin[origin] = (conn, time.monotonic())
         if not 200 <= resp.status < 300:
             raise HTTPError(url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
