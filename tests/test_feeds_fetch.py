@@ -11,10 +11,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from notifier.feeds.errors import FetchError, TooLargeError
+from notifier.feeds import registry
+from notifier.feeds.errors import FetchError, ParseError, TooLargeError
 from notifier.feeds.fetch import USER_AGENT, Fetcher
 
 FEED = b"<rss version='2.0'><channel><title>made here</title></channel></rss>"
+# Made here: an old-style RSS server's feed, in Latin-1, with and without a declaration.
+LATIN1_RSS = (
+    "<rss version='2.0'><channel><title>Café status</title><item><title>Dégradé</title>"
+    "<guid>i1</guid><pubDate>Mon, 10 Jun 2024 11:10:42 GMT</pubDate></item></channel></rss>"
+)
+DECLARED = "<?xml version='1.0' encoding='ISO-8859-1'?>" + LATIN1_RSS
 BOMB = gzip.compress(b"\0" * 50_000_000, compresslevel=9)  # ~50 KB on the wire
 SENT: dict[str, int] = {}
 
@@ -93,6 +100,20 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         SENT["big"] = sent
+
+    def route_latin1(self) -> None:
+        body = LATIN1_RSS.encode("latin-1")
+        self.send(200, body, Content_Type="application/rss+xml; charset=ISO-8859-1")
+
+    def route_latin1_declared(self) -> None:
+        body = DECLARED.encode("latin-1")
+        self.send(200, body, Content_Type="text/xml; charset=windows-1252")
+
+    def route_mislabelled(self) -> None:  # UTF-8 bytes under an old Apache default label
+        self.send(200, LATIN1_RSS.encode(), Content_Type="text/xml; charset=ISO-8859-1")
+
+    def route_unknown_charset(self) -> None:
+        self.send(200, LATIN1_RSS.encode("latin-1"), Content_Type="text/xml; charset=x-made-up")
 
     def route_bomb(self) -> None:
         self.send(200, BOMB, Content_Encoding="gzip")
@@ -199,3 +220,22 @@ def test_a_gzip_bomb_stops_at_the_cap_of_decompressed_bytes(
 def test_gzip_bodies_are_returned_decompressed(fetcher: Fetcher, base_url: str) -> None:
     result = fetcher.fetch(f"{base_url}/gzipped", None, None)
     assert result.body == FEED and result.body_hash == hashlib.sha256(FEED).hexdigest()
+
+
+@pytest.mark.parametrize("route", ["latin1", "latin1-declared", "mislabelled"])
+def test_a_feed_in_the_charset_its_header_names_reads_correctly(
+    fetcher: Fetcher, base_url: str, route: str
+) -> None:
+    body = fetcher.fetch(f"{base_url}/{route}", None, None).body
+    assert body is not None
+    (incident,) = registry.parse(body, "rss", "acme").incidents
+    assert incident.title == "Dégradé"
+
+
+def test_a_charset_nobody_knows_leaves_the_bytes_for_the_parser_to_refuse(
+    fetcher: Fetcher, base_url: str
+) -> None:
+    body = fetcher.fetch(f"{base_url}/unknown-charset", None, None).body
+    assert body == LATIN1_RSS.encode("latin-1")
+    with pytest.raises(ParseError):
+        registry.parse(body, "rss", "acme")

@@ -3,8 +3,9 @@
 One `httpx.Client` is reused across fetches. The body is read raw and
 decompressed here, chunk by chunk with an output limit, so a gzip bomb is
 stopped as soon as the DECOMPRESSED size passes `max_bytes` (httpx's own
-decoders inflate a whole network chunk at once). Error messages name the host
-and path only: query strings may carry tokens.
+decoders inflate a whole network chunk at once). A body in a charset that only
+the Content-Type header names is handed on as UTF-8 (see charset.py). Error
+messages name the host and path only: query strings may carry tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from notifier import __version__
+from notifier.feeds.charset import to_utf8
 from notifier.feeds.errors import FetchError, TooLargeError
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
@@ -143,7 +145,7 @@ class Fetcher:
             )
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code} from {where}")
-        body = self._read(response, where)
+        body = to_utf8(self._read(response, where), response.charset_encoding)
         return FetchResult(
             200,
             body,

@@ -19,7 +19,7 @@ from defusedxml.ElementTree import fromstring
 from notifier.feeds.errors import EmptyFeedError, HostileDocumentError, ParseError
 
 # Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
-_BOMS = (
+BOMS = (
     (b"\xef\xbb\xbf", "utf-8"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -35,7 +35,7 @@ def decode_text(body: bytes, declared_charset: str | None = None) -> str:
     served in the wrong encoding fails loudly instead of turning into mojibake.
     """
     encoding = declared_charset or "utf-8"
-    for bom, name in _BOMS:
+    for bom, name in BOMS:
         if body.startswith(bom):
             body, encoding = body[len(bom) :], name
             break
