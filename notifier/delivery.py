@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.channels.base import Channel, ConsoleTarget, DeliveryError
+from notifier.channels.base import Channel, ConsoleTarget, DeliveryError, NotYet
 from notifier.channels.render import is_resolution
 from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.destinations import Destinations, ThreadRefs
@@ -147,7 +147,7 @@ def deliver_alert(
     sent = ctx.log.sent_to_into(reads, dedup_key)
     reads.execute()
     if not locked.get():
-        raise DeliveryError("delivery already in progress", permanent=False, retry_after=10.0)
+        raise NotYet("delivery already in progress", retry_after=10.0)
     # What this delivery records goes in one more round trip, ending with the release.
     writes = Batch(ctx.client)
     try:
@@ -200,7 +200,7 @@ def _deliver(
         outcome = _send(alert, ctx, now, progress)
     except DeliveryError as exc:
         ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
-        if not exc.permanent and not final:
+        if isinstance(exc, NotYet) or not (exc.permanent or final):
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
             raise
         log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
@@ -290,8 +290,7 @@ def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
     entry = ctx.openers.get((alert.subscriber, alert.channel), _ref(alert))
     opener = entry.opened_by if entry is not None else None
     if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
-        raise DeliveryError("waiting for the thread's first message", permanent=False,
-                            retry_after=5.0)  # fmt: skip
+        raise NotYet("waiting for the thread's first message", retry_after=5.0)
 
 
 def _ref(alert: Alert) -> tuple[str, str]:

@@ -9,14 +9,34 @@ entry per alert, survives crashes, and lets the visibility timeout stay short.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 
+from notifier.channels.base import DeliveryError, NotYet
 from notifier.dueset import DueSet
+
+MAX_RETRY_WAIT_S = 15 * 60  # the longest wait between two attempts
+
+
+def backoff(tries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> float:
+    """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
+    return random.uniform(base / 2, min(cap, base * 2**tries))
+
+
+def next_try(exc: DeliveryError, attempt: int, now: datetime) -> tuple[int, datetime]:
+    """The number and time of the try after attempt `attempt` (0 = the first) failed
+    with the transient `exc`. The vendor's Retry-After is honoured (capped). A wait
+    (`NotYet`) is not an attempt: the number stays, so waiting for a thread's first
+    message through a long outage cannot use up the alert's retry budget."""
+    number = attempt if isinstance(exc, NotYet) else attempt + 1
+    wait = min(exc.retry_after or backoff(attempt), MAX_RETRY_WAIT_S)
+    return number, now + timedelta(seconds=wait)
+
 
 _FORGET_DUE = """
 for i = 2, #ARGV do

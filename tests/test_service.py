@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from notifier import service
-from notifier.channels.base import DeliveryError
+from notifier.channels.base import DeliveryError, NotYet
 from notifier.dueset import DueSet
 from notifier.retries import RetryQueue
 from notifier.settings import Settings
@@ -136,9 +136,12 @@ def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
     service.process(rt, d.processed[-1], d, NOW + timedelta(minutes=1))
     follow_up = d.delivered[-1]
     assert follow_up != opener
-    with pytest.raises(DeliveryError) as waited:  # the opener is still retrying somewhere
+    with pytest.raises(NotYet):  # the opener is still retrying somewhere
         service.deliver(rt, follow_up, d, NOW + timedelta(minutes=1))
-    assert not waited.value.permanent and slack.messages == []
+    # Even on its last attempt it waits: a long outage must not fail the thread's updates.
+    with pytest.raises(NotYet):
+        service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2), attempt=8, final=True)
+    assert slack.messages == [] and rt.alerts.state(follow_up) == "pending"
     service.deliver(rt, opener, d, NOW + timedelta(minutes=2))
     service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2))
     parent, reply = (m for m in slack.messages if m["method"] == "chat.postMessage")

@@ -17,11 +17,9 @@ from notifier.config import secrets_for_logging
 from notifier.redis_url import broker_url, resolve_redis_url
 from notifier.settings import Settings, get_settings
 
-# The longest wait between two delivery attempts. Such retries wait in Redis
-# (notifier.retries), not in a worker, so they need no long visibility timeout.
-MAX_RETRY_WAIT_S = 15 * 60
-# The one countdown Celery itself holds: a retry after our own infrastructure
-# (Redis, the network) failed. Kept below the visibility timeout's floor.
+# Delivery retries wait in Redis (notifier.retries), not in a worker, so they need no
+# long visibility timeout. The one countdown Celery itself holds is a retry after our
+# own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60
 TASK_TIME_LIMIT_S = 90
 # The every-second retry sweep: Celery's INFO lines about it are dropped (it logs

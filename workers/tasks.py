@@ -10,19 +10,17 @@ infrastructure is retried with a (short) Celery countdown.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from notifier import service
-from notifier.channels.base import DeliveryError
+from notifier import retries, service
+from notifier.channels.base import DeliveryError, NotYet
 from notifier.settings import get_settings
-from workers.app import MAX_INFRA_COUNTDOWN_S, MAX_RETRY_WAIT_S, app
+from workers.app import MAX_INFRA_COUNTDOWN_S, app
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_RETRIES = 8
@@ -89,38 +87,34 @@ def process_events(event_ids: list[str]) -> int:
     return service.process(_rt(), event_ids, DISPATCHER, service.utcnow())
 
 
-def backoff(retries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> float:
-    """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
-    return random.uniform(base / 2, min(cap, base * 2**retries))
-
-
 def retry_later(dedup_keys: list[str], attempt: int, exc: DeliveryError) -> None:
-    wait = min(exc.retry_after or backoff(attempt - 1), MAX_RETRY_WAIT_S)
+    """Attempt `attempt` of these alerts failed with the transient `exc`: schedule the next."""
+    number, when = retries.next_try(exc, attempt, service.utcnow())
     log.info(
-        "delivery attempt %d in %.0fs: %s",
-        attempt,
-        wait,
+        "delivery attempt %d at %s: %s",
+        number,
+        when.strftime("%H:%M:%S"),
         exc,
         extra={"dedup_key": dedup_keys[0] if len(dedup_keys) == 1 else None},
     )
-    now = service.utcnow()
-    service.retry_later(_rt(), dedup_keys, attempt, now + timedelta(seconds=wait))
+    service.retry_later(_rt(), dedup_keys, number, when)
 
 
 @app.task(bind=True, name="notifier.deliver", ignore_result=True, max_retries=MAX_DELIVERY_RETRIES)
 def deliver_alert(self: Task, dedup_key: str) -> str:
-    retries = self.request.retries
-    final = retries >= MAX_DELIVERY_RETRIES
+    attempt = self.request.retries  # set by the retry sweep's hand-on
+    final = attempt >= MAX_DELIVERY_RETRIES
     try:
-        outcome = service.deliver(_rt(), dedup_key, DISPATCHER, service.utcnow(), retries, final)
+        outcome = service.deliver(_rt(), dedup_key, DISPATCHER, service.utcnow(), attempt, final)
     except DeliveryError as exc:
-        if exc.permanent or final:
+        if exc.permanent or (final and not isinstance(exc, NotYet)):
             log.warning("delivery failed for good: %s", exc, extra={"dedup_key": dedup_key})
             return "failed"
-        retry_later([dedup_key], retries + 1, exc)
+        retry_later([dedup_key], attempt, exc)
         return "retrying"
     except INFRASTRUCTURE as exc:  # Redis or the network blinked: not the vendor's answer
-        raise self.retry(countdown=backoff(retries, cap=MAX_INFRA_COUNTDOWN_S), exc=exc) from None
+        countdown = retries.backoff(attempt, cap=MAX_INFRA_COUNTDOWN_S)
+        raise self.retry(countdown=countdown, exc=exc) from None
     return outcome.status
 
 
@@ -134,7 +128,7 @@ def deliver_chunk(dedup_keys: list[str]) -> int:
     struggling: that key and the rest of the chunk go on the normal retry path."""
     result = service.deliver_chunk(_rt(), dedup_keys, DISPATCHER, service.utcnow())
     if result.error is not None and result.stopped_at is not None:
-        retry_later(dedup_keys[result.stopped_at :], 1, result.error)
+        retry_later(dedup_keys[result.stopped_at :], 0, result.error)
     return result.delivered
 
 

@@ -53,6 +53,22 @@ def _rebuild_error(message: str, permanent: bool, retry_after: float | None) -> 
     return DeliveryError(message, permanent=permanent, retry_after=retry_after)
 
 
+class NotYet(DeliveryError):
+    """The alert cannot be tried yet: its thread's first message is still on its way,
+    or another worker holds it. Waiting is not an attempt: it does not use up the
+    retry budget and never ends in failure (what it waits for is bounded itself)."""
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message, permanent=False, retry_after=retry_after)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_wait, (self.message, self.retry_after))
+
+
+def _rebuild_wait(message: str, retry_after: float) -> NotYet:
+    return NotYet(message, retry_after=retry_after)
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
     """What the vendor gave back: its message id, and the reference later alerts of

@@ -1,0 +1,52 @@
+"""When the next delivery attempt comes, and which number it has (pure)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from notifier.channels.base import DeliveryError, NotYet
+from notifier.retries import MAX_RETRY_WAIT_S, next_try
+
+NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
+TRANSIENT = DeliveryError("slack: HTTP 503", permanent=False)
+
+
+def wait_of(when: datetime) -> float:
+    return (when - NOW).total_seconds()
+
+
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"),
+    [
+        (0, 2.5, 5.0),  # the first retry comes within seconds
+        (1, 2.5, 10.0),
+        (3, 2.5, 40.0),  # full jitter: anywhere from the floor to the doubling ceiling
+        (12, 2.5, MAX_RETRY_WAIT_S),  # capped at 15 min
+    ],
+)
+def test_a_failure_counts_and_backs_off_with_full_jitter(
+    attempt: int, low: float, high: float
+) -> None:
+    random.seed(attempt)
+    waits = []
+    for _ in range(200):
+        number, when = next_try(TRANSIENT, attempt, NOW)
+        assert number == attempt + 1
+        waits.append(wait_of(when))
+    assert low <= min(waits) and max(waits) <= high
+    assert max(waits) - min(waits) > (high - low) / 2  # spread out, not one instant
+
+
+def test_the_vendors_retry_after_is_honoured_up_to_the_cap() -> None:
+    limited = DeliveryError("slack: rate limited", permanent=False, retry_after=30)
+    assert next_try(limited, 2, NOW) == (3, NOW + timedelta(seconds=30))
+    patience = DeliveryError("slack: rate limited", permanent=False, retry_after=86_400)
+    assert next_try(patience, 2, NOW) == (3, NOW + timedelta(seconds=MAX_RETRY_WAIT_S))
+
+
+def test_waiting_for_the_threads_first_message_is_not_an_attempt() -> None:
+    wait = NotYet("waiting for the thread's first message", retry_after=5.0)
+    assert next_try(wait, 7, NOW) == (7, NOW + timedelta(seconds=5))
