@@ -22,7 +22,7 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from notifier.channels.render import is_resolution
 from notifier.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.destinations import Destinations, ThreadRefs
 from notifier.models import Alert, AlertKind
+from notifier.pacing import Pacing, wait_for
 from notifier.paging import Pager
 from notifier.redisbatch import Batch, Later
 
@@ -98,6 +99,10 @@ class DeliveryContext:
     pager: Pager | None = None
     metrics: MetricsSink | None = None
     openers: ThreadOpeners | None = None  # the planner's thread registry
+    pacing: Pacing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacing = Pacing(self.client, self.prefix)
 
     @classmethod
     def build(
@@ -145,6 +150,7 @@ def deliver_alert(
     loaded = ctx.alerts.load_into(reads, dedup_key)
     logged = ctx.log.outcome_into(reads, dedup_key)
     sent = ctx.log.sent_to_into(reads, dedup_key)
+    paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
     reads.execute()
     if not locked.get():
         raise NotYet("delivery already in progress", retry_after=10.0)
@@ -160,6 +166,10 @@ def deliver_alert(
             return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
         if alert.hold_until is not None and alert.hold_until > now:
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
+        until = paused.get().get(alert.channel)
+        wait = wait_for(until, now) if until is not None else None
+        if wait is not None:
+            raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
         return _deliver(alert, ctx, now, attempt, final, _Progress(sent.get(), writes.pipe))
     finally:
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
@@ -200,6 +210,8 @@ def _deliver(
         outcome = _send(alert, ctx, now, progress)
     except DeliveryError as exc:
         ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
+        if exc.retry_after and not isinstance(exc, NotYet):  # the vendor asked us to slow down
+            ctx.pacing.pause(alert.channel, exc.retry_after, now, progress.writes)
         if isinstance(exc, NotYet) or not (exc.permanent or final):
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
             raise

@@ -30,12 +30,14 @@ def backoff(tries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> flo
 
 def next_try(exc: DeliveryError, attempt: int, now: datetime) -> tuple[int, datetime]:
     """The number and time of the try after attempt `attempt` (0 = the first) failed
-    with the transient `exc`. The vendor's Retry-After is honoured (capped). A wait
-    (`NotYet`) is not an attempt: the number stays, so waiting for a thread's first
-    message through a long outage cannot use up the alert's retry budget."""
-    number = attempt if isinstance(exc, NotYet) else attempt + 1
-    wait = min(exc.retry_after or backoff(attempt), MAX_RETRY_WAIT_S)
-    return number, now + timedelta(seconds=wait)
+    with the transient `exc`. A vendor's Retry-After is honoured (never earlier) and
+    spread over half as long again, so a rate-limited fan-out does not return as one
+    burst. A wait (`NotYet`) is not an attempt: the number stays, so waiting for a
+    thread's first message through a long outage cannot use up the retry budget."""
+    if isinstance(exc, NotYet):
+        return attempt, now + timedelta(seconds=min(exc.retry_after or 5.0, MAX_RETRY_WAIT_S))
+    wait = exc.retry_after * random.uniform(1.0, 1.5) if exc.retry_after else backoff(attempt)
+    return attempt + 1, now + timedelta(seconds=min(wait, MAX_RETRY_WAIT_S))
 
 
 _FORGET_DUE = """

@@ -13,7 +13,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from notifier.channels.base import DeliveryError
+from notifier.channels.base import DeliveryError, NotYet
 from notifier.channels.email import EmailChannel
 from notifier.channels.slack import SlackChannel
 from notifier.channels.sms import SmsChannel
@@ -296,3 +296,30 @@ def test_a_retried_delivery_is_listed_once_in_the_recent_log(world: World) -> No
     recent = world.ctx.log.recent(limit=10)
     assert [r.dedup_key for r in recent] == [key]
     assert recent[0].attempts == 2
+
+
+def test_a_rate_limit_pauses_the_channel_for_every_worker_without_using_up_retries(
+    world: World,
+) -> None:
+    first = world.store(sample.alert(key="ev1"))
+    second = world.store(sample.alert(key="ev2", subscriber="sre"))
+    world.slack.fail_next(1, status=429, error="ratelimited", retry_after=30)
+    with pytest.raises(DeliveryError) as limited:
+        deliver_alert(first, world.ctx, NOW)
+    assert limited.value.retry_after == 30 and not isinstance(limited.value, NotYet)
+    calls = len(world.slack.requests)
+
+    # Another alert for Slack now waits without calling Slack, spread over the next window;
+    # even on its final attempt a pause is a wait, not a failure.
+    with pytest.raises(NotYet) as paused:
+        deliver_alert(second, world.ctx, NOW + timedelta(seconds=10), attempt=8, final=True)
+    assert paused.value.retry_after is not None and 20 <= paused.value.retry_after <= 40
+    assert len(world.slack.requests) == calls and world.alerts.state(second) == "pending"
+
+    # Email and SMS are not paused by Slack's limit.
+    email = world.store(sample.alert(key="ev3", channel="email"))
+    assert deliver_alert(email, world.ctx, NOW + timedelta(seconds=10)).status == "delivered"
+
+    later = NOW + timedelta(seconds=31)
+    assert deliver_alert(first, world.ctx, later, attempt=1).status == "delivered"
+    assert deliver_alert(second, world.ctx, later).status == "delivered"

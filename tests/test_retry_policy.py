@@ -40,9 +40,13 @@ def test_a_failure_counts_and_backs_off_with_full_jitter(
     assert max(waits) - min(waits) > (high - low) / 2  # spread out, not one instant
 
 
-def test_the_vendors_retry_after_is_honoured_up_to_the_cap() -> None:
+def test_the_vendors_retry_after_is_never_cut_short_and_is_spread_up_to_the_cap() -> None:
+    random.seed(7)
     limited = DeliveryError("slack: rate limited", permanent=False, retry_after=30)
-    assert next_try(limited, 2, NOW) == (3, NOW + timedelta(seconds=30))
+    tries = [next_try(limited, 2, NOW) for _ in range(200)]
+    assert {number for number, _ in tries} == {3}
+    waits = [wait_of(when) for _, when in tries]
+    assert min(waits) >= 30 and max(waits) <= 45 and max(waits) - min(waits) > 7
     patience = DeliveryError("slack: rate limited", permanent=False, retry_after=86_400)
     assert next_try(patience, 2, NOW) == (3, NOW + timedelta(seconds=MAX_RETRY_WAIT_S))
 
