@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -91,6 +92,12 @@ class ThreadStore(Protocol):
 
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
 
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        """`get` for many routes of one incident at once."""
+        ...
+
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         """Store `entry` unless one exists; return the stored one."""
         ...
@@ -119,6 +126,11 @@ class InMemoryThreadStore:
 
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
         return self._threads.get((route, incident))
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        return {r: self._threads.get((r, incident)) for r in routes}
 
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         with self._lock:
@@ -163,6 +175,18 @@ class RedisThreadStore:
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
         raw = self._r.get(self._key("thread", route, incident))
         return None if raw is None else ThreadEntry(**json.loads(raw))
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef, chunk: int = 500
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        """One MGET per `chunk` routes instead of a GET each."""
+        found: dict[RouteKey, ThreadEntry | None] = {}
+        for i in range(0, len(routes), chunk):
+            part = routes[i : i + chunk]
+            raws = self._r.mget([self._key("thread", r, incident) for r in part])
+            for route, raw in zip(part, raws, strict=True):
+                found[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+        return found
 
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         key = self._key("thread", route, incident)

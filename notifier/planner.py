@@ -83,6 +83,9 @@ def process_event(
     annotations = safe_annotations(event, config, world, now)
     roots = cascade_roots(event, config, world, now)
     ref: IncidentRef = (event.provider, event.incident_id)
+    # Routing asks every (subscriber, channel) whether the incident reached it: one
+    # MGET per 500 instead of a GET each.
+    threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
     link = _link(event, config)
     out = []
@@ -115,6 +118,15 @@ class _Remembering:
         if (route, incident) not in self.seen:
             self.seen[(route, incident)] = self.inner.get(route, incident)
         return self.seen[(route, incident)]
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        missing = [r for r in routes if (r, incident) not in self.seen]
+        if missing:
+            for route, entry in self.inner.get_many(missing, incident).items():
+                self.seen[(route, incident)] = entry
+        return {r: self.seen[(r, incident)] for r in routes}
 
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         stored = self.inner.open(route, incident, entry)

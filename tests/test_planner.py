@@ -15,6 +15,7 @@ from notifier.grouping import InMemoryThreadStore, RedisThreadStore, ThreadStore
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
 from notifier.planner import ReplayPlanner, process_event
 from tests.planning_helpers import at, config, event, incident, test_catalog
+from tests.support.roundtrips import RoundTrips
 
 BASE = """
 providers:
@@ -246,3 +247,34 @@ def test_replay_lines_have_exactly_the_documented_keys() -> None:
         "text": "Possible upstream cause: Microsoft Azure — 'Power event', "
         "active since 18:05 UTC, 55 min earlier",
     }
+
+
+def test_routing_a_large_subscription_file_asks_redis_for_threads_in_bulk(
+    redis_url: str, key_prefix: str
+) -> None:
+    # 600 subscribers, one of whom watches OpenAI: routing asks all 600 whether the
+    # incident reached them. That must be a couple of MGETs, not a GET each.
+    subscribers = "".join(
+        f"  - name: team{n:03d}\n    slack: {{channel: '#t{n:03d}'}}\n"
+        f"    filters: {{providers: [{'openai' if n == 0 else 'azure'}]}}\n"
+        for n in range(600)
+    )
+    client = redis.Redis.from_url(redis_url)
+    trips = RoundTrips(client)
+    h = Harness(
+        "providers:\n  - id: openai\n  - id: azure\nsubscribers:\n" + subscribers,
+        threads=RedisThreadStore(client, key_prefix),
+        alerts=AlertStore(client, key_prefix),
+    )
+    try:
+        h.run(event(incident("openai", "o0", "2024-12-26 18:00")))  # loads the scripts
+        ev = event(incident("openai", "o1", "2024-12-26 19:00"))
+        before = trips.count
+        (alert,) = process_event(ev, h.cfg, [ev.incident], h.threads, h.alerts, ev.detected_at)
+        assert alert.subscriber == "team000"
+        # 2 MGETs, then the one route's cascade root, thread open, cascade member and claim
+        assert trips.count - before == 6
+    finally:
+        for key in client.scan_iter(match=f"{key_prefix}*"):
+            client.delete(key)
+        client.close()

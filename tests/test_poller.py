@@ -27,7 +27,7 @@ from notifier.replay import replay
 from notifier.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
-from tests.test_state import RoundTrips
+from tests.support.roundtrips import RoundTrips
 
 INV, IDE, RES = Status.INVESTIGATING, Status.IDENTIFIED, Status.RESOLVED
 ROOT = Path(__file__).resolve().parent.parent

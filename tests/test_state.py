@@ -15,26 +15,9 @@ from notifier.health import FeedHealth
 from notifier.models import DocumentKind, EventKind, Status
 from notifier.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
 from tests.diffkit import at, doc, inc
+from tests.support.roundtrips import RoundTrips
 
 INV, RES = Status.INVESTIGATING, Status.RESOLVED
-
-
-class RoundTrips:
-    """Counts requests written to the socket: a pipeline or a script call is one."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.count = 0
-        pool = client.connection_pool
-        base = pool.connection_class
-        counter = self
-
-        class Counting(base):  # type: ignore[valid-type,misc]
-            def send_packed_command(self, command, check_health=True):
-                counter.count += 1
-                return super().send_packed_command(command, check_health)
-
-        pool.disconnect()
-        pool.connection_class = Counting
 
 
 @pytest.fixture

@@ -1,0 +1,23 @@
+"""Count a Redis client's round trips (made here, for cost tests)."""
+
+from __future__ import annotations
+
+import redis
+
+
+class RoundTrips:
+    """Counts requests written to the socket: a pipeline or a script call is one."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.count = 0
+        pool = client.connection_pool
+        base = pool.connection_class
+        counter = self
+
+        class Counting(base):  # type: ignore[valid-type,misc]
+            def send_packed_command(self, command, check_health=True):
+                counter.count += 1
+                return super().send_packed_command(command, check_health)
+
+        pool.disconnect()
+        pool.connection_class = Counting
