@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import redis
 
@@ -35,7 +35,14 @@ class DueSet:
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
         raw = self.client.zrangebyscore(self.key, "-inf", now.timestamp(), start=0, num=limit)
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+        return [_text(m) for m in raw]
+
+    def upcoming(self, limit: int = 20) -> list[tuple[str, datetime]]:
+        """The first `limit` members by due time, with that time (for `notifier pending`)."""
+        raw: list[tuple[bytes, float]] = self.client.zrange(  # type: ignore[assignment]
+            self.key, 0, limit - 1, withscores=True
+        )
+        return [(_text(m), datetime.fromtimestamp(score, UTC)) for m, score in raw]
 
     def __len__(self) -> int:
         return int(self.client.zcard(self.key))
@@ -51,3 +58,7 @@ class DueSet:
             if got:
                 with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
                     lock.release()
+
+
+def _text(member: object) -> str:
+    return member.decode() if isinstance(member, bytes) else str(member)

@@ -8,7 +8,7 @@ it in one round trip and exposes it through a prometheus_client collector.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,12 +114,9 @@ class RedisCollector(Collector):
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
         pipe = self.client.pipeline(transaction=False)
         pipe.hgetall(f"{self.prefix}:metrics")
-        for q in QUEUES:
-            pipe.llen(f"{self.broker_prefix}{q}")
-        for name in DUE_SETS:
-            pipe.zcard(f"{self.prefix}:due:{name}")
+        sizes = waiting_sizes(pipe, self.prefix, self.broker_prefix)
         raw, *counts = pipe.execute()
-        depths, waiting = counts[: len(QUEUES)], counts[len(QUEUES) :]
+        depths, waiting = sizes(counts)
         values = {k.decode(): float(v) for k, v in raw.items()}
         yield from _counters(values)
         yield from _histogram(values)
@@ -136,6 +133,18 @@ class RedisCollector(Collector):
         for name, count in zip(DUE_SETS, waiting, strict=True):
             due.add_metric([name], count)
         yield due
+
+
+def waiting_sizes(
+    pipe: Any, prefix: str, broker_prefix: str
+) -> Callable[[list[int]], tuple[list[int], list[int]]]:
+    """Queue on `pipe` the length of each broker queue (QUEUES) and due set (DUE_SETS);
+    the returned function splits the replies into those two lists."""
+    for q in QUEUES:
+        pipe.llen(f"{broker_prefix}{q}")
+    for name in DUE_SETS:
+        pipe.zcard(f"{prefix}:due:{name}")
+    return lambda replies: (replies[: len(QUEUES)], replies[len(QUEUES) :])
 
 
 def _counters(values: dict[str, float]) -> Iterator[CounterMetricFamily]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from notifier.redisbatch import Batch, Later
+from notifier.redisbatch import Batch, Later, read_now
 
 
 class Pacing:
@@ -34,6 +34,11 @@ class Pacing:
         return batch.later(
             lambda raw: {c: float(v) for c, v in zip(names, raw, strict=False) if v is not None}
         )
+
+    def paused(self, channels: Sequence[str], now: datetime) -> dict[str, datetime]:
+        """The channels paused at `now`, with when each may be called again."""
+        until = read_now(self.client, lambda batch: self.pauses_into(batch, channels))
+        return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
 
     def pause(self, channel: str, seconds: float, now: datetime, pipe: Any) -> None:
         """Queue a pause of `channel` for `seconds` on `pipe`."""

@@ -92,6 +92,14 @@ class RetryQueue:
     def __len__(self) -> int:
         return len(self._when)
 
+    def upcoming(self, limit: int = 20) -> list[tuple[str, int, datetime]]:
+        """The next `limit` retries: alert, attempt number, when."""
+        soon = self._when.upcoming(limit)
+        if not soon:
+            return []
+        attempts = self.client.hmget(self._attempts, [k for k, _ in soon])
+        return [(k, int(a or 1), when) for (k, when), a in zip(soon, attempts, strict=True)]
+
     @contextmanager
     def sweeping(self) -> Iterator[bool]:
         with self._when.sweeping() as mine:

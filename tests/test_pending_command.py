@@ -1,0 +1,63 @@
+"""`notifier pending` shows what is waiting, and until when."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+
+from notifier.commands.pending import render, report
+from notifier.dueset import DueSet
+from notifier.pacing import Pacing
+from notifier.retries import RetryQueue
+
+NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fill(client: redis.Redis, prefix: str) -> None:
+    client.rpush(f"{prefix}:celery:deliver", "m1", "m2")
+    RetryQueue(client, prefix).schedule(["ev1/ops/slack"], 3, NOW + timedelta(seconds=40))
+    DueSet(client, f"{prefix}:due:held").add("ev2/ops/sms", NOW + timedelta(hours=9))
+    DueSet(client, f"{prefix}:due:undelivered").add("ev1/ops/slack", NOW + timedelta(minutes=30))
+    pipe = client.pipeline()
+    Pacing(client, prefix).pause("slack", 30, NOW, pipe)
+    pipe.execute()
+
+
+def test_it_lists_queues_pauses_retries_and_holds_with_their_times(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    _fill(redis_client, key_prefix)
+    found = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(seconds=5))
+    assert found["queues"] == {"poll": 0, "deliver": 2}
+    assert found["paused"] == {"slack": "2024-12-26T19:05:30Z"}
+    assert found["retrying"] == {
+        "count": 1,
+        "next": [{"item": "ev1/ops/slack", "attempt": 3, "due": "2024-12-26T19:05:40Z"}],
+    }
+    assert found["held"]["next"] == [{"item": "ev2/ops/sms", "due": "2024-12-27T04:05:00Z"}]
+    assert (found["escalations"]["count"], found["unprocessed"], found["undelivered"]) == (0, 0, 1)
+    text = render(found)
+    assert "slack until 2024-12-26T19:05:30Z" in text
+    assert "2024-12-26T19:05:40Z  attempt 3  ev1/ops/slack" in text
+
+    later = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(minutes=1))
+    assert later["paused"] == {}  # the pause is over
+
+
+def test_the_command_prints_json(redis_url: str, key_prefix: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env.update(NOTIFIER_REDIS_URL=redis_url, NOTIFIER_KEY_PREFIX=key_prefix,
+               NOTIFIER_DATA_DIR=str(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", "pending", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    found = json.loads(done.stdout)
+    assert found["retrying"] == {"count": 0, "next": []} and found["paused"] == {}
