@@ -39,7 +39,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_sending(
     fake_slack._server.RequestHandlerClass.timeout = 0.2  # type: ignore[attr-defined]
     ch = channel(fake_slack)
     ch.send(sample.alert(key="ev1"), OPS, None)
-    time.sleep(0.6)  # the fake has closed the idle connection by now
+    time.sleep(1.0)  # the fake has closed the idle connection by now
     ch.send(sample.alert(key="ev2"), OPS, None)  # no failure: a fresh connection
     assert posts(fake_slack) == 2 and len(fake_slack.connections) == 2
 
@@ -79,7 +79,7 @@ def test_a_refused_connection_is_a_transient_error_and_nothing_is_sent_twice(
     ch = channel(fake_slack)
     ch.send(sample.alert(key="ev1"), OPS, None)
     fake_slack.stop()  # no more connections are accepted
-    time.sleep(0.6)  # and the kept one has been closed by the server
+    time.sleep(1.0)  # and the kept one has been closed by the server
     with pytest.raises(DeliveryError) as err:
         ch.send(sample.alert(key="ev2"), OPS, None)
     assert not err.value.permanent and "connection failed" in err.value.message
