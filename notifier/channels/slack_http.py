@@ -85,16 +85,6 @@ class KeepAliveWebClient(WebClient):
             return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
-    def _forget(self, origin: tuple[int, str, str]) -> None:
-        kept = self._connections.by_origin.pop(origin, None)
-        if kept is not None:
-            kept[0].close()
-
-    def close(self) -> None:
-        """Close this thread's kept connections."""
-        for origin in list(self._connections.by_origin):
-            self._forget(origin)
-
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
     """The server closed the idle connection (it reads as EOF), as urllib3 checks."""
