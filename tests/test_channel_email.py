@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from notifier.channels import smtp_session
 from notifier.channels.base import DeliveryError, EmailTarget
 from notifier.channels.email import EmailChannel
 from notifier.channels.render import Presentation
@@ -149,3 +151,43 @@ def test_an_untrusted_certificate_is_refused_permanently(starttls_server: FakeSm
     with pytest.raises(DeliveryError) as err:
         ch.send(sample.alert(channel="email"), TO, None)
     assert err.value.permanent
+
+
+def test_a_burst_of_mail_goes_over_one_session(fake_smtp: FakeSmtp) -> None:
+    ch = plain(fake_smtp)
+    for n in range(4):
+        ch.send(sample.alert(channel="email", key=f"ev{n}"), EmailTarget(f"p{n}@example.com"), None)
+    assert len(fake_smtp.messages) == 4 and fake_smtp.sessions == 1
+
+
+def test_after_a_refusal_the_next_message_starts_a_fresh_session(fake_smtp: FakeSmtp) -> None:
+    ch = plain(fake_smtp)
+    ch.send(sample.alert(channel="email", key="ev1"), TO, None)
+    fake_smtp.fail_next(1, code=451)
+    with pytest.raises(DeliveryError) as err:
+        ch.send(sample.alert(channel="email", key="ev2"), TO, None)
+    assert not err.value.permanent
+    ch.send(sample.alert(channel="email", key="ev3"), TO, None)
+    assert len(fake_smtp.messages) == 2 and fake_smtp.sessions == 2
+
+
+def test_a_session_the_server_hung_up_on_is_replaced_before_sending() -> None:
+    server = FakeSmtp(idle_timeout=0.3).start()
+    try:
+        ch = plain(server)
+        ch.send(sample.alert(channel="email", key="ev1"), TO, None)
+        time.sleep(1.0)  # the server has closed the idle session by now
+        ch.send(sample.alert(channel="email", key="ev2"), TO, None)  # no error: NOOP caught it
+        assert len(server.messages) == 2 and server.sessions == 2
+    finally:
+        server.stop()
+
+
+def test_a_session_is_retired_after_its_message_cap(
+    fake_smtp: FakeSmtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smtp_session, "MAX_MESSAGES", 2)
+    ch = plain(fake_smtp)
+    for n in range(5):
+        ch.send(sample.alert(channel="email", key=f"ev{n}"), TO, None)
+    assert len(fake_smtp.messages) == 5 and fake_smtp.sessions == 3

@@ -6,8 +6,9 @@ mail clients group an incident. Feed text is `html.escape`d in the HTML part
 and no feed-supplied URL becomes an `<a href>`.
 
 TLS: implicit TLS when `ssl` is set or the port is 465, else STARTTLS when
-`starttls` is set. Classification: 4xx replies, disconnects and timeouts are
-transient; 5xx replies (550 no such user, 535 auth failed) are permanent.
+`starttls` is set; one session is kept open across a burst (smtp_session.py).
+Classification: 4xx replies, disconnects and timeouts are transient; 5xx replies
+(550 no such user, 535 auth failed) are permanent.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from notifier.channels.render import (
     status_label,
     truncate,
 )
+from notifier.channels.smtp_session import SmtpSessions
 from notifier.models import Alert
 
 SUBJECT_MAX = 200
@@ -78,6 +80,7 @@ class EmailChannel(Channel):
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.presentation = presentation or Presentation()
+        self._sessions = SmtpSessions()
 
     def secrets(self) -> tuple[str, ...]:
         return secret_values(self._password)
@@ -116,12 +119,19 @@ class EmailChannel(Channel):
         if "Date" not in msg:
             msg["Date"] = format_datetime(datetime.now(UTC))
         try:
-            with self._connect() as smtp:
-                if self.username and self._password is not None:
-                    smtp.login(self.username, self._password.get_secret_value())
-                smtp.send_message(msg)
+            self._sessions.send(msg, self._open)
         except Exception as exc:  # classified below; anything else propagates as-is
             raise self.classify(exc) from None
+
+    def _open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        try:
+            if self.username and self._password is not None:
+                smtp.login(self.username, self._password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def _connect(self) -> smtplib.SMTP:
         context = self.ssl_context or ssl.create_default_context()

@@ -33,6 +33,7 @@ class Recorder:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.failures: list[tuple[int, str]] = []
         self.refuse_once: dict[str, tuple[int, str]] = {}  # address -> reply, used once
+        self.sessions: set[Any] = set()  # client (host, port) of every session that sent mail
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -52,6 +53,7 @@ class Recorder:
         with self.lock:
             self.messages.append(msg)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.sessions.add(session.peer)
         return "250 Message accepted"
 
 
@@ -62,7 +64,9 @@ class FakeSmtp:
         tls_context: ssl.SSLContext | None = None,
         implicit_tls: ssl.SSLContext | None = None,
         credentials: tuple[str, str] | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
+        """`idle_timeout`: seconds after which the server hangs up on an idle session."""
         self.recorder = Recorder()
         self.port = free_port()
         self.credentials = credentials
@@ -73,6 +77,8 @@ class FakeSmtp:
             kwargs.update(ssl_context=implicit_tls)
         if credentials is not None:
             kwargs.update(authenticator=self._auth, auth_require_tls=tls_context is not None)
+        if idle_timeout is not None:
+            kwargs.update(timeout=idle_timeout)
         self.controller = Controller(
             self.recorder, hostname="127.0.0.1", port=self.port, ready_timeout=5, **kwargs
         )
@@ -88,6 +94,11 @@ class FakeSmtp:
     @property
     def messages(self) -> list[EmailMessage]:
         return self.recorder.messages
+
+    @property
+    def sessions(self) -> int:
+        """How many SMTP sessions delivered mail."""
+        return len(self.recorder.sessions)
 
     def fail_next(self, n: int = 1, *, code: int = 451, message: str = "4.3.0 try later") -> None:
         with self.recorder.lock:
