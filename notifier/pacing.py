@@ -30,6 +30,7 @@ class Pacing:
     def pauses_into(self, batch: Batch, channels: Sequence[str]) -> Later[dict[str, float]]:
         """When each paused channel may be called again (epoch seconds)."""
         names = list(channels)
+        # MGET needs a key; with no channels, ask for one that is never set.
         batch.pipe.mget([self._key(c) for c in names] or [self._key("-")])
         return batch.later(
             lambda raw: {c: float(v) for c, v in zip(names, raw, strict=False) if v is not None}
