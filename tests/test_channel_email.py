@@ -17,7 +17,8 @@ from notifier.channels.base import DeliveryError, EmailTarget
 from notifier.channels.email import EmailChannel
 from notifier.channels.render import Presentation
 from tests.fakes import sample
-from tests.fakes.smtp import FakeSmtp, self_signed_cert
+from tests.fakes.smtp import FakeSmtp
+from tests.support.tls import self_signed_cert
 
 NAMES = Presentation(names={"openai": "OpenAI"}, hosts={"openai": "status.openai.com"})
 TO = EmailTarget("oncall@example.com")

@@ -3,7 +3,10 @@ slack-sdk client, with only its transport replaced, against the keep-alive fake)
 
 from __future__ import annotations
 
+import ssl
 import time
+from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 from pydantic import SecretStr
@@ -11,8 +14,10 @@ from pydantic import SecretStr
 from notifier.channels import slack_http
 from notifier.channels.base import DeliveryError, SlackTarget
 from notifier.channels.slack import SlackChannel
+from notifier.channels.slack_http import KeepAliveWebClient
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
+from tests.support.tls import self_signed_cert
 
 OPS = SlackTarget(channel="#ops")
 
@@ -84,3 +89,36 @@ def test_a_refused_connection_is_a_transient_error_and_nothing_is_sent_twice(
         ch.send(sample.alert(key="ev2"), OPS, None)
     assert not err.value.permanent and "connection failed" in err.value.message
     assert posts(fake_slack) == 1
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    made = self_signed_cert(tmp_path_factory.mktemp("tls"))
+    if made is None:
+        pytest.skip("the openssl command is not available to make a test certificate")
+    return made
+
+
+def test_over_tls_it_checks_the_certificate_and_keeps_the_connection(
+    tls_files: tuple[Path, Path],
+) -> None:
+    cert, key = tls_files
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    slack = FakeSlack().start(tls=server_side)
+    try:
+        assert slack.api_url.startswith("https://")
+        trusting = ssl.create_default_context(cafile=str(cert))
+        client = KeepAliveWebClient(token=slack.token, base_url=slack.api_url, ssl=trusting)
+        for n in range(3):
+            assert client.chat_postMessage(channel=f"#team{n}", text="made here")["ok"]
+        assert posts(slack) == 3 and len(slack.connections) == 1
+
+        # Without the test CA the certificate is refused, as slack.com's would be if forged.
+        stranger = KeepAliveWebClient(token=slack.token, base_url=slack.api_url)
+        with pytest.raises(URLError) as refused:
+            stranger.chat_postMessage(channel="#team9", text="made here")
+        assert isinstance(refused.value.reason, ssl.SSLCertVerificationError)
+        assert posts(slack) == 3
+    finally:
+        slack.stop()

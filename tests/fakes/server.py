@@ -8,6 +8,7 @@ the next N requests with a given status, vendor error, Retry-After, or to hang
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,8 +61,9 @@ class FakeServer:
 
     # ---- control ---------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Listen on 127.0.0.1 (a free port); returns self, so `Fake().start().url` reads."""
+    def start(self, tls: ssl.SSLContext | None = None) -> Self:
+        """Listen on 127.0.0.1 (a free port), over TLS with a server context `tls`;
+        returns self, so `Fake().start().url` reads."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +83,10 @@ class FakeServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -90,7 +96,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_port}"
 
     def stop(self) -> None:
         self._release.set()
