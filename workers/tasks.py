@@ -90,13 +90,9 @@ def process_events(event_ids: list[str]) -> int:
 def retry_later(dedup_keys: list[str], attempt: int, exc: DeliveryError) -> None:
     """Attempt `attempt` of these alerts failed with the transient `exc`: schedule the next."""
     number, when = retries.next_try(exc, attempt, service.utcnow())
-    log.info(
-        "delivery attempt %d at %s: %s",
-        number,
-        when.strftime("%H:%M:%S"),
-        exc,
-        extra={"dedup_key": dedup_keys[0] if len(dedup_keys) == 1 else None},
-    )
+    ids = {"dedup_key": dedup_keys[0]} if len(dedup_keys) == 1 else {}
+    log.info("%d alert(s): attempt %d at %s: %s", len(dedup_keys), number,
+             when.strftime("%H:%M:%S"), exc, extra=ids)  # fmt: skip
     service.retry_later(_rt(), dedup_keys, number, when)
 
 
