@@ -210,7 +210,8 @@ def _deliver(
         outcome = _send(alert, ctx, now, progress)
     except DeliveryError as exc:
         ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
-        if exc.retry_after and not isinstance(exc, NotYet):  # the vendor asked us to slow down
+        if exc.retry_after and not exc.permanent and not isinstance(exc, NotYet):
+            # The vendor asked us to slow down.
             ctx.pacing.pause(alert.channel, exc.retry_after, now, progress.writes)
         if isinstance(exc, NotYet) or not (exc.permanent or final):
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
