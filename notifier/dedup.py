@@ -83,7 +83,7 @@ class AlertStore:
 
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
-        return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
+        return text(raw)
 
     def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
         """Record the delivery outcome; False if the alert was never claimed (or expired).

@@ -140,7 +140,9 @@ class DeliveryContext:
 def deliver_alert(
     dedup_key: str, ctx: DeliveryContext, now: datetime, *, attempt: int = 0, final: bool = False
 ) -> DeliveryOutcome:
-    """Deliver the alert stored under `dedup_key`; raises DeliveryError to be retried."""
+    """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
+    means "try again later" (a transient failure before the final attempt, or a
+    `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
     lock_key, token = f"{ctx.prefix}:delivery:lock:{dedup_key}", secrets.token_hex(8)
     # One round trip takes the lock and reads all a delivery decides on (the reads
     # run after the SET, so they see what the previous holder wrote).

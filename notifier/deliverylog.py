@@ -22,7 +22,7 @@ import redis
 
 from notifier.channels.render import one_line
 from notifier.models import Alert, iso
-from notifier.redisbatch import Batch, Later, read_now, writing
+from notifier.redisbatch import Batch, Later, read_now, text, writing
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
 DAY_TTL = int(timedelta(days=3).total_seconds())
@@ -185,20 +185,16 @@ class DeliveryLog:
 
     def outcome_into(self, batch: Batch, dedup_key: str) -> Later[str | None]:
         batch.pipe.hget(self._k(dedup_key), "outcome")
-        return batch.later(lambda value: _s(value) if value else None)
+        return batch.later(lambda value: text(value) if value else None)
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:
         keys = self.r.lrange(self._k("recent"), 0, max(0, limit * 4 - 1))
-        unique = list(dict.fromkeys(_s(k) for k in keys))[:limit]  # retries push a key again
+        unique = list(dict.fromkeys(text(k) for k in keys))[:limit]  # retries push a key again
         records = [self.get(k) for k in unique]
         return [r for r in records if r is not None]
 
     def delivered_on(self, day: str) -> list[DeliveryRecord]:
         """Records delivered on a UTC day (`YYYY-MM-DD`), oldest first, once each."""
-        keys = dict.fromkeys(_s(k) for k in self.r.lrange(self._k("day", day), 0, -1))
+        keys = dict.fromkeys(text(k) for k in self.r.lrange(self._k("day", day), 0, -1))
         records = [self.get(k) for k in keys]
         return [r for r in records if r is not None]
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import redis
 
+from notifier.redisbatch import text
+
 
 @dataclass(frozen=True)
 class DueSet:
@@ -34,15 +36,17 @@ class DueSet:
             self.client.zrem(self.key, *members)
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
-        raw = self.client.zrangebyscore(self.key, "-inf", now.timestamp(), start=0, num=limit)
-        return [_text(m) for m in raw]
+        raw: list[bytes] = self.client.zrangebyscore(  # type: ignore[assignment]
+            self.key, "-inf", now.timestamp(), start=0, num=limit
+        )
+        return [text(m) for m in raw]
 
     def upcoming(self, limit: int = 20) -> list[tuple[str, datetime]]:
         """The first `limit` members by due time, with that time (for `notifier pending`)."""
         raw: list[tuple[bytes, float]] = self.client.zrange(  # type: ignore[assignment]
             self.key, 0, limit - 1, withscores=True
         )
-        return [(_text(m), datetime.fromtimestamp(score, UTC)) for m, score in raw]
+        return [(text(m), datetime.fromtimestamp(score, UTC)) for m, score in raw]
 
     def __len__(self) -> int:
         return int(self.client.zcard(self.key))
@@ -58,7 +62,3 @@ class DueSet:
             if got:
                 with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
                     lock.release()
-
-
-def _text(member: object) -> str:
-    return member.decode() if isinstance(member, bytes) else str(member)

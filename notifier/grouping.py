@@ -25,6 +25,7 @@ from typing import Protocol
 import redis
 
 from notifier.models import AlertKind
+from notifier.redisbatch import text
 
 RouteKey = tuple[str, str]  # (subscriber, channel)
 IncidentRef = tuple[str, str]  # (provider, incident id)
@@ -197,7 +198,7 @@ class RedisThreadStore:
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         raw = self._r.get(self._key("cascade", route, root))
-        return None if raw is None else _text(raw)
+        return text(raw)
 
     def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
         key = self._key("cascade", route, root)
@@ -205,13 +206,9 @@ class RedisThreadStore:
         pipe.set(key, thread_key, nx=True, ex=self._ttl)
         pipe.get(key)
         _, raw = pipe.execute()
-        return thread_key if raw is None else _text(raw)
+        return thread_key if raw is None else text(raw)
 
     def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
         base = f"{self._prefix}:cascade-members:{thread_key}"
         raw = self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl])
-        return [_text(x) for x in raw]
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+        return [text(x) for x in raw]

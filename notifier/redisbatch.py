@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import redis
 
@@ -68,8 +68,14 @@ def writing(client: redis.Redis, pipe: Any = None) -> Iterator[Any]:
     own.execute()
 
 
-def text(value: Any) -> str | None:
-    """A Redis reply as str (None stays None)."""
+@overload
+def text(value: None) -> None: ...
+@overload
+def text(value: bytes | str) -> str: ...
+@overload
+def text(value: object) -> str | None: ...
+def text(value: object) -> str | None:
+    """A Redis reply as str (None stays None). The one decoder of replies for every store."""
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -310,11 +310,8 @@ def deliver_chunk(
         for i, key in enumerate(dedup_keys):
             try:
                 _deliver_one(rt, key, dispatcher, now, 0, False, finished)
-            except DeliveryError as exc:
-                if not exc.permanent:
-                    return ChunkResult(len(finished), i, exc)
-                log.warning("delivery failed for good: %s", exc, extra={"dedup_key": key})
-                finished.append(key)
+            except DeliveryError as exc:  # always "try again later" (see deliver_alert)
+                return ChunkResult(len(finished), i, exc)
         return ChunkResult(len(finished))
     finally:
         # One write for the chunk; a crash before it only makes the reconcile sweep

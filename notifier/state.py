@@ -36,6 +36,7 @@ from notifier.models import (
     parse_iso,
     to_jsonable,
 )
+from notifier.redisbatch import text
 from notifier.snapshot import RECENT_WINDOW, ProviderState, recent_until
 
 EVENT_TTL = timedelta(days=30)
@@ -126,24 +127,24 @@ class StateStore:
         got, raw = pipe.execute()
         if not got:
             return None
-        h = {_text(k): v for k, v in raw.items()}
+        h = {text(k): v for k, v in raw.items()}
         return Lease(
             provider=provider,
             token=token,
-            version=int(_text(h.get("version")) or 0),
+            version=int(text(h.get("version")) or 0),
             validators=Validators(
-                _text(h.get("etag")), _text(h.get("last_modified")), _text(h.get("body_hash"))
+                text(h.get("etag")), text(h.get("last_modified")), text(h.get("body_hash"))
             ),
             health=FeedHealth(
-                failures=int(_text(h.get("failures")) or 0),
-                unreachable=_text(h.get("unreachable")) == "1",
-                since=parse_iso(_text(h.get("since"))),
-                last_error=_text(h.get("last_error")),
+                failures=int(text(h.get("failures")) or 0),
+                unreachable=text(h.get("unreachable")) == "1",
+                since=parse_iso(text(h.get("since"))),
+                last_error=text(h.get("last_error")),
             ),
-            polled_at=parse_iso(_text(h.get("polled_at"))),
-            outcome=_text(h.get("outcome")),
+            polled_at=parse_iso(text(h.get("polled_at"))),
+            outcome=text(h.get("outcome")),
             raw_state=_bytes(h.get("state")),
-            index_due=parse_iso(_text(h.get("index_due"))),
+            index_due=parse_iso(text(h.get("index_due"))),
         )
 
     def finish(
@@ -240,7 +241,7 @@ class StateStore:
     def status(self, provider: str) -> dict[str, str]:
         """The provider hash without the snapshot: last poll, outcome, validators, health."""
         raw = self.redis.hgetall(self.provider_key(provider))
-        return {_text(k) or "": _text(v) or "" for k, v in raw.items() if _text(k) != "state"}
+        return {text(k) or "": text(v) or "" for k, v in raw.items() if text(k) != "state"}
 
     # ---- events ----------------------------------------------------------------
 
@@ -313,12 +314,6 @@ def _put(sets: dict[str, str | bytes], dels: list[str], name: str, value: str | 
         dels.append(name)
     else:
         sets[name] = value
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _bytes(value: object) -> bytes | None:

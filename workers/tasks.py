@@ -18,7 +18,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from notifier import retries, service
-from notifier.channels.base import DeliveryError, NotYet
+from notifier.channels.base import DeliveryError
 from notifier.settings import get_settings
 from workers.app import MAX_INFRA_COUNTDOWN_S, app
 
@@ -102,10 +102,7 @@ def deliver_alert(self: Task, dedup_key: str) -> str:
     final = attempt >= MAX_DELIVERY_RETRIES
     try:
         outcome = service.deliver(_rt(), dedup_key, DISPATCHER, service.utcnow(), attempt, final)
-    except DeliveryError as exc:
-        if exc.permanent or (final and not isinstance(exc, NotYet)):
-            log.warning("delivery failed for good: %s", exc, extra={"dedup_key": dedup_key})
-            return "failed"
+    except DeliveryError as exc:  # always "try again later"; failures come back as outcomes
         retry_later([dedup_key], attempt, exc)
         return "retrying"
     except INFRASTRUCTURE as exc:  # Redis or the network blinked: not the vendor's answer
