@@ -2,7 +2,7 @@
 
 A generated subscription file has one provider and `subscribers` subscribers, each
 with its own Slack channel. This process polls the provider once (real
-`notifier.service.poll`, inline dispatcher) so the incident's event is stored, then
+`notifier.pipeline.service.poll`, inline dispatcher) so the incident's event is stored, then
 sends ONE `notifier.process` task to the broker. A real worker (`python -m workers
 worker -Q deliver`) plans the alerts, enqueues one `notifier.deliver` task per
 alert and delivers them with the real slack-sdk client to a fake Slack.
@@ -35,10 +35,10 @@ from bench.support import (
     wait_until,
     worker_env,
 )
-from notifier import service
-from notifier.channels.slack_http import KeepAliveWebClient
-from notifier.redis_url import broker_url
-from notifier.settings import Settings
+from notifier.channels.slack.http import KeepAliveWebClient
+from notifier.config.settings import Settings
+from notifier.pipeline import service
+from notifier.store.url import broker_url
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
 

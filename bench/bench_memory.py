@@ -3,7 +3,7 @@
 A child process does what a worker's pool process does: imports `workers.tasks`
 (Celery app included), builds the Runtime from a generated subscription file of
 `providers` providers served by a `FeedFarm`, and polls each provider once through
-`notifier.service.poll` (inline dispatcher), so every provider's state is in Redis
+`notifier.pipeline.service.poll` (inline dispatcher), so every provider's state is in Redis
 and has passed through this process. It reports VmRSS after start, after the
 imports, after the Runtime, after the polls (and after gc), and the peak (VmHWM).
 This process then sums `MEMORY USAGE` over the keys the polls created.
@@ -47,7 +47,7 @@ def child(count: int) -> dict[str, object]:
     import gc
 
     out: dict[str, object] = {"start": _rss_kb()}
-    from notifier import service
+    from notifier.pipeline import service
     from workers import tasks
 
     out["imported"] = _rss_kb()

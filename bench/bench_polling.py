@@ -5,9 +5,9 @@ Atom captures (a change is the page's next real capture) or, without the corpus,
 made-here summary.json documents. Each round 1/20 of the feeds (5%) change and the
 rest answer 304 to the ETag the poller sends.
 
-- pipeline: `notifier.poller.poll_provider` with a real `StateStore` on Redis, the
+- pipeline: `notifier.pipeline.poll.poll_provider` with a real `StateStore` on Redis, the
   real `Fetcher`, and an inline enqueue that stores the events (what
-  `notifier.service.poll` does before handing ids to Celery). Priming (every feed
+  `notifier.pipeline.service.poll` does before handing ids to Celery). Priming (every feed
   fetched and parsed once, as after a deploy) is measured on `prime` feeds and
   reported on its own; the other feeds get the state a first poll of the same
   document stored, copied through the StateStore API (parsing 2,000 Atom documents
@@ -41,9 +41,9 @@ from bench.support import (
 )
 from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent
-from notifier.poller import poll_provider
-from notifier.snapshot import ProviderState
-from notifier.state import StateStore
+from notifier.pipeline.poll import poll_provider
+from notifier.store.snapshot import ProviderState
+from notifier.store.state import StateStore
 
 NAME = "polling"
 TARGET_RATIO = 10.0

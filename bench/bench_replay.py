@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from notifier.diff import diff
+from notifier.diff.engine import diff
 from notifier.feeds import registry
 from notifier.models import FeedDocument
-from notifier.snapshot import ProviderState
+from notifier.store.snapshot import ProviderState
 
 ROOT = Path(__file__).resolve().parent.parent
 Series = list[tuple[datetime, bytes]]

@@ -25,7 +25,7 @@ from typing import Any
 
 import redis
 
-from notifier.redis_server import PrivateRedis, answers
+from notifier.store.server import PrivateRedis, answers
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, etag_of, send_document

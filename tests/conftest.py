@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.redis_server import PrivateRedis, answers
+from notifier.store.server import PrivateRedis, answers
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import textwrap
 from datetime import UTC, datetime
 
-from notifier.catalog import Catalog, CatalogEntry
-from notifier.config import parse_config
-from notifier.config_models import Config
+from notifier.config.catalog import Catalog, CatalogEntry
+from notifier.config.load import parse_config
+from notifier.config.schema import Config
 from notifier.models import (
     ChangeEvent,
     EventKind,

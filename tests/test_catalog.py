@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from notifier.catalog import load_catalog
 from notifier.cli import main
+from notifier.config.catalog import load_catalog
 from notifier.feeds import registry
 
 CATALOG = load_catalog()

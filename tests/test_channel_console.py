@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from notifier.channels.base import DeliveryError
-from notifier.channels.console import ConsoleChannel
+from notifier.channels.console.channel import ConsoleChannel
 from notifier.channels.render import Presentation, clean, duration
 from tests.fakes import sample
 

@@ -3,12 +3,12 @@ whatever a hostile or verbose status page sends."""
 
 from __future__ import annotations
 
-from notifier.channels import gsm
-from notifier.channels.email import EmailChannel, subject, text_body
+from notifier.channels.email.channel import EmailChannel, subject, text_body
 from notifier.channels.render import Presentation
-from notifier.channels.slack import SlackChannel
-from notifier.channels.slack_blocks import parent_message, reply_message
-from notifier.channels.sms import SmsChannel, page_text
+from notifier.channels.slack.blocks import parent_message, reply_message
+from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.sms import gsm
+from notifier.channels.sms.channel import SmsChannel, page_text
 from notifier.models import AlertKind, Status, Update
 from tests.fakes import sample
 

@@ -23,9 +23,9 @@ from notifier.channels.base import (
     SmsTarget,
     Target,
 )
-from notifier.channels.email import EmailChannel
-from notifier.channels.slack import SlackChannel
-from notifier.channels.sms import SmsChannel
+from notifier.channels.email.channel import EmailChannel
+from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.sms.channel import SmsChannel
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp, free_port

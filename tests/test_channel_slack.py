@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from notifier.channels.base import DeliveryError, SlackTarget
 from notifier.channels.render import Presentation
-from notifier.channels.slack import SlackChannel
-from notifier.channels.slack_blocks import HEADER_MAX, MAX_BLOCKS, TEXT_MAX, escape
+from notifier.channels.slack.blocks import HEADER_MAX, MAX_BLOCKS, TEXT_MAX, escape
+from notifier.channels.slack.channel import SlackChannel
 from notifier.models import Annotation, AnnotationKind
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
@@ -246,7 +246,7 @@ def test_a_parent_that_cannot_be_edited_does_not_stop_the_reply(
     assert reply["thread_ts"] == parent["ts"]
     assert result.thread_ref == ref and result.message_id.endswith(reply["ts"])
     assert fake_slack.updates == []
-    warned = [r.getMessage() for r in caplog.records if r.name == "notifier.channels.slack"]
+    warned = [r.getMessage() for r in caplog.records if r.name == "notifier.channels.slack.channel"]
     assert any(error in m for m in warned)
     assert not any(fake_slack.token in r.getMessage() for r in caplog.records)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from notifier.cli import build_parser
-from notifier.settings import Settings
+from notifier.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

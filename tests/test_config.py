@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from notifier.cli import main
-from notifier.config import ConfigError, load_config
-from notifier.config_models import Dependency
+from notifier.config.load import ConfigError, load_config
+from notifier.config.schema import Dependency
 from tests.planning_helpers import config, test_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def test_the_rotation_hands_off_weekly_at_local_time(now: str, on_call: str) -> 
 @pytest.fixture
 def test_catalog_for_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """`notifier config check` against the test catalog (the real one keeps growing)."""
-    import notifier.commands.config as command
+    import notifier.cli.config_check as command
 
     monkeypatch.setattr(command, "load_config", lambda p: load_config(p, test_catalog()))
 
@@ -222,7 +222,7 @@ def test_the_config_lists_its_secrets_for_log_redaction() -> None:
 
 @pytest.mark.parametrize("weekday", ["monday", "wednesday", "sunday"])
 def test_the_config_rotation_and_the_pager_agree_on_who_is_on_call(weekday: str) -> None:
-    from notifier.oncall import rotation_from_config
+    from notifier.route.oncall import rotation_from_config
 
     cfg = config(
         f"""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.config import ConfigError, load_config
+from notifier.config.load import ConfigError, load_config
 from tests.planning_helpers import test_catalog
 
 TESTDATA = Path(__file__).resolve().parent.parent / "config" / "testdata"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.causes import classify_text, stated_cause
-from notifier.correlate import annotate, relative, upstream_candidates
+from notifier.annotate.causes import classify_text, stated_cause
+from notifier.annotate.correlate import annotate, relative, upstream_candidates
 from notifier.models import AnnotationKind, Impact, Incident
 from tests.planning_helpers import at, config, event, incident
 

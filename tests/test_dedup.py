@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from notifier.dedup import AlertStore, InMemoryAlertStore, dedup_key_for
-from notifier.grouping import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from notifier.models import Alert, AlertKind
+from notifier.route.grouping import InMemoryThreadStore, RedisThreadStore, ThreadEntry
+from notifier.store.alerts import AlertStore, InMemoryAlertStore, dedup_key_for
 from tests.planning_helpers import event, incident
 
 

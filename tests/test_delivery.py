@@ -14,19 +14,19 @@ import redis
 from pydantic import SecretStr
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.channels.email import EmailChannel
-from notifier.channels.slack import SlackChannel
-from notifier.channels.sms import SmsChannel
-from notifier.commands.deliveries import show
-from notifier.config import parse_config
-from notifier.dedup import AlertStore
-from notifier.delivery import DeliveryContext, check_escalation, deliver_alert
-from notifier.deliverylog import DeliveryLog
-from notifier.destinations import Destinations, ThreadRefs
-from notifier.metrics import Metrics
+from notifier.channels.email.channel import EmailChannel
+from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.sms.paging import Pager
+from notifier.cli.deliveries import show
+from notifier.config.load import parse_config
+from notifier.config.settings import Settings
 from notifier.models import Alert
-from notifier.paging import Pager
-from notifier.settings import Settings
+from notifier.pipeline.deliver import DeliveryContext, check_escalation, deliver_alert
+from notifier.pipeline.destinations import Destinations, ThreadRefs
+from notifier.store.alerts import AlertStore
+from notifier.store.deliverylog import DeliveryLog
+from notifier.store.metrics import Metrics
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 import tests.test_delivery as delivery_tests
-from notifier.delivery import deliver_alert
-from notifier.digest import send_digests
+from notifier.pipeline.deliver import deliver_alert
+from notifier.pipeline.digest import send_digests
 from tests.fakes import sample
 from tests.test_delivery import World
 

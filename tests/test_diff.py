@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from notifier.diff import LATE_NEWS, diff, event_id
+from notifier.diff.engine import LATE_NEWS, diff, event_id
 from notifier.models import DocumentKind, EventKind, Impact, IncidentKind, Status
-from notifier.snapshot import RETENTION, ProviderState
+from notifier.store.snapshot import RETENTION, ProviderState
 from tests.diffkit import PROVIDER, at, doc, inc, kinds
 
 INV, IDE, UPD, MON, RES = (

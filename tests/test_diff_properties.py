@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifier.diff import diff, effective_status
+from notifier.diff.engine import diff, effective_status
 from notifier.models import ChangeEvent, DocumentKind, EventKind, FeedDocument, Incident, Status
-from notifier.snapshot import ProviderState
+from notifier.store.snapshot import ProviderState
 from tests.diffkit import at, doc, inc
 
 STATUSES = [Status.INVESTIGATING, Status.IDENTIFIED, Status.UPDATE, Status.MONITORING]

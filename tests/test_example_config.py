@@ -7,10 +7,10 @@ from pathlib import Path
 
 import redis
 
-from notifier.channels import build_channels
-from notifier.config import load_config
-from notifier.destinations import Destinations
-from notifier.settings import Settings
+from notifier.channels.build import build_channels
+from notifier.config.load import load_config
+from notifier.config.settings import Settings
+from notifier.pipeline.destinations import Destinations
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "subscriptions.example.yaml"
 

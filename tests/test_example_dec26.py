@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from notifier.commands.replay import run_replay
+from notifier.cli.replay import run_replay
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "2024-12-26-openai-azure"
 

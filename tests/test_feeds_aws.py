@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifier.feeds.aws import parse_aws_json
-from notifier.feeds.aws_rss import parse_aws_rss
-from notifier.feeds.aws_timeline import resolve_label, split_timeline
 from notifier.feeds.errors import EmptyFeedError, HostileDocumentError, ParseError
+from notifier.feeds.formats.aws import parse_aws_json
+from notifier.feeds.formats.aws_rss import parse_aws_rss
+from notifier.feeds.formats.aws_timeline import resolve_label, split_timeline
 from notifier.models import DocumentKind, Impact, Status, iso
 
 # made here, in the shape of health.aws.amazon.com/public/currentevents

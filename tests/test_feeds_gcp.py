@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from notifier.feeds.errors import EmptyFeedError, HostileDocumentError, ParseError
-from notifier.feeds.gcp import parse_gcp_json
-from notifier.feeds.gcp_atom import parse_gcp_atom
+from notifier.feeds.formats.gcp import parse_gcp_json
+from notifier.feeds.formats.gcp_atom import parse_gcp_atom
 from notifier.models import DocumentKind, Impact, Status, iso
 
 

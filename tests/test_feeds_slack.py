@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from notifier.feeds.errors import EmptyFeedError, ParseError
-from notifier.feeds.slack_status import parse_slack_json
+from notifier.feeds.formats.slack_status import parse_slack_json
 from notifier.models import DocumentKind, Impact, IncidentKind, Status, iso
 
 

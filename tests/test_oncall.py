@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.oncall import (
+from notifier.route.oncall import (
     Member,
     PageState,
     Rotation,

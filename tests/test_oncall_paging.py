@@ -11,14 +11,14 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from notifier.channels import gsm
 from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
-from notifier.channels.sms import SmsChannel
+from notifier.channels.sms import gsm
+from notifier.channels.sms.cap import CAP_NOTICE
+from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.sms.paging import Pager, Recipients, parse_ack
 from notifier.models import Alert, EventKind
-from notifier.oncall import Member, Rotation
-from notifier.paging import Pager, Recipients, parse_ack
-from notifier.smscap import CAP_NOTICE
+from notifier.route.oncall import Member, Rotation
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import redis
 
-from notifier.commands.pending import render, report
-from notifier.dueset import DueSet
-from notifier.pacing import Pacing
-from notifier.retries import RetryQueue
+from notifier.cli.pending import render, report
+from notifier.store.dueset import DueSet
+from notifier.store.pacing import Pacing
+from notifier.store.retries import RetryQueue
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 import redis
 
-import notifier.planner as planner
-from notifier.dedup import AlertStore, InMemoryAlertStore
-from notifier.grouping import InMemoryThreadStore, RedisThreadStore, ThreadStore
+import notifier.pipeline.plan as planner
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
-from notifier.planner import ReplayPlanner, process_event
+from notifier.pipeline.plan import ReplayPlanner, process_event
+from notifier.route.grouping import InMemoryThreadStore, RedisThreadStore, ThreadStore
+from notifier.store.alerts import AlertStore, InMemoryAlertStore
 from tests.planning_helpers import at, config, event, incident, test_catalog
 from tests.support.roundtrips import RoundTrips
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from notifier.diff.health import FeedHealth, record_failure, record_success, sanitize_error
 from notifier.feeds.errors import FetchError
 from notifier.feeds.fetch import Fetcher, FetchResult
-from notifier.health import FeedHealth, record_failure, record_success, sanitize_error
 from notifier.models import ChangeEvent, EventKind, Status
-from notifier.poller import Outcome, poll_provider
-from notifier.replay import replay
-from notifier.state import StateStore
+from notifier.pipeline.poll import Outcome, poll_provider
+from notifier.pipeline.replay import replay
+from notifier.store.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
 from tests.support.roundtrips import RoundTrips
@@ -230,8 +230,8 @@ import os, sys
 from datetime import datetime, timedelta
 import redis
 from notifier.feeds.fetch import FetchResult
-from notifier.poller import poll_provider
-from notifier.state import StateStore
+from notifier.pipeline.poll import poll_provider
+from notifier.store.state import StateStore
 
 url, prefix, path = sys.argv[1:4]
 body = open(path, "rb").read()

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from notifier.cli import build_parser
-from notifier.settings import Settings
+from notifier.config.settings import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -31,9 +31,9 @@ from typing import Any
 import pytest
 
 from notifier.cli import main
-from notifier.commands.replay import run_replay
+from notifier.cli.replay import run_replay
 from notifier.models import ChangeEvent, iso
-from notifier.replay import Snapshot, discover, parse_stamp, replay
+from notifier.pipeline.replay import Snapshot, discover, parse_stamp, replay
 
 EXPECTED = Path(__file__).parent / "replay_expected"
 GH = "statuspage/githubstatus_history_atom_series/githubstatus_history_"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.retries import MAX_RETRY_WAIT_S, next_try
+from notifier.store.retries import MAX_RETRY_WAIT_S, next_try
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 TRANSIENT = DeliveryError("slack: HTTP 503", permanent=False)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from notifier.models import ChangeEvent, EventKind, Impact, IncidentKind, Status
-from notifier.routing import HasThread, quiet_until, route_event
+from notifier.route.match import HasThread, quiet_until, route_event
 from tests.planning_helpers import at, config, event, incident
 
 CFG = config(

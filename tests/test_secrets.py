@@ -14,11 +14,11 @@ from slack_sdk.webhook import WebhookClient
 
 from notifier import logs
 from notifier.channels.base import DeliveryError, EmailTarget, SlackTarget, SmsTarget
-from notifier.channels.email import EmailChannel
-from notifier.channels.slack import SlackChannel
-from notifier.channels.sms import SmsChannel
-from notifier.config import parse_config
-from notifier.settings import Settings
+from notifier.channels.email.channel import EmailChannel
+from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.sms.channel import SmsChannel
+from notifier.config.load import parse_config
+from notifier.config.settings import Settings
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -77,7 +77,7 @@ def test_no_secret_reaches_a_log_record_or_an_error(
     # the SDKs did log their requests (so this test would see a leak), redacted
     sdk = [r.getMessage() for r in caplog.records if r.name.startswith("notifier.channels.")]
     assert any("Sending a request" in m and "**********" in m for m in sdk)
-    assert any(r.name == "notifier.channels.sms.twilio" for r in caplog.records)
+    assert any(r.name == "notifier.channels.sms.channel.twilio" for r in caplog.records)
     assert len(errors) >= 4
 
 

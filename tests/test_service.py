@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier import service
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.dueset import DueSet
-from notifier.retries import RetryQueue
-from notifier.settings import Settings
+from notifier.config.settings import Settings
+from notifier.pipeline import service
+from notifier.store.dueset import DueSet
+from notifier.store.retries import RetryQueue
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json

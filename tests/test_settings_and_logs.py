@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from notifier import logs
-from notifier.settings import Settings
+from notifier.config.settings import Settings
 
 SECRETS = {
     "NOTIFIER_SLACK_TOKEN": "xoxb-1111-secret-token",
@@ -83,9 +83,9 @@ def test_routine_sweeps_leave_no_info_lines_but_keep_their_warnings() -> None:
     trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.release_retries", "id1", 0.001, 0)
     trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.deliver", "id2", 0.01, "delivered")
     trace.error("Task %s[%s] raised unexpected: %r", "notifier.release_retries", "id3", "boom")
-    logging.getLogger("notifier.service").info("handing on 2 notifier.release_retries")
+    logging.getLogger("notifier.pipeline.service").info("handing on 2 notifier.release_retries")
     assert [line.split(" ", 3)[3] for line in out] == [
         "celery.app.trace: Task notifier.deliver[id2] succeeded in 0.01s: 'delivered'",
         "celery.app.trace: Task notifier.release_retries[id3] raised unexpected: 'boom'",
-        "notifier.service: handing on 2 notifier.release_retries",
+        "notifier.pipeline.service: handing on 2 notifier.release_retries",
     ]

@@ -11,10 +11,10 @@ from urllib.error import URLError
 import pytest
 from pydantic import SecretStr
 
-from notifier.channels import slack_http
 from notifier.channels.base import DeliveryError, SlackTarget
-from notifier.channels.slack import SlackChannel
-from notifier.channels.slack_http import KeepAliveWebClient
+from notifier.channels.slack import http as slack_http
+from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.slack.http import KeepAliveWebClient
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.support.tls import self_signed_cert

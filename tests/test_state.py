@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 import redis
 
-from notifier.diff import diff
-from notifier.health import FeedHealth
+from notifier.diff.engine import diff
+from notifier.diff.health import FeedHealth
 from notifier.models import DocumentKind, EventKind, Status
-from notifier.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
+from notifier.store.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
 from tests.diffkit import at, doc, inc
 from tests.support.roundtrips import RoundTrips
 

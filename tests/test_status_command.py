@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import redis
 
-from notifier.commands.status import render, status_rows
+from notifier.cli.status import render, status_rows
 from notifier.feeds.fetch import Fetcher
-from notifier.poller import poll_provider
-from notifier.state import StateStore
+from notifier.pipeline.poll import poll_provider
+from notifier.store.state import StateStore
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 

@@ -16,10 +16,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from twilio.request_validator import RequestValidator
 
-from notifier.channels.sms import SmsChannel
-from notifier.metrics import Metrics
-from notifier.paging import Pager, Recipients
-from notifier.web import WebApp, build_app, make_server
+from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.sms.paging import Pager, Recipients
+from notifier.store.metrics import Metrics
+from notifier.web.server import WebApp, build_app, make_server
 from tests.fakes import sample
 from tests.fakes.smtp import free_port
 from tests.fakes.twilio_api import FakeTwilio

@@ -13,11 +13,11 @@ from celery import Celery
 from celery.signals import beat_init, setup_logging
 
 from notifier import logs
-from notifier.config import secrets_for_logging
-from notifier.redis_url import broker_url, resolve_redis_url
-from notifier.settings import Settings, get_settings
+from notifier.config.load import secrets_for_logging
+from notifier.config.settings import Settings, get_settings
+from notifier.store.url import broker_url, resolve_redis_url
 
-# Delivery retries wait in Redis (notifier.retries), not in a worker, so they need no
+# Delivery retries wait in Redis (notifier.store.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60

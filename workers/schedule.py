@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.config import ConfigError, load_config
-from notifier.settings import Settings
+from notifier.config.load import ConfigError, load_config
+from notifier.config.settings import Settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

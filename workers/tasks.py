@@ -1,9 +1,9 @@
-"""Thin, named tasks. Each takes ids, builds nothing itself, and calls notifier.service.
+"""Thin, named tasks. Each takes ids, builds nothing itself, and calls notifier.pipeline.service.
 
 Retries belong here alone: channels raise DeliveryError(permanent=...) and never
 sleep; this layer turns a transient one into a retry with exponential backoff,
 jitter and a cap, honouring Retry-After. The retry waits in Redis
-(notifier.retries) and beat hands it on; only a failure of our own
+(notifier.store.retries) and beat hands it on; only a failure of our own
 infrastructure is retried with a (short) Celery countdown.
 """
 
@@ -17,9 +17,10 @@ import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from notifier import retries, service
 from notifier.channels.base import DeliveryError
-from notifier.settings import get_settings
+from notifier.config.settings import get_settings
+from notifier.pipeline import service
+from notifier.store import retries
 from workers.app import MAX_INFRA_COUNTDOWN_S, app
 
 log = logging.getLogger(__name__)

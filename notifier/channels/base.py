@@ -6,7 +6,7 @@ never loops, retries or sleeps: it classifies the vendor's answer as a
 decides whether to try again (alertmanager's Retrier, healthchecks' transports).
 
 Targets are small typed values owned here, so channels do not depend on the
-subscription file's internals; `notifier.delivery` builds them from the config.
+subscription file's internals; `notifier.pipeline.deliver` builds them from the config.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ _MODULES = (
 def parsers() -> dict[str, Parser]:
     table: dict[str, Parser] = {}
     for name in _MODULES:
-        table.update(importlib.import_module(f"notifier.feeds.{name}").PARSERS)
+        table.update(importlib.import_module(f"notifier.feeds.formats.{name}").PARSERS)
     return table
 
 

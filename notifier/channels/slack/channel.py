@@ -1,0 +1,254 @@
+"""Slack: one thread per incident via the Web API, or flat posts via a webhook.
+
+With a bot token, the first alert of a thread posts a parent message; later ones
+edit the parent to the incident's current state (`chat.update`) and then post
+the change as a thread reply (`thread_ts`). The update goes first because it is
+idempotent: if the reply then fails, the retry repeats the edit, not the reply.
+The edit is best effort: a permanent edit error (`cant_update_message`,
+`edit_window_closed`, `msg_too_long`, ...) is logged and the reply still goes
+out; a transient one (429, 5xx) fails the attempt so the task retries the pair.
+`thread_ref` is "<channel id>/<parent ts>"; the delivery layer keeps it in Redis.
+
+Incoming webhooks cannot thread or edit (they return no ts): each alert is a
+complete message of its own.
+
+slack_sdk's WebClient retries connection errors itself by default (with a
+sleep); we pass `retry_handlers=[]` so the task layer alone retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, ClassVar, cast
+from urllib.error import URLError
+
+from pydantic import SecretStr
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from notifier.channels.base import (
+    Channel,
+    DeliveryError,
+    SendResult,
+    SlackTarget,
+    Target,
+    redact,
+    redacting_logger,
+    secret_values,
+)
+from notifier.channels.render import Presentation
+from notifier.channels.slack import blocks as slack_blocks
+from notifier.channels.slack.http import KeepAliveWebClient
+from notifier.models import Alert
+from notifier.safeurl import split_clean
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "is_archived",
+    "token_revoked", "token_expired", "not_authed", "missing_scope", "no_permission",
+    "restricted_action", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
+    "no_text", "too_many_attachments", "invalid_arguments", "invalid_token", "no_service",
+    "action_prohibited", "posting_to_general_channel_denied", "channel_is_archived",
+    "ekm_access_denied", "team_access_not_granted", "cant_update_message", "edit_window_closed",
+})  # fmt: skip
+TRANSIENT_ERRORS = frozenset({
+    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+    "request_timeout", "team_added_to_org",
+})  # fmt: skip
+THREAD_GONE = frozenset({"message_not_found", "thread_not_found"})
+
+
+class SlackChannel(Channel):
+    name: ClassVar[str] = "slack"
+    body_maxlen: ClassVar[int] = slack_blocks.TEXT_MAX
+    title_maxlen: ClassVar[int] = slack_blocks.HEADER_MAX
+    supports_threads: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        token: SecretStr | None = None,
+        api_url: str = "https://slack.com/api/",
+        webhook_url: SecretStr | None = None,
+        timeout: float = 10.0,
+        presentation: Presentation | None = None,
+    ) -> None:
+        self._token = token
+        self._webhook_url = webhook_url
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self.timeout = timeout
+        self.presentation = presentation or Presentation()
+        self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets())
+        self._client: WebClient | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return secret_values(self._token, self._webhook_url)
+
+    def can_send(self, target: Target) -> bool:
+        if not isinstance(target, SlackTarget):
+            return False
+        if target.channel:
+            return self._token is not None
+        return (target.webhook_url or self._webhook_url) is not None
+
+    def __repr__(self) -> str:
+        return f"SlackChannel(api_url={self.api_url!r}, token={'set' if self._token else None})"
+
+    def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
+        if not isinstance(target, SlackTarget):
+            raise DeliveryError("slack: wrong target type", permanent=True)
+        if target.channel:
+            return self._send_api(alert, target.channel, thread_ref)
+        webhook = target.webhook_url or self._webhook_url
+        if webhook is None:
+            raise DeliveryError("slack: no channel or webhook configured", permanent=True)
+        return self._send_webhook(alert, webhook)
+
+    # ---- Web API -----------------------------------------------------------
+
+    def client(self) -> WebClient:
+        if self._token is None:
+            raise DeliveryError("slack: no bot token configured", permanent=True)
+        if self._client is None:
+            self._client = KeepAliveWebClient(
+                token=self._token.get_secret_value(),
+                base_url=self.api_url,
+                timeout=cast(int, self.timeout),  # urllib takes float seconds
+                logger=self._sdk_log,
+                retry_handlers=[],
+            )
+        return self._client
+
+    def _send_api(self, alert: Alert, channel: str, thread_ref: str | None) -> SendResult:
+        parent = slack_blocks.parent_message(alert, self.presentation)
+        if thread_ref is None:
+            return self._post_parent(channel, parent)
+        channel_id, _, parent_ts = thread_ref.partition("/")
+        reply = slack_blocks.reply_message(alert, self.presentation)
+        if alert.attached_to:
+            # Folded into an upstream's thread: reply there, leave its parent alone.
+            data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
+            return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
+        try:
+            self._call("chat_update", channel=channel_id, ts=parent_ts, **parent)
+        except _ThreadGoneError:
+            log.info("slack thread parent is gone; starting a new thread")
+            return self._post_parent(channel, parent)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise
+            # The reply matters more than a fresh parent; the message holds no secret.
+            log.warning(
+                "slack parent edit failed; posting the reply anyway: %s", exc.message,
+                extra={"dedup_key": alert.dedup_key},
+            )  # fmt: skip
+        data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
+        return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
+
+    def _post_parent(self, channel: str, parent: dict[str, Any]) -> SendResult:
+        data = self._call("chat_postMessage", channel=channel, **parent)
+        ref = f"{data['channel']}/{data['ts']}"
+        return SendResult(message_id=ref, thread_ref=ref)
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = getattr(self.client(), method)(**kwargs)
+        except SlackApiError as exc:
+            raise self._classify_api(exc) from None
+        except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
+            raise DeliveryError(
+                f"slack: connection failed ({type(exc).__name__})", permanent=False
+            ) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _classify_api(self, exc: SlackApiError) -> Exception:
+        status = exc.response.status_code
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error = str(data.get("error") or "unknown")
+        if error in THREAD_GONE:
+            return _ThreadGoneError(error)
+        return classify(status, error, exc.response.headers, self.secrets())
+
+    # ---- incoming webhook -------------------------------------------------------
+
+    def _send_webhook(self, alert: Alert, url: SecretStr) -> SendResult:
+        secret = url.get_secret_value()
+        # A subscriber's own webhook is not among the secrets we were built with.
+        redacting_logger(self._sdk_log.name, (secret,))
+        if not _well_formed(secret):
+            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True)
+        client = WebhookClient(
+            secret, timeout=cast(int, self.timeout), logger=self._sdk_log, retry_handlers=[]
+        )
+        message = slack_blocks.parent_message(alert, self.presentation, include_body=True)
+        try:
+            response = client.send(text=message["text"], blocks=message["blocks"])
+        except (URLError, TimeoutError, ConnectionError) as exc:
+            raise DeliveryError(
+                f"slack webhook: connection failed ({type(exc).__name__})", permanent=False
+            ) from None
+        except (ValueError, OverflowError, TypeError):
+            # urllib/http.client reject the URL itself (their text quotes it: a secret).
+            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True) from None
+        if response.status_code == 200:
+            # Webhooks return no ts: there is nothing to thread on.
+            return SendResult(message_id=f"webhook:{alert.dedup_key}", thread_ref=None)
+        error = _first_word(response.body)
+        raise classify(response.status_code, error, response.headers, (*self.secrets(), secret))
+
+
+class _ThreadGoneError(Exception):
+    pass
+
+
+MALFORMED_WEBHOOK = "slack webhook: malformed webhook URL (check slack.webhook_url)"
+
+
+def _well_formed(url: str) -> bool:
+    """An http(s) URL with a host, a valid port and no whitespace or control characters."""
+    parts = split_clean(url)
+    return parts is not None and parts.scheme in ("http", "https")
+
+
+def classify(status: int, error: str, headers: Any, secrets: tuple[str, ...]) -> DeliveryError:
+    """Slack's answer as a DeliveryError: 429/5xx/transient codes retry, the rest do not."""
+    error = redact(error, secrets)[:80]
+    message = f"slack: HTTP {status} {error}"
+    if status == 429 or error in {"ratelimited", "rate_limited"}:
+        return DeliveryError(message, permanent=False, retry_after=retry_after(headers))
+    if status >= 500 or error in TRANSIENT_ERRORS:
+        return DeliveryError(message, permanent=False)
+    # 404, the documented permanent codes, and any other client error a retry cannot fix
+    if error not in PERMANENT_ERRORS:
+        log.warning("unknown Slack error %r treated as permanent", error)
+    return DeliveryError(message, permanent=True)
+
+
+def retry_after(headers: Any) -> float | None:
+    if not headers:
+        return None
+    value = None
+    for key in ("Retry-After", "retry-after"):
+        value = headers.get(key)
+        if value:
+            break
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_word(body: str | None) -> str:
+    text = (body or "").strip()
+    if text.startswith("{"):
+        try:
+            return str(json.loads(text).get("error", "unknown"))
+        except (ValueError, AttributeError):
+            return "unknown"
+    match = re.match(r"[a-z_]+", text)
+    return match.group(0) if match else "unknown"

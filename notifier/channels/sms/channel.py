@@ -1,0 +1,154 @@
+"""Twilio SMS: one page in one segment to one number.
+
+Who is paged, ack codes, escalation and the rate cap live in `notifier.channels.sms.paging`;
+this module renders the text and classifies Twilio's answer.
+
+The base URL override (`twilio_api_url`, for local fakes or a proxy) goes
+through twilio's supported extension point, a custom `http_client`: ours
+rewrites `https://api.twilio.com` to the configured base, remembers the last
+Retry-After header (TwilioRestException does not carry it), and logs through a
+redacting logger (twilio logs request URLs and headers at INFO/DEBUG).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import requests
+from pydantic import SecretStr
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from notifier.channels.base import (
+    Channel,
+    DeliveryError,
+    SendResult,
+    SmsTarget,
+    Target,
+    redact,
+    redacting_logger,
+    secret_values,
+)
+from notifier.channels.render import (
+    Presentation,
+    annotation_lines,
+    impact_label,
+    is_resolution,
+    one_line,
+    resolved_duration,
+)
+from notifier.channels.slack.channel import retry_after
+from notifier.channels.sms import gsm
+from notifier.models import Alert, AnnotationKind
+
+TWILIO_API = "https://api.twilio.com"
+# 21211 invalid number, 21610 unsubscribed (STOP), 21614 not a mobile number,
+# 21408 region not enabled, 21606 'from' not SMS-capable, 20003 auth failed.
+PERMANENT_CODES = frozenset({21211, 21610, 21614, 21408, 21606, 21612, 20003, 20404})
+
+
+class _HttpClient(TwilioHttpClient):
+    def __init__(self, base_url: str | None, timeout: float, logger: logging.Logger) -> None:
+        super().__init__(timeout=timeout, logger=logger)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.last_retry_after: float | None = None
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if self.base_url and url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API) :]
+        self.last_retry_after = None
+        response = super().request(method, url, *args, **kwargs)
+        self.last_retry_after = retry_after(response.headers)
+        return response
+
+
+class SmsChannel(Channel):
+    name: ClassVar[str] = "sms"
+    body_maxlen: ClassVar[int] = gsm.GSM_LIMIT
+    title_maxlen: ClassVar[int] = 0
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: SecretStr,
+        from_number: str,
+        api_url: str | None = None,
+        timeout: float = 10.0,
+        presentation: Presentation | None = None,
+    ) -> None:
+        self.account_sid = account_sid
+        self._auth_token = auth_token
+        self.from_number = from_number
+        self.presentation = presentation or Presentation()
+        logger = redacting_logger("notifier.channels.sms.channel.twilio", self.secrets())
+        self._http = _HttpClient(api_url, timeout, logger)
+        self._client = Client(account_sid, auth_token.get_secret_value(), http_client=self._http)
+
+    def secrets(self) -> tuple[str, ...]:
+        return secret_values(self._auth_token)
+
+    def __repr__(self) -> str:
+        return f"SmsChannel(account_sid={self.account_sid!r}, from={self.from_number!r})"
+
+    def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
+        if not isinstance(target, SmsTarget):
+            raise DeliveryError("sms: wrong target type", permanent=True)
+        if is_resolution(alert):
+            text = resolved_text(alert, self.presentation)
+        else:
+            text = page_text(alert, target.ack_code, self.presentation)
+        return SendResult(message_id=self.send_text(target.number, text), thread_ref=None)
+
+    def send_text(self, number: str, text: str) -> str:
+        """Send one SMS; returns Twilio's message SID."""
+        try:
+            message = self._client.messages.create(to=number, from_=self.from_number, body=text)
+        except TwilioRestException as exc:
+            raise self._classify(exc) from None
+        except (requests.ConnectionError, requests.Timeout, TwilioException, OSError) as exc:
+            raise DeliveryError(
+                f"twilio: connection failed ({type(exc).__name__})", permanent=False
+            ) from None
+        return str(message.sid)
+
+    def _classify(self, exc: TwilioRestException) -> DeliveryError:
+        status, code = int(exc.status), exc.code
+        detail = redact(one_line(str(exc.msg or "")), self.secrets())[:120]
+        message = f"twilio: HTTP {status} code {code}: {detail}"
+        if status == 429 or code == 20429:
+            return DeliveryError(message, permanent=False, retry_after=self._http.last_retry_after)
+        if status >= 500:
+            return DeliveryError(message, permanent=False)
+        if status in (401, 403, 404) or code in PERMANENT_CODES:
+            return DeliveryError(message, permanent=True)
+        # Other 4xx: the request itself is wrong; repeating it cannot succeed.
+        return DeliveryError(message, permanent=True)
+
+
+def _note(alert: Alert) -> str:
+    """The most useful annotation, upstream first."""
+    order = [AnnotationKind.UPSTREAM, AnnotationKind.STATED_CAUSE, AnnotationKind.COINCIDENT]
+    ranked = sorted(
+        zip(alert.annotations, annotation_lines(alert), strict=True),
+        key=lambda pair: order.index(pair[0].kind) if pair[0].kind in order else len(order),
+    )
+    return f". {ranked[0][1]}" if ranked else ""
+
+
+def page_text(alert: Alert, code: str | None, p: Presentation) -> str:
+    """`[MAJOR] OpenAI: Elevated errors on API. Upstream: ... Reply 4 K7 to ack`."""
+    inc = alert.event.incident
+    head = f"[{impact_label(inc.impact)}] {p.provider_name(inc.provider)}: "
+    tail = f". Reply 4 {code} to ack" if code else ""
+    return gsm.fit(head, one_line(inc.title), _note(alert), tail).text
+
+
+def resolved_text(alert: Alert, p: Presentation) -> str:
+    inc = alert.event.incident
+    took = resolved_duration(inc, alert.event.detected_at)
+    head = f"[RESOLVED] {p.provider_name(inc.provider)}: "
+    tail = f". Lasted {took}" if took else ""
+    return gsm.fit(head, one_line(inc.title), "", tail).text

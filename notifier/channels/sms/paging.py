@@ -1,0 +1,375 @@
+"""Pages in Redis: who was paged for an incident, ack codes, escalation, rate caps.
+
+A page is made once per paging alert (its id derives from the dedup_key, so a
+retried delivery finds the same page and code). Every SMS it causes is marked
+in a per-page set *after* Twilio accepted it, so a retry after a partial
+failure sends only what is missing. The clock is always passed in.
+
+Keys (all under `prefix`):
+  page:<id>            JSON record               page:code:<CODE>  -> page id
+  page:thread:<tk>     -> latest page id          page:sent:<id>    set of sent tags
+  page:lock:<id>       escalation lock           sms:rate:<number>  see notifier.channels.sms.cap
+  page:resolved:<tk>   JSON {at, text}: the incident resolved (set even when nobody was paged)
+
+The resolved marker is what stops a late page: a paging alert whose change was
+detected no later than the resolution sends nothing, so a page retried after the
+all-clear went out (to nobody, if the first attempt failed) never wakes anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+
+from notifier.channels.base import DeliveryError
+from notifier.channels.render import Presentation
+from notifier.channels.sms import gsm
+from notifier.channels.sms.cap import CAP_NOTICE, SmsRateCap, mask
+from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
+from notifier.models import Alert, iso, parse_iso
+from notifier.route.oncall import Member, PageState, Rotation, next_escalation
+
+log = logging.getLogger(__name__)
+
+PAGE_TTL = int(timedelta(days=30).total_seconds())
+CODE_TTL = int(timedelta(days=7).total_seconds())
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
+CODE_DIGITS = "23456789"
+ACK_PATTERN = re.compile(r"^\s*(?:4|ack)\s*[:#-]?\s*([a-z]{1,2}[0-9]{1,2})\b", re.IGNORECASE)
+
+
+@dataclass
+class Page:
+    id: str
+    code: str
+    thread_key: str
+    dedup_key: str
+    subscriber: str
+    text: str  # the page's SMS text, re-sent on escalation
+    resolved_text: str
+    order: list[Member]
+    level: int
+    last_paged_at: datetime
+    escalate_after: timedelta
+    escalates: bool
+    paged: list[str] = field(default_factory=list)
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    resolved_at: datetime | None = None
+    detected_at: datetime | None = None  # when the paging change was detected
+
+    def state(self) -> PageState:
+        return PageState(
+            order=tuple(self.order),
+            level=self.level if self.escalates else len(self.order) - 1,
+            last_paged_at=self.last_paged_at,
+            escalate_after=self.escalate_after,
+            acked=self.acked_by is not None,
+            resolved=self.resolved_at is not None,
+            paged=tuple(self.paged),
+        )
+
+    def to_json(self) -> str:
+        d: dict[str, Any] = dict(self.__dict__)
+        d["order"] = [[m.name, m.phone] for m in self.order]
+        d["last_paged_at"] = iso(self.last_paged_at)
+        d["acked_at"] = iso(self.acked_at)
+        d["resolved_at"] = iso(self.resolved_at)
+        d["detected_at"] = iso(self.detected_at)
+        d["escalate_after"] = self.escalate_after.total_seconds()
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Page:
+        d = json.loads(raw)
+        d["order"] = [Member(n, p) for n, p in d["order"]]
+        d["last_paged_at"] = parse_iso(d["last_paged_at"])
+        d["acked_at"] = parse_iso(d.get("acked_at"))
+        d["resolved_at"] = parse_iso(d.get("resolved_at"))
+        d["detected_at"] = parse_iso(d.get("detected_at"))
+        d["escalate_after"] = timedelta(seconds=d["escalate_after"])
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """A static list of numbers (paged at once) or a rotation (escalating)."""
+
+    numbers: tuple[str, ...] = ()
+    rotation: Rotation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    page_id: str | None
+    code: str | None
+    message_ids: tuple[str, ...]
+    check_at: datetime | None  # when to call check_escalation, if ever
+    suppressed: tuple[str, ...] = ()  # masked numbers (last 4 digits) over their rate cap
+    skipped: str = ""  # why nothing was sent on purpose (e.g. the incident resolved)
+
+
+@dataclass(frozen=True, slots=True)
+class AckResult:
+    ok: bool
+    reply: str  # the SMS reply text
+    page_id: str | None = None
+
+
+def parse_ack(body: str) -> str | None:
+    """The code in `4 K7` / `ACK K7` (any case), else None."""
+    match = ACK_PATTERN.match(body or "")
+    return match.group(1).upper() if match else None
+
+
+class Pager:
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        sms: SmsChannel,
+        rate_limit: int = 10,
+        rate_window: timedelta = timedelta(hours=1),
+        presentation: Presentation | None = None,
+    ) -> None:
+        self.r, self.prefix, self.sms = client, prefix, sms
+        self.presentation = presentation or Presentation()
+        self.cap = SmsRateCap(client, prefix, rate_limit, rate_window)
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # ---- records -------------------------------------------------------------
+
+    def load(self, page_id: str) -> Page | None:
+        raw = self.r.get(self._k("page", page_id))
+        return Page.from_json(raw) if raw else None
+
+    def save(self, page: Page) -> None:
+        self.r.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
+
+    def for_thread(self, thread_key: str) -> Page | None:
+        page_id = self.r.get(self._k("page", "thread", thread_key))
+        return self.load(page_id.decode()) if page_id else None  # type: ignore[union-attr]
+
+    def by_code(self, code: str) -> Page | None:
+        page_id = self.r.get(self._k("page", "code", code.upper()))
+        return self.load(page_id.decode()) if page_id else None  # type: ignore[union-attr]
+
+    def _new_code(self, page_id: str) -> str:
+        for attempt in range(40):  # allocation, not a retry: codes are few and short
+            digits = 1 if attempt < 20 else 2
+            code = secrets.choice(CODE_LETTERS) + "".join(
+                secrets.choice(CODE_DIGITS) for _ in range(digits)
+            )
+            if self.r.set(self._k("page", "code", code), page_id, nx=True, ex=CODE_TTL):
+                return code
+        raise DeliveryError("sms: no free ack code", permanent=False)
+
+    # ---- paging --------------------------------------------------------------
+
+    def page(self, alert: Alert, recipients: Recipients, now: datetime) -> PageOutcome:
+        """Page for `alert`: start a page, or update the incident's open one.
+
+        Sends nothing when the incident resolved after this change was detected
+        (a retried page must not outlive its all-clear)."""
+        if self._resolved_since(alert):
+            return self._skip_resolved(alert)
+        existing = self.for_thread(alert.thread_key)
+        if existing and existing.resolved_at is None and existing.dedup_key != alert.dedup_key:
+            text = page_text(alert, existing.code, self.presentation)
+            sent, held = self._send_all(
+                existing, existing.paged, text, f"upd:{alert.dedup_key}", now
+            )
+            return PageOutcome(existing.id, existing.code, sent, None, held)
+        page = self.load(_page_id(alert.dedup_key))
+        if page is not None and page.resolved_at is not None:
+            return self._skip_resolved(alert, page)
+        page = page or self._start(alert, recipients, now)
+        first = page.order[: 1 if page.escalates else len(page.order)]
+        sent, held = self._send_all(page, [m.phone for m in first], page.text, "page", now)
+        if self._late_all_clear(page, alert, now):
+            return PageOutcome(page.id, page.code, sent, None, held)
+        step = next_escalation(page.state(), now)
+        return PageOutcome(page.id, page.code, sent, step.due_at if step else None, held)
+
+    def _skip_resolved(self, alert: Alert, page: Page | None = None) -> PageOutcome:
+        log.info("page skipped: incident already resolved", extra={"dedup_key": alert.dedup_key})
+        return PageOutcome(
+            page.id if page else None, page.code if page else None, (), None,
+            skipped="incident resolved before the page went out",
+        )  # fmt: skip
+
+    def _late_all_clear(self, page: Page, alert: Alert, now: datetime) -> bool:
+        """If the all-clear landed while we were sending, it may have missed whoever we
+        just paged: they get it here (the sent set keeps it to one per number)."""
+        marker = self._resolved_marker(alert.thread_key)
+        if marker is None or not _covers(marker, alert.event.detected_at):
+            return False
+        self._send_all(page, page.paged, marker["text"], "resolved", now)
+        return True
+
+    def _resolved_marker(self, thread_key: str) -> dict[str, str] | None:
+        raw = self.r.get(self._k("page", "resolved", thread_key))
+        return dict(json.loads(raw)) if raw else None
+
+    def _resolved_since(self, alert: Alert) -> bool:
+        return self._thread_resolved(alert.thread_key, alert.event.detected_at)
+
+    def _thread_resolved(self, thread_key: str, detected_at: datetime | None) -> bool:
+        """Whether the thread resolved at or after a change detected at `detected_at`
+        (a reopened incident's later page is not held back by the old resolution)."""
+        marker = self._resolved_marker(thread_key)
+        return marker is not None and _covers(marker, detected_at)
+
+    def _page_resolved(self, page: Page) -> bool:
+        """Resolved by its record or by the thread's marker (which a concurrent save
+        of the record cannot overwrite)."""
+        return page.resolved_at is not None or self._thread_resolved(
+            page.thread_key, page.detected_at
+        )
+
+    def _start(self, alert: Alert, recipients: Recipients, now: datetime) -> Page:
+        rotation = recipients.rotation
+        if rotation is not None:
+            order = list(rotation.escalation_order(now))
+        else:
+            order = [Member(n, n) for n in recipients.numbers]
+        if not order:
+            raise DeliveryError("sms: nobody to page (empty list or rotation)", permanent=True)
+        page_id = _page_id(alert.dedup_key)
+        code = self._new_code(page_id)
+        page = Page(
+            id=page_id, code=code, thread_key=alert.thread_key, dedup_key=alert.dedup_key,
+            subscriber=alert.subscriber, text=page_text(alert, code, self.presentation),
+            resolved_text="", order=order, level=0, last_paged_at=now,
+            escalate_after=rotation.escalate_after if rotation else timedelta(0),
+            escalates=rotation is not None, detected_at=alert.event.detected_at,
+        )  # fmt: skip
+        self.save(page)
+        self.r.set(self._k("page", "thread", alert.thread_key), page_id, ex=PAGE_TTL)
+        return page
+
+    def resolve(self, alert: Alert, now: datetime) -> PageOutcome:
+        """One short 'resolved' SMS to everyone paged for the incident; stops escalation.
+
+        Leaves the thread's resolved marker first, even when nobody was paged yet,
+        so a page still in flight or retried later sends nothing."""
+        text = resolved_text(alert, self.presentation)
+        self._mark_resolved(alert, text)
+        page = self.for_thread(alert.thread_key)
+        if page is None:
+            return PageOutcome(None, None, (), None, skipped="nobody was paged")
+        if page.resolved_at is None:
+            page.resolved_at = now
+            page.resolved_text = text
+            self.save(page)
+        sent, held = self._send_all(page, page.paged, page.resolved_text, "resolved", now)
+        return PageOutcome(page.id, page.code, sent, None, held)
+
+    def _mark_resolved(self, alert: Alert, text: str) -> None:
+        marker = self._resolved_marker(alert.thread_key)
+        previous = parse_iso(marker.get("at")) if marker else None
+        if previous is not None and previous > alert.event.detected_at:
+            return  # a stale resolution retried late must not move the marker back
+        value = json.dumps({"at": iso(alert.event.detected_at), "text": text})
+        self.r.set(self._k("page", "resolved", alert.thread_key), value, ex=PAGE_TTL)
+
+    def ack(self, from_number: str, body: str, now: datetime) -> AckResult:
+        code = parse_ack(body)
+        if code is None:
+            return AckResult(False, "Reply 4 <code> (or ACK <code>) to acknowledge a page.")
+        page = self.by_code(code)
+        if page is None or from_number not in {m.phone for m in page.order}:
+            return AckResult(False, f"No open page {code} for this number.")
+        if page.acked_by is None:
+            member = next(m for m in page.order if m.phone == from_number)
+            page.acked_by, page.acked_at = member.name, now
+            self.save(page)
+            log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
+        return AckResult(
+            True, f"Acknowledged {code} ({page.acked_by}). Escalation stopped.", page.id
+        )
+
+    def check_escalation(self, page_id: str, now: datetime) -> datetime | None:
+        """Escalate `page_id` if due. Returns when to check again, or None when done."""
+        lock = self._k("page", "lock", page_id)
+        if not self.r.set(lock, "1", nx=True, px=30_000):
+            return now + timedelta(seconds=30)  # another worker is on it
+        try:
+            page = self.load(page_id)
+            if page is None or self._page_resolved(page):
+                return None
+            step = next_escalation(page.state(), now)
+            if step is None or not step.due:
+                return step.due_at if step else None
+            self._send_all(page, [step.member.phone], page.text, "page", now)
+            page.level, page.last_paged_at = step.level, now
+            self.save(page)
+            log.info("page escalated to level %d", step.level, extra={"dedup_key": page.dedup_key})
+            following = next_escalation(page.state(), now)
+            return following.due_at if following else None
+        finally:
+            self.r.delete(lock)
+
+    # ---- sending, once per tag and number, under the rate cap --------------------
+
+    def _send_all(
+        self, page: Page, numbers: Sequence[str], text: str, tag: str, now: datetime
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        sent: list[str] = []
+        held: list[str] = []
+        for number in dict.fromkeys(numbers):
+            marker = f"{tag}:{number}"
+            if self.r.sismember(self._k("page", "sent", page.id), marker):
+                continue
+            sid = self._send_capped(number, text, page.code, now)
+            self.r.sadd(self._k("page", "sent", page.id), marker)
+            self.r.expire(self._k("page", "sent", page.id), PAGE_TTL)
+            if number not in page.paged and tag == "page":
+                page.paged.append(number)
+                self.save(page)
+            if sid:
+                sent.append(sid)
+            else:
+                held.append(mask(number))
+                log.warning(
+                    "sms rate cap: message to %s suppressed", mask(number),
+                    extra={"dedup_key": page.dedup_key},
+                )  # fmt: skip
+        return tuple(sent), tuple(held)
+
+    def _send_capped(self, number: str, text: str, code: str, now: datetime) -> str | None:
+        """Send unless `number` is at its rate cap; the last allowed message still
+        carries its content, with a short held-back notice in the same segment."""
+        slot = self.cap.take(number, now)
+        if slot is None:
+            return None
+        if slot.last:
+            text = gsm.append(text, CAP_NOTICE, keep=f"Reply 4 {code} to ack").text
+        try:
+            return self.sms.send_text(number, text)
+        except DeliveryError:
+            self.cap.release(slot)  # the attempt did not reach the phone
+            raise
+
+
+def _page_id(dedup_key: str) -> str:
+    return hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
+
+
+def _covers(marker: dict[str, str], detected_at: datetime | None) -> bool:
+    """A resolution marker holds back changes detected at or before it."""
+    resolved_at = parse_iso(marker.get("at"))
+    if resolved_at is None:
+        return False
+    return detected_at is None or detected_at <= resolved_at

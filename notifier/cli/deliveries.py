@@ -1,0 +1,58 @@
+"""`notifier deliveries`: the recent delivery log (newest first)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+import redis
+
+from notifier.config.settings import get_settings
+from notifier.store.deliverylog import DeliveryLog, DeliveryRecord
+from notifier.store.url import resolve_redis_url
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "show recent deliveries: outcome, attempts, provider message id, last error"
+    p = sub.add_parser("deliveries", help=text, description=text)
+    p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
+        return 2
+    records = DeliveryLog(redis.Redis.from_url(url), settings.key_prefix).recent(args.limit)
+    show(records, as_json=args.json, out=sys.stdout)
+    return 0
+
+
+def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        for rec in records:
+            out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+        return
+    if not records:
+        out.write("no deliveries yet\n")
+        return
+    out.write(f"{'UPDATED':20} {'OUTCOME':9} {'CHANNEL':7} {'TRIES':>5}  SUBSCRIBER / ALERT\n")
+    for rec in records:
+        title = _safe(f"{rec.provider}: {rec.title}")[:70]
+        out.write(f"{rec.updated_at or '-':20} {rec.outcome:9} {rec.channel:7} {rec.attempts:>5}  "
+                  f"{_safe(rec.subscriber)} / {title}\n")  # fmt: skip
+        detail = rec.error or rec.message_id
+        if detail:
+            out.write(f"{'':44}{_safe(detail)[:120]}\n")
+
+
+def _safe(text: str) -> str:
+    # Feed titles are untrusted: no terminal escapes.
+    from notifier.channels.render import one_line
+
+    return one_line(text)

@@ -1,0 +1,109 @@
+"""`notifier pending`: what is waiting, and until when — the first place to look when an
+alert has not arrived yet.
+
+Broker queues, channels paused at a vendor's request, delivery retries (with their
+attempt number), quiet-hours holds, escalation checks, and the stragglers the
+reconcile sweep will re-send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import redis
+
+from notifier.channels.render import one_line
+from notifier.config.settings import get_settings
+from notifier.store.dueset import DueSet
+from notifier.store.metrics import DUE_SETS, QUEUES, waiting_sizes
+from notifier.store.pacing import Pacing
+from notifier.store.retries import RetryQueue
+from notifier.store.url import resolve_redis_url
+
+CHANNELS = ("slack", "sms", "email")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "what is waiting: queues, paused channels, retries, holds, escalations"
+    p = sub.add_parser("pending", help=text, description=text)
+    p.add_argument("--limit", type=int, default=10, help="items listed per kind (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    settings = get_settings()
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
+        return 2
+    client = redis.Redis.from_url(url)
+    found = report(
+        client, settings.key_prefix, settings.broker_prefix, datetime.now(UTC), args.limit
+    )
+    if args.json:
+        json.dump(found, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render(found))
+    return 0
+
+
+def report(
+    client: redis.Redis, prefix: str, broker_prefix: str, now: datetime, limit: int = 10
+) -> dict[str, Any]:
+    """Everything waiting, as plain data (times as ISO 8601 UTC)."""
+    pipe = client.pipeline(transaction=False)
+    sizes = waiting_sizes(pipe, prefix, broker_prefix)
+    depths, waiting = sizes(pipe.execute())
+    counts = dict(zip(DUE_SETS, waiting, strict=True))
+
+    def listed(name: str) -> list[dict[str, Any]]:
+        return [
+            {"item": m, "due": _iso(when)}
+            for m, when in DueSet(client, f"{prefix}:due:{name}").upcoming(limit)
+        ]
+
+    return {
+        "queues": dict(zip(QUEUES, depths, strict=True)),
+        "paused": {c: _iso(t) for c, t in Pacing(client, prefix).paused(CHANNELS, now).items()},
+        "retrying": {
+            "count": counts["retrying"],
+            "next": [
+                {"item": key, "attempt": attempt, "due": _iso(when)}
+                for key, attempt, when in RetryQueue(client, prefix).upcoming(limit)
+            ],
+        },
+        "held": {"count": counts["held"], "next": listed("held")},
+        "escalations": {"count": counts["escalations"], "next": listed("escalations")},
+        "unprocessed": counts["unprocessed"],
+        "undelivered": counts["undelivered"],
+    }
+
+
+def render(found: dict[str, Any]) -> str:
+    queues = " · ".join(f"{q} {n}" for q, n in found["queues"].items())
+    lines = [f"queues        {queues}"]
+    paused = found["paused"]
+    pauses = ", ".join(f"{c} until {t}" for c, t in paused.items()) if paused else "none"
+    lines.append(f"paused        {pauses}  (a vendor asked us to slow down)")
+    for kind, what in (("retrying", "delivery retries"), ("held", "quiet-hours holds"),
+                       ("escalations", "escalation checks")):  # fmt: skip
+        section = found[kind]
+        lines.append(f"{kind:13} {section['count']} {what}")
+        for entry in section["next"]:
+            attempt = f"  attempt {entry['attempt']}" if "attempt" in entry else ""
+            lines.append(f"  {entry['due']}{attempt}  {one_line(entry['item'])}")
+    lines.append(
+        f"in flight     {found['unprocessed']} events not yet planned, {found['undelivered']} "
+        "alerts not yet finished (the reconcile sweep re-sends overdue ones)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

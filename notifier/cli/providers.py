@@ -1,0 +1,62 @@
+"""`notifier providers`: the built-in provider catalog as a table (or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
+
+COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "providers",
+        help="list the built-in status-page providers",
+        description="List the built-in provider catalog: feed, format, support and upstreams.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
+    catalog = load_catalog()
+    if args.json:
+        stream.write(json.dumps(as_json(catalog), indent=2) + "\n")
+    else:
+        stream.write(render_table(catalog))
+    return 0
+
+
+def row(entry: CatalogEntry) -> tuple[str, ...]:
+    """One table row; an unsupported entry shows its note where the feed would be."""
+    upstream = ",".join(dict.fromkeys(d.provider for d in entry.depends_on)) or "-"
+    if entry.feed is None:
+        return (entry.id, entry.name, "-", entry.support, upstream, _one_line(entry.note))
+    return (entry.id, entry.name, entry.feed.format, entry.support, upstream, entry.feed.url)
+
+
+def render_table(catalog: Catalog) -> str:
+    """Aligned columns, providers sorted by id; the last column is never padded."""
+    rows = [COLUMNS, *(row(e) for e in sorted(catalog.providers.values(), key=lambda e: e.id))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
+    lines = [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(r, widths, strict=False)), r[-1]])
+        for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def as_json(catalog: Catalog) -> list[dict[str, Any]]:
+    return [
+        entry.model_dump(mode="json")
+        for entry in sorted(catalog.providers.values(), key=lambda e: e.id)
+    ]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

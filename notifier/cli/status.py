@@ -1,0 +1,93 @@
+"""`notifier status`: one row per watched provider — feed health, last poll, active incidents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import redis
+
+from notifier.config.load import ConfigError, load_config
+from notifier.config.settings import get_settings
+from notifier.store.state import StateStore
+from notifier.store.url import resolve_redis_url
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("status", help="feed health, last poll and active incidents per provider")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    settings = get_settings()
+    try:
+        config = load_config(settings.config_path())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
+        return 2
+    store = StateStore(redis.Redis.from_url(url), settings.key_prefix)
+    rows = status_rows(store, [p.id for p in config.resolved_providers()], datetime.now(UTC))
+    if args.json:
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render(rows) + "\n")
+    return 0
+
+
+def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> list[dict[str, Any]]:
+    active: dict[str, list[str]] = {}
+    for incident in store.recent_incidents(now):
+        if incident.is_active:
+            active.setdefault(incident.provider, []).append(f"{incident.id} {incident.title}")
+    rows = []
+    for pid in provider_ids:
+        raw = store.status(pid)
+        rows.append(
+            {
+                "provider": pid,
+                "health": _health(raw),
+                "last_poll": raw.get("polled_at") or "never",
+                "outcome": raw.get("outcome", ""),
+                "last_error": raw.get("last_error", ""),
+                "active_incidents": active.get(pid, []),
+            }
+        )
+    return rows
+
+
+def _health(raw: dict[str, str]) -> str:
+    if not raw.get("polled_at"):
+        return "not polled yet"
+    if raw.get("unreachable") == "1":
+        return f"UNREACHABLE ({raw.get('failures', '?')} failures)"
+    failures = int(raw.get("failures") or 0)
+    return f"failing ({failures})" if failures else "ok"
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    header = ("PROVIDER", "HEALTH", "LAST POLL", "OUTCOME", "ACTIVE INCIDENTS")
+    table = [
+        (
+            r["provider"],
+            r["health"],
+            r["last_poll"],
+            r["outcome"],
+            "; ".join(r["active_incidents"]) or "-",
+        )
+        for r in rows
+    ]
+    widths = [max([len(h), *(len(row[i]) for row in table)]) for i, h in enumerate(header[:-1])]
+    lines = []
+    for row in [header, *table]:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*cells, row[-1]]))
+    return "\n".join(lines)

@@ -1,0 +1,440 @@
+"""The subscription file's schema (pydantic v2). Loaded by `notifier.config.load.load_config`.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently
+ignored setting. Rules inside one block (exactly one of `to` and `rotation`) live
+here; rules across the file (does the rotation exist?) live in `notifier.config.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+)
+from pydantic import model_validator as _model_validator
+
+from notifier.config.catalog import Catalog
+from notifier.models import EventKind
+from notifier.safeurl import split_clean
+
+ChannelName = Literal["slack", "sms", "email"]
+CHANNELS: tuple[ChannelName, ...] = ("slack", "sms", "email")
+ImpactName = Literal["none", "minor", "major", "critical"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class Strict(BaseModel):
+    # Inputs stay out of ValidationError text: a webhook URL in them is a secret.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+def _phone(value: str) -> str:
+    if not _E164.match(value):
+        raise ValueError(f"{value!r} is not an E.164 phone number (like +15550100)")
+    return value
+
+
+def _tz(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
+        ) from None
+    return value
+
+
+def _hhmm(value: Any) -> time:
+    if isinstance(value, int):  # YAML 1.1 reads unquoted 09:00 as sexagesimal 540
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, time):
+        return value
+    m = _HHMM.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day as HH:MM (24-hour)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _webhook_ok(url: str) -> bool:
+    """https with a host; plain http only to this machine (a local relay or test fake),
+    where the secret never crosses a network."""
+    parts = split_clean(url)
+    if parts is None:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+TimeZoneName = Annotated[str, AfterValidator(_tz)]
+HHMM = Annotated[time, BeforeValidator(_hhmm)]
+
+
+# ---- providers ----------------------------------------------------------------
+
+
+class FeedSpec(Strict):
+    url: str | None = Field(None, description="Feed URL; overrides the catalog's.")
+    format: str | None = Field(None, description="Parser format name; overrides the catalog's.")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+
+class DependencySpec(Strict):
+    provider: str = Field(description="Id of the upstream provider (catalog or providers:).")
+    regions: tuple[str, ...] = Field(
+        (), description="Only the upstream's incidents in these regions matter (empty: any)."
+    )
+
+    @_model_validator(mode="before")
+    @classmethod
+    def _from_id(cls, v: Any) -> Any:
+        return {"provider": v} if isinstance(v, str) else v
+
+
+class ProviderConfig(Strict):
+    id: str = Field(description="Catalog id, or your own id for a custom provider.")
+    name: str | None = Field(
+        None, description="Display name; required when id is not in the catalog."
+    )
+    feed: FeedSpec | None = Field(
+        None, description="Status feed; required when id is not in the catalog."
+    )
+    poll_interval: int | None = Field(None, ge=1, description="Seconds between polls (default 60).")
+    depends_on: list[DependencySpec] = Field(
+        default_factory=list, description="Upstreams, added to the catalog's edges."
+    )
+    components: list[str] = Field(
+        default_factory=list,
+        description="Only alerts touching these components, for every subscriber (empty: all).",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", v):
+            raise ValueError(f"{v!r} is not a provider id (lowercase letters, digits, - and _)")
+        return v
+
+
+class ServiceConfig(Strict):
+    depends_on: list[DependencySpec] = Field(description="Providers this service of yours uses.")
+    description: str = Field("", description="What the service is, for alert text.")
+
+
+# ---- on-call -------------------------------------------------------------------
+
+
+class Member(Strict):
+    name: str = Field(description="Person's name, shown in escalations.")
+    phone: Phone = Field(description="E.164 phone number for SMS pages.")
+
+
+class Handoff(Strict):
+    weekday: Weekday = Field("monday", description="Day the next member takes over.")
+    time: HHMM = Field(time(9, 0), description="HH:MM local time of the handoff.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of the handoff time.")
+
+
+class Rotation(Strict):
+    members: list[Member] = Field(min_length=1, description="On-call order; one per week.")
+    handoff: Handoff = Field(Handoff.model_validate({}), description="When the week turns over.")
+    start: date | None = Field(
+        None, description="Date of a handoff at which members[0] was on call (default 1970-01-05)."
+    )
+    escalate_after_minutes: int | None = Field(
+        None, ge=1, description="Page the next member if nobody acknowledges within this."
+    )
+
+    def on_call(self, now: datetime) -> Member:
+        """The member on call at `now` (weekly turns at the handoff, local time)."""
+        return self.escalation_order(now)[0]
+
+    def escalation_order(self, now: datetime) -> list[Member]:
+        """Members from whoever is on call at `now`, then the rest in order. The clock is
+        `notifier.route.oncall`'s, the one paging uses, so the two can never disagree."""
+        from notifier.route.oncall import rotation_from_config
+
+        order = rotation_from_config("", self).escalation_order(now)
+        by_phone = {m.phone: m for m in self.members}
+        return [by_phone[m.phone] for m in order]
+
+
+class Oncall(Strict):
+    rotations: dict[str, Rotation] = Field(default_factory=dict, description="Named rotations.")
+
+
+# ---- subscribers ---------------------------------------------------------------
+
+
+class SlackRoute(Strict):
+    channel: str | None = Field(
+        None, description="Channel name (#ops) or id, posted with the bot token."
+    )
+    webhook_url: SecretStr | None = Field(
+        None, description="Incoming webhook URL, https:// (a secret: never printed)."
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _webhook_ok(v.get_secret_value()):
+            # The value is a secret: the message describes it, never quotes it.
+            raise ValueError(
+                "must be an https:// URL with a host and no spaces, like "
+                "https://hooks.slack.com/services/... (value not shown: it is a secret)"
+            )
+        return v
+
+    @_model_validator(mode="after")
+    def _one(self) -> SlackRoute:
+        if (self.channel is None) == (self.webhook_url is None):
+            raise ValueError("exactly one of `channel` and `webhook_url` must be set")
+        if self.channel is not None and "://" in self.channel:
+            # Most likely a webhook URL under the wrong key: a secret, so not quoted.
+            raise ValueError("`channel` is a name or id; put a webhook URL under `webhook_url`")
+        if self.channel is not None and not re.match(r"^#?[\w.-]{1,80}$", self.channel):
+            raise ValueError(f"{self.channel!r} is not a Slack channel name or id")
+        return self
+
+
+class SmsRoute(Strict):
+    to: list[Phone] | None = Field(None, description="E.164 numbers paged directly.")
+    rotation: str | None = Field(None, description="Name of an oncall rotation to page.")
+
+    @_model_validator(mode="after")
+    def _one(self) -> SmsRoute:
+        if (self.to is None) == (self.rotation is None):
+            raise ValueError("exactly one of `to` and `rotation` must be set")
+        if self.to is not None and not self.to:
+            raise ValueError("`to` must list at least one number")
+        return self
+
+
+class EmailRoute(Strict):
+    to: list[str] = Field(min_length=1, description="Recipient addresses.")
+
+    @field_validator("to")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for x in v:
+            if not _EMAIL.match(x):
+                raise ValueError(f"{x!r} is not an email address")
+        return v
+
+
+class Filters(Strict):
+    providers: list[str] | None = Field(None, description="Provider ids (default: all watched).")
+    components: list[str] | None = Field(
+        None, description="Component names, case-insensitive (incidents naming none pass)."
+    )
+    regions: list[str] | None = Field(
+        None, description="Region names, case-insensitive (incidents naming none pass)."
+    )
+    min_impact: ImpactName | None = Field(None, description="Least impact that alerts.")
+    events: list[EventKind] | None = Field(
+        None, description="Change kinds that alert (default: all)."
+    )
+
+
+class QuietHours(Strict):
+    start: HHMM = Field(description="HH:MM local time quiet hours begin.")
+    end: HHMM = Field(description="HH:MM local time they end (may be the next day).")
+    timezone: TimeZoneName = Field(description="IANA time zone of start and end.")
+    mode: Literal["hold", "suppress"] = Field(
+        "hold", description="hold: deliver when they end; suppress: drop (critical always goes)."
+    )
+    channels: list[ChannelName] | None = Field(
+        None, description="Channels affected (default: all)."
+    )
+
+    @_model_validator(mode="after")
+    def _nonempty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("`start` and `end` must differ")
+        return self
+
+
+class Digest(Strict):
+    daily_at: HHMM = Field(description="HH:MM local time of the daily email digest.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of daily_at.")
+
+
+class Subscriber(Strict):
+    name: str = Field(min_length=1, description="Unique name; part of alert and thread keys.")
+    slack: SlackRoute | None = Field(None, description="Slack destination.")
+    sms: SmsRoute | None = Field(None, description="SMS paging destination.")
+    email: EmailRoute | None = Field(None, description="Email destination.")
+    fallback: ChannelName | None = Field(
+        None, description="Channel used when another fails permanently."
+    )
+    filters: Filters = Field(Filters.model_validate({}), description="What this subscriber hears.")
+    channels_filters: dict[ChannelName, Filters] = Field(
+        default_factory=dict, description="Per-channel overrides of `filters`, key by key."
+    )
+    quiet_hours: QuietHours | None = Field(None, description="Hold or drop non-critical alerts.")
+    maintenance: Literal["notify", "ignore", "only_start_and_end"] = Field(
+        "notify", description="What to do with scheduled maintenance."
+    )
+    digest: Digest | None = Field(None, description="Daily email digest (needs email).")
+
+    @_model_validator(mode="after")
+    def _has_channel(self) -> Subscriber:
+        if not self.channel_names():
+            raise ValueError("a subscriber needs at least one of `slack`, `sms`, `email`")
+        if self.digest is not None and self.email is None:
+            raise ValueError("`digest` needs an `email` channel")
+        return self
+
+    def channel_names(self) -> list[ChannelName]:
+        return [c for c in CHANNELS if getattr(self, c) is not None]
+
+    def filters_for(self, channel: ChannelName) -> Filters:
+        """`filters` with this channel's overrides applied key by key."""
+        override = self.channels_filters.get(channel)
+        if override is None:
+            return self.filters
+        changed = {k: v for k, v in override.model_dump().items() if v is not None}
+        return self.filters.model_copy(update=changed)
+
+
+# ---- the file ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    provider: str
+    regions: tuple[str, ...] = ()
+    source: str = ""  # "catalog: <citation>" or "config"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedProvider:
+    """A watched provider with the catalog and the file merged. `components` is the
+    file's component filter (empty: all)."""
+
+    id: str
+    name: str
+    url: str
+    format: str
+    poll_interval: int
+    depends_on: tuple[Dependency, ...]
+    components: tuple[str, ...]
+
+
+DEFAULT_POLL_INTERVAL = 60
+
+
+class Config(Strict):
+    providers: list[ProviderConfig] = Field(default_factory=list, description="Watched providers.")
+    services: dict[str, ServiceConfig] = Field(
+        default_factory=dict, description="Your own services and the providers they use."
+    )
+    oncall: Oncall = Field(default_factory=Oncall, description="On-call rotations for SMS.")
+    subscribers: list[Subscriber] = Field(default_factory=list, description="Who gets alerts.")
+
+    _catalog: Catalog | None = PrivateAttr(None)
+    _graph: dict[str, tuple[Dependency, ...]] | None = PrivateAttr(None)
+
+    def bind_catalog(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._graph = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            from notifier.config.catalog import load_catalog
+
+            self._catalog = load_catalog()
+        return self._catalog
+
+    def secret_values(self) -> list[str]:
+        """Plain values of every secret in the file (subscribers' Slack webhook URLs),
+        for the log redaction filter next to `Settings.secret_values()`."""
+        out: list[str] = []
+        for s in self.subscribers:
+            url = s.slack.webhook_url if s.slack is not None else None
+            if url is not None and url.get_secret_value() not in out:
+                out.append(url.get_secret_value())
+        return out
+
+    @cached_property
+    def subscribers_by_name(self) -> dict[str, Subscriber]:
+        return {s.name: s for s in self.subscribers}
+
+    def subscriber(self, name: str) -> Subscriber | None:
+        """By name, from an index built once (a fan-out asks once per alert)."""
+        return self.subscribers_by_name.get(name)
+
+    def resolved_providers(self) -> list[ResolvedProvider]:
+        return [self._resolve(p) for p in self.providers]
+
+    def provider_name(self, provider_id: str) -> str:
+        """Display name: the file's, else the catalog's, else the id."""
+        for p in self.providers:
+            if p.id == provider_id and p.name:
+                return p.name
+        entry = self.catalog.get(provider_id)
+        return entry.name if entry is not None else provider_id
+
+    def dependency_graph(self) -> dict[str, tuple[Dependency, ...]]:
+        """Every known provider's direct upstreams: all catalog edges plus the file's."""
+        if self._graph is not None:
+            return dict(self._graph)
+        graph: dict[str, tuple[Dependency, ...]] = {}
+        for pid, entry in self.catalog.providers.items():
+            graph[pid] = tuple(
+                Dependency(d.provider, tuple(d.regions), f"catalog: {d.source}")
+                for d in entry.depends_on
+            )
+        for p in self.providers:
+            extra = tuple(Dependency(d.provider, d.regions, "config") for d in p.depends_on)
+            graph[p.id] = graph.get(p.id, ()) + extra
+        self._graph = graph
+        return dict(graph)
+
+    def _resolve(self, p: ProviderConfig) -> ResolvedProvider:
+        entry = self.catalog.get(p.id)
+        cat_feed = entry.feed if entry is not None else None
+        url = (p.feed.url if p.feed else None) or (cat_feed.url if cat_feed else None)
+        fmt = (p.feed.format if p.feed else None) or (cat_feed.format if cat_feed else None)
+        if url is None or fmt is None:  # load_config rejects this; guard for direct use
+            raise ValueError(f"provider {p.id!r} has no feed")
+        return ResolvedProvider(
+            id=p.id,
+            name=self.provider_name(p.id),
+            url=url,
+            format=fmt,
+            poll_interval=p.poll_interval or DEFAULT_POLL_INTERVAL,
+            depends_on=self.dependency_graph()[p.id],
+            components=tuple(p.components),
+        )
+
+
+def known_provider_ids(config: Config, catalog: Catalog) -> set[str]:
+    return set(catalog.providers) | {p.id for p in config.providers}

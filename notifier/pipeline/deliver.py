@@ -1,0 +1,349 @@
+"""Deliver one alert, exactly once as far as we can tell, and record how it went.
+
+`deliver_alert` is what the `deliver` task runs. It is idempotent: a short
+per-dedup_key lock keeps two workers apart, a finished record in the delivery
+log (or a final AlertStore state) makes a rerun a no-op, and per-target marks
+make a retry after a partial failure send only what is missing. So a task run
+twice, `acks_late` redelivery after a crash, or a retry posts once.
+
+Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
+this is the `final` attempt; a permanent one (or the final attempt failing) is
+recorded as failed and, if the subscriber names a `fallback` channel, the same
+alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
+`fallback_key` for the caller to deliver as its own task, with its own retries.
+
+Order within a thread: a follow-up whose thread opener has not been delivered yet
+waits (a transient error) instead of opening a second parent message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import redis
+
+from notifier.channels.base import Channel, ConsoleTarget, DeliveryError, NotYet
+from notifier.channels.render import is_resolution
+from notifier.channels.sms.paging import Pager
+from notifier.models import Alert, AlertKind
+from notifier.pipeline.destinations import Destinations, ThreadRefs
+from notifier.store.batch import Batch, Later
+from notifier.store.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
+from notifier.store.pacing import Pacing, wait_for
+
+log = logging.getLogger(__name__)
+
+FALLBACK_MARK = ":fallback:"
+LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough to recover
+
+
+class AlertSource(Protocol):
+    """The part of `notifier.store.alerts.AlertStore` delivery uses."""
+
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]: ...
+
+    def state(self, dedup_key: str) -> str | None: ...
+
+    def set_state(self, dedup_key: str, state: Any, pipe: Any = None) -> object: ...
+
+    def claim(self, alert: Alert) -> bool: ...
+
+
+class ThreadOpeners(Protocol):
+    """The part of `notifier.route.grouping.RedisThreadStore` delivery uses."""
+
+    def get(self, key: tuple[str, str], ref: tuple[str, str]) -> Any: ...
+
+
+class MetricsSink(Protocol):
+    def record_delivery(
+        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How one `deliver_alert` call ended.
+
+    status: delivered | skipped | failed | already_delivered | already_failed |
+    already_skipped | missing | held. `check_escalation_at` asks the caller to run
+    `check_escalation(page_id, ...)` then; `not_before` asks to deliver again then.
+    """
+
+    dedup_key: str
+    status: str
+    channel: str = ""
+    message_ids: tuple[str, ...] = ()
+    error: str = ""
+    page_id: str | None = None
+    check_escalation_at: datetime | None = None
+    not_before: datetime | None = None
+    fallback_key: str | None = None
+
+
+@dataclass
+class DeliveryContext:
+    client: redis.Redis
+    prefix: str
+    destinations: Destinations
+    channels: Mapping[str, Channel]
+    alerts: AlertSource
+    log: DeliveryLog
+    threads: ThreadRefs
+    pager: Pager | None = None
+    metrics: MetricsSink | None = None
+    openers: ThreadOpeners | None = None  # the planner's thread registry
+    pacing: Pacing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacing = Pacing(self.client, self.prefix)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Any,
+        config: Any,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        alerts: AlertSource | None = None,
+        openers: ThreadOpeners | None = None,
+        metrics: MetricsSink | None = None,
+    ) -> DeliveryContext:
+        """Everything from settings + config: real channels where credentials are set;
+        the console for every channel only when none are (see build_channels). Pass
+        the stores the caller already has, so one process keeps one of each."""
+        from notifier.channels.build import build_channels
+        from notifier.route.grouping import RedisThreadStore
+        from notifier.store.alerts import AlertStore
+        from notifier.store.metrics import Metrics
+
+        destinations = Destinations(config)
+        channels, pager = build_channels(
+            settings, client, prefix, destinations.presentation(), destinations.slack_webhooks()
+        )
+        return cls(
+            client=client, prefix=prefix, destinations=destinations, channels=channels,
+            alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
+            threads=ThreadRefs(client, prefix), pager=pager,
+            metrics=metrics or Metrics(client, prefix),
+            openers=openers or RedisThreadStore(client, prefix),
+        )  # fmt: skip
+
+
+def deliver_alert(
+    dedup_key: str, ctx: DeliveryContext, now: datetime, *, attempt: int = 0, final: bool = False
+) -> DeliveryOutcome:
+    """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
+    means "try again later" (a transient failure before the final attempt, or a
+    `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
+    lock_key, token = f"{ctx.prefix}:delivery:lock:{dedup_key}", secrets.token_hex(8)
+    # One round trip takes the lock and reads all a delivery decides on (the reads
+    # run after the SET, so they see what the previous holder wrote).
+    reads = Batch(ctx.client)
+    reads.pipe.set(lock_key, token, nx=True, px=LOCK_MS)
+    locked = reads.later(bool)
+    loaded = ctx.alerts.load_into(reads, dedup_key)
+    logged = ctx.log.outcome_into(reads, dedup_key)
+    sent = ctx.log.sent_to_into(reads, dedup_key)
+    paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
+    reads.execute()
+    if not locked.get():
+        raise NotYet("delivery already in progress", retry_after=10.0)
+    # What this delivery records goes in one more round trip, ending with the release.
+    writes = Batch(ctx.client)
+    try:
+        alert, state = loaded.get()
+        if alert is None:
+            log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
+            return DeliveryOutcome(dedup_key, "missing")
+        done = _finished(state, logged.get())
+        if done:
+            return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
+        if alert.hold_until is not None and alert.hold_until > now:
+            return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
+        until = paused.get().get(alert.channel)
+        wait = wait_for(until, now) if until is not None else None
+        if wait is not None:
+            raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
+        return _deliver(alert, ctx, now, attempt, final, _Progress(sent.get(), writes.pipe))
+    finally:
+        writes.pipe.eval(_RELEASE, 1, lock_key, token)
+        writes.execute()
+
+
+def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:
+    """Escalate an unacknowledged page if due; returns when to check again (or None)."""
+    if ctx.pager is None:
+        return None
+    return ctx.pager.check_escalation(page_id, now)
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """What earlier attempts reached, and the pipeline this attempt's writes go on."""
+
+    sent: dict[str, str]  # target id -> message id
+    writes: Any
+
+
+def _finished(state: str | None, outcome: str | None) -> str | None:
+    # The log knows SKIPPED; the alert state does not.
+    if outcome in (DELIVERED, FAILED, SKIPPED):
+        return outcome
+    return state if state in (DELIVERED, FAILED) else None
+
+
+def _deliver(
+    alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
+    progress: _Progress,
+) -> DeliveryOutcome:  # fmt: skip
+    key = alert.dedup_key
+    fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
+    # Its own round trip, before the send: a crash mid-send still leaves the attempt.
+    ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
+    try:
+        outcome = _send(alert, ctx, now, progress)
+    except DeliveryError as exc:
+        ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
+        if exc.retry_after and not exc.permanent and not isinstance(exc, NotYet):
+            # The vendor asked us to slow down.
+            ctx.pacing.pause(alert.channel, exc.retry_after, now, progress.writes)
+        if isinstance(exc, NotYet) or not (exc.permanent or final):
+            log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
+            raise
+        log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
+        _record(ctx, alert, FAILED, FAILED, now, progress.writes, error=exc.message)
+        fb = None if fallback_of else _fallback(alert, ctx)
+        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
+    ids = ",".join(outcome.message_ids)
+    _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
+    return outcome
+
+
+def _send(
+    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress
+) -> DeliveryOutcome:
+    channel = ctx.channels.get(alert.channel)
+    if channel is None:
+        raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
+    if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
+        return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+    if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
+        return _send_sms(alert, ctx, now)
+    targets = ctx.destinations.targets(alert.subscriber, alert.channel)
+    if channel.name == "console":
+        targets = [ConsoleTarget()]
+    unusable = [t for t in targets if not channel.can_send(t)]
+    if unusable:  # e.g. a channel route with only a webhook configured
+        raise DeliveryError(f"{alert.channel}: cannot reach {unusable[0].id} with the "
+                            "configured credentials", permanent=True)  # fmt: skip
+    if not targets:
+        raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
+    ids: list[str] = []
+    for target in targets:
+        if target.id in progress.sent:  # sent by an earlier attempt
+            ids.append(progress.sent[target.id])
+            continue
+        result = _send_threaded(alert, channel, target, ctx, progress.writes)
+        # Written with the outcome (or, if a later target fails, with the error):
+        # a retry then sends only what is missing.
+        ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
+        ids.append(result.message_id)
+    return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
+
+
+def _send_threaded(
+    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any
+) -> Any:
+    """Send in the incident's thread; a cascade alert replies in its upstream's thread."""
+    if not channel.supports_threads:
+        return channel.send(alert, target, None)
+    upstream = (
+        ctx.threads.get(alert.attached_to, channel.name, target.id) if alert.attached_to else None
+    )
+    own = ctx.threads.get(alert.thread_key, channel.name, target.id)
+    if own is None and not upstream:
+        _wait_for_opener(alert, ctx)
+    if upstream and not own:
+        return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
+    result = channel.send(alert, target, own)
+    if result.thread_ref and result.thread_ref != own:
+        ctx.threads.set(alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes)
+    return result
+
+
+def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+    assert ctx.pager is not None
+    if is_resolution(alert):
+        done = ctx.pager.resolve(alert, now)
+    else:  # a page (_send let nothing else through)
+        recipients = ctx.destinations.recipients(alert.subscriber)
+        if recipients is None:
+            raise DeliveryError("sms: no numbers or rotation configured", permanent=True)
+        done = ctx.pager.page(alert, recipients, now)
+    outcome = DELIVERED if done.message_ids else SKIPPED
+    capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
+    return DeliveryOutcome(
+        alert.dedup_key, outcome, "sms", done.message_ids, page_id=done.page_id,
+        check_escalation_at=done.check_at,
+        error=done.skipped or capped,
+    )  # fmt: skip
+
+
+def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
+    """A follow-up must not open the thread while its opener is still on its way
+    (retrying): it would post a second parent. Retry shortly instead."""
+    if ctx.openers is None or alert.kind is AlertKind.NEW:
+        return  # a NEW alert opens its thread (the common fan-out case: no lookup)
+    entry = ctx.openers.get((alert.subscriber, alert.channel), _ref(alert))
+    opener = entry.opened_by if entry is not None else None
+    if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
+        raise NotYet("waiting for the thread's first message", retry_after=5.0)
+
+
+def _ref(alert: Alert) -> tuple[str, str]:
+    return (alert.event.provider, alert.event.incident_id)
+
+
+def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
+    """Claim the alert again on the subscriber's fallback channel; its key, or None."""
+    name = ctx.destinations.fallback(alert.subscriber)
+    if not name or name == alert.channel:
+        return None
+    key = f"{alert.dedup_key}{FALLBACK_MARK}{name}"
+    page = alert.page or name == "sms"
+    ctx.alerts.claim(dataclasses.replace(alert, dedup_key=key, channel=name, page=page))
+    return key  # claimed now or by an earlier run: delivering it again is a no-op
+
+
+def _record(
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: str, now: datetime, pipe: Any,
+    message_id: str = "", error: str = "",
+) -> None:  # fmt: skip
+    """The delivery log, the alert's state and the metrics, queued on `pipe`."""
+    ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
+    ctx.alerts.set_state(alert.dedup_key, state, pipe=pipe)
+    if ctx.metrics is not None:
+        latency = None
+        if outcome == DELIVERED:
+            latency = max(0.0, (now - alert.event.detected_at).total_seconds())
+        ctx.metrics.record_delivery(alert.channel, outcome, latency, pipe=pipe)
+
+
+# EVAL on the write pipeline (see AlertStore.set_state for why not a registered script).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+__all__ = [
+    "DeliveryContext",
+    "DeliveryOutcome",
+    "check_escalation",
+    "deliver_alert",
+]

@@ -1,0 +1,196 @@
+"""One poll of one provider: lease, conditional fetch, parse, diff, enqueue, commit.
+
+`poll_provider` never raises for a broken feed: fetch and parse failures become a
+`failed` outcome and count toward feed health. It raises only when handing
+events on (`enqueue`) or Redis fails; then nothing was committed, the lease is
+released, and a retry re-emits the same event ids (downstream dedup drops them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from notifier.diff.engine import diff
+from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
+from notifier.feeds import registry
+from notifier.feeds.errors import FeedError
+from notifier.models import ChangeEvent, FeedDocument
+from notifier.store.state import Lease, StateStore, Validators
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[Sequence[ChangeEvent]], None]
+
+
+class ProviderLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+
+
+class FetchResultLike(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def last_modified(self) -> str | None: ...
+    @property
+    def body_hash(self) -> str | None: ...
+
+
+class FetcherLike(Protocol):
+    def fetch(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResultLike: ...
+
+
+class Outcome(StrEnum):
+    NOT_MODIFIED = "not_modified"  # 304
+    UNCHANGED = "unchanged"  # 200 with the body we already diffed
+    CHANGED = "changed"  # parsed and diffed (possibly zero events)
+    FAILED = "failed"  # fetch or parse failed; health recorded
+    SKIPPED_LOCKED = "skipped_locked"  # another poll of this provider holds the lease
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    outcome: Outcome
+    events: int = 0  # events handed to enqueue (health events included)
+    event_ids: tuple[str, ...] = ()
+    error: str | None = None  # one safe line, for failed
+    error_type: str | None = None  # exception class name, for failed
+    committed: bool = True  # False: the lease was lost before the write (events still sent)
+
+
+def poll_provider(
+    provider: ProviderLike,
+    store: StateStore,
+    fetcher: FetcherLike,
+    enqueue: Enqueue,
+    now: datetime,
+    failure_threshold: int = DEFAULT_THRESHOLD,
+) -> PollOutcome:
+    """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET)."""
+    lease = store.begin(provider.id)
+    if lease is None:
+        return PollOutcome(Outcome.SKIPPED_LOCKED)
+    try:
+        return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold)
+    except BaseException:
+        store.release(lease)
+        raise
+
+
+def _poll(
+    provider: ProviderLike,
+    lease: Lease,
+    store: StateStore,
+    fetcher: FetcherLike,
+    enqueue: Enqueue,
+    now: datetime,
+    threshold: int,
+) -> PollOutcome:
+    try:
+        v = lease.validators
+        result = fetcher.fetch(provider.url, v.etag, v.last_modified)
+        validators = _validators(result, v)
+        fresh = result.status != 304 and validators.body_hash != v.body_hash
+        doc = _parse(result.body, provider) if fresh else None
+    except Exception as exc:  # any failure to read the feed is this provider's only
+        return _failed(provider, lease, store, enqueue, now, threshold, exc)
+    health, events = record_success(lease.health, provider.id, now)
+    if doc is None:
+        _hand_on(enqueue, events)
+        kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
+        ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
+        return _outcome(kind, events, ok)
+    result_diff = diff(lease.state(), doc, now)
+    events += result_diff.events
+    _hand_on(enqueue, events)
+    ok = store.commit(
+        lease,
+        result_diff.state,
+        now=now,
+        outcome=Outcome.CHANGED,
+        validators=validators,
+        health=health,
+    )
+    if not ok:
+        log.warning("poll lease lost before commit", extra={"provider": provider.id})
+    return _outcome(Outcome.CHANGED, events, ok)
+
+
+def _failed(
+    provider: ProviderLike,
+    lease: Lease,
+    store: StateStore,
+    enqueue: Enqueue,
+    now: datetime,
+    threshold: int,
+    exc: Exception,
+) -> PollOutcome:
+    health, events = record_failure(lease.health, provider.id, _describe(exc), now, threshold)
+    log.info(
+        "feed poll failed (%d in a row): %s",
+        health.failures,
+        health.last_error,
+        extra={"provider": provider.id, "error": health.last_error, "failures": health.failures},
+    )
+    _hand_on(enqueue, events)
+    # keep the old validators: the next poll must fetch and parse in full again
+    ok = store.finish(lease, now=now, outcome=Outcome.FAILED, health=health)
+    out = _outcome(Outcome.FAILED, events, ok)
+    return PollOutcome(
+        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok
+    )
+
+
+def _parse(body: bytes | None, provider: ProviderLike) -> FeedDocument:
+    if body is None:
+        raise FeedError("empty response body")
+    return registry.parse(body, provider.format, provider.id)
+
+
+def _validators(result: FetchResultLike, before: Validators) -> Validators:
+    if result.status == 304:
+        return Validators(
+            result.etag or before.etag,
+            result.last_modified or before.last_modified,
+            before.body_hash,
+        )
+    body_hash = result.body_hash
+    if body_hash is None and result.body is not None:
+        body_hash = hashlib.sha256(result.body).hexdigest()
+    return Validators(result.etag, result.last_modified, body_hash)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, FeedError):
+        return str(exc)  # FeedError messages are one safe line by contract
+    # A parser bug is still only this provider's failure; say what, sanitized later.
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _hand_on(enqueue: Enqueue, events: Sequence[ChangeEvent]) -> None:
+    if events:
+        enqueue(events)
+
+
+def _outcome(kind: Outcome, events: Sequence[ChangeEvent], committed: bool) -> PollOutcome:
+    ids = tuple(e.event_id for e in events)
+    return PollOutcome(kind, len(events), ids, committed=committed)
+
+
+__all__ = ["FetcherLike", "Outcome", "PollOutcome", "ProviderLike", "poll_provider"]

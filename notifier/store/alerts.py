@@ -1,0 +1,143 @@
+"""Deliver each alert at most once: claim its dedup key before handing it on.
+
+An alert's key is derived from the change event's identity (its `event_id`, which
+the diff makes stable across re-diffs, replays and the provider's alternative feeds),
+the subscriber and the channel. `AlertStore.claim` creates `<prefix>:alert:<key>`
+only if it does not exist (the healthchecks "claim the state change" idea as Redis
+SET-NX semantics), holding the alert JSON and a delivery state:
+pending → delivered | failed. The record lives 30 days, in Redis, so a restarted
+worker does not send the same alert again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Literal, Protocol
+
+import redis
+
+from notifier.models import Alert, alert_from_dict, to_jsonable
+from notifier.store.batch import Batch, Later, read_now, text
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
+ALERT_TTL_SECONDS = 30 * 24 * 3600
+
+
+def dedup_key_for(event_id: str, subscriber: str, channel: str) -> str:
+    """One key per (incident change, subscriber, channel)."""
+    return f"{event_id}/{subscriber}/{channel}"
+
+
+class AlertClaims(Protocol):
+    """What the planner needs from an alert store."""
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool: ...
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
+
+
+# Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_SET_STATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+return 1
+"""
+
+
+class AlertStore:
+    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, state}."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._r = client
+        self._prefix = prefix
+        self._claim = client.register_script(_CLAIM)
+        self._set_state = client.register_script(_SET_STATE)
+
+    def key(self, dedup_key: str) -> str:
+        return f"{self._prefix}:alert:{dedup_key}"
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        """True for the one caller that created the record; False if it existed."""
+        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        return bool(self._claim(keys=[self.key(alert.dedup_key)], args=[body, ttl]))
+
+    def get(self, dedup_key: str) -> Alert | None:
+        return self.load(dedup_key)[0]
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        """The alert and its delivery state, in one round trip."""
+        return read_now(self._r, lambda batch: self.load_into(batch, dedup_key))
+
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
+        """`load` as part of the caller's round trip."""
+        batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
+        return batch.later(_parse_loaded)
+
+    def state(self, dedup_key: str) -> str | None:
+        raw = self._r.hget(self.key(dedup_key), "state")
+        return text(raw)
+
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
+        """Record the delivery outcome; False if the alert was never claimed (or expired).
+        On `pipe`, the write is only queued (and True returned)."""
+        _check(state)
+        if pipe is not None:
+            # EVAL, not the registered script: a script on a pipeline costs a SCRIPT
+            # EXISTS round trip first, and Redis caches the compiled text anyway.
+            pipe.eval(_SET_STATE, 1, self.key(dedup_key), state)
+            return True
+        return bool(self._set_state(keys=[self.key(dedup_key)], args=[state]))
+
+
+class InMemoryAlertStore:
+    """The same contract in a dict, for replays and pure tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._alerts: dict[str, tuple[Alert, str]] = {}
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        with self._lock:
+            if alert.dedup_key in self._alerts:
+                return False
+            self._alerts[alert.dedup_key] = (alert, "pending")
+            return True
+
+    def get(self, dedup_key: str) -> Alert | None:
+        found = self._alerts.get(dedup_key)
+        return None if found is None else found[0]
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        found = self._alerts.get(dedup_key)
+        return (None, None) if found is None else found
+
+    def state(self, dedup_key: str) -> str | None:
+        found = self._alerts.get(dedup_key)
+        return None if found is None else found[1]
+
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
+        _check(state)
+        with self._lock:
+            found = self._alerts.get(dedup_key)
+            if found is None:
+                return False
+            self._alerts[dedup_key] = (found[0], state)
+            return True
+
+
+def _check(state: str) -> None:
+    if state not in STATES:
+        raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
+
+
+def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:
+    raw, state = reply
+    return (None if raw is None else alert_from_dict(json.loads(raw))), text(state)

@@ -1,0 +1,181 @@
+"""Service metrics kept in Redis, rendered for Prometheus by `notifier web`.
+
+Workers are separate processes (and machines), so in-process counters would each
+see a slice. Every process instead adds to one Redis hash; the web process reads
+it in one round trip and exposes it through a prometheus_client collector.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from notifier.store.batch import writing
+
+log = logging.getLogger(__name__)
+
+# Counter name -> (help, label names). Anything recorded must be declared here.
+COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "notifier_polls_total": ("Polls by outcome.", ("provider", "outcome")),
+    "notifier_feed_errors_total": ("Feed fetch or parse failures.", ("provider", "error")),
+    "notifier_events_total": ("Change events emitted, by kind.", ("kind",)),
+    "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
+    "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
+}
+LATENCY = "notifier_detection_to_delivery_seconds"
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+QUEUES = ("poll", "deliver")
+# Work waiting in Redis for its time (see notifier.store.dueset and notifier.store.retries).
+DUE_SETS = ("retrying", "held", "escalations", "unprocessed", "undelivered")
+
+
+@dataclass
+class Metrics:
+    """Writes to `<prefix>:metrics`. Failures are logged, never raised: metrics must
+    not break a poll or a delivery."""
+
+    client: redis.Redis
+    prefix: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.prefix}:metrics"
+
+    def inc(self, name: str, amount: int = 1, **labels: str) -> None:
+        if name not in COUNTERS:
+            raise KeyError(f"undeclared metric {name}")
+        field = _field(name, labels, COUNTERS[name][1])
+        try:
+            self.client.hincrby(self.key, field, amount)
+        except redis.RedisError as exc:
+            log.warning("metrics write failed: %s", type(exc).__name__)
+
+    def record_delivery(
+        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+    ) -> None:
+        """A delivery's outcome and, when delivered, its latency: one round trip, or
+        queued on `pipe`."""
+        labels = {"channel": channel, "outcome": outcome}
+        names = COUNTERS["notifier_deliveries_total"][1]
+        ops = [(_field("notifier_deliveries_total", labels, names), 1.0)]
+        if latency is not None:
+            ops += self._latency_ops(latency, channel)
+        self._write(ops, pipe)
+
+    def _latency_ops(self, seconds: float, channel: str) -> list[tuple[str, float]]:
+        # Only the first bucket that holds the value is stored (two writes, not twelve);
+        # the collector adds them up into Prometheus's cumulative buckets.
+        le = next((_le(b) for b in BUCKETS if seconds <= b), "+Inf")
+        bucket = _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le"))
+        return [(bucket, 1.0), (f"{LATENCY}_sum|channel={channel}", seconds)]
+
+    def _write(self, ops: list[tuple[str, float]], pipe: Any = None) -> None:
+        try:
+            with writing(self.client, pipe) as pipe:
+                for name, amount in ops:
+                    if name.startswith(f"{LATENCY}_sum"):
+                        pipe.hincrbyfloat(self.key, name, amount)
+                    else:
+                        pipe.hincrby(self.key, name, int(amount))
+        except redis.RedisError as exc:
+            log.warning("metrics write failed: %s", type(exc).__name__)
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+def _field(name: str, labels: Mapping[str, str], names: tuple[str, ...]) -> str:
+    parts = [name] + [f"{n}={_clean(labels.get(n, ''))}" for n in names]
+    return "|".join(parts)
+
+
+def _clean(value: str) -> str:
+    # '|' and '=' delimit the field; label values come from our own ids and enums
+    return str(value).replace("|", "_").replace("=", "_")
+
+
+def _parse(field: str) -> tuple[str, dict[str, str]]:
+    name, *pairs = field.split("|")
+    return name, dict(p.split("=", 1) for p in pairs)
+
+
+class RedisCollector(Collector):
+    def __init__(self, client: redis.Redis, prefix: str, broker_prefix: str) -> None:
+        self.client, self.prefix, self.broker_prefix = client, prefix, broker_prefix
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(f"{self.prefix}:metrics")
+        sizes = waiting_sizes(pipe, self.prefix, self.broker_prefix)
+        raw, *counts = pipe.execute()
+        depths, waiting = sizes(counts)
+        values = {k.decode(): float(v) for k, v in raw.items()}
+        yield from _counters(values)
+        yield from _histogram(values)
+        gauge = GaugeMetricFamily("notifier_queue_depth", "Messages waiting.", labels=["queue"])
+        for q, depth in zip(QUEUES, depths, strict=True):
+            gauge.add_metric([q], depth)
+        yield gauge
+        due = GaugeMetricFamily(
+            "notifier_waiting",
+            "Work waiting in Redis for its time: delivery retries, quiet-hours holds, "
+            "escalation checks, and stragglers the reconcile sweep will re-send.",
+            labels=["kind"],
+        )
+        for name, count in zip(DUE_SETS, waiting, strict=True):
+            due.add_metric([name], count)
+        yield due
+
+
+def waiting_sizes(
+    pipe: Any, prefix: str, broker_prefix: str
+) -> Callable[[list[int]], tuple[list[int], list[int]]]:
+    """Queue on `pipe` the length of each broker queue (QUEUES) and due set (DUE_SETS);
+    the returned function splits the replies into those two lists."""
+    for q in QUEUES:
+        pipe.llen(f"{broker_prefix}{q}")
+    for name in DUE_SETS:
+        pipe.zcard(f"{prefix}:due:{name}")
+    return lambda replies: (replies[: len(QUEUES)], replies[len(QUEUES) :])
+
+
+def _counters(values: dict[str, float]) -> Iterator[CounterMetricFamily]:
+    for name, (help_text, label_names) in COUNTERS.items():
+        family = CounterMetricFamily(name.removesuffix("_total"), help_text, labels=label_names)
+        for field, value in sorted(values.items()):
+            fname, labels = _parse(field)
+            if fname == name:
+                family.add_metric([labels.get(n, "") for n in label_names], value)
+        yield family
+
+
+def _histogram(values: dict[str, float]) -> Iterator[HistogramMetricFamily]:
+    family = HistogramMetricFamily(
+        LATENCY, "Seconds from a change being detected to its delivery.", labels=["channel"]
+    )
+    channels = sorted({_parse(f)[1]["channel"] for f in values if f.startswith(LATENCY + "|")})
+    for channel in channels:
+        running, buckets = 0.0, []
+        for le in [*(_le(b) for b in BUCKETS), "+Inf"]:
+            running += values.get(
+                _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le")), 0
+            )
+            buckets.append((le, running))
+        total = values.get(f"{LATENCY}_sum|channel={channel}", 0.0)
+        family.add_metric([channel], buckets, total)
+    yield family
+
+
+def render(client: redis.Redis, prefix: str, broker_prefix: str) -> bytes:
+    """Prometheus text exposition of everything recorded under `prefix`."""
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(client, prefix, broker_prefix))
+    return generate_latest(registry)
