@@ -104,3 +104,9 @@ def test_providers_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) ->
         "url": "https://health.aws.amazon.com/public/currentevents",
         "format": "aws-json",
     }
+
+
+def test_every_format_a_subscription_file_may_name_has_a_parser() -> None:
+    from notifier.config.schema import FEED_FORMATS
+
+    assert {*registry.parsers(), "auto"} == FEED_FORMATS

@@ -9,7 +9,8 @@ import pytest
 
 from notifier.channels.base import DeliveryError
 from notifier.channels.console.channel import ConsoleChannel
-from notifier.channels.render import Presentation, clean, duration
+from notifier.channels.render import Presentation, duration
+from notifier.text import clean
 from tests.fakes import sample
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.diff.health import FeedHealth, record_failure, record_success, sanitize_error
+from notifier.diff.health import record_failure, record_success, sanitize_error
 from notifier.feeds.errors import FetchError
 from notifier.feeds.fetch import Fetcher, FetchResult
 from notifier.models import ChangeEvent, EventKind, Status
 from notifier.pipeline.poll import Outcome, poll_provider
 from notifier.pipeline.replay import replay
+from notifier.store.snapshot import FeedHealth
 from notifier.store.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server

@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from notifier.diff.engine import diff
-from notifier.diff.health import FeedHealth
 from notifier.models import DocumentKind, EventKind, Status
+from notifier.store.snapshot import FeedHealth
 from notifier.store.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
 from tests.diffkit import at, doc, inc
 from tests.support.roundtrips import RoundTrips

@@ -53,6 +53,6 @@ def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
 
 def _safe(text: str) -> str:
     # Feed titles are untrusted: no terminal escapes.
-    from notifier.channels.render import one_line
+    from notifier.text import one_line
 
     return one_line(text)

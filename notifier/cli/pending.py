@@ -16,13 +16,13 @@ from typing import Any, TextIO
 
 import redis
 
-from notifier.channels.render import one_line
 from notifier.config.settings import get_settings
 from notifier.store.dueset import DueSet
 from notifier.store.metrics import DUE_SETS, QUEUES, waiting_sizes
 from notifier.store.pacing import Pacing
 from notifier.store.retries import RetryQueue
 from notifier.store.url import resolve_redis_url
+from notifier.text import one_line
 
 CHANNELS = ("slack", "sms", "email")
 

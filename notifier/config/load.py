@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from notifier.config import yamlmarks
 from notifier.config.catalog import Catalog, load_catalog
 from notifier.config.schema import (
+    FEED_FORMATS,
     Config,
     Dependency,
     DependencySpec,
@@ -153,19 +154,8 @@ def _check_providers(config: Config, catalog: Catalog) -> Iterator[Problem]:
 
 
 def _check_format(loc: tuple[int | str, ...], name: str) -> Iterator[Problem]:
-    known = _known_formats()
-    if known is not None and name not in known:
-        yield loc, f"unknown feed format {name!r}; known: {', '.join(sorted(known))}"
-
-
-def _known_formats() -> set[str] | None:
-    """The registry's format names, or None while a parser module cannot be imported."""
-    try:
-        from notifier.feeds.registry import parsers
-
-        return {*parsers(), "auto"}
-    except ImportError:
-        return None
+    if name not in FEED_FORMATS:
+        yield loc, f"unknown feed format {name!r}; known: {', '.join(sorted(FEED_FORMATS))}"
 
 
 def _check_deps(

@@ -92,6 +92,16 @@ HHMM = Annotated[time, BeforeValidator(_hhmm)]
 
 # ---- providers ----------------------------------------------------------------
 
+# The `feed.format` names a subscription file may use. They are the file's vocabulary, so
+# they are declared here; `notifier.feeds.registry` has one parser for each (a test holds
+# the two to each other). `auto` tells the format from the document.
+FEED_FORMATS = frozenset(
+    {
+        "atom", "aws-json", "aws-rss", "azure-rss", "gcp-atom", "gcp-json", "incidentio-rss",
+        "rss", "slack-json", "statuspage-atom", "statuspage-json", "statuspage-rss", "auto",
+    }
+)  # fmt: skip
+
 
 class FeedSpec(Strict):
     url: str | None = Field(None, description="Feed URL; overrides the catalog's.")

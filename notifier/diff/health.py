@@ -10,7 +10,6 @@ ids keyed by the time the outage episode began, so re-deciding the same episode
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from notifier.diff.engine import event_id
@@ -25,18 +24,11 @@ from notifier.models import (
     Update,
     iso,
 )
+from notifier.store.snapshot import FeedHealth
 
 HEALTH_INCIDENT_ID = "feed-health"
 DEFAULT_THRESHOLD = 3
 _MAX_ERROR = 300
-
-
-@dataclass(frozen=True, slots=True)
-class FeedHealth:
-    failures: int = 0  # consecutive failed polls
-    unreachable: bool = False  # a feed_unreachable was emitted and not yet recovered
-    since: datetime | None = None  # first failure of the current streak
-    last_error: str | None = None  # sanitized
 
 
 def record_success(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from notifier.models import Status, Update
+from notifier.models import FeedDocument, Status, Update
+
+# A parser reads one document of its format; it raises a `ParseError` subclass on
+# anything it cannot read.
+Parser = Callable[[bytes, str], FeedDocument]
 
 
 def update_key(at: datetime, ordinal: int) -> str:

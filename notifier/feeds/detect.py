@@ -1,4 +1,4 @@
-"""`auto`: tell a document's format from its content, then parse it with that parser.
+"""`auto`: tell a document's format from its content (the registry then parses it).
 
 JSON is told by its keys, XML by its root element, generator and the marks each
 provider leaves (Statuspage's `…:Incident/N` ids and `data-var` stamps, incident.io's
@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from notifier.feeds import registry
 from notifier.feeds.errors import UnknownFormatError
 from notifier.feeds.json_doc import load_json
 from notifier.feeds.xml import child, children, decode_text, local, parse_xml, text
-from notifier.models import FeedDocument
 
 _STATUSPAGE_MARKS = ("data-var=", "THIS IS A SCHEDULED EVENT")
 _STATUSPAGE_KEYS = ("incident", "incidents", "scheduled_maintenances")
@@ -107,8 +105,3 @@ def detect(body: bytes) -> str:
     if found is None:
         raise UnknownFormatError("could not tell the feed format; set `format:` explicitly")
     return found
-
-
-def parse_auto(body: bytes, provider: str) -> FeedDocument:
-    """Parse with whichever registered parser `detect` names."""
-    return registry.get_parser(detect(body))(body, provider)

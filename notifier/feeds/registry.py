@@ -2,50 +2,53 @@
 
 A parser is `parse(body: bytes, provider: str) -> FeedDocument`; it raises a
 `ParseError` subclass on anything it cannot read. Each format module exposes a
-`PARSERS: dict[str, Parser]`; this module collects them and adds `auto`.
+`PARSERS: dict[str, Parser]`; this module collects them and adds `auto`, which
+asks `notifier.feeds.detect` for the format first.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from functools import cache
-
+from notifier.feeds.common import Parser
+from notifier.feeds.detect import detect
 from notifier.feeds.errors import UnknownFormatError
+from notifier.feeds.formats import (
+    aws,
+    azure,
+    gcp,
+    generic,
+    incidentio,
+    slack_status,
+    statuspage_json,
+    statuspage_xml,
+)
 from notifier.models import FeedDocument
 
-Parser = Callable[[bytes, str], FeedDocument]
-
-# One module per format family; order matters only for `auto` detection ties.
-_MODULES = (
-    "statuspage_json",
-    "statuspage_xml",
-    "incidentio",
-    "aws",
-    "gcp",
-    "azure",
-    "slack_status",
-    "generic",
-)
+# One module per format family; a name given twice would be a bug, caught at import.
+_TABLE: dict[str, Parser] = {}
+for _module in (
+    statuspage_json, statuspage_xml, incidentio, aws, gcp, azure, slack_status, generic,
+):  # fmt: skip
+    assert not _TABLE.keys() & _module.PARSERS.keys(), _module.__name__
+    _TABLE.update(_module.PARSERS)
 
 
-@cache
 def parsers() -> dict[str, Parser]:
-    table: dict[str, Parser] = {}
-    for name in _MODULES:
-        table.update(importlib.import_module(f"notifier.feeds.formats.{name}").PARSERS)
-    return table
+    """Every format name (but `auto`) with its parser."""
+    return dict(_TABLE)
+
+
+def parse_auto(body: bytes, provider: str) -> FeedDocument:
+    """Parse with whichever parser `detect` names."""
+    return _TABLE[detect(body)](body, provider)
 
 
 def get_parser(format_name: str) -> Parser:
     if format_name == "auto":
-        from notifier.feeds.detect import parse_auto
-
         return parse_auto
     try:
-        return parsers()[format_name]
+        return _TABLE[format_name]
     except KeyError:
-        known = ", ".join(sorted([*parsers(), "auto"]))
+        known = ", ".join(sorted([*_TABLE, "auto"]))
         raise UnknownFormatError(f"unknown feed format {format_name!r}; known: {known}") from None
 
 

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from notifier.channels.base import DeliveryError
 from notifier.channels.email.channel import EmailChannel
-from notifier.channels.render import one_line
 from notifier.models import parse_iso
 from notifier.store.deliverylog import DeliveryRecord
+from notifier.text import one_line
 
 log = logging.getLogger(__name__)
 

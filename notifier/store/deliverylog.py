@@ -20,9 +20,9 @@ from typing import Any
 
 import redis
 
-from notifier.channels.render import one_line
 from notifier.models import Alert, iso
 from notifier.store.batch import Batch, Later, read_now, text, writing
+from notifier.text import one_line
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
 DAY_TTL = int(timedelta(days=3).total_seconds())

@@ -1,4 +1,5 @@
-"""What the diff remembers about one provider between polls: `ProviderState`.
+"""What the diff remembers about one provider between polls: `ProviderState`, and the
+feed's own health streak (`FeedHealth`, decided by `notifier.diff.health`).
 
 Compact on purpose. Per incident it keeps the last believed snapshot with at most
 its newest update (enough to build a `resolved` event when an active list drops
@@ -24,6 +25,14 @@ RECENT_WINDOW = timedelta(hours=6)
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 _FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    failures: int = 0  # consecutive failed polls
+    unreachable: bool = False  # a feed_unreachable was emitted and not yet recovered
+    since: datetime | None = None  # first failure of the current streak
+    last_error: str | None = None  # sanitized
 
 
 @dataclass(frozen=True, slots=True)

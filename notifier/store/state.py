@@ -26,7 +26,6 @@ from typing import Any
 
 import redis
 
-from notifier.diff.health import FeedHealth
 from notifier.models import (
     ChangeEvent,
     Incident,
@@ -37,7 +36,7 @@ from notifier.models import (
     to_jsonable,
 )
 from notifier.store.batch import text
-from notifier.store.snapshot import RECENT_WINDOW, ProviderState, recent_until
+from notifier.store.snapshot import RECENT_WINDOW, FeedHealth, ProviderState, recent_until
 
 EVENT_TTL = timedelta(days=30)
 LOCK_TTL = timedelta(minutes=2)

@@ -19,10 +19,10 @@ from notifier.channels.render import (
     fmt_time,
     impact_label,
     latest_body,
-    one_line,
     status_label,
 )
 from notifier.models import Alert
+from notifier.text import one_line
 
 _lock = threading.Lock()  # worker threads must not interleave blocks
 

@@ -41,12 +41,12 @@ from notifier.channels.render import (
     impact_label,
     is_resolution,
     latest_body,
-    one_line,
     resolved_duration,
     status_label,
     truncate,
 )
 from notifier.models import Alert
+from notifier.text import one_line
 
 SUBJECT_MAX = 200
 TITLE_IN_BODY = 1_000

@@ -16,17 +16,16 @@ from notifier.channels.render import (
     Presentation,
     annotation_lines,
     change_line,
-    clean,
     fmt_time,
     impact_label,
     is_resolution,
     latest_body,
-    one_line,
     resolved_duration,
     status_label,
     truncate,
 )
 from notifier.models import Alert, Impact
+from notifier.text import clean, one_line
 
 TEXT_MAX = 3000  # top-level `text` next to blocks, and a section's text
 FIELD_MAX = 2000

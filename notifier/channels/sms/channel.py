@@ -37,12 +37,12 @@ from notifier.channels.render import (
     annotation_lines,
     impact_label,
     is_resolution,
-    one_line,
     resolved_duration,
 )
 from notifier.channels.slack.channel import retry_after
 from notifier.channels.sms import gsm
 from notifier.models import Alert, AnnotationKind
+from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
 # 21211 invalid number, 21610 unsubscribed (STOP), 21614 not a mobile number,

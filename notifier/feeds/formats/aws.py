@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.feeds.common import assign_update_keys
+from notifier.feeds.common import Parser, assign_update_keys
 from notifier.feeds.errors import ParseError
 from notifier.feeds.formats.aws_common import (
     DASHBOARD_URL,
@@ -45,7 +45,6 @@ from notifier.feeds.formats.vendor_common import (
     worst,
 )
 from notifier.feeds.html_text import plain_text
-from notifier.feeds.registry import Parser
 from notifier.models import (
     DocumentKind,
     FeedDocument,

@@ -23,11 +23,10 @@ import re
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
 
-from notifier.feeds.common import assign_update_keys
+from notifier.feeds.common import Parser, assign_update_keys
 from notifier.feeds.errors import ParseError
 from notifier.feeds.formats.vendor_common import one_line, short_hash
 from notifier.feeds.html_text import html_to_text
-from notifier.feeds.registry import Parser
 from notifier.feeds.xml import child, children, local, parse_date, parse_xml, text
 from notifier.models import (
     DocumentKind,

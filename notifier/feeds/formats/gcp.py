@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.feeds.common import assign_update_keys
+from notifier.feeds.common import Parser, assign_update_keys
 from notifier.feeds.errors import ParseError
 from notifier.feeds.formats.gcp_atom import parse_gcp_atom
 from notifier.feeds.formats.vendor_common import (
@@ -27,7 +27,6 @@ from notifier.feeds.formats.vendor_common import (
     worst,
 )
 from notifier.feeds.html_text import plain_text
-from notifier.feeds.registry import Parser
 from notifier.models import (
     DocumentKind,
     FeedDocument,

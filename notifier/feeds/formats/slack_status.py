@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.feeds.common import assign_update_keys
+from notifier.feeds.common import Parser, assign_update_keys
 from notifier.feeds.errors import ParseError
 from notifier.feeds.formats.vendor_common import (
     as_dict,
@@ -26,7 +26,6 @@ from notifier.feeds.formats.vendor_common import (
     phase_statuses,
 )
 from notifier.feeds.html_text import plain_text
-from notifier.feeds.registry import Parser
 from notifier.models import (
     DocumentKind,
     FeedDocument,
