@@ -17,13 +17,16 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/notifier run
 
+# The import contract (pyproject.toml [tool.importlinter]) is part of the suite: CI enforces it.
 test: install
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check notifier workers tests bench
 	$(VENV)/bin/ruff format --check notifier workers tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install
 	$(PY) -m bench

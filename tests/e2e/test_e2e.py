@@ -17,7 +17,7 @@ from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FEED_PATH = "/api/v2/summary.json"
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-import tests.test_delivery as delivery_tests
+import tests.pipeline.test_delivery as delivery_tests
 from notifier.pipeline.deliver import deliver_alert
 from notifier.pipeline.digest import send_digests
 from tests.fakes import sample
-from tests.test_delivery import World
+from tests.pipeline.test_delivery import World
 
 world = delivery_tests.world
 

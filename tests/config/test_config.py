@@ -12,7 +12,7 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.schema import Dependency
 from tests.planning_helpers import config, test_catalog
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "subscriptions.example.yaml"
 
 

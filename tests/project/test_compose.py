@@ -13,7 +13,7 @@ import yaml
 from notifier.cli import build_parser
 from notifier.config.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 NOTIFIER_SERVICES = {n: s for n, s in SERVICES.items() if n != "redis"}

@@ -2,7 +2,7 @@
 
 Each series is laid out as the command expects (`DIR/<provider>/<stamp>.<ext>`,
 symlinks into the corpus) and replayed; the events must equal the list in
-tests/replay_expected/<series>.jsonl, written by reading the documents:
+tests/pipeline/replay_expected/<series>.jsonl, written by reading the documents:
 
 - github_2023: 16057746 "Incident with Codespaces" is open (13 updates) in the first
   capture, resolved with 12 more the next day; maintenance 16051676 is scheduled,
@@ -164,7 +164,7 @@ def test_files_of_all_providers_run_in_stamp_order(tmp_path: Path) -> None:
 
 
 def test_with_a_config_each_event_is_followed_by_its_alerts(corpus: Path, tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "config" / "subscriptions.example.yaml"
+    example = Path(__file__).resolve().parents[2] / "config" / "subscriptions.example.yaml"
     root = build_dir(corpus, "github_2023", tmp_path / "snaps")
     out, err = io.StringIO(), io.StringIO()
     code = run_replay(root, example, out, err)

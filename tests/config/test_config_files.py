@@ -11,7 +11,7 @@ import pytest
 from notifier.config.load import ConfigError, load_config
 from tests.planning_helpers import test_catalog
 
-TESTDATA = Path(__file__).resolve().parent.parent / "config" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[2] / "config" / "testdata"
 EXPECT = re.compile(r"^# expect: (.*)$", re.MULTILINE)
 
 

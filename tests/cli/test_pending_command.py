@@ -17,7 +17,7 @@ from notifier.store.pacing import Pacing
 from notifier.store.retries import RetryQueue
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fill(client: redis.Redis, prefix: str) -> None:

@@ -31,7 +31,7 @@ from tests.support.feed_server import feed_server
 from tests.support.roundtrips import RoundTrips
 
 INV, IDE, RES = Status.INVESTIGATING, Status.IDENTIFIED, Status.RESOLVED
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GITHUB_SERIES = "statuspage/githubstatus_history_atom_series"
 
 

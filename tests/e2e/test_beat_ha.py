@@ -12,7 +12,7 @@ import redis
 from tests.support.workers import WorkerProcess
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _queued(client: redis.Redis, key: str) -> int:

@@ -48,7 +48,7 @@ import yaml
 from notifier.feeds import registry
 from notifier.models import FeedDocument, Incident, iso
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIDECARS = ROOT / "tests" / "corpus"
 
 INCIDENT_KEYS = {

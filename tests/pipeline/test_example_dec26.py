@@ -9,7 +9,7 @@ from typing import Any
 
 from notifier.cli.replay import run_replay
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "2024-12-26-openai-azure"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "2024-12-26-openai-azure"
 
 
 def _replay() -> list[dict[str, Any]]:

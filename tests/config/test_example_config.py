@@ -12,7 +12,7 @@ from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline.destinations import Destinations
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "subscriptions.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "subscriptions.example.yaml"
 
 
 def test_the_example_config_prints_everything_without_credentials(
