@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +71,28 @@ def _hhmm(value: Any) -> time:
     if not m:
         raise ValueError(f"{value!r} is not a time of day as HH:MM (24-hour)")
     return time(int(m.group(1)), int(m.group(2)))
+
+
+def parse_weekday(value: str | int) -> int:
+    """Monday = 0 ... Sunday = 6, from a day number or a name of at least three letters
+    in any case ("tue", "Tuesday"); ValueError otherwise."""
+    if isinstance(value, int):
+        if not 0 <= value <= 6:
+            raise ValueError(f"weekday {value} is not 0 (Monday) to 6 (Sunday)")
+        return value
+    name = value.strip().lower()
+    for i, day in enumerate(WEEKDAYS):
+        if day.startswith(name[:3]) and len(name) >= 3:
+            return i
+    raise ValueError(f"unknown weekday {value!r}")
+
+
+def parse_time(value: str | time) -> time:
+    """A time of day from "H[:MM]" (lenient; the file's own times are `HHMM`)."""
+    if isinstance(value, time):
+        return value
+    hours, _, minutes = value.strip().partition(":")
+    return time(int(hours), int(minutes or 0))
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -172,6 +194,9 @@ class Handoff(Strict):
 
 
 class Rotation(Strict):
+    """One rotation as the file states it. Who is on call when, and the escalation
+    order and delay, are on-call policy: `notifier.route.oncall` reads this model."""
+
     members: list[Member] = Field(min_length=1, description="On-call order; one per week.")
     handoff: Handoff = Field(Handoff.model_validate({}), description="When the week turns over.")
     start: date | None = Field(
@@ -180,19 +205,6 @@ class Rotation(Strict):
     escalate_after_minutes: int | None = Field(
         None, ge=1, description="Page the next member if nobody acknowledges within this."
     )
-
-    def on_call(self, now: datetime) -> Member:
-        """The member on call at `now` (weekly turns at the handoff, local time)."""
-        return self.escalation_order(now)[0]
-
-    def escalation_order(self, now: datetime) -> list[Member]:
-        """Members from whoever is on call at `now`, then the rest in order. The clock is
-        `notifier.route.oncall`'s, the one paging uses, so the two can never disagree."""
-        from notifier.route.oncall import rotation_from_config
-
-        order = rotation_from_config("", self).escalation_order(now)
-        by_phone = {m.phone: m for m in self.members}
-        return [by_phone[m.phone] for m in order]
 
 
 class Oncall(Strict):

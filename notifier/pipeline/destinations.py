@@ -17,7 +17,6 @@ import redis
 from notifier.channels.base import ConsoleTarget, EmailTarget, SlackTarget, Target
 from notifier.channels.render import Presentation
 from notifier.channels.sms.paging import Recipients
-from notifier.route.oncall import rotation_from_config
 from notifier.store.batch import writing
 
 THREAD_TTL = int(timedelta(days=30).total_seconds())
@@ -54,7 +53,7 @@ class Destinations:
             spec = self.config.oncall.rotations.get(route.rotation)
             if spec is None:
                 return None
-            return Recipients(rotation=rotation_from_config(route.rotation, spec))
+            return Recipients(rotation=spec)
         return Recipients(numbers=tuple(route.to or ()))
 
     def slack_webhooks(self) -> bool:

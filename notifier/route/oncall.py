@@ -1,10 +1,14 @@
 """On-call rotations and the escalation clock. Pure: `now` is always passed in.
 
+A rotation is the subscription file's `notifier.config.schema.Rotation`; this
+module is the policy that reads it, as functions, so there is one `Rotation`
+and one clock (the one paging uses).
+
 A rotation hands off weekly at a local weekday and time in its own time zone, so
 "Monday 09:00 Europe/Berlin" stays 09:00 local across DST changes. Weeks are
-counted by local calendar date from an anchor week (default the week of
-1970-01-05, a Monday: member 0 held it), which makes the count independent of
-UTC offsets.
+counted by local calendar date from an anchor week (the rotation's `start`,
+default the week of 1970-01-05, a Monday: member 0 held it), which makes the
+count independent of UTC offsets.
 
 A page starts with whoever is on call and, unacknowledged after
 `escalate_after`, goes to the next member in rotation order, and so on until
@@ -14,55 +18,54 @@ everyone has been paged once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from notifier.config.schema import Member, Rotation, parse_weekday
+
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=10)
 EPOCH_WEEK = date(1970, 1, 5)  # a Monday
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    name: str
-    phone: str
+def last_handoff(rotation: Rotation, now: datetime) -> datetime:
+    """The most recent handoff at or before `now`, as an aware local datetime."""
+    handoff = rotation.handoff
+    tz = ZoneInfo(handoff.timezone)
+    local = now.astimezone(tz)
+    days_back = (local.weekday() - parse_weekday(handoff.weekday)) % 7
+    day = local.date() - timedelta(days=days_back)
+    turn = datetime.combine(day, handoff.time, tzinfo=tz)
+    if turn > local:
+        turn = datetime.combine(day - timedelta(days=7), handoff.time, tzinfo=tz)
+    return turn
 
 
-@dataclass(frozen=True, slots=True)
-class Rotation:
-    name: str
-    members: tuple[Member, ...]
-    handoff_weekday: int = 0  # Monday = 0
-    handoff_time: time = time(9, 0)
-    timezone: str = "UTC"
-    escalate_after: timedelta = DEFAULT_ESCALATE_AFTER
-    anchor: date = EPOCH_WEEK  # any date in the week member 0 held
+def on_call_index(rotation: Rotation, now: datetime) -> int:
+    """Index in `rotation.members` of whoever is on call at `now`."""
+    handoff_day = last_handoff(rotation, now).date()
+    weekday = parse_weekday(rotation.handoff.weekday)
+    start = rotation.start or EPOCH_WEEK
+    # `start` may be any day of member 0's week: count from that week's handoff day.
+    anchor = start - timedelta(days=(start.weekday() - weekday) % 7)
+    weeks = (handoff_day - anchor).days // 7
+    return weeks % len(rotation.members)
 
-    def last_handoff(self, now: datetime) -> datetime:
-        """The most recent handoff at or before `now`, as an aware local datetime."""
-        tz = ZoneInfo(self.timezone)
-        local = now.astimezone(tz)
-        days_back = (local.weekday() - self.handoff_weekday) % 7
-        day = local.date() - timedelta(days=days_back)
-        handoff = datetime.combine(day, self.handoff_time, tzinfo=tz)
-        if handoff > local:
-            handoff = datetime.combine(day - timedelta(days=7), self.handoff_time, tzinfo=tz)
-        return handoff
 
-    def on_call_index(self, now: datetime) -> int:
-        handoff_day = self.last_handoff(now).date()
-        anchor = self.anchor - timedelta(days=(self.anchor.weekday() - self.handoff_weekday) % 7)
-        weeks = (handoff_day - anchor).days // 7
-        return weeks % len(self.members)
+def on_call(rotation: Rotation, now: datetime) -> Member:
+    """The member on call at `now` (weekly turns at the handoff, local time)."""
+    return rotation.members[on_call_index(rotation, now)]
 
-    def on_call(self, now: datetime) -> Member:
-        return self.members[self.on_call_index(now)]
 
-    def escalation_order(self, now: datetime) -> tuple[Member, ...]:
-        """Everyone once, starting with whoever is on call at `now`."""
-        start = self.on_call_index(now)
-        return self.members[start:] + self.members[:start]
+def escalation_order(rotation: Rotation, now: datetime) -> tuple[Member, ...]:
+    """Everyone once, starting with whoever is on call at `now`."""
+    start = on_call_index(rotation, now)
+    return tuple(rotation.members[start:] + rotation.members[:start])
+
+
+def escalate_after(rotation: Rotation) -> timedelta:
+    """How long a page waits for an ack before the next member is paged."""
+    minutes = rotation.escalate_after_minutes
+    return timedelta(minutes=minutes) if minutes else DEFAULT_ESCALATE_AFTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,36 +101,3 @@ def next_escalation(page: PageState, now: datetime) -> EscalationStep | None:
     level = page.level + 1
     due_at = page.last_paged_at + page.escalate_after
     return EscalationStep(level, page.order[level], due_at, due=now >= due_at)
-
-
-def parse_weekday(value: str | int) -> int:
-    if isinstance(value, int):
-        if not 0 <= value <= 6:
-            raise ValueError(f"weekday {value} is not 0 (Monday) to 6 (Sunday)")
-        return value
-    name = value.strip().lower()
-    for i, day in enumerate(WEEKDAYS):
-        if day.startswith(name[:3]) and len(name) >= 3:
-            return i
-    raise ValueError(f"unknown weekday {value!r}")
-
-
-def parse_time(value: str | time) -> time:
-    if isinstance(value, time):
-        return value
-    hours, _, minutes = value.strip().partition(":")
-    return time(int(hours), int(minutes or 0))
-
-
-def rotation_from_config(name: str, spec: Any) -> Rotation:
-    """`oncall.rotations.<name>` (config_models.Rotation) as a pure `oncall.Rotation`."""
-    minutes = getattr(spec, "escalate_after_minutes", None)
-    return Rotation(
-        name=name,
-        members=tuple(Member(m.name, m.phone) for m in spec.members),
-        handoff_weekday=parse_weekday(spec.handoff.weekday),
-        handoff_time=spec.handoff.time,
-        timezone=spec.handoff.timezone,
-        escalate_after=timedelta(minutes=minutes) if minutes else DEFAULT_ESCALATE_AFTER,
-        anchor=getattr(spec, "start", None) or EPOCH_WEEK,
-    )

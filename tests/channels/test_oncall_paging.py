@@ -3,6 +3,7 @@ acks, resolution, idempotent retries and the per-number rate cap."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,15 +18,24 @@ from notifier.channels.sms import gsm
 from notifier.channels.sms.cap import CAP_NOTICE
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager, Recipients, parse_ack
+from notifier.config.schema import Member, Rotation
 from notifier.models import Alert, EventKind
-from notifier.route.oncall import Member, Rotation
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 
-ANA, BO, CY = (Member("ana", "+15550000001"), Member("bo", "+15550000002"),
-               Member("cy", "+15550000003"))  # fmt: skip
+ANA, BO, CY = (
+    Member(name="ana", phone="+15550000001"),
+    Member(name="bo", phone="+15550000002"),
+    Member(name="cy", phone="+15550000003"),
+)
 ROTA = Recipients(
-    rotation=Rotation("primary", (ANA, BO, CY), 0, time(9), "UTC", anchor=date(2024, 1, 1))
+    rotation=Rotation.model_validate(
+        {
+            "members": [ANA, BO, CY],
+            "handoff": {"weekday": "monday", "time": time(9), "timezone": "UTC"},
+            "start": date(2024, 1, 1),
+        }
+    )
 )
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # ana's week
 NAMES = Presentation({"openai": "OpenAI"})
@@ -309,3 +319,23 @@ def test_pages_survive_a_new_pager_instance(
     loaded = fresh.load(out.page_id or "")
     assert loaded is not None and loaded.acked_by == "ana"
     assert replace(loaded).paged == [ANA.phone]
+
+
+def test_a_page_record_written_before_an_upgrade_reads_back_with_the_same_fields(
+    redis_client: redis.Redis, key_prefix: str, pager: Pager
+) -> None:
+    # As stored by a running deployment: members as [name, phone]; a static number
+    # is its own name.
+    stored = {
+        "id": "0123456789abcdef", "code": "K7", "thread_key": "t1", "dedup_key": "d1",
+        "subscriber": "ops", "text": "[MAJOR] OpenAI: down. Reply 4 K7 to ack",
+        "resolved_text": "", "order": [["ana", ANA.phone], [BO.phone, BO.phone]],
+        "level": 0, "last_paged_at": "2024-01-01T12:00:00Z", "escalate_after": 600.0,
+        "escalates": True, "paged": [ANA.phone], "acked_by": None, "acked_at": None,
+        "resolved_at": None, "detected_at": "2024-01-01T11:59:00Z",
+    }  # fmt: skip
+    redis_client.set(f"{key_prefix}:page:0123456789abcdef", json.dumps(stored))
+    loaded = pager.load("0123456789abcdef")
+    assert loaded is not None
+    assert [(m.name, m.phone) for m in loaded.order] == [("ana", ANA.phone), (BO.phone, BO.phone)]
+    assert json.loads(loaded.to_json()) == stored

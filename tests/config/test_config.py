@@ -10,6 +10,8 @@ import pytest
 from notifier.cli import main
 from notifier.config.load import ConfigError, load_config
 from notifier.config.schema import Dependency
+from notifier.pipeline.destinations import Destinations
+from notifier.route import oncall
 from tests.planning_helpers import config, test_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +96,7 @@ def test_the_rotation_hands_off_weekly_at_local_time(now: str, on_call: str) -> 
         """
     )
     rotation = cfg.oncall.rotations["primary"]
-    assert rotation.on_call(datetime.fromisoformat(now).astimezone(UTC)).name == on_call
+    assert oncall.on_call(rotation, datetime.fromisoformat(now).astimezone(UTC)).name == on_call
 
 
 @pytest.fixture
@@ -222,8 +224,6 @@ def test_the_config_lists_its_secrets_for_log_redaction() -> None:
 
 @pytest.mark.parametrize("weekday", ["monday", "wednesday", "sunday"])
 def test_the_config_rotation_and_the_pager_agree_on_who_is_on_call(weekday: str) -> None:
-    from notifier.route.oncall import rotation_from_config
-
     cfg = config(
         f"""
         providers: [{{id: openai}}]
@@ -235,8 +235,9 @@ def test_the_config_rotation_and_the_pager_agree_on_who_is_on_call(weekday: str)
         subscribers: [{{name: ops, sms: {{rotation: primary}}}}]
         """
     )
-    spec = cfg.oncall.rotations["primary"]
-    pager = rotation_from_config("primary", spec)
+    recipients = Destinations(cfg).recipients("ops")
+    assert recipients is not None and recipients.rotation is not None
     for day in range(1, 22):  # three weeks, every day, across no DST change
         now = datetime(2025, 1, day, 15, 0, tzinfo=UTC)
-        assert spec.on_call(now).phone == pager.on_call(now).phone
+        paged_first = oncall.escalation_order(recipients.rotation, now)[0]
+        assert oncall.on_call(cfg.oncall.rotations["primary"], now).phone == paged_first.phone

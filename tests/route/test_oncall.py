@@ -7,29 +7,29 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifier.config.schema import Member, Rotation, parse_time, parse_weekday
 from notifier.route.oncall import (
-    Member,
     PageState,
-    Rotation,
+    escalate_after,
+    escalation_order,
+    last_handoff,
     next_escalation,
-    parse_time,
-    parse_weekday,
+    on_call,
 )
 
 ANA, BO, CY = (
-    Member("ana", "+15550000001"),
-    Member("bo", "+15550000002"),
-    Member("cy", "+15550000003"),
+    Member(name="ana", phone="+15550000001"),
+    Member(name="bo", phone="+15550000002"),
+    Member(name="cy", phone="+15550000003"),
 )
 BERLIN = ZoneInfo("Europe/Berlin")
 
-ROTA = Rotation(
-    name="primary",
-    members=(ANA, BO, CY),
-    handoff_weekday=0,
-    handoff_time=time(9, 0),
-    timezone="Europe/Berlin",
-    anchor=date(2024, 1, 1),  # a Monday: ana's week
+ROTA = Rotation.model_validate(
+    {
+        "members": [ANA, BO, CY],
+        "handoff": {"weekday": "monday", "time": "09:00", "timezone": "Europe/Berlin"},
+        "start": date(2024, 1, 1),  # a Monday: ana's week
+    }
 )
 
 
@@ -57,19 +57,31 @@ def berlin(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     ],
 )
 def test_who_is_on_call_follows_local_handoffs_across_dst(now: datetime, who: Member) -> None:
-    assert ROTA.on_call(now) == who
+    assert on_call(ROTA, now) == who
 
 
 def test_the_handoff_is_the_same_local_time_both_sides_of_dst() -> None:
-    before = ROTA.last_handoff(datetime(2024, 3, 27, 12, tzinfo=UTC))
-    after = ROTA.last_handoff(datetime(2024, 4, 3, 12, tzinfo=UTC))
+    before = last_handoff(ROTA, datetime(2024, 3, 27, 12, tzinfo=UTC))
+    after = last_handoff(ROTA, datetime(2024, 4, 3, 12, tzinfo=UTC))
     assert (before.hour, after.hour) == (9, 9)
     elapsed = after.astimezone(UTC) - before.astimezone(UTC)
     assert elapsed == timedelta(days=7) - timedelta(hours=1)  # the hour DST took
 
 
 def test_the_escalation_order_starts_with_whoever_is_on_call() -> None:
-    assert ROTA.escalation_order(berlin(2024, 1, 8, 12, 0)) == (BO, CY, ANA)
+    assert escalation_order(ROTA, berlin(2024, 1, 8, 12, 0)) == (BO, CY, ANA)
+
+
+def test_a_page_escalates_after_ten_minutes_unless_the_rotation_says_otherwise() -> None:
+    assert escalate_after(ROTA) == timedelta(minutes=10)
+    quick = ROTA.model_copy(update={"escalate_after_minutes": 3})
+    assert escalate_after(quick) == timedelta(minutes=3)
+
+
+def test_a_rotation_without_a_start_counts_weeks_from_1970_01_05() -> None:
+    epoch = ROTA.model_copy(update={"start": None})
+    # 2024-01-01 is 2817 weeks after 1970-01-05
+    assert on_call(epoch, berlin(2024, 1, 1, 9, 0)) == epoch.members[2817 % 3]
 
 
 T = datetime(2024, 1, 8, 12, 0, tzinfo=UTC)

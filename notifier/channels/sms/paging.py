@@ -35,8 +35,9 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import gsm
 from notifier.channels.sms.cap import CAP_NOTICE, SmsRateCap, mask
 from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
+from notifier.config.schema import Member, Rotation
 from notifier.models import Alert, iso, parse_iso
-from notifier.route.oncall import Member, PageState, Rotation, next_escalation
+from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Page:
     @classmethod
     def from_json(cls, raw: str | bytes) -> Page:
         d = json.loads(raw)
-        d["order"] = [Member(n, p) for n, p in d["order"]]
+        # Stored as [name, phone] pairs, checked when they were written: trusted, not
+        # re-validated, so a record outlives a stricter phone rule.
+        d["order"] = [Member.model_construct(name=n, phone=p) for n, p in d["order"]]
         d["last_paged_at"] = parse_iso(d["last_paged_at"])
         d["acked_at"] = parse_iso(d.get("acked_at"))
         d["resolved_at"] = parse_iso(d.get("resolved_at"))
@@ -102,7 +105,9 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Recipients:
-    """A static list of numbers (paged at once) or a rotation (escalating)."""
+    """A static list of numbers (paged at once) or a rotation (escalating).
+
+    Numbers are E.164, as validated by the subscription file (`SmsRoute.to`)."""
 
     numbers: tuple[str, ...] = ()
     rotation: Rotation | None = None
@@ -241,9 +246,10 @@ class Pager:
     def _start(self, alert: Alert, recipients: Recipients, now: datetime) -> Page:
         rotation = recipients.rotation
         if rotation is not None:
-            order = list(rotation.escalation_order(now))
+            order = list(escalation_order(rotation, now))
         else:
-            order = [Member(n, n) for n in recipients.numbers]
+            # A static number is its own name (shown as who acknowledged).
+            order = [Member.model_construct(name=n, phone=n) for n in recipients.numbers]
         if not order:
             raise DeliveryError("sms: nobody to page (empty list or rotation)", permanent=True)
         page_id = _page_id(alert.dedup_key)
@@ -252,7 +258,7 @@ class Pager:
             id=page_id, code=code, thread_key=alert.thread_key, dedup_key=alert.dedup_key,
             subscriber=alert.subscriber, text=page_text(alert, code, self.presentation),
             resolved_text="", order=order, level=0, last_paged_at=now,
-            escalate_after=rotation.escalate_after if rotation else timedelta(0),
+            escalate_after=escalate_after(rotation) if rotation else timedelta(0),
             escalates=rotation is not None, detected_at=alert.event.detected_at,
         )  # fmt: skip
         self.save(page)
