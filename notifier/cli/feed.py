@@ -6,14 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from notifier.feeds import registry
 from notifier.feeds.errors import FeedError
 from notifier.models import to_jsonable
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     feed = subparsers.add_parser("feed", help="Work with status-feed documents.")
     actions = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
     parse = actions.add_parser(

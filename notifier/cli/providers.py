@@ -12,7 +12,7 @@ from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "providers",
         help="list the built-in status-page providers",

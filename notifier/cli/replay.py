@@ -18,7 +18,7 @@ from notifier.pipeline.replay import Snapshot, event_line, replay
 from notifier.store.snapshot import ProviderState, recent_incidents
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "replay",
         help="Replay saved feed snapshots offline and print the change events as JSON Lines.",

@@ -27,6 +27,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.channels.sms.paging import Pager
+from notifier.config.settings import Settings
+from notifier.store.metrics import render
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +146,10 @@ def make_server(app: WebApp, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def build_app(settings: Any, client: redis.Redis, pager: Pager | None) -> WebApp:
-    """The app for `notifier web`, from settings; /metrics imports lazily."""
+def build_app(settings: Settings, client: redis.Redis, pager: Pager | None) -> WebApp:
+    """The app for `notifier web`, from settings."""
 
     def metrics() -> bytes:
-        from notifier.store.metrics import render
-
         return render(client, settings.key_prefix, settings.broker_prefix)
 
     return WebApp(client, pager, settings.twilio_auth_token, settings.public_url, metrics)
