@@ -1,2 +1,1 @@
-"""The console channel: alerts printed as readable blocks when no vendor is configured.
-"""
+"""The console channel: alerts printed as readable blocks when no vendor is configured."""

@@ -1,2 +1,1 @@
-"""Email over SMTP: text and HTML, threaded per incident, one kept-alive session.
-"""
+"""Email over SMTP: text and HTML, threaded per incident, one kept-alive session."""

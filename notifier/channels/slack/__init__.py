@@ -1,2 +1,1 @@
-"""Slack: the Web API (threads) or an incoming webhook, with Block Kit rendering.
-"""
+"""Slack: the Web API (threads) or an incoming webhook, with Block Kit rendering."""
