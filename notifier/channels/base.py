@@ -132,7 +132,8 @@ class Channel(ABC):
         """Deliver `alert` to `target` once. Raises `DeliveryError` on failure."""
 
     def send_digest(self, target: Target, digest: Digest) -> SendResult:
-        """Deliver a rendered-here digest to `target` once; only with `sends_digests`."""
+        """Render `digest` for this medium and deliver it to `target` once. Only channels
+        that declare `sends_digests` implement it; raises `DeliveryError` like `send`."""
         raise DeliveryError(f"{self.name}: does not send digests", permanent=True)
 
     def secrets(self) -> tuple[str, ...]:
