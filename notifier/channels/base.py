@@ -5,8 +5,8 @@ never loops, retries or sleeps: it classifies the vendor's answer as a
 `SendResult` or a `DeliveryError(permanent=...)` and the task layer alone
 decides whether to try again (alertmanager's Retrier, healthchecks' transports).
 
-Targets are small typed values owned here, so channels do not depend on the
-subscription file's internals; `notifier.pipeline.deliver` builds them from the config.
+Each channel builds its own targets from the subscriber's route it owns (healthchecks'
+`Transport`), so the pipeline needs no per-channel code; see `Channel`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from pydantic import SecretStr
 
+from notifier.channels.digest import Digest
+from notifier.config.schema import Subscriber
 from notifier.logs import RedactSecrets
 from notifier.models import Alert
 
@@ -78,62 +80,27 @@ class SendResult:
     thread_ref: str | None = None
 
 
-# ---- targets -----------------------------------------------------------------
+# ---- the contract ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SlackTarget:
-    """A channel via the Web API (`channel` id or name), or an incoming webhook."""
+class Target(Protocol):
+    """Where one message goes, as the channel that built it understands it.
 
-    channel: str | None = None
-    webhook_url: SecretStr | None = None
-
-    @property
-    def id(self) -> str:
-        # The webhook URL is a secret: identify it by a stable non-reversible tag.
-        if self.channel:
-            return self.channel
-        return "webhook"
-
-
-@dataclass(frozen=True, slots=True)
-class SmsTarget:
-    """One phone number (E.164). `ack_code` is set when the message is a page."""
-
-    number: str
-    ack_code: str | None = None
+    Each channel defines its own small frozen target type next to its code (a Slack
+    channel id, a phone number, an address) and builds them in `Channel.targets`; the
+    pipeline only keys progress and thread refs by `id`, which is never a secret."""
 
     @property
-    def id(self) -> str:
-        return self.number
-
-
-@dataclass(frozen=True, slots=True)
-class EmailTarget:
-    address: str
-
-    @property
-    def id(self) -> str:
-        return self.address.lower()
-
-
-@dataclass(frozen=True, slots=True)
-class ConsoleTarget:
-    label: str = "stdout"
-
-    @property
-    def id(self) -> str:
-        return self.label
-
-
-Target = SlackTarget | SmsTarget | EmailTarget | ConsoleTarget
-
-
-# ---- the base class ------------------------------------------------------------
+    def id(self) -> str: ...
 
 
 class Channel(ABC):
-    """One integration. Subclasses declare their limits and implement `send`.
+    """One integration; the only place that knows its own name.
+
+    A channel reads its own route from a subscriber (`targets`), renders for its
+    medium, declares its limits and classifies its vendor's answers (`send`). The
+    pipeline never branches on `name`: what it must treat differently is declared
+    here as class attributes, so adding a channel is adding a subclass.
 
     Limits are declarative (apprise-style): each channel's renderer fits its text to
     them, and tests/test_channel_limits.py holds every channel to them. 0 means
@@ -144,10 +111,30 @@ class Channel(ABC):
     body_maxlen: ClassVar[int] = 0
     title_maxlen: ClassVar[int] = 0
     supports_threads: ClassVar[bool] = False
+    # Carries only pages and their resolutions: any other alert on a route of this
+    # kind is not planned, and skipped if it reaches delivery anyway.
+    pages_only: ClassVar[bool] = False
+    # Sending means paging: the pipeline hands the alert to its pager (who is woken,
+    # ack codes, escalation) instead of sending to `targets` itself.
+    sends_by_paging: ClassVar[bool] = False
+    # A subscriber's fallback onto this channel turns the failed alert into a page.
+    fallback_pages: ClassVar[bool] = False
+    # This channel sends the daily digest (`send_digest`) to its `targets`.
+    sends_digests: ClassVar[bool] = False
+
+    @abstractmethod
+    def targets(self, subscriber: Subscriber) -> list[Target]:
+        """Where `subscriber`'s alerts on this channel go, from its own route in the
+        subscription file (empty when the subscriber has none)."""
 
     @abstractmethod
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         """Deliver `alert` to `target` once. Raises `DeliveryError` on failure."""
+
+    def send_digest(self, target: Target, digest: Digest) -> SendResult:
+        """Render `digest` for this medium and deliver it to `target` once. Only channels
+        that declare `sends_digests` implement it; raises `DeliveryError` like `send`."""
+        raise DeliveryError(f"{self.name}: does not send digests", permanent=True)
 
     def secrets(self) -> tuple[str, ...]:
         """The secret strings this channel holds, for log redaction and tests."""

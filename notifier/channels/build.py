@@ -10,40 +10,41 @@ the subscriber's fallback catches), never a silent print to a log nobody reads.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
 
 import redis
 
-from notifier.channels.base import Channel, DeliveryError, SendResult
+from notifier.channels.base import Channel
 from notifier.channels.console.channel import ConsoleChannel
+from notifier.channels.email.channel import EmailChannel
 from notifier.channels.render import Presentation
+from notifier.channels.slack.channel import SlackChannel, webhook_routes
+from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.sms.paging import Pager
+from notifier.config.schema import Subscriber
+from notifier.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Channel", "DeliveryError", "SendResult", "build_channels"]
+VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name)
 
 
 def build_channels(
-    settings: Any,
+    settings: Settings,
     client: redis.Redis,
     prefix: str,
     presentation: Presentation | None = None,
-    slack_webhook_routes: bool = False,
-) -> tuple[dict[str, Channel], Any]:
-    """(channels by name, the SMS Pager or None) from `notifier.config.settings.Settings`.
+    subscribers: Iterable[Subscriber] = (),
+) -> tuple[dict[str, Channel], Pager | None]:
+    """(channels by name, the SMS Pager or None).
 
-    `slack_webhook_routes`: some subscriber has its own `slack.webhook_url`, so Slack
-    is usable even without a bot token (channel routes then fail permanently, to the
-    subscriber's fallback)."""
-    from notifier.channels.email.channel import EmailChannel
-    from notifier.channels.slack.channel import SlackChannel
-    from notifier.channels.sms.channel import SmsChannel
-    from notifier.channels.sms.paging import Pager
-
+    `subscribers`: when one has its own `slack.webhook_url`, Slack is usable even
+    without a bot token (channel routes then fail permanently, to the subscriber's
+    fallback)."""
     console = ConsoleChannel(None, presentation)  # stdout at send time
-    channels: dict[str, Channel] = {"console": console}
-    if settings.slack_token or settings.slack_webhook_url or slack_webhook_routes:
-        channels["slack"] = SlackChannel(
+    channels: dict[str, Channel] = {console.name: console}
+    if settings.slack_token or settings.slack_webhook_url or webhook_routes(subscribers):
+        channels[SlackChannel.name] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url, presentation=presentation,
         )  # fmt: skip
@@ -53,18 +54,18 @@ def build_channels(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
             api_url=settings.twilio_api_url, presentation=presentation,
         )  # fmt: skip
-        channels["sms"] = sms
+        channels[sms.name] = sms
         rate = settings.sms_rate_limit_per_hour
         pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
     if settings.smtp_host:
-        channels["email"] = EmailChannel(
+        channels[EmailChannel.name] = EmailChannel(
             settings.smtp_host, settings.smtp_port, settings.smtp_from,
             username=settings.smtp_username, password=settings.smtp_password,
             starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
             presentation=presentation,
         )  # fmt: skip
-    missing = [name for name in ("slack", "sms", "email") if name not in channels]
-    if len(missing) == 3:
+    missing = [name for name in VENDORS if name not in channels]
+    if len(missing) == len(VENDORS):
         for name in missing:
             channels[name] = console
         log.info("no channel credentials set: every alert prints to stdout")

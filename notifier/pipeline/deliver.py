@@ -28,7 +28,8 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.channels.base import Channel, ConsoleTarget, DeliveryError, NotYet
+from notifier.channels.base import Channel, DeliveryError, NotYet
+from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.paging import Pager
 from notifier.models import Alert, AlertKind
@@ -126,7 +127,7 @@ class DeliveryContext:
 
         destinations = Destinations(config)
         channels, pager = build_channels(
-            settings, client, prefix, destinations.presentation(), destinations.slack_webhooks()
+            settings, client, prefix, destinations.presentation(), destinations.subscribers()
         )
         return cls(
             client=client, prefix=prefix, destinations=destinations, channels=channels,
@@ -233,13 +234,15 @@ def _send(
     channel = ctx.channels.get(alert.channel)
     if channel is None:
         raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
-    if alert.channel == "sms" and not (alert.page or is_resolution(alert)):
+    # The route's declared kind, not the instance: the console standing in for SMS
+    # still carries only what SMS would.
+    kind = channel_kind(alert.channel) or type(channel)
+    if kind.pages_only and not (alert.page or is_resolution(alert)):
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
-    if alert.channel == "sms" and ctx.pager is not None and channel is ctx.pager.sms:
-        return _send_sms(alert, ctx, now)
-    targets = ctx.destinations.targets(alert.subscriber, alert.channel)
-    if channel.name == "console":
-        targets = [ConsoleTarget()]
+    if channel.sends_by_paging:
+        return _page(alert, ctx, now)
+    sub = ctx.destinations.subscriber(alert.subscriber)
+    targets = channel.targets(sub) if sub is not None else []
     unusable = [t for t in targets if not channel.can_send(t)]
     if unusable:  # e.g. a channel route with only a webhook configured
         raise DeliveryError(f"{alert.channel}: cannot reach {unusable[0].id} with the "
@@ -279,19 +282,24 @@ def _send_threaded(
     return result
 
 
-def _send_sms(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
-    assert ctx.pager is not None
+def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+    """Hand an alert for a channel that `sends_by_paging` to the pager: a resolution
+    is the all-clear, anything else (_send let only pages through) a page."""
+    if ctx.pager is None:
+        raise DeliveryError(f"{alert.channel}: no pager configured", permanent=True)
     if is_resolution(alert):
         done = ctx.pager.resolve(alert, now)
-    else:  # a page (_send let nothing else through)
+    else:
         recipients = ctx.destinations.recipients(alert.subscriber)
         if recipients is None:
-            raise DeliveryError("sms: no numbers or rotation configured", permanent=True)
+            raise DeliveryError(
+                f"{alert.channel}: no numbers or rotation configured", permanent=True
+            )
         done = ctx.pager.page(alert, recipients, now)
     outcome = DELIVERED if done.message_ids else SKIPPED
     capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
     return DeliveryOutcome(
-        alert.dedup_key, outcome, "sms", done.message_ids, page_id=done.page_id,
+        alert.dedup_key, outcome, alert.channel, done.message_ids, page_id=done.page_id,
         check_escalation_at=done.check_at,
         error=done.skipped or capped,
     )  # fmt: skip
@@ -318,7 +326,8 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
     if not name or name == alert.channel:
         return None
     key = f"{alert.dedup_key}{FALLBACK_MARK}{name}"
-    page = alert.page or name == "sms"
+    kind = channel_kind(name)
+    page = alert.page or (kind is not None and kind.fallback_pages)
     ctx.alerts.claim(dataclasses.replace(alert, dedup_key=key, channel=name, page=page))
     return key  # claimed now or by an earlier run: delivering it again is a no-op
 

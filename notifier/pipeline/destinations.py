@@ -1,8 +1,8 @@
-"""From the subscription file to channel targets, and where thread refs are kept.
+"""Subscribers and their routes from the subscription file, and where thread refs are kept.
 
-This is the only delivery module that reads config internals (`Subscriber`,
-`oncall.rotations`); channels see only the small targets of
-`notifier.channels.base`.
+Each channel reads its own route from the `Subscriber` this hands out
+(`Channel.targets`); what remains here is what spans the file: on-call rotations,
+fallbacks and how providers are presented.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import redis
 
-from notifier.channels.base import ConsoleTarget, EmailTarget, SlackTarget, Target
 from notifier.channels.render import Presentation
 from notifier.channels.sms.paging import Recipients
+from notifier.config.schema import Subscriber
 from notifier.store.batch import writing
 
 THREAD_TTL = int(timedelta(days=30).total_seconds())
@@ -28,21 +28,12 @@ class Destinations:
 
     config: Any  # notifier.config.load.Config; duck-typed so tests may pass a parsed file
 
-    def subscriber(self, name: str) -> Any | None:
-        return self.config.subscriber(name)
+    def subscriber(self, name: str) -> Subscriber | None:
+        found: Subscriber | None = self.config.subscriber(name)
+        return found
 
-    def targets(self, subscriber: str, channel: str) -> list[Target]:
-        sub = self.subscriber(subscriber)
-        route = getattr(sub, channel, None) if sub is not None else None
-        if channel == "console":
-            return [ConsoleTarget()]
-        if route is None:
-            return []
-        if channel == "slack":
-            return [SlackTarget(channel=route.channel, webhook_url=route.webhook_url)]
-        if channel == "email":
-            return [EmailTarget(a) for a in route.to]
-        return []
+    def subscribers(self) -> list[Subscriber]:
+        return list(self.config.subscribers)
 
     def recipients(self, subscriber: str) -> Recipients | None:
         sub = self.subscriber(subscriber)
@@ -55,13 +46,6 @@ class Destinations:
                 return None
             return Recipients(rotation=spec)
         return Recipients(numbers=tuple(route.to or ()))
-
-    def slack_webhooks(self) -> bool:
-        """Whether any subscriber posts to Slack through its own webhook URL."""
-        return any(
-            getattr(getattr(s, "slack", None), "webhook_url", None) is not None
-            for s in self.config.subscribers
-        )
 
     def fallback(self, subscriber: str) -> str | None:
         sub = self.subscriber(subscriber)

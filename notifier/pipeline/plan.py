@@ -6,9 +6,9 @@ each alert's dedup key. It returns the alerts claimed now plus those claimed ear
 but still pending, so re-running it after a crash re-enqueues rather than loses
 them (delivery is idempotent per dedup key).
 
-SMS carries pages only: an SMS route gets the incident's first alert, the changes
-its own `events` list names, and the resolution of anything it paged; everything
-else stays in the Slack/email thread.
+A channel that carries pages only (SMS, see `Channel.pages_only`) gets the
+incident's first alert, the changes its own `events` list names, and the resolution
+of anything it paged; everything else stays in the other channels' threads.
 
 `ReplayPlanner` runs the same path offline with in-memory stores and a world it
 learns from the events it is shown.
@@ -23,6 +23,7 @@ from typing import Any
 
 from notifier.annotate.correlate import annotate, reference_time, upstream_candidates, with_history
 from notifier.annotate.render import Cascade, render_text, trusted_link
+from notifier.channels.kinds import channel_kind
 from notifier.config.schema import Config
 from notifier.models import (
     Alert,
@@ -205,7 +206,7 @@ def _plan(
             decision = decide(kind, stored, dedup, own, None, route.explicit)
     name = config.provider_name(event.provider)
     members = threads.add_member(key, decision.thread_key, name) if decision.opens else []
-    if route.channel == "sms" and not decision.page:
+    if _carries_only_pages(route.channel) and not decision.page:
         return None
     group = Cascade(members[0], tuple(members)) if decision.attached_to and members else None
     text = render_text(event, kind, name, annotations, group, link)
@@ -222,6 +223,11 @@ def _plan(
         hold_until=route.hold_until,
         text=text,
     )
+
+
+def _carries_only_pages(channel: str) -> bool:
+    kind = channel_kind(channel)
+    return kind is not None and kind.pages_only
 
 
 def _latest_update_key(event: ChangeEvent) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from notifier.channels.base import DeliveryError, EmailTarget
+from notifier.channels.base import DeliveryError
 from notifier.channels.email import session as smtp_session
-from notifier.channels.email.channel import EmailChannel
+from notifier.channels.email.channel import EmailChannel, EmailTarget
 from notifier.channels.render import Presentation
 from tests.fakes import sample
 from tests.fakes.smtp import FakeSmtp

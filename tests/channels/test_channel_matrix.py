@@ -17,15 +17,12 @@ from pydantic import SecretStr
 from notifier.channels.base import (
     Channel,
     DeliveryError,
-    EmailTarget,
     SendResult,
-    SlackTarget,
-    SmsTarget,
     Target,
 )
-from notifier.channels.email.channel import EmailChannel
-from notifier.channels.slack.channel import SlackChannel
-from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.email.channel import EmailChannel, EmailTarget
+from notifier.channels.slack.channel import SlackChannel, SlackTarget
+from notifier.channels.sms.channel import SmsChannel, SmsTarget
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp, free_port

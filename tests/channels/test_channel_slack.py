@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from notifier.channels.base import DeliveryError, SlackTarget
+from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
 from notifier.channels.slack.blocks import HEADER_MAX, MAX_BLOCKS, TEXT_MAX, escape
-from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.models import Annotation, AnnotationKind
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack

@@ -7,10 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from notifier.channels.base import SmsTarget
 from notifier.channels.render import Presentation
 from notifier.channels.sms import gsm
-from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
+from notifier.channels.sms.channel import SmsChannel, SmsTarget, page_text, resolved_text
 from notifier.models import Annotation, AnnotationKind
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio

@@ -11,9 +11,9 @@ from urllib.error import URLError
 import pytest
 from pydantic import SecretStr
 
-from notifier.channels.base import DeliveryError, SlackTarget
+from notifier.channels.base import DeliveryError
 from notifier.channels.slack import http as slack_http
-from notifier.channels.slack.channel import SlackChannel
+from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.channels.slack.http import KeepAliveWebClient
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack

@@ -21,7 +21,7 @@ def test_the_example_config_prints_everything_without_credentials(
     destinations = Destinations(load_config(EXAMPLE))
     settings = Settings(_env_file=None, key_prefix=key_prefix)  # type: ignore[call-arg]
     channels, pager = build_channels(
-        settings, redis_client, key_prefix, None, destinations.slack_webhooks()
+        settings, redis_client, key_prefix, None, destinations.subscribers()
     )
     assert {channels[name].name for name in ("slack", "sms", "email")} == {"console"}
     assert pager is None

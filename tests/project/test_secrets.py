@@ -13,10 +13,10 @@ from pydantic import SecretStr
 from slack_sdk.webhook import WebhookClient
 
 from notifier import logs
-from notifier.channels.base import DeliveryError, EmailTarget, SlackTarget, SmsTarget
-from notifier.channels.email.channel import EmailChannel
-from notifier.channels.slack.channel import SlackChannel
-from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.base import DeliveryError
+from notifier.channels.email.channel import EmailChannel, EmailTarget
+from notifier.channels.slack.channel import SlackChannel, SlackTarget
+from notifier.channels.sms.channel import SmsChannel, SmsTarget
 from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from tests.fakes import sample

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from notifier.channels.base import Channel, ConsoleTarget, SendResult, Target
+from notifier.channels.base import Channel, SendResult, Target
 from notifier.channels.render import (
     Presentation,
     annotation_lines,
@@ -21,18 +22,34 @@ from notifier.channels.render import (
     latest_body,
     status_label,
 )
+from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.text import one_line
 
 _lock = threading.Lock()  # worker threads must not interleave blocks
 
 
+@dataclass(frozen=True, slots=True)
+class ConsoleTarget:
+    label: str = "stdout"
+
+    @property
+    def id(self) -> str:
+        return self.label
+
+
 class ConsoleChannel(Channel):
+    """Stands in for every channel when no vendor is configured, so it prints
+    whatever the subscriber's route was."""
+
     name: ClassVar[str] = "console"
 
     def __init__(self, stream: TextIO | None = None, presentation: Presentation | None = None):
         self.stream = stream
         self.presentation = presentation or Presentation()
+
+    def targets(self, subscriber: Subscriber) -> list[Target]:
+        return [ConsoleTarget()]
 
     def send(
         self, alert: Alert, target: Target | None = None, thread_ref: str | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import smtplib
 import ssl
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -26,12 +27,13 @@ from pydantic import SecretStr
 from notifier.channels.base import (
     Channel,
     DeliveryError,
-    EmailTarget,
     SendResult,
     Target,
     redact,
     secret_values,
 )
+from notifier.channels.digest import Digest
+from notifier.channels.email import digest as digest_mail
 from notifier.channels.email.session import SmtpSessions
 from notifier.channels.render import (
     Presentation,
@@ -45,6 +47,7 @@ from notifier.channels.render import (
     status_label,
     truncate,
 )
+from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.text import one_line
 
@@ -53,11 +56,21 @@ TITLE_IN_BODY = 1_000
 FEED_BODY_MAX = 50_000  # plain text; body_maxlen leaves room for the facts
 
 
+@dataclass(frozen=True, slots=True)
+class EmailTarget:
+    address: str
+
+    @property
+    def id(self) -> str:
+        return self.address.lower()
+
+
 class EmailChannel(Channel):
     name: ClassVar[str] = "email"
     body_maxlen: ClassVar[int] = 100_000
     title_maxlen: ClassVar[int] = SUBJECT_MAX
     supports_threads: ClassVar[bool] = True
+    sends_digests: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -88,6 +101,10 @@ class EmailChannel(Channel):
     def __repr__(self) -> str:
         return f"EmailChannel(host={self.host!r}, port={self.port}, user={self.username!r})"
 
+    def targets(self, subscriber: Subscriber) -> list[Target]:
+        route = subscriber.email
+        return [EmailTarget(a) for a in route.to] if route is not None else []
+
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         if not isinstance(target, EmailTarget):
             raise DeliveryError("email: wrong target type", permanent=True)
@@ -104,6 +121,15 @@ class EmailChannel(Channel):
         msg.set_content(text_body(alert, self.presentation))
         msg.add_alternative(html_body(alert, self.presentation), subtype="html")
         return msg
+
+    def send_digest(self, target: Target, digest: Digest) -> SendResult:
+        if not isinstance(target, EmailTarget):
+            raise DeliveryError("email: wrong target type", permanent=True)
+        msg = self.new_message(target.address, digest_mail.subject(digest))
+        msg.set_content(digest_mail.text_body(digest))
+        msg.add_alternative(digest_mail.html_body(digest), subtype="html")
+        self.deliver(msg)
+        return SendResult(message_id=str(msg["Message-ID"]))
 
     def new_message(self, to: str, subject_line: str) -> EmailMessage:
         msg = EmailMessage()

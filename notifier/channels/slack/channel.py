@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 from urllib.error import URLError
 
@@ -33,7 +35,6 @@ from notifier.channels.base import (
     Channel,
     DeliveryError,
     SendResult,
-    SlackTarget,
     Target,
     redact,
     redacting_logger,
@@ -42,6 +43,7 @@ from notifier.channels.base import (
 from notifier.channels.render import Presentation
 from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.http import KeepAliveWebClient
+from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.safeurl import split_clean
 
@@ -60,6 +62,27 @@ TRANSIENT_ERRORS = frozenset({
     "request_timeout", "team_added_to_org",
 })  # fmt: skip
 THREAD_GONE = frozenset({"message_not_found", "thread_not_found"})
+
+
+@dataclass(frozen=True, slots=True)
+class SlackTarget:
+    """A channel via the Web API (`channel` id or name), or an incoming webhook."""
+
+    channel: str | None = None
+    webhook_url: SecretStr | None = None
+
+    @property
+    def id(self) -> str:
+        # The webhook URL is a secret: identify it by a stable non-reversible tag.
+        if self.channel:
+            return self.channel
+        return "webhook"
+
+
+def webhook_routes(subscribers: Iterable[Subscriber]) -> bool:
+    """Whether any subscriber posts to Slack through its own webhook URL (so Slack is
+    usable without a bot token or a default webhook)."""
+    return any(s.slack is not None and s.slack.webhook_url is not None for s in subscribers)
 
 
 class SlackChannel(Channel):
@@ -86,6 +109,12 @@ class SlackChannel(Channel):
 
     def secrets(self) -> tuple[str, ...]:
         return secret_values(self._token, self._webhook_url)
+
+    def targets(self, subscriber: Subscriber) -> list[Target]:
+        route = subscriber.slack
+        if route is None:
+            return []
+        return [SlackTarget(channel=route.channel, webhook_url=route.webhook_url)]
 
     def can_send(self, target: Target) -> bool:
         if not isinstance(target, SlackTarget):

@@ -13,6 +13,7 @@ redacting logger (twilio logs request URLs and headers at INFO/DEBUG).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import requests
@@ -26,7 +27,6 @@ from notifier.channels.base import (
     Channel,
     DeliveryError,
     SendResult,
-    SmsTarget,
     Target,
     redact,
     redacting_logger,
@@ -41,6 +41,7 @@ from notifier.channels.render import (
 )
 from notifier.channels.slack.channel import retry_after
 from notifier.channels.sms import gsm
+from notifier.config.schema import Subscriber
 from notifier.models import Alert, AnnotationKind
 from notifier.text import one_line
 
@@ -65,10 +66,29 @@ class _HttpClient(TwilioHttpClient):
         return response
 
 
+@dataclass(frozen=True, slots=True)
+class SmsTarget:
+    """One phone number (E.164). `ack_code` is set when the message is a page."""
+
+    number: str
+    ack_code: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.number
+
+
 class SmsChannel(Channel):
+    """SMS wakes people: it carries pages and their resolutions only, sending one
+    means paging (`notifier.channels.sms.paging.Pager` picks the numbers), and a
+    fallback onto SMS is a page."""
+
     name: ClassVar[str] = "sms"
     body_maxlen: ClassVar[int] = gsm.GSM_LIMIT
     title_maxlen: ClassVar[int] = 0
+    pages_only: ClassVar[bool] = True
+    sends_by_paging: ClassVar[bool] = True
+    fallback_pages: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -92,6 +112,11 @@ class SmsChannel(Channel):
 
     def __repr__(self) -> str:
         return f"SmsChannel(account_sid={self.account_sid!r}, from={self.from_number!r})"
+
+    def targets(self, subscriber: Subscriber) -> list[Target]:
+        """None: the pager resolves the route (numbers or an on-call rotation) when it
+        pages, and picks escalation targets later."""
+        return []
 
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         if not isinstance(target, SmsTarget):
