@@ -36,6 +36,7 @@ from bench.support import (
     worker_env,
 )
 from notifier.channels.slack.http import KeepAliveWebClient
+from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
 from notifier.store.url import broker_url
@@ -121,7 +122,7 @@ def measure(
         _config(config, feeds.url(FEED), subscribers)
         env = worker_env(redis_url, prefix, config, Path(tmp) / "data", slack.url)
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix)
-        rt = service.Runtime.build(settings, redis_url)
+        rt = service.Runtime.build(settings, redis_url, load_config(config))
         collect = _Collect()
         service.poll(rt, "fanout", collect, service.utcnow())
         assert collect.events, "the poll found no incident"

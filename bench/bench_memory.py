@@ -48,10 +48,11 @@ def child(count: int) -> dict[str, object]:
 
     out: dict[str, object] = {"start": _rss_kb()}
     from notifier.pipeline import service
-    from workers import tasks
+    from workers import tasks  # noqa: F401  (imported as a worker's pool process does)
+    from workers.context import context
 
     out["imported"] = _rss_kb()
-    rt = tasks._rt()
+    rt = context().runtime()
     out["runtime"] = _rss_kb()
 
     class Inline:

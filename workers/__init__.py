@@ -1,1 +1,1 @@
-"""Celery harness: the app, its schedule, and thin tasks that call notifier.pipeline.service."""
+"""Celery harness: the app, its schedule, and thin tasks that call notifier.pipeline."""

@@ -3,42 +3,50 @@
 Queues: `poll` for feed polling, `deliver` for planning and delivery, so a slow
 Slack never delays a poll. Tasks are idempotent, which is what makes `acks_late`
 with `reject_on_worker_lost` safe. No result backend: nothing reads results.
+
+Importing this module has no side effects (Celery's guidance): the configuration
+is a promise Celery evaluates when it first reads it, and the subscription file is
+loaded when a worker or beat starts (`workers.context`).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, setup_logging
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import beat_init, celeryd_init, setup_logging
 
 from notifier import logs
-from notifier.config.load import secrets_for_logging
 from notifier.config.settings import Settings, get_settings
-from notifier.store.url import broker_url, resolve_redis_url
+from notifier.pipeline import retry
+from notifier.store.url import broker_url
+from workers.context import context, redis_url
+from workers.schedule import poll_entries
 
 # Delivery retries wait in Redis (notifier.store.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60
 TASK_TIME_LIMIT_S = 90
+# The failures a task retries with a Celery countdown: our infrastructure's, and a task
+# cut short by its soft time limit.
+INFRASTRUCTURE = (*retry.INFRASTRUCTURE, SoftTimeLimitExceeded)
+INFRASTRUCTURE_RETRY: dict[str, Any] = {
+    "autoretry_for": INFRASTRUCTURE,
+    "retry_backoff": 2,
+    "retry_backoff_max": MAX_INFRA_COUNTDOWN_S,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 # The every-second retry sweep: Celery's INFO lines about it are dropped (it logs
 # itself when it hands anything on).
 ROUTINE = ("notifier.release_retries", "release-retries")
 
 
-def redis_url_for(settings: Settings) -> str:
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        raise SystemExit(
-            "no Redis: set NOTIFIER_REDIS_URL, or start the service with `notifier run`, "
-            "which starts a private one under NOTIFIER_DATA_DIR"
-        )
-    return url
-
-
-def create_app(settings: Settings) -> Celery:
-    url = redis_url_for(settings)
+def celery_config(settings: Settings, url: str) -> dict[str, Any]:
+    """Celery's settings for this deployment; `url` is the Redis it talks to."""
     if settings.visibility_timeout < TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S:
         logging.getLogger(__name__).warning(
             "NOTIFIER_VISIBILITY_TIMEOUT=%d is below %d s: a long task may run twice "
@@ -46,11 +54,10 @@ def create_app(settings: Settings) -> Celery:
             settings.visibility_timeout,
             TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S,
         )
-    app = Celery("notifier", broker=broker_url(url), include=["workers.tasks"])
-    app.conf.update(
-        notifier_redis_url=url,
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={
+    return {
+        "broker_url": broker_url(url),
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
             "global_keyprefix": settings.broker_prefix,
             # How long a killed worker's message waits to be redelivered. Must outlive
             # the task time limit and MAX_INFRA_COUNTDOWN_S, or the transport hands a
@@ -60,50 +67,55 @@ def create_app(settings: Settings) -> Celery:
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
         },
-        task_default_queue="deliver",
-        task_routes={"notifier.poll": {"queue": "poll"}},
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,
-        task_ignore_result=True,
-        result_backend=None,
-        task_soft_time_limit=TASK_TIME_LIMIT_S - 30,
-        task_time_limit=TASK_TIME_LIMIT_S,
-        worker_prefetch_multiplier=1,
-        worker_hijack_root_logger=False,
-        worker_send_task_events=False,
-        task_serializer="json",
-        accept_content=["json"],
-        timezone="UTC",
-        beat_scheduler="redbeat.RedBeatScheduler",
-        redbeat_redis_url=url,
-        redbeat_key_prefix=f"{settings.key_prefix}:redbeat",
-        redbeat_lock_key=f"{settings.key_prefix}:redbeat::lock",
+        "task_default_queue": "deliver",
+        "task_routes": {"notifier.poll": {"queue": "poll"}},
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_soft_time_limit": TASK_TIME_LIMIT_S - 30,
+        "task_time_limit": TASK_TIME_LIMIT_S,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        # Builds the schedule from the subscription file when beat starts.
+        "beat_scheduler": "workers.schedule:Scheduler",
+        "redbeat_redis_url": url,
+        "redbeat_key_prefix": f"{settings.key_prefix}:redbeat",
+        "redbeat_lock_key": f"{settings.key_prefix}:redbeat::lock",
         # A crashed beat's lock lapses this fast; the live beat renews it every loop.
-        redbeat_lock_timeout=5,
+        "redbeat_lock_timeout": 5,
         # Explicit, so redbeat does not inherit the broker's kombu-only transport options.
-        redbeat_redis_options={"health_check_interval": 30},
-        beat_max_loop_interval=1,
-    )
-    from workers.schedule import beat_schedule
+        "redbeat_redis_options": {"health_check_interval": 30},
+        "beat_max_loop_interval": 1,
+    }
 
-    app.conf.beat_schedule = beat_schedule(settings)
-    return app
+
+app = Celery("notifier", include=["workers.tasks"])
+# A promise: evaluated when Celery first reads its configuration, not at import.
+app.add_defaults(lambda: celery_config(get_settings(), redis_url()))
 
 
 @setup_logging.connect
 def _configure_logging(**_: object) -> None:
     s = get_settings()
-    logs.configure(s.log_level, s.log_json, secrets_for_logging(s), quiet=ROUTINE)
+    logs.configure(s.log_level, s.log_json, context().secret_values(), quiet=ROUTINE)
+
+
+@celeryd_init.connect
+def _load_at_worker_start(**_: object) -> None:
+    """Parse the subscription file in the worker's main process, before the pool forks:
+    a broken file stops the worker here, and every pool process inherits the result."""
+    context()
 
 
 @beat_init.connect
 def _poll_at_start(sender: object = None, **_: object) -> None:
     """Poll every provider once at start instead of one interval later. A second
     (standby) beat doing the same is harmless: polls are leased and idempotent."""
-    for entry in app.conf.beat_schedule.values():
-        if entry["task"] == "notifier.poll":
-            app.send_task("notifier.poll", args=entry["args"], **entry["options"])
-
-
-app = create_app(get_settings())
+    for entry in poll_entries(context().config).values():
+        app.send_task("notifier.poll", args=entry["args"], **entry["options"])

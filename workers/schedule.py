@@ -1,19 +1,23 @@
-"""Beat entries: one poll per provider at its own interval, plus housekeeping."""
+"""Beat entries: one poll per provider at its own interval, plus housekeeping.
+
+Built when beat sets up its scheduler, from the subscription file loaded then,
+never when the app is imported.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from notifier.config.load import ConfigError, load_config
-from notifier.config.settings import Settings
+from redbeat import RedBeatScheduler
+
+from notifier.config.load import Config
+from workers.context import context
+
+Entry = dict[str, Any]  # a Celery beat_schedule entry
 
 
-def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    try:
-        config = load_config(settings.config_path())
-    except ConfigError as exc:  # the errors already name the file and line
-        raise SystemExit(str(exc)) from None
-    schedule: dict[str, dict[str, Any]] = {
+def poll_entries(config: Config) -> dict[str, Entry]:
+    return {
         f"poll:{p.id}": {
             "task": "notifier.poll",
             "schedule": float(p.poll_interval),
@@ -23,6 +27,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         }
         for p in config.resolved_providers()
     }
+
+
+def beat_schedule(config: Config) -> dict[str, Entry]:
+    schedule = poll_entries(config)
     # Backoff starts at a few seconds, so retries are swept every second; a sweep
     # still queued when the next is due is superseded by it.
     schedule["release-retries"] = {
@@ -35,3 +43,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     schedule["reconcile"] = {"task": "notifier.reconcile", "schedule": 60.0}
     schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
     return schedule
+
+
+class Scheduler(RedBeatScheduler):
+    """redbeat's scheduler, with the schedule built from the subscription file when
+    beat starts (standalone or embedded in a worker), before redbeat stores it."""
+
+    def setup_schedule(self) -> None:
+        self.app.conf.beat_schedule = beat_schedule(context().config)
+        super().setup_schedule()

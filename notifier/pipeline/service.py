@@ -3,13 +3,13 @@
 Celery tasks (workers/tasks.py) call `poll`, `process`, `deliver` with ids; the
 benchmarks and tests call the same functions with an inline dispatcher, and
 `notifier replay` runs the same diff and planner offline.
-Only this layer reads the wall clock and builds the Redis-backed stores.
+Only this layer reads the wall clock and builds the Redis-backed stores. The
+subscription file is parsed by the caller, once per process, and handed in.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -20,7 +20,7 @@ from typing import Protocol
 import redis
 
 from notifier.channels.base import DeliveryError
-from notifier.config.load import Config, ResolvedProvider, load_config
+from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.models import Alert, ChangeEvent, Incident
@@ -65,7 +65,8 @@ def utcnow() -> datetime:
 
 @dataclass
 class Runtime:
-    """Everything a stage needs, built once per process (after any fork)."""
+    """Everything a stage needs, built once per process (after any fork: it holds
+    Redis connections; see `notifier.pipeline.process`)."""
 
     settings: Settings
     client: redis.Redis
@@ -87,9 +88,9 @@ class Runtime:
         return RetryQueue(self.client, self.settings.key_prefix)
 
     @classmethod
-    def build(cls, settings: Settings, redis_url: str) -> Runtime:
+    def build(cls, settings: Settings, redis_url: str, config: Config) -> Runtime:
+        """Connect to `redis_url` and build the stores and channels for `config`."""
         client = redis.Redis.from_url(redis_url, health_check_interval=30)
-        config = load_config(settings.config_path())
         prefix = settings.key_prefix
         fetcher = Fetcher(
             timeout=settings.http_timeout,
@@ -114,17 +115,6 @@ class Runtime:
             delivery=delivery,
             providers={p.id: p for p in config.resolved_providers()},
         )
-
-
-_runtime: tuple[int, Runtime] | None = None
-
-
-def runtime(settings: Settings, redis_url: str) -> Runtime:
-    """The process's Runtime; rebuilt in a forked child so no socket is shared."""
-    global _runtime
-    if _runtime is None or _runtime[0] != os.getpid():
-        _runtime = (os.getpid(), Runtime.build(settings, redis_url))
-    return _runtime[1]
 
 
 def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -> PollOutcome:
@@ -239,7 +229,8 @@ def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
 
 
 def retry_later(rt: Runtime, dedup_keys: Sequence[str], attempt: int, when: datetime) -> None:
-    """Attempt `attempt` of each alert is due at `when`; `release_retries` hands it on."""
+    """Attempt `attempt` of each alert is due at `when`; `release_retries` hands it on.
+    When that is, is `notifier.pipeline.retry`'s policy (see `attempts.retry_later`)."""
     rt.retries.schedule(dedup_keys, attempt, when)
 
 

@@ -5,40 +5,21 @@ beyond the visibility timeout to a second worker while the first still holds it;
 each copy that fails then schedules its own retry, so a vendor outage doubles the
 retries at every round. A sorted set (when) plus a hash (which attempt) has one
 entry per alert, survives crashes, and lets the visibility timeout stay short.
+
+Only the queue lives here; when an attempt comes and which number it has is the
+pipeline's policy (`notifier.pipeline.retry`).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import redis
 
-from notifier.channels.base import DeliveryError, NotYet
 from notifier.store.dueset import DueSet
-
-MAX_RETRY_WAIT_S = 15 * 60  # the longest wait between two attempts
-
-
-def backoff(tries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> float:
-    """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
-    return random.uniform(base / 2, min(cap, base * 2**tries))
-
-
-def next_try(exc: DeliveryError, attempt: int, now: datetime) -> tuple[int, datetime]:
-    """The number and time of the try after attempt `attempt` (0 = the first) failed
-    with the transient `exc`. A vendor's Retry-After is honoured (never earlier) and
-    spread over half as long again, so a rate-limited fan-out does not return as one
-    burst. A wait (`NotYet`) is not an attempt: the number stays, so waiting for a
-    thread's first message through a long outage cannot use up the retry budget."""
-    if isinstance(exc, NotYet):
-        return attempt, now + timedelta(seconds=min(exc.retry_after or 5.0, MAX_RETRY_WAIT_S))
-    wait = exc.retry_after * random.uniform(1.0, 1.5) if exc.retry_after else backoff(attempt)
-    return attempt + 1, now + timedelta(seconds=min(wait, MAX_RETRY_WAIT_S))
-
 
 _FORGET_DUE = """
 for i = 2, #ARGV do

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.store.retries import MAX_RETRY_WAIT_S, next_try
+from notifier.pipeline.retry import MAX_DELIVERY_RETRIES, MAX_RETRY_WAIT_S, is_last, next_try
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 TRANSIENT = DeliveryError("slack: HTTP 503", permanent=False)
@@ -54,3 +54,8 @@ def test_the_vendors_retry_after_is_never_cut_short_and_is_spread_up_to_the_cap(
 def test_waiting_for_the_threads_first_message_is_not_an_attempt() -> None:
     wait = NotYet("waiting for the thread's first message", retry_after=5.0)
     assert next_try(wait, 7, NOW) == (7, NOW + timedelta(seconds=5))
+
+
+def test_the_eighth_retry_is_the_last_attempt() -> None:
+    assert not is_last(0) and not is_last(MAX_DELIVERY_RETRIES - 1)
+    assert is_last(MAX_DELIVERY_RETRIES) and MAX_DELIVERY_RETRIES == 8

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from notifier.channels.base import DeliveryError, NotYet
+from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
 from notifier.store.dueset import DueSet
@@ -54,7 +55,7 @@ def _runtime(
         _env_file=None, config=config, key_prefix=key_prefix,
         slack_token="xoxb-service-test", slack_api_url=slack.url,
     )  # fmt: skip
-    return service.Runtime.build(settings, url)
+    return service.Runtime.build(settings, url, load_config(config))
 
 
 @pytest.fixture
@@ -231,7 +232,8 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
         + "subscribers:\n"
         + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3))
     )
-    rt = service.Runtime.build(rt.settings.model_copy(update={"config": config}), redis_url)
+    settings = rt.settings.model_copy(update={"config": config})
+    rt = service.Runtime.build(settings, redis_url, load_config(config))
     d = Recorder()
     service.poll(rt, "acme", d, NOW)
     service.process(rt, d.processed[0], d, NOW)

@@ -1,0 +1,47 @@
+"""Importing the Celery harness has no side effects: no Redis, no subscription file,
+no configuration read. Both are read when a worker or beat starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_app_and_tasks_import_without_redis_or_a_subscription_file(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {
+        "NOTIFIER_REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+        "NOTIFIER_CONFIG": str(tmp_path / "nonexistent.yaml"),
+        "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+    }
+    probe = (
+        "import workers.app, workers.tasks\n"
+        "from workers.context import context, redis_url\n"
+        "assert not workers.app.app.configured, 'Celery read its configuration'\n"
+        "assert context.cache_info().currsize == 0, 'the subscription file was read'\n"
+        "assert redis_url.cache_info().currsize == 0, 'Redis was looked up'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_broken_subscription_file_stops_the_worker_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "subscriptions.yaml"
+    bad.write_text("providers:\n  - id: openai\n    pol_interval: 5\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {"NOTIFIER_REDIS_URL": "redis://127.0.0.1:1/0", "NOTIFIER_CONFIG": str(bad)}
+    for mode in ("worker", "beat"):
+        done = subprocess.run(
+            [sys.executable, "-m", "workers", mode], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1, (mode, done.stderr)
+        assert "subscriptions.yaml:3: providers[0].pol_interval: unknown key" in done.stderr

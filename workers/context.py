@@ -1,0 +1,38 @@
+"""What this worker or beat process reads once: the Redis URL and the subscription file.
+
+Nothing here runs at import. The first caller (Celery reading its configuration,
+the logging set-up, `celeryd_init`, beat's scheduler) loads it; pool processes
+forked later inherit it. A problem stops the process with the same clear message
+`notifier run` prints: the errors already name the file and line.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from notifier.config.load import ConfigError
+from notifier.config.settings import get_settings
+from notifier.pipeline.process import ProcessContext
+from notifier.store.url import resolve_redis_url
+
+
+@cache
+def redis_url() -> str:
+    """The Redis this process talks to (broker, beat lock and state store)."""
+    settings = get_settings()
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        raise SystemExit(
+            "no Redis: set NOTIFIER_REDIS_URL, or start the service with `notifier run`, "
+            "which starts a private one under NOTIFIER_DATA_DIR"
+        )
+    return url
+
+
+@cache
+def context() -> ProcessContext:
+    """The settings, Redis URL and parsed subscription file, loaded once per process."""
+    try:
+        return ProcessContext.load(get_settings(), redis_url())
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
