@@ -1,4 +1,4 @@
-"""From the subscription file to channel targets, and where thread refs are kept.
+"""From the subscription file to channel targets.
 
 This is the only delivery module that reads config internals (`Subscriber`,
 `oncall.rotations`); channels see only the small targets of
@@ -8,19 +8,13 @@ This is the only delivery module that reads config internals (`Subscriber`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
-
-import redis
 
 from notifier.channels.base import ConsoleTarget, EmailTarget, SlackTarget, Target
 from notifier.channels.render import Presentation
 from notifier.channels.sms.paging import Recipients
 from notifier.route.oncall import rotation_from_config
-from notifier.store.batch import writing
-
-THREAD_TTL = int(timedelta(days=30).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,29 +75,3 @@ class Destinations:
             if host:
                 hosts[p.id] = host
         return Presentation(names=names, hosts=hosts)
-
-
-class ThreadRefs:
-    """Per (thread_key, channel, target): the Slack parent or first email Message-ID.
-
-    Kept in Redis so threads survive restarts; `<prefix>:threadref:<thread_key>`.
-    """
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.r, self.prefix = client, prefix
-
-    def _key(self, thread_key: str) -> str:
-        return f"{self.prefix}:threadref:{thread_key}"
-
-    def get(self, thread_key: str, channel: str, target_id: str) -> str | None:
-        value = self.r.hget(self._key(thread_key), f"{channel}:{target_id}")
-        return value.decode() if value else None  # type: ignore[union-attr]
-
-    def set(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
-    ) -> None:
-        """On `pipe` when the caller batches its writes."""
-        key = self._key(thread_key)
-        with writing(self.r, pipe) as pipe:
-            pipe.hset(key, f"{channel}:{target_id}", ref)
-            pipe.expire(key, THREAD_TTL)
