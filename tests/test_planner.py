@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -206,6 +207,26 @@ def test_an_old_upstream_incident_does_not_swallow_new_pages() -> None:
     h.run(event(incident("cloudflare", "cf", "2025-06-12 06:00")))  # six hours earlier
     dep = h.run(event(incident("dep01", "d1", "2025-06-12 12:00")))
     assert any(a.channel == "sms" and a.page and not a.attached_to for a in dep)
+
+
+def test_upstream_incidents_are_searched_once_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    import notifier.annotate.correlate as correlate
+
+    calls: list[str] = []
+    search = correlate.upstream_candidates
+
+    def counted(incident: Incident, *args: Any) -> Any:
+        calls.append(incident.provider)
+        return search(incident, *args)
+
+    monkeypatch.setattr(correlate, "upstream_candidates", counted)
+    h = Harness(BASE)
+    h.run(event(incident("azure", "az", "2024-12-26 18:05")))
+    calls.clear()
+    out = h.run(event(incident("openai", "o1", "2024-12-26 19:00")))
+    assert len(out) == 3  # slack, sms and email, annotated and grouped
+    assert out[0].annotations[0].provider == "azure"
+    assert calls == ["openai"]  # once, for the annotations and the cascade roots alike
 
 
 def test_annotations_failing_never_block_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
