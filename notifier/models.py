@@ -180,7 +180,9 @@ class Alert:
     page: bool = False  # True when this alert may page (SMS) rather than only thread
     attached_to: str | None = None  # thread_key of the upstream alert this folds into
     hold_until: datetime | None = None  # quiet hours: deliver no earlier than this
-    text: str = ""
+    # When attached: display names of the providers in the cascade thread so far,
+    # first-come (the first leads it). Data for the channels to render, not text.
+    cascade: tuple[str, ...] = ()
 
 
 # ---- JSON codec -------------------------------------------------------------
@@ -277,7 +279,7 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         page=bool(d.get("page", False)),
         attached_to=d.get("attached_to"),
         hold_until=parse_iso(d.get("hold_until")),
-        text=d.get("text", ""),
+        cascade=tuple(d.get("cascade", ())),  # records stored before it have "text" instead
     )
 
 

@@ -111,16 +111,37 @@ def with_history(incident: Incident, known: Incident | None) -> Incident:
     return replace(incident, updates=tuple(sorted(by_key.values(), key=lambda u: u.at)))
 
 
-def annotate(
+def event_upstreams(
     event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
+) -> list[UpstreamCandidate]:
+    """Every upstream candidate of an event's incident among the other incidents of
+    `world`, best first. The planner computes this once per event and hands it both to
+    `annotate` and to the cascade grouping."""
+    ref = (event.provider, event.incident_id)
+    others = [i for i in world if (i.provider, i.id) != ref]
+    # No `with_history` needed: candidates depend on times, regions and components,
+    # never on the update history it adds.
+    return upstream_candidates(event.incident, config.dependency_graph(), others, now)
+
+
+def annotate(
+    event: ChangeEvent,
+    config: Config,
+    world: Sequence[Incident],
+    now: datetime,
+    upstream: Sequence[UpstreamCandidate] | None = None,
 ) -> tuple[Annotation, ...]:
-    """All annotations for an event's incident; see the module docstring."""
+    """All annotations for an event's incident; see the module docstring.
+
+    `upstream`: the event's `event_upstreams`, when the caller has them already."""
     ref = (event.provider, event.incident_id)
     known = next((i for i in world if (i.provider, i.id) == ref), None)
     incident = with_history(event.incident, known)
     graph = config.dependency_graph()
     others = [i for i in world if (i.provider, i.id) != ref]
-    ups = upstream_candidates(incident, graph, others, now)[:MAX_UPSTREAM]
+    if upstream is None:
+        upstream = upstream_candidates(incident, graph, others, now)
+    ups = upstream[:MAX_UPSTREAM]
     out = [_upstream_annotation(config, incident, c, now) for c in ups]
     out.extend(_stated(incident, config))
     out.extend(_downstream(config, incident, graph))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from notifier.pipeline.replay import Snapshot, event_line, replay
+from notifier.pipeline.replay import ReplayPlanner, Snapshot, event_line, replay
 from notifier.store.snapshot import ProviderState, recent_incidents
 
 
@@ -43,7 +43,7 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
         print(f"notifier replay: {root}: not a directory", file=err)
         return 2
     formats: dict[str, str] = {}
-    planner: Any = None
+    planner: ReplayPlanner | None = None
     if config_path is not None:
         loaded = _load(config_path, err)
         if loaded is None:
@@ -64,20 +64,17 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
     return 0
 
 
-def _observer(planner: Any) -> Callable[[Snapshot, ProviderState], None] | None:
+def _observer(planner: ReplayPlanner) -> Callable[[Snapshot, ProviderState], None]:
     """Teach the planner's world what the service's incident index would hold."""
-    observe = getattr(planner, "observe", None)
-    if observe is None:
-        return None
 
     def on_state(snap: Snapshot, state: ProviderState) -> None:
         for incident in recent_incidents(state, snap.at):
-            observe(incident)
+            planner.observe(incident)
 
     return on_state
 
 
-def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], Any] | None:
+def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], ReplayPlanner] | None:
     from notifier.config.load import ConfigError, load_config
 
     try:
@@ -85,14 +82,6 @@ def _load(config_path: Path, err: TextIO) -> tuple[dict[str, str], Any] | None:
     except ConfigError as exc:
         for line in exc.errors:
             print(line, file=err)
-        return None
-    try:
-        from notifier.pipeline.plan import ReplayPlanner  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        print(
-            "notifier replay: --config needs notifier.pipeline.plan.ReplayPlanner (missing)",
-            file=err,
-        )
         return None
     formats = {p.id: p.format for p in config.resolved_providers() if p.format}
     return formats, ReplayPlanner(config)

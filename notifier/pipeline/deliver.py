@@ -33,10 +33,11 @@ from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.paging import Pager
 from notifier.models import Alert, AlertKind
-from notifier.pipeline.destinations import Destinations, ThreadRefs
+from notifier.pipeline.destinations import Destinations
 from notifier.store.batch import Batch, Later
 from notifier.store.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.store.pacing import Pacing, wait_for
+from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,17 @@ class AlertSource(Protocol):
     def claim(self, alert: Alert) -> bool: ...
 
 
-class ThreadOpeners(Protocol):
-    """The part of `notifier.route.grouping.RedisThreadStore` delivery uses."""
+class DeliveryThreads(Protocol):
+    """The part of `notifier.store.threads.RedisThreadStore` delivery uses: who opened
+    a thread (planned it), and each target's reference to the thread's parent."""
 
-    def get(self, key: tuple[str, str], ref: tuple[str, str]) -> Any: ...
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
+
+    def ref(self, thread_key: str, channel: str, target_id: str) -> str | None: ...
+
+    def set_ref(
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
+    ) -> None: ...
 
 
 class MetricsSink(Protocol):
@@ -96,10 +104,9 @@ class DeliveryContext:
     channels: Mapping[str, Channel]
     alerts: AlertSource
     log: DeliveryLog
-    threads: ThreadRefs
+    threads: DeliveryThreads  # the store the planner registered the threads in
     pager: Pager | None = None
     metrics: MetricsSink | None = None
-    openers: ThreadOpeners | None = None  # the planner's thread registry
     pacing: Pacing = field(init=False)
 
     def __post_init__(self) -> None:
@@ -114,16 +121,16 @@ class DeliveryContext:
         prefix: str,
         *,
         alerts: AlertSource | None = None,
-        openers: ThreadOpeners | None = None,
+        threads: DeliveryThreads | None = None,
         metrics: MetricsSink | None = None,
     ) -> DeliveryContext:
         """Everything from settings + config: real channels where credentials are set;
         the console for every channel only when none are (see build_channels). Pass
         the stores the caller already has, so one process keeps one of each."""
         from notifier.channels.build import build_channels
-        from notifier.route.grouping import RedisThreadStore
         from notifier.store.alerts import AlertStore
         from notifier.store.metrics import Metrics
+        from notifier.store.threads import RedisThreadStore
 
         destinations = Destinations(config)
         channels, pager = build_channels(
@@ -132,9 +139,8 @@ class DeliveryContext:
         return cls(
             client=client, prefix=prefix, destinations=destinations, channels=channels,
             alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
-            threads=ThreadRefs(client, prefix), pager=pager,
+            threads=threads or RedisThreadStore(client, prefix), pager=pager,
             metrics=metrics or Metrics(client, prefix),
-            openers=openers or RedisThreadStore(client, prefix),
         )  # fmt: skip
 
 
@@ -269,16 +275,18 @@ def _send_threaded(
     if not channel.supports_threads:
         return channel.send(alert, target, None)
     upstream = (
-        ctx.threads.get(alert.attached_to, channel.name, target.id) if alert.attached_to else None
+        ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
     )
-    own = ctx.threads.get(alert.thread_key, channel.name, target.id)
+    own = ctx.threads.ref(alert.thread_key, channel.name, target.id)
     if own is None and not upstream:
         _wait_for_opener(alert, ctx)
     if upstream and not own:
         return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
     result = channel.send(alert, target, own)
     if result.thread_ref and result.thread_ref != own:
-        ctx.threads.set(alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes)
+        ctx.threads.set_ref(
+            alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
+        )
     return result
 
 
@@ -308,9 +316,9 @@ def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
 def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
     """A follow-up must not open the thread while its opener is still on its way
     (retrying): it would post a second parent. Retry shortly instead."""
-    if ctx.openers is None or alert.kind is AlertKind.NEW:
+    if alert.kind is AlertKind.NEW:
         return  # a NEW alert opens its thread (the common fan-out case: no lookup)
-    entry = ctx.openers.get((alert.subscriber, alert.channel), _ref(alert))
+    entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
     opener = entry.opened_by if entry is not None else None
     if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
         raise NotYet("waiting for the thread's first message", retry_after=5.0)

@@ -1,4 +1,4 @@
-"""Subscribers and their routes from the subscription file, and where thread refs are kept.
+"""Subscribers and their routes from the subscription file.
 
 Each channel reads its own route from the `Subscriber` this hands out
 (`Channel.targets`); what remains here is what spans the file: on-call rotations,
@@ -8,18 +8,12 @@ fallbacks and how providers are presented.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
-
-import redis
 
 from notifier.channels.render import Presentation
 from notifier.channels.sms.paging import Recipients
 from notifier.config.schema import Subscriber
-from notifier.store.batch import writing
-
-THREAD_TTL = int(timedelta(days=30).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,29 +58,3 @@ class Destinations:
             if host:
                 hosts[p.id] = host
         return Presentation(names=names, hosts=hosts)
-
-
-class ThreadRefs:
-    """Per (thread_key, channel, target): the Slack parent or first email Message-ID.
-
-    Kept in Redis so threads survive restarts; `<prefix>:threadref:<thread_key>`.
-    """
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.r, self.prefix = client, prefix
-
-    def _key(self, thread_key: str) -> str:
-        return f"{self.prefix}:threadref:{thread_key}"
-
-    def get(self, thread_key: str, channel: str, target_id: str) -> str | None:
-        value = self.r.hget(self._key(thread_key), f"{channel}:{target_id}")
-        return value.decode() if value else None  # type: ignore[union-attr]
-
-    def set(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
-    ) -> None:
-        """On `pipe` when the caller batches its writes."""
-        key = self._key(thread_key)
-        with writing(self.r, pipe) as pipe:
-            pipe.hset(key, f"{channel}:{target_id}", ref)
-            pipe.expire(key, THREAD_TTL)

@@ -1,28 +1,25 @@
 """From one change event to the alerts that still need delivering.
 
 `process_event` annotates (never blocking: a failure is logged and the alerts go
-out bare), routes, groups into threads and cascades, renders the text, and claims
-each alert's dedup key. It returns the alerts claimed now plus those claimed earlier
-but still pending, so re-running it after a crash re-enqueues rather than loses
-them (delivery is idempotent per dedup key).
+out bare), routes, groups into threads and cascades, and claims each alert's dedup
+key; each channel renders the alert when it sends it. It returns the alerts claimed
+now plus those claimed earlier but still pending, so re-running it after a crash
+re-enqueues rather than loses them (delivery is idempotent per dedup key).
 
 A channel that carries pages only (SMS, see `Channel.pages_only`) gets the
 incident's first alert, the changes its own `events` list names, and the resolution
 of anything it paged; everything else stays in the other channels' threads.
 
-`ReplayPlanner` runs the same path offline with in-memory stores and a world it
-learns from the events it is shown.
+`notifier.pipeline.replay.ReplayPlanner` runs the same path offline.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from notifier.annotate.correlate import annotate, reference_time, upstream_candidates, with_history
-from notifier.annotate.render import Cascade, render_text, trusted_link
+from notifier.annotate.correlate import UpstreamCandidate, annotate, event_upstreams
 from notifier.channels.kinds import channel_kind
 from notifier.config.schema import Config
 from notifier.models import (
@@ -32,24 +29,13 @@ from notifier.models import (
     ChangeEvent,
     EventKind,
     Incident,
-    iso,
 )
-from notifier.route.grouping import (
-    IncidentRef,
-    InMemoryThreadStore,
-    RouteKey,
-    ThreadEntry,
-    ThreadStore,
-    decide,
-    thread_key_for,
-)
+from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, Route, route_event
-from notifier.store.alerts import AlertClaims, InMemoryAlertStore, dedup_key_for
+from notifier.store.alerts import AlertClaims, dedup_key_for
+from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
-
-CASCADE_WINDOW = timedelta(hours=4)  # an upstream that began longer ago is not this cascade
-OPENING_KINDS = frozenset({AlertKind.NEW, AlertKind.UPDATE, AlertKind.REOPENED})
 
 _KINDS = {
     EventKind.NEW_INCIDENT: AlertKind.NEW,
@@ -71,27 +57,28 @@ def process_event(
     event: ChangeEvent,
     config: Config,
     world: Sequence[Incident],
-    threads: ThreadStore,
+    threads: ThreadRegistry,
     alerts: AlertClaims,
     now: datetime,
     on_ready: Callable[[Alert], None] | None = None,
 ) -> list[Alert]:
-    """Annotate, route, group, render and claim; return the alerts to deliver.
+    """Annotate, route, group and claim; return the alerts to deliver.
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
     delivering while the rest is still being planned."""
     threads = _Remembering(threads)
-    annotations = safe_annotations(event, config, world, now)
-    roots = cascade_roots(event, config, world, now)
+    # One search for upstream incidents serves the annotations and the cascades.
+    upstream = safe_upstreams(event, config, world, now)
+    annotations = safe_annotations(event, config, world, now, upstream)
+    roots = cascade_roots(event.incident, upstream, now)
     ref: IncidentRef = (event.provider, event.incident_id)
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
-    link = _link(event, config)
     out = []
     for route in routes:
-        alert = _plan(event, route, config, annotations, roots, threads, link)
+        alert = _plan(event, route, config, annotations, roots, threads)
         if alert is None:
             continue
         if alerts.claim(alert):
@@ -108,10 +95,10 @@ def process_event(
 
 
 class _Remembering:
-    """A ThreadStore that remembers its `get`s for one event: routing and grouping ask
+    """A ThreadRegistry that remembers its `get`s for one event: routing and grouping ask
     for the same thread entry, and a fan-out to 1,000 routes should not ask Redis twice."""
 
-    def __init__(self, inner: ThreadStore) -> None:
+    def __init__(self, inner: ThreadRegistry) -> None:
         self.inner = inner
         self.seen: dict[tuple[RouteKey, IncidentRef], ThreadEntry | None] = {}
 
@@ -144,36 +131,34 @@ class _Remembering:
         return self.inner.add_member(route, thread_key, name)
 
 
-def safe_annotations(
+def safe_upstreams(
     event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
+) -> list[UpstreamCandidate]:
+    """The event's upstream candidates, best first; none for feed-health events or
+    when the lookup fails (the alert then goes out on its own, unannotated upstream)."""
+    if event.kind in FEED_EVENTS:
+        return []
+    try:
+        return event_upstreams(event, config, world, now)
+    except Exception:  # a bonus as well: never let it block the alert
+        log.exception("upstream lookup for %s failed; alerting on its own", event.event_id)
+        return []
+
+
+def safe_annotations(
+    event: ChangeEvent,
+    config: Config,
+    world: Sequence[Incident],
+    now: datetime,
+    upstream: Sequence[UpstreamCandidate],
 ) -> tuple[Annotation, ...]:
     if event.kind in FEED_EVENTS:
         return ()
     try:
-        return annotate(event, config, world, now)
+        return annotate(event, config, world, now, upstream)
     except Exception:  # annotations are a bonus; never let them block the alert
         log.exception("annotating %s failed; delivering without annotations", event.event_id)
         return ()
-
-
-def cascade_roots(
-    event: ChangeEvent, config: Config, world: Sequence[Incident], now: datetime
-) -> list[IncidentRef]:
-    """Active upstream incidents this one may be part of, best first."""
-    if event.kind in FEED_EVENTS:
-        return []
-    try:
-        others = [i for i in world if (i.provider, i.id) != (event.provider, event.incident_id)]
-        found = upstream_candidates(event.incident, config.dependency_graph(), others, now)
-    except Exception:
-        log.exception("cascade lookup for %s failed; alerting on its own", event.event_id)
-        return []
-    ref = reference_time(event.incident, now)
-    return [
-        (c.incident.provider, c.incident.id)
-        for c in found
-        if c.incident.is_active and ref - reference_time(c.incident, now) <= CASCADE_WINDOW
-    ]
 
 
 def _plan(
@@ -182,34 +167,23 @@ def _plan(
     config: Config,
     annotations: tuple[Annotation, ...],
     roots: list[IncidentRef],
-    threads: ThreadStore,
-    link: str | None,
+    threads: ThreadRegistry,
 ) -> Alert | None:
     key: RouteKey = (route.subscriber.name, route.channel)
     ref: IncidentRef = (event.provider, event.incident_id)
     dedup = dedup_key_for(event.event_id, *key)
-    own = thread_key_for(key, ref)
     kind = alert_kind(event)
     existing = threads.get(key, ref)
     first = existing is None or existing.opened_by == dedup
     if not first and _already_shown(event, existing):
         return None
-    cascade = (
-        _cascade_thread(threads, key, ref, roots, own) if first and kind in OPENING_KINDS else None
-    )
-    decision = decide(kind, existing, dedup, own, cascade, route.explicit)
-    if decision.opens:
-        shown = _latest_update_key(event)
-        entry = ThreadEntry(decision.thread_key, dedup, decision.page, decision.attached_to, shown)
-        stored = threads.open(key, ref, entry)
-        if stored.opened_by != dedup:  # another worker opened it first: we are a follow-up
-            decision = decide(kind, stored, dedup, own, None, route.explicit)
-    name = config.provider_name(event.provider)
-    members = threads.add_member(key, decision.thread_key, name) if decision.opens else []
+    opening = Opening(
+        kind, dedup, route.explicit, config.provider_name(event.provider),
+        _latest_update_key(event),
+    )  # fmt: skip
+    decision, members = assign(threads, key, ref, existing, opening, roots)
     if _carries_only_pages(route.channel) and not decision.page:
         return None
-    group = Cascade(members[0], tuple(members)) if decision.attached_to and members else None
-    text = render_text(event, kind, name, annotations, group, link)
     return Alert(
         dedup_key=dedup,
         thread_key=decision.thread_key,
@@ -221,7 +195,7 @@ def _plan(
         page=decision.page,
         attached_to=decision.attached_to,
         hold_until=route.hold_until,
-        text=text,
+        cascade=members if decision.attached_to else (),
     )
 
 
@@ -241,78 +215,3 @@ def _already_shown(event: ChangeEvent, existing: ThreadEntry | None) -> bool:
     if existing is None or event.kind is not EventKind.NEW_UPDATE or event.update is None:
         return False
     return bool(existing.shown_update) and event.update.key == existing.shown_update
-
-
-def _cascade_thread(
-    threads: ThreadStore, key: RouteKey, ref: IncidentRef, roots: list[IncidentRef], own: str
-) -> str:
-    """The thread this incident's cascade uses on this route (its own when it leads)."""
-    chosen = next((t for r in roots if (t := threads.cascade(key, r)) is not None), None)
-    if chosen is None and roots:
-        chosen = threads.join_cascade(key, roots[0], own)  # we lead the upstream's cascade
-    # our own dependants join the same thread; one of them may have registered us first
-    mine = threads.join_cascade(key, ref, chosen or own)
-    return chosen or mine
-
-
-def _link(event: ChangeEvent, config: Config) -> str | None:
-    try:
-        providers = config.resolved_providers()
-    except ValueError:  # a Config built without load_config may lack a feed
-        return None
-    feed_url = next((p.url for p in providers if p.id == event.provider), None)
-    return trusted_link(event.incident.url, feed_url)
-
-
-# ---- replay --------------------------------------------------------------------------
-
-
-class ReplayPlanner:
-    """`process_event` offline: in-memory stores, a world learned from the events seen."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.threads = InMemoryThreadStore()
-        self.store = InMemoryAlertStore()
-        self._world: dict[IncidentRef, Incident] = {}
-
-    def observe(self, incident: Incident) -> None:
-        """Teach the world an incident without alerting (e.g. a replay's first snapshot)."""
-        ref = (incident.provider, incident.id)
-        self._world[ref] = with_history(incident, self._world.get(ref))
-
-    def alerts(self, event: ChangeEvent, now: datetime) -> list[dict[str, Any]]:
-        """Replay lines for one event, as printed by `notifier replay`."""
-        if event.kind not in FEED_EVENTS:
-            self.observe(event.incident)
-        planned = process_event(
-            event, self.config, list(self._world.values()), self.threads, self.store, now
-        )
-        for alert in planned:
-            self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
-        return [replay_line(a, now) for a in planned]
-
-
-def replay_line(alert: Alert, now: datetime) -> dict[str, Any]:
-    """`at` is when the alert would go out: now, or the end of quiet hours."""
-    return {
-        "type": "alert",
-        "at": iso(alert.hold_until or now),
-        "subscriber": alert.subscriber,
-        "channel": alert.channel,
-        "provider": alert.event.provider,
-        "incident_id": alert.event.incident_id,
-        "kind": alert.kind.value,
-        "dedup_key": alert.dedup_key,
-        "thread_key": alert.thread_key,
-        "annotations": [
-            {
-                "kind": a.kind.value,
-                "provider": a.provider,
-                "incident_id": a.incident_id,
-                "text": a.text,
-            }
-            for a in alert.annotations
-        ],
-        "text": alert.text,
-    }

@@ -33,12 +33,12 @@ from notifier.pipeline.deliver import (
 )
 from notifier.pipeline.plan import process_event
 from notifier.pipeline.poll import PollOutcome, poll_provider
-from notifier.route.grouping import RedisThreadStore
 from notifier.store.alerts import AlertStore
 from notifier.store.dueset import DueSet
 from notifier.store.metrics import Metrics
 from notifier.store.retries import RetryQueue
 from notifier.store.state import StateStore
+from notifier.store.threads import RedisThreadStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Runtime:
         alerts, threads = AlertStore(client, prefix), RedisThreadStore(client, prefix)
         metrics = Metrics(client, prefix)
         delivery = DeliveryContext.build(
-            settings, config, client, prefix, alerts=alerts, openers=threads, metrics=metrics
+            settings, config, client, prefix, alerts=alerts, threads=threads, metrics=metrics
         )
         return cls(
             settings=settings,

@@ -8,39 +8,53 @@ cascade thread instead (`attached_to`, no page): a Cloudflare outage with hundre
 dependants is one page. The first member of a cascade to reach a route leads it, so
 the grouping holds even when the upstream itself is not routed to that subscriber.
 
-The decision (`decide`) is pure; the `ThreadStore` remembers threads and cascades,
-with a Redis implementation for the service and an in-memory one for replays and
-tests. Both `open` and `join_cascade` are set-if-absent, so two workers racing on
-one incident agree on one thread and one page.
+`decide` and `cascade_roots` are pure; `assign` applies a decision to the thread
+registry (`notifier.store.threads`), whose set-if-absent writes make two workers
+racing on one incident agree on one thread and one page.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
-import redis
+from notifier.annotate.correlate import UpstreamCandidate, reference_time
+from notifier.models import AlertKind, Incident
+from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
-from notifier.models import AlertKind
-from notifier.store.batch import text
-
-RouteKey = tuple[str, str]  # (subscriber, channel)
-IncidentRef = tuple[str, str]  # (provider, incident id)
-THREAD_TTL_SECONDS = 30 * 24 * 3600
+CASCADE_WINDOW = timedelta(hours=4)  # an upstream that began longer ago is not this cascade
+PAGING_FIRST = frozenset({AlertKind.NEW, AlertKind.UPDATE, AlertKind.REOPENED})
+OPENING_KINDS = PAGING_FIRST  # the kinds whose first alert may join a cascade
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadEntry:
-    """What a route remembers about one incident."""
+class ThreadRegistry(Protocol):
+    """What grouping needs of the thread store (`notifier.store.threads`)."""
 
-    thread_key: str  # the thread its alerts go to (a cascade's, when attached)
-    opened_by: str  # dedup_key of the alert that opened it (re-planning it stays "first")
-    paged: bool  # the opening alert paged
-    attached_to: str | None = None  # the cascade thread it joined, if not its own
-    shown_update: str = ""  # key of the update the opening alert already showed
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        """`get` for many routes of one incident at once."""
+        ...
+
+    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
+        """Store `entry` unless one exists; return the stored one."""
+        ...
+
+    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
+        """The thread of the cascade rooted at `root`, if any."""
+        ...
+
+    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
+        """Make `thread_key` the cascade's thread unless one exists; return the thread."""
+        ...
+
+    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
+        """Record a provider name in a cascade thread; return all, first-come order."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +65,19 @@ class Decision:
     opens: bool  # this alert is the incident's first on the route
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What an alert that may open a thread brings to `assign`."""
+
+    kind: AlertKind
+    dedup_key: str
+    explicit: bool  # the channel's own `events` filter names this change kind
+    provider_name: str  # recorded as a cascade member when the alert opens
+    shown_update: str  # key of the update the alert shows ("" when none)
+
+
 def thread_key_for(route: RouteKey, incident: IncidentRef) -> str:
     return f"{route[0]}/{route[1]}/{incident[0]}/{incident[1]}"
-
-
-PAGING_FIRST = frozenset({AlertKind.NEW, AlertKind.UPDATE, AlertKind.REOPENED})
 
 
 def decide(
@@ -88,127 +110,63 @@ def decide(
     return Decision(own_thread, page, None, opens=True)
 
 
-class ThreadStore(Protocol):
-    """Per-route memory of incident threads and cascades."""
-
-    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
-
-    def get_many(
-        self, routes: Sequence[RouteKey], incident: IncidentRef
-    ) -> dict[RouteKey, ThreadEntry | None]:
-        """`get` for many routes of one incident at once."""
-        ...
-
-    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
-        """Store `entry` unless one exists; return the stored one."""
-        ...
-
-    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
-        """The thread of the cascade rooted at `root`, if any."""
-        ...
-
-    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
-        """Make `thread_key` the cascade's thread unless one exists; return the thread."""
-        ...
-
-    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
-        """Record a provider name in a cascade thread; return all, first-come order."""
-        ...
+def cascade_roots(
+    incident: Incident, upstream: Sequence[UpstreamCandidate], now: datetime
+) -> list[IncidentRef]:
+    """The upstream incidents whose cascade this one may join, best first: those still
+    active that began at most `CASCADE_WINDOW` before it."""
+    ref = reference_time(incident, now)
+    return [
+        (c.incident.provider, c.incident.id)
+        for c in upstream
+        if c.incident.is_active and ref - reference_time(c.incident, now) <= CASCADE_WINDOW
+    ]
 
 
-class InMemoryThreadStore:
-    """For replays and tests: the same semantics as Redis, in a dict."""
+def assign(
+    threads: ThreadRegistry,
+    route: RouteKey,
+    incident: IncidentRef,
+    existing: ThreadEntry | None,
+    alert: Opening,
+    roots: Sequence[IncidentRef],
+) -> tuple[Decision, tuple[str, ...]]:
+    """Decide an alert's thread and page, and record it when it opens the thread.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._threads: dict[tuple[RouteKey, IncidentRef], ThreadEntry] = {}
-        self._cascades: dict[tuple[RouteKey, IncidentRef], str] = {}
-        self._members: dict[tuple[RouteKey, str], list[str]] = {}
-
-    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
-        return self._threads.get((route, incident))
-
-    def get_many(
-        self, routes: Sequence[RouteKey], incident: IncidentRef
-    ) -> dict[RouteKey, ThreadEntry | None]:
-        return {r: self._threads.get((r, incident)) for r in routes}
-
-    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
-        with self._lock:
-            return self._threads.setdefault((route, incident), entry)
-
-    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
-        return self._cascades.get((route, root))
-
-    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
-        with self._lock:
-            return self._cascades.setdefault((route, root), thread_key)
-
-    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
-        with self._lock:
-            members = self._members.setdefault((route, thread_key), [])
-            if name not in members:
-                members.append(name)
-            return list(members)
+    Returns the decision and, for an alert that opened its thread, the members of
+    that thread's cascade so far (first-come; the first leads it)."""
+    own = thread_key_for(route, incident)
+    first = existing is None or existing.opened_by == alert.dedup_key
+    cascade = (
+        _cascade_thread(threads, route, incident, roots, own)
+        if first and alert.kind in OPENING_KINDS
+        else None
+    )
+    decision = decide(alert.kind, existing, alert.dedup_key, own, cascade, alert.explicit)
+    if not decision.opens:
+        return decision, ()
+    entry = ThreadEntry(
+        decision.thread_key, alert.dedup_key, decision.page, decision.attached_to,
+        alert.shown_update,
+    )  # fmt: skip
+    stored = threads.open(route, incident, entry)
+    if stored.opened_by != alert.dedup_key:  # another worker opened it first: a follow-up
+        return decide(alert.kind, stored, alert.dedup_key, own, None, alert.explicit), ()
+    members = threads.add_member(route, decision.thread_key, alert.provider_name)
+    return decision, tuple(members)
 
 
-_ADD_MEMBER = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return redis.call('LRANGE', KEYS[2], 0, -1)
-"""
-
-
-class RedisThreadStore:
-    """Keys: `<prefix>:thread:<route>:<incident>` (JSON entry), `<prefix>:cascade:<route>:<root>`
-    (thread key), `<prefix>:cascade-members:<thread>` (+`:set`); all expire after 30 days."""
-
-    def __init__(self, client: redis.Redis, prefix: str, ttl: int = THREAD_TTL_SECONDS) -> None:
-        self._r = client
-        self._prefix = prefix
-        self._ttl = ttl
-        self._add_member = client.register_script(_ADD_MEMBER)
-
-    def _key(self, kind: str, route: RouteKey, ref: IncidentRef) -> str:
-        return f"{self._prefix}:{kind}:{route[0]}:{route[1]}:{ref[0]}:{ref[1]}"
-
-    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
-        raw = self._r.get(self._key("thread", route, incident))
-        return None if raw is None else ThreadEntry(**json.loads(raw))
-
-    def get_many(
-        self, routes: Sequence[RouteKey], incident: IncidentRef, chunk: int = 500
-    ) -> dict[RouteKey, ThreadEntry | None]:
-        """One MGET per `chunk` routes instead of a GET each."""
-        found: dict[RouteKey, ThreadEntry | None] = {}
-        for i in range(0, len(routes), chunk):
-            part = routes[i : i + chunk]
-            raws = self._r.mget([self._key("thread", r, incident) for r in part])
-            for route, raw in zip(part, raws, strict=True):
-                found[route] = None if raw is None else ThreadEntry(**json.loads(raw))
-        return found
-
-    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
-        key = self._key("thread", route, incident)
-        if self._r.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl):
-            return entry
-        stored = self.get(route, incident)
-        return stored if stored is not None else entry
-
-    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
-        raw = self._r.get(self._key("cascade", route, root))
-        return text(raw)
-
-    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
-        key = self._key("cascade", route, root)
-        pipe = self._r.pipeline(transaction=False)
-        pipe.set(key, thread_key, nx=True, ex=self._ttl)
-        pipe.get(key)
-        _, raw = pipe.execute()
-        return thread_key if raw is None else text(raw)
-
-    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
-        base = f"{self._prefix}:cascade-members:{thread_key}"
-        raw = self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl])
-        return [text(x) for x in raw]
+def _cascade_thread(
+    threads: ThreadRegistry,
+    route: RouteKey,
+    incident: IncidentRef,
+    roots: Sequence[IncidentRef],
+    own: str,
+) -> str:
+    """The thread this incident's cascade uses on this route (its own when it leads)."""
+    chosen = next((t for r in roots if (t := threads.cascade(route, r)) is not None), None)
+    if chosen is None and roots:
+        chosen = threads.join_cascade(route, roots[0], own)  # we lead the upstream's cascade
+    # our own dependants join the same thread; one of them may have registered us first
+    mine = threads.join_cascade(route, incident, chosen or own)
+    return chosen or mine

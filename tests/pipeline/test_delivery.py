@@ -23,10 +23,11 @@ from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from notifier.models import Alert
 from notifier.pipeline.deliver import DeliveryContext, check_escalation, deliver_alert
-from notifier.pipeline.destinations import Destinations, ThreadRefs
+from notifier.pipeline.destinations import Destinations
 from notifier.store.alerts import AlertStore
 from notifier.store.deliverylog import DeliveryLog
 from notifier.store.metrics import Metrics
+from notifier.store.threads import RedisThreadStore
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -83,7 +84,7 @@ def make_ctx(
     return DeliveryContext(
         client=client, prefix=prefix, destinations=destinations, channels=channels,
         alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
-        threads=ThreadRefs(client, prefix), pager=Pager(client, prefix, sms, presentation=p),
+        threads=RedisThreadStore(client, prefix), pager=Pager(client, prefix, sms, presentation=p),
         metrics=Metrics(client, prefix),
     )  # fmt: skip
 

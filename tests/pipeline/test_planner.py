@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import redis
 
 import notifier.pipeline.plan as planner
+from notifier.channels.console.text import render_text
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
-from notifier.pipeline.plan import ReplayPlanner, process_event
-from notifier.route.grouping import InMemoryThreadStore, RedisThreadStore, ThreadStore
+from notifier.pipeline.destinations import Destinations
+from notifier.pipeline.plan import process_event
+from notifier.pipeline.replay import ReplayPlanner
+from notifier.route.grouping import ThreadRegistry
 from notifier.store.alerts import AlertStore, InMemoryAlertStore
+from notifier.store.threads import InMemoryThreadStore, RedisThreadStore
 from tests.planning_helpers import at, config, event, incident, test_catalog
 from tests.support.roundtrips import RoundTrips
 
@@ -36,12 +41,12 @@ class Harness:
     def __init__(
         self,
         cfg_text: str,
-        threads: ThreadStore | None = None,
+        threads: ThreadRegistry | None = None,
         alerts: AlertStore | InMemoryAlertStore | None = None,
         dependants: int = 0,
     ) -> None:
         self.cfg = config(cfg_text, test_catalog(dependants))
-        self.threads: ThreadStore = threads or InMemoryThreadStore()
+        self.threads: ThreadRegistry = threads or InMemoryThreadStore()
         self.alerts = alerts or InMemoryAlertStore()
         self.world: dict[tuple[str, str], Incident] = {}
 
@@ -54,6 +59,10 @@ class Harness:
         for a in out:
             self.alerts.set_state(a.dedup_key, "delivered")
         return out
+
+    def text(self, alert: Alert) -> str:
+        """The alert as a reader sees it (the console's plain text, as in a replay)."""
+        return render_text(alert, Destinations(self.cfg).presentation())
 
 
 def _by_channel(alerts: Sequence[Alert]) -> dict[str, Alert]:
@@ -167,7 +176,7 @@ def test_a_cascade_of_twenty_dependants_is_one_page(route_upstream: bool) -> Non
     assert len({a.thread_key for a in slack}) == 1  # one Slack thread for the lot
     attached = [a for a in slack if a.attached_to]
     assert len(attached) == n if route_upstream else n - 1
-    last = attached[-1].text
+    last = h.text(attached[-1])
     assert "also affected:" in last and "Dependant 20" in last
     lead = "Cloudflare" if route_upstream else "Dependant 01"
     assert f"Part of the {lead} cascade" in last
@@ -200,6 +209,26 @@ def test_an_old_upstream_incident_does_not_swallow_new_pages() -> None:
     assert any(a.channel == "sms" and a.page and not a.attached_to for a in dep)
 
 
+def test_upstream_incidents_are_searched_once_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    import notifier.annotate.correlate as correlate
+
+    calls: list[str] = []
+    search = correlate.upstream_candidates
+
+    def counted(incident: Incident, *args: Any) -> Any:
+        calls.append(incident.provider)
+        return search(incident, *args)
+
+    monkeypatch.setattr(correlate, "upstream_candidates", counted)
+    h = Harness(BASE)
+    h.run(event(incident("azure", "az", "2024-12-26 18:05")))
+    calls.clear()
+    out = h.run(event(incident("openai", "o1", "2024-12-26 19:00")))
+    assert len(out) == 3  # slack, sms and email, annotated and grouped
+    assert out[0].annotations[0].provider == "azure"
+    assert calls == ["openai"]  # once, for the annotations and the cascade roots alike
+
+
 def test_annotations_failing_never_block_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object) -> tuple[()]:
         raise RuntimeError("boom")
@@ -213,12 +242,12 @@ def test_annotations_failing_never_block_delivery(monkeypatch: pytest.MonkeyPatc
 def test_untrusted_links_are_left_out_of_the_text() -> None:
     h = Harness(BASE)
     inc = incident("openai", "o1", "2024-12-26 19:00")
-    ok = h.run(event(inc))[0].text
+    ok = h.text(h.run(event(inc))[0])
     assert "https://status.openai.example/incidents/o1" in ok
     from dataclasses import replace
 
     evil = replace(incident("openai", "o2", "2024-12-26 19:00"), url="https://phish.example/x")
-    assert "phish" not in h.run(event(evil))[0].text
+    assert "phish" not in h.text(h.run(event(evil))[0])
 
 
 def test_replay_lines_have_exactly_the_documented_keys() -> None:

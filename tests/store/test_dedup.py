@@ -10,8 +10,8 @@ import pytest
 import redis
 
 from notifier.models import Alert, AlertKind
-from notifier.route.grouping import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from notifier.store.alerts import AlertStore, InMemoryAlertStore, dedup_key_for
+from notifier.store.threads import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from tests.planning_helpers import event, incident
 
 
@@ -25,7 +25,6 @@ def _alert(subscriber: str = "ops", channel: str = "slack") -> Alert:
         channel=channel,
         event=ev,
         page=True,
-        text="[NEW] OpenAI: Elevated errors",
     )
 
 
@@ -146,6 +145,36 @@ def test_thread_store_semantics(threads: RedisThreadStore | InMemoryThreadStore)
     assert threads.add_member(route, "T1", "OpenAI") == ["OpenAI"]
     assert threads.add_member(route, "T1", "GitHub") == ["OpenAI", "GitHub"]
     assert threads.add_member(route, "T1", "OpenAI") == ["OpenAI", "GitHub"]
+
+
+def test_a_thread_remembers_each_targets_parent_message(
+    threads: RedisThreadStore | InMemoryThreadStore,
+) -> None:
+    assert threads.ref("T1", "slack", "#ops") is None
+    threads.set_ref("T1", "slack", "#ops", "C1/111.1")
+    threads.set_ref("T1", "email", "a@example.com", "<m1@example.com>")
+    assert threads.ref("T1", "slack", "#ops") == "C1/111.1"
+    assert threads.ref("T1", "email", "a@example.com") == "<m1@example.com>"
+    assert threads.ref("T1", "slack", "#other") is None  # per target
+    assert threads.ref("T2", "slack", "#ops") is None  # per thread
+
+
+def test_threads_written_by_earlier_releases_stay_readable(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # the keys and layouts the planner's registry and the delivery's thread refs wrote
+    # when they were two stores: a deployment upgraded mid-incident keeps its threads
+    entry = '{"thread_key": "t", "opened_by": "k", "paged": true, "attached_to": null}'
+    redis_client.set(f"{key_prefix}:thread:ops:slack:openai:x", entry)
+    redis_client.set(f"{key_prefix}:cascade:ops:slack:azure:az", "T1")
+    redis_client.rpush(f"{key_prefix}:cascade-members:T1", "Microsoft Azure")
+    redis_client.sadd(f"{key_prefix}:cascade-members:T1:set", "Microsoft Azure")
+    redis_client.hset(f"{key_prefix}:threadref:t", "slack:#ops", "C1/111.1")
+    store = RedisThreadStore(redis_client, key_prefix)
+    assert store.get(("ops", "slack"), ("openai", "x")) == ThreadEntry("t", "k", True)
+    assert store.cascade(("ops", "slack"), ("azure", "az")) == "T1"
+    assert store.add_member(("ops", "slack"), "T1", "OpenAI") == ["Microsoft Azure", "OpenAI"]
+    assert store.ref("t", "slack", "#ops") == "C1/111.1"
 
 
 def test_every_redis_key_starts_with_the_prefix(redis_client: redis.Redis, key_prefix: str) -> None:

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
 from notifier.channels.base import Channel, SendResult, Target
-from notifier.channels.render import (
-    Presentation,
-    annotation_lines,
-    change_line,
-    fmt_time,
-    impact_label,
-    latest_body,
-    status_label,
-)
+from notifier.channels.console.text import text_lines
+from notifier.channels.render import Presentation
 from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.text import one_line
@@ -63,23 +56,10 @@ class ConsoleChannel(Channel):
 
 
 def render(alert: Alert, p: Presentation) -> str:
-    inc = alert.event.incident
-    head = f"[{impact_label(inc.impact)}] {p.provider_name(inc.provider)}: {one_line(inc.title)}"
-    lines = [
-        "=" * min(78, max(20, len(head))),
-        head,
-        f"  {' · '.join(dict.fromkeys([status_label(inc.status), change_line(alert)]))}"
-        f" · to {one_line(alert.subscriber)} ({alert.channel}, shown here: no credentials)",
-    ]
-    if inc.components:
-        lines.append("  Components: " + ", ".join(one_line(c) for c in inc.components))
-    lines += [f"  {line}" for line in annotation_lines(alert)]
-    body = latest_body(alert)
-    if body:
-        lines += ["", *(f"  {line}" for line in body.splitlines())]
-    url = p.url_for(inc)
-    lines.append(f"  Detected {fmt_time(alert.event.detected_at)}" + (f" · {url}" if url else ""))
-    return "\n".join(lines) + "\n\n"
+    """The console block: a rule, the alert's text addressed to its route, a blank line."""
+    to = f"to {one_line(alert.subscriber)} ({alert.channel}, shown here: no credentials)"
+    lines = text_lines(alert, p, to)
+    return "\n".join(["=" * min(78, max(20, len(lines[0]))), *lines]) + "\n\n"
 
 
 __all__ = ["ConsoleChannel", "ConsoleTarget", "render"]
