@@ -31,7 +31,7 @@ import redis
 from notifier.channels.base import Channel, DeliveryError, NotYet
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
-from notifier.channels.sms.paging import Pager
+from notifier.channels.sms.paging import Pager, Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
 from notifier.store.batch import Batch, Later
@@ -298,7 +298,8 @@ def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
     if is_resolution(alert):
         done = ctx.pager.resolve(alert, now)
     else:
-        recipients = ctx.destinations.recipients(alert.subscriber)
+        subscriber = ctx.destinations.subscriber(alert.subscriber)
+        recipients = Recipients.of(subscriber, ctx.destinations.config.oncall)
         if recipients is None:
             raise DeliveryError(
                 f"{alert.channel}: no numbers or rotation configured", permanent=True

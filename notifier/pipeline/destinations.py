@@ -1,26 +1,24 @@
 """Subscribers and their routes from the subscription file.
 
 Each channel reads its own route from the `Subscriber` this hands out
-(`Channel.targets`); what remains here is what spans the file: on-call rotations,
-fallbacks and how providers are presented.
+(`Channel.targets`, and the pager's `Recipients.of`); what remains here is what spans
+the file: fallbacks and how providers are presented.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from notifier.channels.render import Presentation
-from notifier.channels.sms.paging import Recipients
-from notifier.config.schema import Subscriber
+from notifier.config.schema import Config, Subscriber
 
 
 @dataclass(frozen=True, slots=True)
 class Destinations:
     """Resolves (subscriber, channel) pairs against a loaded `Config`."""
 
-    config: Any  # notifier.config.load.Config; duck-typed so tests may pass a parsed file
+    config: Config
 
     def subscriber(self, name: str) -> Subscriber | None:
         found: Subscriber | None = self.config.subscriber(name)
@@ -28,18 +26,6 @@ class Destinations:
 
     def subscribers(self) -> list[Subscriber]:
         return list(self.config.subscribers)
-
-    def recipients(self, subscriber: str) -> Recipients | None:
-        sub = self.subscriber(subscriber)
-        route = getattr(sub, "sms", None) if sub is not None else None
-        if route is None:
-            return None
-        if route.rotation:
-            spec = self.config.oncall.rotations.get(route.rotation)
-            if spec is None:
-                return None
-            return Recipients(rotation=spec)
-        return Recipients(numbers=tuple(route.to or ()))
 
     def fallback(self, subscriber: str) -> str | None:
         sub = self.subscriber(subscriber)

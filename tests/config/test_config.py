@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from notifier.channels.sms.paging import Recipients
 from notifier.cli import main
 from notifier.config.load import ConfigError, load_config
 from notifier.config.schema import Dependency
-from notifier.pipeline.destinations import Destinations
 from notifier.route import oncall
 from tests.planning_helpers import config, test_catalog
 
@@ -235,7 +235,7 @@ def test_the_config_rotation_and_the_pager_agree_on_who_is_on_call(weekday: str)
         subscribers: [{{name: ops, sms: {{rotation: primary}}}}]
         """
     )
-    recipients = Destinations(cfg).recipients("ops")
+    recipients = Recipients.of(cfg.subscriber("ops"), cfg.oncall)
     assert recipients is not None and recipients.rotation is not None
     for day in range(1, 22):  # three weeks, every day, across no DST change
         now = datetime(2025, 1, day, 15, 0, tzinfo=UTC)

@@ -35,7 +35,7 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import gsm
 from notifier.channels.sms.cap import CAP_NOTICE, SmsRateCap, mask
 from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
-from notifier.config.schema import Member, Rotation
+from notifier.config.schema import Member, Oncall, Rotation, Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
 
@@ -111,6 +111,18 @@ class Recipients:
 
     numbers: tuple[str, ...] = ()
     rotation: Rotation | None = None
+
+    @classmethod
+    def of(cls, subscriber: Subscriber | None, oncall: Oncall) -> Recipients | None:
+        """Whom `subscriber`'s SMS route pages: its rotation or its numbers; None if it
+        has no SMS route or names a rotation the file does not define."""
+        route = subscriber.sms if subscriber is not None else None
+        if route is None:
+            return None
+        if route.rotation:
+            rotation = oncall.rotations.get(route.rotation)
+            return cls(rotation=rotation) if rotation is not None else None
+        return cls(numbers=tuple(route.to or ()))
 
 
 @dataclass(frozen=True, slots=True)
