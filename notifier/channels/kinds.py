@@ -33,3 +33,9 @@ def unregister(name: str) -> None:
 def channel_kind(name: str) -> type[Channel] | None:
     """The channel class for routes named `name`, or None when none is registered."""
     return _KINDS.get(name)
+
+
+def pages_only() -> frozenset[str]:
+    """The route names whose channel carries only pages and their resolutions. Read
+    once when a process wires its stages: planning then needs no channel."""
+    return frozenset(name for name, kind in _KINDS.items() if kind.pages_only)

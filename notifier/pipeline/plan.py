@@ -16,11 +16,10 @@ of anything it paged; everything else stays in the other channels' threads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from notifier.annotate.correlate import UpstreamCandidate, annotate, event_upstreams
-from notifier.channels.kinds import channel_kind
 from notifier.config.schema import Config
 from notifier.models import (
     Alert,
@@ -60,9 +59,14 @@ def process_event(
     threads: ThreadRegistry,
     alerts: AlertClaims,
     now: datetime,
+    *,
+    pages_only: Collection[str],
     on_ready: Callable[[Alert], None] | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
+
+    `pages_only` names the routes that carry only pages and their resolutions
+    (`notifier.channels.kinds.pages_only()`, read once per process).
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
     delivering while the rest is still being planned."""
@@ -78,7 +82,7 @@ def process_event(
     routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
     out = []
     for route in routes:
-        alert = _plan(event, route, config, annotations, roots, threads)
+        alert = _plan(event, route, config, annotations, roots, threads, pages_only)
         if alert is None:
             continue
         if alerts.claim(alert):
@@ -168,6 +172,7 @@ def _plan(
     annotations: tuple[Annotation, ...],
     roots: list[IncidentRef],
     threads: ThreadRegistry,
+    pages_only: Collection[str],
 ) -> Alert | None:
     key: RouteKey = (route.subscriber.name, route.channel)
     ref: IncidentRef = (event.provider, event.incident_id)
@@ -182,7 +187,7 @@ def _plan(
         _latest_update_key(event),
     )  # fmt: skip
     decision, members = assign(threads, key, ref, existing, opening, roots)
-    if _carries_only_pages(route.channel) and not decision.page:
+    if route.channel in pages_only and not decision.page:
         return None
     return Alert(
         dedup_key=dedup,
@@ -197,11 +202,6 @@ def _plan(
         hold_until=route.hold_until,
         cascade=members if decision.attached_to else (),
     )
-
-
-def _carries_only_pages(channel: str) -> bool:
-    kind = channel_kind(channel)
-    return kind is not None and kind.pages_only
 
 
 def _latest_update_key(event: ChangeEvent) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from notifier.annotate.correlate import with_history
+from notifier.channels import kinds
 from notifier.channels.console.text import render_text
 from notifier.config.schema import Config
 from notifier.diff.engine import diff
@@ -137,6 +138,7 @@ class ReplayPlanner:
         self.threads = InMemoryThreadStore()
         self.store = InMemoryAlertStore()
         self.presentation = Destinations(config).presentation()
+        self.pages_only = kinds.pages_only()
         self._world: dict[IncidentRef, Incident] = {}
 
     def observe(self, incident: Incident) -> None:
@@ -149,8 +151,9 @@ class ReplayPlanner:
         if event.kind not in FEED_EVENTS:
             self.observe(event.incident)
         planned = process_event(
-            event, self.config, list(self._world.values()), self.threads, self.store, now
-        )
+            event, self.config, list(self._world.values()), self.threads, self.store, now,
+            pages_only=self.pages_only,
+        )  # fmt: skip
         for alert in planned:
             self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
         return [self.line(a, now) for a in planned]

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import redis
 
+from notifier.channels import kinds
 from notifier.channels.base import DeliveryError
 from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
@@ -78,6 +79,7 @@ class Runtime:
     fetcher: Fetcher
     delivery: DeliveryContext
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
+    pages_only: frozenset[str] = field(default_factory=frozenset)
 
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
@@ -114,6 +116,7 @@ class Runtime:
             fetcher=fetcher,
             delivery=delivery,
             providers={p.id: p for p in config.resolved_providers()},
+            pages_only=kinds.pages_only(),
         )
 
 
@@ -186,7 +189,10 @@ def _process_one(
         if len(batch) >= HAND_ON_EVERY:
             hand_on()
 
-    alerts = process_event(event, rt.config, world, rt.threads, rt.alerts, now, on_ready=ready)
+    alerts = process_event(
+        event, rt.config, world, rt.threads, rt.alerts, now,
+        pages_only=rt.pages_only, on_ready=ready,
+    )  # fmt: skip
     if batch:
         hand_on()
     for channel, count in Counter(a.channel for a in alerts).items():

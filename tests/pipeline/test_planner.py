@@ -12,6 +12,7 @@ import redis
 
 import notifier.pipeline.plan as planner
 from notifier.channels.console.text import render_text
+from notifier.channels.kinds import pages_only
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
 from notifier.pipeline.destinations import Destinations
 from notifier.pipeline.plan import process_event
@@ -21,6 +22,8 @@ from notifier.store.alerts import AlertStore, InMemoryAlertStore
 from notifier.store.threads import InMemoryThreadStore, RedisThreadStore
 from tests.planning_helpers import at, config, event, incident, test_catalog
 from tests.support.roundtrips import RoundTrips
+
+PAGES_ONLY = pages_only()
 
 BASE = """
 providers:
@@ -54,8 +57,9 @@ class Harness:
         self.world[(ev.provider, ev.incident_id)] = ev.incident
         when = at(now) if now else ev.detected_at
         out = process_event(
-            ev, self.cfg, list(self.world.values()), self.threads, self.alerts, when
-        )
+            ev, self.cfg, list(self.world.values()), self.threads, self.alerts, when,
+            pages_only=PAGES_ONLY,
+        )  # fmt: skip
         for a in out:
             self.alerts.set_state(a.dedup_key, "delivered")
         return out
@@ -110,8 +114,10 @@ def test_a_rerun_after_a_crash_returns_the_pending_alerts_unchanged() -> None:
     ev = event(incident("openai", "o1", "2024-12-26 19:00"))
     now = at("2024-12-26 19:01")
     world = [ev.incident]
-    first = process_event(ev, h.cfg, world, h.threads, h.alerts, now)  # never delivered
-    again = process_event(ev, h.cfg, world, h.threads, h.alerts, now)
+    first = process_event(
+        ev, h.cfg, world, h.threads, h.alerts, now, pages_only=PAGES_ONLY
+    )  # never delivered
+    again = process_event(ev, h.cfg, world, h.threads, h.alerts, now, pages_only=PAGES_ONLY)
     assert again == first
     assert all(a.page for a in again)
 
@@ -121,9 +127,19 @@ def test_a_crash_between_thread_and_claim_still_pages() -> None:
     ev = event(incident("openai", "o1", "2024-12-26 19:00"))
     world = [ev.incident]
     # the first run opened the threads, then died before claiming: a fresh alert store
-    process_event(ev, h.cfg, world, h.threads, InMemoryAlertStore(), at("2024-12-26 19:01"))
+    process_event(
+        ev,
+        h.cfg,
+        world,
+        h.threads,
+        InMemoryAlertStore(),
+        at("2024-12-26 19:01"),
+        pages_only=PAGES_ONLY,
+    )
     rerun = _by_channel(
-        process_event(ev, h.cfg, world, h.threads, h.alerts, at("2024-12-26 19:02"))
+        process_event(
+            ev, h.cfg, world, h.threads, h.alerts, at("2024-12-26 19:02"), pages_only=PAGES_ONLY
+        )
     )
     assert set(rerun) == {"slack", "sms", "email"} and rerun["sms"].page
 
@@ -299,7 +315,9 @@ def test_routing_a_large_subscription_file_asks_redis_for_threads_in_bulk(
         h.run(event(incident("openai", "o0", "2024-12-26 18:00")))  # loads the scripts
         ev = event(incident("openai", "o1", "2024-12-26 19:00"))
         before = trips.count
-        (alert,) = process_event(ev, h.cfg, [ev.incident], h.threads, h.alerts, ev.detected_at)
+        (alert,) = process_event(
+            ev, h.cfg, [ev.incident], h.threads, h.alerts, ev.detected_at, pages_only=PAGES_ONLY
+        )
         assert alert.subscriber == "team000"
         # 2 MGETs, then the one route's cascade root, thread open, cascade member and claim
         assert trips.count - before == 6
