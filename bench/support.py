@@ -13,7 +13,6 @@ import math
 import multiprocessing
 import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -25,10 +24,10 @@ from typing import Any
 
 import redis
 
-from notifier.store.server import PrivateRedis, answers
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, etag_of, send_document
+from tests.support.own_redis import own_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, object]
@@ -77,20 +76,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @contextmanager
 def bench_redis() -> Iterator[str]:
-    """NOTIFIER_REDIS_URL / NOTIFIER_TEST_REDIS_URL, else 127.0.0.1:6379, else a private one."""
-    for name in ("NOTIFIER_REDIS_URL", "NOTIFIER_TEST_REDIS_URL"):
-        if os.environ.get(name):
-            yield os.environ[name]
-            return
-    if answers("redis://127.0.0.1:6379/0"):
-        yield "redis://127.0.0.1:6379/0"
-        return
-    with tempfile.TemporaryDirectory(prefix="notifier-bench-redis-") as tmp:
-        server = PrivateRedis(Path(tmp)).start(persist=False)
-        try:
-            yield server.url
-        finally:
-            server.stop()
+    """NOTIFIER_BENCH_REDIS_URL, else NOTIFIER_TEST_REDIS_URL, else a private redis-server
+    for this run. Never NOTIFIER_REDIS_URL: that is the service's Redis, not the bench's."""
+    with own_redis(["NOTIFIER_BENCH_REDIS_URL", "NOTIFIER_TEST_REDIS_URL"]) as url:
+        yield url
 
 
 def new_prefix() -> str:

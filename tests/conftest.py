@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Redis with a private key prefix, and the feed corpus."""
+"""Shared fixtures: the session's own Redis with a private key prefix, and the feed corpus."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.store.server import PrivateRedis, answers
+from tests.support.own_redis import own_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
+
+# The suite's own switches; every other NOTIFIER_* variable of the developer's shell is
+# dropped before any test runs. Settings() reads the environment, and so does every child
+# process that inherits it: a NOTIFIER_REDIS_URL or NOTIFIER_SLACK_TOKEN meant for the
+# developer's own service must never reach the code under test.
+TEST_SWITCHES = frozenset({"NOTIFIER_TEST_REDIS_URL", "NOTIFIER_FEED_CORPUS"})
+for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
+    del os.environ[_name]
 
 
 def _corpus_dir() -> Path | None:
@@ -38,20 +46,10 @@ def corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """NOTIFIER_TEST_REDIS_URL, else 127.0.0.1:6379 if it answers, else a private server."""
-    url = os.environ.get("NOTIFIER_TEST_REDIS_URL")
-    if url:
+def redis_url() -> Iterator[str]:
+    """NOTIFIER_TEST_REDIS_URL when set; else a redis-server started for this session alone."""
+    with own_redis(["NOTIFIER_TEST_REDIS_URL"]) as url:
         yield url
-        return
-    if answers("redis://127.0.0.1:6379/0"):
-        yield "redis://127.0.0.1:6379/0"
-        return
-    server = PrivateRedis(tmp_path_factory.mktemp("redis")).start(persist=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture

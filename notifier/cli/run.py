@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
-from notifier.store.server import PrivateRedis
+from notifier.store.server import PrivateRedis, ping
 from notifier.store.url import redacted, resolve_redis_url
 
 
@@ -59,6 +59,10 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
         private = PrivateRedis(settings.data_dir / "redis").start(persist=True)
         url = private.url
         print(f"notifier: started private Redis at {private.socket}", file=sys.stderr)
+    else:
+        # Celery would retry a dead broker for minutes, one warning at a time; say it once
+        # (notifier.cli.main turns the error into one line). A supervisor restarts us.
+        ping(url)
     print(
         f"notifier: {mode} using Redis {redacted(url)}, config {settings.config_path()}",
         file=sys.stderr,

@@ -8,6 +8,7 @@ import sys
 import redis
 
 from notifier.config.settings import get_settings
+from notifier.store.server import ping
 from notifier.store.url import redacted, resolve_redis_url
 
 
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if url is None:
         print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
         return 2
+    ping(url)  # a dead Redis is one line now (notifier.cli.main), not 503s later
     client = redis.Redis.from_url(url, health_check_interval=30)
     _, pager = build_channels(settings, client, settings.key_prefix)
     if pager is None:
@@ -39,7 +41,13 @@ def run(args: argparse.Namespace) -> int:
         print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
     host, port = args.host or settings.web_host, args.port or settings.web_port
-    server = make_server(build_app(settings, client, pager), host, port)
+    try:
+        server = make_server(build_app(settings, client, pager), host, port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        print(f"notifier web: cannot listen on {host}:{port}: {exc.strerror or exc}; choose "
+              "another with --host/--port or NOTIFIER_WEB_HOST/NOTIFIER_WEB_PORT",
+              file=sys.stderr)  # fmt: skip
+        return 2
     print(f"notifier web: listening on http://{host}:{server.server_address[1]} "
           f"(Redis {redacted(url)})", file=sys.stderr)  # fmt: skip
     try:

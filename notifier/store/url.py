@@ -8,7 +8,7 @@ else none, and `notifier run` starts one.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from notifier.store.server import answers
 
@@ -37,9 +37,15 @@ def broker_url(redis_url: str) -> str:
 
 
 def redacted(redis_url: str) -> str:
-    """The URL without its password, for logs."""
+    """The URL without its password, for logs and error messages. redis-py reads a password
+    from the userinfo (`redis://:pw@host`) and from the query (`unix:///s?password=pw`)."""
     parsed = urlparse(redis_url)
+    out = redis_url  # edited in place: urlunparse would turn `unix:///s` into `unix:/s`
     if parsed.password:
-        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        return parsed._replace(netloc=netloc).geturl()
-    return redis_url
+        out = out.replace(f":{parsed.password}@", ":***@", 1)
+    if parsed.query:
+        pairs = parse_qsl(parsed.query, keep_blank_values=True)
+        if any(k == "password" for k, _ in pairs):
+            hidden = [(k, "***" if k == "password" else v) for k, v in pairs]
+            out = out.replace(f"?{parsed.query}", f"?{urlencode(hidden, safe='*/')}", 1)
+    return out

@@ -43,6 +43,10 @@ def test_it_spells_a_unix_socket_the_way_kombu_wants() -> None:
 def test_it_never_shows_a_redis_password() -> None:
     assert redacted("redis://:hunter2secret@host:6379/0") == "redis://:***@host:6379/0"
     assert "hunter2" not in redacted("redis://user:hunter2@host:6379/0")
+    # redis-py also reads a password from the query, the usual place for a unix socket
+    sock = "unix:///run/redis.sock?db=2&password=hunter2"
+    assert redacted(sock) == "unix:///run/redis.sock?db=2&password=***"
+    assert redacted("unix:///run/redis.sock") == "unix:///run/redis.sock"
 
 
 def test_the_bundled_redis_serves_a_machine_without_redis_server(tmp_path: Path) -> None:
