@@ -39,7 +39,7 @@ def test_catalog(dependants: int = 0) -> Catalog:
     providers dep01.. that all run on Cloudflare."""
     entries = [
         _entry("azure", "Microsoft Azure"),
-        _entry("openai", "OpenAI", ({"provider": "azure"},)),
+        _entry("openai", "OpenAI", ({"provider": "azure"},), components=("APIs", "ChatGPT")),
         _entry("github", "GitHub", ({"provider": "azure"},)),
         _entry("cloudflare", "Cloudflare"),
         _entry("slack", "Slack"),

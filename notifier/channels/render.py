@@ -68,9 +68,10 @@ def change_line(alert: Alert) -> str:
         before = one_line(ev.previous) or "?"
         return f"{ev.kind.value.split('_')[0].title()}: {before} → {one_line(ev.current)}"
     if ev.kind is EventKind.FEED_UNREACHABLE:
-        return "Status page unreachable"
+        # our own title: "Status page unreachable: x" or "Status feed unreadable: x"
+        return ev.incident.title.partition(":")[0]
     if ev.kind is EventKind.FEED_RECOVERED:
-        return "Status page reachable again"
+        return "Status feed working again"
     return status_label(ev.incident.status)
 
 

@@ -1,7 +1,9 @@
 """`notifier config check [FILE]`: validate a subscription file.
 
-Exit 0 with a one-paragraph summary when valid; exit 1 with one
-`file:line: path: message` line per problem (on stderr) when not.
+Exit 1 with one `file:line: path: message` line per problem (on stderr, in line
+order) when it is invalid. Otherwise exit 0 with a one-paragraph summary, after a
+`file:line: warning: path: message` line (on stderr) for each thing the file would
+do silently wrong with the current settings (see `notifier.config.advice`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from notifier.config.load import ConfigError, load_config
+from notifier.config.catalog import Catalog
+from notifier.config.load import check_config
 from notifier.config.schema import Config
+from notifier.config.settings import get_settings
+
+# The catalog to check against; None is the built-in one (tests set a small one).
+CATALOG: Catalog | None = None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,26 +36,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
-    path: Path | None = args.file
-    if path is None:
-        from notifier.config.settings import get_settings
-
-        path = get_settings().config_path()
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        for line in exc.errors:
+    settings = get_settings()
+    path: Path = args.file if args.file is not None else settings.config_path()
+    report = check_config(path, CATALOG, settings)
+    if report.config is None:
+        for line in report.errors:
             print(line, file=sys.stderr)
-        count = len(exc.errors)
+        count = len(report.errors)
         print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 1
-    print(summary(path, config))
+    for line in report.warnings:
+        print(_as_warning(line), file=sys.stderr)
+    print(summary(path, report.config, len(report.warnings)))
     return 0
 
 
-def summary(path: Path, config: Config) -> str:
+def _as_warning(line: str) -> str:
+    """`file:line: warning: …`, the way compilers mark a warning."""
+    where, sep, rest = line.partition(": ")
+    return f"{where}: warning: {rest}" if sep else f"warning: {line}"
+
+
+def summary(path: Path, config: Config, warnings: int = 0) -> str:
     providers = config.resolved_providers()
-    lines = [f"{path}: OK"]
+    noted = f" ({warnings} warning{'s' if warnings != 1 else ''} above)" if warnings else ""
+    lines = [f"{path}: OK{noted}"]
     lines.append(
         f"  providers ({len(providers)}): "
         + ", ".join(f"{p.id} [{p.format}, every {p.poll_interval}s]" for p in providers)

@@ -1,4 +1,10 @@
-"""`notifier status`: one row per watched provider — feed health, last poll, active incidents."""
+"""`notifier status`: one row per watched provider — feed health, last poll, active incidents.
+
+A failing feed shows why in plain words, from the cause its poll recorded
+(`notifier.feeds.errors`): `UNREACHABLE: connection refused: …` when the page could not
+be reached, `UNREADABLE: answered with an HTML page, not a feed` when it answered with
+something that is not a readable feed.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import redis
 
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
+from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
 
@@ -57,6 +64,7 @@ def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> li
                 "health": _health(raw),
                 "last_poll": raw.get("polled_at") or "never",
                 "outcome": raw.get("outcome", ""),
+                "cause": cause_words(raw["cause"]) if raw.get("cause") else "",
                 "last_error": raw.get("last_error", ""),
                 "active_incidents": active.get(pid, []),
             }
@@ -67,10 +75,13 @@ def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> li
 def _health(raw: dict[str, str]) -> str:
     if not raw.get("polled_at"):
         return "not polled yet"
-    if raw.get("unreachable") == "1":
-        return f"UNREACHABLE ({raw.get('failures', '?')} failures)"
     failures = int(raw.get("failures") or 0)
-    return f"failing ({failures})" if failures else "ok"
+    cause = raw.get("cause") or None
+    why = f": {cause_words(cause)}" if cause else ""
+    if raw.get("unreachable") == "1":
+        state = "UNREADABLE" if is_unreadable(cause) else "UNREACHABLE"
+        return f"{state}{why} ({failures} failure{'s' if failures != 1 else ''})"
+    return f"failing ({failures}){why}" if failures else "ok"
 
 
 def render(rows: list[dict[str, Any]]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import cached_property
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic import model_validator as _model_validator
 
 from notifier.config.catalog import Catalog
+from notifier.config.suggest import closest, quote
 from notifier.models import EventKind
 from notifier.safeurl import split_clean
 
@@ -56,9 +57,9 @@ def _tz(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
-        ) from None
+        match = closest(value, available_timezones())
+        fix = f"did you mean {match!r}?" if match else "use an IANA name like Europe/Berlin"
+        raise ValueError(f"unknown time zone {quote(value)}; {fix}") from None
     return value
 
 
@@ -229,7 +230,7 @@ class SlackRoute(Strict):
             # The value is a secret: the message describes it, never quotes it.
             raise ValueError(
                 "must be an https:// URL with a host and no spaces, like "
-                "https://hooks.slack.com/services/... (value not shown: it is a secret)"
+                "https://hooks.slack.com/services/… (not shown: a secret)"
             )
         return v
 

@@ -1,10 +1,16 @@
-"""Feed health: when a provider's status page itself counts as unreachable.
+"""Feed health: when a provider's status feed itself counts as down.
 
-Pure decisions. After `threshold` consecutive failed polls the page counts as
-unreachable and ONE `feed_unreachable` event is made; the next successful poll
-makes ONE `feed_recovered`. Both carry a synthetic incident `feed-health` and
-ids keyed by the time the outage episode began, so re-deciding the same episode
-(a retried task, a crash before commit) gives the same ids.
+Pure decisions. After `threshold` consecutive failed polls ONE `feed_unreachable`
+event is made; the next successful poll makes ONE `feed_recovered`. Both carry a
+synthetic incident `feed-health` and ids keyed by the time the outage episode
+began, so re-deciding the same episode (a retried task, a crash before commit)
+gives the same ids.
+
+Either way the user is blind to that provider, so a feed that answers but cannot be
+read (an HTML page, a parse error) makes the same event as one that cannot be
+reached; its text says which, from the failure's cause (`notifier.feeds.errors`):
+"Status page unreachable: acme" or "Status feed unreadable: acme", and the cause
+in plain words.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime
 
 from notifier.diff.engine import event_id
 from notifier.feeds.common import update_key
+from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.models import (
     ChangeEvent,
     EventKind,
@@ -34,11 +41,13 @@ _MAX_ERROR = 300
 def record_success(
     health: FeedHealth, provider: str, now: datetime
 ) -> tuple[FeedHealth, list[ChangeEvent]]:
-    """A poll worked: reset, and announce recovery if the page was unreachable."""
+    """A poll worked: reset, and announce recovery if the feed was announced down."""
     if not health.unreachable:
         return FeedHealth(), []
-    body = f"The status page answers again after {health.failures} failed polls."
-    incident = _incident(provider, Status.RESOLVED, health.since or now, now, body)
+    verb = "reads" if is_unreadable(health.cause) else "answers"
+    body = f"The status feed {verb} again after {health.failures} failed polls."
+    title = _title(provider, health.cause)
+    incident = _incident(provider, title, Status.RESOLVED, health.since or now, now, body)
     event = _event(EventKind.FEED_RECOVERED, incident, health.since or now, now)
     return FeedHealth(), [event]
 
@@ -49,16 +58,32 @@ def record_failure(
     error: str,
     now: datetime,
     threshold: int = DEFAULT_THRESHOLD,
+    cause: str | None = None,
 ) -> tuple[FeedHealth, list[ChangeEvent]]:
-    """A poll failed: count it, and announce the outage once the threshold is reached."""
+    """A poll failed: count it, and announce the outage once the threshold is reached.
+
+    `cause` is the failure's code from `notifier.feeds.errors` (None: not known)."""
     since = health.since or now
     text = sanitize_error(error)
-    after = FeedHealth(health.failures + 1, health.unreachable, since, text)
+    after = FeedHealth(health.failures + 1, health.unreachable, since, text, cause)
     if health.unreachable or after.failures < max(threshold, 1):
         return after, []
-    incident = _incident(provider, Status.INVESTIGATING, since, now, text)
+    words = cause_words(cause)
+    detail = "" if text == words else f"; last error: {text}"
+    body = (
+        f"{words[:1].upper()}{words[1:]} ({after.failures} polls in a row{detail})."
+        f" No alerts about {provider} can arrive until it recovers."
+    )
+    title = _title(provider, cause)
+    incident = _incident(provider, title, Status.INVESTIGATING, since, now, body)
     event = _event(EventKind.FEED_UNREACHABLE, incident, since, now)
-    return FeedHealth(after.failures, True, since, text), [event]
+    return FeedHealth(after.failures, True, since, text, cause), [event]
+
+
+def _title(provider: str, cause: str | None) -> str:
+    if is_unreadable(cause):
+        return f"Status feed unreadable: {provider}"
+    return f"Status page unreachable: {provider}"
 
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
@@ -81,11 +106,13 @@ def sanitize_error(text: str) -> str:
     return text or "unknown error"
 
 
-def _incident(provider: str, status: Status, since: datetime, now: datetime, body: str) -> Incident:
+def _incident(
+    provider: str, title: str, status: Status, since: datetime, now: datetime, body: str
+) -> Incident:
     return Incident(
         provider=provider,
         id=HEALTH_INCIDENT_ID,
-        title=f"Status page unreachable: {provider}",
+        title=title,
         url=None,
         status=status,
         impact=Impact.MINOR,

@@ -8,12 +8,26 @@ detected here and then parsed through the registry by name.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from notifier.feeds.errors import UnknownFormatError
 from notifier.feeds.json_doc import load_json
 from notifier.feeds.xml import child, children, decode_text, local, parse_xml, text
+
+# No feed format starts with an HTML root: an optional XML declaration, comments, then
+# `<!DOCTYPE html` or `<html`. Only the first bytes are looked at.
+_HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """The body is a web page (its root is `html`), not any kind of feed."""
+    return _HTML_START.match(body[:4096]) is not None
+
 
 _STATUSPAGE_MARKS = ("data-var=", "THIS IS A SCHEDULED EVENT")
 _STATUSPAGE_KEYS = ("incident", "incidents", "scheduled_maintenances")

@@ -11,6 +11,8 @@ messages name the host and path only: query strings may carry tokens.
 from __future__ import annotations
 
 import hashlib
+import socket
+import ssl
 import time
 import zlib
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ import httpx
 
 from notifier import __version__
 from notifier.feeds.charset import to_utf8
-from notifier.feeds.errors import FetchError, TooLargeError
+from notifier.feeds.errors import Cause, FetchError, TooLargeError
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
 MAX_REDIRECTS = 5
@@ -42,6 +44,40 @@ def safe_url(url: str | httpx.URL) -> str:
     return f"{parts.hostname or '?'}{parts.path or '/'}"
 
 
+_SAYS = {
+    Cause.DNS: "DNS lookup failed",
+    Cause.REFUSED: "connection refused",
+    Cause.TLS: "TLS error",
+    Cause.NETWORK: "network error",
+}
+# When the exception chain lost the OS error, its text still names it (glibc, macOS).
+_DNS_TEXT = ("name or service not known", "nodename nor servname", "name resolution",
+             "no address associated", "getaddrinfo")  # fmt: skip
+
+
+def classify(exc: BaseException) -> Cause:
+    """DNS, refused, TLS or another network error, from the OS error under httpx's."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen and len(seen) < 10:
+        seen.append(link)
+        if isinstance(link, socket.gaierror):
+            return Cause.DNS
+        if isinstance(link, ConnectionRefusedError):
+            return Cause.REFUSED
+        if isinstance(link, ssl.SSLError):
+            return Cause.TLS
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(e) for e in seen).lower()
+    if any(mark in text for mark in _DNS_TEXT):
+        return Cause.DNS
+    if "connection refused" in text or "errno 111" in text:
+        return Cause.REFUSED
+    if "ssl" in text or "certificate" in text:
+        return Cause.TLS
+    return Cause.NETWORK
+
+
 class _Inflater:
     """Content-Encoding decoder with a hard cap on output."""
 
@@ -54,7 +90,7 @@ class _Inflater:
         elif encoding == "deflate":
             self._z = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header, auto
         else:
-            raise FetchError(f"unsupported Content-Encoding {encoding[:20]!r}")
+            raise FetchError(f"unsupported Content-Encoding {encoding[:20]!r}", Cause.UNREADABLE)
 
     def feed(self, data: bytes, room: int) -> Iterator[bytes]:
         """Decompressed pieces of `data`; stops once more than `room` bytes came out."""
@@ -69,7 +105,7 @@ class _Inflater:
                 out = self._z.decompress(self._z.unconsumed_tail, room + 1)
                 yield out
         except zlib.error:
-            raise FetchError("corrupt compressed body") from None
+            raise FetchError("corrupt compressed body", Cause.UNREADABLE) from None
 
 
 class Fetcher:
@@ -120,13 +156,15 @@ class Fetcher:
             with self._client.stream("GET", url, headers=headers) as response:
                 return self._result(response, etag, last_modified)
         except httpx.TimeoutException:
-            raise FetchError(f"timed out fetching {where}") from None
+            raise FetchError(f"timed out fetching {where}", Cause.TIMEOUT) from None
         except httpx.TooManyRedirects:
-            raise FetchError(f"more than {MAX_REDIRECTS} redirects from {where}") from None
+            message = f"more than {MAX_REDIRECTS} redirects from {where}"
+            raise FetchError(message, Cause.REDIRECTS) from None
         except httpx.InvalidURL:
             raise FetchError(f"invalid feed URL {where}") from None
         except httpx.HTTPError as exc:
-            raise FetchError(f"{type(exc).__name__} fetching {where}") from None
+            cause = classify(exc)
+            raise FetchError(f"{_SAYS[cause]} fetching {where}", cause) from None
 
     def _result(
         self, response: httpx.Response, etag: str | None, last_modified: str | None
@@ -144,7 +182,8 @@ class Fetcher:
                 None,
             )
         if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} from {where}")
+            code = response.status_code
+            raise FetchError(f"HTTP {code} from {where}", Cause.HTTP, http_status=code)
         body = to_utf8(self._read(response, where), response.charset_encoding)
         return FetchResult(
             200,
@@ -166,5 +205,5 @@ class Fetcher:
                     raise TooLargeError(f"body from {where} is over {self.max_bytes} bytes")
                 chunks.append(piece)
             if time.monotonic() > deadline:
-                raise FetchError(f"timed out reading {where}")
+                raise FetchError(f"timed out reading {where}", Cause.TIMEOUT)
         return b"".join(chunks)

@@ -3,14 +3,16 @@
 A parser is `parse(body: bytes, provider: str) -> FeedDocument`; it raises a
 `ParseError` subclass on anything it cannot read. Each format module exposes a
 `PARSERS: dict[str, Parser]`; this module collects them and adds `auto`, which
-asks `notifier.feeds.detect` for the format first.
+asks `notifier.feeds.detect` for the format first. A web page where a feed was
+expected (a login wall, an error page, the status page's own HTML) is told apart
+from a broken feed before any parser sees it: `HtmlPageError`.
 """
 
 from __future__ import annotations
 
 from notifier.feeds.common import Parser
-from notifier.feeds.detect import detect
-from notifier.feeds.errors import UnknownFormatError
+from notifier.feeds.detect import detect, looks_like_html
+from notifier.feeds.errors import HtmlPageError, UnknownFormatError
 from notifier.feeds.formats import (
     aws,
     azure,
@@ -53,4 +55,7 @@ def get_parser(format_name: str) -> Parser:
 
 
 def parse(body: bytes, format_name: str, provider: str) -> FeedDocument:
-    return get_parser(format_name)(body, provider)
+    parser = get_parser(format_name)
+    if looks_like_html(body):
+        raise HtmlPageError("answered with an HTML page, not a feed")
+    return parser(body, provider)

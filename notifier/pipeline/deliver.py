@@ -32,9 +32,12 @@ from notifier.channels.base import Channel, DeliveryError, NotYet
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.paging import Pager, Recipients
+from notifier.config.schema import Config
+from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
-from notifier.store.batch import Batch, Later
+from notifier.store.alerts import DeliveryState
+from notifier.store.batch import Batch, Later, Pipe
 from notifier.store.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
 from notifier.store.pacing import Pacing, wait_for
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
@@ -52,7 +55,9 @@ class AlertSource(Protocol):
 
     def state(self, dedup_key: str) -> str | None: ...
 
-    def set_state(self, dedup_key: str, state: Any, pipe: Any = None) -> object: ...
+    def set_state(
+        self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None
+    ) -> object: ...
 
     def claim(self, alert: Alert) -> bool: ...
 
@@ -66,13 +71,13 @@ class DeliveryThreads(Protocol):
     def ref(self, thread_key: str, channel: str, target_id: str) -> str | None: ...
 
     def set_ref(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
     ) -> None: ...
 
 
 class MetricsSink(Protocol):
     def record_delivery(
-        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+        self, channel: str, outcome: str, latency: float | None, pipe: Pipe | None = None
     ) -> None: ...
 
 
@@ -115,8 +120,8 @@ class DeliveryContext:
     @classmethod
     def build(
         cls,
-        settings: Any,
-        config: Any,
+        settings: Settings,
+        config: Config,
         client: redis.Redis,
         prefix: str,
         *,
@@ -342,7 +347,7 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 
 
 def _record(
-    ctx: DeliveryContext, alert: Alert, outcome: str, state: str, now: datetime, pipe: Any,
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: DeliveryState, now: datetime, pipe: Pipe,
     message_id: str = "", error: str = "",
 ) -> None:  # fmt: skip
     """The delivery log, the alert's state and the metrics, queued on `pipe`."""

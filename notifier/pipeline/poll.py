@@ -19,7 +19,7 @@ from typing import Protocol
 from notifier.diff.engine import diff
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
-from notifier.feeds.errors import FeedError
+from notifier.feeds.errors import Cause, FeedError
 from notifier.models import ChangeEvent, FeedDocument
 from notifier.store.state import Lease, StateStore, Validators
 
@@ -141,7 +141,11 @@ def _failed(
     threshold: int,
     exc: Exception,
 ) -> PollOutcome:
-    health, events = record_failure(lease.health, provider.id, _describe(exc), now, threshold)
+    # Anything but a FeedError came from a parser that choked on what the server sent.
+    cause = exc.cause_code if isinstance(exc, FeedError) else Cause.UNREADABLE.value
+    health, events = record_failure(
+        lease.health, provider.id, _describe(exc), now, threshold, cause
+    )
     log.info(
         "feed poll failed (%d in a row): %s",
         health.failures,
@@ -159,7 +163,7 @@ def _failed(
 
 def _parse(body: bytes | None, provider: ProviderLike) -> FeedDocument:
     if body is None:
-        raise FeedError("empty response body")
+        raise FeedError("empty response body", Cause.UNREADABLE)
     return registry.parse(body, provider.format, provider.id)
 
 

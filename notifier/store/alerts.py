@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import redis
 
 from notifier.models import Alert, alert_from_dict, to_jsonable
-from notifier.store.batch import Batch, Later, read_now, text
+from notifier.store.batch import Batch, Later, Pipe, read_now, text
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -85,7 +85,7 @@ class AlertStore:
         raw = self._r.hget(self.key(dedup_key), "state")
         return text(raw)
 
-    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
         """Record the delivery outcome; False if the alert was never claimed (or expired).
         On `pipe`, the write is only queued (and True returned)."""
         _check(state)
@@ -123,7 +123,7 @@ class InMemoryAlertStore:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[1]
 
-    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Any = None) -> bool:
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
         _check(state)
         with self._lock:
             found = self._alerts.get(dedup_key)

@@ -15,14 +15,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 import redis
+from redis.client import Pipeline
 
 T = TypeVar("T")
+
+# A pipeline that queues commands of several stores for one round trip. Store methods
+# that write take `pipe: Pipe | None`: the caller's batch, or None for their own.
+Pipe = Pipeline
 
 
 class Batch:
     def __init__(self, client: redis.Redis) -> None:
         # Not MULTI/EXEC: each command stands alone; the pipeline keeps their order.
-        self.pipe: Any = client.pipeline(transaction=False)
+        self.pipe: Pipe = client.pipeline(transaction=False)
         self._results: list[Any] | None = None
 
     def later(self, parse: Callable[[Any], T]) -> Later[T]:
@@ -57,7 +62,7 @@ def read_now(client: redis.Redis, queue: Callable[[Batch], Later[T]]) -> T:
 
 
 @contextmanager
-def writing(client: redis.Redis, pipe: Any = None) -> Iterator[Any]:
+def writing(client: redis.Redis, pipe: Pipe | None = None) -> Iterator[Pipe]:
     """The caller's `pipe` when it batches its writes; else a pipeline of our own,
     sent when the block ends."""
     if pipe is not None:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import redis
 
 from notifier.models import Alert, iso
-from notifier.store.batch import Batch, Later, read_now, text, writing
+from notifier.store.batch import Batch, Later, Pipe, read_now, text, writing
 from notifier.text import one_line
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
@@ -29,7 +29,10 @@ DAY_TTL = int(timedelta(days=3).total_seconds())
 RECENT_MAX = 1000
 ATTEMPTS_MAX = 25
 
-PENDING, DELIVERED, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
+PENDING: Final = "pending"
+DELIVERED: Final = "delivered"
+FAILED: Final = "failed"
+SKIPPED: Final = "skipped"
 
 
 @dataclass
@@ -111,7 +114,7 @@ class DeliveryLog:
         now: datetime,
         message_id: str = "",
         error: str = "",
-        pipe: Any = None,
+        pipe: Pipe | None = None,
     ) -> None:
         """Record how delivery ended; on `pipe` when the caller batches its writes."""
         key, error = self._k(dedup_key), error[:500]
@@ -129,17 +132,18 @@ class DeliveryLog:
 
     def error(
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
-        pipe: Any = None,
+        pipe: Pipe | None = None,
     ) -> None:  # fmt: skip
         """A failed attempt that the task layer will retry (or that ends in `finish`)."""
         event = {"at": iso(now), "attempt": attempt, "event": "error", "error": error[:500],
                  "permanent": permanent}  # fmt: skip
         with writing(self.r, pipe) as pipe:
-            fields = {"error": error[:500], "updated_at": iso(now) or ""}
-            pipe.hset(self._k(dedup_key), mapping=fields)
+            pipe.hset(
+                self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""}
+            )
             self._history(dedup_key, event, pipe)
 
-    def _history(self, dedup_key: str, event: dict[str, Any], pipe: Any = None) -> None:
+    def _history(self, dedup_key: str, event: dict[str, Any], pipe: Pipe | None = None) -> None:
         """Append to the attempt history, on `pipe` when the caller batches writes."""
         key = self._k(dedup_key, "attempts")
         with writing(self.r, pipe) as pipe:
@@ -157,7 +161,9 @@ class DeliveryLog:
         batch.pipe.hgetall(self._k(dedup_key, "sent"))
         return batch.later(lambda raw: {k.decode(): v.decode() for k, v in raw.items()})
 
-    def mark_sent(self, dedup_key: str, target_id: str, message_id: str, pipe: Any = None) -> None:
+    def mark_sent(
+        self, dedup_key: str, target_id: str, message_id: str, pipe: Pipe | None = None
+    ) -> None:
         """On `pipe` when the caller batches its writes."""
         key = self._k(dedup_key, "sent")
         with writing(self.r, pipe) as pipe:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from notifier.store.batch import writing
+from notifier.store.batch import Pipe, writing
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class Metrics:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
     def record_delivery(
-        self, channel: str, outcome: str, latency: float | None, pipe: Any = None
+        self, channel: str, outcome: str, latency: float | None, pipe: Pipe | None = None
     ) -> None:
         """A delivery's outcome and, when delivered, its latency: one round trip, or
         queued on `pipe`."""
@@ -76,7 +75,7 @@ class Metrics:
         bucket = _field(LATENCY, {"channel": channel, "le": le}, ("channel", "le"))
         return [(bucket, 1.0), (f"{LATENCY}_sum|channel={channel}", seconds)]
 
-    def _write(self, ops: list[tuple[str, float]], pipe: Any = None) -> None:
+    def _write(self, ops: list[tuple[str, float]], pipe: Pipe | None = None) -> None:
         try:
             with writing(self.client, pipe) as pipe:
                 for name, amount in ops:
@@ -136,7 +135,7 @@ class RedisCollector(Collector):
 
 
 def waiting_sizes(
-    pipe: Any, prefix: str, broker_prefix: str
+    pipe: Pipe, prefix: str, broker_prefix: str
 ) -> Callable[[list[int]], tuple[list[int], list[int]]]:
     """Queue on `pipe` the length of each broker queue (QUEUES) and due set (DUE_SETS);
     the returned function splits the replies into those two lists."""

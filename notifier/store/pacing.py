@@ -13,11 +13,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import redis
 
-from notifier.store.batch import Batch, Later, read_now
+from notifier.store.batch import Batch, Later, Pipe, read_now
 
 
 class Pacing:
@@ -41,7 +40,7 @@ class Pacing:
         until = read_now(self.client, lambda batch: self.pauses_into(batch, channels))
         return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
 
-    def pause(self, channel: str, seconds: float, now: datetime, pipe: Any) -> None:
+    def pause(self, channel: str, seconds: float, now: datetime, pipe: Pipe) -> None:
         """Queue a pause of `channel` for `seconds` on `pipe`."""
         until = now.timestamp() + seconds
         pipe.set(self._key(channel), f"{until:.3f}", px=max(1, int(seconds * 1000)))

@@ -33,6 +33,9 @@ class FeedHealth:
     unreachable: bool = False  # a feed_unreachable was emitted and not yet recovered
     since: datetime | None = None  # first failure of the current streak
     last_error: str | None = None  # sanitized
+    # The class of the last failure, a code of `notifier.feeds.errors` ('dns', 'http:503',
+    # 'html', …): kept as text here, read in plain words by `notifier status`.
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ the recent-incident index used for correlation.
 Keys (all under `prefix`):
 - `{p}:provider:{id}` hash: `state` (ProviderState JSON), `version`, `etag`,
   `last_modified`, `body_hash`, `polled_at`, `outcome`, `failures`, `unreachable`,
-  `since`, `last_error`, `index_due`.
+  `since`, `last_error`, `cause`, `index_due`.
 - `{p}:provider:{id}:lock`: the poll lease (token, TTL). One poll per provider.
 - `{p}:event:{event_id}`: the ChangeEvent JSON (30 days); `{p}:processed:{event_id}`.
 - `{p}:incidents` hash: `{provider}/{incident_id}` → open incidents and those closed
@@ -139,6 +139,7 @@ class StateStore:
                 unreachable=text(h.get("unreachable")) == "1",
                 since=parse_iso(text(h.get("since"))),
                 last_error=text(h.get("last_error")),
+                cause=text(h.get("cause")),
             ),
             polled_at=parse_iso(text(h.get("polled_at"))),
             outcome=text(h.get("outcome")),
@@ -201,6 +202,7 @@ class StateStore:
             sets["unreachable"] = "1" if health.unreachable else "0"
             _put(sets, dels, "since", iso(health.since))
             _put(sets, dels, "last_error", health.last_error)
+            _put(sets, dels, "cause", health.cause)
         if state is not None:
             sets["state"] = state.to_json()
         iset: dict[str, str] = {}

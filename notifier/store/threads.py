@@ -29,11 +29,10 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import redis
 
-from notifier.store.batch import text, writing
+from notifier.store.batch import Pipe, text, writing
 
 RouteKey = tuple[str, str]  # (subscriber, channel)
 IncidentRef = tuple[str, str]  # (provider, incident id)
@@ -91,7 +90,7 @@ class InMemoryThreadStore:
         return self._refs.get((thread_key, channel, target_id))
 
     def set_ref(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
     ) -> None:
         self._refs[(thread_key, channel, target_id)] = ref
 
@@ -172,7 +171,7 @@ class RedisThreadStore:
         return text(value) or None
 
     def set_ref(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Any = None
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
     ) -> None:
         """Remember the parent's reference; on `pipe` when the caller batches its writes."""
         key = self._ref_key(thread_key)

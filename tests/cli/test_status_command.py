@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import redis
 
@@ -51,3 +57,80 @@ def test_it_shows_health_last_poll_and_active_incidents(
 
 def test_it_renders_an_empty_table() -> None:
     assert render([]).startswith("PROVIDER")
+
+
+class _Troubled(BaseHTTPRequestHandler):
+    """A status page having a bad day, one way per path (made here)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/hang":
+            time.sleep(3)  # longer than the fetcher waits
+        body, code, ctype = {
+            "/html": (b"<!DOCTYPE html><html><body>Sign in</body></html>", 200, "text/html"),
+            "/down": (b"Service Unavailable", 503, "text/plain"),
+        }.get(self.path, (b"", 204, "text/plain"))
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def _troubled_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Troubled)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_it_says_in_plain_words_why_each_feed_fails(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store = StateStore(redis_client, key_prefix)
+    with _troubled_server() as base, Fetcher(timeout=0.3, connect_timeout=0.3) as fetcher:
+        providers = [
+            Provider("refused", f"http://127.0.0.1:{_closed_port()}/feed"),
+            Provider("nodns", "http://status.notifier-test.invalid/feed"),
+            Provider("hangs", f"{base}/hang"),
+            Provider("htmlpage", f"{base}/html"),
+            Provider("down", f"{base}/down"),
+        ]
+        for p in providers:
+            poll_provider(p, store, fetcher, lambda events: None, NOW, 1)
+    rows = {r["provider"]: r for r in status_rows(store, [p.id for p in providers], NOW)}
+    health = {pid: row["health"] for pid, row in rows.items()}
+    assert health == {
+        "refused": "UNREACHABLE: connection refused: nothing listens at that address (1 failure)",
+        "nodns": "UNREACHABLE: DNS lookup failed: the host name does not resolve (1 failure)",
+        "hangs": "UNREACHABLE: timed out: the server did not answer in time (1 failure)",
+        "htmlpage": "UNREADABLE: answered with an HTML page, not a feed (1 failure)",
+        "down": "UNREACHABLE: HTTP status 503: the server has a problem (1 failure)",
+    }
+    assert rows["htmlpage"]["cause"] == "answered with an HTML page, not a feed"
+    table = render(list(rows.values()))
+    for line in health.values():
+        assert line in table
+
+
+def test_a_failure_below_the_threshold_already_says_why(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store = StateStore(redis_client, key_prefix)
+    with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2) as fetcher:
+        poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
+    (row,) = status_rows(store, ["down"], NOW)
+    assert row["health"] == "failing (1): HTTP status 503: the server has a problem"

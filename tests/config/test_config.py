@@ -104,7 +104,7 @@ def test_catalog_for_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """`notifier config check` against the test catalog (the real one keeps growing)."""
     import notifier.cli.config_check as command
 
-    monkeypatch.setattr(command, "load_config", lambda p: load_config(p, test_catalog()))
+    monkeypatch.setattr(command, "CATALOG", test_catalog())
 
 
 @pytest.mark.usefixtures("test_catalog_for_cli")
@@ -128,6 +128,33 @@ def test_config_check_lists_line_numbered_errors_and_exits_1(
     assert code == 1
     assert "typo.yaml:7: providers[0].pol_interval: unknown key" in err
     assert "2 problems" in err
+
+
+@pytest.mark.usefixtures("test_catalog_for_cli")
+def test_config_check_prints_warnings_visibly_and_still_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = ROOT / "config" / "testdata" / "good" / "warn_nothing.yaml"
+    code = main(["config", "check", str(path)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.splitlines() == [
+        "warn_nothing.yaml:4: warning: providers: no providers: nothing is polled",
+        "warn_nothing.yaml:5: warning: subscribers: no subscribers: changes are found but"
+        " nobody is told",
+    ]
+    assert f"{path}: OK (2 warnings above)" in captured.out
+
+
+@pytest.mark.usefixtures("test_catalog_for_cli")
+def test_config_check_reports_schema_and_reference_errors_in_one_pass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = ROOT / "config" / "testdata" / "bad" / "one_pass.yaml"
+    assert main(["config", "check", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].endswith("one_pass.yaml: 7 problems")
+    assert "did you mean 'primary'?" in err[3] and "poll_interval" in err[1]
 
 
 def test_config_check_reports_a_missing_file(

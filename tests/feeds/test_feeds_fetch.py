@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from notifier.feeds import registry
-from notifier.feeds.errors import FetchError, ParseError, TooLargeError
+from notifier.feeds.errors import (
+    FetchError,
+    HtmlPageError,
+    ParseError,
+    TooLargeError,
+    cause_words,
+    is_unreadable,
+)
 from notifier.feeds.fetch import USER_AGENT, Fetcher
+from tests.support.tls import self_signed_cert
 
 FEED = b"<rss version='2.0'><channel><title>made here</title></channel></rss>"
 # Made here: an old-style RSS server's feed, in Latin-1, with and without a declaration.
@@ -239,3 +250,76 @@ def test_a_charset_nobody_knows_leaves_the_bytes_for_the_parser_to_refuse(
     assert body == LATIN1_RSS.encode("latin-1")
     with pytest.raises(ParseError):
         registry.parse(body, "rss", "acme")
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("http://127.0.0.1:{closed}/feed", "refused"),
+        ("http://status.notifier-test.invalid/feed", "dns"),
+        ("{base}/slow", "timeout"),
+        ("{base}/error", "http:503"),
+        ("{base}/secret", "http:403"),
+        ("{base}/loop", "redirects"),
+    ],
+)
+def test_each_failure_says_its_cause(fetcher: Fetcher, base_url: str, url: str, cause: str) -> None:
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(url.format(base=base_url, closed=_closed_port()), None, None)
+    assert caught.value.cause_code == cause
+    assert not is_unreadable(cause)
+
+
+def test_a_certificate_nobody_trusts_is_a_tls_error(tmp_path: Path) -> None:
+    pair = self_signed_cert(tmp_path)
+    if pair is None:
+        pytest.skip("no openssl CLI to make a certificate")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*pair)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Fetcher(timeout=2, connect_timeout=2) as fetcher, pytest.raises(FetchError) as caught:
+            fetcher.fetch(f"https://127.0.0.1:{server.server_address[1]}/etag", None, None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.cause_code == "tls"
+    assert cause_words("tls").startswith("TLS error")
+
+
+def test_a_body_over_the_cap_is_unreadable_not_unreachable(fetcher: Fetcher, base_url: str) -> None:
+    with pytest.raises(TooLargeError) as caught:
+        fetcher.fetch(f"{base_url}/bomb", None, None)
+    assert is_unreadable(caught.value.cause_code)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!DOCTYPE html><html><head><title>Status</title></head></html>",
+        b"\n  <!-- login wall -->\n<HTML lang='en'><body>Sign in</body></HTML>",
+        b"<?xml version='1.0'?>\n<html xmlns='http://www.w3.org/1999/xhtml'></html>",
+    ],
+)
+def test_a_web_page_where_a_feed_should_be_is_named_as_such(body: bytes) -> None:
+    for format_name in ("auto", "rss", "statuspage-json", "statuspage-atom"):
+        with pytest.raises(HtmlPageError) as caught:
+            registry.parse(body, format_name, "acme")
+        assert str(caught.value) == "answered with an HTML page, not a feed"
+        assert caught.value.cause_code == "html" and is_unreadable("html")
+
+
+def test_http_statuses_read_as_plain_words() -> None:
+    assert cause_words("http:404") == "HTTP status 404: not found: check the feed URL"
+    assert cause_words("http:502") == "HTTP status 502: the server has a problem"
+    assert cause_words("http:418") == "HTTP status 418"
+    assert cause_words("no-such-code") == "failed"

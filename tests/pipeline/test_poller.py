@@ -186,6 +186,26 @@ def test_three_failures_make_one_unreachable_event_and_success_one_recovery(
     assert out.events[1].incident.status is RES
 
 
+def test_a_feed_that_answers_with_a_web_page_is_announced_as_unreadable_not_unreachable(
+    store: StateStore,
+) -> None:
+    page, out = ServedFeed(b"<!DOCTYPE html><html><body>Sign in</body></html>"), Collector()
+    p = Provider("acme", "https://x")
+    for m in (1, 2, 3):
+        poll_provider(p, store, page, out, at(m))
+    (down,) = out.events
+    assert down.kind is EventKind.FEED_UNREACHABLE  # the subscribers' vocabulary: blind
+    assert down.incident.title == "Status feed unreadable: acme"
+    assert down.update is not None
+    assert down.update.body.startswith("Answered with an HTML page, not a feed (3 polls in a row")
+    assert "No alerts about acme can arrive" in down.update.body
+    page.body = summary_json([inc("a", (0, INV))])
+    poll_provider(p, store, page, out, at(4))
+    up = out.events[1]
+    assert up.kind is EventKind.FEED_RECOVERED and up.incident.title == down.incident.title
+    assert up.update is not None and "reads again after 3 failed polls" in up.update.body
+
+
 def test_a_parse_error_fails_only_its_own_provider(store: StateStore) -> None:
     good, bad, out = (
         ServedFeed(summary_json([inc("a", (0, INV))])),
