@@ -347,8 +347,8 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 
 
 def _record(
-    ctx: DeliveryContext, alert: Alert, outcome: str, state: DeliveryState, now: datetime, pipe: Pipe,
-    message_id: str = "", error: str = "",
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: DeliveryState, now: datetime,
+    pipe: Pipe, message_id: str = "", error: str = "",
 ) -> None:  # fmt: skip
     """The delivery log, the alert's state and the metrics, queued on `pipe`."""
     ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
