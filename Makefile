@@ -17,9 +17,8 @@ $(STAMP): pyproject.toml
 run: install
 	$(VENV)/bin/notifier run
 
-# The import contract (pyproject.toml [tool.importlinter]) is part of the suite: CI enforces it.
-test: install
-	$(VENV)/bin/lint-imports --no-cache
+# Lint (ruff, mypy and the import contract of pyproject.toml) is part of the suite: CI enforces it.
+test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
