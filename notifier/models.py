@@ -133,6 +133,10 @@ class ChangeEvent:
     update: Update | None = None  # for new_update and for changes caused by one
     previous: str | None = None  # "from" value for *_changed events
     current: str | None = None  # "to" value for *_changed events
+    # Seen only after notifier was not watching for a while: the change happened
+    # between `gap[0]` (last good poll) and `gap[1]` (the poll that saw it).
+    late: bool = False
+    gap: tuple[datetime, datetime] | None = None
 
 
 class AnnotationKind(StrEnum):
@@ -159,6 +163,20 @@ class AlertKind(StrEnum):
     REOPENED = "reopened"
     MAINTENANCE = "maintenance"
     FEED_HEALTH = "feed_health"
+    FOLLOW_UP = "follow_up"  # new members of a cascade, to those paged for it
+    CATCH_UP = "catch_up"  # what happened while notifier was not watching
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedIncident:
+    """One downstream incident that joined a cascade, as a follow-up names it."""
+
+    provider: str  # display name
+    incident_id: str
+    impact: Impact
+    components: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()  # the subscriber's own services it affects
+    upstream: str = ""  # display name of the cascade's likely cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +201,11 @@ class Alert:
     # When attached: display names of the providers in the cascade thread so far,
     # first-come (the first leads it). Data for the channels to render, not text.
     cascade: tuple[str, ...] = ()
+    group_paged_at: datetime | None = None  # when attached: when the group's lead was paged
+    # A follow-up's or a catch-up's contents, filled in when it is sent (so it names
+    # every member that joined until then); empty otherwise.
+    folded: tuple[FoldedIncident, ...] = ()
+    caught_up: tuple[ChangeEvent, ...] = ()
 
 
 # ---- JSON codec -------------------------------------------------------------
@@ -253,6 +276,27 @@ def event_from_dict(d: dict[str, Any]) -> ChangeEvent:
         update=update_from_dict(d["update"]) if d.get("update") else None,
         previous=d.get("previous"),
         current=d.get("current"),
+        late=bool(d.get("late", False)),
+        gap=_gap(d.get("gap")),
+    )
+
+
+def _gap(raw: Any) -> tuple[datetime, datetime] | None:
+    if not raw:
+        return None
+    start, end = parse_iso(raw[0]), parse_iso(raw[1])
+    assert start is not None and end is not None
+    return (start, end)
+
+
+def folded_from_dict(d: dict[str, Any]) -> FoldedIncident:
+    return FoldedIncident(
+        provider=d["provider"],
+        incident_id=d["incident_id"],
+        impact=Impact(d["impact"]),
+        components=tuple(d.get("components", ())),
+        services=tuple(d.get("services", ())),
+        upstream=d.get("upstream", ""),
     )
 
 
@@ -280,6 +324,9 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         attached_to=d.get("attached_to"),
         hold_until=parse_iso(d.get("hold_until")),
         cascade=tuple(d.get("cascade", ())),  # records stored before it have "text" instead
+        group_paged_at=parse_iso(d.get("group_paged_at")),
+        folded=tuple(folded_from_dict(f) for f in d.get("folded", ())),
+        caught_up=tuple(event_from_dict(e) for e in d.get("caught_up", ())),
     )
 
 
@@ -292,6 +339,7 @@ __all__ = [
     "DocumentKind",
     "EventKind",
     "FeedDocument",
+    "FoldedIncident",
     "Impact",
     "Incident",
     "IncidentKind",
@@ -300,6 +348,7 @@ __all__ = [
     "alert_from_dict",
     "annotation_from_dict",
     "event_from_dict",
+    "folded_from_dict",
     "incident_from_dict",
     "iso",
     "parse_iso",

@@ -187,8 +187,7 @@ def _downstream(
     config: Config, incident: Incident, graph: dict[str, tuple[Dependency, ...]]
 ) -> list[Annotation]:
     out = []
-    service_graph = {f"service:{n}": tuple(_deps(s.depends_on)) for n, s in config.services.items()}
-    affected = downstreams(incident.provider, incident.regions, {**graph, **service_graph})
+    affected = _affected(config, incident, graph)
     services = sorted(k.removeprefix("service:") for k in affected if k.startswith("service:"))
     if services:
         text = f"Affects your services: {', '.join(services)}"
@@ -203,6 +202,19 @@ def _downstream(
         reason = "; ".join(affected[p].describe() for p in watched)
         out.append(Annotation(AnnotationKind.DOWNSTREAM, text, reason, incident.provider))
     return out
+
+
+def _affected(
+    config: Config, incident: Incident, graph: dict[str, tuple[Dependency, ...]]
+) -> dict[str, Path]:
+    service_graph = {f"service:{n}": tuple(_deps(s.depends_on)) for n, s in config.services.items()}
+    return downstreams(incident.provider, incident.regions, {**graph, **service_graph})
+
+
+def affected_services(config: Config, incident: Incident) -> list[str]:
+    """Your own services that depend on the incident's provider (in its regions), sorted."""
+    affected = _affected(config, incident, config.dependency_graph())
+    return sorted(k.removeprefix("service:") for k in affected if k.startswith("service:"))
 
 
 def _deps(specs: Iterable[DependencySpec]) -> Iterable[Dependency]:

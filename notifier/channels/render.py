@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from notifier.models import Alert, AlertKind, AnnotationKind, EventKind, Impact, Incident, Status
+from notifier.models import (
+    Alert,
+    AlertKind,
+    AnnotationKind,
+    EventKind,
+    FoldedIncident,
+    Impact,
+    Incident,
+    Status,
+)
 from notifier.text import clean, one_line
 
 STATUS_LABEL = {
@@ -82,6 +91,27 @@ def annotation_lines(alert: Alert) -> list[str]:
     ]
 
 
+def group_line(alert: Alert, p: Presentation) -> str | None:
+    """'Grouped with the Microsoft Azure incident paged at 18:30 UTC': a folded
+    incident's own alert says which group it went to in a line of its own, and never
+    names itself as 'also affected'."""
+    own = p.provider_name(alert.event.provider)
+    lead = next((one_line(m) for m in alert.cascade if one_line(m) != own), None)
+    if not alert.attached_to or lead is None:
+        return None
+    line = f"Grouped with the {lead} incident"
+    if alert.group_paged_at is not None:
+        line += f" paged at {alert.group_paged_at:%H:%M} UTC"
+    return line
+
+
+def notes(alert: Alert, p: Presentation) -> list[str]:
+    """The annotation lines, upstream first, then the group line when folded."""
+    lines = annotation_lines(alert)
+    group = group_line(alert, p)
+    return [*lines, group] if group else lines
+
+
 def duration(start: datetime | None, end: datetime | None) -> str | None:
     """'2h 14m' between two times, or None when either is unknown."""
     if start is None or end is None or end < start:
@@ -139,3 +169,35 @@ class Presentation:
             if host != allowed and not host.endswith("." + allowed):
                 return None
         return url
+
+
+# ---- follow-ups: incidents that joined a cascade ----------------------------------
+
+
+def folded_item(m: FoldedIncident, components: bool = True, impact: bool = True) -> str:
+    """'+OpenAI critical (ChatGPT, API, Sora)'; less when room is short."""
+    text = "+" + one_line(m.provider)
+    if impact:
+        text += f" {m.impact.value if m.impact is not Impact.NONE else 'info'}"
+    if components and m.components:
+        text += f" ({', '.join(one_line(c) for c in m.components)})"
+    return text
+
+
+def follow_up_sentence(
+    members: tuple[FoldedIncident, ...], components: bool = True, impact: bool = True,
+    context: bool = True,
+) -> str:  # fmt: skip
+    """'+OpenAI critical (ChatGPT, API, Sora), likely caused by the Azure incident;
+    affects chatbot': every member, its cause and your services it affects."""
+    items = "; ".join(folded_item(m, components, impact) for m in members)
+    if not context:
+        return items
+    causes = list(dict.fromkeys(one_line(m.upstream) for m in members if m.upstream))
+    services = sorted({one_line(s) for m in members for s in m.services})
+    text = items
+    if causes:
+        text += f", likely caused by the {' / '.join(causes)} incident"
+    if services:
+        text += f"; affects {', '.join(services)}"
+    return text

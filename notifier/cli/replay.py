@@ -59,6 +59,8 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
             _emit(out, event_line(snap, event))
             for alert in planner.alerts(event, snap.at) if planner else ():
                 _emit(out, {"type": "alert", **alert})
+        for alert in planner.finish() if planner else ():
+            _emit(out, {"type": "alert", **alert})
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0
     return 0

@@ -380,6 +380,15 @@ class Config(Strict):
     )
     oncall: Oncall = Field(default_factory=Oncall, description="On-call rotations for SMS.")
     subscribers: list[Subscriber] = Field(default_factory=list, description="Who gets alerts.")
+    group_interval: int = Field(
+        5,
+        ge=1,
+        le=1440,
+        description=(
+            "Minutes between follow-ups about one cascade: incidents that join a cascade "
+            "a subscriber was paged for reach them at most once per interval, together."
+        ),
+    )
 
     _catalog: Catalog | None = PrivateAttr(None)
     _graph: dict[str, tuple[Dependency, ...]] | None = PrivateAttr(None)

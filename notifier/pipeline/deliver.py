@@ -39,6 +39,7 @@ from notifier.pipeline.destinations import Destinations
 from notifier.store.alerts import DeliveryState
 from notifier.store.batch import Batch, Later, Pipe
 from notifier.store.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
+from notifier.store.followups import FollowUps
 from notifier.store.pacing import Pacing, wait_for
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
@@ -112,6 +113,7 @@ class DeliveryContext:
     threads: DeliveryThreads  # the store the planner registered the threads in
     pager: Pager | None = None
     metrics: MetricsSink | None = None
+    followups: FollowUps | None = None  # fills a follow-up with its members when it is sent
     pacing: Pacing = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,12 +130,14 @@ class DeliveryContext:
         alerts: AlertSource | None = None,
         threads: DeliveryThreads | None = None,
         metrics: MetricsSink | None = None,
+        followups: FollowUps | None = None,
     ) -> DeliveryContext:
         """Everything from settings + config: real channels where credentials are set;
         the console for every channel only when none are (see build_channels). Pass
         the stores the caller already has, so one process keeps one of each."""
         from notifier.channels.build import build_channels
         from notifier.store.alerts import AlertStore
+        from notifier.store.followups import RedisFollowUps
         from notifier.store.metrics import Metrics
         from notifier.store.threads import RedisThreadStore
 
@@ -146,6 +150,7 @@ class DeliveryContext:
             alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
             threads=threads or RedisThreadStore(client, prefix), pager=pager,
             metrics=metrics or Metrics(client, prefix),
+            followups=followups or RedisFollowUps(client, prefix),
         )  # fmt: skip
 
 
@@ -220,6 +225,11 @@ def _deliver(
     fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
     # Its own round trip, before the send: a crash mid-send still leaves the attempt.
     ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
+    if alert.kind is AlertKind.FOLLOW_UP:
+        alert = _with_members(alert, ctx)
+        if not alert.folded:
+            _record(ctx, alert, SKIPPED, DELIVERED, now, progress.writes, error="no members")
+            return DeliveryOutcome(key, SKIPPED, alert.channel, error="no members")
     try:
         outcome = _send(alert, ctx, now, progress)
     except DeliveryError as exc:
@@ -317,6 +327,15 @@ def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
         check_escalation_at=done.check_at,
         error=done.skipped or capped,
     )  # fmt: skip
+
+
+def _with_members(alert: Alert, ctx: DeliveryContext) -> Alert:
+    """A follow-up names every incident that joined its batch up to now; closing the
+    batch here sends later joiners to the next one (the same members on a retry)."""
+    if ctx.followups is None:
+        return alert
+    batch = alert.dedup_key.split(FALLBACK_MARK)[0]
+    return dataclasses.replace(alert, folded=tuple(ctx.followups.close(batch)))
 
 
 def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:

@@ -8,7 +8,10 @@ re-enqueues rather than loses them (delivery is idempotent per dedup key).
 
 A channel that carries pages only (SMS, see `Channel.pages_only`) gets the
 incident's first alert, the changes its own `events` list names, and the resolution
-of anything it paged; everything else stays in the other channels' threads.
+of anything it paged; everything else stays in the other channels' threads. An
+incident folded into a cascade that route was paged for is not dropped there: it
+joins the group's next follow-up (`notifier.store.followups`), one per
+`group_interval`, which names every incident that joined.
 
 `notifier.pipeline.replay.ReplayPlanner` runs the same path offline.
 """
@@ -17,9 +20,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from notifier.annotate.correlate import UpstreamCandidate, annotate, event_upstreams
+from notifier.annotate.correlate import (
+    UpstreamCandidate,
+    affected_services,
+    annotate,
+    event_upstreams,
+)
 from notifier.config.schema import Config
 from notifier.models import (
     Alert,
@@ -27,11 +36,14 @@ from notifier.models import (
     Annotation,
     ChangeEvent,
     EventKind,
+    FoldedIncident,
     Incident,
+    parse_iso,
 )
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, Route, route_event
 from notifier.store.alerts import AlertClaims, dedup_key_for
+from notifier.store.followups import FollowUps
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
@@ -62,11 +74,15 @@ def process_event(
     *,
     pages_only: Collection[str],
     on_ready: Callable[[Alert], None] | None = None,
+    followups: FollowUps | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
 
     `pages_only` names the routes that carry only pages and their resolutions
     (`notifier.channels.kinds.pages_only()`, read once per process).
+
+    `followups` batches the incidents folded into a cascade for the routes that carry
+    pages only; without it they are dropped there (as before follow-ups existed).
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
     delivering while the rest is still being planned."""
@@ -81,8 +97,9 @@ def process_event(
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
     out = []
+    folding = _Folding(config, roots, followups, now, pages_only)
     for route in routes:
-        alert = _plan(event, route, config, annotations, roots, threads, pages_only)
+        alert = _plan(event, route, config, annotations, roots, threads, folding)
         if alert is None:
             continue
         if alerts.claim(alert):
@@ -172,7 +189,7 @@ def _plan(
     annotations: tuple[Annotation, ...],
     roots: list[IncidentRef],
     threads: ThreadRegistry,
-    pages_only: Collection[str],
+    folding: _Folding,
 ) -> Alert | None:
     key: RouteKey = (route.subscriber.name, route.channel)
     ref: IncidentRef = (event.provider, event.incident_id)
@@ -184,11 +201,16 @@ def _plan(
         return None
     opening = Opening(
         kind, dedup, route.explicit, config.provider_name(event.provider),
-        _latest_update_key(event),
+        _latest_update_key(event), folding.now,
     )  # fmt: skip
     decision, members = assign(threads, key, ref, existing, opening, roots)
-    if route.channel in pages_only and not decision.page:
-        return None
+    if route.channel in folding.pages_only:
+        if decision.attached_to and decision.opens:
+            return folding.follow_up(event, route, decision.attached_to)
+        if not decision.page:
+            return None
+        if decision.opens:
+            folding.started(route, decision.thread_key)
     return Alert(
         dedup_key=dedup,
         thread_key=decision.thread_key,
@@ -201,7 +223,64 @@ def _plan(
         attached_to=decision.attached_to,
         hold_until=route.hold_until,
         cascade=members if decision.attached_to else (),
+        group_paged_at=_group_paged_at(threads, key, roots, decision.attached_to),
     )
+
+
+def _group_paged_at(
+    threads: ThreadRegistry, key: RouteKey, roots: list[IncidentRef], group: str | None
+) -> datetime | None:
+    """When the cascade this alert joins was paged on its route, if its lead is the best
+    upstream (the usual cascade) and paged; else None (the alert then names no time)."""
+    if group is None or not roots:
+        return None
+    entry = threads.get(key, roots[0])
+    if entry is None or entry.thread_key != group or not entry.paged:
+        return None
+    return parse_iso(entry.opened_at or None)
+
+
+@dataclass(frozen=True)
+class _Folding:
+    """What one event needs to fold into the follow-ups of the routes that carry pages only."""
+
+    config: Config
+    roots: list[IncidentRef]
+    store: FollowUps | None
+    now: datetime
+    pages_only: Collection[str]
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.config.group_interval)
+
+    def started(self, route: Route, thread_key: str) -> None:
+        """A page opened a thread that may lead a cascade: its follow-ups wait an interval."""
+        if self.store is not None:
+            self.store.started(thread_key, self.now, self.interval)
+
+    def follow_up(self, event: ChangeEvent, route: Route, group: str) -> Alert | None:
+        """The follow-up of `group` that this incident joins (claimed once per batch)."""
+        if self.store is None:
+            return None
+        inc = event.incident
+        upstream = self.config.provider_name(self.roots[0][0]) if self.roots else ""
+        member = FoldedIncident(
+            self.config.provider_name(event.provider), inc.id, inc.impact, inc.components,
+            tuple(affected_services(self.config, inc)), upstream,
+        )  # fmt: skip
+        joined = self.store.join(group, member, event.event_id, self.now, self.interval)
+        due = max(joined.due, route.hold_until or joined.due)
+        return Alert(
+            dedup_key=joined.batch,
+            thread_key=group,  # the pager finds the group's page, and who was paged, by it
+            kind=AlertKind.FOLLOW_UP,
+            subscriber=route.subscriber.name,
+            channel=route.channel,
+            event=event,
+            page=True,
+            hold_until=due if due > self.now else None,
+        )
 
 
 def _latest_update_key(event: ChangeEvent) -> str:

@@ -9,14 +9,16 @@ A file that cannot be read or parsed is reported and skipped.
 
 `ReplayPlanner` then runs each event through the service's planner with in-memory
 stores and a world it learns from the events it is shown; each alert's `text` is
-what the console channel would print of it.
+what the console channel would print of it. A follow-up (incidents that joined a
+cascade) is shown when it would go out: before the first event at or after its due
+time, or by `finish` at the end, naming every incident that joined it until then.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,12 @@ from notifier.channels.console.text import render_text
 from notifier.config.schema import Config
 from notifier.diff.engine import diff
 from notifier.feeds import registry
-from notifier.models import Alert, ChangeEvent, Incident, iso
+from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
 from notifier.pipeline.destinations import Destinations
 from notifier.pipeline.plan import process_event
 from notifier.route.match import FEED_EVENTS
 from notifier.store.alerts import InMemoryAlertStore
+from notifier.store.followups import InMemoryFollowUps
 from notifier.store.snapshot import ProviderState
 from notifier.store.threads import IncidentRef, InMemoryThreadStore
 
@@ -139,7 +142,9 @@ class ReplayPlanner:
         self.store = InMemoryAlertStore()
         self.presentation = Destinations(config).presentation()
         self.pages_only = kinds.pages_only()
+        self.followups = InMemoryFollowUps()
         self._world: dict[IncidentRef, Incident] = {}
+        self._waiting: dict[str, tuple[datetime, Alert]] = {}  # follow-ups not yet out
 
     def observe(self, incident: Incident) -> None:
         """Teach the world an incident without alerting (e.g. a replay's first snapshot)."""
@@ -150,13 +155,38 @@ class ReplayPlanner:
         """Replay lines for one event, as printed by `notifier replay`."""
         if event.kind not in FEED_EVENTS:
             self.observe(event.incident)
+        lines = self.due(now, before=True)  # what went out before this event was seen
         planned = process_event(
             event, self.config, list(self._world.values()), self.threads, self.store, now,
-            pages_only=self.pages_only,
+            pages_only=self.pages_only, followups=self.followups,
         )  # fmt: skip
         for alert in planned:
+            if alert.kind is AlertKind.FOLLOW_UP:
+                self._waiting.setdefault(alert.dedup_key, (alert.hold_until or now, alert))
+                continue
             self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
-        return [self.line(a, now) for a in planned]
+            lines.append(self.line(alert, now))
+        return lines + self.due(now)
+
+    def due(self, now: datetime | None = None, before: bool = False) -> list[dict[str, Any]]:
+        """The follow-ups due by `now` (strictly `before` it; all of them when None),
+        sent as delivery sends them: the batch closes and names its members. An event
+        seen at the very time a batch is due still makes it."""
+        out = []
+        for key, (when, alert) in sorted(self._waiting.items(), key=lambda kv: kv[1][0]):
+            if now is not None and (when > now or (before and when == now)):
+                continue
+            del self._waiting[key]
+            if self.store.state(key) != "pending":
+                continue
+            self.store.set_state(key, "delivered")
+            sent = replace(alert, folded=tuple(self.followups.close(key)), hold_until=when)
+            out.append(self.line(sent, when))
+        return out
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The follow-ups still waiting when the snapshots end, at their due times."""
+        return self.due(None)
 
     def line(self, alert: Alert, now: datetime) -> dict[str, Any]:
         """One alert's replay line. `at` is when it would go out: now, or the end of

@@ -36,6 +36,7 @@ from notifier.pipeline.plan import process_event
 from notifier.pipeline.poll import PollOutcome, poll_provider
 from notifier.store.alerts import AlertStore
 from notifier.store.dueset import DueSet
+from notifier.store.followups import RedisFollowUps
 from notifier.store.metrics import Metrics
 from notifier.store.retries import RetryQueue
 from notifier.store.state import StateStore
@@ -78,6 +79,7 @@ class Runtime:
     metrics: Metrics
     fetcher: Fetcher
     delivery: DeliveryContext
+    followups: RedisFollowUps | None = None
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
     pages_only: frozenset[str] = field(default_factory=frozenset)
 
@@ -101,10 +103,11 @@ class Runtime:
         )
         # planning and delivery share one instance of each store
         alerts, threads = AlertStore(client, prefix), RedisThreadStore(client, prefix)
-        metrics = Metrics(client, prefix)
+        metrics, followups = Metrics(client, prefix), RedisFollowUps(client, prefix)
         delivery = DeliveryContext.build(
-            settings, config, client, prefix, alerts=alerts, threads=threads, metrics=metrics
-        )
+            settings, config, client, prefix, alerts=alerts, threads=threads, metrics=metrics,
+            followups=followups,
+        )  # fmt: skip
         return cls(
             settings=settings,
             client=client,
@@ -115,6 +118,7 @@ class Runtime:
             metrics=metrics,
             fetcher=fetcher,
             delivery=delivery,
+            followups=followups,
             providers={p.id: p for p in config.resolved_providers()},
             pages_only=kinds.pages_only(),
         )
@@ -191,7 +195,7 @@ def _process_one(
 
     alerts = process_event(
         event, rt.config, world, rt.threads, rt.alerts, now,
-        pages_only=rt.pages_only, on_ready=ready,
+        pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
     )  # fmt: skip
     if batch:
         hand_on()

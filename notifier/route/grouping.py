@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from notifier.annotate.correlate import UpstreamCandidate, reference_time
-from notifier.models import AlertKind, Incident
+from notifier.models import AlertKind, Incident, iso
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 CASCADE_WINDOW = timedelta(hours=4)  # an upstream that began longer ago is not this cascade
@@ -74,6 +74,7 @@ class Opening:
     explicit: bool  # the channel's own `events` filter names this change kind
     provider_name: str  # recorded as a cascade member when the alert opens
     shown_update: str  # key of the update the alert shows ("" when none)
+    at: datetime | None = None  # when it was planned, kept as the thread's opening time
 
 
 def thread_key_for(route: RouteKey, incident: IncidentRef) -> str:
@@ -147,7 +148,7 @@ def assign(
         return decision, ()
     entry = ThreadEntry(
         decision.thread_key, alert.dedup_key, decision.page, decision.attached_to,
-        alert.shown_update,
+        alert.shown_update, iso(alert.at) or "",
     )  # fmt: skip
     stored = threads.open(route, incident, entry)
     if stored.opened_by != alert.dedup_key:  # another worker opened it first: a follow-up

@@ -48,6 +48,7 @@ class ThreadEntry:
     paged: bool  # the opening alert paged
     attached_to: str | None = None  # the cascade thread it joined, if not its own
     shown_update: str = ""  # key of the update the opening alert already showed
+    opened_at: str = ""  # ISO time the thread was planned ("" in records from before it)
 
 
 class InMemoryThreadStore:

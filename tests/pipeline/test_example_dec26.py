@@ -21,7 +21,7 @@ def _replay() -> list[dict[str, Any]]:
 
 
 def test_the_openai_alert_names_azure_upstream_and_cloudflare_coincident() -> None:
-    alerts = [r for r in _replay() if r["type"] == "alert"]
+    alerts = [r for r in _replay() if r["type"] == "alert" and r["subscriber"] != "oncall"]
     first = alerts[0]
     assert (first["provider"], first["kind"]) == ("openai", "new")
     kinds = {a["kind"]: a for a in first["annotations"]}
@@ -36,7 +36,7 @@ def test_the_openai_alert_names_azure_upstream_and_cloudflare_coincident() -> No
 
 
 def test_one_page_then_thread_updates_then_the_resolution() -> None:
-    alerts = [r for r in _replay() if r["type"] == "alert"]
+    alerts = [r for r in _replay() if r["type"] == "alert" and r["subscriber"] != "oncall"]
     assert {a["provider"] for a in alerts} == {"openai"}  # azure and cloudflare are context
     sms = [a["kind"] for a in alerts if a["channel"] == "sms"]
     assert sms == ["new", "resolved"]  # one page, and its all-clear
@@ -47,3 +47,18 @@ def test_one_page_then_thread_updates_then_the_resolution() -> None:
     cause = [n for n in slack[1]["annotations"] if n["kind"] == "stated_cause"]
     assert cause and cause[0]["text"].startswith("Stated cause: upstream/third-party provider")
     assert len({a["dedup_key"] for a in alerts}) == len(alerts)
+
+
+def test_the_on_call_gets_one_text_for_azure_and_one_follow_up_naming_openai() -> None:
+    texts = [r for r in _replay() if r["type"] == "alert" and r["subscriber"] == "oncall"]
+    assert [(t["at"], t["provider"], t["kind"]) for t in texts] == [
+        ("2024-12-26T18:30:00Z", "azure", "new"),  # the page
+        ("2024-12-26T19:05:00Z", "openai", "follow_up"),  # OpenAI joins the Azure cascade
+        ("2024-12-27T01:00:00Z", "azure", "resolved"),  # the page's all-clear
+    ]
+    page, follow_up, _ = texts
+    assert follow_up["thread_key"] == page["thread_key"]  # to whoever the Azure page reached
+    assert follow_up["text"] == (
+        "[FOLLOW-UP] Also down: +OpenAI major, likely caused by the Microsoft Azure "
+        "incident; affects chatbot"
+    )

@@ -193,9 +193,10 @@ def test_a_cascade_of_twenty_dependants_is_one_page(route_upstream: bool) -> Non
     attached = [a for a in slack if a.attached_to]
     assert len(attached) == n if route_upstream else n - 1
     last = h.text(attached[-1])
-    assert "also affected:" in last and "Dependant 20" in last
+    assert last.startswith("[MAJOR] Dependant 20: Elevated errors")  # its own alert first
     lead = "Cloudflare" if route_upstream else "Dependant 01"
-    assert f"Part of the {lead} cascade" in last
+    assert f"\n  Grouped with the {lead} incident" in last
+    assert "also affected" not in last
     # every attached incident's resolution still reaches the thread (not SMS: never paged)
     resolved = [a for a in closed if a.channel == "slack"]
     assert len(resolved) == n and {a.thread_key for a in resolved} == {slack[0].thread_key}
@@ -325,3 +326,60 @@ def test_routing_a_large_subscription_file_asks_redis_for_threads_in_bulk(
         for key in client.scan_iter(match=f"{key_prefix}*"):
             client.delete(key)
         client.close()
+
+
+ONCALL_CASCADE = """
+providers:
+  - id: cloudflare
+{deps}
+services:
+  shop: {{depends_on: [dep03]}}
+subscribers:
+  - name: oncall
+    sms: {{to: ["+15550100"]}}
+    filters: {{min_impact: major}}
+"""
+
+
+def test_twenty_providers_folding_in_ten_minutes_text_the_on_call_at_most_three_times() -> None:
+    n = 20
+    deps = "\n".join(f"  - id: dep{i:02d}\n    name: D{i:02d}" for i in range(1, n + 1))
+    p = ReplayPlanner(config(ONCALL_CASCADE.format(deps=deps), test_catalog(n)))
+    start = at("2025-06-12 12:00")
+    lines = p.alerts(event(incident("cloudflare", "cf", "2025-06-12 12:00")), start)
+    for i in range(1, n + 1):
+        when = start + timedelta(seconds=30 * i)  # twenty in ten minutes
+        inc = incident(f"dep{i:02d}", f"d{i}", when.strftime("%Y-%m-%d %H:%M:%S"))
+        lines += p.alerts(event(inc), when)
+    lines += p.finish()
+    texts = [ln for ln in lines if ln["channel"] == "sms"]
+    assert 1 < len(texts) <= 3
+    assert [t["kind"] for t in texts] == ["new"] + ["follow_up"] * (len(texts) - 1)
+    assert [t["at"] for t in texts] == [
+        "2025-06-12T12:00:00Z", "2025-06-12T12:05:00Z", "2025-06-12T12:10:00Z",
+    ][: len(texts)]  # fmt: skip
+    named = " ".join(t["text"] for t in texts)
+    assert all(f"+D{i:02d} major" in named for i in range(1, n + 1))
+    assert "likely caused by the Cloudflare incident; affects shop" in named
+
+
+def test_a_follow_up_text_names_every_member_in_one_segment() -> None:
+    from notifier.channels.sms import gsm
+    from notifier.channels.sms.channel import follow_up_text
+    from notifier.models import FoldedIncident
+
+    def alert(*members: FoldedIncident) -> Alert:
+        ev = event(incident("openai", "o1", "2024-12-26 19:05"))
+        return Alert("k", "t", AlertKind.FOLLOW_UP, "oncall", "sms", ev, folded=members)
+
+    one = FoldedIncident(
+        "OpenAI", "o1", Impact.CRITICAL, ("ChatGPT", "API", "Sora"), ("chatbot",), "Azure"
+    )
+    assert follow_up_text(alert(one)) == (
+        "Also down: +OpenAI critical (ChatGPT, API, Sora), likely caused by the Azure "
+        "incident; affects chatbot"
+    )
+    many = [FoldedIncident(f"Provider {i}", f"p{i}", Impact.MAJOR, ("API",)) for i in range(9)]
+    text = follow_up_text(alert(*many))
+    assert gsm.encode(text).units <= gsm.GSM_LIMIT
+    assert all(f"+Provider {i}" in text for i in range(9))  # detail dropped, names kept

@@ -37,12 +37,12 @@ from notifier.channels.email import digest as digest_mail
 from notifier.channels.email.session import SmtpSessions
 from notifier.channels.render import (
     Presentation,
-    annotation_lines,
     change_line,
     fmt_time,
     impact_label,
     is_resolution,
     latest_body,
+    notes,
     resolved_duration,
     status_label,
     truncate,
@@ -234,9 +234,9 @@ def text_body(alert: Alert, p: Presentation) -> str:
     inc = alert.event.incident
     lines = [f"{p.provider_name(inc.provider)}: {_title(alert)}", ""]
     lines += [f"{k}: {v}" for k, v in _facts(alert, p)]
-    notes = annotation_lines(alert)
-    if notes:
-        lines += ["", *notes]
+    extra = notes(alert, p)
+    if extra:
+        lines += ["", *extra]
     body = _feed_body(alert)
     if body:
         lines += ["", body]
@@ -249,13 +249,13 @@ def html_body(alert: Alert, p: Presentation) -> str:
     rows = "".join(
         f"<tr><th align='left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(alert, p)
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in annotation_lines(alert))
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes(alert, p))
     body = esc(_feed_body(alert)).replace("\n", "<br>\n")
     return (
         "<html><body>"
         f"<h2>{esc(p.provider_name(inc.provider))}: {esc(_title(alert))}</h2>"
         f"<table>{rows}</table>"
-        + (f"<ul>{notes}</ul>" if notes else "")
+        + (f"<ul>{items}</ul>" if items else "")
         + (f"<p>{body}</p>" if body else "")
         + "</body></html>\n"
     )

@@ -14,12 +14,12 @@ from typing import Any
 
 from notifier.channels.render import (
     Presentation,
-    annotation_lines,
     change_line,
     fmt_time,
     impact_label,
     is_resolution,
     latest_body,
+    notes,
     resolved_duration,
     status_label,
     truncate,
@@ -87,8 +87,8 @@ def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": fit(mrkdwn, TEXT_MAX)}}
 
 
-def _annotations(alert: Alert) -> list[dict[str, Any]]:
-    lines = annotation_lines(alert)
+def _annotations(alert: Alert, p: Presentation) -> list[dict[str, Any]]:
+    lines = notes(alert, p)
     if not lines:
         return []
     body = "\n".join(f":link: {escape(line)}" for line in lines)
@@ -122,7 +122,7 @@ def parent_message(alert: Alert, p: Presentation, include_body: bool = True) -> 
     body = latest_body(alert)
     if include_body and body:
         blocks.append(_section(escape(body)))
-    blocks.extend(_annotations(alert))
+    blocks.extend(_annotations(alert, p))
     blocks.append(_context(alert, p))
     return {"text": summary_text(alert, p), "blocks": blocks[:MAX_BLOCKS]}
 
@@ -140,6 +140,6 @@ def reply_message(alert: Alert, p: Presentation) -> dict[str, Any]:
     when = alert.event.update.at if alert.event.update else alert.event.detected_at
     body = latest_body(alert)
     text = f"{head} · {fmt_time(when)}" + (f"\n{escape(body)}" if body else "")
-    blocks = [_section(text), *_annotations(alert)]
+    blocks = [_section(text), *_annotations(alert, p)]
     fallback = f"{escape(status_label(inc.status))}: {escape(one_line(body))}"
     return {"text": fit(fallback, TEXT_MAX), "blocks": blocks[:MAX_BLOCKS]}

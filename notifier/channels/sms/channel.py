@@ -35,6 +35,7 @@ from notifier.channels.base import (
 from notifier.channels.render import (
     Presentation,
     annotation_lines,
+    follow_up_sentence,
     impact_label,
     is_resolution,
     resolved_duration,
@@ -42,7 +43,7 @@ from notifier.channels.render import (
 from notifier.channels.slack.channel import retry_after
 from notifier.channels.sms import gsm
 from notifier.config.schema import Subscriber
-from notifier.models import Alert, AnnotationKind
+from notifier.models import Alert, AlertKind, AnnotationKind
 from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
@@ -165,6 +166,8 @@ def _note(alert: Alert) -> str:
 
 def page_text(alert: Alert, code: str | None, p: Presentation) -> str:
     """`[MAJOR] OpenAI: Elevated errors on API. Upstream: ... Reply 4 K7 to ack`."""
+    if alert.kind is AlertKind.FOLLOW_UP:
+        return follow_up_text(alert)
     inc = alert.event.incident
     head = f"[{impact_label(inc.impact)}] {p.provider_name(inc.provider)}: "
     tail = f". Reply 4 {code} to ack" if code else ""
@@ -177,3 +180,18 @@ def resolved_text(alert: Alert, p: Presentation) -> str:
     head = f"[RESOLVED] {p.provider_name(inc.provider)}: "
     tail = f". Lasted {took}" if took else ""
     return gsm.fit(head, one_line(inc.title), "", tail).text
+
+
+def follow_up_text(alert: Alert) -> str:
+    """`Also down: +OpenAI critical (ChatGPT, API, Sora), likely caused by the Azure
+    incident; affects chatbot`, in one segment: when every member does not fit with
+    all its detail, components go first, then impacts, then the cause, so that every
+    member stays named as long as names alone fit."""
+    members = alert.folded
+    head = "Also down: "
+    for detail in ({}, {"components": False}, {"components": False, "impact": False}):
+        text = gsm.encode(head + follow_up_sentence(members, **detail))
+        if text.units <= text.limit:
+            return text.text
+    names = follow_up_sentence(members, components=False, impact=False, context=False)
+    return gsm.fit(head, names).text
