@@ -145,7 +145,8 @@ def _poll(
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
     previous = lease.state()
-    lookups = look_up(fetcher, provider.url, provider.id, _left(previous, doc))
+    left = _left(previous, doc)
+    lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
     context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
     events += result_diff.events
