@@ -132,9 +132,7 @@ def test_leaving_a_history_window_means_nothing_and_coming_back_is_not_new() -> 
 
 def test_leaving_an_active_list_resolves_the_incident_at_the_second_absence() -> None:
     a = inc("a", (0, INV), (2, IDE))
-    steps, state = run(
-        (doc(a, kind=ACTIVE), 3), (doc(kind=ACTIVE), 9), (doc(kind=ACTIVE), 10)
-    )
+    steps, state = run((doc(a, kind=ACTIVE), 3), (doc(kind=ACTIVE), 9), (doc(kind=ACTIVE), 10))
     assert steps[1] == ()
     (event,) = steps[2]
     assert event.kind is EventKind.RESOLVED and event.update is None
