@@ -121,8 +121,24 @@ class FeedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch when notifier was not watching a provider: from the last successful
+    poll before (None: unknown) to the poll that saw what happened meanwhile."""
+
+    start: datetime | None
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeEvent:
-    """One change, exactly once. `event_id` is stable across re-diffs and replays."""
+    """One change, exactly once. `event_id` is stable across re-diffs and replays.
+
+    `late` marks news of an incident that began and ended while notifier was not
+    looking (`gap` says when): reported in a catch-up, never paged. `note` is
+    notifier's own words where the provider published none (an incident resolved
+    because its status page stopped listing it); channels show it instead of an
+    update's body.
+    """
 
     event_id: str
     kind: EventKind
@@ -133,10 +149,9 @@ class ChangeEvent:
     update: Update | None = None  # for new_update and for changes caused by one
     previous: str | None = None  # "from" value for *_changed events
     current: str | None = None  # "to" value for *_changed events
-    # Seen only after notifier was not watching for a while: the change happened
-    # between `gap[0]` (last good poll) and `gap[1]` (the poll that saw it).
-    late: bool = False
-    gap: tuple[datetime, datetime] | None = None
+    late: bool = False  # began and ended while we were not looking (see `gap`)
+    gap: Gap | None = None  # for late events: when we were not looking
+    note: str | None = None  # our own words where the provider gave none
 
 
 class AnnotationKind(StrEnum):
@@ -263,6 +278,14 @@ def incident_from_dict(d: dict[str, Any]) -> Incident:
     )
 
 
+def gap_from_dict(d: dict[str, Any] | None) -> Gap | None:
+    if not d:
+        return None
+    end = parse_iso(d["end"])
+    assert end is not None
+    return Gap(start=parse_iso(d.get("start")), end=end)
+
+
 def event_from_dict(d: dict[str, Any]) -> ChangeEvent:
     detected = parse_iso(d["detected_at"])
     assert detected is not None
@@ -276,17 +299,10 @@ def event_from_dict(d: dict[str, Any]) -> ChangeEvent:
         update=update_from_dict(d["update"]) if d.get("update") else None,
         previous=d.get("previous"),
         current=d.get("current"),
-        late=bool(d.get("late", False)),
-        gap=_gap(d.get("gap")),
+        late=bool(d.get("late", False)),  # records stored before these fields lack them
+        gap=gap_from_dict(d.get("gap")),
+        note=d.get("note"),
     )
-
-
-def _gap(raw: Any) -> tuple[datetime, datetime] | None:
-    if not raw:
-        return None
-    start, end = parse_iso(raw[0]), parse_iso(raw[1])
-    assert start is not None and end is not None
-    return (start, end)
 
 
 def folded_from_dict(d: dict[str, Any]) -> FoldedIncident:
@@ -340,6 +356,7 @@ __all__ = [
     "EventKind",
     "FeedDocument",
     "FoldedIncident",
+    "Gap",
     "Impact",
     "Incident",
     "IncidentKind",
@@ -349,6 +366,7 @@ __all__ = [
     "annotation_from_dict",
     "event_from_dict",
     "folded_from_dict",
+    "gap_from_dict",
     "incident_from_dict",
     "iso",
     "parse_iso",

@@ -42,6 +42,8 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
     schedule["escalate"] = {"task": "notifier.escalate", "schedule": 15.0}
     schedule["reconcile"] = {"task": "notifier.reconcile", "schedule": 60.0}
     schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
+    # incidents resolved on absence: look for the provider's final words again
+    schedule["final-lookups"] = {"task": "notifier.final_lookups", "schedule": 60.0}
     return schedule
 
 

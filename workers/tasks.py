@@ -92,6 +92,12 @@ def reconcile() -> tuple[int, int]:
     return service.reconcile(rt, _to(rt), service.utcnow())
 
 
+@app.task(name="notifier.final_lookups", ignore_result=True)
+def final_lookups() -> int:
+    rt = _rt()
+    return service.look_for_final_words(rt, _to(rt), service.utcnow())
+
+
 @app.task(name="notifier.escalate", ignore_result=True)
 def escalate() -> int:
     return service.escalate_due(_rt(), service.utcnow())

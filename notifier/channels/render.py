@@ -58,14 +58,24 @@ def status_label(status: Status) -> str:
     return STATUS_LABEL.get(status, status.value)
 
 
+def shown_status(alert: Alert) -> Status:
+    """The status an alert shows: an update's own (as the provider posted it then),
+    else the incident's."""
+    ev = alert.event
+    return ev.update.status if ev.kind is EventKind.NEW_UPDATE and ev.update else ev.incident.status
+
+
 def is_resolution(alert: Alert) -> bool:
-    return alert.kind is AlertKind.RESOLVED or alert.event.incident.status.is_closed
+    return alert.kind is AlertKind.RESOLVED or shown_status(alert).is_closed
 
 
 def latest_body(alert: Alert) -> str:
-    """The text of the update this alert is about, else the incident's newest one."""
+    """The text of the update this alert is about, else notifier's own note (never an
+    older update re-quoted), else the incident's newest update."""
     if alert.event.update is not None:
         return clean(alert.event.update.body)
+    if alert.event.note:
+        return clean(alert.event.note)
     updates = alert.event.incident.updates
     return clean(updates[-1].body) if updates else ""
 
@@ -81,7 +91,7 @@ def change_line(alert: Alert) -> str:
         return ev.incident.title.partition(":")[0]
     if ev.kind is EventKind.FEED_RECOVERED:
         return "Status feed working again"
-    return status_label(ev.incident.status)
+    return status_label(shown_status(alert))
 
 
 def annotation_lines(alert: Alert) -> list[str]:

@@ -43,19 +43,21 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
         print(f"notifier replay: {root}: not a directory", file=err)
         return 2
     formats: dict[str, str] = {}
+    names: dict[str, str] = {}
     planner: ReplayPlanner | None = None
     if config_path is not None:
         loaded = _load(config_path, err)
         if loaded is None:
             return 2
         formats, planner = loaded
+        names = {p: planner.config.provider_name(p) for p in formats}
     observer = _observer(planner) if planner is not None else None
 
     def report(message: str) -> None:
         print(f"notifier replay: {message}", file=err)
 
     try:
-        for snap, event in replay(root, formats, report, observer):
+        for snap, event in replay(root, formats, report, observer, names):
             _emit(out, event_line(snap, event))
             for alert in planner.alerts(event, snap.at) if planner else ():
                 _emit(out, {"type": "alert", **alert})

@@ -1,4 +1,12 @@
-"""One poll of one provider: lease, conditional fetch, parse, diff, enqueue, commit.
+"""One poll of one provider: lease, conditional fetch, parse, look up, diff, enqueue,
+commit.
+
+The look-up step is this stage's I/O for the diff: when an open incident has left an
+active list, the provider's history (`notifier.feeds.history`) is fetched once for
+all such incidents, and the diff decides with what it says. An absence the next poll
+must confirm makes that poll read the document in full (no conditional GET). A
+resolution the diff could only make on absence, for a feed with a history, is looked
+up again later (`retry_final`, the due-set entries of `notifier.pipeline.finals`).
 
 `poll_provider` never raises for a broken feed: fetch and parse failures become a
 `failed` outcome and count toward feed health. It raises only when handing
@@ -16,16 +24,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from notifier.diff.engine import diff
+from notifier.diff.engine import PollContext, diff
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
 from notifier.feeds.errors import Cause, FeedError
-from notifier.models import ChangeEvent, FeedDocument
+from notifier.feeds.history import history_url, look_up
+from notifier.models import ChangeEvent, DocumentKind, FeedDocument
+from notifier.store.snapshot import ProviderState
 from notifier.store.state import Lease, StateStore, Validators
 
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[Sequence[ChangeEvent]], None]
+# (provider id, incident ids): look for these incidents' final updates again later
+RetryFinal = Callable[[str, Sequence[str]], None]
 
 
 class ProviderLike(Protocol):
@@ -81,16 +93,29 @@ def poll_provider(
     enqueue: Enqueue,
     now: datetime,
     failure_threshold: int = DEFAULT_THRESHOLD,
+    *,
+    name: str = "",
+    retry_final: RetryFinal | None = None,
 ) -> PollOutcome:
-    """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET)."""
+    """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
+
+    `name` is the provider's display name for notifier's own words in events;
+    `retry_final` schedules later history lookups (None: none are scheduled)."""
     lease = store.begin(provider.id)
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold)
+        extras = _Extras(name, retry_final)
+        return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    name: str
+    retry_final: RetryFinal | None
 
 
 def _poll(
@@ -101,12 +126,15 @@ def _poll(
     enqueue: Enqueue,
     now: datetime,
     threshold: int,
+    extras: _Extras,
 ) -> PollOutcome:
     try:
         v = lease.validators
-        result = fetcher.fetch(provider.url, v.etag, v.last_modified)
+        # An absence awaiting confirmation needs this poll's document even if unchanged.
+        asked = Validators() if lease.recheck else v
+        result = fetcher.fetch(provider.url, asked.etag, asked.last_modified)
         validators = _validators(result, v)
-        fresh = result.status != 304 and validators.body_hash != v.body_hash
+        fresh = result.status != 304 and (lease.recheck or validators.body_hash != v.body_hash)
         doc = _parse(result.body, provider) if fresh else None
     except Exception as exc:  # any failure to read the feed is this provider's only
         return _failed(provider, lease, store, enqueue, now, threshold, exc)
@@ -116,9 +144,16 @@ def _poll(
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
-    result_diff = diff(lease.state(), doc, now)
+    previous = lease.state()
+    left = _left(previous, doc)
+    lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
+    context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
+    result_diff = diff(previous, doc, now, context)
     events += result_diff.events
     _hand_on(enqueue, events)
+    unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
+    if unconfirmed and extras.retry_final is not None and history_url(provider.url):
+        extras.retry_final(provider.id, unconfirmed)
     ok = store.commit(
         lease,
         result_diff.state,
@@ -130,6 +165,38 @@ def _poll(
     if not ok:
         log.warning("poll lease lost before commit", extra={"provider": provider.id})
     return _outcome(Outcome.CHANGED, events, ok)
+
+
+def _left(previous: ProviderState | None, doc: FeedDocument) -> list[str]:
+    """Open incidents an active list no longer shows: the ones to look up."""
+    if previous is None or doc.kind is not DocumentKind.ACTIVE:
+        return []
+    listed = {i.id for i in doc.incidents}
+    return [
+        iid
+        for iid, known in previous.incidents.items()
+        if iid not in listed and known.snapshot.is_active
+    ]
+
+
+def _last_ok(lease: Lease) -> datetime | None:
+    """The last successful poll before this one (state stored before `ok_at` existed:
+    the last poll, unless it failed; None: the diff takes its state's last poll)."""
+    if lease.ok_at is not None:
+        return lease.ok_at
+    return lease.polled_at if lease.outcome not in (None, Outcome.FAILED) else None
+
+
+def _awaiting_final(events: Sequence[ChangeEvent], state: ProviderState) -> list[str]:
+    """Incidents this poll resolved on absence without the provider's final words."""
+    return [
+        e.incident_id
+        for e in events
+        if e.update is None
+        and e.note is not None
+        and (known := state.incidents.get(e.incident_id)) is not None
+        and known.awaiting_final
+    ]
 
 
 def _failed(
@@ -197,4 +264,11 @@ def _outcome(kind: Outcome, events: Sequence[ChangeEvent], committed: bool) -> P
     return PollOutcome(kind, len(events), ids, committed=committed)
 
 
-__all__ = ["FetcherLike", "Outcome", "PollOutcome", "ProviderLike", "poll_provider"]
+__all__ = [
+    "FetcherLike",
+    "Outcome",
+    "PollOutcome",
+    "ProviderLike",
+    "RetryFinal",
+    "poll_provider",
+]

@@ -27,7 +27,7 @@ from notifier.annotate.correlate import with_history
 from notifier.channels import kinds
 from notifier.channels.console.text import render_text
 from notifier.config.schema import Config
-from notifier.diff.engine import diff
+from notifier.diff.engine import PollContext, diff
 from notifier.feeds import registry
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
 from notifier.pipeline.destinations import Destinations
@@ -84,11 +84,14 @@ def replay(
     formats: Mapping[str, str] | None = None,
     report: Report = lambda _: None,
     on_state: Callable[[Snapshot, ProviderState], None] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Snapshot, ChangeEvent]]:
     """Yield (snapshot, event) for every change the snapshots show, in order.
 
     `on_state` sees each provider's new state before that snapshot's events, as
     the service commits it (and updates its incident index) after each poll.
+    `names` are display names for notifier's own words. There are no history
+    lookups offline: an incident that leaves an active list is resolved on absence.
     """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
@@ -98,7 +101,8 @@ def replay(
         except Exception as exc:  # one bad file must not stop the replay
             report(f"{snap.path}: skipped: {_one_line(exc)}")
             continue
-        result = diff(states.get(snap.provider), doc, snap.at)
+        context = PollContext(name=(names or {}).get(snap.provider, ""))
+        result = diff(states.get(snap.provider), doc, snap.at, context)
         states[snap.provider] = result.state
         if on_state is not None:
             on_state(snap, result.state)
@@ -110,7 +114,9 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
     """The JSON Lines record of one event.
 
     `status` is the update's status for events about an update (with `update_at`),
-    else the incident's status after the change; `previous`/`current` when set.
+    else the incident's status after the change; `previous`/`current` when set;
+    `"late": true` and the `gap` (`{"from", "to"}`) for late news; `note` when
+    notifier speaks where the provider did not.
     """
     line: dict[str, Any] = {
         "type": "event",
@@ -129,6 +135,12 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
         line["previous"] = event.previous
     if event.current is not None:
         line["current"] = event.current
+    if event.late:
+        line["late"] = True
+    if event.gap is not None:
+        line["gap"] = {"from": iso(event.gap.start), "to": iso(event.gap.end)}
+    if event.note is not None:
+        line["note"] = event.note
     line["title"] = event.incident.title
     return line
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +25,7 @@ from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.models import Alert, ChangeEvent, Incident
-from notifier.pipeline import digest
+from notifier.pipeline import digest, finals
 from notifier.pipeline.deliver import (
     DeliveryContext,
     DeliveryOutcome,
@@ -124,11 +124,9 @@ class Runtime:
         )
 
 
-def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -> PollOutcome:
-    provider = rt.providers.get(provider_id)
-    if provider is None:
-        raise KeyError(f"provider {provider_id!r} is not in the subscription file")
-
+def _enqueuer(
+    rt: Runtime, dispatcher: Dispatcher, now: datetime
+) -> Callable[[Sequence[ChangeEvent]], None]:
     def enqueue(events: Sequence[ChangeEvent]) -> None:
         # Durable first: the records, then the queue. Only then may the poller commit.
         rt.state.save_events(events)
@@ -138,9 +136,23 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         for kind, count in Counter(e.kind.value for e in events).items():
             rt.metrics.inc("notifier_events_total", count, kind=kind)
 
+    return enqueue
+
+
+def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -> PollOutcome:
+    provider = rt.providers.get(provider_id)
+    if provider is None:
+        raise KeyError(f"provider {provider_id!r} is not in the subscription file")
+
+    def retry_final(provider: str, incidents: Sequence[str]) -> None:
+        for iid in incidents:
+            entry = finals.Entry(provider, iid)
+            rt.due("final-lookups").add(entry.member, now + finals.wait(entry))
+
     outcome = poll_provider(
-        provider, rt.state, rt.fetcher, enqueue, now, rt.settings.feed_failure_threshold
-    )
+        provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
+        rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
+    )  # fmt: skip
     rt.metrics.inc("notifier_polls_total", provider=provider_id, outcome=outcome.outcome)
     if outcome.error:
         rt.metrics.inc(
@@ -149,6 +161,27 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             error=outcome.error_type or "unknown",
         )
     return outcome
+
+
+def look_for_final_words(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
+    """Look again, in the providers' histories, for the final updates of incidents
+    resolved on absence whose time has come (see `notifier.pipeline.finals`)."""
+    lookups = rt.due("final-lookups")
+    with lookups.sweeping() as mine:
+        due = lookups.due(now, limit=10) if mine else []  # each may take a fetch
+        for member in due:
+            entry = finals.Entry.parse(member)
+            provider = rt.providers.get(entry.provider) if entry else None
+            if entry is not None and provider is not None:
+                enqueue = _enqueuer(rt, dispatcher, now)
+                found = finals.look_again(entry, provider, rt.state, rt.fetcher, enqueue, now)
+                if found is not None:
+                    lookups.add(found[0].member, found[1])
+                    if found[0].member == member:
+                        continue  # the same look again, later
+            # After the look: a crash before this re-looks (harmless), never loses it.
+            lookups.discard(member)
+        return len(due)
 
 
 def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: datetime) -> int:

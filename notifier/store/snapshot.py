@@ -44,6 +44,12 @@ class IncidentState:
     seen: frozenset[str]  # every Update.key ever seen for this incident
     gone_at: datetime | None = None  # first poll that no longer listed it
     absent_resolved_at: datetime | None = None  # an active list dropped it at this time
+    # Consecutive successful polls of an active list that lacked it while open: one
+    # absence may be a glitch, so it is resolved on absence only at the second.
+    missing: int = 0
+    # Resolved on absence with no final update from the provider: a history lookup
+    # may still find it (posted once, as a new_update).
+    awaiting_final: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"snap": to_jsonable(self.snapshot), "seen": sorted(self.seen)}
@@ -51,6 +57,10 @@ class IncidentState:
             d["gone"] = iso(self.gone_at)
         if self.absent_resolved_at is not None:
             d["absent"] = iso(self.absent_resolved_at)
+        if self.missing:
+            d["miss"] = self.missing
+        if self.awaiting_final:
+            d["await"] = True
         return d
 
     @classmethod
@@ -60,6 +70,8 @@ class IncidentState:
             seen=frozenset(d["seen"]),
             gone_at=parse_iso(d.get("gone")),
             absent_resolved_at=parse_iso(d.get("absent")),
+            missing=int(d.get("miss", 0)),
+            awaiting_final=bool(d.get("await", False)),
         )
 
 
@@ -75,6 +87,12 @@ class ProviderState:
     polled_at: datetime | None = None
     floor: datetime | None = None
     incidents: Mapping[str, IncidentState] = field(default_factory=dict)
+
+    @property
+    def recheck(self) -> bool:
+        """An incident missed one poll of an active list: the next poll must read the
+        document again even when it is unchanged, to confirm the absence."""
+        return any(known.missing for known in self.incidents.values())
 
     def to_json(self) -> bytes:
         d = {

@@ -3,8 +3,10 @@ the recent-incident index used for correlation.
 
 Keys (all under `prefix`):
 - `{p}:provider:{id}` hash: `state` (ProviderState JSON), `version`, `etag`,
-  `last_modified`, `body_hash`, `polled_at`, `outcome`, `failures`, `unreachable`,
-  `since`, `last_error`, `cause`, `index_due`.
+  `last_modified`, `body_hash`, `polled_at`, `outcome`, `ok_at` (the last successful
+  poll), `recheck` ("1": the next poll must read the document in full, see
+  `ProviderState.recheck`), `failures`, `unreachable`, `since`, `last_error`, `cause`,
+  `index_due`.
 - `{p}:provider:{id}:lock`: the poll lease (token, TTL). One poll per provider.
 - `{p}:event:{event_id}`: the ChangeEvent JSON (30 days); `{p}:processed:{event_id}`.
 - `{p}:incidents` hash: `{provider}/{incident_id}` → open incidents and those closed
@@ -85,6 +87,8 @@ class Lease:
     outcome: str | None
     raw_state: bytes | None
     index_due: datetime | None
+    ok_at: datetime | None = None  # the last successful poll (fetched, maybe unchanged)
+    recheck: bool = False  # an absence awaits confirmation: read the document in full
     _parsed: ProviderState | None = field(default=None, repr=False)
 
     def state(self) -> ProviderState | None:
@@ -145,6 +149,8 @@ class StateStore:
             outcome=text(h.get("outcome")),
             raw_state=_bytes(h.get("state")),
             index_due=parse_iso(text(h.get("index_due"))),
+            ok_at=parse_iso(text(h.get("ok_at"))),
+            recheck=text(h.get("recheck")) == "1",
         )
 
     def finish(
@@ -177,6 +183,12 @@ class StateStore:
         index = _index_ops(lease.provider, state, lease.state(), now)
         return self._write(lease, now, outcome, validators, health, state, index)
 
+    def save_state(self, lease: Lease, state: ProviderState) -> bool:
+        """Store a snapshot changed outside a poll (a later history lookup) and release;
+        the poll's own fields stay as they were. False if the lease was lost."""
+        sets = {"state": state.to_json(), "recheck": "1" if state.recheck else "0"}
+        return self._run(lease, [str(lease.version)], sets, [], {}, [])
+
     def release(self, lease: Lease) -> bool:
         """Give the lease back without writing (a poll that failed unexpectedly)."""
         return self._run(lease, [], {}, [], {}, [])
@@ -192,6 +204,8 @@ class StateStore:
         index: tuple[dict[str, str], list[str], datetime | None] | None,
     ) -> bool:
         sets: dict[str, str | bytes] = {"polled_at": iso(now) or "", "outcome": outcome}
+        if outcome != "failed":
+            sets["ok_at"] = iso(now) or ""
         dels: list[str] = []
         if validators is not None:
             _put(sets, dels, "etag", validators.etag)
@@ -205,6 +219,7 @@ class StateStore:
             _put(sets, dels, "cause", health.cause)
         if state is not None:
             sets["state"] = state.to_json()
+            sets["recheck"] = "1" if state.recheck else "0"
         iset: dict[str, str] = {}
         idel: list[str] = []
         if index is not None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from notifier.diff.engine import LATE_NEWS, diff, event_id
-from notifier.models import DocumentKind, EventKind, Impact, IncidentKind, Status
+from notifier.models import DocumentKind, EventKind, Gap, Impact, IncidentKind, Status
 from notifier.store.snapshot import RETENTION, ProviderState
 from tests.diffkit import PROVIDER, at, doc, inc, kinds
 
@@ -77,14 +77,10 @@ def test_an_edited_update_body_is_not_a_new_update() -> None:
     [
         # an incident's status moves on with a new update: status_changed
         (inc("a", (0, INV)), inc("a", (0, INV), (5, IDE)), ["new_update", "status_changed"]),
-        # an open incident closes: resolved (instead of status_changed)
-        (inc("a", (0, INV)), inc("a", (0, INV), (5, RES)), ["new_update", "resolved"]),
-        # a closed incident gets a new open update: reopened
-        (
-            inc("a", (0, INV), (5, RES)),
-            inc("a", (0, INV), (5, RES), (8, INV)),
-            ["new_update", "reopened"],
-        ),
+        # an open incident closes: resolved (instead of status_changed), carrying its update
+        (inc("a", (0, INV)), inc("a", (0, INV), (5, RES)), ["resolved"]),
+        # a closed incident gets a new open update: reopened, carrying it (one message)
+        (inc("a", (0, INV), (5, RES)), inc("a", (0, INV), (5, RES), (8, INV)), ["reopened"]),
         # resolved then postmortem: both closed, a plain status_changed
         (
             inc("a", (0, INV), (5, RES)),
@@ -134,37 +130,18 @@ def test_leaving_a_history_window_means_nothing_and_coming_back_is_not_new() -> 
     assert state is not None and state.incidents["a"].snapshot.status is INV
 
 
-def test_leaving_an_active_list_resolves_the_incident() -> None:
+def test_leaving_an_active_list_resolves_the_incident_at_the_second_absence() -> None:
     a = inc("a", (0, INV), (2, IDE))
-    steps, state = run((doc(a, kind=ACTIVE), 3), (doc(kind=ACTIVE), 9))
-    (event,) = steps[1]
+    steps, state = run((doc(a, kind=ACTIVE), 3), (doc(kind=ACTIVE), 9), (doc(kind=ACTIVE), 10))
+    assert steps[1] == ()
+    (event,) = steps[2]
     assert event.kind is EventKind.RESOLVED and event.update is None
     assert event.incident.status is RES and event.incident.resolved_at == at(9)
     assert (event.previous, event.current) == ("identified", "resolved")
-    assert state is not None and state.incidents["a"].absent_resolved_at == at(9)
-
-
-def test_an_active_list_incident_back_without_newer_updates_stays_resolved() -> None:
-    a = inc("a", (0, INV))
-    steps, _ = run((doc(a, kind=ACTIVE), 1), (doc(kind=ACTIVE), 2), (doc(a, kind=ACTIVE), 3))
-    assert steps[2] == ()
-
-
-def test_an_active_list_incident_back_edited_before_its_resolution_stays_resolved() -> None:
-    # a stale copy made after a body edit (newer updated_at) but before the list dropped it
-    a, edited = inc("a", (0, INV)), inc("a", (0, INV), updated_at=at(3))
-    steps, state = run(
-        (doc(a, kind=ACTIVE), 1), (doc(kind=ACTIVE), 5), (doc(edited, kind=ACTIVE), 6)
+    assert event.note == (
+        "No longer listed on acme's status page as of 12:09 UTC; no final update was published"
     )
-    assert steps[2] == ()
-    assert state is not None and state.incidents["a"].snapshot.status is RES
-
-
-def test_an_active_list_incident_back_with_a_newer_update_reopens() -> None:
-    a1, a2 = inc("a", (0, INV)), inc("a", (0, INV), (5, IDE))
-    steps, _ = run((doc(a1, kind=ACTIVE), 1), (doc(kind=ACTIVE), 2), (doc(a2, kind=ACTIVE), 6))
-    assert [e.kind.value for e in steps[2]] == ["new_update", "reopened"]
-    assert (steps[2][1].previous, steps[2][1].current) == ("resolved", "identified")
+    assert state is not None and state.incidents["a"].absent_resolved_at == at(10)
 
 
 def test_maintenance_moves_through_scheduled_started_completed() -> None:
@@ -188,14 +165,17 @@ def test_maintenance_moves_through_scheduled_started_completed() -> None:
 
 def test_maintenance_leaving_an_active_list_is_completed() -> None:
     m = inc("m", (0, Status.IN_PROGRESS), kind=MAINT)
-    steps, _ = run((doc(m, kind=ACTIVE), 1), (doc(kind=ACTIVE), 30))
-    assert [(e.kind.value, e.current) for e in steps[1]] == [("maintenance_completed", "completed")]
+    steps, _ = run((doc(m, kind=ACTIVE), 1), (doc(kind=ACTIVE), 30), (doc(kind=ACTIVE), 31))
+    assert steps[1] == ()
+    assert [(e.kind.value, e.current) for e in steps[2]] == [("maintenance_completed", "completed")]
 
 
 def test_an_incident_opened_and_closed_between_polls_is_reported_whole() -> None:
     b = inc("b", (2, INV), (4, RES))
     steps, _ = run((doc(inc("a", (0, RES))), 1), (doc(inc("a", (0, RES)), b), 5))
-    assert kinds(steps[1]) == [("new_incident", "b"), *[("new_update", "b")] * 2, ("resolved", "b")]
+    assert kinds(steps[1]) == [("new_incident", "b"), ("new_update", "b"), ("resolved", "b")]
+    assert [e.update.status for e in steps[1][1:]] == [INV, RES]
+    assert not any(e.late for e in steps[1])
 
 
 def test_a_closed_incident_older_than_the_first_window_scrolling_in_is_history() -> None:
@@ -205,12 +185,13 @@ def test_a_closed_incident_older_than_the_first_window_scrolling_in_is_history()
     assert steps[1] == ()
 
 
-def test_a_closed_incident_first_seen_long_after_it_ended_is_not_news() -> None:
+def test_a_closed_incident_first_seen_long_after_it_ended_is_late_news() -> None:
     late = inc("late", (100, INV), (110, RES))
     minutes = 110 + LATE_NEWS.total_seconds() / 60 + 1
     steps, state = run((doc(), 0), (doc(late), minutes))
-    assert steps[1] == ()
-    assert state is not None and "late" in state.incidents  # remembered all the same
+    assert [e.kind.value for e in steps[1]] == ["new_incident", "new_update", "resolved"]
+    assert all(e.late and e.gap == Gap(at(0), at(minutes)) for e in steps[1])
+    assert state is not None and "late" in state.incidents
 
 
 def test_knowledge_is_pruned_30_days_after_leaving_and_old_returns_stay_silent() -> None:
@@ -235,7 +216,7 @@ def test_event_ids_are_stable_across_re_diffs_and_distinct_per_change() -> None:
     assert [e.event_id for e in first.events] == [e.event_id for e in again.events]
     ids = [e.event_id for e in first.events]
     assert len(set(ids)) == len(ids)
-    assert ids[1] == event_id(PROVIDER, "a", EventKind.RESOLVED, "20250416T1203Z#1", "resolved")
+    assert ids[0] == event_id(PROVIDER, "a", EventKind.RESOLVED, "20250416T1203Z#1", "resolved")
 
 
 def test_event_order_does_not_depend_on_document_order() -> None:

@@ -54,7 +54,8 @@ def test_the_on_call_gets_one_text_for_azure_and_one_follow_up_naming_openai() -
     assert [(t["at"], t["provider"], t["kind"]) for t in texts] == [
         ("2024-12-26T18:30:00Z", "azure", "new"),  # the page
         ("2024-12-26T19:05:00Z", "openai", "follow_up"),  # OpenAI joins the Azure cascade
-        ("2024-12-27T01:00:00Z", "azure", "resolved"),  # the page's all-clear
+        # the page's all-clear: Azure's item left the feed at 01:00, confirmed gone at 01:02
+        ("2024-12-27T01:02:00Z", "azure", "resolved"),
     ]
     page, follow_up, _ = texts
     assert follow_up["thread_key"] == page["thread_key"]  # to whoever the Azure page reached

@@ -12,12 +12,17 @@ tests/pipeline/replay_expected/<series>.jsonl, written by reading the documents:
   resolved (opened and closed between two daily captures); a new scheduled
   maintenance appears in the last capture.
 - digitalocean: .atom and .rss twins of the same instant add nothing; after gaps of
-  days or months, incidents that closed more than a day before the capture are
-  history, only those closed within the day (or still open) are reported; the
-  Block Storage and AMS3 maintenances go in progress → completed.
+  days or months, incidents that began and ended in the gap (closed more than a day
+  before the capture, after the previous one) are late news: reported whole and
+  flagged `late`; those closed within the day (or still open) are reported as usual;
+  the Block Storage and AMS3 maintenances go in progress → completed.
 - symantec: maintenance TLV1 scheduled, then completed (its in-progress and completed
   updates arrive together: one status event, to the latest status), next to
-  maintenances created after the first capture and still scheduled.
+  maintenances created after the first capture and still scheduled; maintenances that
+  ran and completed between the two captures (three weeks apart) are late news.
+
+A resolution carries the update that resolved it (there is no separate `new_update`
+of it).
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ def project(snap: Snapshot, e: ChangeEvent) -> dict[str, Any]:
     line["status"] = e.update.status.value if e.update else e.incident.status.value
     if e.update is not None:
         line["update_at"] = iso(e.update.at)
+    if e.late:
+        line["late"] = True
     return line
 
 

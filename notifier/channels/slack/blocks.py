@@ -21,6 +21,7 @@ from notifier.channels.render import (
     latest_body,
     notes,
     resolved_duration,
+    shown_status,
     status_label,
     truncate,
 )
@@ -141,5 +142,5 @@ def reply_message(alert: Alert, p: Presentation) -> dict[str, Any]:
     body = latest_body(alert)
     text = f"{head} · {fmt_time(when)}" + (f"\n{escape(body)}" if body else "")
     blocks = [_section(text), *_annotations(alert, p)]
-    fallback = f"{escape(status_label(inc.status))}: {escape(one_line(body))}"
+    fallback = f"{escape(status_label(shown_status(alert)))}: {escape(one_line(body))}"
     return {"text": fit(fallback, TEXT_MAX), "blocks": blocks[:MAX_BLOCKS]}
