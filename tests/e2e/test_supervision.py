@@ -166,7 +166,8 @@ def test_a_child_that_keeps_dying_ends_notifier_run_non_zero(
 ) -> None:
     svc = start(tmp_path, environment | {"NOTIFIER_RESTART_LIMIT": "3"}, "run")
     try:
-        svc.wait_for(lambda: bool(svc.url) and svc.healthz()[0] == 200, 60, "a healthy service")
+        svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: beat") is not None, 30,
+                     "the beat")  # fmt: skip
         svc.config.write_text("providers: [\n")  # every new beat now dies at start
         os.kill(svc.child("beat"), signal.SIGKILL)
         svc.proc.wait(timeout=40)
