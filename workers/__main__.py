@@ -7,8 +7,25 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
+
+from celery import platforms
+from setproctitle import setproctitle
 
 from workers.app import app
+
+
+def titled(role: str) -> None:
+    """Name this process `notifier: <role>` in ps/top, and keep that prefix on the titles
+    Celery sets later (its pool processes and status changes)."""
+
+    def set_process_title(progname: str, info: Any = None) -> str:
+        title = f"notifier: {role} [{progname}]" + (f" {info}" if info else "")
+        setproctitle(title)
+        return title
+
+    platforms.set_process_title = set_process_title
+    setproctitle(f"notifier: {role}")
 
 
 def main() -> None:
@@ -18,6 +35,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None)
     args = parser.parse_args()
     level = os.environ.get("NOTIFIER_LOG_LEVEL", "INFO")
+    titled("beat" if args.mode == "beat" else "worker")
     if args.mode == "beat":
         app.start(["beat", "--loglevel", level])
         return

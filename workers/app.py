@@ -16,13 +16,14 @@ from typing import Any
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import beat_init, celeryd_init, setup_logging
+from celery.signals import beat_init, celeryd_init, setup_logging, worker_ready, worker_shutdown
 
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import retry
 from notifier.store.url import broker_url
 from workers.context import context, redis_url
+from workers.pulse import WorkerPulse
 from workers.schedule import poll_entries
 
 # Delivery retries wait in Redis (notifier.store.retries), not in a worker, so they need no
@@ -119,3 +120,19 @@ def _poll_at_start(sender: object = None, **_: object) -> None:
     (standby) beat doing the same is harmless: polls are leased and idempotent."""
     for entry in poll_entries(context().config).values():
         app.send_task("notifier.poll", args=entry["args"], **entry["options"])
+
+
+_pulse: list[WorkerPulse] = []  # this worker's heartbeat thread, once it is ready
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: object) -> None:
+    """Write this worker's heartbeat from its main process, keyed by its hostname
+    (`celery@host`), from the moment it consumes until it shuts down."""
+    _pulse.append(WorkerPulse(str(sender.hostname)).start())
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: object) -> None:
+    while _pulse:
+        _pulse.pop().stop()

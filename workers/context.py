@@ -8,11 +8,15 @@ forked later inherit it. A problem stops the process with the same clear message
 
 from __future__ import annotations
 
+import os
 from functools import cache
+
+import redis
 
 from notifier.config.load import ConfigError
 from notifier.config.settings import get_settings
 from notifier.pipeline.process import ProcessContext
+from notifier.store.heartbeats import Heartbeats
 from notifier.store.url import resolve_redis_url
 
 
@@ -36,3 +40,14 @@ def context() -> ProcessContext:
         return ProcessContext.load(get_settings(), redis_url())
     except ConfigError as exc:
         raise SystemExit(str(exc)) from None
+
+
+@cache
+def _heartbeats(pid: int) -> Heartbeats:
+    client = redis.Redis.from_url(redis_url(), socket_timeout=5, socket_connect_timeout=5)
+    return Heartbeats(client, get_settings().key_prefix)
+
+
+def heartbeats() -> Heartbeats:
+    """This process's heartbeat writer (its own connection, made again after a fork)."""
+    return _heartbeats(os.getpid())

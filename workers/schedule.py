@@ -12,6 +12,7 @@ from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
 from workers.context import context
+from workers.pulse import BeatPulse
 
 Entry = dict[str, Any]  # a Celery beat_schedule entry
 
@@ -49,8 +50,19 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
 
 class Scheduler(RedBeatScheduler):
     """redbeat's scheduler, with the schedule built from the subscription file when
-    beat starts (standalone or embedded in a worker), before redbeat stores it."""
+    beat starts (standalone or embedded in a worker), before redbeat stores it, and a
+    heartbeat on its ticks (`workers.pulse`)."""
+
+    _pulse: BeatPulse
 
     def setup_schedule(self) -> None:
         self.app.conf.beat_schedule = beat_schedule(context().config)
+        self._pulse = BeatPulse()
         super().setup_schedule()
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        """redbeat's tick, then the heartbeat: only the beat holding the lock ticks, so
+        the heartbeat says that polls are being scheduled, not merely that a beat lives."""
+        interval: float = super().tick(*args, **kwargs)
+        self._pulse.tick()
+        return interval

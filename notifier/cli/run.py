@@ -1,10 +1,14 @@
 """`notifier run`, `notifier worker`, `notifier beat`.
 
-`run` is the all-in-one: it starts the private Redis when none is configured,
-then a worker with an embedded beat. `worker` and `beat` are the production
-split. The Celery processes are children (`python -m workers`), so this package
-never imports Celery; Ctrl-C reaches the whole process group and we stop what
-we started.
+`run` is the all-in-one: it starts the private Redis when none is configured, then
+the beat and a worker as separate children, watches all three
+(`notifier.pipeline.supervise`: restart with backoff, give up after a crash loop) and
+serves the web endpoint (/healthz, /metrics, the Twilio webhook) itself, so the health
+answer outlives any child. `worker` and `beat` are the production split: one child
+each, watched the same way but never restarted: they exit non-zero when it dies or
+Redis stays away, and their own supervisor (systemd, compose, k8s) restarts them.
+The Celery processes are children (`python -m workers`), so this package never imports
+Celery; Ctrl-C reaches the whole process group and we stop what we started.
 """
 
 from __future__ import annotations
@@ -12,14 +16,23 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from notifier.config.load import ConfigError, load_config
-from notifier.config.settings import get_settings
-from notifier.store.server import PrivateRedis, ping
+from setproctitle import setproctitle
+
+from notifier import logs
+from notifier.config.load import ConfigError, load_config, secrets_for_logging
+from notifier.config.settings import Settings, get_settings
+from notifier.pipeline.supervise import Child, Supervisor, terminate
+from notifier.store.server import PrivateRedis, answers, ping
 from notifier.store.url import redacted, resolve_redis_url
+
+if TYPE_CHECKING:
+    from notifier.web.serve import WebThread
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,40 +62,78 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
         print(exc, file=sys.stderr)
         return 1
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    private: PrivateRedis | None = None
-    if url is None:
-        if mode != "run":
-            print(
-                "error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr
-            )
-            return 2
-        private = PrivateRedis(settings.data_dir / "redis").start(persist=True)
-        url = private.url
-        print(f"notifier: started private Redis at {private.socket}", file=sys.stderr)
-    else:
+    if url is None and mode != "run":
+        print("error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr)
+        return 2
+    if url is not None:
         # Celery would retry a dead broker for minutes, one warning at a time; say it once
         # (notifier.cli.main turns the error into one line). A supervisor restarts us.
         ping(url)
+    sock = None
+    if mode == "run":
+        from notifier.cli.web import listen
+
+        sock = listen(settings.web_host, settings.web_port)  # before starting anything
+        if sock is None:
+            return 2
+    children: list[Child] = []
+    if url is None:
+        private = PrivateRedis(settings.data_dir / "redis").start(persist=True)
+        url = private.url
+        print(f"notifier: started private Redis at {private.socket}", file=sys.stderr)
+        children.append(_redis_child(private))
     print(
         f"notifier: {mode} using Redis {redacted(url)}, config {settings.config_path()}",
         file=sys.stderr,
     )
+    logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
+    setproctitle("notifier: supervisor")
     env = {**os.environ, "NOTIFIER_REDIS_URL": url}
-    cmd = [sys.executable, "-m", "workers", mode, "--queues", queues]
+    worker = ["worker", "--queues", queues]
     if concurrency:
-        cmd += ["--concurrency", str(concurrency)]
-    child = subprocess.Popen(cmd, env=env)
-    # A supervisor's SIGTERM reaches only us: pass it on for a warm shutdown.
-    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        worker += ["--concurrency", str(concurrency)]
+    roles = {"run": [["beat"], worker], "worker": [worker], "beat": [["beat"]]}[mode]
+    children += [_celery_child(args, env) for args in roles]
+    supervisor = Supervisor(
+        children,
+        limit=settings.restart_limit if mode == "run" else 1,
+        window=settings.restart_window,
+        redis_answers=lambda: answers(url, timeout=1.0),
+        redis_grace=settings.redis_grace,
+    )
+    # A supervisor's SIGTERM reaches only us; Ctrl-C reaches the whole group. Either
+    # way: stop watching, pass SIGTERM on for a warm shutdown, wait.
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
+    signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
+    web = _serve(settings, url, sock) if sock is not None else None
     try:
-        return child.wait()
-    except KeyboardInterrupt:
-        # The child got the same SIGINT; give it time for a warm shutdown.
-        try:
-            return child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGTERM)
-            return child.wait()
+        return supervisor.run()
     finally:
-        if private is not None:
-            private.stop()
+        if web is not None:
+            web.stop()
+
+
+def _celery_child(args: list[str], env: dict[str, str]) -> Child:
+    def launch() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "workers", *args], env=env)
+
+    return Child(args[0], launch)
+
+
+def _redis_child(private: PrivateRedis) -> Child:
+    def launch() -> subprocess.Popen[bytes] | None:
+        return private.start(persist=True).process
+
+    def stop(proc: subprocess.Popen[bytes]) -> None:
+        terminate(proc, timeout=10)
+
+    return Child("redis", launch, stop, proc=private.process)
+
+
+def _serve(settings: Settings, url: str, sock: socket.socket) -> WebThread:
+    from notifier.cli.web import web_app
+    from notifier.web.serve import WebThread
+
+    web = WebThread(web_app(settings, url, notes=False), sock).start()
+    print(f"notifier: web at {web.url} (/healthz, /metrics)", file=sys.stderr)
+    return web

@@ -1,4 +1,9 @@
-"""`notifier status`: one row per watched provider — feed health, last poll, active incidents.
+"""`notifier status`: is the service doing its job, and one row per watched provider —
+feed health, last poll, active incidents.
+
+First the same checks as /healthz (`notifier.pipeline.health`): Redis, the beat's
+heartbeat, live workers, overdue work, each with its age and threshold; the command
+exits 1 when any fails, so a script or a probe can use it.
 
 A failing feed shows why in plain words, from the cause its poll recorded
 (`notifier.feeds.errors`): `UNREACHABLE: connection refused: …` when the page could not
@@ -19,6 +24,7 @@ import redis
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
+from notifier.pipeline.health import Health, Limits, observe
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
 
@@ -40,14 +46,28 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if url is None:
         print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
         return 2
-    store = StateStore(redis.Redis.from_url(url), settings.key_prefix)
-    rows = status_rows(store, [p.id for p in config.resolved_providers()], datetime.now(UTC))
+    client = redis.Redis.from_url(url)
+    now = datetime.now(UTC)
+    health = observe(client, settings.key_prefix, Limits.from_settings(settings), now)
+    store = StateStore(client, settings.key_prefix)
+    rows = status_rows(store, [p.id for p in config.resolved_providers()], now)
     if args.json:
-        json.dump(rows, out, indent=2)
+        json.dump({"health": health.to_json(), "providers": rows}, out, indent=2)
         out.write("\n")
     else:
-        out.write(render(rows) + "\n")
-    return 0
+        out.write(render_health(health) + "\n\n" + render(rows) + "\n")
+    return 0 if health.healthy else 1
+
+
+def render_health(health: Health) -> str:
+    """`service: healthy`, then one line per check: name, OK or FAILING, and why."""
+    lines = [f"service: {'healthy' if health.healthy else 'UNHEALTHY'}"]
+    width = max(len(c.name) for c in health.checks)
+    for c in health.checks:
+        limit = f" (limit {c.threshold_s:g} s)" if c.threshold_s is not None else ""
+        state = "ok     " if c.ok else "FAILING"
+        lines.append(f"  {c.name.ljust(width)}  {state}  {c.detail}{limit}")
+    return "\n".join(lines)
 
 
 def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> list[dict[str, Any]]:

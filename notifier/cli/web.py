@@ -1,13 +1,16 @@
-"""`notifier web`: serve the Twilio SMS webhook, /healthz and /metrics."""
+"""`notifier web`: serve the Twilio SMS webhook, /healthz and /metrics alone (the
+production split; `notifier run` serves the same app itself)."""
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 
 import redis
+from starlette.types import ASGIApp
 
-from notifier.config.settings import get_settings
+from notifier.config.settings import Settings, get_settings
 from notifier.store.server import ping
 from notifier.store.url import redacted, resolve_redis_url
 
@@ -22,9 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from notifier import logs
-    from notifier.channels.build import build_channels
     from notifier.config.load import secrets_for_logging
-    from notifier.web.server import build_app, make_server
+    from notifier.web.serve import WebThread
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
@@ -33,27 +35,57 @@ def run(args: argparse.Namespace) -> int:
         print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
         return 2
     ping(url)  # a dead Redis is one line now (notifier.cli.main), not 503s later
-    client = redis.Redis.from_url(url, health_check_interval=30)
-    _, pager = build_channels(settings, client, settings.key_prefix)
-    if pager is None:
-        print("notifier web: Twilio is not configured; /twilio/sms will not ack", file=sys.stderr)
-    elif not settings.public_url:
-        print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
-              file=sys.stderr)  # fmt: skip
-    host, port = args.host or settings.web_host, args.port or settings.web_port
+    host = args.host or settings.web_host
+    port = settings.web_port if args.port is None else args.port
+    sock = listen(host, port)
+    if sock is None:
+        return 2
+    web = WebThread(web_app(settings, url), sock)
+    web.start()
+    print(f"notifier web: listening on {web.url} (Redis {redacted(url)})", file=sys.stderr)
     try:
-        server = make_server(build_app(settings, client, pager), host, port)
+        web.thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        web.stop()
+    return 0
+
+
+def listen(host: str, port: int) -> socket.socket | None:
+    """The bound socket for the web endpoint, or None after saying on stderr why not
+    (shared with `notifier run`)."""
+    from notifier.web.auth import refusal
+    from notifier.web.serve import bind
+
+    refused = refusal(host, get_settings().web_token)
+    if refused:
+        print(f"notifier: {refused}", file=sys.stderr)
+        return None
+    try:
+        return bind(host, port)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(f"notifier web: cannot listen on {host}:{port}: {exc.strerror or exc}; choose "
               "another with --host/--port or NOTIFIER_WEB_HOST/NOTIFIER_WEB_PORT",
               file=sys.stderr)  # fmt: skip
-        return 2
-    print(f"notifier web: listening on http://{host}:{server.server_address[1]} "
-          f"(Redis {redacted(url)})", file=sys.stderr)  # fmt: skip
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        return None
+
+
+def web_app(settings: Settings, url: str, notes: bool = True) -> ASGIApp:
+    """The app, with its own Redis client (short timeouts: a probe must not hang);
+    `notes` says on stderr what the Twilio webhook cannot do."""
+    from notifier.channels.build import build_channels
+    from notifier.web.app import build_app
+
+    client = redis.Redis.from_url(
+        url, health_check_interval=30, socket_timeout=3, socket_connect_timeout=3
+    )
+    _, pager = build_channels(settings, client, settings.key_prefix)
+    if not notes:
         pass
-    finally:
-        server.server_close()
-    return 0
+    elif pager is None:
+        print("notifier web: Twilio is not configured; /twilio/sms will not ack", file=sys.stderr)
+    elif not settings.public_url:
+        print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
+              file=sys.stderr)  # fmt: skip
+    return build_app(settings, client, pager)

@@ -73,8 +73,53 @@ class Settings(BaseSettings):
         "task. Keep it above 150 (the 90 s task time limit plus the 60 s infrastructure "
         "retry countdown); a lower value only suits tests.",
     )
-    web_host: str = Field("127.0.0.1", description="`notifier web` bind address.")
-    web_port: int = Field(8080, description="`notifier web` port.")
+    web_host: str = Field(
+        "127.0.0.1",
+        description="Bind address of the web endpoint (`notifier run`, `notifier web`).",
+    )
+    web_port: int = Field(
+        8080, description="Port of the web endpoint (`notifier run`, `notifier web`)."
+    )
+    web_token: SecretStr | None = Field(
+        None,
+        description="Token every page but /healthz and the signed Twilio webhook requires "
+        "(bearer, or basic auth with it as the password). Required to bind beyond loopback.",
+    )
+    web_read_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client may take to send its request body."
+    )
+
+    heartbeat_interval: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds between the beat's and each worker's heartbeats in Redis; "
+        "one older than 3 of these is stale.",
+    )
+    due_max_age: float = Field(
+        120.0, gt=0, description="Seconds a due alert may wait undelivered before /healthz fails."
+    )
+    heartbeat_url: SecretStr | None = Field(
+        None,
+        description="Dead man's switch: a URL (healthchecks.io, Cronitor) called while healthy.",
+    )
+    heartbeat_url_interval: float = Field(
+        60.0, gt=0, description="Seconds between calls of NOTIFIER_HEARTBEAT_URL."
+    )
+    restart_limit: int = Field(
+        5,
+        ge=1,
+        description="Deaths of one child within NOTIFIER_RESTART_WINDOW that make "
+        "`notifier run` give up and exit non-zero.",
+    )
+    restart_window: float = Field(
+        600.0, gt=0, description="Seconds over which `notifier run` counts a child's deaths."
+    )
+    redis_grace: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds `notifier run|worker|beat` wait for an unreachable Redis "
+        "before they exit non-zero.",
+    )
 
     @property
     def broker_prefix(self) -> str:
@@ -88,6 +133,8 @@ class Settings(BaseSettings):
             self.slack_webhook_url,
             self.twilio_auth_token,
             self.smtp_password,
+            self.web_token,
+            self.heartbeat_url,
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 

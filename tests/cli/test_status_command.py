@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -10,17 +14,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import redis
 
 from notifier.cli.status import render, status_rows
 from notifier.feeds.fetch import Fetcher
 from notifier.pipeline.poll import poll_provider
+from notifier.store.heartbeats import Heartbeats
 from notifier.store.state import StateStore
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -134,3 +141,38 @@ def test_a_failure_below_the_threshold_already_says_why(
         poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
     (row,) = status_rows(store, ["down"], NOW)
     assert row["health"] == "failing (1): HTTP status 503: the server has a problem"
+
+
+def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
+    redis_url: str, key_prefix: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n  - id: acme\n    name: Acme\n"
+        "    feed: {url: 'http://127.0.0.1:9/x.json', format: statuspage-json}\n"
+        "subscribers:\n  - name: ops\n    slack: {channel: '#ops'}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {"NOTIFIER_REDIS_URL": redis_url, "NOTIFIER_KEY_PREFIX": key_prefix,
+            "NOTIFIER_CONFIG": str(config)}  # fmt: skip
+
+    def status(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "notifier", "status", *args], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    done = status()
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "service: UNHEALTHY"
+    assert lines[2] == "  beat     FAILING  no beat has ever ticked (limit 15 s)"
+    assert lines[3] == "  workers  FAILING  no worker alive (limit 15 s)"
+    assert any(line.startswith("PROVIDER") for line in lines)  # the provider table follows
+    beats = Heartbeats(redis_client, key_prefix)
+    beats.beat(datetime.now(UTC))
+    beats.worker("celery@here", datetime.now(UTC), expire_after=15)
+    done = status("--json")
+    assert done.returncode == 0, done.stdout
+    body = json.loads(done.stdout)
+    assert body["health"]["healthy"] is True
+    assert [c["name"] for c in body["health"]["checks"]] == ["redis", "beat", "workers", "due"]
+    assert body["providers"][0]["provider"] == "acme"

@@ -1,4 +1,5 @@
-"""`notifier web` over real HTTP: Twilio signatures, acks with TwiML, /healthz, /metrics."""
+"""The web endpoint over real HTTP (uvicorn): Twilio signatures, acks with TwiML, /healthz,
+/metrics."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from threading import Thread
 from urllib.parse import urlencode
 
 import pytest
@@ -18,8 +18,12 @@ from twilio.request_validator import RequestValidator
 
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager, Recipients
+from notifier.pipeline.health import Limits
+from notifier.store.heartbeats import Heartbeats
 from notifier.store.metrics import Metrics
-from notifier.web.server import WebApp, build_app, make_server
+from notifier.web.app import create_app
+from notifier.web.context import WebContext
+from notifier.web.serve import WebThread, bind
 from tests.fakes import sample
 from tests.fakes.smtp import free_port
 from tests.fakes.twilio_api import FakeTwilio
@@ -36,22 +40,24 @@ def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -
     return Pager(redis_client, key_prefix, sms)
 
 
-def serve(app: WebApp) -> Iterator[str]:
-    server = make_server(app, "127.0.0.1", 0)
-    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+LIMITS = Limits(tick_s=5.0, due_max_age_s=120.0)
+
+
+def serve(ctx: WebContext) -> Iterator[str]:
+    web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield web.url
     finally:
-        server.shutdown()
-        server.server_close()
+        web.stop()
 
 
 @pytest.fixture
-def web(redis_client: redis.Redis, pager: Pager, fake_twilio: FakeTwilio) -> Iterator[str]:
-    app = WebApp(redis_client, pager, SecretStr(fake_twilio.auth_token), PUBLIC,
-                 clock=lambda: NOW)  # fmt: skip
-    yield from serve(app)
+def web(
+    redis_client: redis.Redis, key_prefix: str, pager: Pager, fake_twilio: FakeTwilio
+) -> Iterator[str]:
+    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS, pager,
+                     SecretStr(fake_twilio.auth_token), PUBLIC, clock=lambda: NOW)  # fmt: skip
+    yield from serve(ctx)
 
 
 def post(base: str, path: str, form: dict[str, str], signature: str | None) -> tuple[int, str]:
@@ -124,26 +130,24 @@ def test_an_unknown_code_gets_a_helpful_reply(web: str, fake_twilio: FakeTwilio)
     assert status == 200 and "Reply 4 &lt;code&gt;" in body
 
 
-def test_healthz_is_200_while_redis_answers_and_503_when_it_does_not(
-    web: str, pager: Pager
+def test_healthz_is_200_while_redis_answers_and_the_service_is_alive_and_503_when_not(
+    redis_client: redis.Redis, key_prefix: str, web: str
 ) -> None:
-    assert get(web + "/healthz") == (200, "ok\n")
+    beats = Heartbeats(redis_client, key_prefix)
+    beats.beat(NOW)
+    beats.worker("celery@here", NOW, expire_after=15)
+    status, body = get(web + "/healthz")
+    assert status == 200 and '"healthy":true' in body
     dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
-    for base in serve(WebApp(dead, None, None, None)):
-        assert get(base + "/healthz")[0] == 503
+    for base in serve(WebContext(dead, key_prefix, "", LIMITS)):
+        status, body = get(base + "/healthz")
+        assert status == 503 and '"name":"redis","ok":false' in body
 
 
 def test_metrics_render_prometheus_text(redis_client: redis.Redis, key_prefix: str) -> None:
     Metrics(redis_client, key_prefix).inc("notifier_deliveries_total", channel="slack",
                                           outcome="delivered")  # fmt: skip
-
-    class S:
-        twilio_auth_token = None
-        public_url = None
-        broker_prefix = f"{key_prefix}:celery:"
-
-    S.key_prefix = key_prefix  # type: ignore[attr-defined]
-    for base in serve(build_app(S, redis_client, None)):
+    for base in serve(WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)):
         status, body = get(base + "/metrics")
         assert status == 200
         assert 'notifier_deliveries_total{channel="slack",outcome="delivered"} 1.0' in body

@@ -1,0 +1,55 @@
+"""What the web endpoint needs, built once when it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+from pydantic import SecretStr
+
+from notifier.channels.sms.paging import Pager
+from notifier.config.settings import Settings
+from notifier.pipeline.health import Health, Limits, observe
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebContext:
+    client: redis.Redis
+    prefix: str
+    broker_prefix: str
+    limits: Limits
+    pager: Pager | None = None
+    twilio_token: SecretStr | None = None
+    public_url: str = ""
+    web_token: SecretStr | None = None
+    read_timeout: float = 10.0
+    heartbeat_url: SecretStr | None = None
+    heartbeat_every: float = 60.0
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, client: redis.Redis, pager: Pager | None
+    ) -> WebContext:
+        return cls(
+            client=client,
+            prefix=settings.key_prefix,
+            broker_prefix=settings.broker_prefix,
+            limits=Limits.from_settings(settings),
+            pager=pager,
+            twilio_token=settings.twilio_auth_token,
+            public_url=(settings.public_url or "").rstrip("/"),
+            web_token=settings.web_token,
+            read_timeout=settings.web_read_timeout,
+            heartbeat_url=settings.heartbeat_url,
+            heartbeat_every=settings.heartbeat_url_interval,
+        )
+
+    def health(self) -> Health:
+        return observe(self.client, self.prefix, self.limits, self.clock())

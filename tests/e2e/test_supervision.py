@@ -1,0 +1,196 @@
+"""`notifier run` cannot go blind: real processes, the test's own Redis, a local feed.
+
+A killed beat is logged and replaced and polling resumes; a frozen beat turns /healthz
+to 503; a child that keeps dying ends `notifier run` non-zero; `notifier worker` exits
+non-zero when its worker dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from notifier.models import parse_iso
+from notifier.store.state import StateStore
+from tests.support.feed_server import FeedServer
+from tests.support.procs import child_titled, title
+from tests.support.statuspage_docs import summary_json
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+FEED_PATH = "/api/v2/summary.json"
+
+
+@dataclass
+class Service:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    config: Path
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.1)
+        pytest.fail(f"timed out after {timeout}s waiting for {what}\n{self.text()[-20000:]}")
+
+    @property
+    def url(self) -> str:
+        for line in self.text().splitlines():
+            if "notifier: web at " in line:
+                return line.split("web at ")[1].split()[0]
+        return ""
+
+    def healthz(self) -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    def child(self, role: str) -> int:
+        pid = child_titled(self.proc.pid, f"notifier: {role}")
+        assert pid is not None, (role, self.text()[-5000:])
+        return pid
+
+
+@pytest.fixture
+def environment(tmp_path: Path, redis_url: str, key_prefix: str) -> Iterator[dict[str, str]]:
+    feeds = FeedServer().start()
+    feeds.put(FEED_PATH, summary_json([]))
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
+        "    poll_interval: 1\n"
+        'subscribers:\n  - name: platform\n    slack: {channel: "#vendor-status"}\n'
+    )
+    yield {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},
+        "NOTIFIER_REDIS_URL": redis_url,
+        "NOTIFIER_KEY_PREFIX": key_prefix,
+        "NOTIFIER_CONFIG": str(config),
+        "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+        "NOTIFIER_WEB_PORT": "0",
+        "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",  # stale after 1.5 s
+        "NOTIFIER_VISIBILITY_TIMEOUT": "3",
+    }
+    feeds.stop()
+
+
+def start(tmp_path: Path, env: dict[str, str], *args: str) -> Service:
+    log = tmp_path / f"{args[0]}.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    return Service(proc, log, Path(env["NOTIFIER_CONFIG"]))
+
+
+@pytest.fixture
+def service(
+    tmp_path: Path, environment: dict[str, str], redis_client: redis.Redis
+) -> Iterator[Service]:
+    svc = start(tmp_path, environment, "run", "--concurrency", "1")
+    try:
+        svc.wait_for(lambda: bool(svc.url) and svc.healthz()[0] == 200, 60, "a healthy service")
+        yield svc
+    finally:
+        if svc.proc.poll() is None:
+            svc.proc.send_signal(signal.SIGTERM)
+            try:
+                svc.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                svc.proc.kill()
+                svc.proc.wait()
+
+
+def last_poll(client: redis.Redis, prefix: str) -> datetime | None:
+    return parse_iso(StateStore(client, prefix).status("acme").get("polled_at"))
+
+
+def test_a_killed_beat_is_logged_replaced_and_polling_resumes(
+    service: Service, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    assert title(service.proc.pid) == "notifier: supervisor"
+    assert title(service.child("worker")).startswith("notifier: worker")
+    beat = service.child("beat")
+    os.kill(beat, signal.SIGKILL)
+    killed_at = datetime.now(UTC).replace(microsecond=0)
+    service.wait_for(lambda: f"beat (pid {beat}) died: killed by SIGKILL" in service.text(), 5,
+                     "the death logged")  # fmt: skip
+    line = next(li for li in service.text().splitlines() if f"pid {beat}) died" in li)
+    assert " ERROR " in line
+    service.wait_for(lambda: (last_poll(redis_client, key_prefix) or killed_at) > killed_at, 30,
+                     "a poll after the kill")  # fmt: skip
+    assert service.child("beat") != beat
+    service.wait_for(lambda: service.healthz()[0] == 200, 30, "healthy again")
+
+
+def test_a_frozen_beat_turns_healthz_to_503_naming_the_beat(service: Service) -> None:
+    status, body = service.healthz()
+    assert status == 200
+    assert [c["name"] for c in body["checks"]] == ["redis", "beat", "workers", "due"]
+    assert all({"age_s", "threshold_s", "ok", "detail"} <= set(c) for c in body["checks"])
+    beat = service.child("beat")
+    os.kill(beat, signal.SIGSTOP)
+    try:
+        service.wait_for(lambda: service.healthz()[0] == 503, 10, "503 from a frozen beat")
+        checks = {c["name"]: c for c in service.healthz()[1]["checks"]}
+        assert not checks["beat"]["ok"] and checks["beat"]["age_s"] > 1.5
+        assert checks["beat"]["threshold_s"] == 1.5
+        assert checks["workers"]["ok"] and checks["redis"]["ok"]
+    finally:
+        os.kill(beat, signal.SIGCONT)
+    service.wait_for(lambda: service.healthz()[0] == 200, 10, "healthy once it runs again")
+
+
+def test_a_child_that_keeps_dying_ends_notifier_run_non_zero(
+    tmp_path: Path, environment: dict[str, str], redis_client: redis.Redis
+) -> None:
+    svc = start(tmp_path, environment | {"NOTIFIER_RESTART_LIMIT": "3"}, "run")
+    try:
+        svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: beat") is not None, 30,
+                     "the beat")  # fmt: skip
+        svc.config.write_text("providers: [\n")  # every new beat now dies at start
+        os.kill(svc.child("beat"), signal.SIGKILL)
+        svc.proc.wait(timeout=40)
+    finally:
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+    assert svc.proc.returncode == 1
+    assert "beat died 3 times in 600 s: giving up" in svc.text()
+
+
+def test_notifier_worker_exits_non_zero_when_its_worker_dies(
+    tmp_path: Path, environment: dict[str, str], redis_client: redis.Redis
+) -> None:
+    svc = start(tmp_path, environment, "worker", "--concurrency", "1")
+    try:
+        svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: worker") is not None, 30,
+                     "the worker")  # fmt: skip
+        worker = svc.child("worker")
+        svc.wait_for(lambda: "ready" in svc.text(), 30, "the worker ready")
+        os.kill(worker, signal.SIGKILL)
+        svc.proc.wait(timeout=15)
+    finally:
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+    assert svc.proc.returncode == 1
+    assert f"worker (pid {worker}) died: killed by SIGKILL" in svc.text()

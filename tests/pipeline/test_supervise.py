@@ -1,0 +1,108 @@
+"""The supervisor over real child processes (tiny Python programs made here)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from notifier.pipeline.supervise import (
+    GAVE_UP,
+    REDIS_GONE,
+    Child,
+    Supervisor,
+    backoff,
+    how_it_ended,
+)
+
+
+def program(code: str, counter: Path | None = None) -> Child:
+    """A child running `code`; each start appends a line to `counter` when given."""
+
+    def launch() -> subprocess.Popen[bytes]:
+        if counter is not None:
+            with counter.open("a") as f:
+                f.write("start\n")
+        return subprocess.Popen([sys.executable, "-c", code])
+
+    return Child("crashy", launch)
+
+
+def test_how_a_child_ended_is_said_in_words() -> None:
+    assert how_it_ended(-9) == "killed by SIGKILL"
+    assert how_it_ended(-15) == "killed by SIGTERM"
+    assert how_it_ended(3) == "exited with status 3"
+    assert how_it_ended(0) == "exited with status 0"
+
+
+@pytest.mark.parametrize(("deaths", "delay"), [(1, 0.0), (2, 0.5), (3, 1.0), (4, 2.0), (9, 30.0)])
+def test_restarts_come_at_once_then_back_off(deaths: int, delay: float) -> None:
+    assert backoff(deaths) == delay
+
+
+def test_a_child_that_keeps_dying_makes_it_give_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    starts = tmp_path / "starts"
+    crashy = program("import sys; sys.exit(3)", starts)
+    steady = program("import time; time.sleep(60)")
+    steady.name = "steady"
+    supervisor = Supervisor([steady, crashy], limit=3, window=60, poll_s=0.02)
+    began = time.monotonic()
+    with caplog.at_level(logging.ERROR):
+        assert supervisor.run() == GAVE_UP
+    assert time.monotonic() - began < 5  # restarts at 0 s and 0.5 s, then gives up
+    assert starts.read_text().count("start") == 3
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert sum("crashy (pid" in m and "died: exited with status 3" in m for m in messages) == 3
+    assert any("crashy died 3 times in 60 s: giving up" in m for m in messages)
+    assert steady.proc is None  # everything it started was stopped
+
+
+def test_a_killed_child_is_logged_with_its_signal_and_started_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    starts = tmp_path / "starts"
+    child = program("import time; time.sleep(60)", starts)
+    supervisor = Supervisor([child], limit=5, window=60, poll_s=0.02)
+    runner = threading.Thread(target=supervisor.run)
+    with caplog.at_level(logging.ERROR):
+        runner.start()
+        try:
+            deadline = time.monotonic() + 5
+            while child.pid is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            first = child.pid
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            while (child.pid in (None, first)) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert child.pid not in (None, first)  # a new process, at once
+        finally:
+            supervisor.stop()
+            runner.join(timeout=10)
+    assert f"crashy (pid {first}) died: killed by SIGKILL" in caplog.text
+    assert starts.read_text().count("start") == 2
+
+
+def test_with_a_limit_of_one_the_first_death_ends_it() -> None:
+    supervisor = Supervisor([program("import sys; sys.exit(0)")], limit=1, poll_s=0.02)
+    assert supervisor.run() == GAVE_UP  # exited by itself: it no longer does its job
+
+
+def test_a_redis_gone_longer_than_the_grace_ends_it(caplog: pytest.LogCaptureFixture) -> None:
+    child = program("import time; time.sleep(60)")
+    supervisor = Supervisor([child], redis_answers=lambda: False, redis_grace=1.0, poll_s=0.05)
+    began = time.monotonic()
+    with caplog.at_level(logging.ERROR):
+        assert supervisor.run() == REDIS_GONE
+    assert 1.0 <= time.monotonic() - began < 4
+    assert "Redis has not answered for" in caplog.text
+    assert child.proc is None
