@@ -108,6 +108,8 @@ class Channel(ABC):
     """
 
     name: ClassVar[str]
+    # How people call it in a sentence ("no Slack credentials").
+    label: ClassVar[str] = ""
     body_maxlen: ClassVar[int] = 0
     title_maxlen: ClassVar[int] = 0
     supports_threads: ClassVar[bool] = False

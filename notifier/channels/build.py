@@ -29,6 +29,29 @@ log = logging.getLogger(__name__)
 VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name)
 
 
+def credentials(settings: Settings, subscribers: Iterable[Subscriber] = ()) -> dict[str, str]:
+    """Which vendors have credentials, each with what it has in a few words (never a
+    secret): {"slack": "bot token", "email": "SMTP smtp.example.com:587"}. A vendor
+    missing here gets no real channel from `build_channels`."""
+    found: dict[str, str] = {}
+    slack = [
+        what
+        for what, present in (
+            ("bot token", settings.slack_token),
+            ("webhook", settings.slack_webhook_url),
+            ("subscriber webhooks", webhook_routes(subscribers)),
+        )
+        if present
+    ]
+    if slack:
+        found[SlackChannel.name] = " + ".join(slack)
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        found[SmsChannel.name] = f"Twilio, from {settings.twilio_from}"
+    if settings.smtp_host:
+        found[EmailChannel.name] = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+    return found
+
+
 def build_channels(
     settings: Settings,
     client: redis.Redis,
@@ -43,7 +66,9 @@ def build_channels(
     fallback)."""
     console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {console.name: console}
-    if settings.slack_token or settings.slack_webhook_url or webhook_routes(subscribers):
+    subscribers = list(subscribers)
+    have = credentials(settings, subscribers)
+    if SlackChannel.name in have:
         channels[SlackChannel.name] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url, presentation=presentation,
@@ -68,8 +93,15 @@ def build_channels(
     if len(missing) == len(VENDORS):
         for name in missing:
             channels[name] = console
-        log.info("no channel credentials set: every alert prints to stdout")
+        # Said once at start-up by `notifier run` (notifier.pipeline.banner), not per process.
+        log.debug("no channel credentials set: every alert prints to stdout")
     elif missing:
-        log.warning("no credentials for %s: alerts routed there fail over to the "
+        log.debug("no credentials for %s: alerts routed there fail over to the "
                     "subscriber's fallback", ", ".join(missing))  # fmt: skip
     return channels, pager
+
+
+def stands_in(channel: Channel, route: str) -> bool:
+    """Whether `channel` is standing in for the route named `route` (the console for
+    a vendor with no credentials): what it does is not what the route promises."""
+    return channel.name != route

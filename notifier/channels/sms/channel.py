@@ -84,6 +84,7 @@ class SmsChannel(Channel):
     fallback onto SMS is a page."""
 
     name: ClassVar[str] = "sms"
+    label: ClassVar[str] = "SMS"
     body_maxlen: ClassVar[int] = gsm.GSM_LIMIT
     title_maxlen: ClassVar[int] = 0
     pages_only: ClassVar[bool] = True
