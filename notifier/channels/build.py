@@ -59,7 +59,24 @@ def build_channels(
     presentation: Presentation | None = None,
     subscribers: Iterable[Subscriber] = (),
 ) -> tuple[dict[str, Channel], Pager | None]:
-    """(channels by name, the SMS Pager or None).
+    """(channels by name, the SMS Pager or None): `vendor_channels`, and the pager
+    that pages, acknowledges and escalates through the SMS channel (state in Redis)."""
+    channels = vendor_channels(settings, presentation, subscribers)
+    sms = channels.get(SmsChannel.name)
+    pager = None
+    if isinstance(sms, SmsChannel):
+        rate = settings.sms_rate_limit_per_hour
+        pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
+    return channels, pager
+
+
+def vendor_channels(
+    settings: Settings,
+    presentation: Presentation | None = None,
+    subscribers: Iterable[Subscriber] = (),
+) -> dict[str, Channel]:
+    """A real channel for every vendor with credentials, the console under its own
+    name, and the console for every vendor when none has any.
 
     `subscribers`: when one has its own `slack.webhook_url`, Slack is usable even
     without a bot token (channel routes then fail permanently, to the subscriber's
@@ -67,21 +84,16 @@ def build_channels(
     console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {console.name: console}
     subscribers = list(subscribers)
-    have = credentials(settings, subscribers)
-    if SlackChannel.name in have:
+    if SlackChannel.name in credentials(settings, subscribers):
         channels[SlackChannel.name] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url, presentation=presentation,
         )  # fmt: skip
-    pager = None
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        sms = SmsChannel(
+        channels[SmsChannel.name] = SmsChannel(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
             api_url=settings.twilio_api_url, presentation=presentation,
         )  # fmt: skip
-        channels[sms.name] = sms
-        rate = settings.sms_rate_limit_per_hour
-        pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
     if settings.smtp_host:
         channels[EmailChannel.name] = EmailChannel(
             settings.smtp_host, settings.smtp_port, settings.smtp_from,
@@ -97,8 +109,8 @@ def build_channels(
         log.debug("no channel credentials set: every alert prints to stdout")
     elif missing:
         log.debug("no credentials for %s: alerts routed there fail over to the "
-                    "subscriber's fallback", ", ".join(missing))  # fmt: skip
-    return channels, pager
+                  "subscriber's fallback", ", ".join(missing))  # fmt: skip
+    return channels
 
 
 def stands_in(channel: Channel, route: str) -> bool:
