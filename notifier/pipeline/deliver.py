@@ -304,7 +304,7 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutc
         for target in console.targets(sub):
             console.send(alert, target, None)
     kind = channel_kind(alert.channel)
-    label = kind.label if kind is not None else alert.channel
+    label = (kind.label if kind is not None else "") or alert.channel
     note = f"printed (no {label} credentials)"
     return DeliveryOutcome(alert.dedup_key, PRINTED, alert.channel, (note,))
 
