@@ -48,6 +48,41 @@ class QuietRoutine(logging.Filter):
         return not any(name in message for name in self.names)
 
 
+# Per-task and per-request chatter: Celery's "Task ... received / succeeded" and its
+# beat's "Sending due task" (one of each per poll: three lines a second for two
+# providers at 1 s), and each HTTP client's request line. At INFO the log is the story
+# (polls that changed something, alerts sent, failures and recoveries); these are
+# DEBUG detail.
+CHATTER = (
+    "celery.worker.strategy",
+    "celery.app.trace",
+    "celery.beat",
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "slack_sdk",
+    "twilio",
+)
+_BEAT_ROUTINE = "Scheduler: Sending due task"
+
+
+class DemoteChatter(logging.Filter):
+    """Turns the INFO lines of `CHATTER` loggers into DEBUG records: they show only
+    when the configured level is DEBUG. celery.beat keeps its start/stop lines."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith(CHATTER):
+            return True
+        if record.name == "celery.beat" and not record.getMessage().startswith(_BEAT_ROUTINE):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self.level <= logging.DEBUG
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -83,6 +118,7 @@ def configure(
     handler.addFilter(RedactSecrets(secrets))
     if quiet:
         handler.addFilter(QuietRoutine(quiet))
+    handler.addFilter(DemoteChatter(logging.getLevelNamesMapping().get(level.upper(), 20)))
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:

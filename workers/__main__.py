@@ -36,10 +36,13 @@ def main() -> None:
     args = parser.parse_args()
     level = os.environ.get("NOTIFIER_LOG_LEVEL", "INFO")
     titled("beat" if args.mode == "beat" else "worker")
+    # Celery's own start-up banner (transport, queues, the task list) is DEBUG detail:
+    # at INFO `notifier run` prints what is watched and where alerts go instead.
+    quiet = ["--quiet"] if level.upper() != "DEBUG" else []
     if args.mode == "beat":
-        app.start(["beat", "--loglevel", level])
+        app.start([*quiet, "beat", "--loglevel", level])
         return
-    argv = ["worker", "--loglevel", level, "-Q", args.queues]
+    argv = [*quiet, "worker", "--loglevel", level, "-Q", args.queues]
     argv += ["--without-gossip", "--without-mingle"]
     if args.concurrency:
         argv += ["--concurrency", str(args.concurrency)]

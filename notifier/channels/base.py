@@ -15,12 +15,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from pydantic import SecretStr
 
 from notifier.channels.digest import Digest
-from notifier.config.schema import Subscriber
+from notifier.config.schema import Oncall, Subscriber
 from notifier.logs import RedactSecrets
 from notifier.models import Alert
 
@@ -108,6 +109,8 @@ class Channel(ABC):
     """
 
     name: ClassVar[str]
+    # How people call it in a sentence ("no Slack credentials").
+    label: ClassVar[str] = ""
     body_maxlen: ClassVar[int] = 0
     title_maxlen: ClassVar[int] = 0
     supports_threads: ClassVar[bool] = False
@@ -135,6 +138,16 @@ class Channel(ABC):
         """Render `digest` for this medium and deliver it to `target` once. Only channels
         that declare `sends_digests` implement it; raises `DeliveryError` like `send`."""
         raise DeliveryError(f"{self.name}: does not send digests", permanent=True)
+
+    def test_targets(self, subscriber: Subscriber, oncall: Oncall, now: datetime) -> list[Target]:
+        """Where `notifier test-alert` sends for `subscriber`: its `targets` unless the
+        channel resolves them when it sends (a pager)."""
+        return self.targets(subscriber)
+
+    def send_test(self, alert: Alert, target: Target) -> SendResult:
+        """Send the clearly marked test `alert` to `target` once, outside any thread.
+        Raises `DeliveryError` like `send`."""
+        return self.send(alert, target, None)
 
     def secrets(self) -> tuple[str, ...]:
         """The secret strings this channel holds, for log redaction and tests."""

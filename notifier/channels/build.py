@@ -29,6 +29,29 @@ log = logging.getLogger(__name__)
 VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name)
 
 
+def credentials(settings: Settings, subscribers: Iterable[Subscriber] = ()) -> dict[str, str]:
+    """Which vendors have credentials, each with what it has in a few words (never a
+    secret): {"slack": "bot token", "email": "SMTP smtp.example.com:587"}. A vendor
+    missing here gets no real channel from `build_channels`."""
+    found: dict[str, str] = {}
+    slack = [
+        what
+        for what, present in (
+            ("bot token", settings.slack_token),
+            ("webhook", settings.slack_webhook_url),
+            ("subscriber webhooks", webhook_routes(subscribers)),
+        )
+        if present
+    ]
+    if slack:
+        found[SlackChannel.name] = " + ".join(slack)
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        found[SmsChannel.name] = f"Twilio, from {settings.twilio_from}"
+    if settings.smtp_host:
+        found[EmailChannel.name] = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+    return found
+
+
 def build_channels(
     settings: Settings,
     client: redis.Redis,
@@ -36,27 +59,41 @@ def build_channels(
     presentation: Presentation | None = None,
     subscribers: Iterable[Subscriber] = (),
 ) -> tuple[dict[str, Channel], Pager | None]:
-    """(channels by name, the SMS Pager or None).
+    """(channels by name, the SMS Pager or None): `vendor_channels`, and the pager
+    that pages, acknowledges and escalates through the SMS channel (state in Redis)."""
+    channels = vendor_channels(settings, presentation, subscribers)
+    sms = channels.get(SmsChannel.name)
+    pager = None
+    if isinstance(sms, SmsChannel):
+        rate = settings.sms_rate_limit_per_hour
+        pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
+    return channels, pager
+
+
+def vendor_channels(
+    settings: Settings,
+    presentation: Presentation | None = None,
+    subscribers: Iterable[Subscriber] = (),
+) -> dict[str, Channel]:
+    """A real channel for every vendor with credentials, the console under its own
+    name, and the console for every vendor when none has any.
 
     `subscribers`: when one has its own `slack.webhook_url`, Slack is usable even
     without a bot token (channel routes then fail permanently, to the subscriber's
     fallback)."""
     console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {console.name: console}
-    if settings.slack_token or settings.slack_webhook_url or webhook_routes(subscribers):
+    subscribers = list(subscribers)
+    if SlackChannel.name in credentials(settings, subscribers):
         channels[SlackChannel.name] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
             webhook_url=settings.slack_webhook_url, presentation=presentation,
         )  # fmt: skip
-    pager = None
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        sms = SmsChannel(
+        channels[SmsChannel.name] = SmsChannel(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
             api_url=settings.twilio_api_url, presentation=presentation,
         )  # fmt: skip
-        channels[sms.name] = sms
-        rate = settings.sms_rate_limit_per_hour
-        pager = Pager(client, prefix, sms, rate_limit=rate, presentation=presentation)
     if settings.smtp_host:
         channels[EmailChannel.name] = EmailChannel(
             settings.smtp_host, settings.smtp_port, settings.smtp_from,
@@ -68,8 +105,15 @@ def build_channels(
     if len(missing) == len(VENDORS):
         for name in missing:
             channels[name] = console
-        log.info("no channel credentials set: every alert prints to stdout")
+        # Said once at start-up by `notifier run` (notifier.pipeline.banner), not per process.
+        log.debug("no channel credentials set: every alert prints to stdout")
     elif missing:
-        log.warning("no credentials for %s: alerts routed there fail over to the "
-                    "subscriber's fallback", ", ".join(missing))  # fmt: skip
-    return channels, pager
+        log.debug("no credentials for %s: alerts routed there fail over to the "
+                  "subscriber's fallback", ", ".join(missing))  # fmt: skip
+    return channels
+
+
+def stands_in(channel: Channel, route: str) -> bool:
+    """Whether `channel` is standing in for the route named `route` (the console for
+    a vendor with no credentials): what it does is not what the route promises."""
+    return channel.name != route

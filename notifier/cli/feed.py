@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from notifier.feeds import registry
-from notifier.feeds.errors import FeedError
+from notifier.feeds.errors import FeedError, UndetectedFormatError
 from notifier.models import to_jsonable
 
 
@@ -33,6 +33,11 @@ def run_parse(args: argparse.Namespace) -> int:
         document = registry.parse(body, args.format, provider)
     except OSError as exc:
         print(f"notifier feed parse: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except UndetectedFormatError:
+        known = ", ".join(sorted(registry.parsers()))
+        print(f"notifier feed parse: {args.file}: could not tell the feed format; "
+              f"pass --format NAME (one of: {known})", file=sys.stderr)  # fmt: skip
         return 2
     except FeedError as exc:
         print(f"notifier feed parse: {args.file}: {exc}", file=sys.stderr)

@@ -89,8 +89,11 @@ def render(found: dict[str, Any]) -> str:
     queues = " · ".join(f"{q} {n}" for q, n in found["queues"].items())
     lines = [f"queues        {queues}"]
     paused = found["paused"]
-    pauses = ", ".join(f"{c} until {t}" for c, t in paused.items()) if paused else "none"
-    lines.append(f"paused        {pauses}  (a vendor asked us to slow down)")
+    if paused:
+        pauses = ", ".join(f"{c} until {t}" for c, t in paused.items())
+        lines.append(f"paused        {pauses} (the vendor asked us to slow down)")
+    else:
+        lines.append("paused        no channel: no vendor asked us to slow down")
     for kind, what in (("retrying", "delivery retries"), ("held", "quiet-hours holds"),
                        ("escalations", "escalation checks")):  # fmt: skip
         section = found[kind]

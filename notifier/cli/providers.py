@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from typing import Any, TextIO
 
@@ -28,7 +29,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.json:
         stream.write(json.dumps(as_json(catalog), indent=2) + "\n")
     else:
-        stream.write(render_table(catalog))
+        # On a terminal, a row never wraps: a long note or URL is cut to fit.
+        width = shutil.get_terminal_size().columns if stream.isatty() else None
+        stream.write(render_table(catalog, width))
     return 0
 
 
@@ -40,15 +43,22 @@ def row(entry: CatalogEntry) -> tuple[str, ...]:
     return (entry.id, entry.name, entry.feed.format, entry.support, upstream, entry.feed.url)
 
 
-def render_table(catalog: Catalog) -> str:
-    """Aligned columns, providers sorted by id; the last column is never padded."""
+def render_table(catalog: Catalog, width: int | None = None) -> str:
+    """Aligned columns, providers sorted by id; the last column is never padded.
+    `width`: cut each line to it, ending in '…' (`--json` has everything)."""
     rows = [COLUMNS, *(row(e) for e in sorted(catalog.providers.values(), key=lambda e: e.id))]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
     lines = [
         "  ".join([*(cell.ljust(w) for cell, w in zip(r, widths, strict=False)), r[-1]])
         for r in rows
     ]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return "\n".join(_fit(line.rstrip(), width) for line in lines) + "\n"
+
+
+def _fit(line: str, width: int | None) -> str:
+    if width is None or len(line) <= width:
+        return line
+    return line[: max(1, width - 1)] + "…"
 
 
 def as_json(catalog: Catalog) -> list[dict[str, Any]]:

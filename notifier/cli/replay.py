@@ -14,7 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from notifier.pipeline.replay import ReplayPlanner, Snapshot, event_line, replay
+from notifier.pipeline.replay import (
+    ReplayPlanner,
+    Snapshot,
+    event_line,
+    provider_dirs,
+    replay,
+)
 from notifier.store.snapshot import ProviderState, recent_incidents
 
 
@@ -51,6 +57,11 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
             return 2
         formats, planner = loaded
         names = {p: planner.config.provider_name(p) for p in formats}
+    if not provider_dirs(root):
+        print(f"notifier replay: {root}: no provider folders in it; expected "
+              f"{root}/<provider-id>/<YYYYMMDDTHHMMSSZ>.<ext>, one file per capture "
+              "(e.g. openai/20241226T190500Z.json)", file=err)  # fmt: skip
+        return 2
     observer = _observer(planner) if planner is not None else None
 
     def report(message: str) -> None:

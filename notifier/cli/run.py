@@ -19,16 +19,22 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import redis
 from setproctitle import setproctitle
 
 from notifier import logs
 from notifier.config.load import ConfigError, load_config, secrets_for_logging
+from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
+from notifier.pipeline import banner
 from notifier.pipeline.supervise import Child, Supervisor, terminate
 from notifier.store.server import PrivateRedis, answers, ping
+from notifier.store.state import StateStore
 from notifier.store.url import redacted, resolve_redis_url
 
 if TYPE_CHECKING:
@@ -57,7 +63,7 @@ def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
 def start(mode: str, queues: str, concurrency: int | None) -> int:
     settings = get_settings()
     try:  # a typo must stop us here with its line, not as a traceback in a child
-        load_config(settings.config_path())
+        config = load_config(settings.config_path())
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -88,6 +94,8 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     )
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
     setproctitle("notifier: supervisor")
+    web_url = f"http://{_shown_host(settings.web_host)}:{sock.getsockname()[1]}" if sock else None
+    first_round = show_start(settings, config, url, web_url)
     env = {**os.environ, "NOTIFIER_REDIS_URL": url}
     worker = ["worker", "--queues", queues]
     if concurrency:
@@ -106,6 +114,7 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
     web = _serve(settings, url, sock) if sock is not None else None
+    threading.Thread(target=first_round, name="first-round", daemon=True).start()
     try:
         return supervisor.run()
     finally:
@@ -134,6 +143,33 @@ def _serve(settings: Settings, url: str, sock: socket.socket) -> WebThread:
     from notifier.cli.web import web_app
     from notifier.web.serve import WebThread
 
-    web = WebThread(web_app(settings, url, notes=False), sock).start()
-    print(f"notifier: web at {web.url} (/healthz, /metrics)", file=sys.stderr)
-    return web
+    return WebThread(web_app(settings, url, notes=False), sock).start()  # the banner shows its URL
+
+
+def show_start(
+    settings: Settings, config: Config, url: str, web_url: str | None
+) -> Callable[[], None]:
+    """Print the banner now; return what prints the first round of polls when it is in."""
+    for line in banner.startup_lines(settings, config, settings.config_path(), web_url):
+        print(f"notifier: {line}", file=sys.stderr)
+    store = StateStore(redis.Redis.from_url(url), settings.key_prefix)
+    ids = [p.id for p in config.resolved_providers()]
+    since, resumed = datetime.now(UTC), banner.polled_before(store, ids)
+    # Long enough for a start-up and one feed's worst case (connect + read timeouts).
+    timeout = 15 + settings.http_connect_timeout + settings.http_timeout
+
+    def report() -> None:
+        try:
+            found = banner.wait_first_round(store, ids, since, resumed, timeout)
+        except redis.RedisError:
+            return  # shutting down: the private Redis is gone, and so is the audience
+        print("notifier: first poll of each provider:", file=sys.stderr)
+        for line in found.lines():
+            print(f"notifier:   {line}", file=sys.stderr)
+
+    return report
+
+
+def _shown_host(host: str) -> str:
+    # A wildcard bind is reached through loopback from this machine.
+    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from notifier.feeds.errors import UnknownFormatError
+from notifier.feeds.errors import UndetectedFormatError
 from notifier.feeds.json_doc import load_json
 from notifier.feeds.xml import child, children, decode_text, local, parse_xml, text
 
@@ -108,7 +108,7 @@ def _first_char(body: bytes) -> str:
 
 
 def detect(body: bytes) -> str:
-    """The registered format name for these bytes; `UnknownFormatError` if none fits.
+    """The registered format name for these bytes; `UndetectedFormatError` if none fits.
 
     Unreadable bytes raise the same `ParseError` subclasses the parsers raise.
     """
@@ -117,5 +117,5 @@ def detect(body: bytes) -> str:
     else:
         found = _xml_format(parse_xml(body))
     if found is None:
-        raise UnknownFormatError("could not tell the feed format; set `format:` explicitly")
+        raise UndetectedFormatError("could not tell the feed format; set `format:` explicitly")
     return found

@@ -123,3 +123,8 @@ class EmptyFeedError(ParseError):
 
 class UnknownFormatError(FeedError):
     """No parser is registered under that name, or `auto` could not tell."""
+
+
+class UndetectedFormatError(UnknownFormatError):
+    """`auto` could not tell the format. The message asks for the subscription file's
+    `format:` key; a command that takes `--format` instead says that itself."""

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import redis
 
 from notifier.channels.base import Channel, DeliveryError, NotYet
+from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.paging import Pager, Recipients
@@ -38,7 +39,7 @@ from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
 from notifier.store.alerts import DeliveryState
 from notifier.store.batch import Batch, Later, Pipe
-from notifier.store.deliverylog import DELIVERED, FAILED, SKIPPED, DeliveryLog
+from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SKIPPED, DeliveryLog
 from notifier.store.followups import FollowUps
 from notifier.store.pacing import Pacing, wait_for
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_MARK = ":fallback:"
 LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough to recover
+PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
 
 
 class AlertSource(Protocol):
@@ -86,7 +88,8 @@ class MetricsSink(Protocol):
 class DeliveryOutcome:
     """How one `deliver_alert` call ended.
 
-    status: delivered | skipped | failed | already_delivered | already_failed |
+    status: delivered | printed (the console stood in) | skipped | failed |
+    already_delivered | already_failed | already_printed |
     already_skipped | missing | held. `check_escalation_at` asks the caller to run
     `check_escalation(page_id, ...)` then; `not_before` asks to deliver again then.
     """
@@ -212,7 +215,7 @@ class _Progress:
 
 def _finished(state: str | None, outcome: str | None) -> str | None:
     # The log knows SKIPPED; the alert state does not.
-    if outcome in (DELIVERED, FAILED, SKIPPED):
+    if outcome in (DELIVERED, FAILED, SKIPPED, PRINTED):
         return outcome
     return state if state in (DELIVERED, FAILED) else None
 
@@ -246,7 +249,22 @@ def _deliver(
         return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
     ids = ",".join(outcome.message_ids)
     _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
+    _tell(alert, outcome)
     return outcome
+
+
+def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
+    """The story line of a finished delivery: INFO when something reached someone."""
+    inc = alert.event.incident
+    what = f"{alert.event.kind.value} {inc.provider}/{inc.id} to {alert.subscriber}"
+    ids = {"dedup_key": alert.dedup_key}
+    if outcome.status == DELIVERED:
+        log.info("delivered %s %s (%s)", alert.channel, what, ", ".join(outcome.message_ids),
+                 extra=ids)  # fmt: skip
+    elif outcome.status == PRINTED:
+        log.info("%s: %s", outcome.message_ids[0], what, extra=ids)
+    else:
+        log.debug("%s %s %s: %s", outcome.status, alert.channel, what, outcome.error, extra=ids)
 
 
 def _send(
@@ -260,6 +278,8 @@ def _send(
     kind = channel_kind(alert.channel) or type(channel)
     if kind.pages_only and not (alert.page or is_resolution(alert)):
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+    if stands_in(channel, alert.channel):
+        return _print(alert, channel, ctx)
     if channel.sends_by_paging:
         return _page(alert, ctx, now)
     sub = ctx.destinations.subscriber(alert.subscriber)
@@ -281,6 +301,22 @@ def _send(
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
         ids.append(result.message_id)
     return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
+
+
+def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutcome:
+    """The console stands in for `alert.channel` (no vendor has credentials). Every
+    route of a subscriber maps to it, so the same change would print once per route
+    (slack, email, ...): the first route to get here prints it, once per (event,
+    subscriber), and every route records that it was printed, not delivered."""
+    key = f"{ctx.prefix}:console:printed:{alert.event.event_id}:{alert.subscriber}"
+    sub = ctx.destinations.subscriber(alert.subscriber)
+    if sub is not None and ctx.client.set(key, alert.channel, nx=True, ex=PRINTED_TTL_S):
+        for target in console.targets(sub):
+            console.send(alert, target, None)
+    kind = channel_kind(alert.channel)
+    label = (kind.label if kind is not None else "") or alert.channel
+    note = f"printed (no {label} credentials)"
+    return DeliveryOutcome(alert.dedup_key, PRINTED, alert.channel, (note,))
 
 
 def _send_threaded(

@@ -32,6 +32,7 @@ from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
 from notifier.store.snapshot import ProviderState
 from notifier.store.state import Lease, StateStore, Validators
+from notifier.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,9 @@ def _poll(
     except Exception as exc:  # any failure to read the feed is this provider's only
         return _failed(provider, lease, store, enqueue, now, threshold, exc)
     health, events = record_success(lease.health, provider.id, now)
+    if lease.health.failures:
+        log.info("feed answers again after %d failed poll(s)", lease.health.failures,
+                 extra={"provider": provider.id})  # fmt: skip
     if doc is None:
         _hand_on(enqueue, events)
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
@@ -150,6 +154,7 @@ def _poll(
     context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
     events += result_diff.events
+    _tell_changes(provider.id, result_diff.events)
     _hand_on(enqueue, events)
     unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
     if unconfirmed and extras.retry_final is not None and history_url(provider.url):
@@ -213,7 +218,11 @@ def _failed(
     health, events = record_failure(
         lease.health, provider.id, _describe(exc), now, threshold, cause
     )
-    log.info(
+    # A story, not a drumbeat: the first failure of a streak and the poll that makes the
+    # page count as unreachable are told; the ones between are detail.
+    told = health.failures == 1 or (health.unreachable and not lease.health.unreachable)
+    log.log(
+        logging.WARNING if told else logging.DEBUG,
         "feed poll failed (%d in a row): %s",
         health.failures,
         health.last_error,
@@ -226,6 +235,17 @@ def _failed(
     return PollOutcome(
         out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok
     )
+
+
+def _tell_changes(provider: str, events: Sequence[ChangeEvent]) -> None:
+    """One INFO line per poll that found something new: what changed, in a few words."""
+    if not events:
+        return
+    # Ids come from the feed (untrusted): one short line each.
+    seen = [f"{e.kind.value} {one_line(e.incident_id)[:60]}" for e in events[:5]]
+    more = f" and {len(events) - 5} more" if len(events) > 5 else ""
+    log.info("%d change(s): %s%s", len(events), ", ".join(seen), more,
+             extra={"provider": provider})  # fmt: skip
 
 
 def _parse(body: bytes | None, provider: ProviderLike) -> FeedDocument:

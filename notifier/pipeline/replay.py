@@ -61,12 +61,15 @@ def parse_stamp(name: str) -> datetime | None:
         return None
 
 
+def provider_dirs(root: Path) -> list[Path]:
+    """The provider sub-folders of `root` (hidden ones left out), sorted."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def discover(root: Path, report: Report) -> list[Snapshot]:
     """All snapshot files under `root`, in replay order; odd names are reported."""
     found: list[Snapshot] = []
-    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if provider_dir.name.startswith("."):
-            continue
+    for provider_dir in provider_dirs(root):
         for path in sorted(provider_dir.iterdir()):
             if path.name.startswith("."):
                 continue

@@ -33,6 +33,8 @@ PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
 FAILED: Final = "failed"
 SKIPPED: Final = "skipped"
+# The console stood in for a vendor with no credentials: shown on stdout, not sent.
+PRINTED: Final = "printed"
 
 
 @dataclass
@@ -124,7 +126,7 @@ class DeliveryLog:
         with writing(self.r, pipe) as pipe:
             pipe.hset(key, mapping=fields)
             pipe.expire(key, RECORD_TTL)
-            if outcome == DELIVERED:
+            if outcome in (DELIVERED, PRINTED):
                 day = self._k("day", now.strftime("%Y-%m-%d"))
                 pipe.rpush(day, dedup_key)
                 pipe.expire(day, DAY_TTL)

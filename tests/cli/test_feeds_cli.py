@@ -67,3 +67,14 @@ def test_unreadable_input_exits_2_with_one_line(
 def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["feed", "parse", str(tmp_path / "absent.atom")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_format_it_cannot_tell_asks_for_the_flag_not_the_config_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "odd.json"  # made here: JSON, but no status-feed shape
+    path.write_text('{"hello": "world"}')
+    assert main(["feed", "parse", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "could not tell the feed format; pass --format NAME (one of: " in err
+    assert "statuspage-json" in err and "format:" not in err

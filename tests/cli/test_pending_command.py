@@ -49,6 +49,8 @@ def test_it_lists_queues_pauses_retries_and_holds_with_their_times(
 
     later = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(minutes=1))
     assert later["paused"] == {}  # the pause is over
+    paused_line = next(x for x in render(later).splitlines() if x.startswith("paused"))
+    assert paused_line == "paused        no channel: no vendor asked us to slow down"
 
 
 def test_the_command_prints_json(redis_url: str, key_prefix: str, tmp_path: Path) -> None:

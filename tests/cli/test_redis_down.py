@@ -26,7 +26,7 @@ SECRET = "hunter2-redis-password"
 NEEDS_REDIS = (["status"], ["status", "--json"], ["deliveries"], ["pending", "--json"],
                ["web", "--port", "0"], ["worker"], ["beat"], ["run"])  # fmt: skip
 HEALTHCHECK = ["healthcheck"]
-OFFLINE = {"config", "feed", "providers", "replay"}
+OFFLINE = {"config", "feed", "providers", "replay", "test-alert"}
 
 
 def notifier(

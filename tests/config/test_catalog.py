@@ -7,6 +7,7 @@ import json
 import pytest
 
 from notifier.cli import main
+from notifier.cli.providers import render_table
 from notifier.config.catalog import load_catalog
 from notifier.feeds import registry
 
@@ -110,3 +111,14 @@ def test_every_format_a_subscription_file_may_name_has_a_parser() -> None:
     from notifier.config.schema import FEED_FORMATS
 
     assert {*registry.parsers(), "auto"} == FEED_FORMATS
+
+
+def test_providers_rows_fit_the_terminal_width() -> None:
+    # Unsupported providers' notes made rows of up to 521 characters.
+    assert max(len(line) for line in render_table(CATALOG).splitlines()) > 200
+    lines = render_table(CATALOG, width=140).splitlines()
+    assert max(len(line) for line in lines) == 140
+    xbox = next(line for line in lines if line.startswith("xbox "))
+    assert xbox.endswith("…") and "JavaScript" in xbox
+    openai = next(line for line in lines if line.startswith("openai "))
+    assert openai.endswith("https://status.openai.com/api/v2/summary.json")  # fits: left whole

@@ -36,6 +36,8 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         "NOTIFIER_KEY_PREFIX": key_prefix,
         "NOTIFIER_CONFIG": str(config),
         "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+        # Which beat sends is read from its "Sending due task" lines, which are DEBUG.
+        "NOTIFIER_LOG_LEVEL": "DEBUG",
     }
     queue = f"{key_prefix}:celery:poll"  # no worker runs: the messages stay queued
     first = WorkerProcess(["beat"], env, tmp_path / "beat1.log").start()

@@ -53,9 +53,9 @@ class Service:
 
     @property
     def url(self) -> str:
-        for line in self.text().splitlines():
-            if "notifier: web at " in line:
-                return line.split("web at ")[1].split()[0]
+        for line in self.text().splitlines():  # the start banner's `web` line
+            if line.startswith("notifier: web ") and "http://" in line:
+                return line.split()[2]
         return ""
 
     def healthz(self) -> tuple[int, dict[str, Any]]:

@@ -266,10 +266,38 @@ def test_without_credentials_alerts_print_to_the_console(
     assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
     out = deliver_alert(alert.dedup_key, console_ctx, NOW)
     printed = capsys.readouterr().out
-    assert out.status == "delivered"
+    assert out.status == "printed"
     assert "[MAJOR] OpenAI: Outage here" in printed
     assert "Upstream: Azure SCUS power" in printed
     assert "\x1b" not in printed and "\x07" not in printed
+
+
+def test_a_change_prints_once_for_all_of_a_subscribers_routes_and_each_says_printed(
+    console_ctx: DeliveryContext, redis_client: redis.Redis, key_prefix: str,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    # The same change to one subscriber on slack, email and SMS (a page): the console
+    # stands in for all three, and used to print the block three times.
+    alerts = [sample.alert(channel=name) for name in ("slack", "email", "sms")]
+    caplog.set_level("INFO", logger="notifier.pipeline.deliver")
+    for alert in alerts:
+        assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
+        assert deliver_alert(alert.dedup_key, console_ctx, NOW).status == "printed"
+    printed = capsys.readouterr().out
+    assert printed.count("[MAJOR] OpenAI:") == 1
+    assert "to sre (printed here: no channel has credentials)" in printed
+    records = {a.channel: DeliveryLog(redis_client, key_prefix).get(a.dedup_key) for a in alerts}
+    assert {c: (r.outcome, r.message_id) for c, r in records.items() if r} == {
+        "slack": ("printed", "printed (no Slack credentials)"),
+        "email": ("printed", "printed (no email credentials)"),
+        "sms": ("printed", "printed (no SMS credentials)"),
+    }
+    said = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert any(m.startswith("printed (no Slack credentials): new_incident") for m in said)
+    assert not any("delivered" in m for m in said)
+    # A rerun of the task is a no-op, not a second print.
+    assert deliver_alert(alerts[0].dedup_key, console_ctx, NOW).status == "already_printed"
+    assert capsys.readouterr().out == ""
 
 
 def test_a_subscribers_own_webhook_works_without_a_bot_token(

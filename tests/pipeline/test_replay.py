@@ -147,6 +147,20 @@ def test_the_command_refuses_a_missing_directory_or_config(tmp_path: Path) -> No
     assert "missing.yaml" in err.getvalue()
 
 
+def test_a_folder_with_no_provider_folders_is_an_error_that_shows_the_layout(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "20241226T190500Z.json").write_text("{}")  # a capture, but not in a folder
+    out, err = io.StringIO(), io.StringIO()
+    assert run_replay(tmp_path, None, out, err) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue() == (
+        f"notifier replay: {tmp_path}: no provider folders in it; expected "
+        f"{tmp_path}/<provider-id>/<YYYYMMDDTHHMMSSZ>.<ext>, one file per capture "
+        "(e.g. openai/20241226T190500Z.json)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -36,6 +36,7 @@ class ConsoleChannel(Channel):
     whatever the subscriber's route was."""
 
     name: ClassVar[str] = "console"
+    label: ClassVar[str] = "console"
 
     def __init__(self, stream: TextIO | None = None, presentation: Presentation | None = None):
         self.stream = stream
@@ -56,8 +57,10 @@ class ConsoleChannel(Channel):
 
 
 def render(alert: Alert, p: Presentation) -> str:
-    """The console block: a rule, the alert's text addressed to its route, a blank line."""
-    to = f"to {one_line(alert.subscriber)} ({alert.channel}, shown here: no credentials)"
+    """The console block: a rule, the alert's text addressed to its subscriber, a blank
+    line. One block stands for all of the subscriber's routes (the pipeline prints a
+    change once per subscriber), so it names none of them."""
+    to = f"to {one_line(alert.subscriber)} (printed here: no channel has credentials)"
     lines = text_lines(alert, p, to)
     return "\n".join(["=" * min(78, max(20, len(lines[0]))), *lines]) + "\n\n"
 

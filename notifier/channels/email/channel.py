@@ -67,6 +67,7 @@ class EmailTarget:
 
 class EmailChannel(Channel):
     name: ClassVar[str] = "email"
+    label: ClassVar[str] = "email"
     body_maxlen: ClassVar[int] = 100_000
     title_maxlen: ClassVar[int] = SUBJECT_MAX
     supports_threads: ClassVar[bool] = True

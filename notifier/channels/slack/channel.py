@@ -87,6 +87,7 @@ def webhook_routes(subscribers: Iterable[Subscriber]) -> bool:
 
 class SlackChannel(Channel):
     name: ClassVar[str] = "slack"
+    label: ClassVar[str] = "Slack"
     body_maxlen: ClassVar[int] = slack_blocks.TEXT_MAX
     title_maxlen: ClassVar[int] = slack_blocks.HEADER_MAX
     supports_threads: ClassVar[bool] = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
@@ -42,8 +43,9 @@ from notifier.channels.render import (
 )
 from notifier.channels.slack.channel import retry_after
 from notifier.channels.sms import gsm
-from notifier.config.schema import Subscriber
+from notifier.config.schema import Oncall, Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind
+from notifier.route.oncall import on_call
 from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
@@ -85,6 +87,7 @@ class SmsChannel(Channel):
     fallback onto SMS is a page."""
 
     name: ClassVar[str] = "sms"
+    label: ClassVar[str] = "SMS"
     body_maxlen: ClassVar[int] = gsm.GSM_LIMIT
     title_maxlen: ClassVar[int] = 0
     pages_only: ClassVar[bool] = True
@@ -126,6 +129,24 @@ class SmsChannel(Channel):
             text = resolved_text(alert, self.presentation)
         else:
             text = page_text(alert, target.ack_code, self.presentation)
+        return SendResult(message_id=self.send_text(target.number, text), thread_ref=None)
+
+    def test_targets(self, subscriber: Subscriber, oncall: Oncall, now: datetime) -> list[Target]:
+        """The route's numbers, or for a rotation the member on call now (the one a page
+        would wake first): a test is a real SMS, so nobody else is texted."""
+        route = subscriber.sms
+        if route is None:
+            return []
+        if route.rotation:
+            rotation = oncall.rotations.get(route.rotation)
+            return [SmsTarget(on_call(rotation, now).phone)] if rotation is not None else []
+        return [SmsTarget(n) for n in route.to or ()]
+
+    def send_test(self, alert: Alert, target: Target) -> SendResult:
+        """A plain SMS in one segment: no ack code, no page, no rate cap."""
+        if not isinstance(target, SmsTarget):
+            raise DeliveryError("sms: wrong target type", permanent=True)
+        text = gsm.fit("", one_line(alert.event.incident.title), ". No action needed").text
         return SendResult(message_id=self.send_text(target.number, text), thread_ref=None)
 
     def send_text(self, number: str, text: str) -> str:
