@@ -60,16 +60,25 @@ def look_up(fetcher: Fetcher, feed_url: str, provider: str, ids: Iterable[str]) 
     url = history_url(feed_url)
     if url is None or not wanted:
         return {}
-    found: dict[str, Incident] = {}
     try:
         body = fetcher.fetch(url).body
-        if body is not None:
-            doc = registry.parse(body, HISTORY_FORMAT, provider)
-            found = {i.id: i for i in doc.incidents if i.id in wanted}
+        return read_history(body, provider, wanted)
     except Exception as exc:  # unreachable or unreadable: the incidents stay unconfirmed
         said = str(exc) if isinstance(exc, FeedError) else type(exc).__name__  # safe line
         log.info("history lookup failed: %s", said, extra={"provider": provider})
+    return {iid: None for iid in wanted}
+
+
+def read_history(body: bytes | None, provider: str, ids: Iterable[str]) -> Lookups:
+    """Each id → the incident as the history document `body` shows it (None: absent).
+    Raises `FeedError` when the document cannot be parsed. `notifier replay` reads
+    saved history documents with it, the way a live poll reads a fetched one."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, Incident] = {}
+    if body is not None:
+        doc = registry.parse(body, HISTORY_FORMAT, provider)
+        found = {i.id: i for i in doc.incidents if i.id in wanted}
     return {iid: found.get(iid) for iid in wanted}
 
 
-__all__ = ["HISTORY_FORMAT", "Lookups", "history_url", "look_up"]
+__all__ = ["HISTORY_FORMAT", "Lookups", "history_url", "look_up", "read_history"]

@@ -149,7 +149,7 @@ def _poll(
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
     previous = lease.state()
-    left = _left(previous, doc)
+    left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
     context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
@@ -172,7 +172,7 @@ def _poll(
     return _outcome(Outcome.CHANGED, events, ok)
 
 
-def _left(previous: ProviderState | None, doc: FeedDocument) -> list[str]:
+def left_active(previous: ProviderState | None, doc: FeedDocument) -> list[str]:
     """Open incidents an active list no longer shows: the ones to look up."""
     if previous is None or doc.kind is not DocumentKind.ACTIVE:
         return []
@@ -290,5 +290,6 @@ __all__ = [
     "PollOutcome",
     "ProviderLike",
     "RetryFinal",
+    "left_active",
     "poll_provider",
 ]

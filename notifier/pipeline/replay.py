@@ -7,6 +7,13 @@ in stamp order (ties: provider id, then file name) through the same
 throwaway in-memory `ProviderState` per provider; the stamp is the poll's `now`.
 A file that cannot be read or parsed is reported and skipped.
 
+History lookups read what a live poll would have fetched: when incidents leave an
+active list, the newest `DIR/<provider-id>/history/<stamp>.json` at or before the
+snapshot's stamp stands in for the provider's `/api/v2/incidents.json` (the same
+format), so a resolution carries the provider's final update. Without such a
+folder there are no lookups, and an incident that leaves an active list is
+resolved on absence, at the second snapshot that lacks it.
+
 `ReplayPlanner` then runs each event through the service's planner with in-memory
 stores and a world it learns from the events it is shown; each alert's `text` is
 what the console channel would print of it. A follow-up (incidents that joined a
@@ -29,9 +36,11 @@ from notifier.channels.console.text import render_text
 from notifier.config.schema import Config
 from notifier.diff.engine import PollContext, diff
 from notifier.feeds import registry
+from notifier.feeds.history import Lookups, read_history
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
 from notifier.pipeline.destinations import Destinations
 from notifier.pipeline.plan import process_event
+from notifier.pipeline.poll import left_active
 from notifier.route.match import FEED_EVENTS
 from notifier.store.alerts import InMemoryAlertStore
 from notifier.store.followups import InMemoryFollowUps
@@ -39,6 +48,7 @@ from notifier.store.snapshot import ProviderState
 from notifier.store.threads import IncidentRef, InMemoryThreadStore
 
 _STAMP = re.compile(r"^(\d{8}T\d{6}Z)\.[^/]+$")
+HISTORY_DIR = "history"  # DIR/<provider-id>/history/<stamp>.json: saved history documents
 
 Report = Callable[[str], None]
 
@@ -71,7 +81,7 @@ def discover(root: Path, report: Report) -> list[Snapshot]:
     found: list[Snapshot] = []
     for provider_dir in provider_dirs(root):
         for path in sorted(provider_dir.iterdir()):
-            if path.name.startswith("."):
+            if path.name.startswith(".") or path.is_dir():  # e.g. history/: not polled
                 continue
             at = parse_stamp(path.name)
             if at is None:
@@ -93,8 +103,8 @@ def replay(
 
     `on_state` sees each provider's new state before that snapshot's events, as
     the service commits it (and updates its incident index) after each poll.
-    `names` are display names for notifier's own words. There are no history
-    lookups offline: an incident that leaves an active list is resolved on absence.
+    `names` are display names for notifier's own words. History lookups read the
+    provider's saved history documents, if any (see the module docstring).
     """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
@@ -104,13 +114,38 @@ def replay(
         except Exception as exc:  # one bad file must not stop the replay
             report(f"{snap.path}: skipped: {_one_line(exc)}")
             continue
-        context = PollContext(name=(names or {}).get(snap.provider, ""))
-        result = diff(states.get(snap.provider), doc, snap.at, context)
+        previous = states.get(snap.provider)
+        left = left_active(previous, doc)
+        lookups = saved_lookups(root / snap.provider, snap, left, report) if left else {}
+        context = PollContext(name=(names or {}).get(snap.provider, ""), lookups=lookups)
+        result = diff(previous, doc, snap.at, context)
         states[snap.provider] = result.state
         if on_state is not None:
             on_state(snap, result.state)
         for event in result.events:
             yield snap, event
+
+
+def saved_lookups(
+    provider_dir: Path, snap: Snapshot, ids: list[str], report: Report
+) -> Lookups:
+    """The history lookup a live poll at `snap.at` would have made of `ids`: the newest
+    saved history document at or before it. No `history/` folder: no lookup (the
+    absence rule alone decides); a folder with nothing that early, or an unreadable
+    document: looked up and not found, as when the history cannot be reached."""
+    folder = provider_dir / HISTORY_DIR
+    if not folder.is_dir():
+        return {}
+    saved = [(at, p) for p in folder.iterdir() if (at := parse_stamp(p.name)) is not None]
+    earlier = [(at, p) for at, p in saved if at <= snap.at]
+    if not earlier:
+        return {iid: None for iid in ids}
+    path = max(earlier)[1]
+    try:
+        return read_history(path.read_bytes(), snap.provider, ids)
+    except Exception as exc:  # as an unreadable live history: the incidents stay unconfirmed
+        report(f"{path}: skipped: {_one_line(exc)}")
+        return {iid: None for iid in ids}
 
 
 def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
@@ -234,4 +269,13 @@ def _one_line(exc: Exception) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-__all__ = ["ReplayPlanner", "Snapshot", "discover", "event_line", "parse_stamp", "replay"]
+__all__ = [
+    "HISTORY_DIR",
+    "ReplayPlanner",
+    "Snapshot",
+    "discover",
+    "event_line",
+    "parse_stamp",
+    "replay",
+    "saved_lookups",
+]

@@ -63,3 +63,21 @@ def test_the_on_call_gets_one_text_for_azure_and_one_follow_up_naming_openai() -
         "[FOLLOW-UP] Also down: +OpenAI major, likely caused by the Microsoft Azure "
         "incident; affects chatbot"
     )
+
+
+def test_openais_resolution_quotes_its_final_update_from_the_saved_history() -> None:
+    records = _replay()
+    resolved = [r for r in records if r["provider"] == "openai" and r["kind"] == "resolved"]
+    event = resolved[0]
+    assert event["type"] == "event"
+    # the item left the list at 00:05 and the saved history showed it closed: resolved
+    # at once, under the provider's own resolving update, with no note of ours
+    assert (event["at"], event["status"], event["update_at"]) == (
+        "2024-12-27T00:05:00Z", "resolved", "2024-12-27T00:01:47Z",
+    )  # fmt: skip
+    assert "note" not in event
+    alerts = [r for r in resolved if r["type"] == "alert"]
+    assert {a["channel"] for a in alerts} == {"slack", "sms", "email"}
+    for alert in alerts:
+        assert "ChatGPT, the API and Sora have fully recovered" in alert["text"], alert["channel"]
+        assert "no final update was published" not in alert["text"]
