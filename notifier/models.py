@@ -221,6 +221,9 @@ class Alert:
     # every member that joined until then); empty otherwise.
     folded: tuple[FoldedIncident, ...] = ()
     caught_up: tuple[ChangeEvent, ...] = ()
+    # An escalation sent during quiet hours carries the earlier alert of its thread that
+    # quiet hours still hold (its event); that one is then not sent on its own.
+    carried: tuple[ChangeEvent, ...] = ()
 
 
 # ---- JSON codec -------------------------------------------------------------
@@ -343,6 +346,7 @@ def alert_from_dict(d: dict[str, Any]) -> Alert:
         group_paged_at=parse_iso(d.get("group_paged_at")),
         folded=tuple(folded_from_dict(f) for f in d.get("folded", ())),
         caught_up=tuple(event_from_dict(e) for e in d.get("caught_up", ())),
+        carried=tuple(event_from_dict(e) for e in d.get("carried", ())),
     )
 
 

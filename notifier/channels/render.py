@@ -115,9 +115,24 @@ def group_line(alert: Alert, p: Presentation) -> str | None:
     return line
 
 
+def carried_lines(alert: Alert) -> list[str]:
+    """What the alert held for quiet hours that this escalation replaces said:
+    'Held for quiet hours: Investigating, minor, since 23:00 UTC: We are looking …'."""
+    lines = []
+    for ev in alert.carried:
+        inc = ev.incident
+        newest = inc.updates[-1].body if inc.updates else ""
+        said = ev.update.body if ev.update else ev.note or newest
+        state = f"{status_label(inc.status)}, {inc.impact.value}"
+        line = f"Held for quiet hours: {state}, since {ev.detected_at:%H:%M} UTC"
+        lines.append(truncate(line + (f": {one_line(said)}" if said.strip() else ""), 300))
+    return lines
+
+
 def notes(alert: Alert, p: Presentation) -> list[str]:
-    """The annotation lines, upstream first, then the group line when folded."""
-    lines = annotation_lines(alert)
+    """The annotation lines, upstream first, then what an escalation carries of an
+    alert held for quiet hours, then the group line when folded."""
+    lines = [*annotation_lines(alert), *carried_lines(alert)]
     group = group_line(alert, p)
     return [*lines, group] if group else lines
 

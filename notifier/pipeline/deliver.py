@@ -14,6 +14,10 @@ alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
 
 Order within a thread: a follow-up whose thread opener has not been delivered yet
 waits (a transient error) instead of opening a second parent message.
+
+An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
+that one skipped ("carried by ...") with its own outcome, in the same round trip,
+so the held alert is not sent when the quiet hours end.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
-from notifier.store.alerts import DeliveryState
+from notifier.store.alerts import DeliveryState, dedup_key_for
 from notifier.store.batch import Batch, Later, Pipe
 from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SKIPPED, DeliveryLog
 from notifier.store.followups import FollowUps
@@ -249,8 +253,19 @@ def _deliver(
         return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
     ids = ",".join(outcome.message_ids)
     _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
+    if outcome.status in (DELIVERED, PRINTED) and not fallback_of:
+        _fold_carried(ctx, alert, now, progress.writes)
     _tell(alert, outcome)
     return outcome
+
+
+def _fold_carried(ctx: DeliveryContext, alert: Alert, now: datetime, pipe: Pipe) -> None:
+    """The held alerts an escalation carried reached the subscriber with it: they are
+    finished, and their release at the end of quiet hours is a no-op."""
+    for event in alert.carried:
+        held = dedup_key_for(event.event_id, alert.subscriber, alert.channel)
+        ctx.log.finish(held, SKIPPED, now, error=f"carried by {alert.dedup_key}", pipe=pipe)
+        ctx.alerts.set_state(held, DELIVERED, pipe=pipe)
 
 
 def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:

@@ -13,11 +13,20 @@ incident folded into a cascade that route was paged for is not dropped there: it
 joins the group's next follow-up (`notifier.store.followups`), one per
 `group_interval`, which names every incident that joined.
 
+Quiet hours never hold an escalation. Quiet hours hold each alert on its own (its
+`hold_until`), and critical ones are never held. When an incident whose opening
+alert on a route is still held rises to critical, the escalation takes the opening
+over: it pages at once (on SMS too, whatever its `events` list says of
+`impact_changed`: the incident is news there), carries the held alert
+(`Alert.carried`), which delivery then marks as folded so it is not sent later.
+A critical member joining a follow-up batch held for quiet hours releases it.
+
 `notifier.pipeline.replay.ReplayPlanner` runs the same path offline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -37,6 +46,7 @@ from notifier.models import (
     ChangeEvent,
     EventKind,
     FoldedIncident,
+    Impact,
     Incident,
     parse_iso,
 )
@@ -95,9 +105,11 @@ def process_event(
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
-    routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
+    routes = route_event(
+        event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now)
+    )
     out = []
-    folding = _Folding(config, roots, followups, now, pages_only)
+    folding = _Folding(config, roots, followups, now, pages_only, alerts)
     for route in routes:
         alert = _plan(event, route, config, annotations, roots, threads, folding)
         if alert is None:
@@ -108,11 +120,45 @@ def process_event(
             found, state = alerts.load(alert.dedup_key)
             if state != "pending":
                 continue
-            ready = found or alert
+            ready = _released(found, alert, alerts) if found is not None else alert
         out.append(ready)
         if on_ready is not None:
             on_ready(ready)
     return out
+
+
+def escalates(event: ChangeEvent) -> bool:
+    """The incident now stands at the impact quiet hours never hold (critical)."""
+    return (
+        event.incident.impact is Impact.CRITICAL
+        and not event.late
+        and event.kind not in FEED_EVENTS
+    )
+
+
+def held(entry: ThreadEntry, now: datetime) -> bool:
+    """The route's opening alert is still held for quiet hours."""
+    until = parse_iso(entry.held_until or None)
+    return until is not None and until > now
+
+
+def _reached(entry: ThreadEntry | None, event: ChangeEvent, now: datetime) -> bool:
+    """Whether the incident reached the route: an opening still held for quiet hours
+    has told nobody anything, so an escalation is news there."""
+    if entry is None:
+        return False
+    return not (escalates(event) and held(entry, now))
+
+
+def _released(found: Alert, alert: Alert, alerts: AlertClaims) -> Alert:
+    """A follow-up batch held for quiet hours, joined by a member that is not held
+    (critical): the batch goes when that member's would have."""
+    if found.kind is not AlertKind.FOLLOW_UP or found.hold_until is None:
+        return found
+    if alert.hold_until is not None and alert.hold_until >= found.hold_until:
+        return found
+    released = dataclasses.replace(found, hold_until=alert.hold_until)
+    return released if alerts.update_pending(released) else found
 
 
 class _Remembering:
@@ -141,6 +187,10 @@ class _Remembering:
         stored = self.inner.open(route, incident, entry)
         self.seen[(route, incident)] = stored
         return stored
+
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        self.inner.take_over(route, incident, entry)
+        self.seen[(route, incident)] = entry
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         return self.inner.cascade(route, root)
@@ -199,9 +249,11 @@ def _plan(
     first = existing is None or existing.opened_by == dedup
     if not first and _already_shown(event, existing):
         return None
+    if existing is not None and not first and _takes_over(event, route, existing, folding.now):
+        return _take_over(event, route, existing, dedup, annotations, threads, folding)
     opening = Opening(
         kind, dedup, route.explicit, config.provider_name(event.provider),
-        _latest_update_key(event), folding.now,
+        _latest_update_key(event), folding.now, route.hold_until,
     )  # fmt: skip
     decision, members = assign(threads, key, ref, existing, opening, roots)
     if route.channel in folding.pages_only:
@@ -227,6 +279,41 @@ def _plan(
     )
 
 
+def _takes_over(event: ChangeEvent, route: Route, existing: ThreadEntry, now: datetime) -> bool:
+    """An escalation, not held itself, of an incident whose own opening is still held."""
+    return (
+        route.hold_until is None
+        and existing.attached_to is None  # a cascade member's escalation joins its group
+        and escalates(event)
+        and held(existing, now)
+    )
+
+
+def _take_over(
+    event: ChangeEvent, route: Route, existing: ThreadEntry, dedup: str,
+    annotations: tuple[Annotation, ...], threads: ThreadRegistry, folding: _Folding,
+) -> Alert:  # fmt: skip
+    """The escalation opens the route's thread and pages now, carrying the held alert
+    (which delivery then marks folded). The route's entry names it as the opener, so
+    later alerts wait for it, not for the held one, and no second escalation takes over."""
+    key: RouteKey = (route.subscriber.name, route.channel)
+    ref: IncidentRef = (event.provider, event.incident_id)
+    found, state = folding.alerts.load(existing.opened_by)
+    carried = (found.event,) if found is not None and state == "pending" else ()
+    entry = dataclasses.replace(
+        existing, opened_by=dedup, paged=True, shown_update=_latest_update_key(event),
+        held_until="",
+    )  # fmt: skip
+    threads.take_over(key, ref, entry)
+    if route.channel in folding.pages_only:
+        folding.started(route, existing.thread_key)
+    return Alert(
+        dedup_key=dedup, thread_key=existing.thread_key, kind=alert_kind(event),
+        subscriber=key[0], channel=key[1], event=event, annotations=annotations, page=True,
+        carried=carried,
+    )  # fmt: skip
+
+
 def _group_paged_at(
     threads: ThreadRegistry, key: RouteKey, roots: list[IncidentRef], group: str | None
 ) -> datetime | None:
@@ -249,6 +336,7 @@ class _Folding:
     store: FollowUps | None
     now: datetime
     pages_only: Collection[str]
+    alerts: AlertClaims
 
     @property
     def interval(self) -> timedelta:
@@ -288,9 +376,13 @@ def _latest_update_key(event: ChangeEvent) -> str:
     return update.key if update is not None else ""
 
 
+_SHOWN_BY_OPENER = frozenset({EventKind.NEW_UPDATE, EventKind.IMPACT_CHANGED})
+
+
 def _already_shown(event: ChangeEvent, existing: ThreadEntry | None) -> bool:
-    """The diff reports a new incident's update as `new_update` too; the opening alert
-    showed it already."""
-    if existing is None or event.kind is not EventKind.NEW_UPDATE or event.update is None:
+    """The opening alert showed this already: the diff reports a new incident's update
+    as `new_update` too, and an impact change comes with the update that caused it
+    (the opener, planned in the same poll, showed the incident at its new impact)."""
+    if existing is None or event.kind not in _SHOWN_BY_OPENER or event.update is None:
         return False
     return bool(existing.shown_update) and event.update.key == existing.shown_update

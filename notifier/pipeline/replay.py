@@ -126,9 +126,7 @@ def replay(
             yield snap, event
 
 
-def saved_lookups(
-    provider_dir: Path, snap: Snapshot, ids: list[str], report: Report
-) -> Lookups:
+def saved_lookups(provider_dir: Path, snap: Snapshot, ids: list[str], report: Report) -> Lookups:
     """The history lookup a live poll at `snap.at` would have made of `ids`: the newest
     saved history document at or before it. No `history/` folder: no lookup (the
     absence rule alone decides); a folder with nothing that early, or an unreadable

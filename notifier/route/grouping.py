@@ -44,6 +44,10 @@ class ThreadRegistry(Protocol):
         """Store `entry` unless one exists; return the stored one."""
         ...
 
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        """Replace the route's entry (an escalation took over a held opening)."""
+        ...
+
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         """The thread of the cascade rooted at `root`, if any."""
         ...
@@ -75,6 +79,7 @@ class Opening:
     provider_name: str  # recorded as a cascade member when the alert opens
     shown_update: str  # key of the update the alert shows ("" when none)
     at: datetime | None = None  # when it was planned, kept as the thread's opening time
+    held_until: datetime | None = None  # quiet hours hold this alert until then
 
 
 def thread_key_for(route: RouteKey, incident: IncidentRef) -> str:
@@ -148,7 +153,7 @@ def assign(
         return decision, ()
     entry = ThreadEntry(
         decision.thread_key, alert.dedup_key, decision.page, decision.attached_to,
-        alert.shown_update, iso(alert.at) or "",
+        alert.shown_update, iso(alert.at) or "", iso(alert.held_until) or "",
     )  # fmt: skip
     stored = threads.open(route, incident, entry)
     if stored.opened_by != alert.dedup_key:  # another worker opened it first: a follow-up

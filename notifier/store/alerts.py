@@ -37,12 +37,21 @@ class AlertClaims(Protocol):
 
     def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
 
+    def update_pending(self, alert: Alert) -> bool:
+        """Replace the record of an alert still pending (False: not pending)."""
+        ...
+
 
 # Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_UPDATE_PENDING = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[1])
 return 1
 """
 _SET_STATE = """
@@ -60,6 +69,7 @@ class AlertStore:
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
         self._set_state = client.register_script(_SET_STATE)
+        self._update_pending = client.register_script(_UPDATE_PENDING)
 
     def key(self, dedup_key: str) -> str:
         return f"{self._prefix}:alert:{dedup_key}"
@@ -68,6 +78,12 @@ class AlertStore:
         """True for the one caller that created the record; False if it existed."""
         body = json.dumps(to_jsonable(alert), separators=(",", ":"))
         return bool(self._claim(keys=[self.key(alert.dedup_key)], args=[body, ttl]))
+
+    def update_pending(self, alert: Alert) -> bool:
+        """Replace the record of an alert not yet delivered (a follow-up batch that a
+        critical member released from quiet hours); False when it is no longer pending."""
+        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        return bool(self._update_pending(keys=[self.key(alert.dedup_key)], args=[body]))
 
     def get(self, dedup_key: str) -> Alert | None:
         return self.load(dedup_key)[0]
@@ -107,6 +123,14 @@ class InMemoryAlertStore:
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         with self._lock:
             if alert.dedup_key in self._alerts:
+                return False
+            self._alerts[alert.dedup_key] = (alert, "pending")
+            return True
+
+    def update_pending(self, alert: Alert) -> bool:
+        with self._lock:
+            found = self._alerts.get(alert.dedup_key)
+            if found is None or found[1] != "pending":
                 return False
             self._alerts[alert.dedup_key] = (alert, "pending")
             return True

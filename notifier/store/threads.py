@@ -2,7 +2,7 @@
 cascades routes joined, and the vendor reference each thread has on each target.
 
 A route is (subscriber, channel); an incident is (provider, incident id). The planner
-writes the registry (`open`, `join_cascade`, `add_member`) and delivery reads it
+writes the registry (`open`, `take_over`, `join_cascade`, `add_member`) and delivery reads it
 (`get`, to wait for a thread's opener) and keeps the per-target refs (`ref`,
 `set_ref`: the Slack parent `channel/ts`, the first email's Message-ID). Both `open`
 and `join_cascade` are set-if-absent, so two workers racing on one incident agree on
@@ -49,6 +49,9 @@ class ThreadEntry:
     attached_to: str | None = None  # the cascade thread it joined, if not its own
     shown_update: str = ""  # key of the update the opening alert already showed
     opened_at: str = ""  # ISO time the thread was planned ("" in records from before it)
+    # ISO time the opening alert is held until (quiet hours); "" when it went at once.
+    # An escalation planned while it is still held takes the opening over (see plan).
+    held_until: str = ""
 
 
 class InMemoryThreadStore:
@@ -72,6 +75,10 @@ class InMemoryThreadStore:
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         with self._lock:
             return self._threads.setdefault((route, incident), entry)
+
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        with self._lock:
+            self._threads[(route, incident)] = entry
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         return self._cascades.get((route, root))
@@ -140,6 +147,11 @@ class RedisThreadStore:
             return entry
         stored = self.get(route, incident)
         return stored if stored is not None else entry
+
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        """Replace the route's entry: an escalation took the opening over from an alert
+        held for quiet hours. Planning runs under the provider's lock, so no race."""
+        self._r.set(self._key("thread", route, incident), json.dumps(asdict(entry)), ex=self._ttl)
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         """The thread of the cascade rooted at `root`, if any."""
