@@ -196,6 +196,45 @@ class Presentation:
         return url
 
 
+# ---- catch-ups: what happened while notifier was not watching ----------------------
+
+
+def _day_time(dt: datetime) -> str:
+    return f"{dt:%b} {dt.day} {dt:%H:%M}"
+
+
+def catch_up_title(alert: Alert, p: Presentation) -> str:
+    """'While notifier was not watching GitHub (Jun 3 06:40 – Jun 7 06:38 UTC) it had
+    3 incidents'."""
+    ev = alert.event
+    gap = ev.gap
+    if gap is None or gap.start is None:
+        span = f"until {_day_time(gap.end if gap else ev.detected_at)} UTC"
+    else:
+        span = f"{_day_time(gap.start)} – {_day_time(gap.end)} UTC"
+    n = len(alert.caught_up)
+    return (
+        f"While notifier was not watching {p.provider_name(ev.provider)} ({span}) "
+        f"it had {n} incident{'s' if n != 1 else ''}"
+    )
+
+
+def catch_up_items(alert: Alert, limit: int = 300) -> list[str]:
+    """One line per incident, oldest first: its title and impact, when it began and
+    ended, and the provider's final words (or notifier's note where it gave none)."""
+    lines = []
+    for ev in alert.caught_up:
+        inc = ev.incident
+        start = inc.started_at or (inc.updates[0].at if inc.updates else None)
+        end = inc.resolved_at or inc.updated_at
+        when = " – ".join(_day_time(t) for t in (start, end) if t is not None)
+        final = ev.note or (inc.updates[-1].body if inc.updates else "")
+        impact = inc.impact.value if inc.impact is not Impact.NONE else "info"
+        line = f"{one_line(inc.title)} ({impact})" + (f", {when} UTC" if when else "")
+        lines.append(truncate(line + (f": {one_line(final)}" if final.strip() else ""), limit))
+    return lines
+
+
 # ---- follow-ups: incidents that joined a cascade ----------------------------------
 
 

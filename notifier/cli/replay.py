@@ -11,9 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from itertools import groupby
 from pathlib import Path
 from typing import Any, TextIO
 
+from notifier.models import ChangeEvent
 from notifier.pipeline.replay import (
     ReplayPlanner,
     Snapshot,
@@ -68,15 +70,24 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
         print(f"notifier replay: {message}", file=err)
 
     try:
-        for snap, event in replay(root, formats, report, observer, names):
-            _emit(out, event_line(snap, event))
-            for alert in planner.alerts(event, snap.at) if planner else ():
+        # One snapshot's events are one poll's: its late news makes one catch-up each.
+        for snap, group in groupby(replay(root, formats, report, observer, names), _snap):
+            events = [event for _, event in group]
+            for event in events:
+                _emit(out, event_line(snap, event))
+                for alert in planner.alerts(event, snap.at) if planner else ():
+                    _emit(out, {"type": "alert", **alert})
+            for alert in planner.catch_ups(events, snap.at) if planner else ():
                 _emit(out, {"type": "alert", **alert})
         for alert in planner.finish() if planner else ():
             _emit(out, {"type": "alert", **alert})
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0
     return 0
+
+
+def _snap(pair: tuple[Snapshot, ChangeEvent]) -> Snapshot:
+    return pair[0]
 
 
 def _observer(planner: ReplayPlanner) -> Callable[[Snapshot, ProviderState], None]:

@@ -392,8 +392,8 @@ def _with_members(alert: Alert, ctx: DeliveryContext) -> Alert:
 def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
     """A follow-up must not open the thread while its opener is still on its way
     (retrying): it would post a second parent. Retry shortly instead."""
-    if alert.kind is AlertKind.NEW:
-        return  # a NEW alert opens its thread (the common fan-out case: no lookup)
+    if alert.kind in (AlertKind.NEW, AlertKind.CATCH_UP):
+        return  # it opens its thread (NEW: the common fan-out case, no lookup)
     entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
     opener = entry.opened_by if entry is not None else None
     if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
@@ -411,6 +411,8 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
         return None
     key = f"{alert.dedup_key}{FALLBACK_MARK}{name}"
     kind = channel_kind(name)
+    if alert.kind is AlertKind.CATCH_UP and kind is not None and kind.pages_only:
+        return None  # late news never pages
     page = alert.page or (kind is not None and kind.fallback_pages)
     ctx.alerts.claim(dataclasses.replace(alert, dedup_key=key, channel=name, page=page))
     return key  # claimed now or by an earlier run: delivering it again is a no-op

@@ -95,7 +95,13 @@ def process_event(
     pages only; without it they are dropped there (as before follow-ups existed).
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
-    delivering while the rest is still being planned."""
+    delivering while the rest is still being planned.
+
+    A late event (news of an incident that began and ended while notifier was not
+    watching) makes no alert here: it never pages and never opens a thread of its
+    own; `notifier.pipeline.catchup` reports it in a catch-up."""
+    if event.late:
+        return []
     threads = _Remembering(threads)
     # One search for upstream incidents serves the annotations and the cascades.
     upstream = safe_upstreams(event, config, world, now)

@@ -38,6 +38,7 @@ from notifier.diff.engine import PollContext, diff
 from notifier.feeds import registry
 from notifier.feeds.history import Lookups, read_history
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
+from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.destinations import Destinations
 from notifier.pipeline.plan import process_event
 from notifier.pipeline.poll import left_active
@@ -215,6 +216,17 @@ class ReplayPlanner:
             self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
             lines.append(self.line(alert, now))
         return lines + self.due(now)
+
+    def catch_ups(self, events: list[ChangeEvent], now: datetime) -> list[dict[str, Any]]:
+        """Replay lines for one snapshot's late events: one catch-up per subscriber,
+        channel and gap (as the service plans one poll's late news together)."""
+        late = [e for e in events if e.late]
+        if not late:
+            return []
+        planned = plan_catch_ups(late, self.config, self.store, now, pages_only=self.pages_only)
+        for alert in planned:
+            self.store.set_state(alert.dedup_key, "delivered")
+        return [self.line(alert, now) for alert in planned]
 
     def due(self, now: datetime | None = None, before: bool = False) -> list[dict[str, Any]]:
         """The follow-ups due by `now` (strictly `before` it; all of them when None),

@@ -26,6 +26,7 @@ from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.models import Alert, ChangeEvent, Incident
 from notifier.pipeline import digest, finals
+from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
     DeliveryContext,
     DeliveryOutcome,
@@ -198,9 +199,34 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     planned = 0
     for provider in dict.fromkeys(e.provider for e in events):
         with _provider_lock(rt, provider):
-            for event in (e for e in events if e.provider == provider):
+            mine = [e for e in events if e.provider == provider]
+            for event in (e for e in mine if not e.late):
                 planned += _process_one(rt, event, world, dispatcher, now)
+            late = [e for e in mine if e.late]
+            if late:  # one poll's late news: one catch-up per subscriber and gap
+                planned += _catch_up(rt, late, dispatcher, now)
     return planned
+
+
+def _catch_up(
+    rt: Runtime, events: Sequence[ChangeEvent], dispatcher: Dispatcher, now: datetime
+) -> int:
+    alerts = plan_catch_ups(events, rt.config, rt.alerts, now, pages_only=rt.pages_only)
+    ready = []
+    for alert in alerts:
+        if alert.hold_until is not None and alert.hold_until > now:
+            rt.due("held").add(alert.dedup_key, alert.hold_until)
+        else:
+            ready.append(alert.dedup_key)
+    if ready:
+        rt.due("undelivered").add_many(ready, now + RECONCILE_ALERTS_AFTER)
+        dispatcher.deliver(ready)
+    for channel, count in Counter(a.channel for a in alerts).items():
+        rt.metrics.inc("notifier_alerts_total", count, channel=channel)
+    for event in events:
+        rt.state.mark_processed(event.event_id)
+    rt.due("unprocessed").discard(*[e.event_id for e in events])
+    return len(alerts)
 
 
 def _process_one(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from notifier.channels.render import (
     Presentation,
+    catch_up_items,
+    catch_up_title,
     change_line,
     fmt_time,
     follow_up_sentence,
@@ -34,6 +36,11 @@ def text_lines(alert: Alert, p: Presentation, addressed: str = "") -> list[str]:
     if alert.kind is AlertKind.FOLLOW_UP:
         tail = f" · {addressed}" if addressed else ""
         return [f"[FOLLOW-UP] Also down: {follow_up_sentence(alert.folded)}{tail}"]
+    if alert.kind is AlertKind.CATCH_UP:
+        tail = f" · {addressed}" if addressed else ""
+        return [f"[CATCH-UP] {catch_up_title(alert, p)}:{tail}"] + [
+            f"  - {item}" for item in catch_up_items(alert)
+        ]
     inc = alert.event.incident
     lines = [f"[{impact_label(inc.impact)}] {p.provider_name(inc.provider)}: {one_line(inc.title)}"]
     state = " · ".join(dict.fromkeys([status_label(inc.status), change_line(alert)]))

@@ -37,6 +37,8 @@ from notifier.channels.email import digest as digest_mail
 from notifier.channels.email.session import SmtpSessions
 from notifier.channels.render import (
     Presentation,
+    catch_up_items,
+    catch_up_title,
     change_line,
     fmt_time,
     impact_label,
@@ -48,7 +50,7 @@ from notifier.channels.render import (
     truncate,
 )
 from notifier.config.schema import Subscriber
-from notifier.models import Alert
+from notifier.models import Alert, AlertKind
 from notifier.text import one_line
 
 SUBJECT_MAX = 200
@@ -198,6 +200,11 @@ class EmailChannel(Channel):
 
 def subject(alert: Alert, p: Presentation) -> str:
     """`[OpenAI] Elevated errors on API — Investigating`."""
+    if alert.kind is AlertKind.CATCH_UP:
+        n = len(alert.caught_up)
+        name = p.provider_name(alert.event.provider)
+        return truncate(f"[{name}] Catch-up: {n} incident{'s' if n != 1 else ''} "
+                        "while notifier was not watching", SUBJECT_MAX)  # fmt: skip
     inc = alert.event.incident
     line = f"[{p.provider_name(inc.provider)}] {one_line(inc.title)} — {status_label(inc.status)}"
     return truncate(line, SUBJECT_MAX)
@@ -232,6 +239,9 @@ def _feed_body(alert: Alert) -> str:
 
 
 def text_body(alert: Alert, p: Presentation) -> str:
+    if alert.kind is AlertKind.CATCH_UP:
+        items = [f"- {truncate(item, FEED_BODY_MAX)}" for item in catch_up_items(alert)]
+        return "\n".join([catch_up_title(alert, p) + ":", "", *items]) + "\n"
     inc = alert.event.incident
     lines = [f"{p.provider_name(inc.provider)}: {_title(alert)}", ""]
     lines += [f"{k}: {v}" for k, v in _facts(alert, p)]
@@ -246,6 +256,10 @@ def text_body(alert: Alert, p: Presentation) -> str:
 
 def html_body(alert: Alert, p: Presentation) -> str:
     esc = html.escape
+    if alert.kind is AlertKind.CATCH_UP:
+        items = "".join(f"<li>{esc(item)}</li>" for item in catch_up_items(alert))
+        return (f"<html><body><h2>{esc(catch_up_title(alert, p))}</h2>"
+                f"<ul>{items}</ul></body></html>\n")  # fmt: skip
     inc = alert.event.incident
     rows = "".join(
         f"<tr><th align='left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(alert, p)

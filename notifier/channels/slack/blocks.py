@@ -14,6 +14,8 @@ from typing import Any
 
 from notifier.channels.render import (
     Presentation,
+    catch_up_items,
+    catch_up_title,
     change_line,
     fmt_time,
     impact_label,
@@ -25,7 +27,7 @@ from notifier.channels.render import (
     status_label,
     truncate,
 )
-from notifier.models import Alert, Impact
+from notifier.models import Alert, AlertKind, Impact
 from notifier.text import clean, one_line
 
 TEXT_MAX = 3000  # top-level `text` next to blocks, and a section's text
@@ -117,8 +119,20 @@ def summary_text(alert: Alert, p: Presentation) -> str:
     return fit(f"{escape(head)} - {escape(status_label(inc.status))}", TEXT_MAX)
 
 
+def catch_up_message(alert: Alert, p: Presentation) -> dict[str, Any]:
+    """A catch-up: one message naming what happened while notifier was not watching."""
+    title = escape(catch_up_title(alert, p))
+    items = "\n".join(f"• {escape(item)}" for item in catch_up_items(alert))
+    blocks = [_section(f":clock3: *{title}:*"), _section(items)] if items else [_section(title)]
+    context = f"Detected {fmt_time(alert.event.detected_at)} · late news, not paged"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return {"text": fit(title, TEXT_MAX), "blocks": blocks[:MAX_BLOCKS]}
+
+
 def parent_message(alert: Alert, p: Presentation, include_body: bool = True) -> dict[str, Any]:
     """The thread's root, showing the incident as it stands now."""
+    if alert.kind is AlertKind.CATCH_UP:
+        return catch_up_message(alert, p)
     blocks = [_header(alert, p), _fields(alert)]
     body = latest_body(alert)
     if include_body and body:
