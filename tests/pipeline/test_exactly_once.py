@@ -33,6 +33,7 @@ from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.roundtrips import RoundTrips
 
 # A channel id, as Slack's conversations.history needs one to look a post up.
 CONFIG = """
@@ -256,3 +257,24 @@ def test_no_delivery_lock_lapses_while_its_task_may_still_run() -> None:
     assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
     assert conf["worker_prefetch_multiplier"] == 1
     assert conf["worker_cancel_long_running_tasks_on_connection_loss"]
+
+
+def test_a_slack_delivery_still_costs_four_redis_round_trips(
+    redis_url: str, key_prefix: str, fake_slack: FakeSlack, fake_twilio: FakeTwilio,
+    fake_smtp: FakeSmtp,
+) -> None:  # fmt: skip
+    # The in-flight mark rides on the attempt record, its removal on the outcome, the
+    # watchdog retry on both: exactly once costs no round trip on the common path.
+    client = redis.Redis.from_url(redis_url)
+    trips = RoundTrips(client)
+    ctx = make_ctx(client, key_prefix, fake_slack, fake_twilio, fake_smtp.port)
+    try:
+        key = claimed(ctx, sample.alert())
+        before = trips.count
+        assert deliver_alert(key, ctx, NOW).status == "delivered"
+        # lock + reads; attempt + in-flight mark + watchdog; thread ref; outcome + release
+        assert trips.count - before == 4
+    finally:
+        for k in client.scan_iter(match=f"{key_prefix}*"):
+            client.delete(k)
+        client.close()
