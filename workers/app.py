@@ -30,6 +30,8 @@ from workers.schedule import poll_entries
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60
+# A delivery's lock (notifier.pipeline.deliver.LOCK_MS) must outlast any task that took
+# it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
 # The failures a task retries with a Celery countdown: our infrastructure's, and a task
 # cut short by its soft time limit.
@@ -78,6 +80,10 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "task_soft_time_limit": TASK_TIME_LIMIT_S - 30,
         "task_time_limit": TASK_TIME_LIMIT_S,
         "worker_prefetch_multiplier": 1,
+        # When the worker loses Redis, the messages of its running tasks go back to the
+        # queue for another worker (acks_late): stop those tasks rather than finish
+        # them twice. (Celery 6 makes this the default.)
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "task_serializer": "json",

@@ -32,28 +32,41 @@ class DeliveryError(Exception):
     """A send failed. `permanent` means retrying cannot help (bad number, revoked token).
 
     `retry_after` is the vendor's requested wait in seconds (HTTP 429 Retry-After).
+    `unknown` means the request may have reached the vendor before it failed (a read
+    timeout, a connection dropped before the answer): the outcome is unknown, and the
+    next attempt looks for the message (`Channel.find_sent`) before sending again.
     The message is one line and never contains a secret.
     """
 
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        unknown: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
+        self.unknown = unknown
 
     def __repr__(self) -> str:
         return (
             f"DeliveryError({self.message!r}, permanent={self.permanent}, "
-            f"retry_after={self.retry_after})"
+            f"retry_after={self.retry_after}, unknown={self.unknown})"
         )
 
     def __reduce__(self) -> tuple[object, ...]:
         # Celery pickles exceptions across processes; keyword-only args need help.
-        return (_rebuild_error, (self.message, self.permanent, self.retry_after))
+        return (_rebuild_error, (self.message, self.permanent, self.retry_after, self.unknown))
 
 
-def _rebuild_error(message: str, permanent: bool, retry_after: float | None) -> DeliveryError:
-    return DeliveryError(message, permanent=permanent, retry_after=retry_after)
+def _rebuild_error(
+    message: str, permanent: bool, retry_after: float | None, unknown: bool = False
+) -> DeliveryError:
+    return DeliveryError(message, permanent=permanent, retry_after=retry_after, unknown=unknown)
 
 
 class NotYet(DeliveryError):
@@ -133,6 +146,16 @@ class Channel(ABC):
     @abstractmethod
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         """Deliver `alert` to `target` once. Raises `DeliveryError` on failure."""
+
+    def find_sent(
+        self, alert: Alert, target: Target, thread_ref: str | None, since: datetime
+    ) -> SendResult | None:
+        """Look with the vendor for `alert`'s message to `target` that an earlier attempt,
+        begun at `since`, may have left there (its outcome is unknown: the worker died,
+        or the answer never came). Its result when found; None when it is not there or
+        this vendor cannot be asked, and the caller sends again (at-least-once).
+        Raises `DeliveryError` when the vendor could not be asked."""
+        return None
 
     def send_digest(self, target: Target, digest: Digest) -> SendResult:
         """Render `digest` for this medium and deliver it to `target` once. Only channels

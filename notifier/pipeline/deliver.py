@@ -18,6 +18,19 @@ waits (a transient error) instead of opening a second parent message.
 An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
 that one skipped ("carried by ...") with its own outcome, in the same round trip,
 so the held alert is not sent when the quiet hours end.
+
+Outcome unknown: the attempt record marks each target's request "in flight" before
+it is written, and the answer clears the mark (the target's sent mark is written as
+soon as its request returns, not at the end). A mark an earlier attempt left means
+its worker died or its answer never came: this attempt asks the vendor
+(`Channel.find_sent`) and records what it finds instead of sending again. Where
+the vendor cannot be asked, the message is sent again (at-least-once).
+
+A killed worker: the attempt record also schedules the next attempt `WATCHDOG`
+later in the retry queue; a delivery that ends (in any outcome) removes it, a
+transient failure replaces it with its own retry. So a delivery whose worker was
+killed (a hard time limit, kill -9) is tried again within a minute instead of
+waiting for the reconcile sweep.
 """
 
 from __future__ import annotations
@@ -27,12 +40,12 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import redis
 
-from notifier.channels.base import Channel, DeliveryError, NotYet
+from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
@@ -46,12 +59,19 @@ from notifier.store.batch import Batch, Later, Pipe
 from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SKIPPED, DeliveryLog
 from notifier.store.followups import FollowUps
 from notifier.store.pacing import Pacing, wait_for
+from notifier.store.retries import RetryQueue
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
 
 FALLBACK_MARK = ":fallback:"
-LOCK_MS = 120_000  # longer than one send's worst case (timeouts), short enough to recover
+# No holder outlives its lock: the harness kills a task at its hard time limit (90 s,
+# workers/app.py), and a lock is taken after its task began. A killed holder's lock
+# lapses at most this long after it was taken.
+LOCK_MS = 90_000
+# The next attempt of a delivery whose worker is killed mid-attempt comes this soon
+# (see the module docstring); a live attempt finishes well before (the soft limit).
+WATCHDOG = timedelta(seconds=60)
 PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
 
 
@@ -122,9 +142,11 @@ class DeliveryContext:
     metrics: MetricsSink | None = None
     followups: FollowUps | None = None  # fills a follow-up with its members when it is sent
     pacing: Pacing = field(init=False)
+    retries: RetryQueue = field(init=False)
 
     def __post_init__(self) -> None:
         self.pacing = Pacing(self.client, self.prefix)
+        self.retries = RetryQueue(self.client, self.prefix)
 
     @classmethod
     def build(
@@ -173,15 +195,21 @@ def deliver_alert(
     reads = Batch(ctx.client)
     reads.pipe.set(lock_key, token, nx=True, px=LOCK_MS)
     locked = reads.later(bool)
+    reads.pipe.pttl(lock_key)
+    lock_left = reads.later(int)
     loaded = ctx.alerts.load_into(reads, dedup_key)
     logged = ctx.log.outcome_into(reads, dedup_key)
     sent = ctx.log.sent_to_into(reads, dedup_key)
+    flight = ctx.log.in_flight_into(reads, dedup_key)
     paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
     reads.execute()
     if not locked.get():
-        raise NotYet("delivery already in progress", retry_after=10.0)
+        # Try again when the holder's lock lapses at the latest (a killed holder's does).
+        left = max(1.0, lock_left.get() / 1000)
+        raise NotYet("delivery already in progress", retry_after=min(10.0, left))
     # What this delivery records goes in one more round trip, ending with the release.
     writes = Batch(ctx.client)
+    ended = True  # False while a transient error goes up: its retry replaces the watchdog
     try:
         alert, state = loaded.get()
         if alert is None:
@@ -195,9 +223,17 @@ def deliver_alert(
         until = paused.get().get(alert.channel)
         wait = wait_for(until, now) if until is not None else None
         if wait is not None:
+            ended = False
             raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
-        return _deliver(alert, ctx, now, attempt, final, _Progress(sent.get(), writes.pipe))
+        progress = _Progress(sent.get(), writes.pipe, flight.get())
+        try:
+            return _deliver(alert, ctx, now, attempt, final, progress)
+        except DeliveryError:
+            ended = False
+            raise
     finally:
+        if ended:
+            ctx.retries.forget(dedup_key, writes.pipe)
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
         writes.execute()
 
@@ -209,12 +245,48 @@ def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datet
     return ctx.pager.check_escalation(page_id, now)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Progress:
-    """What earlier attempts reached, and the pipeline this attempt's writes go on."""
+    """What earlier attempts reached, the pipeline this attempt's writes go on, and
+    which requests are in flight."""
 
     sent: dict[str, str]  # target id -> message id
     writes: Any
+    unknown: dict[str, datetime] = field(default_factory=dict)  # earlier attempts' marks
+    marked: list[str] = field(default_factory=list)  # targets this attempt marked in flight
+    trying: str | None = None  # the target whose request is being made
+
+    def unanswered(self, exc: DeliveryError) -> list[str]:
+        """The in-flight marks this attempt wrote that `exc` shows were not needed: the
+        targets never tried, and the one tried unless its outcome is unknown. Marks of
+        earlier attempts stay until an answer clears them."""
+        keep = {self.trying} if exc.unknown else set()
+        return [t for t in self.marked if t not in keep and t not in self.unknown]
+
+
+class _Attempt:
+    """The attempt record: one round trip before the first request, with the in-flight
+    marks of the targets about to be tried and the watchdog retry."""
+
+    def __init__(
+        self, ctx: DeliveryContext, alert: Alert, attempt: int, now: datetime,
+        fallback_of: str, progress: _Progress,
+    ) -> None:  # fmt: skip
+        self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
+        self.fallback_of, self.progress, self.written = fallback_of, progress, False
+
+    def begin(self, in_flight: list[str] | None = None) -> None:
+        if self.written:
+            return
+        self.written = True
+        key, pipe = self.alert.dedup_key, self.ctx.client.pipeline(transaction=False)
+        self.ctx.log.attempt(self.alert, self.attempt, self.now, self.fallback_of, pipe=pipe)
+        if in_flight:
+            self.ctx.log.mark_in_flight(key, in_flight, self.now, pipe=pipe)
+            self.progress.marked = list(in_flight)
+        # A killed worker's delivery is tried again this soon, as one more attempt.
+        self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)
+        pipe.execute()
 
 
 def _finished(state: str | None, outcome: str | None) -> str | None:
@@ -230,16 +302,19 @@ def _deliver(
 ) -> DeliveryOutcome:  # fmt: skip
     key = alert.dedup_key
     fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
-    # Its own round trip, before the send: a crash mid-send still leaves the attempt.
-    ctx.log.attempt(alert, attempt, now, fallback_of=fallback_of)
     if alert.kind is AlertKind.FOLLOW_UP:
         alert = _with_members(alert, ctx)
-        if not alert.folded:
-            _record(ctx, alert, SKIPPED, DELIVERED, now, progress.writes, error="no members")
-            return DeliveryOutcome(key, SKIPPED, alert.channel, error="no members")
+    # Its own round trip, before the send: a crash mid-send still leaves the attempt.
+    started = _Attempt(ctx, alert, attempt, now, fallback_of, progress)
+    if alert.kind is AlertKind.FOLLOW_UP and not alert.folded:
+        started.begin()
+        _record(ctx, alert, SKIPPED, DELIVERED, now, progress.writes, error="no members")
+        return DeliveryOutcome(key, SKIPPED, alert.channel, error="no members")
     try:
-        outcome = _send(alert, ctx, now, progress)
+        outcome = _send(alert, ctx, now, progress, started)
     except DeliveryError as exc:
+        started.begin()
+        ctx.log.clear_in_flight(key, progress.unanswered(exc), pipe=progress.writes)
         ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
         if exc.retry_after and not exc.permanent and not isinstance(exc, NotYet):
             # The vendor asked us to slow down.
@@ -283,7 +358,7 @@ def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
 
 
 def _send(
-    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress
+    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress, started: _Attempt
 ) -> DeliveryOutcome:
     channel = ctx.channels.get(alert.channel)
     if channel is None:
@@ -292,10 +367,13 @@ def _send(
     # still carries only what SMS would.
     kind = channel_kind(alert.channel) or type(channel)
     if kind.pages_only and not (alert.page or is_resolution(alert)):
+        started.begin()
         return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
     if stands_in(channel, alert.channel):
+        started.begin()
         return _print(alert, channel, ctx)
     if channel.sends_by_paging:
+        started.begin()  # the pager keeps its own in-flight marks, per number
         return _page(alert, ctx, now)
     sub = ctx.destinations.subscriber(alert.subscriber)
     targets = channel.targets(sub) if sub is not None else []
@@ -305,15 +383,23 @@ def _send(
                             "configured credentials", permanent=True)  # fmt: skip
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
+    pending = [t.id for t in targets if t.id not in progress.sent]
+    started.begin(in_flight=pending)
     ids: list[str] = []
     for target in targets:
         if target.id in progress.sent:  # sent by an earlier attempt
             ids.append(progress.sent[target.id])
             continue
-        result = _send_threaded(alert, channel, target, ctx, progress.writes)
-        # Written with the outcome (or, if a later target fails, with the error):
-        # a retry then sends only what is missing.
+        progress.trying = target.id
+        since = progress.unknown.get(target.id)
+        result = _send_threaded(alert, channel, target, ctx, progress.writes, since)
+        progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
+        if target.id != pending[-1]:
+            # Recorded as soon as it returns: a crash while the next target is tried
+            # must not leave this one to be looked up (or, for email, sent) again. The
+            # last target's mark goes with the outcome, which follows without any I/O.
+            progress.writes.execute()
         ids.append(result.message_id)
     return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
 
@@ -335,11 +421,13 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutc
 
 
 def _send_threaded(
-    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any
-) -> Any:
-    """Send in the incident's thread; a cascade alert replies in its upstream's thread."""
+    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any,
+    since: datetime | None,
+) -> SendResult:  # fmt: skip
+    """Send in the incident's thread; a cascade alert replies in its upstream's thread.
+    `since`: an earlier attempt's request to `target` from then on is unanswered."""
     if not channel.supports_threads:
-        return channel.send(alert, target, None)
+        return _send_once(alert, channel, target, None, since)
     upstream = (
         ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
     )
@@ -347,13 +435,39 @@ def _send_threaded(
     if own is None and not upstream:
         _wait_for_opener(alert, ctx)
     if upstream and not own:
-        return channel.send(alert, target, upstream)  # a reply; the parent stays the upstream's
-    result = channel.send(alert, target, own)
+        # a reply; the parent stays the upstream's
+        return _send_once(alert, channel, target, upstream, since)
+    result = _send_once(alert, channel, target, own, since)
     if result.thread_ref and result.thread_ref != own:
         ctx.threads.set_ref(
             alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
         )
     return result
+
+
+def _send_once(
+    alert: Alert, channel: Channel, target: Any, ref: str | None, since: datetime | None
+) -> SendResult:
+    """Send, unless an earlier attempt whose outcome is unknown (begun at `since`)
+    reached the vendor: then that message's result, found by asking the vendor."""
+    if since is not None:
+        try:
+            found = channel.find_sent(alert, target, ref, since)
+        except DeliveryError as exc:
+            if not exc.permanent:  # ask again next time: the earlier outcome stays unknown
+                raise DeliveryError(exc.message, permanent=False, retry_after=exc.retry_after,
+                                    unknown=True) from None  # fmt: skip
+            # We may not ask (a missing scope): send again, at-least-once, and say so.
+            log.warning("%s: cannot look for an earlier attempt's message (%s); sending "
+                        "again", channel.name, exc.message,
+                        extra={"dedup_key": alert.dedup_key})  # fmt: skip
+            found = None
+        if found is not None:
+            log.info("%s: an earlier attempt's message to %s was delivered; not sending "
+                     "again", channel.name, target.id,
+                     extra={"dedup_key": alert.dedup_key})  # fmt: skip
+            return found
+    return channel.send(alert, target, ref)
 
 
 def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:

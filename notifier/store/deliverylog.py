@@ -3,24 +3,30 @@
 Per dedup_key: a record (alert summary, outcome, provider message id, last
 error, timestamps, attempt count), its attempt history, and the targets
 already sent to (so a retry after a partial failure sends only what is
-missing). A capped list of recent keys feeds `notifier deliveries`; a per-day
+missing), and the targets a request is in flight to: written before the request,
+removed when its answer is recorded. A mark still there when the next attempt
+starts means that request's outcome is unknown (the worker died, or the answer
+never came), and the next attempt asks the vendor before sending again. A capped
+list of recent keys feeds `notifier deliveries`; a per-day
 index feeds the email digest. Errors stored here are DeliveryError messages,
 which never contain secrets.
 
 Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
+...:inflight (hash: target id -> when the first request still unanswered began),
 <prefix>:dlog:recent (list), <prefix>:dlog:day:<YYYY-MM-DD> (list).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import redis
 
-from notifier.models import Alert, iso
+from notifier.models import Alert, iso, parse_iso
 from notifier.store.batch import Batch, Later, Pipe, read_now, text, writing
 from notifier.text import one_line
 
@@ -79,6 +85,15 @@ def _summary(alert: Alert) -> dict[str, str]:
     }
 
 
+def _times(raw: dict[bytes, bytes]) -> dict[str, datetime]:
+    out = {}
+    for k, v in raw.items():
+        when = parse_iso(v.decode()) if v else None
+        if when is not None:
+            out[k.decode()] = when
+    return out
+
+
 class DeliveryLog:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.r, self.prefix = client, prefix
@@ -86,7 +101,10 @@ class DeliveryLog:
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, "dlog", *parts))
 
-    def attempt(self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "") -> None:
+    def attempt(
+        self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "",
+        pipe: Pipe | None = None,
+    ) -> None:  # fmt: skip
         """Note that delivery of `alert` is being tried (creates the record)."""
         key = self._k(alert.dedup_key)
         fields: dict[Any, Any] = {
@@ -95,7 +113,13 @@ class DeliveryLog:
             "fallback_of": fallback_of,
         }
         # One round trip; each command touches one key, so no MULTI is needed.
-        pipe = self.r.pipeline(transaction=False)
+        with writing(self.r, pipe) as pipe:
+            self._attempt(key, alert, attempt, fields, now, pipe)
+
+    def _attempt(
+        self, key: str, alert: Alert, attempt: int, fields: dict[Any, Any], now: datetime,
+        pipe: Pipe,
+    ) -> None:  # fmt: skip
         pipe.hset(key, mapping=fields)
         pipe.hsetnx(key, "first_attempt_at", iso(now) or "")
         pipe.hsetnx(key, "outcome", PENDING)
@@ -107,7 +131,6 @@ class DeliveryLog:
         self._history(
             alert.dedup_key, {"at": iso(now), "attempt": attempt, "event": "attempt"}, pipe
         )
-        pipe.execute()
 
     def finish(
         self,
@@ -166,11 +189,41 @@ class DeliveryLog:
     def mark_sent(
         self, dedup_key: str, target_id: str, message_id: str, pipe: Pipe | None = None
     ) -> None:
-        """On `pipe` when the caller batches its writes."""
+        """The vendor took the message to `target_id`: its request is no longer in
+        flight. On `pipe` when the caller batches its writes."""
         key = self._k(dedup_key, "sent")
         with writing(self.r, pipe) as pipe:
             pipe.hset(key, target_id, message_id)
             pipe.expire(key, RECORD_TTL)
+            pipe.hdel(self._k(dedup_key, "inflight"), target_id)
+
+    def in_flight_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, datetime]]:
+        """Targets whose request an earlier attempt began and never saw answered
+        (target id → when the first such request began): their outcome is unknown."""
+        batch.pipe.hgetall(self._k(dedup_key, "inflight"))
+        return batch.later(_times)
+
+    def mark_in_flight(
+        self, dedup_key: str, target_ids: Sequence[str], now: datetime, pipe: Pipe | None = None
+    ) -> None:
+        """A request to each of `target_ids` is about to be written. An older mark stays:
+        its time is where a later lookup must start."""
+        if not target_ids:
+            return
+        key = self._k(dedup_key, "inflight")
+        with writing(self.r, pipe) as pipe:
+            for target_id in target_ids:
+                pipe.hsetnx(key, target_id, iso(now) or "")
+            pipe.expire(key, RECORD_TTL)
+
+    def clear_in_flight(
+        self, dedup_key: str, target_ids: Sequence[str], pipe: Pipe | None = None
+    ) -> None:
+        """These requests were never written, or the vendor answered that it did not
+        take them: nothing to look for."""
+        if target_ids:
+            with writing(self.r, pipe) as pipe:
+                pipe.hdel(self._k(dedup_key, "inflight"), *target_ids)
 
     # ---- reading -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import redis
 
+from notifier.store.batch import Pipe
 from notifier.store.dueset import DueSet
 
 _FORGET_DUE = """
@@ -45,15 +46,25 @@ class RetryQueue:
     def _attempts(self) -> str:
         return f"{self.prefix}:due:retrying:attempt"
 
-    def schedule(self, dedup_keys: Sequence[str], attempt: int, when: datetime) -> None:
+    def schedule(
+        self, dedup_keys: Sequence[str], attempt: int, when: datetime, pipe: Pipe | None = None
+    ) -> None:
         """Attempt number `attempt` of each alert is due at `when`. Scheduling an alert
-        again replaces its entry: one alert never has two retries pending."""
+        again replaces its entry: one alert never has two retries pending. On `pipe`
+        when the caller batches its writes."""
         if not dedup_keys:
             return
-        pipe = self.client.pipeline(transaction=True)
+        own = pipe is None
+        pipe = self.client.pipeline(transaction=True) if pipe is None else pipe
         pipe.zadd(self._when.key, dict.fromkeys(dedup_keys, when.timestamp()))
         pipe.hset(self._attempts, mapping=dict.fromkeys(dedup_keys, attempt))
-        pipe.execute()
+        if own:
+            pipe.execute()
+
+    def forget(self, dedup_key: str, pipe: Pipe) -> None:
+        """The alert needs no retry (it finished): drop its entry, on the caller's `pipe`."""
+        pipe.zrem(self._when.key, dedup_key)
+        pipe.hdel(self._attempts, dedup_key)
 
     def due(self, now: datetime, limit: int = 500) -> list[tuple[str, int]]:
         keys = self._when.due(now, limit)

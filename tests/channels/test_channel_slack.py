@@ -82,6 +82,11 @@ def test_the_block_kit_payload_for_a_sample_alert_is_exactly_this(
     posted = {k: v for k, v in fake_slack.messages[0].items() if k not in meta}
     assert posted == {
         "channel": "C" + posted["channel"][1:],
+        # the dedup key, so a post whose answer was lost can be found again
+        "metadata": {
+            "event_type": "notifier_alert",
+            "event_payload": {"dedup_key": "ev1/sre/slack", "target": "#ops"},
+        },
         "text": "[MAJOR] OpenAI: Elevated errors on API - Investigating",
         "blocks": [
             {

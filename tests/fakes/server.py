@@ -54,6 +54,11 @@ class FakeServer:
         self.failures = 0  # how many requests were answered with an injected failure
         self.connections: set[tuple[str, int]] = set()  # client (host, port) pairs seen
         self._failures: list[Failure] = []
+        self._drops = 0  # requests to act on and then answer with a dropped connection
+        self._drop_after = 0  # requests answered normally before the drops begin
+        self._delays: list[float] = []  # seconds to wait before answering the next requests
+        self.dropped = 0
+        self.accepted = threading.Event()  # set when a request is acted on but not answered
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -120,6 +125,22 @@ class FakeServer:
         with self._lock:
             self._failures = [Failure(status, error, retry_after, hang) for _ in range(n)]
 
+    def accept_then_drop(self, n: int = 1, *, hang: bool = False, after: int = 0) -> None:
+        """Act on the next `n` requests (the message is sent) and then close the
+        connection without an answer, as when the vendor accepted a message and the
+        network or our process failed before the answer arrived. With `hang`, hold
+        the connection open instead (until `stop`), for a test to kill the client.
+        `after`: answer that many requests normally first."""
+        with self._lock:
+            self._drops = -n if hang else n
+            self._drop_after = after
+
+    def answer_after(self, seconds: float, n: int = 1) -> None:
+        """Act on the next `n` requests at once but answer each only `seconds` later: a
+        slow vendor, so a test can act while a request is on its way."""
+        with self._lock:
+            self._delays = [seconds] * n
+
     # ---- serving -----------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
@@ -138,10 +159,27 @@ class FakeServer:
             self.connections.add(h.client_address)
             failure = self._failures.pop(0) if self._failures else None
             self.failures += failure is not None
+            drop, hang = self._drops != 0 and failure is None, self._drops < 0
+            delay = self._delays.pop(0) if self._delays and failure is None else 0.0
+            if drop and self._drop_after:
+                self._drop_after, drop = self._drop_after - 1, False
+            elif drop:
+                self._drops += 1 if hang else -1
+        if drop:
+            self.handle(request)  # acted on: the vendor has the message
+            self.dropped += 1
+            self.accepted.set()
+            if hang:
+                self._release.wait(30)
+            h.close_connection = True
+            return
         if failure is not None and failure.hang:
             self._release.wait(5)  # the client times out first
             return
         reply = self.failure_reply(failure, request) if failure else self.handle(request)
+        if delay:
+            self.accepted.set()
+            self._release.wait(delay)
         if failure is not None and failure.retry_after is not None:
             reply.headers["Retry-After"] = str(int(failure.retry_after))
         self._write(h, reply)

@@ -3,6 +3,10 @@
 Web API: `POST /api/chat.postMessage` and `/api/chat.update` with a bearer token,
 form or JSON bodies; answers `{"ok": true, "channel": "C…", "ts": "…"}` or
 `{"ok": false, "error": "…"}` (HTTP 200, like Slack), 429 with Retry-After, 5xx.
+`conversations.history` and `conversations.replies` answer from what was posted, in
+Slack's shape (`messages` newest first, `has_more`, `response_metadata.next_cursor`),
+with each message's `metadata` when `include_all_metadata` is set; they take channel
+ids only (a `#name` is `channel_not_found`, as on Slack).
 Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error code.
 
     slack = FakeSlack(token="xoxb-test").start()
@@ -14,6 +18,7 @@ Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error cod
                                   # plus "method", "body" (params), "response", "ts", "channel"
     slack.updates                 # successful chat.update calls
     slack.failures                # how many requests got an injected failure
+    slack.accept_then_drop(1)     # the next request is acted on, then the connection drops
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+import time
 from typing import Any
 
 from tests.fakes.server import Failure, FakeServer, Reply, Request
@@ -77,6 +83,8 @@ class FakeSlack(FakeServer):
             return self._post(params)
         if method == "chat.update":
             return self._update(params)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read(method, params)
         return Reply(404, {"ok": False, "error": "unknown_method"})
 
     def _channel_id(self, channel: str) -> str:
@@ -87,7 +95,8 @@ class FakeSlack(FakeServer):
     def _post(self, params: dict[str, Any]) -> Reply:
         channel = self._channel_id(str(params.get("channel", "")))
         with self._mlock:
-            ts = f"1700000000.{next(self._ts):06d}"
+            # Slack's ts is the post's Unix time; the counter keeps it unique and rising.
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
             thread_ts = params.get("thread_ts")
             if thread_ts and (channel, thread_ts) not in self.current:
                 return Reply(200, {"ok": False, "error": "thread_not_found"})
@@ -106,6 +115,45 @@ class FakeSlack(FakeServer):
             self.current[key] = {**self.current[key], **params}
             self.updates.append(params)
         return Reply(200, {"ok": True, "channel": key[0], "ts": key[1]})
+
+    def _read(self, method: str, params: dict[str, Any]) -> Reply:
+        channel = str(params.get("channel", ""))
+        if self._channel_id(channel) != channel:
+            return Reply(200, {"ok": False, "error": "channel_not_found"})
+        oldest = float(params.get("oldest") or 0)
+        parent = str(params.get("ts", ""))
+        with self._mlock:
+            found = [
+                m for (c, _), m in self.current.items()
+                if c == channel and float(m["ts"]) > oldest
+                and ((method == "conversations.history" and not m.get("thread_ts"))
+                     or (method == "conversations.replies"
+                     and parent in (m["ts"], m.get("thread_ts"))))
+            ]  # fmt: skip
+        if method == "conversations.replies" and (channel, parent) not in self.current:
+            return Reply(200, {"ok": False, "error": "thread_not_found"})
+        found.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        full = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [self._wire(m, full) for m in page]
+        return Reply(200, {"ok": True, "messages": messages, "has_more": more,
+                           "response_metadata": {"next_cursor": str(start + limit) if more
+                                                 else ""}})  # fmt: skip
+
+    @staticmethod
+    def _wire(message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+        """A stored post as conversations.history shows it."""
+        out: dict[str, Any] = {"type": "message", "ts": message["ts"],
+                               "text": message.get("text", ""), "bot_id": "B0FAKE"}  # fmt: skip
+        if message.get("thread_ts"):
+            out["thread_ts"] = message["thread_ts"]
+        meta = message.get("metadata")
+        if metadata and isinstance(meta, dict):
+            out["metadata"] = {"event_type": meta.get("event_type"),
+                               "event_payload": meta.get("event_payload")}  # fmt: skip
+        return out
 
     def _webhook(self, request: Request) -> Reply:
         if not request.path.endswith("/" + self.webhook_secret):

@@ -9,13 +9,21 @@ errors look like Twilio's: `{"code": 21211, "message": ..., "more_info": ...,
     twilio.url                             # base URL for SmsChannel(api_url=...)
     twilio.fail_next(1, status=400, error=21211)
     twilio.sent                            # [{"To":..., "From":..., "Body":...}, ...]
+    twilio.accept_then_drop(1)             # sent, then the connection drops unanswered
+
+`GET .../Messages.json?To=&From=&DateSent>=&PageSize=` lists sent messages, newest
+first, in Twilio's page shape (`messages`, `next_page_uri`, `page_size`, ...), each
+with RFC 2822 `date_created` / `date_sent` (the fake sends at once).
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.server import Failure, FakeServer, Reply, Request
 
@@ -35,6 +43,7 @@ class FakeTwilio(FakeServer):
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
         self.sent: list[dict[str, str]] = []
+        self._records: list[dict[str, Any]] = []  # what the list endpoint answers from
         self._ids = itertools.count(1)
 
     def to(self, number: str) -> list[str]:
@@ -57,15 +66,37 @@ class FakeTwilio(FakeServer):
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if request.headers.get("authorization") != f"Basic {expected}":
             return Reply(401, self.error_body(401, 20003))
-        if request.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+        url = urlsplit(request.path)
+        if url.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
             return Reply(404, self.error_body(404, 20404))
+        if request.method == "GET":
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            return Reply(200, self._list(query))
         form = request.form()
-        self.sent.append(form)
         sid = f"SM{next(self._ids):032x}"
+        now = format_datetime(datetime.now(UTC).replace(microsecond=0))
         body = {
             "sid": sid, "account_sid": self.account_sid, "to": form.get("To"),
             "from": form.get("From"), "body": form.get("Body"), "status": "queued",
             "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
+            "date_created": now, "date_sent": now, "date_updated": now,
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }  # fmt: skip
+        self.sent.append(form)
+        self._records.append(body)
         return Reply(201, body)
+
+    def _list(self, query: dict[str, str]) -> dict[str, Any]:
+        after = query.get("DateSent>")
+        since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+        found = [
+            r for r in reversed(self._records)
+            if query.get("To", r["to"]) == r["to"] and query.get("From", r["from"]) == r["from"]
+            and (since is None or parsedate_to_datetime(r["date_sent"]) >= since)
+        ]  # fmt: skip
+        size = int(query.get("PageSize") or 50)
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        return {"messages": [{**r, "status": "sent"} for r in found[:size]],
+                "page": 0, "page_size": size, "start": 0, "end": min(size, len(found)) - 1,
+                "uri": uri, "first_page_uri": uri, "previous_page_uri": None,
+                "next_page_uri": None}  # fmt: skip

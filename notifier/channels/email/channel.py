@@ -1,9 +1,12 @@
 """Email over SMTP: text + HTML, one thread per incident per address.
 
-The first message of a thread gets its own Message-ID, which becomes the
-`thread_ref`; later messages carry `In-Reply-To` and `References` with it, so
-mail clients group an incident. Feed text is `html.escape`d in the HTML part
-and no feed-supplied URL becomes an `<a href>`.
+Each alert's message to an address has a Message-ID derived from the alert's dedup
+key and the address, so a message sent again (an attempt whose outcome was unknown:
+SMTP offers no way to ask whether a message went out) carries the same Message-ID,
+and mail clients and archives that collapse duplicates show it once. The first
+message of a thread's Message-ID becomes the `thread_ref`; later messages carry
+`In-Reply-To` and `References` with it, so mail clients group an incident. Feed
+text is `html.escape`d in the HTML part and no feed-supplied URL becomes an `<a href>`.
 
 TLS: implicit TLS when `ssl` is set or the port is 465, else STARTTLS when
 `starttls` is set; one session is kept open across a burst (smtp_session.py).
@@ -13,6 +16,7 @@ Classification: 4xx replies, disconnects and timeouts are transient; 5xx replies
 
 from __future__ import annotations
 
+import hashlib
 import html
 import smtplib
 import ssl
@@ -118,6 +122,7 @@ class EmailChannel(Channel):
 
     def render(self, alert: Alert, to: str, thread_ref: str | None) -> EmailMessage:
         msg = self.new_message(to, subject(alert, self.presentation))
+        msg.replace_header("Message-ID", self.message_id(alert.dedup_key, to))
         if thread_ref:
             msg["In-Reply-To"] = thread_ref
             msg["References"] = thread_ref
@@ -142,6 +147,13 @@ class EmailChannel(Channel):
         msg["Message-ID"] = make_msgid(domain=self.from_addr.rpartition("@")[2] or "localhost")
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         return msg
+
+    def message_id(self, dedup_key: str, to: str) -> str:
+        """`<hash@domain>`, the same for every attempt of one alert to one address (and
+        revealing neither: the key names the incident, the address is personal)."""
+        digest = hashlib.sha256(f"{dedup_key}\n{to.lower()}".encode()).hexdigest()[:32]
+        domain = self.from_addr.rpartition("@")[2].rstrip(">") or "localhost"
+        return f"<{digest}.notifier@{domain}>"
 
     def deliver(self, msg: EmailMessage) -> None:
         """Send one message. Raises DeliveryError classified by the SMTP reply."""

@@ -12,6 +12,12 @@ out; a transient one (429, 5xx) fails the attempt so the task retries the pair.
 Incoming webhooks cannot thread or edit (they return no ts): each alert is a
 complete message of its own.
 
+Every message posted through the Web API carries its alert's dedup key as message
+metadata (`notifier_alert`). When an attempt's outcome is unknown (the worker died
+or the answer never came), `find_sent` looks for that metadata in the channel's
+history or the thread's replies before anything is posted again. A webhook post
+cannot be looked up: it stays at-least-once.
+
 slack_sdk's WebClient retries connection errors itself by default (with a
 sleep); we pass `retry_handlers=[]` so the task layer alone retries.
 """
@@ -23,6 +29,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, cast
 from urllib.error import URLError
 
@@ -62,6 +69,11 @@ TRANSIENT_ERRORS = frozenset({
     "request_timeout", "team_added_to_org",
 })  # fmt: skip
 THREAD_GONE = frozenset({"message_not_found", "thread_not_found"})
+# The message metadata every Web API post carries, so a post can be found again.
+EVENT_TYPE = "notifier_alert"
+# Slack's clock and ours may differ: look this much further back than the attempt.
+LOOKUP_MARGIN_S = 60.0
+LOOKUP_PAGES = 5  # of 200 messages each; an alert channel rarely sees more in an hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +166,11 @@ class SlackChannel(Channel):
 
     def _send_api(self, alert: Alert, channel: str, thread_ref: str | None) -> SendResult:
         parent = slack_blocks.parent_message(alert, self.presentation)
+        tagged = {"metadata": metadata(alert, channel)}
         if thread_ref is None:
-            return self._post_parent(channel, parent)
+            return self._post_parent(channel, {**parent, **tagged})
         channel_id, _, parent_ts = thread_ref.partition("/")
-        reply = slack_blocks.reply_message(alert, self.presentation)
+        reply = {**slack_blocks.reply_message(alert, self.presentation), **tagged}
         if alert.attached_to:
             # Folded into an upstream's thread: reply there, leave its parent alone.
             data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
@@ -166,7 +179,7 @@ class SlackChannel(Channel):
             self._call("chat_update", channel=channel_id, ts=parent_ts, **parent)
         except _ThreadGoneError:
             log.info("slack thread parent is gone; starting a new thread")
-            return self._post_parent(channel, parent)
+            return self._post_parent(channel, {**parent, **tagged})
         except DeliveryError as exc:
             if not exc.permanent:
                 raise
@@ -183,6 +196,51 @@ class SlackChannel(Channel):
         ref = f"{data['channel']}/{data['ts']}"
         return SendResult(message_id=ref, thread_ref=ref)
 
+    def find_sent(
+        self, alert: Alert, target: Target, thread_ref: str | None, since: datetime
+    ) -> SendResult | None:
+        """The post an earlier attempt left, found by its metadata: among the thread's
+        replies when there is a thread, else (or also, when the thread was gone and a
+        new parent was posted) in the channel's history since `since`. A webhook post
+        cannot be looked up (None). Needs the `channels:history` scope (and
+        `groups:history` for private channels); conversations.history wants a channel
+        id, so a channel configured by name is only found inside its threads."""
+        if not isinstance(target, SlackTarget) or not target.channel:
+            return None
+        oldest = f"{since.timestamp() - LOOKUP_MARGIN_S:.6f}"
+        if thread_ref is not None:
+            channel_id, _, parent_ts = thread_ref.partition("/")
+            ts = self._find(alert, target.channel, "conversations_replies", channel=channel_id,
+                            ts=parent_ts, oldest=oldest)  # fmt: skip
+            if ts is not None:
+                ref = thread_ref if ts != parent_ts else f"{channel_id}/{ts}"
+                return SendResult(message_id=f"{channel_id}/{ts}", thread_ref=ref)
+        if not _is_channel_id(target.channel):
+            return None  # history wants an id; the name's id is unknown until a post
+        ts = self._find(alert, target.channel, "conversations_history",
+                        channel=target.channel, oldest=oldest)  # fmt: skip
+        if ts is None:
+            return None
+        ref = f"{target.channel}/{ts}"
+        # Found outside a thread: it is a parent; `thread_ref` replies keep their parent.
+        return SendResult(message_id=ref, thread_ref=ref)
+
+    def _find(self, alert: Alert, target: str, method: str, **kwargs: Any) -> str | None:
+        """The ts of the message tagged with `alert`'s key and `target`, or None."""
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            data = self._call(method, include_all_metadata=True, limit=200, cursor=cursor,
+                              **kwargs)  # fmt: skip
+            for message in data.get("messages") or ():
+                if _tagged(message, alert, target):
+                    return str(message["ts"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not data.get("has_more") or not cursor:
+                return None
+        log.warning("slack lookup gave up after %d pages", LOOKUP_PAGES,
+                    extra={"dedup_key": alert.dedup_key})  # fmt: skip
+        return None
+
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = getattr(self.client(), method)(**kwargs)
@@ -190,7 +248,9 @@ class SlackChannel(Channel):
             raise self._classify_api(exc) from None
         except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
             raise DeliveryError(
-                f"slack: connection failed ({type(exc).__name__})", permanent=False
+                f"slack: connection failed ({type(exc).__name__})",
+                permanent=False,
+                unknown=not _refused(exc),
             ) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -218,7 +278,9 @@ class SlackChannel(Channel):
             response = client.send(text=message["text"], blocks=message["blocks"])
         except (URLError, TimeoutError, ConnectionError) as exc:
             raise DeliveryError(
-                f"slack webhook: connection failed ({type(exc).__name__})", permanent=False
+                f"slack webhook: connection failed ({type(exc).__name__})",
+                permanent=False,
+                unknown=not _refused(exc),
             ) from None
         except (ValueError, OverflowError, TypeError):
             # urllib/http.client reject the URL itself (their text quotes it: a secret).
@@ -232,6 +294,38 @@ class SlackChannel(Channel):
 
 class _ThreadGoneError(Exception):
     pass
+
+
+def metadata(alert: Alert, channel: str) -> dict[str, Any]:
+    """The message metadata that lets `find_sent` recognise this alert's post."""
+    return {"event_type": EVENT_TYPE,
+            "event_payload": {"dedup_key": alert.dedup_key, "target": channel}}  # fmt: skip
+
+
+def _tagged(message: Any, alert: Alert, channel: str) -> bool:
+    meta = message.get("metadata") if isinstance(message, dict) else None
+    if not isinstance(meta, dict) or meta.get("event_type") != EVENT_TYPE:
+        return False
+    payload = meta.get("event_payload")
+    return (
+        isinstance(payload, dict)
+        and payload.get("dedup_key") == alert.dedup_key
+        and payload.get("target") == channel
+        and "ts" in message
+    )
+
+
+def _is_channel_id(channel: str) -> bool:
+    """`C0123ABCD` (public), `G…` (private), `D…` (a DM): not `#name`."""
+    return channel[:1] in ("C", "G", "D") and channel.isalnum() and channel.upper() == channel
+
+
+def _refused(exc: BaseException) -> bool:
+    """The request never left: the connection was refused, so nothing reached Slack."""
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    while isinstance(reason, URLError):
+        reason = reason.reason
+    return isinstance(reason, ConnectionRefusedError)
 
 
 MALFORMED_WEBHOOK = "slack webhook: malformed webhook URL (check slack.webhook_url)"

@@ -13,8 +13,9 @@ redacting logger (twilio logs request URLs and headers at INFO/DEBUG).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
@@ -23,6 +24,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from notifier.channels.base import (
     Channel,
@@ -49,6 +51,8 @@ from notifier.route.oncall import on_call
 from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
+LOOKUP_MARGIN_S = 60.0  # Twilio's clock and ours may differ
+LOOKUP_LIMIT = 50  # messages to one number in the lookup window; pages are rarer than that
 # 21211 invalid number, 21610 unsubscribed (STOP), 21614 not a mobile number,
 # 21408 region not enabled, 21606 'from' not SMS-capable, 20003 auth failed.
 PERMANENT_CODES = frozenset({21211, 21610, 21614, 21408, 21606, 21612, 20003, 20404})
@@ -156,10 +160,31 @@ class SmsChannel(Channel):
         except TwilioRestException as exc:
             raise self._classify(exc) from None
         except (requests.ConnectionError, requests.Timeout, TwilioException, OSError) as exc:
+            # Only a failed connect is sure not to have reached Twilio.
             raise DeliveryError(
-                f"twilio: connection failed ({type(exc).__name__})", permanent=False
+                f"twilio: connection failed ({type(exc).__name__})",
+                permanent=False,
+                unknown=not _never_sent(exc),
             ) from None
         return str(message.sid)
+
+    def find_text(self, number: str, texts: Collection[str], since: datetime) -> str | None:
+        """The SID of a message with one of `texts` sent to `number` from our number since
+        `since` (less a margin for clock skew), or None: what an attempt whose outcome
+        is unknown may have left. Twilio filters on DateSent, which it sets once the
+        carrier has taken the message, usually within seconds."""
+        after = since - timedelta(seconds=LOOKUP_MARGIN_S)
+        try:
+            found = self._client.messages.list(
+                to=number, from_=self.from_number, date_sent_after=after, limit=LOOKUP_LIMIT
+            )
+        except TwilioRestException as exc:
+            raise self._classify(exc) from None
+        except (requests.ConnectionError, requests.Timeout, TwilioException, OSError) as exc:
+            raise DeliveryError(
+                f"twilio: lookup failed ({type(exc).__name__})", permanent=False
+            ) from None
+        return next((str(m.sid) for m in found if m.body in texts), None)
 
     def _classify(self, exc: TwilioRestException) -> DeliveryError:
         status, code = int(exc.status), exc.code
@@ -173,6 +198,15 @@ class SmsChannel(Channel):
             return DeliveryError(message, permanent=True)
         # Other 4xx: the request itself is wrong; repeating it cannot succeed.
         return DeliveryError(message, permanent=True)
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """The connection itself failed (refused, or no answer to connect): nothing reached
+    Twilio. Any later failure may come after Twilio took the message."""
+    if isinstance(exc, requests.ConnectTimeout | ConnectionRefusedError):
+        return True
+    inner = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(getattr(inner, "reason", None), NewConnectionError)
 
 
 def _note(alert: Alert) -> str:

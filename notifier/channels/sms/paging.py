@@ -8,8 +8,16 @@ failure sends only what is missing. The clock is always passed in.
 Keys (all under `prefix`):
   page:<id>            JSON record               page:code:<CODE>  -> page id
   page:thread:<tk>     -> latest page id          page:sent:<id>    set of sent tags
-  page:lock:<id>       escalation lock           sms:rate:<number>  see notifier.channels.sms.cap
+  page:lock:<id>       escalation lock (owner)   sms:rate:<number>  see notifier.channels.sms.cap
   page:resolved:<tk>   JSON {at, text}: the incident resolved (set even when nobody was paged)
+  page:ack:<id>        JSON {by, at}: the first acknowledgement, written once (SET NX)
+  page:inflight:<id>   hash tag:number -> when its SMS request began, until it is answered
+
+An ack always wins: it lives in its own key, which no save of the page record can
+overwrite, and an escalation re-checks it, atomically with its lock, just before
+it sends. The escalation lock is released only by its owner. An SMS whose request
+was never answered (the worker died, a read timeout) is looked up at Twilio
+(`SmsChannel.find_text`) before it is sent again.
 
 The resolved marker is what stops a late page: a paging alert whose change was
 detected no later than the resolution sends nothing, so a page retried after the
@@ -43,6 +51,9 @@ log = logging.getLogger(__name__)
 
 PAGE_TTL = int(timedelta(days=30).total_seconds())
 CODE_TTL = int(timedelta(days=7).total_seconds())
+# Longer than one escalation step's worst case (a lookup and a send, each under the
+# SMS timeout); a lock is only ever released by its owner, so a lapse is safe.
+ESCALATION_LOCK_MS = 60_000
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 CODE_DIGITS = "23456789"
 ACK_PATTERN = re.compile(r"^\s*(?:4|ack)\s*[:#-]?\s*([a-z]{1,2}[0-9]{1,2})\b", re.IGNORECASE)
@@ -168,8 +179,14 @@ class Pager:
     # ---- records -------------------------------------------------------------
 
     def load(self, page_id: str) -> Page | None:
-        raw = self.r.get(self._k("page", page_id))
-        return Page.from_json(raw) if raw else None
+        raw, ack = self.r.mget(self._k("page", page_id), self._k("page", "ack", page_id))
+        if not raw:
+            return None
+        page = Page.from_json(raw)
+        if ack:  # the ack key is the truth; the record may predate it
+            by_at = json.loads(ack)
+            page.acked_by, page.acked_at = by_at["by"], parse_iso(by_at["at"])
+        return page
 
     def save(self, page: Page) -> None:
         self.r.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
@@ -311,17 +328,20 @@ class Pager:
             return AckResult(False, f"No open page {code} for this number.")
         if page.acked_by is None:
             member = next(m for m in page.order if m.phone == from_number)
-            page.acked_by, page.acked_at = member.name, now
-            self.save(page)
-            log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
+            value = json.dumps({"by": member.name, "at": iso(now)})
+            if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
+                page.acked_by, page.acked_at = member.name, now
+                log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
+            else:  # acknowledged a moment ago by someone else: theirs stands
+                page = self.load(page.id) or page
         return AckResult(
             True, f"Acknowledged {code} ({page.acked_by}). Escalation stopped.", page.id
         )
 
     def check_escalation(self, page_id: str, now: datetime) -> datetime | None:
         """Escalate `page_id` if due. Returns when to check again, or None when done."""
-        lock = self._k("page", "lock", page_id)
-        if not self.r.set(lock, "1", nx=True, px=30_000):
+        lock, owner = self._k("page", "lock", page_id), secrets.token_hex(8)
+        if not self.r.set(lock, owner, nx=True, px=ESCALATION_LOCK_MS):
             return now + timedelta(seconds=30)  # another worker is on it
         try:
             page = self.load(page_id)
@@ -330,6 +350,13 @@ class Pager:
             step = next_escalation(page.state(), now)
             if step is None or not step.due:
                 return step.due_at if step else None
+            # The ack may have come since the load: ask again, together with whether the
+            # lock is still ours, just before waking the next person.
+            if not self.r.eval(_STILL_UNACKED, 2, lock, self._k("page", "ack", page_id), owner):
+                log.info(
+                    "escalation stopped: page acknowledged", extra={"dedup_key": page.dedup_key}
+                )
+                return None
             self._send_all(page, [step.member.phone], page.text, "page", now)
             page.level, page.last_paged_at = step.level, now
             self.save(page)
@@ -337,7 +364,7 @@ class Pager:
             following = next_escalation(page.state(), now)
             return following.due_at if following else None
         finally:
-            self.r.delete(lock)
+            self.r.eval(_RELEASE, 1, lock, owner)  # not a lock another worker took since
 
     # ---- sending, once per tag and number, under the rate cap --------------------
 
@@ -346,13 +373,37 @@ class Pager:
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         sent: list[str] = []
         held: list[str] = []
+        sent_key, flight_key = (
+            self._k("page", "sent", page.id),
+            self._k("page", "inflight", page.id),
+        )
         for number in dict.fromkeys(numbers):
             marker = f"{tag}:{number}"
-            if self.r.sismember(self._k("page", "sent", page.id), marker):
+            pipe = self.r.pipeline(transaction=False)
+            pipe.sismember(sent_key, marker)
+            pipe.hget(flight_key, marker)
+            done, began = pipe.execute()
+            if done:
                 continue
-            sid = self._send_capped(number, text, page.code, now)
-            self.r.sadd(self._k("page", "sent", page.id), marker)
-            self.r.expire(self._k("page", "sent", page.id), PAGE_TTL)
+            since = parse_iso(began.decode()) if began else None
+            sid = self._found(page, number, text, since) if since is not None else None
+            if sid is None:
+                # Before the request: if no answer is recorded, the next try asks Twilio.
+                pipe = self.r.pipeline(transaction=False)
+                pipe.hsetnx(flight_key, marker, iso(now) or "")
+                pipe.expire(flight_key, PAGE_TTL)
+                pipe.execute()
+                try:
+                    sid = self._send_capped(number, text, page.code, now)
+                except DeliveryError as exc:
+                    if not exc.unknown and since is None:
+                        self.r.hdel(flight_key, marker)  # Twilio said no: nothing to look for
+                    raise
+            pipe = self.r.pipeline(transaction=False)
+            pipe.sadd(sent_key, marker)
+            pipe.expire(sent_key, PAGE_TTL)
+            pipe.hdel(flight_key, marker)
+            pipe.execute()
             if number not in page.paged and tag == "page":
                 page.paged.append(number)
                 self.save(page)
@@ -365,6 +416,24 @@ class Pager:
                     extra={"dedup_key": page.dedup_key},
                 )  # fmt: skip
         return tuple(sent), tuple(held)
+
+    def _found(self, page: Page, number: str, text: str, since: datetime) -> str | None:
+        """The SID of the SMS an earlier try sent to `number` without hearing back, or
+        None (not there, or Twilio may not be asked: then it is sent again)."""
+        texts = {text, gsm.append(text, CAP_NOTICE, keep=f"Reply 4 {page.code} to ack").text}
+        try:
+            sid = self.sms.find_text(number, texts, since)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise DeliveryError(exc.message, permanent=False, retry_after=exc.retry_after,
+                                    unknown=True) from None  # fmt: skip
+            log.warning("sms: cannot look for an earlier try's message (%s); sending again",
+                        exc.message, extra={"dedup_key": page.dedup_key})  # fmt: skip
+            return None
+        if sid is not None:
+            log.info("sms: an earlier try's message to %s was delivered; not sending again",
+                     mask(number), extra={"dedup_key": page.dedup_key})  # fmt: skip
+        return sid
 
     def _send_capped(self, number: str, text: str, code: str, now: datetime) -> str | None:
         """Send unless `number` is at its rate cap; the last allowed message still
@@ -379,6 +448,16 @@ class Pager:
         except DeliveryError:
             self.cap.release(slot)  # the attempt did not reach the phone
             raise
+
+
+# Compare-and-delete: release the escalation lock only while it is still ours.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+# 1 while the escalation lock is ours and nobody has acknowledged the page.
+_STILL_UNACKED = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('exists', KEYS[2]) == 1 then return 0 end
+return 1
+"""
 
 
 def _page_id(dedup_key: str) -> str:
