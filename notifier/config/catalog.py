@@ -34,9 +34,7 @@ class CatalogDependency(BaseModel):
     source: str = Field(
         "", description="Where the dependency is publicly stated (URL, then what it says)."
     )
-    label: str = Field(
-        "", description="A few words for alert text, e.g. 'public partnership'."
-    )
+    label: str = Field("", description="A few words for alert text, e.g. 'public partnership'.")
     confidence: Literal["stated", "assumed"] = Field(
         "stated", description="`assumed`: no public statement; say so wherever it is used."
     )

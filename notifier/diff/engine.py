@@ -157,8 +157,8 @@ def diff(
             batches.append((_order(known.snapshot), events))
     batches.sort(key=lambda b: b[0])
     ordered = tuple(e for _, batch in batches for e in batch)
-    state = ProviderState(polled_at=now, floor=floor, incidents=states, services=synthesis.memory)
-    return DiffResult(ordered, state)
+    after = ProviderState(polled_at=now, floor=floor, incidents=states, services=synthesis.memory)
+    return DiffResult(ordered, after)
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,7 +188,9 @@ def _history_incident(raw: dict[str, Any], provider: str) -> Incident:
         updates.append(Update(at=end or updates[-1].at, status=Status.RESOLVED, body=title))
     services = raw.get("services") or raw.get("service") or ()
     names = [services] if isinstance(services, str) else services
-    components = tuple(one_line(str(n.get("name", "") if isinstance(n, dict) else n)) for n in names)
+    components = tuple(
+        one_line(str(n.get("name", "") if isinstance(n, dict) else n)) for n in names
+    )
     keyed = assign_update_keys(updates)
     raw_id = raw.get("id")
     return Incident(

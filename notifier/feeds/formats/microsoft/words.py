@@ -39,7 +39,11 @@ WORKLOADS = sorted(
     reverse=True,
 )  # fmt: skip
 # Bare words a post may use for a catalog workload.
-_ALIASES = {"teams": "Microsoft Teams", "exchange": "Exchange Online", "sharepoint": "SharePoint Online"}
+_ALIASES = {
+    "teams": "Microsoft Teams",
+    "exchange": "Exchange Online",
+    "sharepoint": "SharePoint Online",
+}
 _WORKLOAD = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(w) for w in [*WORKLOADS, *_ALIASES]) + r")(?![\w])",
     re.IGNORECASE,

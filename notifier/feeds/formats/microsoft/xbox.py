@@ -194,7 +194,8 @@ def _json_incidents(node: dict[str, Any]) -> tuple[str, ...]:
 def _json_category(node: Any, group: str) -> _Category:
     if not isinstance(node, dict) or not isinstance(node.get("Name"), str):
         raise ParseError("an Xbox status category without a Name")
-    scenarios = node.get("Scenarios") if isinstance(node.get("Scenarios"), list) else []
+    listed = node.get("Scenarios")
+    scenarios: list[Any] = listed if isinstance(listed, list) else []
     return _Category(
         name=_named(group, one_line(node["Name"])),
         state=_json_state(node),
