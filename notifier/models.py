@@ -112,12 +112,49 @@ class Incident:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceState:
+    """One service as a status-only feed states it: a state, no incident id.
+
+    `state` is the feed's own words, kept as written ("No known issues",
+    "Impacted", a value never seen before). `impact` is `none` only for a state
+    the parser knows to be healthy; an unknown state reads as degraded (`minor`
+    or worse), never as healthy. `at` is the time the feed gives for this state
+    (its start, or the document's stamp), None when it gives none. The diff turns
+    a service that leaves its healthy state into a synthesized incident
+    (`notifier.diff.synth`).
+    """
+
+    provider: str
+    name: str  # the catalog's component name
+    state: str
+    impact: Impact
+    at: datetime | None = None
+    message: str = ""  # the feed's text for this state, if any
+    url: str | None = None
+    regions: tuple[str, ...] = ()
+    # The feed's own incident id and title, when it gives them (Microsoft's posts):
+    # used instead of a synthesized id, and the feed's word opens and closes at once.
+    ref: str = ""
+    title: str = ""
+    components: tuple[str, ...] = ()  # affected components, when not just `name`
+
+    @property
+    def healthy(self) -> bool:
+        return self.impact is Impact.NONE
+
+
+@dataclass(frozen=True, slots=True)
 class FeedDocument:
-    """What a parser read from one fetched document."""
+    """What a parser read from one fetched document.
+
+    `services` is filled by status-only formats (a state per service, no
+    incidents); the diff synthesizes incidents from it.
+    """
 
     format: str
     kind: DocumentKind
     incidents: tuple[Incident, ...]
+    services: tuple[ServiceState, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,13 @@ from datetime import UTC, datetime, timedelta
 
 from notifier.annotate.causes import stated_cause
 from notifier.annotate.graph import Path, downstreams, norm, regions_overlap, upstreams
-from notifier.config.schema import Config, Dependency, DependencySpec
+from notifier.config.schema import (
+    ASSUMED_BASIS,
+    CONFIG_BASIS,
+    Config,
+    Dependency,
+    DependencySpec,
+)
 from notifier.models import Annotation, AnnotationKind, ChangeEvent, Incident, IncidentKind
 
 RESOLVED_LOOKBACK = timedelta(hours=2)  # a just-resolved upstream still explains an incident
@@ -161,7 +167,8 @@ def _upstream_annotation(
         when = f"resolved at {clock(other.resolved_at or started, ref)}"
     text = (
         f"Possible upstream cause: {config.provider_name(other.provider)} — "
-        f"'{quote(other.title)}', {when}, {relative(started, ref)}"
+        f"'{quote(other.title)}', {when}, {relative(started, ref)}; "
+        f"{dependency_clause(config, c.path)}"
     )
     reason = c.path.describe()
     if c.region_match:
@@ -170,6 +177,25 @@ def _upstream_annotation(
     return Annotation(
         AnnotationKind.UPSTREAM, text, reason, other.provider, other.id, score=c.score
     )
+
+
+def dependency_clause(config: Config, path: Path) -> str:
+    """Why the link is believed, in words: 'OpenAI runs on Microsoft Azure (public
+    partnership)'; an edge nobody stated publicly reads '(assumed dependency)'."""
+    names = [_node_name(config, path.start), *(_node_name(config, d.provider) for d in path.hops)]
+    bases = list(dict.fromkeys(d.basis or CONFIG_BASIS for d in path.hops))
+    if ASSUMED_BASIS in bases:  # one assumed hop makes the whole chain an assumption
+        bases = [ASSUMED_BASIS]
+    if len(path.hops) == 1:
+        return f"{names[0]} runs on {names[1]} ({'; '.join(bases)})"
+    through = ", ".join(names[1:-1])
+    return f"{names[0]} depends on {names[-1]} through {through} ({'; '.join(bases)})"
+
+
+def _node_name(config: Config, node: str) -> str:
+    if node.startswith("service:"):
+        return node.removeprefix("service:")
+    return config.provider_name(node)
 
 
 def _stated(incident: Incident, config: Config) -> list[Annotation]:
@@ -218,7 +244,7 @@ def affected_services(config: Config, incident: Incident) -> list[str]:
 
 
 def _deps(specs: Iterable[DependencySpec]) -> Iterable[Dependency]:
-    return (Dependency(s.provider, tuple(s.regions), "config") for s in specs)
+    return (Dependency(s.provider, tuple(s.regions), "config", CONFIG_BASIS) for s in specs)
 
 
 def _coincident(

@@ -48,6 +48,9 @@ def run_parse(args: argparse.Namespace) -> int:
         "document_kind": document.kind.value,
         "incidents": to_jsonable(document.incidents),
     }
+    if document.services:
+        # A status-only feed: the states it gives; the diff makes incidents of them.
+        out["services"] = to_jsonable(document.services)
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CatalogFeed(BaseModel):
@@ -22,10 +22,30 @@ class CatalogFeed(BaseModel):
 
 
 class CatalogDependency(BaseModel):
+    """An upstream edge: stated publicly (`source`) or assumed (`confidence: assumed`).
+
+    Exactly one of the two: an edge nobody stated publicly says so, and the
+    annotations built on it say "assumed dependency".
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     provider: str = Field(description="Catalog id of the upstream provider.")
     regions: tuple[str, ...] = Field((), description="Upstream regions this provider relies on.")
-    source: str = Field(description="Where the dependency is publicly stated (URL or citation).")
+    source: str = Field(
+        "", description="Where the dependency is publicly stated (URL, then what it says)."
+    )
+    label: str = Field("", description="A few words for alert text, e.g. 'public partnership'.")
+    confidence: Literal["stated", "assumed"] = Field(
+        "stated", description="`assumed`: no public statement; say so wherever it is used."
+    )
+
+    @model_validator(mode="after")
+    def _stated_or_assumed(self) -> CatalogDependency:
+        if self.confidence == "stated" and not self.source:
+            raise ValueError(f"edge to {self.provider}: give `source:` or `confidence: assumed`")
+        if self.confidence == "assumed" and self.source:
+            raise ValueError(f"edge to {self.provider}: an assumed edge has no `source:`")
+        return self
 
 
 class CatalogEntry(BaseModel):

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic import model_validator as _model_validator
 
-from notifier.config.catalog import Catalog
+from notifier.config.catalog import Catalog, CatalogDependency
 from notifier.config.suggest import closest, quote
 from notifier.models import EventKind
 from notifier.safeurl import split_clean
@@ -121,6 +121,8 @@ HHMM = Annotated[time, BeforeValidator(_hhmm)]
 FEED_FORMATS = frozenset(
     {
         "atom", "aws-json", "aws-rss", "azure-rss", "gcp-atom", "gcp-json", "incidentio-rss",
+        "meta-history-json", "meta-orgs-json", "microsoft-portal-json", "microsoft-posts-json",
+        "microsoft-rss", "xbox-json", "xbox-xml",
         "rss", "slack-json", "statuspage-atom", "statuspage-json", "statuspage-rss", "auto",
     }
 )  # fmt: skip
@@ -349,11 +351,27 @@ class Subscriber(Strict):
 # ---- the file ------------------------------------------------------------------
 
 
+ASSUMED_BASIS = "assumed dependency"
+CONFIG_BASIS = "your configuration"
+
+
+def _catalog_edge(d: CatalogDependency) -> Dependency:
+    if d.confidence == "assumed":
+        return Dependency(
+            d.provider, tuple(d.regions), "catalog: assumed, no public statement", ASSUMED_BASIS
+        )
+    basis = d.label or "publicly stated"
+    return Dependency(d.provider, tuple(d.regions), f"catalog: {d.source}", basis)
+
+
 @dataclass(frozen=True, slots=True)
 class Dependency:
     provider: str
     regions: tuple[str, ...] = ()
     source: str = ""  # "catalog: <citation>" or "config"
+    # Alert wording for why the edge is believed: the catalog's label ("public
+    # partnership"), "assumed dependency", or "your configuration".
+    basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,12 +458,11 @@ class Config(Strict):
             return dict(self._graph)
         graph: dict[str, tuple[Dependency, ...]] = {}
         for pid, entry in self.catalog.providers.items():
-            graph[pid] = tuple(
-                Dependency(d.provider, tuple(d.regions), f"catalog: {d.source}")
-                for d in entry.depends_on
-            )
+            graph[pid] = tuple(_catalog_edge(d) for d in entry.depends_on)
         for p in self.providers:
-            extra = tuple(Dependency(d.provider, d.regions, "config") for d in p.depends_on)
+            extra = tuple(
+                Dependency(d.provider, d.regions, "config", CONFIG_BASIS) for d in p.depends_on
+            )
             graph[p.id] = graph.get(p.id, ()) + extra
         self._graph = graph
         return dict(graph)

@@ -46,6 +46,9 @@ Rules (each one is a test in tests/test_diff*.py):
   `final_words` posts the final update once if a later lookup finds it. Listed
   open again after that resolution, it is `reopened`, once.
 - Knowledge of an incident is pruned 30 days after it left the document.
+- Status-only documents (`FeedDocument.services`) are turned into incidents
+  first, with a short hysteresis (`notifier.diff.synth`); from then on they are
+  incidents like any other.
 
 Order: incidents by (start time, id); within one, the order above.
 
@@ -63,6 +66,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from notifier.diff.synth import synthesize
 from notifier.feeds.common import assign_update_keys
 from notifier.models import (
     ChangeEvent,
@@ -126,6 +130,10 @@ def diff(
     """Events from `previous` to `current`, and the state to store next."""
     prev = previous or ProviderState()
     ctx = context or PollContext()
+    # Status-only feeds: service states become incidents first (memory in `prev.services`).
+    synthesis = synthesize(prev.services, current.services, now)
+    if synthesis.incidents:
+        current = replace(current, incidents=current.incidents + synthesis.incidents)
     gap = Gap(ctx.last_ok or prev.polled_at, now)
     listed: dict[str, Incident] = {}
     for inc in current.incidents:
@@ -149,7 +157,8 @@ def diff(
             batches.append((_order(known.snapshot), events))
     batches.sort(key=lambda b: b[0])
     ordered = tuple(e for _, batch in batches for e in batch)
-    return DiffResult(ordered, ProviderState(polled_at=now, floor=floor, incidents=states))
+    after = ProviderState(polled_at=now, floor=floor, incidents=states, services=synthesis.memory)
+    return DiffResult(ordered, after)
 
 
 @dataclass(frozen=True, slots=True)

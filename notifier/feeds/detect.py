@@ -2,7 +2,9 @@
 
 JSON is told by its keys, XML by its root element, generator and the marks each
 provider leaves (Statuspage's `…:Incident/N` ids and `data-var` stamps, incident.io's
-generator, the AWS/GCP/Azure hosts). Formats owned by other modules are only
+generator, the AWS/GCP/Azure hosts). The vendor shapes (Microsoft's posts and RSS,
+Xbox, Meta) are told by each format module's own `is_*` test, on keys a quiet
+document has too. Formats owned by other modules are only
 detected here and then parsed through the registry by name.
 """
 
@@ -13,6 +15,11 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from notifier.feeds.errors import UndetectedFormatError
+from notifier.feeds.formats.meta import history_records, is_orgs
+from notifier.feeds.formats.microsoft.posts import is_portal, is_post
+from notifier.feeds.formats.microsoft.rss import is_microsoft_rss
+from notifier.feeds.formats.microsoft.xbox import is_xbox_json, is_xbox_xml
+from notifier.feeds.formats.statuspage_json import is_component_update, is_quiet_summary
 from notifier.feeds.json_doc import load_json
 from notifier.feeds.xml import child, children, decode_text, local, parse_xml, text
 
@@ -36,10 +43,22 @@ _GCP_KEYS = ("affected_products", "most_recent_update", "external_desc")
 
 
 def _json_format(doc: Any) -> str | None:
+    # Vendor shapes first: each is told by keys no other format has, so a quiet
+    # document (no incident at all) is told as surely as a busy one.
+    if is_xbox_json(doc):
+        return "xbox-json"
+    if is_portal(doc):
+        return "microsoft-portal-json"
+    if is_post(doc) or (isinstance(doc, list) and doc and all(is_post(p) for p in doc)):
+        return "microsoft-posts-json"
+    if is_orgs(doc):
+        return "meta-orgs-json"
     if isinstance(doc, dict):
         if "page" in doc and any(
             k in doc for k in ("incident", "incidents", "scheduled_maintenances")
         ):
+            return "statuspage-json"
+        if is_quiet_summary(doc) or is_component_update(doc):
             return "statuspage-json"
         if "archive" in doc and "current" in doc:
             return "aws-json"
@@ -64,6 +83,8 @@ def _json_format(doc: Any) -> str | None:
             return "slack-json"
         if not doc:
             return None
+        if history_records(doc) is not None:
+            return "meta-history-json"
     return None
 
 
@@ -82,8 +103,12 @@ def _blob(root: Element) -> str:
 
 def _xml_format(root: Element) -> str | None:
     tag = local(root.tag)
+    if is_xbox_xml(root):
+        return "xbox-xml"
     if tag not in {"rss", "feed"}:
         return None
+    if is_microsoft_rss(root):
+        return "microsoft-rss"
     container = child(root, "channel") if tag == "rss" else root
     generator = text(container, "generator").lower() if container is not None else ""
     blob = _blob(root)

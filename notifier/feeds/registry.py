@@ -15,10 +15,11 @@ from notifier.feeds.detect import detect, looks_like_html
 from notifier.feeds.errors import HtmlPageError, UnknownFormatError
 from notifier.feeds.formats import (
     aws,
-    azure,
     gcp,
     generic,
     incidentio,
+    meta,
+    microsoft,
     slack_status,
     statuspage_json,
     statuspage_xml,
@@ -28,7 +29,8 @@ from notifier.models import FeedDocument
 # One module per format family; a name given twice would be a bug, caught at import.
 _TABLE: dict[str, Parser] = {}
 for _module in (
-    statuspage_json, statuspage_xml, incidentio, aws, gcp, azure, slack_status, generic,
+    statuspage_json, statuspage_xml, incidentio, aws, gcp, microsoft, meta, slack_status,
+    generic,
 ):  # fmt: skip
     assert not _TABLE.keys() & _module.PARSERS.keys(), _module.__name__
     _TABLE.update(_module.PARSERS)

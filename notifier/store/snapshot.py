@@ -76,6 +76,59 @@ class IncidentState:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceMemory:
+    """One service of a status-only feed, between polls (`notifier.diff.synth` decides).
+
+    `bad` counts consecutive unhealthy polls before an incident opens, `good`
+    consecutive healthy polls while one is open; `since` is when the unhealthy
+    streak began (the feed's time, else the poll's); `incident` is the synthesized
+    incident while it is open, with every update it has had; `healthy_at` and
+    `healthy_text` are the feed's time and words of the first healthy poll, which
+    the resolution quotes.
+    """
+
+    said: str  # what the feed last said: state and message
+    bad: int = 0
+    good: int = 0
+    since: datetime | None = None
+    incident: Incident | None = None
+    healthy_at: datetime | None = None
+    healthy_text: str = ""
+    declared: bool = False  # the feed named the incident itself: its word counts at once
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"said": self.said}
+        if self.declared:
+            d["declared"] = True
+        if self.bad:
+            d["bad"] = self.bad
+        if self.good:
+            d["good"] = self.good
+        if self.since is not None:
+            d["since"] = iso(self.since)
+        if self.incident is not None:
+            d["inc"] = to_jsonable(self.incident)
+        if self.healthy_at is not None:
+            d["ok_at"] = iso(self.healthy_at)
+        if self.healthy_text:
+            d["ok_text"] = self.healthy_text
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ServiceMemory:
+        return cls(
+            said=str(d["said"]),
+            bad=int(d.get("bad", 0)),
+            good=int(d.get("good", 0)),
+            since=parse_iso(d.get("since")),
+            incident=incident_from_dict(d["inc"]) if d.get("inc") else None,
+            healthy_at=parse_iso(d.get("ok_at")),
+            healthy_text=str(d.get("ok_text", "")),
+            declared=bool(d.get("declared", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderState:
     """The diff's knowledge of one provider; produced by `notifier.diff.engine.diff`.
 
@@ -87,12 +140,16 @@ class ProviderState:
     polled_at: datetime | None = None
     floor: datetime | None = None
     incidents: Mapping[str, IncidentState] = field(default_factory=dict)
+    # Status-only feeds: each service that is not plainly healthy (keyed by name).
+    services: Mapping[str, ServiceMemory] = field(default_factory=dict)
 
     @property
     def recheck(self) -> bool:
-        """An incident missed one poll of an active list: the next poll must read the
-        document again even when it is unchanged, to confirm the absence."""
-        return any(known.missing for known in self.incidents.values())
+        """An incident missed one poll of an active list, or a service's change of
+        state awaits its confirming poll: the next poll must read the document again
+        even when it is unchanged, to confirm it."""
+        pending = any(m.good or (m.bad and m.incident is None) for m in self.services.values())
+        return pending or any(known.missing for known in self.incidents.values())
 
     def to_json(self) -> bytes:
         d = {
@@ -101,6 +158,8 @@ class ProviderState:
             "floor": iso(self.floor),
             "incidents": {k: v.to_dict() for k, v in sorted(self.incidents.items())},
         }
+        if self.services:
+            d["services"] = {k: v.to_dict() for k, v in sorted(self.services.items())}
         return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
@@ -112,6 +171,7 @@ class ProviderState:
             polled_at=parse_iso(d.get("polled_at")),
             floor=parse_iso(d.get("floor")),
             incidents={k: IncidentState.from_dict(v) for k, v in d["incidents"].items()},
+            services={k: ServiceMemory.from_dict(v) for k, v in d.get("services", {}).items()},
         )
 
 
@@ -154,6 +214,7 @@ __all__ = [
     "RETENTION",
     "IncidentState",
     "ProviderState",
+    "ServiceMemory",
     "compact",
     "first_time",
     "recent_incidents",

@@ -112,7 +112,7 @@ def test_the_openai_alert_names_azure_as_upstream_with_its_timing() -> None:
     up = [a for a in notes if a.kind is AnnotationKind.UPSTREAM]
     assert up[0].text == (
         "Possible upstream cause: Microsoft Azure — 'Power event in South Central US', "
-        "active since 18:05 UTC, 55 min earlier"
+        "active since 18:05 UTC, 55 min earlier; OpenAI runs on Microsoft Azure (publicly stated)"
     )
     assert "openai depends on azure (catalog" in up[0].reason
     assert (up[0].provider, up[0].incident_id) == ("azure", "az")

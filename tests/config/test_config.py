@@ -41,7 +41,7 @@ def test_it_merges_catalog_and_file_for_each_provider() -> None:
     assert openai.poll_interval == 15
     assert openai.components == ("APIs",)
     assert [d.provider for d in openai.depends_on] == ["azure", "cloudflare"]
-    assert openai.depends_on[1] == Dependency("cloudflare", ("EU",), "config")
+    assert openai.depends_on[1] == Dependency("cloudflare", ("EU",), "config", "your configuration")
     assert openai.depends_on[0].source.startswith("catalog")
     assert (acme.name, acme.poll_interval) == ("Acme Cloud", 60)
     assert [d.provider for d in acme.depends_on] == ["openai"]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from notifier.feeds.errors import EmptyFeedError, HostileDocumentError, ParseError
-from notifier.feeds.formats.azure import parse_azure_rss, public_id, regions_in, stated_start
+from notifier.feeds.formats.microsoft.azure import (
+    parse_azure_rss,
+    public_id,
+    regions_in,
+    stated_start,
+)
 from notifier.models import DocumentKind, Impact, Status, iso
 
 # made here, in the shape of azure.status.microsoft/en-us/status/feed/ as captured in public

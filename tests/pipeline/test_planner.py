@@ -291,7 +291,7 @@ def test_replay_lines_have_exactly_the_documented_keys() -> None:
         "provider": "azure",
         "incident_id": "az",
         "text": "Possible upstream cause: Microsoft Azure — 'Power event', "
-        "active since 18:05 UTC, 55 min earlier",
+        "active since 18:05 UTC, 55 min earlier; OpenAI runs on Microsoft Azure (publicly stated)",
     }
 
 

@@ -9,6 +9,10 @@ Shapes, told apart by their keys:
   are all open), otherwise `history`.
 - `incidents/<code>.json`: `{page, incident}` -> `history` with one incident.
 - `scheduled-maintenances*.json`: `{page, scheduled_maintenances}` -> `history`.
+- A quiet `summary.json` may leave the incident lists out entirely (incident.io's
+  does: `{page, status, components}`, real capture): `active`, with no incidents.
+- A component webhook `{meta, page, component, component_update}` is one
+  component's state (`FeedDocument.services`), turned into an incident by the diff.
 Updates arrive newest first; they are reversed to posting order before keying.
 """
 
@@ -27,6 +31,7 @@ from notifier.models import (
     Impact,
     Incident,
     IncidentKind,
+    ServiceState,
     Status,
     Update,
     parse_iso,
@@ -127,9 +132,49 @@ def _kind(doc: dict[str, Any], incidents: list[Incident]) -> DocumentKind:
     return DocumentKind.HISTORY
 
 
+COMPONENT_IMPACT: dict[str, Impact] = {
+    "operational": Impact.NONE,
+    "degraded_performance": Impact.MINOR,
+    "partial_outage": Impact.MAJOR,
+    "major_outage": Impact.CRITICAL,
+    "under_maintenance": Impact.MAINTENANCE,
+}
+
+
+def is_quiet_summary(doc: dict[str, Any]) -> bool:
+    """A summary.json with nothing open: incident.io leaves the incident lists out."""
+    return isinstance(doc.get("page"), dict) and isinstance(doc.get("status"), dict)
+
+
+def is_component_update(doc: dict[str, Any]) -> bool:
+    """A Statuspage component webhook: `{meta, page, component, component_update}`."""
+    return isinstance(doc.get("component"), dict) and isinstance(doc.get("component_update"), dict)
+
+
+def _component_state(doc: dict[str, Any], provider: str) -> ServiceState:
+    component, change = doc["component"], doc["component_update"]
+    name = component.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ParseError("a Statuspage component update without a component name")
+    state = str(change.get("new_status") or component.get("status") or "(no status)")
+    return ServiceState(
+        provider=provider,
+        name=" ".join(name.split()),
+        state=state,
+        # An unknown component status is kept as written and read as degraded.
+        impact=COMPONENT_IMPACT.get(state.lower(), Impact.MINOR),
+        at=_time(change.get("created_at")) or _time(component.get("updated_at")),
+    )
+
+
 def parse(body: bytes, provider: str) -> FeedDocument:
     doc = mapping(load_json(body), "the document")
+    if is_component_update(doc):
+        services = (_component_state(doc, provider),)
+        return FeedDocument("statuspage-json", DocumentKind.ACTIVE, (), services)
     if not any(k in doc for k in ("incident", "incidents", "scheduled_maintenances")):
+        if is_quiet_summary(doc):
+            return FeedDocument("statuspage-json", DocumentKind.ACTIVE, ())
         raise ParseError("not a Statuspage API document (no incidents)")
     page = doc["page"] if isinstance(doc.get("page"), dict) else {}
     base_url = page.get("url") if isinstance(page.get("url"), str) else None
