@@ -19,7 +19,14 @@ pytest_plugins = ["tests.fakes.fixtures"]
 # dropped before any test runs. Settings() reads the environment, and so does every child
 # process that inherits it: a NOTIFIER_REDIS_URL or NOTIFIER_SLACK_TOKEN meant for the
 # developer's own service must never reach the code under test.
-TEST_SWITCHES = frozenset({"NOTIFIER_TEST_REDIS_URL", "NOTIFIER_FEED_CORPUS"})
+TEST_SWITCHES = frozenset(
+    {
+        "NOTIFIER_TEST_REDIS_URL",
+        "NOTIFIER_FEED_CORPUS",
+        "NOTIFIER_TEST_CHROMIUM",
+        "NOTIFIER_TEST_DOCS_SCREENSHOT",
+    }
+)
 for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
     del os.environ[_name]
 

@@ -1,7 +1,9 @@
 """`notifier replay DIR [--config FILE]`: the change events saved snapshots show.
 
 Prints JSON Lines on stdout, one `{"type":"event",...}` per event; with
-`--config`, each event is followed by the alerts the planner makes of it. Files
+`--config`, each event is followed by the alerts the planner makes of it. With
+`--html OUT.html`, it also writes the timeline and the alerts as one self-contained
+page (`notifier.web.console.report`). Files
 that cannot be read or parsed are reported on stderr and skipped (exit 0).
 """
 
@@ -24,6 +26,7 @@ from notifier.pipeline.replay import (
     replay,
 )
 from notifier.store.snapshot import ProviderState, recent_incidents
+from notifier.web.console.report import ReplayRecord
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,14 +42,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="Subscription file: its feed formats, and print the alerts each event makes.",
     )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="OUT",
+        help="Also write the timeline and the alerts as one self-contained HTML file.",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_replay(args.dir, args.config, sys.stdout, sys.stderr)
+    return run_replay(args.dir, args.config, sys.stdout, sys.stderr, args.html)
 
 
-def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -> int:
+def run_replay(
+    root: Path, config_path: Path | None, out: TextIO, err: TextIO, html: Path | None = None
+) -> int:
     if not root.is_dir():
         print(f"notifier replay: {root}: not a directory", file=err)
         return 2
@@ -64,7 +75,8 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
               f"{root}/<provider-id>/<YYYYMMDDTHHMMSSZ>.<ext>, one file per capture "
               "(e.g. openai/20241226T190500Z.json)", file=err)  # fmt: skip
         return 2
-    observer = _observer(planner) if planner is not None else None
+    record = ReplayRecord(names=names)
+    observer = _observer(planner, record)
 
     def report(message: str) -> None:
         print(f"notifier replay: {message}", file=err)
@@ -76,13 +88,18 @@ def run_replay(root: Path, config_path: Path | None, out: TextIO, err: TextIO) -
             for event in events:
                 _emit(out, event_line(snap, event))
                 for alert in planner.alerts(event, snap.at) if planner else ():
+                    record.alerts.append(alert)
                     _emit(out, {"type": "alert", **alert})
             for alert in planner.catch_ups(events, snap.at) if planner else ():
+                record.alerts.append(alert)
                 _emit(out, {"type": "alert", **alert})
         for alert in planner.finish() if planner else ():
+            record.alerts.append(alert)
             _emit(out, {"type": "alert", **alert})
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0
+    if html is not None:
+        return _write_html(html, record, root, err)
     return 0
 
 
@@ -90,12 +107,30 @@ def _snap(pair: tuple[Snapshot, ChangeEvent]) -> Snapshot:
     return pair[0]
 
 
-def _observer(planner: ReplayPlanner) -> Callable[[Snapshot, ProviderState], None]:
-    """Teach the planner's world what the service's incident index would hold."""
+def _write_html(path: Path, record: ReplayRecord, root: Path, err: TextIO) -> int:
+    from notifier.web.console.report import build
+
+    try:
+        path.write_text(build(record, root.name or str(root)), encoding="utf-8")
+    except OSError as exc:
+        print(f"notifier replay: cannot write {path}: {exc.strerror or exc}", file=err)
+        return 2
+    print(f"notifier replay: wrote {path}", file=err)
+    return 0
+
+
+def _observer(
+    planner: ReplayPlanner | None, record: ReplayRecord
+) -> Callable[[Snapshot, ProviderState], None]:
+    """Teach the planner's world what the service's incident index would hold, and
+    keep each provider's last state for the HTML report."""
 
     def on_state(snap: Snapshot, state: ProviderState) -> None:
-        for incident in recent_incidents(state, snap.at):
-            planner.observe(incident)
+        record.states[snap.provider] = state
+        record.last = snap.at
+        if planner is not None:
+            for incident in recent_incidents(state, snap.at):
+                planner.observe(incident)
 
     return on_state
 

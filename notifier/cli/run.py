@@ -113,7 +113,7 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     # way: stop watching, pass SIGTERM on for a warm shutdown, wait.
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
-    web = _serve(settings, url, sock) if sock is not None else None
+    web = _serve(settings, url, sock, config) if sock is not None else None
     threading.Thread(target=first_round, name="first-round", daemon=True).start()
     try:
         return supervisor.run()
@@ -139,11 +139,12 @@ def _redis_child(private: PrivateRedis) -> Child:
     return Child("redis", launch, stop, proc=private.process)
 
 
-def _serve(settings: Settings, url: str, sock: socket.socket) -> WebThread:
+def _serve(settings: Settings, url: str, sock: socket.socket, config: Config) -> WebThread:
     from notifier.cli.web import web_app
     from notifier.web.serve import WebThread
 
-    return WebThread(web_app(settings, url, notes=False), sock).start()  # the banner shows its URL
+    app = web_app(settings, url, notes=False, config=config)
+    return WebThread(app, sock).start()  # the banner shows its URL
 
 
 def show_start(

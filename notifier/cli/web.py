@@ -10,6 +10,7 @@ import sys
 import redis
 from starlette.types import ASGIApp
 
+from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
 from notifier.store.server import ping
 from notifier.store.url import redacted, resolve_redis_url
@@ -71,11 +72,23 @@ def listen(host: str, port: int) -> socket.socket | None:
         return None
 
 
-def web_app(settings: Settings, url: str, notes: bool = True) -> ASGIApp:
+def web_app(
+    settings: Settings, url: str, notes: bool = True, config: Config | None = None
+) -> ASGIApp:
     """The app, with its own Redis client (short timeouts: a probe must not hang);
-    `notes` says on stderr what the Twilio webhook cannot do."""
+    `notes` says on stderr what the Twilio webhook cannot do. Without `config` the
+    subscription file is read here; one that does not load leaves the console
+    showing what Redis holds (said on stderr), and /healthz serving."""
     from notifier.channels.build import build_channels
+    from notifier.config.load import ConfigError, load_config
     from notifier.web.app import build_app
+
+    if config is None:
+        try:
+            config = load_config(settings.config_path())
+        except ConfigError as exc:
+            print(f"notifier web: the console runs without the subscription file: "
+                  f"{exc.errors[0] if exc.errors else exc}", file=sys.stderr)  # fmt: skip
 
     client = redis.Redis.from_url(
         url, health_check_interval=30, socket_timeout=3, socket_connect_timeout=3
@@ -88,4 +101,4 @@ def web_app(settings: Settings, url: str, notes: bool = True) -> ASGIApp:
     elif not settings.public_url:
         print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
-    return build_app(settings, client, pager)
+    return build_app(settings, client, pager, config)

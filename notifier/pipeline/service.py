@@ -10,6 +10,7 @@ subscription file is parsed by the caller, once per process, and handed in.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -150,11 +151,15 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             entry = finals.Entry(provider, iid)
             rt.due("final-lookups").add(entry.member, now + finals.wait(entry))
 
+    began = time.monotonic()
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
     )  # fmt: skip
-    rt.metrics.inc("notifier_polls_total", provider=provider_id, outcome=outcome.outcome)
+    if outcome.outcome != "skipped_locked":  # no poll happened: nothing to time
+        rt.metrics.record_poll(provider_id, outcome.outcome, time.monotonic() - began)
+    else:
+        rt.metrics.inc("notifier_polls_total", provider=provider_id, outcome=outcome.outcome)
     if outcome.error:
         rt.metrics.inc(
             "notifier_feed_errors_total",

@@ -6,7 +6,9 @@ the subscriber and the channel. `AlertStore.claim` creates `<prefix>:alert:<key>
 only if it does not exist (the healthchecks "claim the state change" idea as Redis
 SET-NX semantics), holding the alert JSON and a delivery state:
 pending → delivered | failed. The record lives 30 days, in Redis, so a restarted
-worker does not send the same alert again.
+worker does not send the same alert again. Each claim also adds its key to
+`<prefix>:alerts-of:<provider>/<incident_id>` (a set, 30 days): the web console shows
+every alert one incident made.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 """
 _UPDATE_PENDING = """
@@ -74,10 +78,27 @@ class AlertStore:
     def key(self, dedup_key: str) -> str:
         return f"{self._prefix}:alert:{dedup_key}"
 
+    def of_key(self, provider: str, incident_id: str) -> str:
+        return f"{self._prefix}:alerts-of:{provider}/{incident_id}"
+
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         """True for the one caller that created the record; False if it existed."""
         body = json.dumps(to_jsonable(alert), separators=(",", ":"))
-        return bool(self._claim(keys=[self.key(alert.dedup_key)], args=[body, ttl]))
+        ev = alert.event
+        keys = [self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id)]
+        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
+
+    def keys_of(self, provider: str, incident_id: str) -> list[str]:
+        """The dedup keys of every alert claimed for one incident (30 days), sorted."""
+        return sorted(text(k) or "" for k in self._r.smembers(self.of_key(provider, incident_id)))
+
+    def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, str]]:
+        """The stored ones among `dedup_keys` with their states, in one round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        for k in dedup_keys:
+            pipe.hmget(self.key(k), ["alert", "state"])
+        found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
+        return [(a, s or "pending") for a, s in found if a is not None]
 
     def update_pending(self, alert: Alert) -> bool:
         """Replace the record of an alert not yet delivered (a follow-up batch that a

@@ -228,18 +228,24 @@ class DeliveryLog:
     # ---- reading -----------------------------------------------------------------
 
     def get(self, dedup_key: str) -> DeliveryRecord | None:
-        raw = self.r.hgetall(self._k(dedup_key))
-        if not raw:
-            return None
-        d = {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
-        rec = DeliveryRecord(dedup_key=dedup_key)
-        for name in rec.__dataclass_fields__:
-            if name in d and name not in ("attempts", "history"):
-                setattr(rec, name, d[name] or (None if name.endswith("_at") else ""))
-        rec.attempts = int(d.get("attempts", 0))
-        history = self.r.lrange(self._k(dedup_key, "attempts"), 0, -1)
-        rec.history = [json.loads(h) for h in history]
-        return rec
+        return self.get_many([dedup_key]).get(dedup_key)
+
+    def get_many(self, dedup_keys: list[str]) -> dict[str, DeliveryRecord]:
+        """The records that exist among `dedup_keys`, with their histories, in one
+        round trip."""
+        if not dedup_keys:
+            return {}
+        pipe = self.r.pipeline(transaction=False)
+        for key in dedup_keys:
+            pipe.hgetall(self._k(key))
+            pipe.lrange(self._k(key, "attempts"), 0, -1)
+        replies = pipe.execute()
+        out = {}
+        for n, key in enumerate(dedup_keys):
+            raw, history = replies[2 * n], replies[2 * n + 1]
+            if raw:
+                out[key] = _record(key, raw, history)
+        return out
 
     def outcome(self, dedup_key: str) -> str | None:
         return read_now(self.r, lambda batch: self.outcome_into(batch, dedup_key))
@@ -259,3 +265,14 @@ class DeliveryLog:
         keys = dict.fromkeys(text(k) for k in self.r.lrange(self._k("day", day), 0, -1))
         records = [self.get(k) for k in keys]
         return [r for r in records if r is not None]
+
+
+def _record(dedup_key: str, raw: dict[bytes, bytes], history: list[bytes]) -> DeliveryRecord:
+    d = {k.decode(): v.decode() for k, v in raw.items()}
+    rec = DeliveryRecord(dedup_key=dedup_key)
+    for name in rec.__dataclass_fields__:
+        if name in d and name not in ("attempts", "history"):
+            setattr(rec, name, d[name] or (None if name.endswith("_at") else ""))
+    rec.attempts = int(d.get("attempts", 0))
+    rec.history = [json.loads(h) for h in history]
+    return rec

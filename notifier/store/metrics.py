@@ -13,10 +13,16 @@ from dataclasses import dataclass
 
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    SummaryMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from notifier.store.batch import Pipe, writing
+from notifier.store.batch import Pipe, text, writing
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,8 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
 }
 LATENCY = "notifier_detection_to_delivery_seconds"
+# Per provider: the seconds polls took (fetch, parse, diff, commit) and how many.
+POLL_SECONDS = "notifier_poll_duration_seconds"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 QUEUES = ("poll", "deliver")
 # Work waiting in Redis for its time (see notifier.store.dueset and notifier.store.retries).
@@ -53,6 +61,19 @@ class Metrics:
         field = _field(name, labels, COUNTERS[name][1])
         try:
             self.client.hincrby(self.key, field, amount)
+        except redis.RedisError as exc:
+            log.warning("metrics write failed: %s", type(exc).__name__)
+
+    def record_poll(self, provider: str, outcome: str, seconds: float) -> None:
+        """One poll's outcome and duration, in one round trip."""
+        names = COUNTERS["notifier_polls_total"][1]
+        field = _field("notifier_polls_total", {"provider": provider, "outcome": outcome}, names)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hincrby(self.key, field, 1)
+            pipe.hincrbyfloat(self.key, f"{POLL_SECONDS}_sum|provider={_clean(provider)}", seconds)
+            pipe.hincrby(self.key, f"{POLL_SECONDS}_count|provider={_clean(provider)}", 1)
+            pipe.execute()
         except redis.RedisError as exc:
             log.warning("metrics write failed: %s", type(exc).__name__)
 
@@ -110,7 +131,7 @@ class RedisCollector(Collector):
     def __init__(self, client: redis.Redis, prefix: str, broker_prefix: str) -> None:
         self.client, self.prefix, self.broker_prefix = client, prefix, broker_prefix
 
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         pipe = self.client.pipeline(transaction=False)
         pipe.hgetall(f"{self.prefix}:metrics")
         sizes = waiting_sizes(pipe, self.prefix, self.broker_prefix)
@@ -119,6 +140,7 @@ class RedisCollector(Collector):
         values = {k.decode(): float(v) for k, v in raw.items()}
         yield from _counters(values)
         yield from _histogram(values)
+        yield _poll_summary(values)
         gauge = GaugeMetricFamily("notifier_queue_depth", "Messages waiting.", labels=["queue"])
         for q, depth in zip(QUEUES, depths, strict=True):
             gauge.add_metric([q], depth)
@@ -171,6 +193,43 @@ def _histogram(values: dict[str, float]) -> Iterator[HistogramMetricFamily]:
         total = values.get(f"{LATENCY}_sum|channel={channel}", 0.0)
         family.add_metric([channel], buckets, total)
     yield family
+
+
+def _poll_summary(values: dict[str, float]) -> SummaryMetricFamily:
+    family = SummaryMetricFamily(
+        POLL_SECONDS, "Seconds a poll took: fetch, parse, diff and commit.", labels=["provider"]
+    )
+    for provider, (count, total) in sorted(poll_stats(values).items()):
+        family.add_metric([provider], int(count), total)
+    return family
+
+
+def poll_stats(values: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+    """Per provider: (polls timed, their total seconds), from the raw metrics hash."""
+    out: dict[str, tuple[float, float]] = {}
+    for field, value in values.items():
+        name, labels = _parse(field)
+        if name in (f"{POLL_SECONDS}_count", f"{POLL_SECONDS}_sum"):
+            count, total = out.get(labels["provider"], (0.0, 0.0))
+            is_count = name.endswith("_count")
+            out[labels["provider"]] = (value, total) if is_count else (count, value)
+    return out
+
+
+def poll_outcomes(values: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Per provider: polls by outcome (`not_modified`, `changed`, `failed`, …)."""
+    out: dict[str, dict[str, float]] = {}
+    for field, value in values.items():
+        name, labels = _parse(field)
+        if name == "notifier_polls_total":
+            out.setdefault(labels["provider"], {})[labels["outcome"]] = value
+    return out
+
+
+def raw_values(client: redis.Redis, prefix: str) -> dict[str, float]:
+    """The metrics hash as field → value (for pages that show a few of them)."""
+    raw = client.hgetall(f"{prefix}:metrics")
+    return {text(k) or "": float(v) for k, v in raw.items()}
 
 
 def render(client: redis.Redis, prefix: str, broker_prefix: str) -> bytes:

@@ -4,11 +4,14 @@ the recent-incident index used for correlation.
 Keys (all under `prefix`):
 - `{p}:provider:{id}` hash: `state` (ProviderState JSON), `version`, `etag`,
   `last_modified`, `body_hash`, `polled_at`, `outcome`, `ok_at` (the last successful
-  poll), `recheck` ("1": the next poll must read the document in full, see
+  poll), `changed_at` (the last poll whose document changed the snapshot),
+  `recheck` ("1": the next poll must read the document in full, see
   `ProviderState.recheck`), `failures`, `unreachable`, `since`, `last_error`, `cause`,
   `index_due`.
 - `{p}:provider:{id}:lock`: the poll lease (token, TTL). One poll per provider.
 - `{p}:event:{event_id}`: the ChangeEvent JSON (30 days); `{p}:processed:{event_id}`.
+- `{p}:events-of:{provider}/{incident_id}` sorted set: the incident's event ids by the
+  time each was detected (30 days), for the web console's incident page.
 - `{p}:incidents` hash: `{provider}/{incident_id}` → open incidents and those closed
   within `RECENT_WINDOW`, read in one round trip by `recent_incidents()`.
 
@@ -112,6 +115,9 @@ class StateStore:
 
     def event_key(self, event_id: str) -> str:
         return f"{self.prefix}:event:{event_id}"
+
+    def events_of_key(self, provider: str, incident_id: str) -> str:
+        return f"{self.prefix}:events-of:{provider}/{incident_id}"
 
     def _processed_key(self, event_id: str) -> str:
         return f"{self.prefix}:processed:{event_id}"
@@ -220,6 +226,7 @@ class StateStore:
         if state is not None:
             sets["state"] = state.to_json()
             sets["recheck"] = "1" if state.recheck else "0"
+            sets["changed_at"] = iso(now) or ""
         iset: dict[str, str] = {}
         idel: list[str] = []
         if index is not None:
@@ -254,6 +261,20 @@ class StateStore:
         raw = self.redis.hget(self.provider_key(provider), "state")
         return ProviderState.from_json(raw) if raw else None
 
+    def overview(
+        self, providers: Sequence[str]
+    ) -> dict[str, tuple[dict[str, str], ProviderState | None]]:
+        """Each provider's hash (as `status` gives it) and snapshot, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for provider in providers:
+            pipe.hgetall(self.provider_key(provider))
+        out = {}
+        for provider, raw in zip(providers, pipe.execute() if providers else [], strict=True):
+            h = {text(k) or "": v for k, v in raw.items()}
+            state = ProviderState.from_json(h["state"]) if h.get("state") else None
+            out[provider] = ({k: text(v) or "" for k, v in h.items() if k != "state"}, state)
+        return out
+
     def status(self, provider: str) -> dict[str, str]:
         """The provider hash without the snapshot: last poll, outcome, validators, health."""
         raw = self.redis.hgetall(self.provider_key(provider))
@@ -271,7 +292,22 @@ class StateStore:
         for e in events:
             body = json.dumps(to_jsonable(e), separators=(",", ":"), ensure_ascii=False)
             pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
-        return [e.event_id for e, ok in zip(events, pipe.execute(), strict=True) if ok]
+        for n, e in enumerate(events):  # after the SETs: their replies come first
+            index = self.events_of_key(e.provider, e.incident_id)
+            # One poll's events share a time: a millisecond each keeps their order.
+            score = e.detected_at.timestamp() + min(n, 999) / 1000
+            pipe.zadd(index, {e.event_id: score}, nx=True)
+            pipe.expire(index, ttl)
+        replies = pipe.execute()[: len(events)]
+        return [e.event_id for e, ok in zip(events, replies, strict=True) if ok]
+
+    def events_of(self, provider: str, incident_id: str) -> list[ChangeEvent]:
+        """The stored events of one incident, in the order they were detected."""
+        ids = [
+            text(i) or ""
+            for i in self.redis.zrange(self.events_of_key(provider, incident_id), 0, -1)
+        ]
+        return self.load_events(ids)
 
     def load_event(self, event_id: str) -> ChangeEvent | None:
         raw = self.redis.get(self.event_key(event_id))

@@ -1,13 +1,16 @@
-"""The web endpoint as a Starlette app: /healthz, /metrics, the Twilio webhook, and a
-small index page (Jinja2, autoescaped: the console builds its pages the same way).
+"""The web endpoint as a Starlette app: /healthz, /metrics, the Twilio webhook, and the
+read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
 
-  GET  /            the health checks as a page
+  GET  /            Now: each provider's state and open incidents, and the health checks
+  GET  /timeline, /incidents/{provider}/{id}, /subscriptions, /feeds   the console
+  GET  /static/…    the console's stylesheet and its one script
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
-NOTIFIER_WEB_TOKEN is set, `RequireToken`. The dead man's switch runs for the app's
+NOTIFIER_WEB_TOKEN is set, `RequireToken`; every response carries `SecurityHeaders`
+(a Content-Security-Policy that forbids inline script). The dead man's switch runs for the app's
 lifetime when NOTIFIER_HEARTBEAT_URL is set.
 """
 
@@ -15,32 +18,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import jinja2
 import redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.templating import Jinja2Templates
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from notifier.channels.sms.paging import Pager
+from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.store.metrics import render
 from notifier.web.auth import RequireToken
+from notifier.web.console import pages
 from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
 from notifier.web.limits import BoundedBody
+from notifier.web.security import SecurityHeaders
+from notifier.web.templating import STATIC
 from notifier.web.twilio import twilio_sms
-
-TEMPLATES = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
-    )
-)
 
 
 def metrics(request: Request) -> Response:
@@ -50,13 +49,6 @@ def metrics(request: Request) -> Response:
     except (redis.RedisError, OSError):
         return PlainTextResponse("redis unavailable\n", status_code=503)
     return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-def index(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
-    health = ctx.health()
-    return TEMPLATES.TemplateResponse(request, "index.html", {"health": health},
-                                      status_code=200 if health.healthy else 503)  # fmt: skip
 
 
 def create_app(ctx: WebContext) -> Starlette:
@@ -74,12 +66,18 @@ def create_app(ctx: WebContext) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", index),
+            Route("/", pages.now_page),
+            Route("/timeline", pages.timeline_page),
+            Route("/incidents/{provider}/{incident_id:path}", pages.incident_page),
+            Route("/subscriptions", pages.subscriptions_page),
+            Route("/feeds", pages.feeds_page),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/twilio/sms", twilio_sms, methods=["POST"]),
         ],
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(BoundedBody, read_timeout=ctx.read_timeout),
             Middleware(RequireToken, token=ctx.web_token),
         ],
@@ -89,6 +87,9 @@ def create_app(ctx: WebContext) -> Starlette:
     return app
 
 
-def build_app(settings: Settings, client: redis.Redis, pager: Pager | None) -> Starlette:
-    """The app for `notifier run` and `notifier web`, from settings."""
-    return create_app(WebContext.from_settings(settings, client, pager))
+def build_app(
+    settings: Settings, client: redis.Redis, pager: Pager | None, config: Config | None = None
+) -> Starlette:
+    """The app for `notifier run` and `notifier web`, from settings and the loaded
+    subscription file (None: the console shows what Redis holds, without names)."""
+    return create_app(WebContext.from_settings(settings, client, pager, config))

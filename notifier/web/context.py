@@ -10,6 +10,7 @@ import redis
 from pydantic import SecretStr
 
 from notifier.channels.sms.paging import Pager
+from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.pipeline.health import Health, Limits, observe
 
@@ -32,11 +33,13 @@ class WebContext:
     heartbeat_url: SecretStr | None = None
     heartbeat_every: float = 60.0
     clock: Callable[[], datetime] = field(default=utcnow)
+    config: Config | None = None  # the subscription file, for names and the console
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, client: redis.Redis, pager: Pager | None
-    ) -> WebContext:
+        cls, settings: Settings, client: redis.Redis, pager: Pager | None,
+        config: Config | None = None,
+    ) -> WebContext:  # fmt: skip
         return cls(
             client=client,
             prefix=settings.key_prefix,
@@ -49,6 +52,7 @@ class WebContext:
             read_timeout=settings.web_read_timeout,
             heartbeat_url=settings.heartbeat_url,
             heartbeat_every=settings.heartbeat_url_interval,
+            config=config,
         )
 
     def health(self) -> Health:

@@ -53,7 +53,7 @@ def test_the_replay_shows_microsoft_365_and_xbox_opening_and_resolving_around_th
         ("2024-12-26T19:00:00Z", "cloudflare", "new_incident"),
         ("2024-12-26T19:05:00Z", "openai", "new_incident"),
         ("2024-12-26T23:30:00Z", "microsoft365", "resolved"),
-        ("2024-12-27T00:06:00Z", "openai", "resolved"),
+        ("2024-12-27T00:05:00Z", "openai", "resolved"),  # with its final words (history)
         ("2024-12-27T01:02:00Z", "azure", "resolved"),
         ("2024-12-27T01:10:00Z", "xbox", "resolved"),
         ("2024-12-27T01:10:00Z", "xbox", "resolved"),

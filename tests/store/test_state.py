@@ -184,6 +184,20 @@ def test_every_key_starts_with_the_prefix(
     store.mark_processed(events[0].event_id)
     store.begin("acme")  # leaves the lease key
     names = {k.decode() for k in redis_client.scan_iter(match=f"{key_prefix}*")}
-    assert len(names) == 2 + len(events) + 2  # provider, index, events, processed, lease
+    # provider, index, events, the incident's event index, processed, lease
+    assert len(names) == 2 + len(events) + 1 + 2
     assert all(n.startswith(f"{key_prefix}:") for n in names)
     assert {e.kind for e in events} == {EventKind.NEW_INCIDENT, EventKind.NEW_UPDATE}
+
+
+def test_an_incidents_events_are_listed_once_each_in_the_order_they_were_detected(
+    store: StateStore,
+) -> None:
+    first = diff(None, doc(inc("a", (0, INV))), at(1))
+    later = diff(first.state, doc(inc("a", (0, INV), (5, INV))), at(6))
+    store.save_events(later.events)
+    store.save_events(first.events)
+    store.save_events(first.events)  # a re-sent batch adds nothing
+    got = [e.event_id for e in store.events_of("acme", "a")]
+    assert got == [e.event_id for e in [*first.events, *later.events]]
+    assert store.events_of("acme", "other") == []

@@ -464,6 +464,15 @@ def _page_id(dedup_key: str) -> str:
     return hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
 
 
+def pages_of(client: redis.Redis, prefix: str, dedup_keys: Sequence[str]) -> dict[str, Page]:
+    """The pages the alerts `dedup_keys` started, by dedup key, in one round trip
+    (for the web console: no SMS channel needed to read them)."""
+    if not dedup_keys:
+        return {}
+    raws = client.mget([f"{prefix}:page:{_page_id(k)}" for k in dedup_keys])
+    return {k: Page.from_json(raw) for k, raw in zip(dedup_keys, raws, strict=True) if raw}
+
+
 def _covers(marker: dict[str, str], detected_at: datetime | None) -> bool:
     """A resolution marker holds back changes detected at or before it."""
     resolved_at = parse_iso(marker.get("at"))

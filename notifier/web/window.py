@@ -1,0 +1,80 @@
+"""The timeline's window from `?from=…&to=…`, and the links that zoom and pan it.
+
+Spans run from one hour to 90 days; anything outside is clamped, an unreadable
+time falls back to the default (the last 24 hours). Pure: `now` is passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from notifier.models import iso
+from notifier.web.timeline import Window
+
+MIN_SPAN = timedelta(hours=1)
+MAX_SPAN = timedelta(days=90)
+DEFAULT_SPAN = timedelta(hours=24)
+PRESETS = (
+    ("1 h", timedelta(hours=1)),
+    ("6 h", timedelta(hours=6)),
+    ("24 h", timedelta(hours=24)),
+    ("7 d", timedelta(days=7)),
+    ("30 d", timedelta(days=30)),
+    ("90 d", timedelta(days=90)),
+)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """`2024-12-26T18:00:00Z`, `2024-12-26T18:00`, `2024-12-26` (UTC when no zone)."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def window_of(start: str | None, end: str | None, now: datetime) -> Window:
+    """The window the query asks for, clamped to [1 h, 90 d]."""
+    to, since = parse_time(end), parse_time(start)
+    if to is None:
+        to = since + DEFAULT_SPAN if since is not None else now
+    if since is None or since >= to:
+        since = to - DEFAULT_SPAN
+    span = min(max(to - since, MIN_SPAN), MAX_SPAN)
+    return Window(to - span, to)
+
+
+@dataclass(frozen=True, slots=True)
+class Nav:
+    text: str
+    href: str
+    current: bool = False
+
+
+def query(window: Window) -> str:
+    return urlencode({"from": iso(window.start), "to": iso(window.end)})
+
+
+def zoom_links(window: Window, path: str = "/timeline") -> list[Nav]:
+    """Earlier, the presets centred on the window's middle, zoom in and out, later."""
+    mid = window.start + window.span / 2
+
+    def centred(span: timedelta) -> Window:
+        span = min(max(span, MIN_SPAN), MAX_SPAN)
+        return Window(mid - span / 2, mid + span / 2)
+
+    def link(text: str, w: Window, current: bool = False) -> Nav:
+        return Nav(text, f"{path}?{query(w)}", current)
+
+    out = [link("← earlier", Window(window.start - window.span / 2, window.end - window.span / 2))]
+    out += [link(text, centred(span), span == window.span) for text, span in PRESETS]
+    out.append(link("zoom in", centred(window.span / 4)))
+    out.append(link("zoom out", centred(window.span * 4)))
+    out.append(
+        link("later →", Window(window.start + window.span / 2, window.end + window.span / 2))
+    )
+    return out

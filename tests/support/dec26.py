@@ -1,0 +1,72 @@
+"""The 26 Dec 2024 reconstruction (examples/2024-12-26-openai-azure) played into a real
+Redis through the service's own stages: every snapshot is served by a local feed server
+in capture order and polled, planned and delivered by `notifier.pipeline.service` at its
+capture time, to the fake Slack and Twilio and a real SMTP server. What the web console
+then reads is exactly what a running service would have written that evening."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from notifier.config.load import Config, load_config
+from notifier.config.settings import Settings
+from notifier.pipeline import service
+from notifier.pipeline.replay import discover
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio_api import FakeTwilio
+from tests.support.feed_server import feed_server
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "2024-12-26-openai-azure"
+TYPES = {".json": "application/json", ".xml": "application/rss+xml"}
+
+
+class Inline:
+    """Plans at once and delivers what is handed on at once, at the poll's time."""
+
+    def __init__(self, rt: service.Runtime, now: datetime) -> None:
+        self.rt, self.now = rt, now
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        service.process(self.rt, event_ids, self, self.now)
+
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+        for key in dedup_keys:
+            service.deliver(self.rt, key, self, self.now, attempt=attempt)
+
+
+def load_dec26(
+    tmp: Path, redis_url: str, prefix: str, slack: FakeSlack, twilio: FakeTwilio,
+    smtp: FakeSmtp, example: Path = EXAMPLE,
+) -> Config:  # fmt: skip
+    """Play the example into Redis under `prefix`; returns the loaded config (the
+    example's subscriptions, with each feed pointed at the local server)."""
+    original = load_config(example / "subscriptions.yaml")
+    formats = {p.id: p.format for p in original.resolved_providers()}
+    with feed_server() as feeds:
+        doc = yaml.safe_load((example / "subscriptions.yaml").read_text())
+        for p in doc["providers"]:
+            p["feed"] = {"url": feeds.url(f"/{p['id']}"), "format": formats[p["id"]]}
+        path = tmp / "subscriptions.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, config=path, key_prefix=prefix,
+            slack_token="xoxb-dec26", slack_api_url=slack.url,
+            twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+            twilio_from="+15550000", twilio_api_url=twilio.url,
+            smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False,
+        )  # fmt: skip
+        config = load_config(path)
+        rt = service.Runtime.build(settings, redis_url, config)
+        for snap in discover(example, lambda message: None):
+            feeds.put(f"/{snap.provider}", snap.path.read_bytes(), TYPES[snap.path.suffix])
+            inline = Inline(rt, snap.at)
+            service.poll(rt, snap.provider, inline, snap.at)
+            # what the beat's sweeps would release by then: follow-ups, held alerts
+            service.release_held(rt, inline, snap.at)
+        rt.client.close()
+        return config
