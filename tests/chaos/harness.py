@@ -7,6 +7,7 @@ Made here for tests/chaos. Every wait has a deadline and fails with the service'
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -267,3 +268,34 @@ class Service:
             self.proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def local_tcp_ports(pids: set[int]) -> set[int]:
+    """The local ports of the IPv4 TCP sockets these processes hold (Linux /proc)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        if cols[9] in inodes:
+            ports.add(int(cols[1].split(":")[1], 16))
+    return ports
+
+
+class PeerSlack(FakeSlack):
+    """The fake Slack, also noting the client port of every chat.postMessage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[int] = []
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        if h.path.endswith("chat.postMessage"):
+            self.peers.append(int(h.client_address[1]))
+        super()._serve(h)

@@ -78,9 +78,7 @@ def test_a_process_that_never_saw_a_marker_does_not_call_a_blank_redis_a_loss(
     assert gen.current() is None
 
 
-def _poll(
-    store: StateStore, gen: Generation, url: str, seen: str | None
-) -> list[ChangeEvent]:
+def _poll(store: StateStore, gen: Generation, url: str, seen: str | None) -> list[ChangeEvent]:
     got: list[ChangeEvent] = []
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
