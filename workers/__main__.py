@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("mode", choices=["run", "worker", "beat"])
     parser.add_argument("--queues", default="poll,deliver")
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--hostname", default=None)
     args = parser.parse_args()
     level = os.environ.get("NOTIFIER_LOG_LEVEL", "INFO")
     titled("beat" if args.mode == "beat" else "worker")
@@ -46,6 +47,8 @@ def main() -> None:
     argv += ["--without-gossip", "--without-mingle"]
     if args.concurrency:
         argv += ["--concurrency", str(args.concurrency)]
+    if args.hostname:  # two workers on one host need two names (heartbeats, Celery)
+        argv += ["--hostname", args.hostname]
     if args.mode == "run":
         argv.append("--beat")
     app.worker_main(argv)

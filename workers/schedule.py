@@ -6,13 +6,23 @@ never when the app is imported.
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
+from notifier.pipeline import continuity
+from notifier.store.generation import Generation, remembered
 from workers.context import context
 from workers.pulse import BeatPulse
+
+log = logging.getLogger(__name__)
+# While Redis does not answer (a stall, a restart), the beat retries this often.
+OUTAGE_RETRY_S = 1.0
 
 Entry = dict[str, Any]  # a Celery beat_schedule entry
 
@@ -51,18 +61,71 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
 class Scheduler(RedBeatScheduler):
     """redbeat's scheduler, with the schedule built from the subscription file when
     beat starts (standalone or embedded in a worker), before redbeat stores it, and a
-    heartbeat on its ticks (`workers.pulse`)."""
+    heartbeat on its ticks (`workers.pulse`).
+
+    It outlives Redis trouble, where redbeat's own tick would end the process: a Redis
+    that does not answer (a stall, a restart) is waited out, one tick a second; a lock
+    that lapsed meanwhile is taken again, or, when another beat took it, waited for as a
+    standby; a Redis that comes back without its data gets the schedule stored again,
+    after the loss is declared (`notifier.pipeline.continuity`), so no poll runs first."""
 
     _pulse: BeatPulse
+    _generation: str | None = None
+    _outage_since: float | None = None
+    _standby = False
+    _client: redis.Redis | None = None
 
     def setup_schedule(self) -> None:
         self.app.conf.beat_schedule = beat_schedule(context().config)
         self._pulse = BeatPulse()
+        self._generation = self._check_generation(remembered(context().settings.data_dir))
         super().setup_schedule()
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """redbeat's tick, then the heartbeat: only the beat holding the lock ticks, so
         the heartbeat says that polls are being scheduled, not merely that a beat lives."""
-        interval: float = super().tick(*args, **kwargs)
+        try:
+            if not self._hold_lock():
+                return float(self.max_interval)
+            seen = self._check_generation(self._generation)
+            if seen != self._generation:
+                log.info("beat: Redis lost its data; storing the schedule again")
+                self._generation = seen
+                super().setup_schedule()
+            interval: float = super().tick(*args, **kwargs)
+        except redis.exceptions.LockError:
+            # It lapsed while Redis (or this process) stood still: another beat may hold
+            # it now. Take it again on the next tick, or wait for it.
+            log.warning("beat: lost the lock (Redis or this process stalled); taking it again")
+            self._standby = True
+            return OUTAGE_RETRY_S
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if self._outage_since is None:
+                self._outage_since = time.monotonic()
+                log.warning("beat: Redis does not answer (%s); waiting for it",
+                            type(exc).__name__)  # fmt: skip
+            return OUTAGE_RETRY_S
+        if self._outage_since is not None:
+            log.warning("beat: Redis answers again after %.0f s; scheduling resumes",
+                        time.monotonic() - self._outage_since)  # fmt: skip
+            self._outage_since = None
         self._pulse.tick()
         return interval
+
+    def _hold_lock(self) -> bool:
+        """True while this beat holds the lock (after taking it again, if it lapsed)."""
+        if not self._standby or self.lock is None:
+            return True
+        if not self.lock.acquire(blocking=False):
+            return False  # another beat is active: stand by
+        log.warning("beat: holds the lock again")
+        self._standby = False
+        return True
+
+    def _check_generation(self, seen: str | None) -> str | None:
+        ctx = context()
+        if self._client is None:
+            self._client = redis.Redis.from_url(ctx.redis_url, socket_timeout=5)
+        gen = Generation(self._client, ctx.settings.key_prefix)
+        ids = [p.id for p in ctx.config.resolved_providers()]
+        return continuity.check(gen, seen, ids, datetime.now(UTC), ctx.settings.data_dir)

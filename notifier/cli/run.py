@@ -31,8 +31,9 @@ from notifier import logs
 from notifier.config.load import ConfigError, load_config, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import banner
+from notifier.pipeline import banner, continuity
 from notifier.pipeline.supervise import Child, Supervisor, terminate
+from notifier.store.generation import Generation, remembered
 from notifier.store.server import PrivateRedis, answers, ping
 from notifier.store.state import StateStore
 from notifier.store.url import redacted, resolve_redis_url
@@ -50,17 +51,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p = sub.add_parser(mode, help=text, description=text)
         p.add_argument("--queues", default="poll,deliver", help="queues to consume (worker)")
         p.add_argument("--concurrency", type=int, default=None, help="worker processes")
+        p.add_argument(
+            "--hostname",
+            default=None,
+            help="the worker's node name (default celery@<host>); give each worker on one "
+            "host its own, e.g. w2@%%h",
+        )
         p.set_defaults(func=_runner(mode))
 
 
 def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
-        return start(mode, args.queues, args.concurrency)
+        return start(mode, args.queues, args.concurrency, args.hostname)
 
     return handler
 
 
-def start(mode: str, queues: str, concurrency: int | None) -> int:
+def start(mode: str, queues: str, concurrency: int | None, hostname: str | None = None) -> int:
     settings = get_settings()
     try:  # a typo must stop us here with its line, not as a traceback in a child
         config = load_config(settings.config_path())
@@ -93,6 +100,7 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
         file=sys.stderr,
     )
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
+    _check_generation(settings, config, url)
     setproctitle("notifier: supervisor")
     web_url = f"http://{_shown_host(settings.web_host)}:{sock.getsockname()[1]}" if sock else None
     first_round = show_start(settings, config, url, web_url)
@@ -100,6 +108,8 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     worker = ["worker", "--queues", queues]
     if concurrency:
         worker += ["--concurrency", str(concurrency)]
+    if hostname:
+        worker += ["--hostname", hostname]
     roles = {"run": [["beat"], worker], "worker": [worker], "beat": [["beat"]]}[mode]
     children += [_celery_child(args, env) for args in roles]
     supervisor = Supervisor(
@@ -120,6 +130,19 @@ def start(mode: str, queues: str, concurrency: int | None) -> int:
     finally:
         if web is not None:
             web.stop()
+
+
+def _check_generation(settings: Settings, config: Config, url: str) -> None:
+    """Write the generation marker at the first start; if Redis lost it while the service
+    was down (the data dir remembers it), the providers are baselined again silently."""
+    client = redis.Redis.from_url(url, socket_timeout=10)
+    try:
+        gen = Generation(client, settings.key_prefix)
+        ids = [p.id for p in config.resolved_providers()]
+        seen = remembered(settings.data_dir)
+        continuity.check(gen, seen, ids, datetime.now(UTC), settings.data_dir)
+    finally:
+        client.close()
 
 
 def _celery_child(args: list[str], env: dict[str, str]) -> Child:

@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 Enqueue = Callable[[Sequence[ChangeEvent]], None]
 # (provider id, incident ids): look for these incidents' final updates again later
 RetryFinal = Callable[[str, Sequence[str]], None]
+# Called when the generation marker is missing; True: Redis lost its data, so a first
+# poll is a silent baseline (see notifier.pipeline.continuity).
+OnUnmarked = Callable[[], bool]
+# Called once a silent baseline is committed.
+Rebaselined = Callable[[str], None]
 
 
 class ProviderLike(Protocol):
@@ -97,16 +102,21 @@ def poll_provider(
     *,
     name: str = "",
     retry_final: RetryFinal | None = None,
+    on_unmarked: OnUnmarked | None = None,
+    rebaselined: Rebaselined | None = None,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
     `name` is the provider's display name for notifier's own words in events;
-    `retry_final` schedules later history lookups (None: none are scheduled)."""
+    `retry_final` schedules later history lookups (None: none are scheduled).
+    A first poll after Redis lost its data (the provider is marked for it, or
+    `on_unmarked` says so) is a silent baseline: its state is stored, its incident
+    events are dropped (they were alerted before the loss), and `rebaselined` is told."""
     lease = store.begin(provider.id)
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        extras = _Extras(name, retry_final)
+        extras = _Extras(name, retry_final, on_unmarked, rebaselined)
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
@@ -117,6 +127,8 @@ def poll_provider(
 class _Extras:
     name: str
     retry_final: RetryFinal | None
+    on_unmarked: OnUnmarked | None = None
+    rebaselined: Rebaselined | None = None
 
 
 def _poll(
@@ -153,8 +165,14 @@ def _poll(
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
     context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
-    events += result_diff.events
-    _tell_changes(provider.id, result_diff.events)
+    silent = previous is None and _lost(lease, extras)
+    if silent:
+        opened = sum(1 for i in result_diff.state.incidents.values() if i.snapshot.is_active)
+        log.info("baseline taken again after Redis lost its data: %d open incident(s), "
+                 "not alerted again", opened, extra={"provider": provider.id})  # fmt: skip
+    else:
+        events += result_diff.events
+        _tell_changes(provider.id, result_diff.events)
     _hand_on(enqueue, events)
     unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
     if unconfirmed and extras.retry_final is not None and history_url(provider.url):
@@ -169,7 +187,16 @@ def _poll(
     )
     if not ok:
         log.warning("poll lease lost before commit", extra={"provider": provider.id})
+    elif (silent or lease.rebaseline) and extras.rebaselined is not None:
+        extras.rebaselined(provider.id)
     return _outcome(Outcome.CHANGED, events, ok)
+
+
+def _lost(lease: Lease, extras: _Extras) -> bool:
+    """Whether this first poll follows a loss of Redis's data (a silent baseline)."""
+    if lease.rebaseline:
+        return True
+    return not lease.marked and extras.on_unmarked is not None and extras.on_unmarked()
 
 
 def left_active(previous: ProviderState | None, doc: FeedDocument) -> list[str]:

@@ -26,7 +26,7 @@ from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.models import Alert, ChangeEvent, Incident
-from notifier.pipeline import digest, finals
+from notifier.pipeline import continuity, digest, finals
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
     DeliveryContext,
@@ -39,6 +39,7 @@ from notifier.pipeline.poll import PollOutcome, poll_provider
 from notifier.store.alerts import AlertStore
 from notifier.store.dueset import DueSet
 from notifier.store.followups import RedisFollowUps
+from notifier.store.generation import Generation
 from notifier.store.metrics import Metrics
 from notifier.store.retries import RetryQueue
 from notifier.store.state import StateStore
@@ -84,6 +85,13 @@ class Runtime:
     followups: RedisFollowUps | None = None
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
     pages_only: frozenset[str] = field(default_factory=frozenset)
+    # The generation marker this process saw when it was built (None: none yet), to
+    # notice that Redis lost its data (notifier.pipeline.continuity).
+    generation_seen: str | None = None
+
+    @property
+    def generation(self) -> Generation:
+        return Generation(self.client, self.settings.key_prefix)
 
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
@@ -110,7 +118,12 @@ class Runtime:
             settings, config, client, prefix, alerts=alerts, threads=threads, metrics=metrics,
             followups=followups,
         )  # fmt: skip
+        try:
+            seen = Generation(client, prefix).current()
+        except redis.RedisError:  # Redis away at the first task: the poll path learns it
+            seen = None
         return cls(
+            generation_seen=seen,
             settings=settings,
             client=client,
             config=config,
@@ -151,10 +164,14 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             entry = finals.Entry(provider, iid)
             rt.due("final-lookups").add(entry.member, now + finals.wait(entry))
 
+    def on_unmarked() -> bool:
+        return continuity.lost_since(rt.generation, rt.generation_seen, list(rt.providers), now)
+
     began = time.monotonic()
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
+        on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
     )  # fmt: skip
     if outcome.outcome != "skipped_locked":  # no poll happened: nothing to time
         rt.metrics.record_poll(provider_id, outcome.outcome, time.monotonic() - began)

@@ -12,6 +12,7 @@ Keys (all under `prefix`):
 - `{p}:event:{event_id}`: the ChangeEvent JSON (30 days); `{p}:processed:{event_id}`.
 - `{p}:events-of:{provider}/{incident_id}` sorted set: the incident's event ids by the
   time each was detected (30 days), for the web console's incident page.
+- `begin` also reads `{p}:generation` and `{p}:rebaseline` (`notifier.store.generation`).
 - `{p}:incidents` hash: `{provider}/{incident_id}` → open incidents and those closed
   within `RECENT_WINDOW`, read in one round trip by `recent_incidents()`.
 
@@ -92,6 +93,10 @@ class Lease:
     index_due: datetime | None
     ok_at: datetime | None = None  # the last successful poll (fetched, maybe unchanged)
     recheck: bool = False  # an absence awaits confirmation: read the document in full
+    # The generation marker was there (see notifier.store.generation), and whether
+    # this provider awaits a silent baseline after Redis lost its data.
+    marked: bool = True
+    rebaseline: bool = False
     _parsed: ProviderState | None = field(default=None, repr=False)
 
     def state(self) -> ProviderState | None:
@@ -133,7 +138,9 @@ class StateStore:
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(f"{self.provider_key(provider)}:lock", token, nx=True, px=self._ttl_ms())
         pipe.hgetall(self.provider_key(provider))
-        got, raw = pipe.execute()
+        pipe.exists(f"{self.prefix}:generation")
+        pipe.sismember(f"{self.prefix}:rebaseline", provider)
+        got, raw, marked, rebaseline = pipe.execute()
         if not got:
             return None
         h = {text(k): v for k, v in raw.items()}
@@ -157,6 +164,8 @@ class StateStore:
             index_due=parse_iso(text(h.get("index_due"))),
             ok_at=parse_iso(text(h.get("ok_at"))),
             recheck=text(h.get("recheck")) == "1",
+            marked=bool(marked),
+            rebaseline=bool(rebaseline),
         )
 
     def finish(

@@ -28,7 +28,14 @@ def _subcommands() -> set[str]:
 
 
 def test_it_declares_the_production_services() -> None:
-    assert set(SERVICES) == {"redis", "worker-poll", "worker-deliver", "beat", "web"}
+    assert set(SERVICES) == {
+        "redis", "worker-poll", "worker-deliver", "beat", "beat-standby", "web"
+    }  # fmt: skip
+
+
+def test_deliver_workers_scale_out_and_one_beat_stands_by() -> None:
+    assert SERVICES["worker-deliver"]["deploy"]["replicas"] >= 2
+    assert SERVICES["beat-standby"]["command"] == SERVICES["beat"]["command"]
 
 
 def test_every_service_has_a_healthcheck() -> None:

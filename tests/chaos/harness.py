@@ -1,0 +1,301 @@
+"""The pieces a chaos test starts and breaks, all real: a redis-server the test owns, the
+service (`notifier run`, or `notifier worker` + `notifier beat`) as child processes, a
+local Statuspage feed serving a scripted incident, and the fake Slack, Twilio and SMTP.
+
+Made here for tests/chaos. Every wait has a deadline and fails with the service's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from notifier.store.server import redis_binary
+from tests.fakes.slack_api import FakeSlack
+from tests.support.feed_server import FeedServer
+from tests.support.procs import child_titled, children, title
+from tests.support.statuspage_docs import FakeIncident, summary_json
+
+ROOT = Path(__file__).resolve().parents[2]
+FEED_PATH = "/api/v2/summary.json"
+
+
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, log: Callable[[], str]
+) -> float:
+    """Poll `condition` every 0.1 s; the seconds it took, or fail with the log's tail."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if condition():
+            return time.monotonic() - began
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{log()[-15000:]}")
+
+
+class OwnedRedis:
+    """A redis-server on a unix socket in `directory`, owned by the test: it may be
+    killed (-9), restarted on the same files (AOF replayed, or a blank instance), stopped
+    with SIGSTOP and paused with DEBUG SLEEP."""
+
+    def __init__(self, directory: Path, *, aof: bool = True) -> None:
+        self.directory, self.aof = directory, aof
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=60)
+
+    def start(self) -> OwnedRedis:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        args = [
+            redis_binary(), "--port", "0", "--unixsocket", str(self.socket),
+            "--unixsocketperm", "700", "--dir", str(self.directory), "--logfile", "redis.log",
+            "--save", "", "--appendonly", "yes" if self.aof else "no",
+            "--appendfsync", "everysec", "--enable-debug-command", "local",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.socket.exists() and redis.Redis.from_url(self.url).ping():
+                    return self
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start in {self.directory}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no last fsync, as in a crash."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self, *, blank: bool = False) -> None:
+        """Kill it and start it again on the same socket: replaying its AOF, or with
+        `blank`, as a new empty instance (its files removed)."""
+        self.kill()
+        if blank:
+            for f in self.directory.iterdir():
+                if f.name != "redis.log":
+                    if f.is_dir():
+                        for g in f.iterdir():
+                            g.unlink()
+                        f.rmdir()
+                    else:
+                        f.unlink()
+        self.start()
+
+    def sleep(self, seconds: float) -> threading.Thread:
+        """`DEBUG SLEEP seconds` from a thread: Redis answers nobody until it is over."""
+
+        def run() -> None:
+            with redis.Redis.from_url(self.url, socket_timeout=seconds + 30) as c:
+                c.execute_command("DEBUG", "SLEEP", str(seconds))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class HangingFeeds(FeedServer):
+    """A feed server that, while `hang` is set, answers nothing until it is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hang = threading.Event()
+
+    def start(self) -> HangingFeeds:
+        super().start()
+        assert self._server is not None
+        handler: type[BaseHTTPRequestHandler] = self._server.RequestHandlerClass  # type: ignore[assignment]
+        served = handler.do_GET  # type: ignore[attr-defined]
+        owner = self
+
+        def do_get(h: BaseHTTPRequestHandler) -> None:
+            while owner.hang.is_set():
+                time.sleep(0.05)
+            served(h)
+
+        handler.do_GET = do_get  # type: ignore[attr-defined]
+        return self
+
+
+@dataclass
+class Script:
+    """A scripted incident: each `advance()` adds the next update, marked `[U<n>]`, and
+    serves the new document."""
+
+    feeds: FeedServer
+    incident: FakeIncident = field(
+        default_factory=lambda: FakeIncident("chaos00inc01", "Elevated API errors")
+    )
+    statuses: tuple[str, ...] = ("investigating", "identified", "monitoring")
+
+    @property
+    def n(self) -> int:
+        return len(self.incident.updates)
+
+    def advance(self) -> str:
+        n = self.n + 1
+        status = self.statuses[min(n - 1, len(self.statuses) - 1)]
+        minute = n  # one minute apart, in the provider's order
+        at = f"2024-12-26T19:{minute:02d}:00.000Z"
+        self.incident.add(status, at, f"[U{n}] Update number {n}.")
+        self.feeds.put(FEED_PATH, summary_json([self.incident]))
+        return f"[U{n}]"
+
+
+def marker(message: dict[str, Any]) -> str | None:
+    text = json.dumps(message.get("body", {}))
+    start = text.find("[U")
+    return text[start : text.find("]", start) + 1] if start >= 0 else None
+
+
+def slack_posts(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [m for m in slack.messages if m["method"] == "chat.postMessage"]
+
+
+def posts_per_update(slack: FakeSlack) -> Counter[tuple[str, str | None]]:
+    """(channel, update marker) → how many times Slack accepted it: a stand-in for
+    posts per dedup key when each channel is one subscriber and each update one alert."""
+    return Counter((str(m["channel"]), marker(m)) for m in slack_posts(slack))
+
+
+@dataclass
+class Service:
+    """`python -m notifier <args>` in its own process group, logging to `log`."""
+
+    args: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "notifier", *self.args], cwd=ROOT, env=self.env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def child(self, role: str) -> int:
+        pid = child_titled(self.pid, f"notifier: {role}")
+        assert pid is not None, (role, self.text()[-5000:])
+        return pid
+
+    def pool(self) -> list[int]:
+        """The worker's pool processes (children of the worker's main process)."""
+        return children(self.child("worker"))
+
+    def processes(self) -> set[int]:
+        """Every process of the service: supervisor, its children and theirs."""
+        found, todo = set(), [self.pid]
+        while todo:
+            pid = todo.pop()
+            if title(pid):
+                found.add(pid)
+                todo += children(pid)
+        return found
+
+    @property
+    def url(self) -> str:
+        for line in self.text().splitlines():  # the start banner's `web` line
+            if line.startswith("notifier: web ") and "http://" in line:
+                return line.split()[2]
+        return ""
+
+    def healthz(self) -> int:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as err:
+            return int(err.code)
+        except OSError:
+            return 0
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: nothing shuts down cleanly."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
+        os.killpg(self.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def local_tcp_ports(pids: set[int]) -> set[int]:
+    """The local ports of the IPv4 TCP sockets these processes hold (Linux /proc)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        if cols[9] in inodes:
+            ports.add(int(cols[1].split(":")[1], 16))
+    return ports
+
+
+class PeerSlack(FakeSlack):
+    """The fake Slack, also noting the client port of every chat.postMessage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[int] = []
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        if h.path.endswith("chat.postMessage"):
+            self.peers.append(int(h.client_address[1]))
+        super()._serve(h)

@@ -1,0 +1,279 @@
+"""One real service (`notifier run`: beat, a worker with two pool processes, the web
+endpoint) on a redis-server the test owns (AOF, `appendfsync everysec`), against the fake
+Slack, Twilio and SMTP and a local feed serving a scripted incident. Each test breaks
+one thing while the incident gets its next update, then checks every update so far:
+posted once to Slack (0 lost, 0 duplicated), replies in the provider's order, mailed
+once, and one page.
+
+The tests share the service and run in this order: each starts where the last ended,
+which is the point (a fault must leave the service able to take the next one).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.chaos.harness import (
+    FEED_PATH,
+    HangingFeeds,
+    OwnedRedis,
+    Script,
+    Service,
+    marker,
+    posts_per_update,
+    slack_posts,
+    wait_for,
+)
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio_api import FakeTwilio
+
+pytestmark = pytest.mark.chaos
+PAGER = "+15550100001"
+
+
+@dataclass
+class World:
+    redis: OwnedRedis
+    slack: FakeSlack
+    twilio: FakeTwilio
+    smtp: FakeSmtp
+    feeds: HangingFeeds
+    script: Script
+    service: Service
+
+    def log(self) -> str:
+        return self.service.text()
+
+    def delivered(self, mark: str, timeout: float = 40) -> float:
+        """Wait until Slack has `mark`; the seconds it took."""
+        return wait_for(lambda: any(m == mark for _, m in posts_per_update(self.slack)),
+                        timeout, f"{mark} on Slack", self.log)  # fmt: skip
+
+    def mailed(self, mark: str, timeout: float = 40) -> None:
+        wait_for(lambda: mark in self.mail_marks(), timeout, f"{mark} mailed", self.log)
+
+    def mail_marks(self) -> list[str]:
+        found = []
+        for msg in list(self.smtp.messages):
+            body = msg.get_body(preferencelist=("plain",))
+            text = body.get_content() if body is not None else ""
+            found += [m for m in (f"[U{i}]" for i in range(1, 40)) if m in text]
+        return found
+
+    def polled_after(self, hits: int, timeout: float = 30) -> float:
+        return wait_for(lambda: self.feeds.hits.get(FEED_PATH, 0) > hits, timeout,
+                        "a poll", self.log)  # fmt: skip
+
+    def check(self, pages: int | None = 1) -> None:
+        """Every update so far: once on Slack, replies in order, once by mail; one page."""
+        time.sleep(2.5)  # a duplicate would come from a retry or a redelivery by now
+        counts = posts_per_update(self.slack)
+        expected = {f"[U{i}]" for i in range(1, self.script.n + 1)}
+        assert {m for _, m in counts} == expected, counts  # 0 lost
+        assert all(n == 1 for n in counts.values()), counts  # 0 duplicated
+        for parent in [m for m in slack_posts(self.slack) if not m.get("thread_ts")]:
+            replies = [marker(m) for m in self.slack.thread(str(parent["ts"]))]
+            numbers = [int(str(r)[2:-1]) for r in replies]
+            assert numbers == sorted(numbers), replies  # in the provider's order
+        mails = self.mail_marks()
+        assert sorted(mails) == sorted(set(mails)) and set(mails) <= expected, mails
+        if pages is not None:
+            assert len(self.twilio.to(PAGER)) == pages  # the incident pages once
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    # A short path: a unix socket's path must fit in 107 bytes.
+    tmp = tmp_path_factory.mktemp("chaos")
+    red = OwnedRedis(Path(f"/tmp/chaos-redis-{os.getpid()}"), aof=True).start()
+    slack, twilio, smtp = FakeSlack().start(), FakeTwilio().start(), FakeSmtp().start()
+    feeds = HangingFeeds().start()
+    script = Script(feeds)
+    config = tmp / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
+        "    poll_interval: 1\n"
+        "subscribers:\n  - name: platform\n"
+        '    slack: {channel: "#vendor-status"}\n'
+        "    email: {to: [sre@example.com]}\n"
+        f'    sms: {{to: ["{PAGER}"]}}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
+        "NOTIFIER_REDIS_URL": red.url,
+        "NOTIFIER_KEY_PREFIX": "chaos",
+        "NOTIFIER_CONFIG": str(config),
+        "NOTIFIER_DATA_DIR": str(tmp / "data"),
+        "NOTIFIER_WEB_PORT": "0",
+        "NOTIFIER_SLACK_TOKEN": "xoxb-chaos-not-a-token",
+        "NOTIFIER_SLACK_API_URL": slack.api_url,
+        "NOTIFIER_TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "NOTIFIER_TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "NOTIFIER_TWILIO_FROM": "+15550100999",
+        "NOTIFIER_TWILIO_API_URL": twilio.url,
+        "NOTIFIER_SMTP_HOST": "127.0.0.1",
+        "NOTIFIER_SMTP_PORT": str(smtp.port),
+        "NOTIFIER_SMTP_STARTTLS": "false",
+        # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed
+        # worker's task back after 3 s, a hung feed given up after 2 s.
+        "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_VISIBILITY_TIMEOUT": "3",
+        "NOTIFIER_HTTP_TIMEOUT": "2",
+        "NOTIFIER_HTTP_CONNECT_TIMEOUT": "1",
+    }
+    service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
+    w = World(red, slack, twilio, smtp, feeds, script, service)
+    script.advance()
+    service.start()
+    try:
+        w.delivered("[U1]", timeout=60)
+        w.mailed("[U1]")
+        wait_for(lambda: service.healthz() == 200, 30, "a healthy service", w.log)
+        w.check()
+        yield w
+    finally:
+        service.stop()
+        for part in (slack, twilio, feeds):
+            part.stop()
+        smtp.stop()
+        red.stop()
+
+
+def test_a_killed_beat_is_replaced_and_polling_resumes_within_30_s(world: World) -> None:
+    beat = world.service.child("beat")
+    os.kill(beat, signal.SIGKILL)
+    hits = world.feeds.hits.get(FEED_PATH, 0)
+    time.sleep(1.5)
+    assert world.polled_after(hits + 1, timeout=30) < 30
+    assert world.service.child("beat") != beat
+    world.delivered(world.script.advance())
+    world.check()
+
+
+def test_a_killed_pool_process_costs_nothing(world: World) -> None:
+    pool = world.service.pool()
+    os.kill(pool[0], signal.SIGKILL)
+    world.delivered(world.script.advance())
+    wait_for(lambda: len(world.service.pool()) == len(pool), 30, "the pool refilled", world.log)
+    world.check()
+
+
+@pytest.mark.parametrize(("status", "retry_after", "storm"), [(500, None, 2), (429, 1.0, 4)])
+def test_a_slack_storm_of_errors_delays_but_loses_and_doubles_nothing(
+    world: World, status: int, retry_after: float | None, storm: int
+) -> None:
+    before = world.slack.failures
+    world.slack.fail_next(storm, status=status, retry_after=retry_after)
+    mark = world.script.advance()
+    world.delivered(mark, timeout=60)
+    assert world.slack.failures - before == storm
+    world.mailed(mark)
+    world.check()
+
+
+def test_an_smtp_server_that_refuses_connections_gets_the_mail_when_it_is_back(
+    world: World,
+) -> None:
+    world.smtp.controller.stop()
+    try:
+        mark = world.script.advance()
+        world.delivered(mark)
+        time.sleep(3)
+        assert mark not in world.mail_marks()
+    finally:
+        # A new server on the same port, keeping what the old one received.
+        world.smtp.controller = Controller(
+            world.smtp.recorder, hostname="127.0.0.1", port=world.smtp.port, ready_timeout=5
+        )
+        world.smtp.controller.start()
+    world.mailed(mark, timeout=60)
+    world.check()
+
+
+def test_a_feed_that_hangs_past_the_timeout_holds_up_nothing(world: World) -> None:
+    processes = world.service.processes()
+    world.feeds.hang.set()
+    try:
+        mark = world.script.advance()
+        time.sleep(4.5)  # two polls give up after 2 s each
+    finally:
+        world.feeds.hang.clear()
+    world.delivered(mark)
+    assert world.service.processes() == processes
+    world.check()
+
+
+def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -> None:
+    beat = world.service.child("beat")
+    os.kill(beat, signal.SIGSTOP)
+    try:
+        took = wait_for(lambda: world.service.healthz() == 503, 60, "503", world.log)
+        assert took < 60
+        mark = world.script.advance()
+        time.sleep(6)  # past the beat lock's 5 s: it lapses while the beat is frozen
+        assert mark not in {m for _, m in posts_per_update(world.slack)}
+    finally:
+        os.kill(beat, signal.SIGCONT)
+    world.delivered(mark, timeout=30)
+    assert world.service.child("beat") == beat  # it went on; nothing was restarted
+    wait_for(lambda: world.service.healthz() == 200, 30, "healthy again", world.log)
+    world.check()
+
+
+def test_redis_paused_30_s_costs_no_process(world: World) -> None:
+    processes = world.service.processes()
+    stall = world.redis.sleep(30)
+    mark = world.script.advance()
+    stall.join()
+    world.delivered(mark, timeout=40)
+    assert world.service.processes() == processes
+    world.check()
+
+
+def test_redis_killed_and_restarted_from_its_aof_loses_nothing(world: World) -> None:
+    world.redis.restart()
+    world.delivered(world.script.advance(), timeout=40)
+    assert "Redis lost its data" not in world.log()
+    world.check()
+
+
+def test_the_whole_service_killed_and_restarted_resends_nothing(world: World) -> None:
+    world.service.kill()
+    world.service.start()
+    hits = world.feeds.hits.get(FEED_PATH, 0)
+    world.polled_after(hits + 2, timeout=60)
+    world.delivered(world.script.advance(), timeout=40)
+    world.check()
+
+
+def test_redis_restarted_empty_rebaselines_silently_and_resends_nothing(
+    world: World,
+) -> None:
+    world.redis.restart(blank=True)
+    wait_for(lambda: "Redis lost its data" in world.log(), 30, "the loss noticed", world.log)
+    hits = world.feeds.hits.get(FEED_PATH, 0)
+    world.polled_after(hits + 2, timeout=30)
+    world.delivered(world.script.advance(), timeout=40)
+    said = [line for line in world.log().splitlines() if "Redis lost its data (" in line]
+    assert len(said) == 1 and " WARNING " in said[0]  # one line, however many noticed
+    world.check(pages=None)  # the page count: the next test
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after Redis lost its data, the first update of an incident that was open "
+    "pages again: the silent re-baseline restores the diff state but not the thread "
+    "registry (store/threads.py), so route/grouping takes that update for the incident's "
+    "first alert and SMS pages it (Slack starts a new thread for it as well)",
+)
+def test_after_redis_lost_its_data_an_open_incident_does_not_page_again(world: World) -> None:
+    assert len(world.twilio.to(PAGER)) == 1
