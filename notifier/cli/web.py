@@ -10,6 +10,7 @@ import sys
 import redis
 from starlette.types import ASGIApp
 
+from notifier.config.load import Config
 from notifier.config.settings import Settings, get_settings
 from notifier.store.server import ping
 from notifier.store.url import redacted, resolve_redis_url
@@ -88,4 +89,18 @@ def web_app(settings: Settings, url: str, notes: bool = True) -> ASGIApp:
     elif not settings.public_url:
         print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
-    return build_app(settings, client, pager)
+    return build_app(settings, client, pager, _config(settings, notes))
+
+
+def _config(settings: Settings, notes: bool) -> Config | None:
+    """The subscription file, for the providers' webhook tokens; None (no webhooks,
+    said on stderr) when it does not load."""
+    from notifier.config.load import ConfigError, load_config
+
+    try:
+        return load_config(settings.config_path())
+    except (ConfigError, OSError) as exc:
+        if notes:
+            print(f"notifier web: {settings.config_path()} did not load ({type(exc).__name__}); "
+                  "Statuspage webhooks are off", file=sys.stderr)  # fmt: skip
+        return None

@@ -19,7 +19,7 @@ joins the group's next follow-up (`notifier.store.followups`), one per
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,14 +34,17 @@ from notifier.models import (
     Alert,
     AlertKind,
     Annotation,
+    AnnotationKind,
     ChangeEvent,
     EventKind,
     FoldedIncident,
     Incident,
+    IncidentKind,
     parse_iso,
 )
+from notifier.pipeline.probes import confirmation
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
-from notifier.route.match import FEED_EVENTS, Route, route_event
+from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
 from notifier.store.alerts import AlertClaims, dedup_key_for
 from notifier.store.followups import FollowUps
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
@@ -57,6 +60,9 @@ _KINDS = {
     EventKind.MAINTENANCE_COMPLETED: AlertKind.MAINTENANCE,
     EventKind.FEED_UNREACHABLE: AlertKind.FEED_HEALTH,
     EventKind.FEED_RECOVERED: AlertKind.FEED_HEALTH,
+    # A probe's early warning opens a thread like a new incident; its all-clear closes it.
+    EventKind.PROBE_FAILURE: AlertKind.NEW,
+    EventKind.PROBE_RECOVERED: AlertKind.RESOLVED,
 }
 
 
@@ -75,6 +81,7 @@ def process_event(
     pages_only: Collection[str],
     on_ready: Callable[[Alert], None] | None = None,
     followups: FollowUps | None = None,
+    warnings: Mapping[str, Incident] | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
 
@@ -85,17 +92,31 @@ def process_event(
     pages only; without it they are dropped there (as before follow-ups existed).
 
     `on_ready` sees each alert as soon as it is claimed, so a large fan-out can start
-    delivering while the rest is still being planned."""
+    delivering while the rest is still being planned.
+
+    `warnings` holds the open early warnings of our probes, by provider (the synthetic
+    incident of `notifier.pipeline.probes`): the provider's own incident joins the
+    warning's thread, confirming it, instead of paging again."""
     threads = _Remembering(threads)
     # One search for upstream incidents serves the annotations and the cascades.
     upstream = safe_upstreams(event, config, world, now)
     annotations = safe_annotations(event, config, world, now, upstream)
     roots = cascade_roots(event.incident, upstream, now)
+    warning = confirms(event, warnings)
+    if warning is not None:
+        roots = [(warning.provider, warning.id), *roots]
+        if event.kind is EventKind.NEW_INCIDENT:
+            name = config.provider_name(event.provider)
+            text = confirmation(name, event.incident, warning, now)
+            note = Annotation(AnnotationKind.PROBE, text, f"probe warning {warning.id}",
+                              warning.provider, warning.id)  # fmt: skip
+            annotations = (note, *annotations)
     ref: IncidentRef = (event.provider, event.incident_id)
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(event, config, now, lambda s, c: threads.get((s, c), ref) is not None)
+    routes = [r for r in routes if not _probe_muted(event, r, pages_only)]
     out = []
     folding = _Folding(config, roots, followups, now, pages_only)
     for route in routes:
@@ -113,6 +134,25 @@ def process_event(
         if on_ready is not None:
             on_ready(ready)
     return out
+
+
+def confirms(event: ChangeEvent, warnings: Mapping[str, Incident] | None) -> Incident | None:
+    """The open early warning this event's incident confirms, if any: an incident (not
+    maintenance, not the warning itself) of the provider whose probe raised it."""
+    warning = (warnings or {}).get(event.provider)
+    if warning is None or event.kind in FEED_EVENTS or event.kind in PROBE_EVENTS:
+        return None
+    if event.incident.kind is not IncidentKind.INCIDENT or event.incident_id == warning.id:
+        return None
+    return warning
+
+
+def _probe_muted(event: ChangeEvent, route: Route, pages_only: Collection[str]) -> bool:
+    """A probe's unconfirmed warning pages (SMS) only routes whose `events` name it."""
+    if event.kind is not EventKind.PROBE_FAILURE or route.channel not in pages_only:
+        return False
+    listed = route.subscriber.filters_for(route.channel).events or ()
+    return EventKind.PROBE_FAILURE not in listed
 
 
 class _Remembering:

@@ -5,6 +5,7 @@ small index page (Jinja2, autoescaped: the console builds its pages the same way
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
+  POST /hooks/statuspage/{provider}/{token}  Statuspage webhooks (`notifier.web.hooks`)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`. The dead man's switch runs for the app's
@@ -25,14 +26,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from notifier.channels.sms.paging import Pager
+from notifier.config.load import Config
 from notifier.config.settings import Settings
 from notifier.store.metrics import render
 from notifier.web.auth import RequireToken
 from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
+from notifier.web.hooks import Hooks, hooks_app, with_hooks
 from notifier.web.limits import BoundedBody
 from notifier.web.twilio import twilio_sms
 
@@ -89,6 +93,11 @@ def create_app(ctx: WebContext) -> Starlette:
     return app
 
 
-def build_app(settings: Settings, client: redis.Redis, pager: Pager | None) -> Starlette:
-    """The app for `notifier run` and `notifier web`, from settings."""
-    return create_app(WebContext.from_settings(settings, client, pager))
+def build_app(
+    settings: Settings, client: redis.Redis, pager: Pager | None, config: Config | None = None
+) -> ASGIApp:
+    """The app for `notifier run` and `notifier web`, from settings; with `config`, the
+    Statuspage webhooks of its providers too."""
+    main = create_app(WebContext.from_settings(settings, client, pager))
+    hooks = Hooks.from_config(config, client, settings.key_prefix)
+    return with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
