@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
 RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
 HAND_ON_EVERY = 10  # alerts planned before they are handed on for delivery
+RESEED_EVERY = timedelta(minutes=1)  # the tick re-adds missing providers this often
 
 
 class Dispatcher(Protocol):
@@ -89,6 +90,7 @@ class Runtime:
     pages_only: frozenset[str] = field(default_factory=frozenset)
     _prober: Prober | None = field(default=None, repr=False)
     _told: dict[str, Why] = field(default_factory=dict, repr=False)  # cadence reasons written
+    _seeded: datetime | None = field(default=None, repr=False)  # last tick that seeded
 
     @property
     def cadence(self) -> Cadence:
@@ -476,7 +478,11 @@ def tick(
         members = [poll_member(p) for p in rt.providers]
         members += [probe_member(p.id, n) for p in rt.providers.values()
                     for n in range(len(p.probes))]  # fmt: skip
-        store.seed(members, now)  # new providers are due at once; the others keep their time
+        if rt._seeded is None or now - rt._seeded >= RESEED_EVERY or now < rt._seeded:
+            # New providers are due at once; the others keep their time. Once a minute,
+            # not every second: 2,000 members are worth not re-sending each tick.
+            store.seed(members, now)
+            rt._seeded = now
         why = intervals(rt, now)
         # Turned active (own or upstream incident): due within the active interval.
         store.sooner({

@@ -28,7 +28,6 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
     "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
     "notifier_probes_total": ("Synthetic probes by outcome.", ("provider", "outcome")),
-    "notifier_pushes_total": ("Webhook pushes merged.", ("provider",)),
 }
 LATENCY = "notifier_detection_to_delivery_seconds"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)

@@ -71,6 +71,11 @@ def runtime(
     return service.Runtime.build(s, redis_url, load_config(config))
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a probe that gave up (timeout) resets its connection: expected here
+
+
 class ProbeTarget:
     """A local endpoint for probes: answers `status` (200 at first), or hangs past the
     probe's timeout when `hang` is set. Counts HEAD and GET requests it saw."""
@@ -108,7 +113,7 @@ class ProbeTarget:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
