@@ -73,6 +73,10 @@ class EventKind(StrEnum):
     MAINTENANCE_COMPLETED = "maintenance_completed"
     FEED_UNREACHABLE = "feed_unreachable"
     FEED_RECOVERED = "feed_recovered"
+    # Our own synthetic probes (`probes:` of a provider), not the status page: an
+    # unconfirmed early warning, and its all-clear when no incident ever appeared.
+    PROBE_FAILURE = "probe_failure"
+    PROBE_RECOVERED = "probe_recovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,7 @@ class AnnotationKind(StrEnum):
     DOWNSTREAM = "downstream"
     COINCIDENT = "coincident"
     STATED_CAUSE = "stated_cause"
+    PROBE = "probe"  # the provider's incident confirms our probe's early warning
 
 
 @dataclass(frozen=True, slots=True)

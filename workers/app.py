@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import beat_init, celeryd_init, setup_logging, worker_ready, worker_shutdown
+from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shutdown
 
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
@@ -24,7 +24,6 @@ from notifier.pipeline import retry
 from notifier.store.url import broker_url
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
-from workers.schedule import poll_entries
 
 # Delivery retries wait in Redis (notifier.store.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
@@ -71,7 +70,7 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             "unacked_restore_throttle": 1,
         },
         "task_default_queue": "deliver",
-        "task_routes": {"notifier.poll": {"queue": "poll"}},
+        "task_routes": {"notifier.poll": {"queue": "poll"}, "notifier.probe": {"queue": "poll"}},
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
@@ -118,14 +117,6 @@ def _load_at_worker_start(**_: object) -> None:
     """Parse the subscription file in the worker's main process, before the pool forks:
     a broken file stops the worker here, and every pool process inherits the result."""
     context()
-
-
-@beat_init.connect
-def _poll_at_start(sender: object = None, **_: object) -> None:
-    """Poll every provider once at start instead of one interval later. A second
-    (standby) beat doing the same is harmless: polls are leased and idempotent."""
-    for entry in poll_entries(context().config).values():
-        app.send_task("notifier.poll", args=entry["args"], **entry["options"])
 
 
 _pulse: list[WorkerPulse] = []  # this worker's heartbeat thread, once it is ready

@@ -1,7 +1,10 @@
-"""Beat entries: one poll per provider at its own interval, plus housekeeping.
+"""Beat entries: the one-second tick that starts due polls and probes and merges
+webhook pushes, plus housekeeping.
 
-Built when beat sets up its scheduler, from the subscription file loaded then,
-never when the app is imported.
+Polls are not beat entries of their own: how often a provider is polled changes at
+run time (adaptive polling, a 429's Retry-After, a push asking for a reconciling
+poll), so the tick reads who is due from Redis (`notifier.pipeline.service.tick`).
+Built when beat sets up its scheduler, never when the app is imported.
 """
 
 from __future__ import annotations
@@ -27,21 +30,16 @@ OUTAGE_RETRY_S = 1.0
 Entry = dict[str, Any]  # a Celery beat_schedule entry
 
 
-def poll_entries(config: Config) -> dict[str, Entry]:
-    return {
-        f"poll:{p.id}": {
-            "task": "notifier.poll",
-            "schedule": float(p.poll_interval),
-            "args": (p.id,),
-            # A poll older than its interval is stale: the next one supersedes it.
-            "options": {"queue": "poll", "expires": float(p.poll_interval)},
-        }
-        for p in config.resolved_providers()
-    }
+TICK_S = 1.0
 
 
 def beat_schedule(config: Config) -> dict[str, Entry]:
-    schedule = poll_entries(config)
+    # Every second: pushes are merged within a second of arriving, and a provider is
+    # polled within a second of its (adaptive) time. A tick still queued when the next
+    # is due is superseded by it.
+    schedule: dict[str, Entry] = {
+        "tick": {"task": "notifier.tick", "schedule": TICK_S, "options": {"expires": TICK_S}}
+    }
     # Backoff starts at a few seconds, so retries are swept every second; a sweep
     # still queued when the next is due is superseded by it.
     schedule["release-retries"] = {

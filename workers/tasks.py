@@ -49,6 +49,29 @@ def poll_provider(provider_id: str) -> str:
     return service.poll(rt, provider_id, _to(rt), service.utcnow()).outcome
 
 
+@app.task(name="notifier.probe", ignore_result=True)
+def probe_provider(provider_id: str, n: int) -> bool:
+    rt = _rt()
+    return service.probe(rt, provider_id, n, _to(rt), service.utcnow()).result.ok
+
+
+def _start_poll(provider_id: str, expires_s: float) -> None:
+    # A poll older than its interval is stale: the next one supersedes it.
+    poll_provider.apply_async((provider_id,), queue="poll", expires=expires_s)
+
+
+def _start_probe(provider_id: str, n: int, expires_s: float) -> None:
+    probe_provider.apply_async((provider_id, n), queue="poll", expires=expires_s)
+
+
+@app.task(name="notifier.tick", ignore_result=True)
+def tick() -> int:
+    """Merge webhook pushes; start the polls and probes that are due (every second)."""
+    rt = _rt()
+    result = service.tick(rt, _to(rt), _start_poll, _start_probe, service.utcnow())
+    return len(result.polls) + len(result.probes) + result.pushes.merged
+
+
 @app.task(name="notifier.process", ignore_result=True, **INFRASTRUCTURE_RETRY)
 def process_events(event_ids: list[str]) -> int:
     rt = _rt()

@@ -1,4 +1,10 @@
-"""`notifier providers`: the built-in provider catalog as a table (or JSON)."""
+"""`notifier providers`: the built-in provider catalog as a table (or JSON).
+
+`--watched`: the subscription file's providers instead, each with the interval it is
+polled at now and why (adaptive polling), when it is next polled, and whether it
+takes Statuspage webhooks and runs probes. The interval and its reason are what the
+running service last decided (Redis, `notifier.store.cadence`); without a reachable
+Redis they are worked out from the file alone, and say so."""
 
 from __future__ import annotations
 
@@ -6,9 +12,16 @@ import argparse
 import json
 import shutil
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import redis
+
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
+from notifier.config.load import ConfigError, load_config
+from notifier.config.settings import get_settings
+from notifier.store.cadence import Cadence, poll_member
+from notifier.store.url import resolve_redis_url
 
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
 
@@ -20,11 +33,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="List the built-in provider catalog: feed, format, support and upstreams.",
     )
     parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    parser.add_argument(
+        "--watched",
+        action="store_true",
+        help="the providers of the subscription file instead: each one's effective poll "
+        "interval and why, its next poll, webhook and probes (reads Redis when it is up)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
+    if getattr(args, "watched", False):
+        return show_watched(stream, as_json=args.json)
     catalog = load_catalog()
     if args.json:
         stream.write(json.dumps(as_json(catalog), indent=2) + "\n")
@@ -70,3 +91,60 @@ def as_json(catalog: Catalog) -> list[dict[str, Any]]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# ---- --watched -----------------------------------------------------------------------
+
+WATCHED_COLUMNS = ("ID", "INTERVAL", "WHY", "NEXT POLL", "WEBHOOK", "PROBES")
+
+
+def show_watched(out: TextIO, as_json: bool = False) -> int:
+    settings = get_settings()
+    try:
+        config = load_config(settings.config_path())
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cadence = _cadence(settings.redis_url, settings.data_dir, settings.key_prefix)
+    reasons = cadence.reasons() if cadence is not None else {}
+    rows: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for p in config.resolved_providers():
+        why = reasons.get(p.id)
+        due = cadence.when(poll_member(p.id)) if cadence is not None else None
+        rows.append({
+            "id": p.id,
+            "interval_s": why.interval if why else p.poll_interval,
+            "why": why.why if why else "configured (the service's view needs Redis)",
+            "poll_interval_s": p.poll_interval,
+            "active_poll_interval_s": p.active_poll_interval,
+            "next_poll_in_s": round(max(0.0, (due - now).total_seconds()), 1) if due else None,
+            "webhook": p.webhook_token is not None,
+            "probes": len(p.probes),
+        })  # fmt: skip
+    if as_json:
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    table = [WATCHED_COLUMNS] + [
+        (r["id"], f"{r['interval_s']:.0f}s", r["why"],
+         "-" if r["next_poll_in_s"] is None else f"in {r['next_poll_in_s']:.0f}s",
+         "yes" if r["webhook"] else "-", str(r["probes"]) if r["probes"] else "-")
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(WATCHED_COLUMNS))]
+    for row in table:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return 0
+
+
+def _cadence(url: str | None, data_dir: Any, prefix: str) -> Cadence | None:
+    """The service's cadence store when its Redis answers within a second, else None."""
+    resolved = resolve_redis_url(url, data_dir)
+    if resolved is None:
+        return None
+    client = redis.Redis.from_url(resolved, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        return None
+    return Cadence(client, prefix)

@@ -7,6 +7,7 @@ here; rules across the file (does the rotation exist?) live in `notifier.config.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, time
@@ -152,6 +153,46 @@ class DependencySpec(Strict):
         return {"provider": v} if isinstance(v, str) else v
 
 
+class ProbeHeader(Strict):
+    name: str = Field(description="Header name, e.g. Authorization.")
+    value_env: str = Field(
+        description="Environment variable holding the header's value (a secret: never printed)."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _token(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", v):
+            raise ValueError(f"{v!r} is not an HTTP header name")
+        return v
+
+
+class ProbeSpec(Strict):
+    """One synthetic probe of a provider's own endpoint (none by default: sending
+    traffic to another company is the user's decision)."""
+
+    url: str = Field(description="http(s) URL probed with HEAD or GET.")
+    method: Literal["GET", "HEAD"] = Field("GET", description="HEAD or GET; nothing else.")
+    expect_status: list[int] = Field(
+        default_factory=lambda: [200], min_length=1, description="Statuses that count as up."
+    )
+    interval: int = Field(30, ge=1, le=3600, description="Seconds between probes.")
+    timeout: float = Field(5.0, gt=0, le=60, description="Seconds before a probe times out.")
+    failures_to_alert: int = Field(
+        3, ge=1, le=100, description="Consecutive failures before the early warning."
+    )
+    header: ProbeHeader | None = Field(
+        None, description="One header from an environment variable (no credentials otherwise)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v) or split_clean(v) is None:
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+
 class ProviderConfig(Strict):
     id: str = Field(description="Catalog id, or your own id for a custom provider.")
     name: str | None = Field(
@@ -168,6 +209,35 @@ class ProviderConfig(Strict):
         default_factory=list,
         description="Only alerts touching these components, for every subscriber (empty: all).",
     )
+    active_poll_interval: int | None = Field(
+        None,
+        ge=1,
+        description="Seconds between polls while it or an upstream has an open incident "
+        "(default 15; never slower than poll_interval).",
+    )
+    webhook_token: SecretStr | None = Field(
+        None,
+        description="Accept Statuspage webhooks at /hooks/statuspage/<id>/<token> "
+        "(a secret: never printed).",
+    )
+    webhook_token_env: str | None = Field(
+        None, description="Environment variable holding the webhook token instead."
+    )
+    probes: list[ProbeSpec] = Field(
+        default_factory=list, description="Synthetic probes of the provider (default: none)."
+    )
+
+    @_model_validator(mode="after")
+    def _one_token(self) -> ProviderConfig:
+        if self.webhook_token is not None and self.webhook_token_env is not None:
+            raise ValueError("set at most one of `webhook_token` and `webhook_token_env`")
+        token = self.webhook_token.get_secret_value() if self.webhook_token else None
+        if token is not None and not re.match(r"^[A-Za-z0-9_-]{16,200}$", token):
+            # The value is a secret: the message describes it, never quotes it.
+            raise ValueError(
+                "`webhook_token` must be 16 to 200 letters, digits, - or _ (not shown: a secret)"
+            )
+        return self
 
     @field_validator("id")
     @classmethod
@@ -386,9 +456,19 @@ class ResolvedProvider:
     poll_interval: int
     depends_on: tuple[Dependency, ...]
     components: tuple[str, ...]
+    active_poll_interval: int = 15
+    webhook_token: SecretStr | None = None  # resolved from the file or its env var
+    probes: tuple[ProbeSpec, ...] = ()
 
 
 DEFAULT_POLL_INTERVAL = 60
+DEFAULT_ACTIVE_POLL_INTERVAL = 15
+
+
+def env_secret(name: str | None) -> SecretStr | None:
+    """The value of environment variable `name` as a secret (None: unset or empty)."""
+    value = os.environ.get(name or "", "") if name else ""
+    return SecretStr(value) if value else None
 
 
 class Config(Strict):
@@ -431,6 +511,12 @@ class Config(Strict):
             url = s.slack.webhook_url if s.slack is not None else None
             if url is not None and url.get_secret_value() not in out:
                 out.append(url.get_secret_value())
+        for p in self.providers:
+            secrets = [p.webhook_token, env_secret(p.webhook_token_env)]
+            secrets += [env_secret(probe.header.value_env) for probe in p.probes if probe.header]
+            for secret in secrets:
+                if secret is not None and secret.get_secret_value() not in out:
+                    out.append(secret.get_secret_value())
         return out
 
     @cached_property
@@ -474,14 +560,20 @@ class Config(Strict):
         fmt = (p.feed.format if p.feed else None) or (cat_feed.format if cat_feed else None)
         if url is None or fmt is None:  # load_config rejects this; guard for direct use
             raise ValueError(f"provider {p.id!r} has no feed")
+        interval = p.poll_interval or DEFAULT_POLL_INTERVAL
         return ResolvedProvider(
             id=p.id,
             name=self.provider_name(p.id),
             url=url,
             format=fmt,
-            poll_interval=p.poll_interval or DEFAULT_POLL_INTERVAL,
+            poll_interval=interval,
             depends_on=self.dependency_graph()[p.id],
             components=tuple(p.components),
+            active_poll_interval=min(
+                interval, p.active_poll_interval or DEFAULT_ACTIVE_POLL_INTERVAL
+            ),
+            webhook_token=p.webhook_token or env_secret(p.webhook_token_env),
+            probes=tuple(p.probes),
         )
 
 

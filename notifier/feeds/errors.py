@@ -75,12 +75,18 @@ class FeedError(Exception):
     cause: Cause = Cause.UNREADABLE
 
     def __init__(
-        self, message: str, cause: Cause | None = None, http_status: int | None = None
+        self,
+        message: str,
+        cause: Cause | None = None,
+        http_status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         if cause is not None:
             self.cause = cause
         self.http_status = http_status
+        # Seconds the server asked us to wait (429 or 503 with Retry-After), if it did.
+        self.retry_after = retry_after
 
     @property
     def cause_code(self) -> str:

@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,6 +28,26 @@ from notifier.feeds.errors import Cause, FetchError, TooLargeError
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
 MAX_REDIRECTS = 5
+DEFAULT_429_WAIT_S = 60.0
+MAX_RETRY_AFTER_S = 3600.0  # a hint beyond this is a mistake; we wait an hour at most
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110);
+    None when absent or unreadable, capped at an hour."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_S)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(0.0, delta), MAX_RETRY_AFTER_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +204,12 @@ class Fetcher:
             )
         if response.status_code >= 400:
             code = response.status_code
-            raise FetchError(f"HTTP {code} from {where}", Cause.HTTP, http_status=code)
+            wait = retry_after(response.headers.get("Retry-After")) if code in (429, 503) else None
+            if code == 429 and wait is None:
+                wait = DEFAULT_429_WAIT_S  # rate-limited without a hint: still back off
+            raise FetchError(
+                f"HTTP {code} from {where}", Cause.HTTP, http_status=code, retry_after=wait
+            )
         body = to_utf8(self._read(response, where), response.charset_encoding)
         return FetchResult(
             200,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,15 +43,18 @@ from notifier.models import (
     Alert,
     AlertKind,
     Annotation,
+    AnnotationKind,
     ChangeEvent,
     EventKind,
     FoldedIncident,
     Impact,
     Incident,
+    IncidentKind,
     parse_iso,
 )
+from notifier.pipeline.probes import confirmation
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
-from notifier.route.match import FEED_EVENTS, Route, route_event
+from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
 from notifier.store.alerts import AlertClaims, dedup_key_for
 from notifier.store.followups import FollowUps
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
@@ -67,6 +70,9 @@ _KINDS = {
     EventKind.MAINTENANCE_COMPLETED: AlertKind.MAINTENANCE,
     EventKind.FEED_UNREACHABLE: AlertKind.FEED_HEALTH,
     EventKind.FEED_RECOVERED: AlertKind.FEED_HEALTH,
+    # A probe's early warning opens a thread like a new incident; its all-clear closes it.
+    EventKind.PROBE_FAILURE: AlertKind.NEW,
+    EventKind.PROBE_RECOVERED: AlertKind.RESOLVED,
 }
 
 
@@ -85,6 +91,7 @@ def process_event(
     pages_only: Collection[str],
     on_ready: Callable[[Alert], None] | None = None,
     followups: FollowUps | None = None,
+    warnings: Mapping[str, Incident] | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
 
@@ -99,7 +106,11 @@ def process_event(
 
     A late event (news of an incident that began and ended while notifier was not
     watching) makes no alert here: it never pages and never opens a thread of its
-    own; `notifier.pipeline.catchup` reports it in a catch-up."""
+    own; `notifier.pipeline.catchup` reports it in a catch-up.
+
+    `warnings` holds the open early warnings of our probes, by provider (the synthetic
+    incident of `notifier.pipeline.probes`): the provider's own incident joins the
+    warning's thread, confirming it, instead of paging again."""
     if event.late:
         return []
     threads = _Remembering(threads)
@@ -107,6 +118,15 @@ def process_event(
     upstream = safe_upstreams(event, config, world, now)
     annotations = safe_annotations(event, config, world, now, upstream)
     roots = cascade_roots(event.incident, upstream, now)
+    warning = confirms(event, warnings)
+    if warning is not None:
+        roots = [(warning.provider, warning.id), *roots]
+        if event.kind is EventKind.NEW_INCIDENT:
+            name = config.provider_name(event.provider)
+            text = confirmation(name, event.incident, warning, now)
+            note = Annotation(AnnotationKind.PROBE, text, f"probe warning {warning.id}",
+                              warning.provider, warning.id)  # fmt: skip
+            annotations = (note, *annotations)
     ref: IncidentRef = (event.provider, event.incident_id)
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
@@ -114,6 +134,7 @@ def process_event(
     routes = route_event(
         event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now)
     )
+    routes = [r for r in routes if not _probe_muted(event, r, pages_only)]
     out = []
     folding = _Folding(config, roots, followups, now, pages_only, alerts)
     for route in routes:
@@ -165,6 +186,25 @@ def _released(found: Alert, alert: Alert, alerts: AlertClaims) -> Alert:
         return found
     released = dataclasses.replace(found, hold_until=alert.hold_until)
     return released if alerts.update_pending(released) else found
+
+
+def confirms(event: ChangeEvent, warnings: Mapping[str, Incident] | None) -> Incident | None:
+    """The open early warning this event's incident confirms, if any: an incident (not
+    maintenance, not the warning itself) of the provider whose probe raised it."""
+    warning = (warnings or {}).get(event.provider)
+    if warning is None or event.kind in FEED_EVENTS or event.kind in PROBE_EVENTS:
+        return None
+    if event.incident.kind is not IncidentKind.INCIDENT or event.incident_id == warning.id:
+        return None
+    return warning
+
+
+def _probe_muted(event: ChangeEvent, route: Route, pages_only: Collection[str]) -> bool:
+    """A probe's unconfirmed warning pages (SMS) only routes whose `events` name it."""
+    if event.kind is not EventKind.PROBE_FAILURE or route.channel not in pages_only:
+        return False
+    listed = route.subscriber.filters_for(route.channel).events or ()
+    return EventKind.PROBE_FAILURE not in listed
 
 
 class _Remembering:

@@ -90,6 +90,7 @@ class PollOutcome:
     error: str | None = None  # one safe line, for failed
     error_type: str | None = None  # exception class name, for failed
     committed: bool = True  # False: the lease was lost before the write (events still sent)
+    retry_after: float | None = None  # seconds the status page asked us to wait (429)
 
 
 def poll_provider(
@@ -259,8 +260,9 @@ def _failed(
     # keep the old validators: the next poll must fetch and parse in full again
     ok = store.finish(lease, now=now, outcome=Outcome.FAILED, health=health)
     out = _outcome(Outcome.FAILED, events, ok)
+    wait = exc.retry_after if isinstance(exc, FeedError) else None
     return PollOutcome(
-        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok
+        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok, wait
     )
 
 

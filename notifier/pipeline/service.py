@@ -25,8 +25,9 @@ from notifier.channels.base import DeliveryError
 from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
-from notifier.models import Alert, ChangeEvent, Incident
-from notifier.pipeline import continuity, digest, finals
+from notifier.feeds.probe import Prober
+from notifier.models import Alert, ChangeEvent, EventKind, Incident
+from notifier.pipeline import cadence, continuity, digest, finals, push
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
     DeliveryContext,
@@ -34,13 +35,17 @@ from notifier.pipeline.deliver import (
     check_escalation,
     deliver_alert,
 )
-from notifier.pipeline.plan import process_event
+from notifier.pipeline.plan import confirms, process_event
 from notifier.pipeline.poll import PollOutcome, poll_provider
+from notifier.pipeline.probes import ProbeOutcome, run_probe
 from notifier.store.alerts import AlertStore
+from notifier.store.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.dueset import DueSet
 from notifier.store.followups import RedisFollowUps
 from notifier.store.generation import Generation
 from notifier.store.metrics import Metrics
+from notifier.store.probes import ProbeStore
+from notifier.store.pushes import PushQueue
 from notifier.store.retries import RetryQueue
 from notifier.store.state import StateStore
 from notifier.store.threads import RedisThreadStore
@@ -52,6 +57,7 @@ log = logging.getLogger(__name__)
 RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
 RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
 HAND_ON_EVERY = 10  # alerts planned before they are handed on for delivery
+RESEED_EVERY = timedelta(minutes=1)  # the tick re-adds missing providers this often
 
 
 class Dispatcher(Protocol):
@@ -92,6 +98,29 @@ class Runtime:
     @property
     def generation(self) -> Generation:
         return Generation(self.client, self.settings.key_prefix)
+
+    _prober: Prober | None = field(default=None, repr=False)
+    _told: dict[str, Why] = field(default_factory=dict, repr=False)  # cadence reasons written
+    _seeded: datetime | None = field(default=None, repr=False)  # last tick that seeded
+
+    @property
+    def cadence(self) -> Cadence:
+        return Cadence(self.client, self.settings.key_prefix)
+
+    @property
+    def pushes(self) -> PushQueue:
+        return PushQueue(self.client, self.settings.key_prefix)
+
+    @property
+    def probes(self) -> ProbeStore:
+        return ProbeStore(self.client, self.settings.key_prefix)
+
+    @property
+    def prober(self) -> Prober:
+        """One HTTP client for this process's probes, made on first use."""
+        if self._prober is None:
+            self._prober = Prober()
+        return self._prober
 
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
@@ -173,6 +202,11 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
         on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
     )  # fmt: skip
+    if outcome.retry_after is not None:
+        # The status page asked us to wait (429 / Retry-After): the tick holds its polls.
+        rt.cadence.hold(provider_id, now + timedelta(seconds=outcome.retry_after))
+        log.warning("status page asked us to wait %.0f s", outcome.retry_after,
+                    extra={"provider": provider_id})  # fmt: skip
     if outcome.outcome != "skipped_locked":  # no poll happened: nothing to time
         rt.metrics.record_poll(provider_id, outcome.outcome, time.monotonic() - began)
     else:
@@ -218,12 +252,14 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
     world = rt.state.recent_incidents(now)  # planning writes none of it: read it once
+    providers = list(dict.fromkeys(e.provider for e in events))
+    warnings = _open_warnings(rt, providers)
     planned = 0
-    for provider in dict.fromkeys(e.provider for e in events):
+    for provider in providers:
         with _provider_lock(rt, provider):
             mine = [e for e in events if e.provider == provider]
             for event in (e for e in mine if not e.late):
-                planned += _process_one(rt, event, world, dispatcher, now)
+                planned += _process_one(rt, event, world, dispatcher, now, warnings)
             late = [e for e in mine if e.late]
             if late:  # one poll's late news: one catch-up per subscriber and gap
                 planned += _catch_up(rt, late, dispatcher, now)
@@ -251,12 +287,19 @@ def _catch_up(
     return len(alerts)
 
 
+def _open_warnings(rt: Runtime, providers: Sequence[str]) -> dict[str, Incident]:
+    """The probes' open early warnings of these providers (only those with probes)."""
+    probed = [p for p in providers if (rp := rt.providers.get(p)) is not None and rp.probes]
+    return {p: w.incident for p, w in rt.probes.warnings(probed).items()}
+
+
 def _process_one(
     rt: Runtime,
     event: ChangeEvent,
     world: Sequence[Incident],
     dispatcher: Dispatcher,
     now: datetime,
+    warnings: dict[str, Incident] | None = None,
 ) -> int:
     batch: list[str] = []
 
@@ -276,8 +319,10 @@ def _process_one(
 
     alerts = process_event(
         event, rt.config, world, rt.threads, rt.alerts, now,
-        pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
+        pages_only=rt.pages_only, on_ready=ready, followups=rt.followups, warnings=warnings,
     )  # fmt: skip
+    if event.kind is EventKind.NEW_INCIDENT and confirms(event, warnings) is not None:
+        rt.probes.confirm(event.provider, now)  # its recovery then needs no all-clear
     if batch:
         hand_on()
     for channel, count in Counter(a.channel for a in alerts).items():
@@ -446,3 +491,120 @@ def escalate_due(rt: Runtime, now: datetime) -> int:
 
 def send_digests(rt: Runtime, now: datetime) -> int:
     return digest.send_digests(now, rt.delivery)
+
+
+# ---- push, adaptive polling and probes: the one-second tick -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    pushes: push.Ingested
+    polls: tuple[str, ...] = ()  # providers whose poll was started
+    probes: tuple[tuple[str, int], ...] = ()  # (provider, probe index) started
+
+
+def tick(
+    rt: Runtime,
+    dispatcher: Dispatcher,
+    start_poll: Callable[[str, float], None],
+    start_probe: Callable[[str, int, float], None],
+    now: datetime,
+) -> TickResult:
+    """Merge queued webhook pushes, then start every poll and probe that is due.
+
+    Run every second by the harness (beat). Which providers are due comes from Redis
+    (`notifier.store.cadence`), so the intervals change at run time: a provider whose
+    own or upstream incident opens is polled every `active_poll_interval` from the next
+    tick on. `start_poll(provider, expires_s)` and `start_probe(provider, n, expires_s)`
+    queue the work; a queued poll older than its interval is superseded by the next."""
+    names = {p.id: p.name for p in rt.providers.values()}
+    pushed = push.ingest(rt.pushes, rt.state, rt.cadence, names, _enqueuer(rt, dispatcher, now),
+                         now)  # fmt: skip
+    store = rt.cadence
+    with store.ticking() as mine:
+        if not mine:
+            return TickResult(pushed)
+        members = [poll_member(p) for p in rt.providers]
+        members += [probe_member(p.id, n) for p in rt.providers.values()
+                    for n in range(len(p.probes))]  # fmt: skip
+        stale = rt._seeded is None or now - rt._seeded >= RESEED_EVERY or now < rt._seeded
+        if stale or store.size() < len(members):
+            # New providers are due at once; the others keep their time. Once a minute,
+            # not every second: 2,000 members are worth not re-sending each tick. At
+            # once when members are missing: a Redis that lost its data lost them all.
+            store.seed(members, now)
+            rt._seeded = now
+        why = intervals(rt, now)
+        # Turned active (own or upstream incident): due within the active interval.
+        store.sooner({
+            poll_member(p): now + timedelta(seconds=w.interval + cadence.max_jitter(w.interval))
+            for p, w in why.items() if w.interval < rt.providers[p].poll_interval
+        })  # fmt: skip
+        _explain(rt, store, why, now)
+        due = store.due(now)
+        holds = store.holds()
+        polls, probes, schedule = [], [], {}
+        for member in due:
+            kind, _, rest = member.partition(":")
+            if kind == "poll" and rest in why:
+                interval = why[rest].interval
+                schedule[member] = cadence.next_poll(now, interval, holds.get(rest))
+                if holds.get(rest) is None or holds[rest] <= now:
+                    polls.append((rest, interval))
+            elif kind == "probe" and (found := _probe_of(rt, rest)) is not None:
+                provider, n, every = found
+                schedule[member] = now + timedelta(seconds=every)
+                probes.append((provider, n, every))
+        store.next_at(schedule)  # before starting: a crash skips one round, never doubles it
+        store.clear_hold(*[p for p, until in holds.items() if until <= now])
+        for provider, interval in polls:
+            start_poll(provider, interval)
+        for provider, n, every in probes:
+            start_probe(provider, n, every)
+        return TickResult(pushed, tuple(p for p, _ in polls), tuple((p, n) for p, n, _ in probes))
+
+
+def intervals(rt: Runtime, now: datetime) -> dict[str, Why]:
+    """Each watched provider's effective interval now, with its reason."""
+    open_now = cadence.open_providers(rt.state.recent_incidents(now))
+    graph = rt.config.dependency_graph()
+    names = {p: rt.config.provider_name(p) for p in open_now}
+    return {pid: cadence.effective(p, open_now, graph, names) for pid, p in rt.providers.items()}
+
+
+def _explain(rt: Runtime, store: Cadence, why: dict[str, Why], now: datetime) -> None:
+    """Record each reason when it changes (for `notifier providers --watched`), and say so."""
+    changed = {p: Why(w.interval, w.why, now) for p, w in why.items() if rt._told.get(p) != w}
+    if not changed:
+        return
+    store.explain(changed)
+    for p, w in changed.items():
+        if p in rt._told:
+            log.info("polling every %.0f s (%s)", w.interval, w.why, extra={"provider": p})
+        rt._told[p] = why[p]
+
+
+def _probe_of(rt: Runtime, rest: str) -> tuple[str, int, float] | None:
+    provider, _, n = rest.rpartition(":")
+    p = rt.providers.get(provider)
+    if p is None or not n.isdigit() or int(n) >= len(p.probes):
+        return None
+    return provider, int(n), float(p.probes[int(n)].interval)
+
+
+def probe(
+    rt: Runtime, provider_id: str, n: int, dispatcher: Dispatcher, now: datetime
+) -> ProbeOutcome:
+    """Run probe `n` of a provider once (see `notifier.pipeline.probes`)."""
+    provider = rt.providers.get(provider_id)
+    if provider is None or n >= len(provider.probes):
+        raise KeyError(f"provider {provider_id!r} has no probe {n}")
+    outcome = run_probe(
+        provider, n, rt.prober, rt.probes, rt.state.load_state(provider_id),
+        _enqueuer(rt, dispatcher, now), now,
+    )  # fmt: skip
+    rt.metrics.inc("notifier_probes_total", provider=provider_id,
+                   outcome="ok" if outcome.result.ok else "failed")  # fmt: skip
+    if not outcome.result.ok and outcome.failures == 1:
+        log.warning("probe %d failed: %s", n, outcome.result.cause, extra={"provider": provider_id})
+    return outcome

@@ -38,6 +38,7 @@ MAINTENANCE_EVENTS = frozenset(
 START_AND_END = frozenset({EventKind.MAINTENANCE_STARTED, EventKind.MAINTENANCE_COMPLETED})
 FEED_EVENTS = frozenset({EventKind.FEED_UNREACHABLE, EventKind.FEED_RECOVERED})
 CLOSING_EVENTS = frozenset({EventKind.RESOLVED, EventKind.REOPENED})
+PROBE_EVENTS = frozenset({EventKind.PROBE_FAILURE, EventKind.PROBE_RECOVERED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ def _passes(
         return False
     if _redundant(event, f):
         return False
+    if event.kind is EventKind.PROBE_RECOVERED:
+        return continuing  # the all-clear of a warning, only where the warning went
     if continuing:
         return event.kind in CLOSING_EVENTS or _kind_allowed(event, f, new_here=False)
     if event.kind in FEED_EVENTS:

@@ -33,6 +33,7 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "notifier_events_total": ("Change events emitted, by kind.", ("kind",)),
     "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
     "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
+    "notifier_probes_total": ("Synthetic probes by outcome.", ("provider", "outcome")),
 }
 LATENCY = "notifier_detection_to_delivery_seconds"
 # Per provider: the seconds polls took (fetch, parse, diff, commit) and how many.

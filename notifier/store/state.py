@@ -204,6 +204,16 @@ class StateStore:
         sets = {"state": state.to_json(), "recheck": "1" if state.recheck else "0"}
         return self._run(lease, [str(lease.version)], sets, [], {}, [])
 
+    def merge(self, lease: Lease, state: ProviderState, now: datetime) -> bool:
+        """Store a snapshot a push changed, with the incident index, and release; the
+        poll's own fields (validators, health, `polled_at`) stay as they were."""
+        iset, idel, due = _index_ops(lease.provider, state, lease.state(), now)
+        sets: dict[str, str | bytes] = {"state": state.to_json()}
+        sets["recheck"] = "1" if state.recheck else "0"
+        dels: list[str] = []
+        _put(sets, dels, "index_due", iso(due))
+        return self._run(lease, [str(lease.version)], sets, dels, iset, idel)
+
     def release(self, lease: Lease) -> bool:
         """Give the lease back without writing (a poll that failed unexpectedly)."""
         return self._run(lease, [], {}, [], {}, [])

@@ -7,6 +7,7 @@ read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
+  POST /hooks/statuspage/{provider}/{token}  Statuspage webhooks (`notifier.web.hooks`)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`; every response carries `SecurityHeaders`
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
@@ -36,6 +38,7 @@ from notifier.web.console import pages
 from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
+from notifier.web.hooks import Hooks, hooks_app, with_hooks
 from notifier.web.limits import BoundedBody
 from notifier.web.security import SecurityHeaders
 from notifier.web.templating import STATIC
@@ -89,7 +92,10 @@ def create_app(ctx: WebContext) -> Starlette:
 
 def build_app(
     settings: Settings, client: redis.Redis, pager: Pager | None, config: Config | None = None
-) -> Starlette:
+) -> ASGIApp:
     """The app for `notifier run` and `notifier web`, from settings and the loaded
-    subscription file (None: the console shows what Redis holds, without names)."""
-    return create_app(WebContext.from_settings(settings, client, pager, config))
+    subscription file (None: the console shows what Redis holds, without names, and no
+    Statuspage webhook is served); with `config`, its providers' webhooks too."""
+    main = create_app(WebContext.from_settings(settings, client, pager, config))
+    hooks = Hooks.from_config(config, client, settings.key_prefix)
+    return with_hooks(main, hooks_app(hooks, settings.web_read_timeout))

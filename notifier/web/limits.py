@@ -18,14 +18,21 @@ MAX_BODY = 64 * 1024
 
 
 class BoundedBody:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY, read_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY,
+        read_timeout: float = 10.0,
+        label: str | None = None,
+    ) -> None:
         self.app, self.max_bytes, self.read_timeout = app, max_bytes, read_timeout
+        self.label = label  # logged instead of the path (a path may carry a secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        where = f"{scope['method']} {scope['path']}"
+        where = self.label or f"{scope['method']} {scope['path']}"
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and not length.strip().isdigit():
             log.warning("bad request %s: Content-Length is not a number", where)

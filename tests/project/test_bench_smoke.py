@@ -60,3 +60,14 @@ def test_fanout_posts_once_per_subscriber(
     rows = by_metric(bench_fanout.measure(redis_url, key_prefix, subscribers=12))
     assert rows["chat.postMessage calls"]["value"] == 12
     assert rows["distinct channels"]["ok"] == "yes"
+
+
+def test_push_cost_projects_requests_bytes_and_cpu_for_an_hour(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    from bench import bench_push
+
+    rows = by_metric(bench_push.measure_cost(redis_url, key_prefix, providers=50, rounds=1))
+    assert float(str(rows["cost/hour: requests"]["value"])) == pytest.approx(3180)
+    assert float(str(rows["cost/hour: bytes on the wire"]["value"])) > 0
+    assert float(str(rows["cost/hour: CPU, notifier"]["value"])) > 0

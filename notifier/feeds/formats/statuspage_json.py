@@ -190,4 +190,11 @@ def parse(body: bytes, provider: str) -> FeedDocument:
     return FeedDocument("statuspage-json", _kind(doc, incidents), tuple(incidents))
 
 
+def parse_incident(
+    raw: dict[str, Any], provider: str, base_url: str | None, maint: bool
+) -> Incident:
+    """One incident object as the API (and a webhook delivery) shapes it."""
+    return _incident(raw, provider, base_url, maint)
+
+
 PARSERS = {"statuspage-json": parse}

@@ -1,0 +1,129 @@
+"""Helpers for the push, adaptive-polling and probe tests (made here): Statuspage
+webhook bodies in Atlassian's shape, a local probe target that can turn bad, an
+inline dispatcher, and a runtime over a subscription file written by the test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from notifier.config.load import load_config
+from notifier.config.settings import Settings
+from notifier.pipeline import service
+from tests.support.statuspage_docs import FakeIncident
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "statuspage_webhook"
+
+
+def incident_push(incident: FakeIncident, page_id: str = "pg0001") -> bytes:
+    """An `incident` delivery, shaped like Atlassian's (meta, page, incident with its
+    incident_updates newest first, as the real samples in ../shared/samples are)."""
+    body = {
+        "meta": {
+            "unsubscribe": "https://example.invalid/?unsubscribe=x",
+            "documentation": "https://doers.statuspage.io/customer-notifications/webhooks/",
+            "generated_at": "2024-12-26T19:00:01.000Z",
+        },
+        "page": {"id": page_id, "status_indicator": "major", "status_description": "Outage"},
+        "incident": incident.to_json(page_id),
+    }
+    return json.dumps(body).encode()
+
+
+class Inline:
+    """Runs each stage at once, in order, as the Celery queues would; records polls
+    and probes the tick starts instead of running them."""
+
+    def __init__(self, rt: service.Runtime, now: datetime) -> None:
+        self.rt, self.now = rt, now
+        self.polls: list[str] = []
+        self.probes: list[tuple[str, int]] = []
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        service.process(self.rt, event_ids, self, self.now)
+
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+        for key in dedup_keys:
+            service.deliver(self.rt, key, self, self.now, attempt)
+
+    def tick(self, now: datetime) -> service.TickResult:
+        self.now = now
+        return service.tick(
+            self.rt, self,
+            lambda p, _expires: self.polls.append(p),
+            lambda p, n, _expires: self.probes.append((p, n)),
+            now,
+        )  # fmt: skip
+
+
+def runtime(
+    tmp_path: Path, redis_url: str, key_prefix: str, text: str, **settings: object
+) -> service.Runtime:
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(text)
+    s = Settings(_env_file=None, config=config, key_prefix=key_prefix, **settings)  # type: ignore[arg-type]
+    return service.Runtime.build(s, redis_url, load_config(config))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a probe that gave up (timeout) resets its connection: expected here
+
+
+class ProbeTarget:
+    """A local endpoint for probes: answers `status` (200 at first), or hangs past the
+    probe's timeout when `hang` is set. Counts HEAD and GET requests it saw."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.hang = False
+        self.retry_after: str | None = None
+        self.methods: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> ProbeTarget:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                owner.methods.append(self.command)
+                owner.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if owner.hang:
+                    time.sleep(1.5)
+                body = b'{"ok": true}' if self.command == "GET" else b""
+                self.send_response(owner.status)
+                if owner.retry_after is not None:
+                    self.send_header("Retry-After", owner.retry_after)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the probe gave up waiting: fine
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def url(self, path: str = "/v1/models") -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
