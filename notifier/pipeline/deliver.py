@@ -17,8 +17,10 @@ thread on its route (`AlertStore.earlier_into`, read in the same round trip as t
 rest) while that one is pending and not held for quiet hours: `OutOfTurn`, a wait
 that is not an attempt, for that alert only, and at most `retry.TURN_WAIT_MAX` (then
 it goes anyway, with a warning). So a reply retried after a 429, a 5xx or a killed
-worker still appears before the replies planned after it. And a follow-up whose
-thread opener has not been delivered yet waits instead of opening a second parent.
+worker still appears before the replies planned after it. An all-clear on a channel
+that pages does not wait: the pager itself drops a page that comes after its
+all-clear. And a follow-up whose thread opener has not been delivered yet waits
+instead of opening a second parent.
 
 An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
 that one skipped ("carried by ...") with its own outcome, in the same round trip,
