@@ -40,8 +40,11 @@ def deliver_chunk(
 ) -> int:
     """The first attempt of a chunk of one fan-out; how many alerts were dealt with.
     At the first transient failure the vendor is struggling: that key and the rest of
-    the chunk go on the normal retry path."""
+    the chunk go on the normal retry path. An alert that waits for an earlier one of
+    its thread waits alone."""
     result = service.deliver_chunk(rt, dedup_keys, dispatcher, now)
+    for key, wait in result.waiting:
+        retry_later(rt, [key], 0, wait, service.utcnow())
     if result.error is not None and result.stopped_at is not None:
         retry_later(rt, dedup_keys[result.stopped_at :], 0, result.error, service.utcnow())
     return result.delivered

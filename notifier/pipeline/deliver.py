@@ -12,8 +12,15 @@ recorded as failed and, if the subscriber names a `fallback` channel, the same
 alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
 `fallback_key` for the caller to deliver as its own task, with its own retries.
 
-Order within a thread: a follow-up whose thread opener has not been delivered yet
-waits (a transient error) instead of opening a second parent message.
+Order within a thread: each alert waits for the one planned just before it in its
+thread on its route (`AlertStore.earlier_into`, read in the same round trip as the
+rest) while that one is pending and not held for quiet hours: `OutOfTurn`, a wait
+that is not an attempt, for that alert only, and at most `retry.TURN_WAIT_MAX` (then
+it goes anyway, with a warning). So a reply retried after a 429, a 5xx or a killed
+worker still appears before the replies planned after it. An all-clear on a channel
+that pages does not wait: the pager itself drops a page that comes after its
+all-clear. And a follow-up whose thread opener has not been delivered yet waits
+instead of opening a second parent.
 
 An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
 that one skipped ("carried by ...") with its own outcome, in the same round trip,
@@ -54,7 +61,8 @@ from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
-from notifier.store.alerts import DeliveryState, dedup_key_for
+from notifier.pipeline.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
+from notifier.store.alerts import DeliveryState, Earlier, dedup_key_for
 from notifier.store.batch import Batch, Later, Pipe
 from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SKIPPED, DeliveryLog
 from notifier.store.followups import FollowUps
@@ -79,6 +87,10 @@ class AlertSource(Protocol):
     """The part of `notifier.store.alerts.AlertStore` delivery uses."""
 
     def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]: ...
+
+    def earlier_into(
+        self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
+    ) -> Later[Earlier | None]: ...
 
     def state(self, dedup_key: str) -> str | None: ...
 
@@ -189,7 +201,8 @@ def deliver_alert(
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
     `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
-    lock_key, token = f"{ctx.prefix}:delivery:lock:{dedup_key}", secrets.token_hex(8)
+    lock_prefix, token = f"{ctx.prefix}:delivery:lock:", secrets.token_hex(8)
+    lock_key = lock_prefix + dedup_key
     # One round trip takes the lock and reads all a delivery decides on (the reads
     # run after the SET, so they see what the previous holder wrote).
     reads = Batch(ctx.client)
@@ -202,6 +215,10 @@ def deliver_alert(
     sent = ctx.log.sent_to_into(reads, dedup_key)
     flight = ctx.log.in_flight_into(reads, dedup_key)
     paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
+    earlier = ctx.alerts.earlier_into(
+        reads, dedup_key, lock_prefix=lock_prefix, retries_key=ctx.retries.key
+    )
+    waiting = ctx.log.waiting_since_into(reads, dedup_key)
     reads.execute()
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
@@ -225,17 +242,49 @@ def deliver_alert(
         if wait is not None:
             ended = False
             raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
+        _take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
         progress = _Progress(sent.get(), writes.pipe, flight.get())
         try:
             return _deliver(alert, ctx, now, attempt, final, progress)
         except DeliveryError:
             ended = False
             raise
+    except OutOfTurn:
+        ended = False
+        raise
     finally:
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
         writes.execute()
+
+
+def _take_turn(
+    alert: Alert, ctx: DeliveryContext, earlier: Earlier | None, since: datetime | None,
+    now: datetime, writes: Batch,
+) -> None:  # fmt: skip
+    """Raise `OutOfTurn` while the alert planned before this one in its thread is still
+    on its way (see `retry.turn_wait`); past the longest wait, go with a warning."""
+    if earlier is None or _orders_itself(alert):
+        return
+    carried = {dedup_key_for(e.event_id, alert.subscriber, alert.channel) for e in alert.carried}
+    wait = turn_wait(earlier, carried, since, now)
+    if wait is not None:
+        ctx.log.note_waiting(alert.dedup_key, now, writes.pipe)
+        raise OutOfTurn(f"waiting for {earlier.dedup_key}, earlier in its thread",
+                        retry_after=wait)  # fmt: skip
+    if turn_wait(earlier, carried, None, now) is not None:  # it would wait, but waited enough
+        log.warning("sending out of order: %s, earlier in its thread, is still pending after "
+                    "%d min", earlier.dedup_key, TURN_WAIT_MAX.total_seconds() // 60,
+                    extra={"dedup_key": alert.dedup_key})  # fmt: skip
+
+
+def _orders_itself(alert: Alert) -> bool:
+    """An all-clear on a channel that pages goes at once: the pager already makes a page
+    that comes after its all-clear send nothing, so nobody is paged for an incident
+    that is over, and the all-clear needs no page before it."""
+    kind = channel_kind(alert.channel)
+    return kind is not None and kind.sends_by_paging and is_resolution(alert)
 
 
 def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:

@@ -38,6 +38,7 @@ from notifier.pipeline.deliver import (
 from notifier.pipeline.plan import confirms, process_event
 from notifier.pipeline.poll import PollOutcome, poll_provider
 from notifier.pipeline.probes import ProbeOutcome, run_probe
+from notifier.pipeline.retry import OutOfTurn
 from notifier.store.alerts import AlertStore
 from notifier.store.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.dueset import DueSet
@@ -426,11 +427,14 @@ def deliver(
 class ChunkResult:
     """How a chunk went: `delivered` keys were dealt with (sent, skipped, failed for
     good); from index `stopped_at` on, nothing was tried because `error` (transient)
-    says the vendor is struggling, so the caller retries those keys."""
+    says the vendor is struggling, so the caller retries those keys. `waiting` are the
+    keys that wait for an earlier alert of their thread (each with its `OutOfTurn`):
+    the caller tries each again on its own, and the rest of the chunk went on."""
 
     delivered: int
     stopped_at: int | None = None
     error: DeliveryError | None = None
+    waiting: tuple[tuple[str, OutOfTurn], ...] = ()
 
 
 def deliver_chunk(
@@ -438,13 +442,16 @@ def deliver_chunk(
 ) -> ChunkResult:
     """Deliver the keys of one fan-out in order, each idempotent on its own."""
     finished: list[str] = []
+    waiting: list[tuple[str, OutOfTurn]] = []
     try:
         for i, key in enumerate(dedup_keys):
             try:
                 _deliver_one(rt, key, dispatcher, now, 0, False, finished)
+            except OutOfTurn as exc:  # this alert's thread only: the others go on
+                waiting.append((key, exc))
             except DeliveryError as exc:  # always "try again later" (see deliver_alert)
-                return ChunkResult(len(finished), i, exc)
-        return ChunkResult(len(finished))
+                return ChunkResult(len(finished), i, exc, tuple(waiting))
+        return ChunkResult(len(finished), waiting=tuple(waiting))
     finally:
         # One write for the chunk; a crash before it only makes the reconcile sweep
         # re-send finished alerts, which are then no-ops.

@@ -9,17 +9,26 @@ pending → delivered | failed. The record lives 30 days, in Redis, so a restart
 worker does not send the same alert again. Each claim also adds its key to
 `<prefix>:alerts-of:<provider>/<incident_id>` (a set, 30 days): the web console shows
 every alert one incident made.
+
+Order within a thread: each claim also notes the alert that was claimed before it in
+the same thread on the same route (`<prefix>:thread-seq:<subscriber>:<channel>:<thread
+key>` holds the last one, 30 days), as the record's `after` field. The claim writes it
+once, so planning again after a crash never changes an alert's place. Delivery reads
+that earlier alert's state with its own record (`earlier_into`) to send a thread's
+replies in the order they were planned.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import redis
 
-from notifier.models import Alert, alert_from_dict, to_jsonable
+from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
 from notifier.store.batch import Batch, Later, Pipe, read_now, text
 
 DeliveryState = Literal["pending", "delivered", "failed"]
@@ -45,13 +54,38 @@ class AlertClaims(Protocol):
 
 
 # Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
+# The same script takes the alert's place in its thread (KEYS[3] holds the thread's
+# last claimed alert), so an alert gets its place exactly when it is created.
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
+local earlier = redis.call('GET', KEYS[3])
+if earlier and earlier ~= ARGV[3] then redis.call('HSET', KEYS[1], 'after', earlier) end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
+"""
+# The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
+# hold, whether a worker holds its delivery lock, and when its retry is due. Its key
+# comes from the record, so the script reads keys it was not given: fine on the one
+# Redis notifier runs on (it does not support Redis Cluster).
+_EARLIER = """
+local earlier = redis.call('HGET', KEYS[1], 'after')
+if not earlier then return false end
+local rec = redis.call('HMGET', ARGV[1] .. earlier, 'state', 'alert')
+if not rec[1] then return {earlier} end
+local hold = ''
+if rec[1] == 'pending' and rec[2] then
+  local ok, alert = pcall(cjson.decode, rec[2])
+  if ok and type(alert) == 'table' and type(alert['hold_until']) == 'string' then
+    hold = alert['hold_until']
+  end
+end
+local running = redis.call('EXISTS', ARGV[2] .. earlier)
+local retry = redis.call('ZSCORE', KEYS[2], earlier) or ''
+return {earlier, rec[1], hold, running, retry}
 """
 _UPDATE_PENDING = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
@@ -63,6 +97,17 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1])
 return 1
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The alert claimed just before one alert in its thread (on the same route)."""
+
+    dedup_key: str
+    state: str | None  # None: its record expired
+    hold_until: datetime | None = None  # quiet hours hold it (while pending)
+    running: bool = False  # a worker holds its delivery lock: an attempt is under way
+    retry_at: datetime | None = None  # when its next attempt is due, if one waits
 
 
 class AlertStore:
@@ -81,11 +126,18 @@ class AlertStore:
     def of_key(self, provider: str, incident_id: str) -> str:
         return f"{self._prefix}:alerts-of:{provider}/{incident_id}"
 
+    def sequence_key(self, alert: Alert) -> str:
+        """The key naming the last alert claimed in `alert`'s thread on its route."""
+        return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
+
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         """True for the one caller that created the record; False if it existed."""
         body = json.dumps(to_jsonable(alert), separators=(",", ":"))
         ev = alert.event
-        keys = [self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id)]
+        keys = [
+            self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
+            self.sequence_key(alert),
+        ]  # fmt: skip
         return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
@@ -121,6 +173,17 @@ class AlertStore:
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
         return text(raw)
+
+    def earlier_into(
+        self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
+    ) -> Later[Earlier | None]:
+        """The alert claimed before `dedup_key` in its thread (None: it is the first,
+        or was claimed before threads were ordered), as part of the caller's round trip.
+        `lock_prefix` + a key is that alert's delivery lock; `retries_key` is the sorted
+        set of retries waiting (`notifier.store.retries`)."""
+        # EVAL, as in set_state: a registered script on a pipeline costs a round trip.
+        batch.pipe.eval(_EARLIER, 2, self.key(dedup_key), retries_key, self.key(""), lock_prefix)
+        return batch.later(_parse_earlier)
 
     def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
         """Record the delivery outcome; False if the alert was never claimed (or expired).
@@ -181,6 +244,19 @@ class InMemoryAlertStore:
 def _check(state: str) -> None:
     if state not in STATES:
         raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
+
+
+def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
+    if not reply:
+        return None
+    key = text(reply[0])
+    if len(reply) == 1:
+        return Earlier(key, None)
+    state, hold, running, retry = (text(x) for x in reply[1:])
+    return Earlier(
+        key, state, parse_iso(hold or None), running == "1",
+        datetime.fromtimestamp(float(retry), UTC) if retry else None,
+    )  # fmt: skip
 
 
 def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:

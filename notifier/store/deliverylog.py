@@ -13,6 +13,7 @@ which never contain secrets.
 
 Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
 ...:inflight (hash: target id -> when the first request still unanswered began),
+...:waiting (string: when the alert first waited for an earlier alert of its thread),
 <prefix>:dlog:recent (list), <prefix>:dlog:day:<YYYY-MM-DD> (list).
 """
 
@@ -224,6 +225,17 @@ class DeliveryLog:
         if target_ids:
             with writing(self.r, pipe) as pipe:
                 pipe.hdel(self._k(dedup_key, "inflight"), *target_ids)
+
+    # ---- waiting for an earlier alert of the thread -------------------------------
+
+    def waiting_since_into(self, batch: Batch, dedup_key: str) -> Later[datetime | None]:
+        """When the alert first waited for an earlier alert of its thread, if it has."""
+        batch.pipe.get(self._k(dedup_key, "waiting"))
+        return batch.later(lambda raw: parse_iso(text(raw)) if raw else None)
+
+    def note_waiting(self, dedup_key: str, now: datetime, pipe: Pipe) -> None:
+        """The alert waits for an earlier one; the first such time is kept (on `pipe`)."""
+        pipe.set(self._k(dedup_key, "waiting"), iso(now) or "", nx=True, ex=RECORD_TTL)
 
     # ---- reading -----------------------------------------------------------------
 

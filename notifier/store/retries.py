@@ -43,6 +43,11 @@ class RetryQueue:
         return DueSet(self.client, f"{self.prefix}:due:retrying")
 
     @property
+    def key(self) -> str:
+        """The sorted set: alert dedup key -> when its next attempt is due (epoch s)."""
+        return self._when.key
+
+    @property
     def _attempts(self) -> str:
         return f"{self.prefix}:due:retrying:attempt"
 

@@ -14,6 +14,7 @@ Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error cod
     slack.api_url                 # url + "/api/", for WebClient(base_url=...)
     slack.webhook_url             # url + "/services/T000/B000/<secret>"
     slack.fail_next(1, status=200, error="channel_not_found")   # fail_next(0) heals
+    slack.fail_post_containing("Identified", status=429, retry_after=1)  # once, that post only
     slack.messages                # successful chat.postMessage calls: the flattened params
                                   # plus "method", "body" (params), "response", "ts", "channel"
     slack.updates                 # successful chat.update calls
@@ -46,6 +47,7 @@ class FakeSlack(FakeServer):
         self.current: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self._ts = itertools.count(1)
         self._mlock = threading.Lock()
+        self._failing_posts: list[tuple[str, Failure]] = []  # (text it contains, failure)
 
     @property
     def api_url(self) -> str:
@@ -57,6 +59,24 @@ class FakeSlack(FakeServer):
 
     def thread(self, parent_ts: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m.get("thread_ts") == parent_ts]
+
+    def fail_post_containing(
+        self, text: str, *, status: int = 429, error: Any = None, retry_after: float | None = None
+    ) -> None:
+        """Answer the next chat.postMessage whose text or blocks contain `text` with this
+        failure, once; every other request is answered as usual (unlike `fail_next`,
+        which fails whatever comes next, so concurrent senders cannot take the failure)."""
+        with self._mlock:
+            self._failing_posts.append((text, Failure(status, error, retry_after)))
+
+    def _failing_post(self, request: Request) -> Failure | None:
+        sent = str(request.params())
+        with self._mlock:
+            for i, (text, failure) in enumerate(self._failing_posts):
+                if text in sent:
+                    del self._failing_posts[i]
+                    return failure
+        return None
 
     # ---- replies -------------------------------------------------------------------
 
@@ -80,6 +100,14 @@ class FakeSlack(FakeServer):
         params = request.params()
         method = request.path.removeprefix("/api").lstrip("/")
         if method == "chat.postMessage":
+            failure = self._failing_post(request)
+            if failure is not None:
+                with self._lock:
+                    self.failures += 1
+                reply = self.failure_reply(failure, request)
+                if failure.retry_after is not None:
+                    reply.headers["Retry-After"] = str(int(failure.retry_after))
+                return reply
             return self._post(params)
         if method == "chat.update":
             return self._update(params)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 
-from notifier.models import Alert, AlertKind
-from notifier.store.alerts import AlertStore, InMemoryAlertStore, dedup_key_for
+from notifier.models import Alert, AlertKind, EventKind
+from notifier.store.alerts import AlertStore, Earlier, InMemoryAlertStore, dedup_key_for
+from notifier.store.batch import read_now
+from notifier.store.retries import RetryQueue
 from notifier.store.threads import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from tests.planning_helpers import event, incident
 
@@ -184,5 +187,63 @@ def test_every_redis_key_starts_with_the_prefix(redis_client: redis.Redis, key_p
     store.add_member(("ops", "slack"), "t", "OpenAI")
     AlertStore(redis_client, key_prefix).claim(_alert())
     keys = [k.decode() for k in redis_client.scan_iter(match=f"{key_prefix}*")]
-    assert len(keys) == 6  # four thread keys, the claim, and its incident's alert index
+    # four thread keys, the claim, its incident's alert index and its thread's last claim
+    assert len(keys) == 7
     assert all(redis_client.ttl(k) > 0 for k in keys)
+
+
+def _reply(n: int, thread: str = "ops/slack/openai/01JG", **kw: object) -> Alert:
+    """The n-th alert of `thread` (each its own change of the incident)."""
+    ev = event(incident("openai", "01JG", "2024-12-26 19:00"), EventKind.NEW_UPDATE, suffix=f":{n}")
+    key = dedup_key_for(ev.event_id, "ops", "slack")
+    return Alert(key, thread, AlertKind.UPDATE, "ops", "slack", ev, **kw)  # type: ignore[arg-type]
+
+
+def _earlier(store: AlertStore, key_prefix: str, alert: Alert) -> Earlier | None:
+    lock = f"{key_prefix}:delivery:lock:"
+    retries = RetryQueue(store._r, key_prefix).key
+    return read_now(
+        store._r,
+        lambda batch: store.earlier_into(
+            batch, alert.dedup_key, lock_prefix=lock, retries_key=retries
+        ),
+    )
+
+
+def test_each_claim_notes_the_alert_claimed_before_it_in_its_thread_once(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store = AlertStore(redis_client, key_prefix)
+    first, second, third = _reply(1), _reply(2), _reply(3)
+    other = _reply(4, thread="ops/slack/openai/01OTHER")
+    assert store.claim(first) and store.claim(second) and store.claim(other)
+    assert _earlier(store, key_prefix, first) is None
+    assert _earlier(store, key_prefix, other) is None  # another thread: its own order
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending")
+    # Planning the second again (after a crash) does not move it behind the third.
+    assert store.claim(third) and not store.claim(second)
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending")
+    assert _earlier(store, key_prefix, third) == Earlier(second.dedup_key, "pending")
+
+
+def test_the_earlier_alert_is_read_with_its_hold_lock_and_retry(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store = AlertStore(redis_client, key_prefix)
+    until = datetime(2024, 12, 27, 7, 0, tzinfo=UTC)
+    first, second = _reply(1, hold_until=until), _reply(2)
+    store.claim(first)
+    store.claim(second)
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending", until)
+    retry_at = until + timedelta(seconds=30)
+    RetryQueue(redis_client, key_prefix).schedule([first.dedup_key], 1, retry_at)
+    redis_client.set(f"{key_prefix}:delivery:lock:{first.dedup_key}", "t", px=5000)
+    assert _earlier(store, key_prefix, second) == Earlier(
+        first.dedup_key, "pending", until, running=True, retry_at=retry_at
+    )
+    store.set_state(first.dedup_key, "failed")
+    assert _earlier(store, key_prefix, second) == Earlier(
+        first.dedup_key, "failed", None, running=True, retry_at=retry_at
+    )
+    redis_client.delete(store.key(first.dedup_key))  # expired
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, None)
