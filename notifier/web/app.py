@@ -5,6 +5,7 @@ small index page (Jinja2, autoescaped: the console builds its pages the same way
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
+  GET|POST /silences  the silences, added and expired from a form (`notifier.web.silences`)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`. The dead man's switch runs for the app's
@@ -34,6 +35,7 @@ from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
 from notifier.web.limits import BoundedBody
+from notifier.web.silences import ROUTES as SILENCE_ROUTES
 from notifier.web.twilio import twilio_sms
 
 TEMPLATES = Jinja2Templates(
@@ -78,6 +80,7 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/twilio/sms", twilio_sms, methods=["POST"]),
+            *SILENCE_ROUTES,
         ],
         middleware=[
             Middleware(BoundedBody, read_timeout=ctx.read_timeout),
@@ -86,6 +89,7 @@ def create_app(ctx: WebContext) -> Starlette:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.templates = TEMPLATES
     return app
 
 
