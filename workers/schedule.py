@@ -54,15 +54,30 @@ class Scheduler(RedBeatScheduler):
     heartbeat on its ticks (`workers.pulse`)."""
 
     _pulse: BeatPulse
+    _built_for: int  # the config generation the schedule was built from
 
     def setup_schedule(self) -> None:
-        self.app.conf.beat_schedule = beat_schedule(context().config)
+        ctx = context()
+        self.app.conf.beat_schedule = beat_schedule(ctx.config)
+        self._built_for = ctx.generation
         self._pulse = BeatPulse()
         super().setup_schedule()
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """redbeat's tick, then the heartbeat: only the beat holding the lock ticks, so
-        the heartbeat says that polls are being scheduled, not merely that a beat lives."""
+        the heartbeat says that polls are being scheduled, not merely that a beat lives.
+        After a reload, the polls follow the new file's providers and intervals."""
+        self._follow_reload()
         interval: float = super().tick(*args, **kwargs)
         self._pulse.tick()
         return interval
+
+    def _follow_reload(self) -> None:
+        ctx = context()
+        ctx.refresh()
+        if ctx.generation == self._built_for:
+            return
+        self._built_for = ctx.generation
+        self.app.conf.beat_schedule = beat_schedule(ctx.config)
+        # redbeat's own set-up drops the entries of providers no longer watched.
+        RedBeatScheduler.setup_schedule(self)

@@ -25,7 +25,7 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.config.suggest import closest
 from notifier.models import iso
-from notifier.store.silences import Silence, SilenceStore, make, parse_duration
+from notifier.store.silences import Silence, SilenceStore, impact_now, make, parse_duration
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
 from notifier.text import one_line
@@ -108,15 +108,20 @@ def run_add(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 2
     client, prefix = found
     now = datetime.now(UTC)
+    incidents = StateStore(client, prefix).recent_incidents(now)
     silence = make(
         matchers["provider"], lasting=lasting, reason=one_line(args.reason)[:500],
         by=_who(args.by), now=now, component=matchers.get("component"),
         subscriber=matchers.get("subscriber"), any_impact=args.any_impact,
-        open_incidents=StateStore(client, prefix).recent_incidents(now),
+        open_incidents=incidents,
     )  # fmt: skip
     SilenceStore(client, prefix).add(silence)
     out.write(f"{silence.id}\n")
-    print(f"silenced {describe(silence)}", file=sys.stderr)
+    print(f"silenced {describe(silence)} until {iso(silence.ends_at)}", file=sys.stderr)
+    if silence.max_impact is not None and impact_now(incidents, silence.provider,
+                                                     silence.component) is None:  # fmt: skip
+        print("  no open incident matches: it mutes up to minor impact; add --any-impact "
+              "to mute whatever comes", file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -6,6 +6,7 @@ small index page (Jinja2, autoescaped: the console builds its pages the same way
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
   GET|POST /silences  the silences, added and expired from a form (`notifier.web.silences`)
+  POST /-/reload    re-read the subscription file in every process (`notifier.web.reload`)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`. The dead man's switch runs for the app's
@@ -35,6 +36,7 @@ from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
 from notifier.web.limits import BoundedBody
+from notifier.web.reload import ROUTES as RELOAD_ROUTES
 from notifier.web.silences import ROUTES as SILENCE_ROUTES
 from notifier.web.twilio import twilio_sms
 
@@ -81,6 +83,7 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/metrics", metrics),
             Route("/twilio/sms", twilio_sms, methods=["POST"]),
             *SILENCE_ROUTES,
+            *RELOAD_ROUTES,
         ],
         middleware=[
             Middleware(BoundedBody, read_timeout=ctx.read_timeout),

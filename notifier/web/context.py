@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import redis
 from pydantic import SecretStr
@@ -32,6 +33,7 @@ class WebContext:
     heartbeat_url: SecretStr | None = None
     heartbeat_every: float = 60.0
     clock: Callable[[], datetime] = field(default=utcnow)
+    config_path: Path | None = None  # the subscription file `POST /-/reload` re-reads
 
     @classmethod
     def from_settings(
@@ -49,6 +51,7 @@ class WebContext:
             read_timeout=settings.web_read_timeout,
             heartbeat_url=settings.heartbeat_url,
             heartbeat_every=settings.heartbeat_url_interval,
+            config_path=settings.config_path(),
         )
 
     def health(self) -> Health:
