@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        description='Slack app signing secret: verifies the "Acknowledge" button\'s requests '
+        "to POST /hooks/slack/interactivity (unset: every such request gets 401).",
+    )
 
     twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC...).")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
@@ -131,6 +136,7 @@ class Settings(BaseSettings):
         secrets = [
             self.slack_token,
             self.slack_webhook_url,
+            self.slack_signing_secret,
             self.twilio_auth_token,
             self.smtp_password,
             self.web_token,

@@ -7,6 +7,7 @@ small index page (Jinja2, autoescaped: the console builds its pages the same way
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
   GET|POST /silences  the silences, added and expired from a form (`notifier.web.silences`)
   POST /-/reload    re-read the subscription file in every process (`notifier.web.reload`)
+  POST /hooks/slack/interactivity  Slack's signed "Acknowledge" presses (open; signed)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`. The dead man's switch runs for the app's
@@ -38,6 +39,7 @@ from notifier.web.health import healthz
 from notifier.web.limits import BoundedBody
 from notifier.web.reload import ROUTES as RELOAD_ROUTES
 from notifier.web.silences import ROUTES as SILENCE_ROUTES
+from notifier.web.slack_hooks import ROUTES as SLACK_ROUTES
 from notifier.web.twilio import twilio_sms
 
 TEMPLATES = Jinja2Templates(
@@ -84,6 +86,7 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/twilio/sms", twilio_sms, methods=["POST"]),
             *SILENCE_ROUTES,
             *RELOAD_ROUTES,
+            *SLACK_ROUTES,
         ],
         middleware=[
             Middleware(BoundedBody, read_timeout=ctx.read_timeout),

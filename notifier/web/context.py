@@ -10,6 +10,7 @@ from pathlib import Path
 import redis
 from pydantic import SecretStr
 
+from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.settings import Settings
 from notifier.pipeline.health import Health, Limits, observe
@@ -34,6 +35,8 @@ class WebContext:
     heartbeat_every: float = 60.0
     clock: Callable[[], datetime] = field(default=utcnow)
     config_path: Path | None = None  # the subscription file `POST /-/reload` re-reads
+    slack_signing_secret: SecretStr | None = None  # verifies Slack's "Acknowledge" presses
+    slack: SlackChannel | None = None  # answers them in the incident's thread
 
     @classmethod
     def from_settings(
@@ -52,6 +55,10 @@ class WebContext:
             heartbeat_url=settings.heartbeat_url,
             heartbeat_every=settings.heartbeat_url_interval,
             config_path=settings.config_path(),
+            slack_signing_secret=settings.slack_signing_secret,
+            slack=SlackChannel(token=settings.slack_token, api_url=settings.slack_api_url)
+            if settings.slack_token is not None
+            else None,
         )
 
     def health(self) -> Health:

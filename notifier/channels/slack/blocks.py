@@ -117,15 +117,24 @@ def summary_text(alert: Alert, p: Presentation) -> str:
     return fit(f"{escape(head)} - {escape(status_label(inc.status))}", TEXT_MAX)
 
 
-def parent_message(alert: Alert, p: Presentation, include_body: bool = True) -> dict[str, Any]:
-    """The thread's root, showing the incident as it stands now."""
+def parent_message(
+    alert: Alert,
+    p: Presentation,
+    include_body: bool = True,
+    actions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The thread's root, showing the incident as it stands now; `actions` (the
+    "Acknowledge" button of a paged incident) goes last."""
     blocks = [_header(alert, p), _fields(alert)]
     body = latest_body(alert)
     if include_body and body:
         blocks.append(_section(escape(body)))
     blocks.extend(_annotations(alert, p))
     blocks.append(_context(alert, p))
-    return {"text": summary_text(alert, p), "blocks": blocks[:MAX_BLOCKS]}
+    blocks = blocks[: MAX_BLOCKS - (1 if actions else 0)]
+    if actions:
+        blocks.append(actions)
+    return {"text": summary_text(alert, p), "blocks": blocks}
 
 
 def reply_message(alert: Alert, p: Presentation) -> dict[str, Any]:
