@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         None, description="Public base URL of `notifier web`, used to check Twilio signatures."
     )
 
+    pagerduty_api_url: str = Field(
+        "https://events.pagerduty.com",
+        description="PagerDuty Events API base URL (a local fake in tests).",
+    )
+    opsgenie_api_url: str = Field(
+        "https://api.opsgenie.com",
+        description="Opsgenie API base URL; https://api.eu.opsgenie.com for the EU instance.",
+    )
+
     smtp_host: str | None = Field(None, description="SMTP server host.")
     smtp_port: int = Field(587, description="SMTP port (465 implies implicit TLS).")
     smtp_username: str | None = Field(None, description="SMTP user.")
