@@ -491,8 +491,11 @@ class Config(Strict):
                     out.append(url.get_secret_value())
             for name in s.secret_env_names():
                 value = os.environ.get(name, "")
-                if value and value not in out:
-                    out.append(value)
+                # A list of apprise URLs is scrubbed URL by URL too: a log names one.
+                parts = re.split(r"[\s,]+", value.strip()) if value else []
+                for secret in dict.fromkeys([value, *parts]):
+                    if secret and secret not in out:
+                        out.append(secret)
         return out
 
     @cached_property
