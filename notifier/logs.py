@@ -129,3 +129,11 @@ def configure(
     # These echo request headers (tokens, basic auth) at DEBUG.
     for noisy in ("twilio.http_client", "httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Scrub these too, from now on (a reloaded subscription file's webhook URLs)."""
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, RedactSecrets):
+                f.secrets.extend(s for s in secrets if len(s) >= 6 and s not in f.secrets)

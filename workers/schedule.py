@@ -72,16 +72,20 @@ class Scheduler(RedBeatScheduler):
     _outage_since: float | None = None
     _standby = False
     _client: redis.Redis | None = None
+    _built_for: int  # the config generation the schedule was built from
 
     def setup_schedule(self) -> None:
-        self.app.conf.beat_schedule = beat_schedule(context().config)
+        ctx = context()
+        self.app.conf.beat_schedule = beat_schedule(ctx.config)
+        self._built_for = ctx.generation
         self._pulse = BeatPulse()
         self._generation = self._check_generation(remembered(context().settings.data_dir))
         super().setup_schedule()
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """redbeat's tick, then the heartbeat: only the beat holding the lock ticks, so
-        the heartbeat says that polls are being scheduled, not merely that a beat lives."""
+        the heartbeat says that polls are being scheduled, not merely that a beat lives.
+        After a reload, the polls follow the new file's providers and intervals."""
         try:
             if not self._hold_lock():
                 return float(self.max_interval)
@@ -90,6 +94,7 @@ class Scheduler(RedBeatScheduler):
                 log.info("beat: Redis lost its data; storing the schedule again")
                 self._generation = seen
                 super().setup_schedule()
+            self._follow_reload()
             interval: float = super().tick(*args, **kwargs)
         except redis.exceptions.LockError:
             # It lapsed while Redis (or this process) stood still: another beat may hold
@@ -127,3 +132,13 @@ class Scheduler(RedBeatScheduler):
         gen = Generation(self._client, ctx.settings.key_prefix)
         ids = [p.id for p in ctx.config.resolved_providers()]
         return continuity.check(gen, seen, ids, datetime.now(UTC), ctx.settings.data_dir)
+
+    def _follow_reload(self) -> None:
+        ctx = context()
+        ctx.refresh()
+        if ctx.generation == self._built_for:
+            return
+        self._built_for = ctx.generation
+        self.app.conf.beat_schedule = beat_schedule(ctx.config)
+        # redbeat's own set-up drops the entries of providers no longer watched.
+        RedBeatScheduler.setup_schedule(self)

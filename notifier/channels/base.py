@@ -21,7 +21,9 @@ from typing import ClassVar, Protocol
 from pydantic import SecretStr
 
 from notifier.channels.digest import Digest
+from notifier.channels.render import Presentation
 from notifier.config.schema import Oncall, Subscriber
+from notifier.config.settings import Settings
 from notifier.logs import RedactSecrets
 from notifier.models import Alert
 
@@ -137,6 +139,19 @@ class Channel(ABC):
     fallback_pages: ClassVar[bool] = False
     # This channel sends the daily digest (`send_digest`) to its `targets`.
     sends_digests: ClassVar[bool] = False
+
+    @classmethod
+    def routed(
+        cls,
+        settings: Settings,
+        subscribers: list[Subscriber],
+        presentation: Presentation | None = None,
+    ) -> Channel | None:
+        """For a channel whose credentials come with each route (an environment variable
+        the subscriber names) rather than from the settings: an instance when some
+        subscriber routes to it, else None. Others are built from the settings
+        (`notifier.channels.build`) and keep this default."""
+        return None
 
     @abstractmethod
     def targets(self, subscriber: Subscriber) -> list[Target]:

@@ -14,19 +14,27 @@ from collections.abc import Iterable
 
 import redis
 
+from notifier.channels.apprise.channel import AppriseChannel
 from notifier.channels.base import Channel
 from notifier.channels.console.channel import ConsoleChannel
 from notifier.channels.email.channel import EmailChannel
+from notifier.channels.opsgenie.channel import OpsgenieChannel
+from notifier.channels.pagerduty.channel import PagerDutyChannel
 from notifier.channels.render import Presentation
 from notifier.channels.slack.channel import SlackChannel, webhook_routes
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager
+from notifier.channels.webhook.channel import WebhookChannel
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name)
+
+# Channels whose credentials come with each route (`Channel.routed`).
+ROUTED: tuple[type[Channel], ...] = (PagerDutyChannel, OpsgenieChannel, WebhookChannel,
+                                     AppriseChannel)  # fmt: skip
+VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name, *(k.name for k in ROUTED))
 
 
 def credentials(settings: Settings, subscribers: Iterable[Subscriber] = ()) -> dict[str, str]:
@@ -49,6 +57,9 @@ def credentials(settings: Settings, subscribers: Iterable[Subscriber] = ()) -> d
         found[SmsChannel.name] = f"Twilio, from {settings.twilio_from}"
     if settings.smtp_host:
         found[EmailChannel.name] = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+    for kind in ROUTED:
+        if any(kind.name in s.channel_names() for s in subscribers):
+            found[kind.name] = "keys from the environment, per route"
     return found
 
 
@@ -101,6 +112,10 @@ def vendor_channels(
             starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
             presentation=presentation,
         )  # fmt: skip
+    for kind in ROUTED:
+        routed = kind.routed(settings, subscribers, presentation)
+        if routed is not None:
+            channels[kind.name] = routed
     missing = [name for name in VENDORS if name not in channels]
     if len(missing) == len(VENDORS):
         for name in missing:

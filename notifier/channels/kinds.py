@@ -8,15 +8,23 @@ calls `register`; nothing in the pipeline changes.
 
 from __future__ import annotations
 
+from notifier.channels.apprise.channel import AppriseChannel
 from notifier.channels.base import Channel
 from notifier.channels.console.channel import ConsoleChannel
 from notifier.channels.email.channel import EmailChannel
+from notifier.channels.opsgenie.channel import OpsgenieChannel
+from notifier.channels.pagerduty.channel import PagerDutyChannel
 from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.channel import SmsChannel
+from notifier.channels.webhook.channel import WebhookChannel
 
 _KINDS: dict[str, type[Channel]] = {
-    kind.name: kind for kind in (ConsoleChannel, SlackChannel, SmsChannel, EmailChannel)
-}
+    kind.name: kind
+    for kind in (
+        ConsoleChannel, SlackChannel, SmsChannel, EmailChannel,
+        PagerDutyChannel, OpsgenieChannel, WebhookChannel, AppriseChannel,
+    )
+}  # fmt: skip
 
 
 def register(kind: type[Channel]) -> type[Channel]:

@@ -7,6 +7,7 @@ medium (Slack mrkdwn, HTML, GSM-7).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -265,3 +266,12 @@ def follow_up_sentence(
     if services:
         text += f"; affects {', '.join(services)}"
     return text
+
+
+def incident_key(provider: str, incident_id: str, limit: int) -> str:
+    """One key per provider incident for a vendor's dedup (PagerDuty's `dedup_key`,
+    Opsgenie's `alias`): readable when it fits in `limit`, else a stable digest."""
+    key = f"notifier/{provider}/{incident_id}"
+    if len(key) <= limit:
+        return key
+    return "notifier/" + hashlib.sha256(f"{provider}/{incident_id}".encode()).hexdigest()

@@ -14,6 +14,7 @@ Celery; Ctrl-C reaches the whole process group and we stop what we started.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -28,18 +29,21 @@ import redis
 from setproctitle import setproctitle
 
 from notifier import logs
-from notifier.config.load import ConfigError, load_config, secrets_for_logging
+from notifier.config.load import ConfigError, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import banner, continuity
 from notifier.pipeline.supervise import Child, Supervisor, terminate
 from notifier.store.generation import Generation, remembered
+from notifier.store.reloads import ConfigReloads, load_hashed
 from notifier.store.server import PrivateRedis, answers, ping
 from notifier.store.state import StateStore
 from notifier.store.url import redacted, resolve_redis_url
 
 if TYPE_CHECKING:
     from notifier.web.serve import WebThread
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +74,8 @@ def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
 def start(mode: str, queues: str, concurrency: int | None, hostname: str | None = None) -> int:
     settings = get_settings()
     try:  # a typo must stop us here with its line, not as a traceback in a child
-        config = load_config(settings.config_path())
+        loaded = load_hashed(settings.config_path())
+        config = loaded.config
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -123,6 +128,15 @@ def start(mode: str, queues: str, concurrency: int | None, hostname: str | None 
     # way: stop watching, pass SIGTERM on for a warm shutdown, wait.
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
+    reloads = ConfigReloads(redis.Redis.from_url(url, socket_timeout=5), settings.key_prefix)
+    reloads.started(loaded.hash, datetime.now(UTC))
+    # SIGHUP: validate the file and, if good, tell every process through Redis (a Celery
+    # worker would take the signal itself as a restart). Not done in the handler: it
+    # only wakes the thread that does the I/O.
+    wanted = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: wanted.set())
+    threading.Thread(target=_reloader, args=(wanted, supervisor, reloads, settings),
+                     name="reload", daemon=True).start()  # fmt: skip
     web = _serve(settings, url, sock, config) if sock is not None else None
     threading.Thread(target=first_round, name="first-round", daemon=True).start()
     try:
@@ -143,6 +157,19 @@ def _check_generation(settings: Settings, config: Config, url: str) -> None:
         continuity.check(gen, seen, ids, datetime.now(UTC), settings.data_dir)
     finally:
         client.close()
+
+
+def _reloader(
+    wanted: threading.Event, supervisor: Supervisor, reloads: ConfigReloads, settings: Settings
+) -> None:
+    while not supervisor.stopping.is_set():
+        if not wanted.wait(0.5):
+            continue
+        wanted.clear()
+        try:
+            reloads.request(settings.config_path(), datetime.now(UTC))
+        except redis.RedisError as exc:
+            log.error("config reload not done: Redis did not answer (%s)", type(exc).__name__)
 
 
 def _celery_child(args: list[str], env: dict[str, str]) -> Child:

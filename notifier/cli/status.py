@@ -24,9 +24,14 @@ import redis
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
+from notifier.models import iso
 from notifier.pipeline.health import Health, Limits, observe
+from notifier.store.deliverylog import SILENCED, DeliveryLog
+from notifier.store.reloads import ConfigReloads, ReloadState
+from notifier.store.silences import SilenceStore
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
+from notifier.text import one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,10 +43,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     settings = get_settings()
     try:
-        config = load_config(settings.config_path())
+        watched: list[str] | None = [p.id for p in load_config(settings.config_path())
+                                     .resolved_providers()]  # fmt: skip
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        # A running service keeps the config it loaded; say what is wrong and go on.
+        print(f"the subscription file is invalid (a running service keeps the config it "
+              f"loaded):\n{exc}", file=sys.stderr)  # fmt: skip
+        watched = None
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None:
         print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
@@ -50,12 +58,19 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     now = datetime.now(UTC)
     health = observe(client, settings.key_prefix, Limits.from_settings(settings), now)
     store = StateStore(client, settings.key_prefix)
-    rows = status_rows(store, [p.id for p in config.resolved_providers()], now)
+    if watched is None:  # from what the service has seen, for want of a readable file
+        watched = sorted({i.provider for i in store.recent_incidents(now)})
+    rows = status_rows(store, watched, now)
+    reload_state = ConfigReloads(client, settings.key_prefix).state()
+    muting = muting_lines(client, settings.key_prefix, now)
     if args.json:
-        json.dump({"health": health.to_json(), "providers": rows}, out, indent=2)
+        found = {"health": health.to_json(), "config": config_json(reload_state),
+                 "silences": muting, "providers": rows}  # fmt: skip
+        json.dump(found, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_health(health) + "\n\n" + render(rows) + "\n")
+        parts = [render_health(health), render_config(reload_state), *muting]
+        out.write("\n".join(parts) + "\n\n" + render(rows) + "\n")
     return 0 if health.healthy else 1
 
 
@@ -68,6 +83,41 @@ def render_health(health: Health) -> str:
         state = "ok     " if c.ok else "FAILING"
         lines.append(f"  {c.name.ljust(width)}  {state}  {c.detail}{limit}")
     return "\n".join(lines)
+
+
+def render_config(state: ReloadState) -> str:
+    """`config: 3f2a… (generation 2)`, and how the last reload went, with its errors."""
+    line = f"config: {state.hash or 'unknown'} (generation {state.generation})"
+    if state.reload_at is None:
+        return line
+    if state.reload_ok:
+        return f"{line}; last reload {iso(state.reload_at)}: ok"
+    errors = "\n".join(f"    {e}" for e in state.reload_error.splitlines())
+    return f"{line}; last reload {iso(state.reload_at)} FAILED, the config above stays:\n{errors}"
+
+
+def config_json(state: ReloadState) -> dict[str, Any]:
+    return {"hash": state.hash, "generation": state.generation,
+            "last_reload_at": iso(state.reload_at), "last_reload_ok": state.reload_ok,
+            "last_reload_error": state.reload_error}  # fmt: skip
+
+
+def muting_lines(client: redis.Redis, prefix: str, now: datetime) -> list[str]:
+    """One line per active silence, with how many of the recent deliveries it muted."""
+    active = [s for s in SilenceStore(client, prefix).all(now) if s.active(now)]
+    if not active:
+        return []
+    muted: dict[str, int] = {}
+    for rec in DeliveryLog(client, prefix).recent(200):
+        if rec.outcome == SILENCED:
+            sid = rec.message_id.removeprefix("silence:")
+            muted[sid] = muted.get(sid, 0) + 1
+    lines = [f"silences: {len(active)} active"]
+    for s in active:
+        lines.append(f"  {s.id}  {s.matchers()} until {iso(s.ends_at)} by "
+                     f"{one_line(s.created_by)}: {one_line(s.reason)} "
+                     f"({muted.get(s.id, 0)} muted lately)")  # fmt: skip
+    return lines
 
 
 def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> list[dict[str, Any]]:

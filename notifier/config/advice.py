@@ -13,6 +13,7 @@ otherwise a route to an unconfigured vendor fails permanently.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -68,10 +69,30 @@ def _can_deliver(settings: Settings) -> dict[str, bool]:
     }
 
 
+def _env_route(sub: Subscriber, channel: str) -> str | None:
+    """The environment variable a route that brings its own key reads it from."""
+    route = getattr(sub, channel, None)
+    for field in ("routing_key_env", "api_key_env", "urls_env", "secret_env"):
+        if route is not None and getattr(route, field, None):
+            return str(getattr(route, field))
+    return None
+
+
+def _needs(sub: Subscriber, channel: str) -> str:
+    env = _env_route(sub, channel)
+    return f"{env} set in the environment" if env else NEEDS[channel]
+
+
 def _credentials(config: Config, settings: Settings) -> Iterator[Problem]:
     ready = _can_deliver(settings)
     hooks = any(s.slack is not None and s.slack.webhook_url for s in config.subscribers)
-    if config.subscribers and not (any(ready.values()) or settings.slack_webhook_url or hooks):
+    # Routes that bring their own keys (pagerduty, opsgenie, webhook, apprise) make real
+    # channels, so the console no longer stands in for everything.
+    own = any(_env_route(s, c) or c == "webhook" for s in config.subscribers
+              for c in s.channel_names())  # fmt: skip
+    if config.subscribers and not (
+        any(ready.values()) or settings.slack_webhook_url or hooks or own
+    ):
         yield (
             ("subscribers",),
             "no channel credentials are set: every alert prints to stdout instead",
@@ -88,17 +109,23 @@ def _credentials(config: Config, settings: Settings) -> Iterator[Problem]:
                 then = f"its alerts go to the fallback {fallback!r}"
             else:
                 then = "its alerts are lost (no fallback that can deliver)"
-            yield (*loc, ch), f"{ch} cannot deliver without {NEEDS[ch]}: {then}"
+            yield (*loc, ch), f"{ch} cannot deliver without {_needs(sub, ch)}: {then}"
         if fallback is not None and fallback in usable and not usable[fallback]:
             yield (
                 (*loc, "fallback"),
-                f"fallback {fallback!r} cannot deliver without {NEEDS[fallback]}",
+                f"fallback {fallback!r} cannot deliver without {_needs(sub, fallback)}",
             )
 
 
 def _route_ready(sub: Subscriber, channel: ChannelName, ready: dict[str, bool]) -> bool:
     if channel == "slack" and sub.slack is not None and sub.slack.webhook_url is not None:
         return True
+    if channel == "webhook" and sub.webhook is not None:
+        secret = sub.webhook.secret_env
+        return secret is None or bool(os.environ.get(secret))
+    env = _env_route(sub, channel)
+    if env is not None:
+        return bool(os.environ.get(env))
     return ready[channel]
 
 

@@ -32,8 +32,8 @@ from notifier.config.suggest import closest, quote
 from notifier.models import EventKind
 from notifier.safeurl import split_clean
 
-ChannelName = Literal["slack", "sms", "email"]
-CHANNELS: tuple[ChannelName, ...] = ("slack", "sms", "email")
+ChannelName = Literal["slack", "sms", "email", "pagerduty", "opsgenie", "webhook", "apprise"]
+CHANNELS: tuple[ChannelName, ...] = ChannelName.__args__  # type: ignore[attr-defined]
 ImpactName = Literal["none", "minor", "major", "critical"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
@@ -41,6 +41,7 @@ WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 class Strict(BaseModel):
@@ -109,7 +110,15 @@ def _webhook_ok(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
+def _env_name(value: str) -> str:
+    if not _ENV.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name (like PD_ROUTING_KEY)")
+    return value
+
+
 Phone = Annotated[str, AfterValidator(_phone)]
+# The name of an environment variable that holds a secret: the file names it, never holds it.
+EnvName = Annotated[str, AfterValidator(_env_name)]
 TimeZoneName = Annotated[str, AfterValidator(_tz)]
 HHMM = Annotated[time, BeforeValidator(_hhmm)]
 
@@ -343,6 +352,47 @@ class EmailRoute(Strict):
         return v
 
 
+class PagerDutyRoute(Strict):
+    routing_key_env: EnvName = Field(
+        description="Environment variable holding the PagerDuty Events API v2 routing key."
+    )
+
+
+class OpsgenieRoute(Strict):
+    api_key_env: EnvName = Field(
+        description="Environment variable holding the Opsgenie API integration key."
+    )
+
+
+class WebhookRoute(Strict):
+    url: SecretStr = Field(
+        description="Where the alert is POSTed as JSON: https://, or http:// to this machine "
+        "(a secret: never printed)."
+    )
+    secret_env: EnvName | None = Field(
+        None,
+        description="Environment variable holding the HMAC-SHA256 key that signs each request "
+        "(X-Notifier-Signature); unset: requests are not signed.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: SecretStr) -> SecretStr:
+        if not _webhook_ok(v.get_secret_value()):
+            raise ValueError(
+                "must be an https:// URL with a host and no spaces, or http:// to 127.0.0.1 "
+                "(not shown: a secret)"
+            )
+        return v
+
+
+class AppriseRoute(Strict):
+    urls_env: EnvName = Field(
+        description="Environment variable holding one or more apprise URLs (msteams://, "
+        "discord://, mmost://, tgram://, ntfy://, ...), separated by spaces or commas."
+    )
+
+
 class Filters(Strict):
     providers: list[str] | None = Field(None, description="Provider ids (default: all watched).")
     components: list[str] | None = Field(
@@ -385,6 +435,18 @@ class Subscriber(Strict):
     slack: SlackRoute | None = Field(None, description="Slack destination.")
     sms: SmsRoute | None = Field(None, description="SMS paging destination.")
     email: EmailRoute | None = Field(None, description="Email destination.")
+    pagerduty: PagerDutyRoute | None = Field(
+        None, description="PagerDuty (Events API v2): trigger on open, resolve on resolution."
+    )
+    opsgenie: OpsgenieRoute | None = Field(
+        None, description="Opsgenie (Alerts API): create on open, close on resolution."
+    )
+    webhook: WebhookRoute | None = Field(
+        None, description="Generic webhook: the alert as signed JSON."
+    )
+    apprise: AppriseRoute | None = Field(
+        None, description="Anything apprise reaches: Teams, Discord, Mattermost, Telegram, ntfy."
+    )
     fallback: ChannelName | None = Field(
         None, description="Channel used when another fails permanently."
     )
@@ -401,10 +463,22 @@ class Subscriber(Strict):
     @_model_validator(mode="after")
     def _has_channel(self) -> Subscriber:
         if not self.channel_names():
-            raise ValueError("a subscriber needs at least one of `slack`, `sms`, `email`")
+            raise ValueError(
+                "a subscriber needs at least one of " + ", ".join(f"`{c}`" for c in CHANNELS)
+            )
         if self.digest is not None and self.email is None:
             raise ValueError("`digest` needs an `email` channel")
         return self
+
+    def secret_env_names(self) -> list[str]:
+        """The environment variables this subscriber's routes read secrets from."""
+        names = [
+            self.pagerduty.routing_key_env if self.pagerduty else None,
+            self.opsgenie.api_key_env if self.opsgenie else None,
+            self.webhook.secret_env if self.webhook else None,
+            self.apprise.urls_env if self.apprise else None,
+        ]
+        return [n for n in names if n]
 
     def channel_names(self) -> list[ChannelName]:
         return [c for c in CHANNELS if getattr(self, c) is not None]
@@ -508,9 +582,17 @@ class Config(Strict):
         for the log redaction filter next to `Settings.secret_values()`."""
         out: list[str] = []
         for s in self.subscribers:
-            url = s.slack.webhook_url if s.slack is not None else None
-            if url is not None and url.get_secret_value() not in out:
-                out.append(url.get_secret_value())
+            for url in (s.slack.webhook_url if s.slack is not None else None,
+                        s.webhook.url if s.webhook is not None else None):  # fmt: skip
+                if url is not None and url.get_secret_value() not in out:
+                    out.append(url.get_secret_value())
+            for name in s.secret_env_names():
+                value = os.environ.get(name, "")
+                # A list of apprise URLs is scrubbed URL by URL too: a log names one.
+                parts = re.split(r"[\s,]+", value.strip()) if value else []
+                for secret in dict.fromkeys([value, *parts]):
+                    if secret and secret not in out:
+                        out.append(secret)
         for p in self.providers:
             secrets = [p.webhook_token, env_secret(p.webhook_token_env)]
             secrets += [env_secret(probe.header.value_env) for probe in p.probes if probe.header]

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        description='Slack app signing secret: verifies the "Acknowledge" button\'s requests '
+        "to POST /hooks/slack/interactivity (unset: every such request gets 401).",
+    )
 
     twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC...).")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
@@ -46,6 +51,15 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         None, description="Public base URL of `notifier web`, used to check Twilio signatures."
+    )
+
+    pagerduty_api_url: str = Field(
+        "https://events.pagerduty.com",
+        description="PagerDuty Events API base URL (a local fake in tests).",
+    )
+    opsgenie_api_url: str = Field(
+        "https://api.opsgenie.com",
+        description="Opsgenie API base URL; https://api.eu.opsgenie.com for the EU instance.",
     )
 
     smtp_host: str | None = Field(None, description="SMTP server host.")
@@ -131,6 +145,7 @@ class Settings(BaseSettings):
         secrets = [
             self.slack_token,
             self.slack_webhook_url,
+            self.slack_signing_secret,
             self.twilio_auth_token,
             self.smtp_password,
             self.web_token,

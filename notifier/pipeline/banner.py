@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from notifier.channels.build import VENDORS, credentials
+from notifier.channels.build import ROUTED, VENDORS, credentials
 from notifier.config.schema import Config, Subscriber
 from notifier.config.settings import Settings
 from notifier.feeds.errors import cause_words, is_unreadable
@@ -47,7 +47,10 @@ def startup_lines(
         more = len(providers) - len(shown)
         lines.append("watching  " + ", ".join(shown) + (f" and {more} more" if more else ""))
     have = credentials(settings, subs)
+    routed = {k.name for k in ROUTED}
     for name in VENDORS:
+        if name in routed and name not in have:
+            continue  # shown only when a subscriber routes to it
         lines.append(f"{name:<9} {_channel_line(name, have, subs)}")
     if web_url:
         lines.append(f"web       {web_url}  (/healthz, /metrics, the Twilio webhook)")

@@ -62,12 +62,14 @@ from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.destinations import Destinations
 from notifier.pipeline.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
+from notifier.route.silencing import silence_for
 from notifier.store.alerts import DeliveryState, Earlier, dedup_key_for
 from notifier.store.batch import Batch, Later, Pipe
-from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SKIPPED, DeliveryLog
+from notifier.store.deliverylog import DELIVERED, FAILED, PRINTED, SILENCED, SKIPPED, DeliveryLog
 from notifier.store.followups import FollowUps
 from notifier.store.pacing import Pacing, wait_for
 from notifier.store.retries import RetryQueue
+from notifier.store.silences import Silence, SilenceStore
 from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,9 @@ class DeliveryOutcome:
 
     status: delivered | printed (the console stood in) | skipped | failed |
     already_delivered | already_failed | already_printed |
-    already_skipped | missing | held. `check_escalation_at` asks the caller to run
-    `check_escalation(page_id, ...)` then; `not_before` asks to deliver again then.
+    already_skipped | silenced | already_silenced | missing | held.
+    `check_escalation_at` asks the caller to run `check_escalation(page_id, ...)`
+    then; `not_before` asks to deliver again then.
     """
 
     dedup_key: str
@@ -155,10 +158,12 @@ class DeliveryContext:
     followups: FollowUps | None = None  # fills a follow-up with its members when it is sent
     pacing: Pacing = field(init=False)
     retries: RetryQueue = field(init=False)
+    silences: SilenceStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.pacing = Pacing(self.client, self.prefix)
         self.retries = RetryQueue(self.client, self.prefix)
+        self.silences = SilenceStore(self.client, self.prefix)
 
     @classmethod
     def build(
@@ -219,6 +224,7 @@ def deliver_alert(
         reads, dedup_key, lock_prefix=lock_prefix, retries_key=ctx.retries.key
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
+    silences = ctx.silences.all_into(reads)
     reads.execute()
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
@@ -237,6 +243,12 @@ def deliver_alert(
             return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
         if alert.hold_until is not None and alert.hold_until > now:
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
+        muted = _silenced(alert, silences.get(), ctx, now)
+        if muted is not None:  # decided at send time: a silence added now mutes at once
+            ctx.log.attempt(alert, attempt, now)  # the record the log and console list
+            _record(ctx, alert, SILENCED, DELIVERED, now, writes.pipe,
+                    message_id=f"silence:{muted.id}")  # fmt: skip
+            return DeliveryOutcome(dedup_key, SILENCED, alert.channel, (f"silence:{muted.id}",))
         until = paused.get().get(alert.channel)
         wait = wait_for(until, now) if until is not None else None
         if wait is not None:
@@ -338,9 +350,22 @@ class _Attempt:
         pipe.execute()
 
 
+def _silenced(
+    alert: Alert, silences: list[Silence], ctx: DeliveryContext, now: datetime
+) -> Silence | None:
+    """The silence muting `alert`; a resolution still goes to a route that heard the opening."""
+
+    def opening_sent() -> bool:
+        entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
+        opener = entry.opened_by if entry is not None else None
+        return opener is not None and ctx.log.outcome(opener) in (DELIVERED, PRINTED)
+
+    return silence_for(alert, silences, now, opening_sent) if silences else None
+
+
 def _finished(state: str | None, outcome: str | None) -> str | None:
-    # The log knows SKIPPED; the alert state does not.
-    if outcome in (DELIVERED, FAILED, SKIPPED, PRINTED):
+    # The log knows SKIPPED and SILENCED; the alert state does not.
+    if outcome in (DELIVERED, FAILED, SKIPPED, PRINTED, SILENCED):
         return outcome
     return state if state in (DELIVERED, FAILED) else None
 

@@ -42,6 +42,8 @@ FAILED: Final = "failed"
 SKIPPED: Final = "skipped"
 # The console stood in for a vendor with no credentials: shown on stdout, not sent.
 PRINTED: Final = "printed"
+# A silence muted it on purpose: not sent; `message_id` is "silence:<id>".
+SILENCED: Final = "silenced"
 
 
 @dataclass

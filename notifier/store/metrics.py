@@ -23,6 +23,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from notifier.store.batch import Pipe, text, writing
+from notifier.store.reloads import ReloadState, parse_state
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,9 @@ class RedisCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         pipe = self.client.pipeline(transaction=False)
         pipe.hgetall(f"{self.prefix}:metrics")
+        pipe.hgetall(f"{self.prefix}:config")
         sizes = waiting_sizes(pipe, self.prefix, self.broker_prefix)
-        raw, *counts = pipe.execute()
+        raw, config, *counts = pipe.execute()
         depths, waiting = sizes(counts)
         values = {k.decode(): float(v) for k, v in raw.items()}
         yield from _counters(values)
@@ -155,6 +157,31 @@ class RedisCollector(Collector):
         for name, count in zip(DUE_SETS, waiting, strict=True):
             due.add_metric([name], count)
         yield due
+        yield from _config(parse_state({text(k): text(v) for k, v in config.items()}))
+
+
+def _config(state: ReloadState) -> Iterator[GaugeMetricFamily]:
+    """The loaded subscription file's hash, and how the last reload went."""
+    info = GaugeMetricFamily(
+        "notifier_config_info", "The subscription file in force, by its hash.", labels=["hash"]
+    )
+    if state.hash:
+        info.add_metric([state.hash], 1)
+    yield info
+    yield GaugeMetricFamily(
+        "notifier_config_generation", "Good reloads since the first start.", value=state.generation
+    )
+    if state.reload_at is not None:
+        yield GaugeMetricFamily(
+            "notifier_config_last_reload_timestamp_seconds",
+            "When the subscription file was last reloaded (SIGHUP or POST /-/reload).",
+            value=state.reload_at.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "notifier_config_last_reload_success",
+            "1 if the last reload found a valid file, else 0 (the old config stayed).",
+            value=1.0 if state.reload_ok else 0.0,
+        )
 
 
 def waiting_sizes(

@@ -8,6 +8,9 @@ read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
   GET  /metrics     Prometheus text from `notifier.store.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
   POST /hooks/statuspage/{provider}/{token}  Statuspage webhooks (`notifier.web.hooks`)
+  GET|POST /silences  the silences, added and expired from a form (`notifier.web.silences`)
+  POST /-/reload    re-read the subscription file in every process (`notifier.web.reload`)
+  POST /hooks/slack/interactivity  Slack's signed "Acknowledge" presses (open; signed)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`; every response carries `SecurityHeaders`
@@ -40,8 +43,11 @@ from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
 from notifier.web.hooks import Hooks, hooks_app, with_hooks
 from notifier.web.limits import BoundedBody
+from notifier.web.reload import ROUTES as RELOAD_ROUTES
 from notifier.web.security import SecurityHeaders
-from notifier.web.templating import STATIC
+from notifier.web.silences import ROUTES as SILENCE_ROUTES
+from notifier.web.slack_hooks import ROUTES as SLACK_ROUTES
+from notifier.web.templating import STATIC, TEMPLATES
 from notifier.web.twilio import twilio_sms
 
 
@@ -78,6 +84,9 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/twilio/sms", twilio_sms, methods=["POST"]),
+            *SILENCE_ROUTES,
+            *RELOAD_ROUTES,
+            *SLACK_ROUTES,
         ],
         middleware=[
             Middleware(SecurityHeaders),
@@ -87,6 +96,7 @@ def create_app(ctx: WebContext) -> Starlette:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.templates = TEMPLATES
     return app
 
 

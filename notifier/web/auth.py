@@ -2,7 +2,7 @@
 
 The token is accepted as `Authorization: Bearer <token>` or as the password of HTTP
 basic auth (any user name), compared in constant time. `/healthz` (probes must reach
-it) and the Twilio webhook (it carries its own signature) stay open.
+it) and the Twilio and Slack webhooks (they carry their own signatures) stay open.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from notifier.web.replies import send_text
 
-OPEN_PATHS = frozenset({"/healthz", "/twilio/sms"})
+OPEN_PATHS = frozenset({"/healthz", "/twilio/sms", "/hooks/slack/interactivity"})
 
 
 def is_loopback(host: str) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import redis
 from pydantic import SecretStr
 
+from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
@@ -34,6 +36,9 @@ class WebContext:
     heartbeat_every: float = 60.0
     clock: Callable[[], datetime] = field(default=utcnow)
     config: Config | None = None  # the subscription file, for names and the console
+    config_path: Path | None = None  # the subscription file `POST /-/reload` re-reads
+    slack_signing_secret: SecretStr | None = None  # verifies Slack's "Acknowledge" presses
+    slack: SlackChannel | None = None  # answers them in the incident's thread
 
     @classmethod
     def from_settings(
@@ -53,6 +58,11 @@ class WebContext:
             heartbeat_url=settings.heartbeat_url,
             heartbeat_every=settings.heartbeat_url_interval,
             config=config,
+            config_path=settings.config_path(),
+            slack_signing_secret=settings.slack_signing_secret,
+            slack=SlackChannel(token=settings.slack_token, api_url=settings.slack_api_url)
+            if settings.slack_token is not None
+            else None,
         )
 
     def health(self) -> Health:

@@ -129,8 +129,14 @@ def catch_up_message(alert: Alert, p: Presentation) -> dict[str, Any]:
     return {"text": fit(title, TEXT_MAX), "blocks": blocks[:MAX_BLOCKS]}
 
 
-def parent_message(alert: Alert, p: Presentation, include_body: bool = True) -> dict[str, Any]:
-    """The thread's root, showing the incident as it stands now."""
+def parent_message(
+    alert: Alert,
+    p: Presentation,
+    include_body: bool = True,
+    actions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The thread's root, showing the incident as it stands now; `actions` (the
+    "Acknowledge" button of a paged incident) goes last."""
     if alert.kind is AlertKind.CATCH_UP:
         return catch_up_message(alert, p)
     blocks = [_header(alert, p), _fields(alert)]
@@ -139,7 +145,10 @@ def parent_message(alert: Alert, p: Presentation, include_body: bool = True) -> 
         blocks.append(_section(escape(body)))
     blocks.extend(_annotations(alert, p))
     blocks.append(_context(alert, p))
-    return {"text": summary_text(alert, p), "blocks": blocks[:MAX_BLOCKS]}
+    blocks = blocks[: MAX_BLOCKS - (1 if actions else 0)]
+    if actions:
+        blocks.append(actions)
+    return {"text": summary_text(alert, p), "blocks": blocks}
 
 
 def reply_message(alert: Alert, p: Presentation) -> dict[str, Any]:

@@ -47,9 +47,10 @@ from notifier.channels.base import (
     redacting_logger,
     secret_values,
 )
-from notifier.channels.render import Presentation
+from notifier.channels.render import Presentation, is_resolution
 from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.http import KeepAliveWebClient
+from notifier.channels.slack.interact import ack_block
 from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.safeurl import split_clean
@@ -82,6 +83,8 @@ class SlackTarget:
 
     channel: str | None = None
     webhook_url: SecretStr | None = None
+    # The subscriber is also paged by SMS: the incident's post carries "Acknowledge".
+    pages: bool = False
 
     @property
     def id(self) -> str:
@@ -127,7 +130,8 @@ class SlackChannel(Channel):
         route = subscriber.slack
         if route is None:
             return []
-        return [SlackTarget(channel=route.channel, webhook_url=route.webhook_url)]
+        pages = subscriber.sms is not None  # whom the pager wakes for this subscriber
+        return [SlackTarget(channel=route.channel, webhook_url=route.webhook_url, pages=pages)]
 
     def can_send(self, target: Target) -> bool:
         if not isinstance(target, SlackTarget):
@@ -143,7 +147,8 @@ class SlackChannel(Channel):
         if not isinstance(target, SlackTarget):
             raise DeliveryError("slack: wrong target type", permanent=True)
         if target.channel:
-            return self._send_api(alert, target.channel, thread_ref)
+            acks = target.pages and not is_resolution(alert) and not alert.attached_to
+            return self._send_api(alert, target.channel, thread_ref, acks)
         webhook = target.webhook_url or self._webhook_url
         if webhook is None:
             raise DeliveryError("slack: no channel or webhook configured", permanent=True)
@@ -164,8 +169,13 @@ class SlackChannel(Channel):
             )
         return self._client
 
-    def _send_api(self, alert: Alert, channel: str, thread_ref: str | None) -> SendResult:
-        parent = slack_blocks.parent_message(alert, self.presentation)
+    def _send_api(
+        self, alert: Alert, channel: str, thread_ref: str | None, acks: bool = False
+    ) -> SendResult:
+        # The button stays on the parent while the incident is open: each edit re-renders it.
+        inc = alert.event.incident
+        actions = ack_block(alert.subscriber, inc.provider, inc.id) if acks else None
+        parent = slack_blocks.parent_message(alert, self.presentation, actions=actions)
         tagged = {"metadata": metadata(alert, channel)}
         if thread_ref is None:
             return self._post_parent(channel, {**parent, **tagged})
@@ -190,6 +200,13 @@ class SlackChannel(Channel):
             )  # fmt: skip
         data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
         return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
+
+    def reply(self, thread_ref: str, text: str) -> SendResult:
+        """Post `text` (mrkdwn, already inert) in the thread `thread_ref` names
+        ("<channel id>/<parent ts>"): "Acknowledged by @name". Raises DeliveryError."""
+        channel_id, _, parent_ts = thread_ref.partition("/")
+        data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, text=text)
+        return SendResult(message_id=f"{channel_id}/{data.get('ts', '')}", thread_ref=thread_ref)
 
     def _post_parent(self, channel: str, parent: dict[str, Any]) -> SendResult:
         data = self._call("chat_postMessage", channel=channel, **parent)

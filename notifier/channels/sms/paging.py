@@ -338,6 +338,20 @@ class Pager:
             True, f"Acknowledged {code} ({page.acked_by}). Escalation stopped.", page.id
         )
 
+    def acknowledge(self, page_id: str, by: str, now: datetime) -> AckResult:
+        """Acknowledge `page_id` for `by`, someone who answered elsewhere than by SMS (the
+        "Acknowledge" button in Slack): escalation stops exactly as after an SMS ACK."""
+        page = self.load(page_id)
+        if page is None or self._page_resolved(page):
+            return AckResult(False, "No open page for this incident.")
+        if page.acked_by is None:
+            page.acked_by, page.acked_at = by, now
+            self.save(page)
+            log.info("page acknowledged by %s", by, extra={"dedup_key": page.dedup_key})
+        return AckResult(
+            True, f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.", page.id
+        )
+
     def check_escalation(self, page_id: str, now: datetime) -> datetime | None:
         """Escalate `page_id` if due. Returns when to check again, or None when done."""
         lock, owner = self._k("page", "lock", page_id), secrets.token_hex(8)

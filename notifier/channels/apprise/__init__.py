@@ -1,0 +1,1 @@
+"""Everything apprise reaches (Teams, Discord, Mattermost, Telegram, ntfy, ...)."""

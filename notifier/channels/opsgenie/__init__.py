@@ -1,0 +1,1 @@
+"""Opsgenie, through its Alerts API: create on open, close on resolution."""

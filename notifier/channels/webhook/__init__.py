@@ -1,0 +1,1 @@
+"""A generic webhook: the alert as documented JSON, signed with HMAC-SHA256."""

@@ -1,0 +1,165 @@
+"""The on-call's day against a real `notifier run` (supervisor, beat, worker), a local
+Statuspage feed and the real slack-sdk posting to a local fake Slack:
+a silence added from the CLI mutes at once, and SIGHUP reloads the subscription file
+(a broken file keeps the old config and says why; a good one reaches new subscribers)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from notifier.store.deliverylog import DeliveryLog
+from tests.fakes.slack_api import FakeSlack
+from tests.support.feed_server import FeedServer
+from tests.support.statuspage_docs import FakeIncident, summary_json
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+FEED = "/api/v2/summary.json"
+
+
+def config_text(feed_url: str, channels: list[str]) -> str:
+    subscribers = "".join(f"  - name: team-{c}\n    slack: {{channel: '#{c}'}}\n" for c in channels)
+    return (
+        "providers:\n"
+        f"  - {{id: acme, name: Acme Cloud, poll_interval: 1,\n"
+        f"     feed: {{url: '{feed_url}', format: statuspage-json}}}}\n"
+        f"subscribers:\n{subscribers}"
+    )
+
+
+@dataclass
+class Service:
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]
+    config: Path
+    stderr: Path
+    feeds: FeedServer
+    slack: FakeSlack
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    def wait(self, condition: Callable[[], bool], what: str, timeout: float = 45) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            assert self.proc.poll() is None, self.stderr.read_text()[-5000:]
+            time.sleep(0.2)
+        pytest.fail(f"timed out waiting for {what}\n{self.stderr.read_text()[-8000:]}")
+
+    def posts_to(self, channel: str) -> list[str]:
+        """What was posted to `#channel` (the fake names channels by a hash of the name)."""
+        wanted = self.slack._channel_id(channel)
+        return [str(m["body"]) for m in self.slack.messages
+                if m["method"] == "chat.postMessage" and m["channel"] == wanted]  # fmt: skip
+
+    def incident(self, *incidents: FakeIncident) -> None:
+        self.feeds.put(FEED, summary_json(list(incidents)))
+
+
+@pytest.fixture
+def service(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis
+) -> Iterator[Service]:
+    feeds, slack = FeedServer().start(), FakeSlack().start()
+    feeds.put(FEED, summary_json([]))
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(config_text(feeds.url(FEED), ["a"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {"NOTIFIER_REDIS_URL": redis_url, "NOTIFIER_KEY_PREFIX": key_prefix,
+            "NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+            "NOTIFIER_SLACK_TOKEN": "xoxb-e2e-not-a-real-token",
+            "NOTIFIER_SLACK_API_URL": slack.url, "NOTIFIER_WEB_PORT": "0"}  # fmt: skip
+    stderr = tmp_path / "stderr"
+    with stderr.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "notifier", "run", "--concurrency", "1"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    svc = Service(proc, env, config, stderr, feeds, slack)
+    try:
+        svc.wait(lambda: "first poll of each provider" in stderr.read_text(), "the first poll")
+        yield svc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        slack.stop()
+        feeds.stop()
+
+
+def _incident(iid: str, title: str, component: str) -> FakeIncident:
+    inc = FakeIncident(iid, title, components=[component])
+    inc.add("investigating", "2024-12-26T19:00:00.000Z", "Looking into it.")
+    return inc
+
+
+def test_a_silence_added_from_the_cli_mutes_the_running_service_at_once(
+    service: Service, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    noisy = _incident("inc-api", "API errors", "API")
+    service.incident(noisy)
+    service.wait(lambda: any("API errors" in p for p in service.posts_to("a")), "the opening")
+    added = service.cli("silence", "add", "provider=acme", "component=API", "--for", "1h",
+                        "--reason", "known, INC-42")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "(up to major)" in added.stderr  # made for the incident open now
+    silence_id = added.stdout.strip()
+    noisy.add("identified", "2024-12-26T19:20:00.000Z", "Fifth time today: still errors.")
+    service.incident(noisy, _incident("inc-web", "Web down", "Web"))
+    service.wait(lambda: any("Web down" in p for p in service.posts_to("a")), "the unmuted post")
+    log = DeliveryLog(redis_client, key_prefix)
+    service.wait(lambda: any(r.outcome == "silenced" for r in log.recent()), "the muted alert")
+    [record] = [r for r in log.recent() if r.outcome == "silenced"]
+    assert (record.incident_id, record.message_id) == ("inc-api", f"silence:{silence_id}")
+    assert not any("Fifth time today" in p for p in service.posts_to("a"))
+    shown = service.cli("deliveries").stdout
+    assert "silenced" in shown and f"silence:{silence_id}" in shown
+    status = service.cli("status").stdout
+    assert f"{silence_id}  provider=acme component=API" in status and "(1 muted lately)" in status
+
+
+def test_sighup_keeps_the_old_config_on_a_broken_file_and_applies_a_good_one(
+    service: Service, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    good = service.config.read_text()
+    service.config.write_text(good + "  - name: team-b\n    slack: {chanel: '#b'}\n")
+    os.kill(service.proc.pid, signal.SIGHUP)
+    service.wait(lambda: "config reload failed" in service.stderr.read_text(), "the refusal")
+    assert "subscriptions.yaml:8: subscribers[1].slack.chanel: unknown key" in (
+        service.stderr.read_text()
+    )
+    status = service.cli("status")
+    assert "FAILED, the config above stays" in status.stdout
+    assert "subscribers[1].slack.chanel: unknown key" in status.stdout
+    service.incident(_incident("inc-1", "First outage", "API"))
+    service.wait(lambda: any("First outage" in p for p in service.posts_to("a")), "old config")
+
+    service.config.write_text(config_text(service.feeds.url(FEED), ["a", "b"]))
+    os.kill(service.proc.pid, signal.SIGHUP)
+    service.wait(lambda: "config reload: " in service.stderr.read_text(), "the reload")
+    time.sleep(1.5)  # processes look at the generation at most once a second
+    service.incident(_incident("inc-1", "First outage", "API"),
+                     _incident("inc-2", "Second outage", "API"))  # fmt: skip
+    service.wait(lambda: any("Second outage" in p for p in service.posts_to("b")), "team b")
+    assert any("Second outage" in p for p in service.posts_to("a"))
+    status = service.cli("status").stdout
+    assert "; last reload " in status and ": ok" in status
+    metrics = redis_client.hget(f"{key_prefix}:config", "reload_ok")
+    assert metrics == b"1"
