@@ -1,5 +1,6 @@
 """`notifier status`: is the service doing its job, and one row per watched provider —
-feed health, last poll, active incidents.
+feed health, last poll, active incidents; then what is in quarantine (events and
+alerts given up on after three failed tries, `notifier quarantine`).
 
 First the same checks as /healthz (`notifier.pipeline.health`): Redis, the beat's
 heartbeat, live workers, overdue work, each with its age and threshold; the command
@@ -21,10 +22,12 @@ from typing import Any, TextIO
 
 import redis
 
+from notifier.cli import quarantine
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.pipeline.health import Health, Limits, observe
+from notifier.store.quarantine import QuarantineStore
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
 
@@ -51,11 +54,15 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     health = observe(client, settings.key_prefix, Limits.from_settings(settings), now)
     store = StateStore(client, settings.key_prefix)
     rows = status_rows(store, [p.id for p in config.resolved_providers()], now)
+    # Not a health check: an item given up on is told, not a reason to restart anything.
+    held = quarantine.report(QuarantineStore(client, settings.key_prefix), now, limit=5)
     if args.json:
-        json.dump({"health": health.to_json(), "providers": rows}, out, indent=2)
+        found = {"health": health.to_json(), "providers": rows, "quarantine": held}
+        json.dump(found, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_health(health) + "\n\n" + render(rows) + "\n")
+        tables = [render_health(health), render(rows), quarantine.render(held)]
+        out.write("\n\n".join(tables) + "\n")
     return 0 if health.healthy else 1
 
 
