@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             json.dump(found, out, indent=2)
             out.write("\n")
         else:
-            out.write(render(found, limit=args.limit) + "\n")
+            out.write(render(found, limit=args.limit, where=True) + "\n")
         return 0
     what = poison.find(store, args.id)
     if what is None:
@@ -74,8 +74,9 @@ def report(store: QuarantineStore, now: datetime, limit: int = 50) -> dict[str, 
     }
 
 
-def render(found: dict[str, Any], limit: int = 5) -> str:
-    """`quarantined: 1 event, 0 alerts`, then one line per item (at most `limit`)."""
+def render(found: dict[str, Any], limit: int = 5, where: bool = False) -> str:
+    """`quarantined: 1 event, 0 alerts`, then one line per item (at most `limit`); with
+    `where`, a second line names the code that raised."""
     events, alerts = found["events"], found["alerts"]
     head = f"quarantined: {_n(events, 'event')}, {_n(alerts, 'alert')}"
     if not events and not alerts:
@@ -83,8 +84,10 @@ def render(found: dict[str, Any], limit: int = 5) -> str:
     lines = [head + " (given up on after 3 failed tries; `notifier quarantine retry ID`)"]
     for d in found["items"][:limit]:
         q = Quarantined.from_json(d)
-        where = one_line(f"{q.provider}/{q.incident_id}")[:60]
-        lines.append(f"  {d['at']}  {q.reason:22}  {where}  {one_line(q.member)}")
+        place = one_line(f"{q.provider}/{q.incident_id}")[:60]
+        lines.append(f"  {d['at']}  {q.reason:22}  {place}  {one_line(q.member)}")
+        if where and q.where:
+            lines.append(f"      raised at {one_line(q.where)}")
     more = events + alerts - min(limit, len(found["items"]))
     if more > 0:
         lines.append(f"  … {more} more: `notifier quarantine list`")

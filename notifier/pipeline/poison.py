@@ -19,9 +19,12 @@ poison too.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import traceback
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 import redis
 
@@ -66,21 +69,21 @@ def failed_try(
     # goes at once.
     same = what.kind == "event" and store.known_bad(what.provider, what.incident_id, what.reason)
     if tries < POISON_AFTER and not same:
-        log.warning("%s of %s %s failed (try %d of %d): %s", what.stage, what.kind, what.id,
-                    tries, POISON_AFTER, what.error, extra=ids)  # fmt: skip
+        log.warning("%s of %s %s failed (try %d of %d): %s at %s", what.stage, what.kind,
+                    what.id, tries, POISON_AFTER, what.error, what.where or "?",
+                    extra=ids)  # fmt: skip
         return False
     for item in items:
-        entry = Quarantined(what.kind, item, what.provider, what.incident_id, what.stage,
-                            what.error, what.at, tries, what.channel)  # fmt: skip
+        entry = dataclasses.replace(what, id=item, tries=tries)
         store.add(entry)
         metrics.inc("notifier_quarantined_total", kind=what.kind, stage=what.stage)
     more = f" (and {len(also)} tried with it)" if also else ""
     after = ("as an earlier event of its incident" if tries < POISON_AFTER
              else f"after {tries} failed tries")  # fmt: skip
-    log.error("quarantined %s %s%s of %s %s (%s: %s); carrying on without it; "
+    log.error("quarantined %s %s%s of %s %s (%s: %s at %s); carrying on without it; "
               "`notifier quarantine retry %s` tries it again",
               what.kind, what.id, more, what.provider, after, what.stage, what.error,
-              what.member, extra=ids)  # fmt: skip
+              what.where or "?", what.member, extra=ids)  # fmt: skip
     return True
 
 
@@ -90,7 +93,17 @@ def entry(
 ) -> Quarantined:  # fmt: skip
     """The record of one failed try; only the exception's type is kept, never its message."""
     return Quarantined(kind, item, provider, incident_id, stage, type(exc).__name__, now, 0,
-                       channel)  # fmt: skip
+                       channel, raised_at(exc))  # fmt: skip
+
+
+def raised_at(exc: BaseException) -> str:
+    """The innermost frame of `exc`'s traceback as `file.py:line in function`: where to
+    look, and nothing of the values involved."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f"{PurePath(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def find(store: QuarantineStore, name: str) -> Quarantined | None:

@@ -50,7 +50,8 @@ return 1
 @dataclass(frozen=True, slots=True)
 class Quarantined:
     """One item given up on. `stage` is where it failed (planning, catch-up, delivery),
-    `error` the exception's type name only: its message may hold feed text or a secret."""
+    `error` the exception's type name only: its message may hold feed text or a secret;
+    `where` names the code that raised (file, line, function), for whoever fixes it."""
 
     kind: Kind
     id: str  # the event id, or the alert's dedup key
@@ -61,6 +62,7 @@ class Quarantined:
     at: datetime
     tries: int
     channel: str = ""  # an alert's channel
+    where: str = ""  # the innermost frame: `blocks.py:132 in parent_message` (no values)
 
     @property
     def member(self) -> str:
@@ -83,6 +85,7 @@ class Quarantined:
             "reason": self.reason,
             "at": iso(self.at),
             "tries": self.tries,
+            "where": self.where,
         }
 
     @classmethod
@@ -93,7 +96,7 @@ class Quarantined:
         kind: Kind = "alert" if d.get("kind") == "alert" else "event"
         return cls(kind, str(d["id"]), str(d.get("provider", "")), str(d.get("incident_id", "")),
                    str(d.get("stage", "")), str(d.get("error", "")), at, int(d.get("tries", 0)),
-                   str(d.get("channel", "")))  # fmt: skip
+                   str(d.get("channel", "")), str(d.get("where", "")))  # fmt: skip
 
 
 def index_key(prefix: str, kind: Kind) -> str:

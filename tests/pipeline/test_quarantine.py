@@ -13,8 +13,10 @@ incident (or one subscriber) only.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,7 +28,7 @@ import pytest
 import redis
 
 from notifier.channels.slack import blocks
-from notifier.cli import main
+from notifier.cli import build_parser
 from notifier.config.load import load_config
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import attempts, plan, poison, service
@@ -166,6 +168,8 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
         ("event", "acme", POISON, "planning: ValueError")
     ] * 2
     assert sorted(q.tries for q in held) == [1, 3]
+    # The code that raised, for whoever fixes it (the bug stands in for plan's code here).
+    assert {re.sub(r":\d+ ", " ", q.where) for q in held} == {"test_quarantine.py in planned"}
     assert all(run.rt.state.is_processed(q.id) for q in held)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2 and {getattr(r, "provider", None) for r in errors} == {"acme"}
@@ -227,6 +231,7 @@ def test_an_alert_whose_rendering_raises_is_retried_within_a_minute_then_quarant
     assert run.sweep(10) == 0 and len(slack.messages) == 1
     (held,) = QuarantineStore(redis_client, key_prefix).listed(run.now)
     assert (held.member, held.channel, held.tries) == (f"alert:{key}", "slack", 3)
+    assert held.where.endswith(" in render")
     assert service.reconcile(run.rt, run.to(), run.now + timedelta(hours=1)) == (0, 0)
 
     # Fixed and let out: `notifier quarantine retry` hands it back, and it is delivered.
@@ -284,11 +289,14 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
                         ("CONFIG", str(config))):  # fmt: skip
         monkeypatch.setenv(f"NOTIFIER_{name}", value)
 
-    def notifier(*args: str) -> tuple[int, str, str]:
-        """The command in this process (a subprocess costs seconds each)."""
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
+    def notifier(*argv: str) -> tuple[int, str, str]:
+        """The command, run in this process as `notifier.cli.main` runs it (a subprocess
+        costs seconds each); its output is written to `out`, not to whatever `sys.stdout`
+        was when the module was first imported."""
+        args = build_parser().parse_args(list(argv))
+        out = io.StringIO()
+        code = args.func(args, out)
+        return code, out.getvalue(), capsys.readouterr().err
 
     bug = pytest.MonkeyPatch()
     bug.setattr(plan, "route_event", _raising_for(POISON, plan.route_event))
@@ -331,6 +339,8 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
     # `notifier quarantine`: the same list, and a retry once the bug is fixed.
     code, out, _ = notifier("quarantine", "list", "--json")
     assert code == 0 and {i["id"] for i in json.loads(out)["items"]} == set(ids)
+    code, out, _ = notifier("quarantine", "list")
+    assert out.count("raised at test_quarantine.py:") == 2 and out.count("event:") == 2
     code, _, err = notifier("quarantine", "retry", "event:no-such-event")
     assert code == 1 and "nothing quarantined" in err
     for event_id in ids:
