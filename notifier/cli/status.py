@@ -1,5 +1,6 @@
 """`notifier status`: is the service doing its job, and one row per watched provider —
-feed health, last poll, active incidents.
+feed health, last poll, active incidents; then what is in quarantine (events and
+alerts given up on after three failed tries, `notifier quarantine`).
 
 First the same checks as /healthz (`notifier.pipeline.health`): Redis, the beat's
 heartbeat, live workers, overdue work, each with its age and threshold; the command
@@ -21,12 +22,14 @@ from typing import Any, TextIO
 
 import redis
 
+from notifier.cli import quarantine
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.models import iso
 from notifier.pipeline.health import Health, Limits, observe
 from notifier.store.deliverylog import SILENCED, DeliveryLog
+from notifier.store.quarantine import QuarantineStore
 from notifier.store.reloads import ConfigReloads, ReloadState
 from notifier.store.silences import SilenceStore
 from notifier.store.state import StateStore
@@ -63,14 +66,17 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     rows = status_rows(store, watched, now)
     reload_state = ConfigReloads(client, settings.key_prefix).state()
     muting = muting_lines(client, settings.key_prefix, now)
+    # Not a health check: an item given up on is told, not a reason to restart anything.
+    held = quarantine.report(QuarantineStore(client, settings.key_prefix), now, limit=5)
     if args.json:
         found = {"health": health.to_json(), "config": config_json(reload_state),
-                 "silences": muting, "providers": rows}  # fmt: skip
+                 "silences": muting, "providers": rows, "quarantine": held}  # fmt: skip
         json.dump(found, out, indent=2)
         out.write("\n")
     else:
         parts = [render_health(health), render_config(reload_state), *muting]
-        out.write("\n".join(parts) + "\n\n" + render(rows) + "\n")
+        tables = ["\n".join(parts), render(rows), quarantine.render(held)]
+        out.write("\n\n".join(t for t in tables if t) + "\n")
     return 0 if health.healthy else 1
 
 

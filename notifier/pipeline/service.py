@@ -27,7 +27,7 @@ from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.feeds.probe import Prober
 from notifier.models import Alert, ChangeEvent, EventKind, Incident
-from notifier.pipeline import cadence, continuity, digest, finals, push
+from notifier.pipeline import cadence, continuity, digest, finals, poison, push
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
     DeliveryContext,
@@ -41,12 +41,14 @@ from notifier.pipeline.probes import ProbeOutcome, run_probe
 from notifier.pipeline.retry import OutOfTurn
 from notifier.store.alerts import AlertStore
 from notifier.store.cadence import Cadence, Why, poll_member, probe_member
-from notifier.store.dueset import DueSet
+from notifier.store.deliverylog import FAILED
+from notifier.store.dueset import DueSet, due_set
 from notifier.store.followups import RedisFollowUps
 from notifier.store.generation import Generation
 from notifier.store.metrics import Metrics
 from notifier.store.probes import ProbeStore
 from notifier.store.pushes import PushQueue
+from notifier.store.quarantine import QuarantineStore
 from notifier.store.retries import RetryQueue
 from notifier.store.state import StateStore
 from notifier.store.threads import RedisThreadStore
@@ -125,11 +127,15 @@ class Runtime:
 
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
-        return DueSet(self.client, f"{self.settings.key_prefix}:due:{name}")
+        return due_set(self.client, self.settings.key_prefix, name)
 
     @property
     def retries(self) -> RetryQueue:
         return RetryQueue(self.client, self.settings.key_prefix)
+
+    @property
+    def quarantine(self) -> QuarantineStore:
+        return QuarantineStore(self.client, self.settings.key_prefix)
 
     @classmethod
     def build(cls, settings: Settings, redis_url: str, config: Config) -> Runtime:
@@ -248,6 +254,10 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     One task per poll batch, under a per-provider lock: a new incident and the
     `new_update`s that come with it must be planned in order, or a worker would see
     the update before the thread exists and page twice. Idempotent: claims are SET NX.
+
+    An event whose planning raises (a bug, not our infrastructure) fails the batch, to
+    be retried in order; at its third failed try it is quarantined instead, marked
+    processed, and the rest of the batch is planned (`notifier.pipeline.poison`).
     """
     events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
@@ -270,7 +280,19 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
 def _catch_up(
     rt: Runtime, events: Sequence[ChangeEvent], dispatcher: Dispatcher, now: datetime
 ) -> int:
-    alerts = plan_catch_ups(events, rt.config, rt.alerts, now, pages_only=rt.pages_only)
+    try:
+        alerts = plan_catch_ups(events, rt.config, rt.alerts, now, pages_only=rt.pages_only)
+    except Exception as exc:
+        if not poison.is_poison(exc):
+            raise
+        # One catch-up plans a poll's late events together: they are tried, and given
+        # up on, together.
+        first, rest = events[0], [e.event_id for e in events[1:]]
+        what = poison.entry("event", first.event_id, first.provider, first.incident_id,
+                            "catch-up", exc, now)  # fmt: skip
+        if not poison.failed_try(rt.quarantine, rt.metrics, what, rest):
+            raise
+        alerts = []
     ready = []
     for alert in alerts:
         if alert.hold_until is not None and alert.hold_until > now:
@@ -318,10 +340,22 @@ def _process_one(
         if len(batch) >= HAND_ON_EVERY:
             hand_on()
 
-    alerts = process_event(
-        event, rt.config, world, rt.threads, rt.alerts, now,
-        pages_only=rt.pages_only, on_ready=ready, followups=rt.followups, warnings=warnings,
-    )  # fmt: skip
+    try:
+        alerts = process_event(
+            event, rt.config, world, rt.threads, rt.alerts, now,
+            pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
+            warnings=warnings,
+        )  # fmt: skip
+    except Exception as exc:
+        if not poison.is_poison(exc):
+            raise
+        if batch:  # claimed before the failure: they go out, whatever becomes of the rest
+            hand_on()
+        what = poison.entry("event", event.event_id, event.provider, event.incident_id,
+                            "planning", exc, now)  # fmt: skip
+        if not poison.failed_try(rt.quarantine, rt.metrics, what):
+            raise
+        alerts = []
     if event.kind is EventKind.NEW_INCIDENT and confirms(event, warnings) is not None:
         rt.probes.confirm(event.provider, now)  # its recovery then needs no all-clear
     if batch:
@@ -467,7 +501,12 @@ def _deliver_one(
     final: bool,
     finished: list[str],
 ) -> DeliveryOutcome:
-    outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+    try:
+        outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+    except Exception as exc:
+        if not poison.is_poison(exc):
+            raise
+        return _poisoned(rt, dedup_key, attempt, exc, now, finished)
     if outcome.not_before is not None:
         rt.due("held").add(dedup_key, outcome.not_before)
     else:
@@ -478,6 +517,34 @@ def _deliver_one(
         rt.due("undelivered").add(outcome.fallback_key, now + RECONCILE_ALERTS_AFTER)
         dispatcher.deliver([outcome.fallback_key])
     return outcome
+
+
+def _poisoned(
+    rt: Runtime, dedup_key: str, attempt: int, exc: Exception, now: datetime, finished: list[str]
+) -> DeliveryOutcome:
+    """A delivery raised something other than a `DeliveryError` (a renderer's bug): try
+    it again in a minute, like a killed worker's, and at the third failed try give up on
+    it (failed, quarantined) instead of stopping the batch it came in."""
+    try:
+        alert = rt.alerts.get(dedup_key)
+    except Exception as again:  # the record itself may be what cannot be read
+        if not poison.is_poison(again):
+            raise
+        alert = None
+    provider, incident, channel = (
+        (alert.event.provider, alert.event.incident_id, alert.channel) if alert else ("", "", "")
+    )
+    what = poison.entry("alert", dedup_key, provider, incident, "delivery", exc, now, channel)
+    if not poison.failed_try(rt.quarantine, rt.metrics, what):
+        retry_later(rt, [dedup_key], attempt + 1, now + poison.DELIVERY_RETRY)
+        return DeliveryOutcome(dedup_key, "retrying", channel, error=what.reason)
+    pipe = rt.client.pipeline(transaction=False)
+    rt.delivery.log.finish(dedup_key, FAILED, now, error=f"quarantined: {what.reason}", pipe=pipe)
+    rt.alerts.set_state(dedup_key, FAILED, pipe=pipe)
+    rt.metrics.record_delivery(channel or "unknown", FAILED, None, pipe=pipe)
+    pipe.execute()
+    finished.append(dedup_key)
+    return DeliveryOutcome(dedup_key, "quarantined", channel, error=what.reason)
 
 
 def escalate_due(rt: Runtime, now: datetime) -> int:

@@ -171,6 +171,15 @@ class DeliveryLog:
             )
             self._history(dedup_key, event, pipe)
 
+    def reopen(self, dedup_key: str, now: datetime, why: str) -> None:
+        """Make a finished record pending again (an alert let out of quarantine):
+        the next delivery tries it instead of taking it for done."""
+        with writing(self.r) as pipe:
+            pipe.hset(
+                self._k(dedup_key), mapping={"outcome": PENDING, "updated_at": iso(now) or ""}
+            )
+            self._history(dedup_key, {"at": iso(now), "event": "reopened", "error": why}, pipe)
+
     def _history(self, dedup_key: str, event: dict[str, Any], pipe: Pipe | None = None) -> None:
         """Append to the attempt history, on `pipe` when the caller batches writes."""
         key = self._k(dedup_key, "attempts")

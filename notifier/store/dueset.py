@@ -17,6 +17,11 @@ import redis
 from notifier.store.batch import text
 
 
+def due_set(client: redis.Redis, prefix: str, name: str) -> DueSet:
+    """The sorted set of `name` work (held, escalations, unprocessed, undelivered, …)."""
+    return DueSet(client, f"{prefix}:due:{name}")
+
+
 @dataclass(frozen=True)
 class DueSet:
     client: redis.Redis

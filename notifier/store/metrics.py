@@ -8,6 +8,7 @@ it in one round trip and exposes it through a prometheus_client collector.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from notifier.store.batch import Pipe, text, writing
+from notifier.store.quarantine import KEEP, KINDS, index_key
 from notifier.store.reloads import ReloadState, parse_state
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
     "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
     "notifier_probes_total": ("Synthetic probes by outcome.", ("provider", "outcome")),
+    "notifier_quarantined_total": (
+        "Events and alerts given up on after failing 3 tries, by where they failed.",
+        ("kind", "stage"),
+    ),
 }
 LATENCY = "notifier_detection_to_delivery_seconds"
 # Per provider: the seconds polls took (fetch, parse, diff, commit) and how many.
@@ -138,8 +144,13 @@ class RedisCollector(Collector):
         pipe.hgetall(f"{self.prefix}:metrics")
         pipe.hgetall(f"{self.prefix}:config")
         sizes = waiting_sizes(pipe, self.prefix, self.broker_prefix)
+        # Quarantined within the last KEEP (older entries are trimmed on the next one).
+        oldest = time.time() - KEEP.total_seconds()
+        for kind in KINDS:
+            pipe.zcount(index_key(self.prefix, kind), oldest, "+inf")
         raw, config, *counts = pipe.execute()
-        depths, waiting = sizes(counts)
+        quarantined = counts[-len(KINDS) :]
+        depths, waiting = sizes(counts[: -len(KINDS)])
         values = {k.decode(): float(v) for k, v in raw.items()}
         yield from _counters(values)
         yield from _histogram(values)
@@ -157,6 +168,14 @@ class RedisCollector(Collector):
         for name, count in zip(DUE_SETS, waiting, strict=True):
             due.add_metric([name], count)
         yield due
+        held = GaugeMetricFamily(
+            "notifier_quarantine",
+            "Events and alerts in quarantine (given up on within the last 30 days).",
+            labels=["kind"],
+        )
+        for kind, count in zip(KINDS, quarantined, strict=True):
+            held.add_metric([kind], count)
+        yield held
         yield from _config(parse_state({text(k): text(v) for k, v in config.items()}))
 
 

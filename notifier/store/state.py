@@ -340,6 +340,10 @@ class StateStore:
     def mark_processed(self, event_id: str) -> None:
         self.redis.set(self._processed_key(event_id), "1", ex=int(EVENT_TTL.total_seconds()))
 
+    def unmark_processed(self, event_id: str) -> None:
+        """Plan the event again when it is next handed on (out of quarantine)."""
+        self.redis.delete(self._processed_key(event_id))
+
     def is_processed(self, event_id: str) -> bool:
         return bool(self.redis.exists(self._processed_key(event_id)))
 

@@ -24,8 +24,8 @@ SECRET = "hunter2-redis-password"
 
 # Every command that reaches Redis; the rest never do. A new command must join one list.
 NEEDS_REDIS = (["status"], ["status", "--json"], ["deliveries"], ["pending", "--json"],
-               ["web", "--port", "0"], ["worker"], ["beat"], ["run"], ["silence", "list"],
-               ["silence", "expire", "abcd1234"])  # fmt: skip
+               ["quarantine", "list"], ["web", "--port", "0"], ["worker"], ["beat"], ["run"],
+               ["silence", "list"], ["silence", "expire", "abcd1234"])  # fmt: skip
 HEALTHCHECK = ["healthcheck"]
 OFFLINE = {"config", "feed", "providers", "replay", "test-alert"}
 

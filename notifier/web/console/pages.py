@@ -59,11 +59,12 @@ def now_page(request: Request) -> Response:
     reader, now = _reader(request)
     try:
         providers = reader.providers(now)
+        held, quarantined = reader.quarantine(now)
     except (redis.RedisError, OSError):
-        providers = []
+        providers, held, quarantined = [], 0, []
     any_open = any(p.active for p in providers)
     return _page(request, "now.html", 200 if health.healthy else 503, health=health,
-                 providers=providers, href=incident_href,
+                 providers=providers, href=incident_href, held=held, quarantined=quarantined,
                  refresh=REFRESH_S if any_open else 0)  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from notifier.models import (
 from notifier.store.alerts import AlertStore
 from notifier.store.deliverylog import DeliveryLog, DeliveryRecord
 from notifier.store.metrics import poll_outcomes, poll_stats, raw_values
+from notifier.store.quarantine import Quarantined, QuarantineStore
 from notifier.store.snapshot import IncidentState, ProviderState, first_time
 from notifier.store.state import StateStore
 from notifier.web.timeline import Bar, Link, Row, Tick, Window
@@ -175,6 +176,11 @@ class Reader:
     def _related(self, ref: Ref, known: dict[Ref, Incident]) -> Related:
         inc = known.get(ref)
         return Related(ref[0], self.name(ref[0]), ref[1], inc.title if inc else "")
+
+    def quarantine(self, now: datetime, limit: int = 20) -> tuple[int, list[Quarantined]]:
+        """How many events and alerts are in quarantine, and the newest `limit` of them."""
+        store = QuarantineStore(self.client, self.prefix)
+        return sum(store.counts(now).values()), store.listed(now, limit)[:limit]
 
     def feeds(self) -> list[FeedView]:
         values = raw_values(self.client, self.prefix)

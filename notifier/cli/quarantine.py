@@ -1,0 +1,98 @@
+"""`notifier quarantine list|retry ID`: the events and alerts given up on after failing
+three tries (a parser or renderer bug, see `notifier.pipeline.poison`), and letting one
+out again once the fix is deployed.
+
+`list` shows each with when, where it failed and the exception's type (never its
+message); `retry ID` (`event:<id>`, `alert:<dedup key>`, or the bare id) forgets its
+tries and hands it back to the reconcile sweep, which plans or delivers it within a
+minute. Run `retry` after the fix is deployed: the same bug quarantines it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import redis
+
+from notifier.config.settings import get_settings
+from notifier.pipeline import poison
+from notifier.store.quarantine import Quarantined, QuarantineStore
+from notifier.store.url import resolve_redis_url
+from notifier.text import one_line
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "events and alerts given up on after 3 failed tries; retry one"
+    p = sub.add_parser("quarantine", help=text, description=text)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="what is in quarantine (30 days), newest first")
+    listing.add_argument("--limit", type=int, default=50, help="items per kind (default 50)")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    again = actions.add_parser("retry", help="let one out: plan or deliver it again")
+    again.add_argument("id", help="event:<id>, alert:<dedup key>, or the bare id")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    settings = get_settings()
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    if url is None:
+        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
+        return 2
+    client = redis.Redis.from_url(url)
+    store, now = QuarantineStore(client, settings.key_prefix), datetime.now(UTC)
+    if args.action == "list":
+        found = report(store, now, args.limit)
+        if args.json:
+            json.dump(found, out, indent=2)
+            out.write("\n")
+        else:
+            out.write(render(found, limit=args.limit, where=True) + "\n")
+        return 0
+    what = poison.find(store, args.id)
+    if what is None:
+        print(f"notifier quarantine: nothing quarantined is called {one_line(args.id)!r} "
+              "(see `notifier quarantine list`)", file=sys.stderr)  # fmt: skip
+        return 1
+    poison.release(client, settings.key_prefix, what, now)
+    out.write(f"{what.member}: out of quarantine; the reconcile sweep hands it on within a "
+              "minute\n")  # fmt: skip
+    return 0
+
+
+def report(store: QuarantineStore, now: datetime, limit: int = 50) -> dict[str, Any]:
+    """What `status --json` and `quarantine list --json` print: counts and items."""
+    counts = store.counts(now)
+    return {
+        "events": counts["event"],
+        "alerts": counts["alert"],
+        "items": [q.to_json() for q in store.listed(now, limit)],
+    }
+
+
+def render(found: dict[str, Any], limit: int = 5, where: bool = False) -> str:
+    """`quarantined: 1 event, 0 alerts`, then one line per item (at most `limit`); with
+    `where`, a second line names the code that raised."""
+    events, alerts = found["events"], found["alerts"]
+    head = f"quarantined: {_n(events, 'event')}, {_n(alerts, 'alert')}"
+    if not events and not alerts:
+        return head + " (none given up on in 30 days)"
+    lines = [head + " (given up on after 3 failed tries; `notifier quarantine retry ID`)"]
+    for d in found["items"][:limit]:
+        q = Quarantined.from_json(d)
+        place = one_line(f"{q.provider}/{q.incident_id}")[:60]
+        lines.append(f"  {d['at']}  {q.reason:22}  {place}  {one_line(q.member)}")
+        if where and q.where:
+            lines.append(f"      raised at {one_line(q.where)}")
+    more = events + alerts - min(limit, len(found["items"]))
+    if more > 0:
+        lines.append(f"  … {more} more: `notifier quarantine list`")
+    return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
