@@ -25,6 +25,8 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.pipeline.health import Health, Limits, observe
+from notifier.config.schema import ResolvedProvider
+from notifier.store.discovered import DiscoveredStore
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
 
@@ -50,12 +52,17 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     now = datetime.now(UTC)
     health = observe(client, settings.key_prefix, Limits.from_settings(settings), now)
     store = StateStore(client, settings.key_prefix)
-    rows = status_rows(store, [p.id for p in config.resolved_providers()], now)
+    providers = config.resolved_providers()
+    rows = status_rows(store, [p.id for p in providers], now)
+    found = discovered_rows(DiscoveredStore(client, settings.key_prefix), providers)
     if args.json:
-        json.dump({"health": health.to_json(), "providers": rows}, out, indent=2)
+        json.dump({"health": health.to_json(), "providers": rows, "discovered": found}, out,
+                  indent=2)  # fmt: skip
         out.write("\n")
     else:
         out.write(render_health(health) + "\n\n" + render(rows) + "\n")
+        if found:
+            out.write("\n" + render_discovered(found) + "\n")
     return 0 if health.healthy else 1
 
 
@@ -90,6 +97,33 @@ def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> li
             }
         )
     return rows
+
+
+def discovered_rows(store: DiscoveredStore, providers: list[ResolvedProvider]) -> list[dict[str, Any]]:
+    """Providers watched by their status page: the feed found there, and its moves."""
+    rows = []
+    for p in providers:
+        if not p.discovers:
+            continue
+        known = store.get(p.id, p.page)
+        moves = [{"at": m.at, "from": m.old, "to": m.new, "why": m.why} for m in store.moves(p.id)]
+        rows.append({
+            "provider": p.id, "page": p.page, "feed": known.url if known else "",
+            "format": known.format if known else "", "platform": known.platform if known else "",
+            "moves": moves,
+        })  # fmt: skip
+    return rows
+
+
+def render_discovered(rows: list[dict[str, Any]]) -> str:
+    """One line per provider watched by its page; each move of its feed, newest first."""
+    lines = ["Feeds discovered from status pages:"]
+    for r in rows:
+        feed = f"{r['feed']} ({r['format']})" if r["feed"] else "none found yet"
+        lines.append(f"  {r['provider']}: {r['page']} -> {feed}")
+        for m in r["moves"]:
+            lines.append(f"    moved {m['at']}: {m['from']} -> {m['to']} ({m['why']})")
+    return "\n".join(lines)
 
 
 def _health(raw: dict[str, str]) -> str:

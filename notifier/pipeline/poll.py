@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 Enqueue = Callable[[Sequence[ChangeEvent]], None]
 # (provider id, incident ids): look for these incidents' final updates again later
 RetryFinal = Callable[[str, Sequence[str]], None]
+# (document, body): told of each freshly parsed document (the components it lists)
+OnDocument = Callable[[FeedDocument, bytes], None]
 
 
 class ProviderLike(Protocol):
@@ -85,6 +87,7 @@ class PollOutcome:
     error: str | None = None  # one safe line, for failed
     error_type: str | None = None  # exception class name, for failed
     committed: bool = True  # False: the lease was lost before the write (events still sent)
+    cause: str | None = None  # the failure's cause code (feeds.errors), for failed
 
 
 def poll_provider(
@@ -97,6 +100,7 @@ def poll_provider(
     *,
     name: str = "",
     retry_final: RetryFinal | None = None,
+    on_document: OnDocument | None = None,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
@@ -106,7 +110,7 @@ def poll_provider(
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        extras = _Extras(name, retry_final)
+        extras = _Extras(name, retry_final, on_document)
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
@@ -117,6 +121,7 @@ def poll_provider(
 class _Extras:
     name: str
     retry_final: RetryFinal | None
+    on_document: OnDocument | None = None
 
 
 def _poll(
@@ -148,6 +153,8 @@ def _poll(
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
+    if extras.on_document is not None and result.body is not None:
+        extras.on_document(doc, result.body)
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
@@ -233,7 +240,7 @@ def _failed(
     ok = store.finish(lease, now=now, outcome=Outcome.FAILED, health=health)
     out = _outcome(Outcome.FAILED, events, ok)
     return PollOutcome(
-        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok
+        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok, cause
     )
 
 

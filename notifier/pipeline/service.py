@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -24,8 +24,10 @@ from notifier.channels import kinds
 from notifier.channels.base import DeliveryError
 from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
+from notifier.feeds.discover import follow
+from notifier.feeds.discover.components import listed_components
 from notifier.feeds.fetch import Fetcher
-from notifier.models import Alert, ChangeEvent, Incident
+from notifier.models import Alert, ChangeEvent, FeedDocument, Incident
 from notifier.pipeline import digest, finals
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
@@ -37,6 +39,7 @@ from notifier.pipeline.deliver import (
 from notifier.pipeline.plan import process_event
 from notifier.pipeline.poll import PollOutcome, poll_provider
 from notifier.store.alerts import AlertStore
+from notifier.store.discovered import DiscoveredStore
 from notifier.store.dueset import DueSet
 from notifier.store.followups import RedisFollowUps
 from notifier.store.metrics import Metrics
@@ -84,6 +87,7 @@ class Runtime:
     followups: RedisFollowUps | None = None
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
     pages_only: frozenset[str] = field(default_factory=frozenset)
+    discovered: DiscoveredStore | None = None
 
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
@@ -123,6 +127,7 @@ class Runtime:
             followups=followups,
             providers={p.id: p for p in config.resolved_providers()},
             pages_only=kinds.pages_only(),
+            discovered=DiscoveredStore(client, prefix),
         )
 
 
@@ -151,11 +156,22 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             entry = finals.Entry(provider, iid)
             rt.due("final-lookups").add(entry.member, now + finals.wait(entry))
 
+    discovered = rt.discovered or DiscoveredStore(rt.client, rt.settings.key_prefix)
+    if provider.discovers:
+        provider = _with_discovered_feed(provider, discovered, rt.fetcher, now)
+
+    def on_document(doc: FeedDocument, body: bytes) -> None:
+        discovered.saw_components(provider_id, listed_components(body, doc))
+
     began = time.monotonic()
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
+        on_document=on_document,
     )  # fmt: skip
+    if provider.page and outcome.cause in follow.MOVED_CAUSES:
+        # Status pages move: find the feed again; the next poll reads it.
+        follow.after_failure(provider_id, provider.page, outcome.cause, discovered, rt.fetcher, now)
     if outcome.outcome != "skipped_locked":  # no poll happened: nothing to time
         rt.metrics.record_poll(provider_id, outcome.outcome, time.monotonic() - began)
     else:
@@ -167,6 +183,19 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             error=outcome.error_type or "unknown",
         )
     return outcome
+
+
+def _with_discovered_feed(
+    provider: ResolvedProvider, store: DiscoveredStore, fetcher: Fetcher, now: datetime
+) -> ResolvedProvider:
+    """The provider with the feed remembered or discovered behind its page. With none
+    found, the page itself is polled: the poll fails as "an HTML page, not a feed", and
+    feed health tells the story like any broken feed."""
+    found = follow.current_feed(provider.id, provider.page, store, fetcher, now)
+    if found is None:
+        return replace(provider, url=provider.page, format="auto")
+    fmt = provider.format if provider.format != "auto" else found.format
+    return replace(provider, url=found.url, format=fmt)
 
 
 def look_for_final_words(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""`notifier providers`: the built-in provider catalog as a table (or JSON)."""
+"""`notifier providers` (no action): the built-in provider catalog as a table (or JSON)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,6 @@ from typing import Any, TextIO
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "providers",
-        help="list the built-in status-page providers",
-        description="List the built-in provider catalog: feed, format, support and upstreams.",
-    )
-    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -38,6 +28,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def row(entry: CatalogEntry) -> tuple[str, ...]:
     """One table row; an unsupported entry shows its note where the feed would be."""
     upstream = ",".join(dict.fromkeys(d.provider for d in entry.depends_on)) or "-"
+    if entry.feed is None and entry.discover:
+        return (entry.id, entry.name, "discover", entry.support, upstream, entry.status_page)
     if entry.feed is None:
         return (entry.id, entry.name, "-", entry.support, upstream, _one_line(entry.note))
     return (entry.id, entry.name, entry.feed.format, entry.support, upstream, entry.feed.url)
