@@ -72,10 +72,13 @@ class DiscoveredStore:
         pipe.execute()
         return move
 
-    def may_try(self, provider: str, every_s: int) -> bool:
-        """True at most once per `every_s` seconds per provider: discovery costs the
-        vendor several requests, so a page with no feed is not searched on every poll."""
-        return bool(self.r.set(f"{self._key(provider)}:tried", b"1", nx=True, ex=every_s))
+    def found_nothing(self, provider: str, wait_s: int) -> None:
+        """Discovery found no feed: do not search again for `wait_s` seconds (it costs the
+        vendor several requests, and a page with no feed would be searched every poll)."""
+        self.r.set(f"{self._key(provider)}:in-vain", b"1", ex=wait_s)
+
+    def searched_in_vain(self, provider: str) -> bool:
+        return bool(self.r.exists(f"{self._key(provider)}:in-vain"))
 
     def moves(self, provider: str, limit: int = 5) -> list[Move]:
         out = []

@@ -24,6 +24,7 @@ from notifier.feeds.errors import FeedError
 from notifier.feeds.xml import decode_text
 
 MAX_REQUESTS = 12
+USUAL = "usual path"
 BUDGET_S = 60.0
 
 
@@ -77,11 +78,14 @@ def discover(
         return run.result(page, "", [found] if found else [])
     html = decode_text(body)
     platform = fingerprint(html)
+    asked = {page}
     for url, fmt, how in _candidates(page, html, platform):
         if run.spent():
             break
-        if any(f.url == url for f in run.found):
+        # Each address once; the usual paths only when nothing better answered.
+        if url in asked or (how == USUAL and run.found):
             continue
+        asked.add(url)
         got = run.get(url, how)
         if got is not None and not looks_like_html(got):
             found = run.check(url, got, fmt, how)
@@ -99,7 +103,7 @@ def _candidates(page: str, html: str, platform: Platform | None) -> list[tuple[s
         if platform.name == "status.io" and (path := status_io_feed(html)):
             out.append((_origin(page) + path, "rss", "platform endpoint (status.io /pages/<id>/rss)"))
     out += [(url, "auto", "<link rel=alternate> on the page") for url in alternate_feeds(html, page)]
-    out += [(base + path, "auto", "usual path") for path in USUAL_PATHS]
+    out += [(base + path, "auto", USUAL) for path in USUAL_PATHS]
     return out
 
 

@@ -16,8 +16,8 @@ from notifier.store.discovered import DiscoveredStore, Move, Remembered
 
 log = logging.getLogger(__name__)
 
-# Discovery runs at most this often per provider (the first time: at once).
-EVERY_S = 300
+# After a discovery that found nothing, the next waits this long.
+RETRY_AFTER_S = 300
 # Failure causes (feeds.errors codes) that mean "the feed is no longer here".
 MOVED_CAUSES = frozenset({"http:404", "http:410", "html"})
 
@@ -48,11 +48,12 @@ def after_failure(
 def _find(
     provider: str, page: str, store: DiscoveredStore, fetcher: Fetches, now: datetime, why: str
 ) -> tuple[Remembered, Move | None] | None:
-    if not store.may_try(provider, EVERY_S):
+    if store.searched_in_vain(provider):
         return None
     result = discover(page, fetcher)
     best = result.best
     if best is None:
+        store.found_nothing(provider, RETRY_AFTER_S)
         log.warning("no feed found behind the status page (%s, %d requests)", why, result.tried,
                     extra={"provider": provider})  # fmt: skip
         return None
