@@ -22,10 +22,10 @@ from typing import Any, TextIO
 import redis
 
 from notifier.config.load import ConfigError, load_config
+from notifier.config.schema import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.pipeline.health import Health, Limits, observe
-from notifier.config.schema import ResolvedProvider
 from notifier.store.discovered import DiscoveredStore
 from notifier.store.state import StateStore
 from notifier.store.url import resolve_redis_url
@@ -99,7 +99,9 @@ def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> li
     return rows
 
 
-def discovered_rows(store: DiscoveredStore, providers: list[ResolvedProvider]) -> list[dict[str, Any]]:
+def discovered_rows(
+    store: DiscoveredStore, providers: list[ResolvedProvider]
+) -> list[dict[str, Any]]:
     """Providers watched by their status page: the feed found there, and its moves."""
     rows = []
     for p in providers:

@@ -62,7 +62,9 @@ class CatalogEntry(BaseModel):
     page: str = Field("", description="The status page a person visits (default: homepage).")
     platform: str = Field("", description="Hosting platform when known: statuspage, incident.io, …")
     discover: bool = Field(False, description="No feed URL: find it from `page` at the first poll.")
-    source: str = Field("", description="Where the feed address came from (the catalog gives one always).")
+    source: str = Field(
+        "", description="Where the feed address came from (the catalog gives one always)."
+    )
     aliases: tuple[str, ...] = Field((), description="Other names search finds the entry by.")
     alt_feeds: tuple[CatalogFeed, ...] = Field(
         (), description="Other public feeds of the same page."

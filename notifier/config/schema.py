@@ -158,7 +158,8 @@ class ProviderConfig(Strict):
         None, description="Display name; required when id is not in the catalog."
     )
     feed: FeedSpec | None = Field(
-        None, description="Status feed; required when id is not in the catalog and no `page` is given."
+        None,
+        description="Status feed; required when id is not in the catalog and no `page` is given.",
     )
     page: str | None = Field(
         None,

@@ -48,13 +48,15 @@ class DiscoveredStore:
         raw = self.r.hgetall(self._key(provider))
         if not raw:
             return None
-        d = {k.decode(): v.decode() for k, v in raw.items()}
+        d = {_s(k): _s(v) for k, v in raw.items()}
         if d.get("page") != page or not d.get("url"):
             return None
         return Remembered(d["page"], d["url"], d.get("format", "auto"), d.get("platform", ""),
                           d.get("at", ""))  # fmt: skip
 
-    def remember(self, provider: str, found: Remembered, now: datetime, why: str = "") -> Move | None:
+    def remember(
+        self, provider: str, found: Remembered, now: datetime, why: str = ""
+    ) -> Move | None:
         """Store `found`; a different URL than before is a move, recorded and returned."""
         before = self.get(provider, found.page)
         pipe = self.r.pipeline()
@@ -94,4 +96,8 @@ class DiscoveredStore:
             self.r.sadd(key, *names)
 
     def components(self, provider: str) -> set[str]:
-        return {n.decode() for n in self.r.smembers(f"{self.prefix}:components:{provider}")}
+        return {_s(n) for n in self.r.smembers(f"{self.prefix}:components:{provider}")}
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -56,8 +56,9 @@ def test_every_supported_entry_has_a_known_format_or_discovers_its_feed() -> Non
 
 
 def test_ids_are_unique_slugs_and_no_feed_url_is_listed_twice() -> None:
-    import yaml
     from importlib import resources
+
+    import yaml
 
     raw = yaml.safe_load(resources.files("notifier.config").joinpath("providers.yaml").read_text())
     ids = [p["id"] for p in raw["providers"]]
@@ -105,8 +106,10 @@ def test_the_team_in_issue_21_finds_every_vendor_it_depends_on() -> None:
     assert not missing
 
 
-@pytest.mark.parametrize(("word", "expected"), [("gh", "github"), ("o365", "microsoft365"),
-                                                 ("Claude", "anthropic"), ("GitHub", "github")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("gh", "github"), ("o365", "microsoft365"), ("Claude", "anthropic"), ("GitHub", "github")],
+)
 def test_search_finds_an_entry_by_id_name_or_alias(word: str, expected: str) -> None:
     assert [e.id for e in find(CATALOG, word)] == [expected]
 
@@ -129,3 +132,20 @@ def test_an_entry_that_discovers_needs_a_page() -> None:
     entry = CatalogEntry(id="x", name="X", homepage="https://status.x.example", source="t",
                          discover=True)  # fmt: skip
     assert entry.status_page == "https://status.x.example"
+
+
+def test_config_check_warns_of_a_component_filter_the_feed_has_never_listed() -> None:
+    from datetime import UTC, datetime
+
+    from notifier.config.load import check_text
+
+    text = ("providers:\n  - id: github\n    components: [Actions, Copilot Chat]\n"
+            "subscribers:\n  - name: ops\n    email: {to: [ops@example.com]}\n")  # fmt: skip
+    seen = {"github": {"Actions", "Copilot", "Git Operations"}}
+    report = check_text(text, "s.yaml", now=datetime(2025, 1, 1, tzinfo=UTC), seen_components=seen)
+    warned = [w for w in report.warnings if "components" in w]
+    assert len(warned) == 1
+    assert "'Copilot Chat' matches nothing github's feed has listed" in warned[0]
+    assert "did you mean 'Copilot'?" in warned[0]
+    quiet = check_text(text.replace("Copilot Chat", "copilot"), "s.yaml", seen_components=seen)
+    assert not [w for w in quiet.warnings if "components" in w]

@@ -19,8 +19,8 @@ from notifier.pipeline import service
 from notifier.store.discovered import DiscoveredStore
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
-from tests.support.statuspage_docs import FakeIncident
 from tests.support.status_sites import RSS_PAGE_HTML, rss, serve_sites
+from tests.support.statuspage_docs import FakeIncident
 
 T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 PROVIDERS = {"acme": "/sp", "beta": "/iio", "gamma": "/blog"}
@@ -103,7 +103,9 @@ def test_a_feed_that_moves_is_found_again_remembered_and_shown_by_status(
         # The vendor leaves Statuspage: the summary is gone (404) and the page now links RSS.
         with sites.lock:
             del sites.documents["/sp/api/v2/summary.json"]
-        sites.put("/sp", RSS_PAGE_HTML.replace(b"feeds/status.rss", b"/sp/v2/feed.rss"), "text/html")
+        sites.put(
+            "/sp", RSS_PAGE_HTML.replace(b"feeds/status.rss", b"/sp/v2/feed.rss"), "text/html"
+        )
         sites.put("/sp/v2/feed.rss", rss([]), "application/rss+xml")
         failed = run.poll("acme", 1)
         assert failed.outcome == "failed" and failed.cause == "http:404"

@@ -60,5 +60,7 @@ def serve_sites(server: FeedServer, incident: FakeIncident | None = None) -> Non
     server.put("/iio", INCIDENT_IO_HTML, "text/html")
     server.put("/iio/api/v2/summary.json", summary_with_components(incidents, "Beta"))
     server.put("/blog", RSS_PAGE_HTML, "text/html")
-    items = [("inc-1", "Elevated API errors", "Thu, 26 Dec 2024 19:00:00 +0000")] if incident else []
+    items = (
+        [("inc-1", "Elevated API errors", "Thu, 26 Dec 2024 19:00:00 +0000")] if incident else []
+    )
     server.put("/feeds/status.rss", rss(items), "application/rss+xml")

@@ -51,7 +51,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     workers = max(1, min(args.concurrency, MAX_CONCURRENCY))
     failed = 0
     with fetcher() as f, ThreadPoolExecutor(max_workers=workers) as pool:
-        for entry, result in zip(entries, pool.map(lambda e: check_one(f, e), entries), strict=True):
+        for entry, result in zip(
+            entries, pool.map(lambda e: check_one(f, e), entries), strict=True
+        ):
             failed += not result["ok"]
             if args.json:
                 stream.write(json.dumps(result) + "\n")

@@ -25,8 +25,9 @@ from notifier.store.url import resolve_redis_url
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = actions.add_parser("components", help="the component names a provider's feed lists")
     p.add_argument("id", help="catalog id")
-    p.add_argument("--last-poll", action="store_true",
-                   help="only the names the service's polls have seen (Redis), no fetch")  # fmt: skip
+    p.add_argument(
+        "--last-poll", action="store_true", help="only the names earlier polls saw (Redis)"
+    )
     p.set_defaults(func=run)
 
 

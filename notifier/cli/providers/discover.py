@@ -28,7 +28,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     url = args.url if "://" in args.url else f"https://{args.url}"
     if urlsplit(url).scheme not in {"http", "https"}:
-        print(f"notifier providers discover: {args.url!r} is not an http(s) address", file=sys.stderr)
+        print(
+            f"notifier providers discover: {args.url!r} is not an http(s) address", file=sys.stderr
+        )
         return 2
     with fetcher() as f:
         found = discover(url, f)
@@ -74,7 +76,7 @@ def snippet(d: Discovery) -> str:
     if name:
         lines.append(f"    name: {json.dumps(name)}")
     lines.append(f"    page: {d.page}")
-    lines.append(f"    # or pin the feed: feed: {{url: \"{best.url}\", format: {best.format}}}")
+    lines.append(f'    # or pin the feed: feed: {{url: "{best.url}", format: {best.format}}}')
     return "\n".join(lines)
 
 

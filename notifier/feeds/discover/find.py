@@ -101,8 +101,12 @@ def _candidates(page: str, html: str, platform: Platform | None) -> list[tuple[s
         for e in platform.endpoints:
             out.append((base + e.path, e.format, f"platform endpoint ({e.why})"))
         if platform.name == "status.io" and (path := status_io_feed(html)):
-            out.append((_origin(page) + path, "rss", "platform endpoint (status.io /pages/<id>/rss)"))
-    out += [(url, "auto", "<link rel=alternate> on the page") for url in alternate_feeds(html, page)]
+            out.append(
+                (_origin(page) + path, "rss", "platform endpoint (status.io /pages/<id>/rss)")
+            )
+    out += [
+        (url, "auto", "<link rel=alternate> on the page") for url in alternate_feeds(html, page)
+    ]
     out += [(base + path, "auto", USUAL) for path in USUAL_PATHS]
     return out
 

@@ -32,7 +32,8 @@ _SP_SUMMARY = Endpoint(
 )  # fmt: skip
 STATUSPAGE = Platform(
     "statuspage",
-    ("statuspage.io", "dka575ofm4ao0.cloudfront.net", "stspg-customer", "powered by atlassian statuspage"),
+    ("statuspage.io", "dka575ofm4ao0.cloudfront.net", "stspg-customer",
+     "powered by atlassian statuspage"),
     (
         Endpoint("/history.atom", "statuspage-atom", False,
                  "platform convention: Statuspage /history.atom (aggregator lists)"),
@@ -45,13 +46,18 @@ INCIDENT_IO = Platform(
     (
         Endpoint("/api/v2/summary.json", "statuspage-json", False,
                  "platform convention: incident.io's Statuspage-compatible summary"),
-        Endpoint("/feed.rss", "incidentio-rss", False, "platform convention: incident.io /feed.rss"),
+        Endpoint("/feed.rss", "incidentio-rss", False,
+                 "platform convention: incident.io /feed.rss"),
     ),
 )  # fmt: skip
 BETTER_STACK = Platform(
     "better-stack",
     ("betteruptime", "betterstack", "better stack"),
-    (Endpoint("/feed.rss", "rss", True, "vendor docs: Better Stack status pages publish /feed.rss"),),
+    (
+        Endpoint(
+            "/feed.rss", "rss", True, "vendor docs: Better Stack status pages publish /feed.rss"
+        ),
+    ),
 )
 INSTATUS = Platform(
     "instatus",
@@ -71,7 +77,14 @@ CACHET = Platform(
 )
 STATUS_IO = Platform("status.io", ("status.io", "statusio"), ())  # its feed path holds a page id
 
-PLATFORMS: tuple[Platform, ...] = (INCIDENT_IO, STATUSPAGE, BETTER_STACK, INSTATUS, CACHET, STATUS_IO)
+PLATFORMS: tuple[Platform, ...] = (
+    INCIDENT_IO,
+    STATUSPAGE,
+    BETTER_STACK,
+    INSTATUS,
+    CACHET,
+    STATUS_IO,
+)
 
 # Paths where any site's feed usually is, tried last (inferred: common practice).
 USUAL_PATHS: tuple[str, ...] = (
