@@ -27,6 +27,7 @@ from typing import Protocol
 from notifier.diff.engine import PollContext, diff
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
+from notifier.feeds.discover.components import listed_components
 from notifier.feeds.errors import Cause, FeedError
 from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
@@ -39,8 +40,8 @@ log = logging.getLogger(__name__)
 Enqueue = Callable[[Sequence[ChangeEvent]], None]
 # (provider id, incident ids): look for these incidents' final updates again later
 RetryFinal = Callable[[str, Sequence[str]], None]
-# (document, body): told of each freshly parsed document (the components it lists)
-OnDocument = Callable[[FeedDocument, bytes], None]
+# told the component names each freshly parsed document lists
+OnComponents = Callable[[tuple[str, ...]], None]
 
 
 class ProviderLike(Protocol):
@@ -100,7 +101,7 @@ def poll_provider(
     *,
     name: str = "",
     retry_final: RetryFinal | None = None,
-    on_document: OnDocument | None = None,
+    on_components: OnComponents | None = None,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
@@ -110,7 +111,7 @@ def poll_provider(
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        extras = _Extras(name, retry_final, on_document)
+        extras = _Extras(name, retry_final, on_components)
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
@@ -121,7 +122,7 @@ def poll_provider(
 class _Extras:
     name: str
     retry_final: RetryFinal | None
-    on_document: OnDocument | None = None
+    on_components: OnComponents | None = None
 
 
 def _poll(
@@ -142,6 +143,8 @@ def _poll(
         validators = _validators(result, v)
         fresh = result.status != 304 and (lease.recheck or validators.body_hash != v.body_hash)
         doc = _parse(result.body, provider) if fresh else None
+        # Read here, with the parse: the feed stage ends before the diff begins.
+        listed = listed_components(result.body or b"", doc) if doc is not None else ()
     except Exception as exc:  # any failure to read the feed is this provider's only
         return _failed(provider, lease, store, enqueue, now, threshold, exc)
     health, events = record_success(lease.health, provider.id, now)
@@ -153,8 +156,8 @@ def _poll(
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
-    if extras.on_document is not None and result.body is not None:
-        extras.on_document(doc, result.body)
+    if extras.on_components is not None and listed:
+        extras.on_components(listed)
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}

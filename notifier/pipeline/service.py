@@ -25,9 +25,8 @@ from notifier.channels.base import DeliveryError
 from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.discover import follow
-from notifier.feeds.discover.components import listed_components
 from notifier.feeds.fetch import Fetcher
-from notifier.models import Alert, ChangeEvent, FeedDocument, Incident
+from notifier.models import Alert, ChangeEvent, Incident
 from notifier.pipeline import digest, finals
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
@@ -160,14 +159,14 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
     if provider.discovers:
         provider = _with_discovered_feed(provider, discovered, rt.fetcher, now)
 
-    def on_document(doc: FeedDocument, body: bytes) -> None:
-        discovered.saw_components(provider_id, listed_components(body, doc))
+    def on_components(names: tuple[str, ...]) -> None:
+        discovered.saw_components(provider_id, names)
 
     began = time.monotonic()
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
-        on_document=on_document,
+        on_components=on_components,
     )  # fmt: skip
     if provider.page and outcome.cause in follow.MOVED_CAUSES:
         # Status pages move: find the feed again; the next poll reads it.

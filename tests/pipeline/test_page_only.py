@@ -6,6 +6,8 @@ remembered and shown by `notifier status`."""
 
 from __future__ import annotations
 
+import argparse
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +15,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from notifier.cli import status
 from notifier.config.load import load_config
-from notifier.config.settings import Settings
+from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import service
 from notifier.store.discovered import DiscoveredStore
 from tests.fakes.slack_api import FakeSlack
@@ -94,7 +97,7 @@ def test_a_file_naming_only_status_pages_alerts_for_each_kind_of_site(
 
 def test_a_feed_that_moves_is_found_again_remembered_and_shown_by_status(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
-    fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     with feed_server() as sites:
         serve_sites(sites)
@@ -117,18 +120,15 @@ def test_a_feed_that_moves_is_found_again_remembered_and_shown_by_status(
         assert run.poll("acme", 2).outcome == "changed"  # the next poll reads the new feed
         page, new = sites.url("/sp"), sites.url("/sp/v2/feed.rss")
 
-        from notifier.cli import main
-
         monkeypatch.setenv("NOTIFIER_CONFIG", str(tmp_path / "subscriptions.yaml"))
         monkeypatch.setenv("NOTIFIER_REDIS_URL", redis_url)
         monkeypatch.setenv("NOTIFIER_KEY_PREFIX", key_prefix)
-        from notifier.config.settings import get_settings
-
         get_settings.cache_clear()
+        shown = io.StringIO()
         try:
-            main(["status"])
+            status.run(argparse.Namespace(json=False), out=shown)
         finally:
             get_settings.cache_clear()
-    out = capsys.readouterr().out
+    out = shown.getvalue()
     assert f"acme: {page} -> {new} (rss)" in out
     assert "moved " in out and "(feed answered HTTP 404)" in out
