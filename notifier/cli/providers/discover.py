@@ -53,7 +53,7 @@ def as_json(d: Discovery) -> dict[str, object]:
 def render(d: Discovery) -> str:
     lines = [f"page:      {d.page}", f"platform:  {d.platform or 'not recognised'}"]
     if not d.feeds:
-        lines.append(f"no feed found ({d.tried} requests).")
+        lines.append(f"no feed found ({d.tried} request{'s' if d.tried != 1 else ''}).")
         lines += [f"  {p}" for p in d.problems[:8]]
         lines.append("If the page shows a feed link, give it as `feed: {url, format: auto}`.")
         return "\n".join(lines) + "\n"
