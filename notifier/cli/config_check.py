@@ -12,10 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import redis
+
 from notifier.config.catalog import Catalog
-from notifier.config.load import check_config
+from notifier.config.load import ConfigError, check_config, load_config
 from notifier.config.schema import Config
 from notifier.config.settings import get_settings
+from notifier.store.discovered import DiscoveredStore
+from notifier.store.url import resolve_redis_url
 
 # The catalog to check against; None is the built-in one (tests set a small one).
 CATALOG: Catalog | None = None
@@ -38,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_check(args: argparse.Namespace) -> int:
     settings = get_settings()
     path: Path = args.file if args.file is not None else settings.config_path()
-    report = check_config(path, CATALOG, settings)
+    report = check_config(path, CATALOG, settings, seen_components=_seen_components(path))
     if report.config is None:
         for line in report.errors:
             print(line, file=sys.stderr)
@@ -72,3 +76,22 @@ def summary(path: Path, config: Config, warnings: int = 0) -> str:
     for s in config.subscribers:
         lines.append(f"  subscriber {s.name}: {', '.join(s.channel_names())}")
     return "\n".join(lines)
+
+
+def _seen_components(path: Path) -> dict[str, set[str]]:
+    """Component names each filtered provider's feed has listed in the service's polls,
+    from Redis when it answers (a file is checked before any service runs, too)."""
+    settings = get_settings()
+    url = resolve_redis_url(settings.redis_url, settings.data_dir)
+    try:
+        config = load_config(path, CATALOG)
+    except (ConfigError, OSError):
+        return {}
+    wanted = [p.id for p in config.providers if p.components]
+    if url is None or not wanted:
+        return {}
+    try:
+        store = DiscoveredStore(redis.Redis.from_url(url, socket_timeout=2), settings.key_prefix)
+        return {pid: store.components(pid) for pid in wanted}
+    except redis.RedisError:
+        return {}

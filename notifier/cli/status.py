@@ -24,11 +24,13 @@ import redis
 
 from notifier.cli import quarantine
 from notifier.config.load import ConfigError, load_config
+from notifier.config.schema import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.models import iso
 from notifier.pipeline.health import Health, Limits, observe
 from notifier.store.deliverylog import SILENCED, DeliveryLog
+from notifier.store.discovered import DiscoveredStore
 from notifier.store.quarantine import QuarantineStore
 from notifier.store.reloads import ConfigReloads, ReloadState
 from notifier.store.silences import SilenceStore
@@ -45,9 +47,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     settings = get_settings()
+    providers: list[ResolvedProvider] = []
     try:
-        watched: list[str] | None = [p.id for p in load_config(settings.config_path())
-                                     .resolved_providers()]  # fmt: skip
+        providers = load_config(settings.config_path()).resolved_providers()
+        watched: list[str] | None = [p.id for p in providers]
     except ConfigError as exc:
         # A running service keeps the config it loaded; say what is wrong and go on.
         print(f"the subscription file is invalid (a running service keeps the config it "
@@ -68,14 +71,18 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     muting = muting_lines(client, settings.key_prefix, now)
     # Not a health check: an item given up on is told, not a reason to restart anything.
     held = quarantine.report(QuarantineStore(client, settings.key_prefix), now, limit=5)
+    found = discovered_rows(DiscoveredStore(client, settings.key_prefix), providers)
     if args.json:
-        found = {"health": health.to_json(), "config": config_json(reload_state),
-                 "silences": muting, "providers": rows, "quarantine": held}  # fmt: skip
-        json.dump(found, out, indent=2)
+        report = {"health": health.to_json(), "config": config_json(reload_state),
+                  "silences": muting, "providers": rows, "quarantine": held,
+                  "discovered": found}  # fmt: skip
+        json.dump(report, out, indent=2)
         out.write("\n")
     else:
         parts = [render_health(health), render_config(reload_state), *muting]
         tables = ["\n".join(parts), render(rows), quarantine.render(held)]
+        if found:
+            tables.append(render_discovered(found))
         out.write("\n\n".join(t for t in tables if t) + "\n")
     return 0 if health.healthy else 1
 
@@ -146,6 +153,35 @@ def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> li
             }
         )
     return rows
+
+
+def discovered_rows(
+    store: DiscoveredStore, providers: list[ResolvedProvider]
+) -> list[dict[str, Any]]:
+    """Providers watched by their status page: the feed found there, and its moves."""
+    rows = []
+    for p in providers:
+        if not p.discovers:
+            continue
+        known = store.get(p.id, p.page)
+        moves = [{"at": m.at, "from": m.old, "to": m.new, "why": m.why} for m in store.moves(p.id)]
+        rows.append({
+            "provider": p.id, "page": p.page, "feed": known.url if known else "",
+            "format": known.format if known else "", "platform": known.platform if known else "",
+            "moves": moves,
+        })  # fmt: skip
+    return rows
+
+
+def render_discovered(rows: list[dict[str, Any]]) -> str:
+    """One line per provider watched by its page; each move of its feed, newest first."""
+    lines = ["Feeds discovered from status pages:"]
+    for r in rows:
+        feed = f"{r['feed']} ({r['format']})" if r["feed"] else "none found yet"
+        lines.append(f"  {r['provider']}: {r['page']} -> {feed}")
+        for m in r["moves"]:
+            lines.append(f"    moved {m['at']}: {m['from']} -> {m['to']} ({m['why']})")
+    return "\n".join(lines)
 
 
 def _health(raw: dict[str, str]) -> str:

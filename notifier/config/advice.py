@@ -14,7 +14,7 @@ otherwise a route to an unconfigured vendor fails permanently.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -35,8 +35,14 @@ NEEDS: dict[str, str] = {
 
 
 def config_warnings(
-    config: Config, catalog: Catalog, settings: Settings | None, now: datetime
+    config: Config,
+    catalog: Catalog,
+    settings: Settings | None,
+    now: datetime,
+    seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> Iterator[Problem]:
+    """`seen_components`: per provider, every component name its feed has listed in the
+    running service's polls (Redis); a filter naming none of them never matches."""
     if not config.providers:
         yield ("providers",), "no providers: nothing is polled"
     if not config.subscribers:
@@ -46,9 +52,12 @@ def config_warnings(
     for i, sub in enumerate(config.subscribers):
         yield from _fallback_itself(("subscribers", i), sub)
         yield from _dead_filters(("subscribers", i), sub, config, catalog)
+    seen = seen_components or {}
     for i, p in enumerate(config.providers):
         entry = catalog.get(p.id)
-        if entry is not None and entry.components:
+        if seen.get(p.id):
+            yield from _never_listed(("providers", i, "components"), p.id, p.components, seen[p.id])
+        elif entry is not None and entry.components:
             for j, name in enumerate(p.components):
                 yield from _unknown_component(
                     ("providers", i, "components", j), name, {p.id: entry.components}
@@ -161,6 +170,21 @@ def _dead_filters(loc: Loc, sub: Subscriber, config: Config, catalog: Catalog) -
         else:
             for j, name in enumerate(f.components):
                 yield from _unknown_component((*floc, "components", j), name, lists)
+
+
+def _never_listed(
+    loc: Loc, provider: str, wanted: Collection[str], listed: Collection[str]
+) -> Iterator[Problem]:
+    """A filter naming a component the feed has never listed (case-insensitive)."""
+    names = {n.lower() for n in listed}
+    for j, name in enumerate(wanted):
+        if name.lower() not in names:
+            match = closest(name, set(listed))
+            fix = f"; did you mean {match!r}?" if match else ""
+            yield (
+                (*loc, j),
+                f"component {quote(name)} matches nothing {provider}'s feed has listed{fix}",
+            )
 
 
 def _unknown_component(loc: Loc, name: str, lists: dict[str, tuple[str, ...]]) -> Iterator[Problem]:

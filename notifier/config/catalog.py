@@ -49,18 +49,46 @@ class CatalogDependency(BaseModel):
 
 
 class CatalogEntry(BaseModel):
+    """One provider. A supported entry has a `feed`, or `discover: true` and a `page`
+    from which the feed is found at the first poll. `source` says where the feed
+    address came from (vendor docs, an aggregator list, or a platform convention)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
     name: str
     homepage: str
     support: Literal["supported", "unsupported"] = "supported"
     feed: CatalogFeed | None = Field(None, description="None when the provider has no public feed.")
+    page: str = Field("", description="The status page a person visits (default: homepage).")
+    platform: str = Field("", description="Hosting platform when known: statuspage, incident.io, …")
+    discover: bool = Field(False, description="No feed URL: find it from `page` at the first poll.")
+    source: str = Field(
+        "", description="Where the feed address came from (the catalog gives one always)."
+    )
+    aliases: tuple[str, ...] = Field((), description="Other names search finds the entry by.")
     alt_feeds: tuple[CatalogFeed, ...] = Field(
         (), description="Other public feeds of the same page."
     )
     components: tuple[str, ...] = ()
     depends_on: tuple[CatalogDependency, ...] = ()
     note: str = Field("", description="What is not possible and what to do instead.")
+
+    @model_validator(mode="after")
+    def _feed_or_discover(self) -> CatalogEntry:
+        if self.support == "supported" and self.feed is None and not self.discover:
+            raise ValueError(f"{self.id}: a supported entry needs `feed:` or `discover: true`")
+        if self.discover and not self.status_page:
+            raise ValueError(f"{self.id}: `discover: true` needs a `page:`")
+        return self
+
+    @property
+    def status_page(self) -> str:
+        """The address a person visits: `page`, else `homepage`."""
+        return self.page or self.homepage
+
+    def names(self) -> tuple[str, ...]:
+        """Every name search matches: id, name and aliases."""
+        return (self.id, self.name, *self.aliases)
 
 
 class Catalog(BaseModel):

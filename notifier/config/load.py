@@ -11,6 +11,7 @@ the file is not. `load_config(path)` is the same check, raising `ConfigError`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,7 @@ def check_config(
     catalog: Catalog | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
+    seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> ConfigReport:
     """Errors, or the config and its warnings. `settings` (the channel credentials) is
     needed for the warnings about channels that cannot deliver; None skips them."""
@@ -79,7 +81,7 @@ def check_config(
         text = path.read_text("utf-8")
     except OSError as exc:
         return ConfigReport(None, [f"{path}: cannot read: {exc.strerror or exc}"])
-    return check_text(text, path.name, catalog, settings, now)
+    return check_text(text, path.name, catalog, settings, now, seen_components)
 
 
 def check_text(
@@ -88,6 +90,7 @@ def check_text(
     catalog: Catalog | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
+    seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> ConfigReport:
     """`check_config` of YAML text; `filename` prefixes the lines."""
     catalog = catalog if catalog is not None else load_catalog()
@@ -119,7 +122,7 @@ def check_text(
     if problems or config is None:
         return ConfigReport(None, _format(filename, root, problems))
     config.bind_catalog(catalog)
-    found = config_warnings(config, catalog, settings, now or datetime.now(UTC))
+    found = config_warnings(config, catalog, settings, now or datetime.now(UTC), seen_components)
     return ConfigReport(config, [], _format(filename, root, list(found)))
 
 

@@ -103,7 +103,7 @@ def _valid(model: type[M], items: Any) -> list[tuple[Any, M]]:
 # provider): leaving one out would make the rule report a problem that is not there.
 _ESSENTIAL: dict[type[BaseModel], frozenset[str]] = {
     Subscriber: frozenset({"name", "slack", "sms", "email"}),
-    ProviderConfig: frozenset({"id", "name", "feed"}),
+    ProviderConfig: frozenset({"id", "name", "feed", "page"}),
 }
 
 
@@ -132,10 +132,12 @@ def _check_providers(parts: Parts, catalog: Catalog) -> Iterator[Problem]:
         seen.add(p.id)
         entry = catalog.get(p.id)
         has_feed = p.feed is not None and p.feed.url is not None and p.feed.format is not None
+        # A status page's address is enough: the feed is discovered from it.
+        has_feed = has_feed or p.page is not None
         if entry is None:
             if p.name is None or not has_feed:
                 yield loc, _not_in_catalog(p.id, catalog)
-        elif (entry.support == "unsupported" or entry.feed is None) and not has_feed:
+        elif entry.feed is None and not entry.discover and not has_feed:
             yield (*loc, "id"), _unpollable(p.id, entry.note)
         if p.feed is not None and p.feed.format is not None:
             yield from _check_format((*loc, "feed", "format"), p.feed.format)
@@ -145,7 +147,7 @@ def _not_in_catalog(pid: str, catalog: Catalog) -> str:
     match = closest(pid, catalog.providers)
     if match is not None:  # a near miss is far likelier than a custom provider
         return f"{pid!r} is not in the catalog; did you mean {match!r}?"
-    return f"{pid!r} is not in the catalog: give `name` and `feed: {{url, format}}`"
+    return f"{pid!r} is not in the catalog: give `name` and `page:` or `feed: {{url, format}}`"
 
 
 def _unpollable(pid: str, note: str) -> str:

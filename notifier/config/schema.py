@@ -208,7 +208,15 @@ class ProviderConfig(Strict):
         None, description="Display name; required when id is not in the catalog."
     )
     feed: FeedSpec | None = Field(
-        None, description="Status feed; required when id is not in the catalog."
+        None,
+        description="Status feed; required when id is not in the catalog and no `page` is given.",
+    )
+    page: str | None = Field(
+        None,
+        description=(
+            "Status page address a person visits (https://status.vendor.com): the feed is "
+            "discovered from it, remembered, and found again when the page moves."
+        ),
     )
     poll_interval: int | None = Field(None, ge=1, description="Seconds between polls (default 60).")
     depends_on: list[DependencySpec] = Field(
@@ -247,6 +255,13 @@ class ProviderConfig(Strict):
                 "`webhook_token` must be 16 to 200 letters, digits, - or _ (not shown: a secret)"
             )
         return self
+
+    @field_validator("page")
+    @classmethod
+    def _page_http(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -533,6 +548,13 @@ class ResolvedProvider:
     active_poll_interval: int = 15
     webhook_token: SecretStr | None = None  # resolved from the file or its env var
     probes: tuple[ProbeSpec, ...] = ()
+    # The status page the feed is discovered from; with `url` empty, the poller
+    # discovers (or recalls) the feed before its first fetch.
+    page: str = ""
+
+    @property
+    def discovers(self) -> bool:
+        return bool(self.page) and not self.url
 
 
 DEFAULT_POLL_INTERVAL = 60
@@ -638,8 +660,15 @@ class Config(Strict):
     def _resolve(self, p: ProviderConfig) -> ResolvedProvider:
         entry = self.catalog.get(p.id)
         cat_feed = entry.feed if entry is not None else None
+        page = p.page or ""
+        if p.page is not None:
+            cat_feed = None  # the file names a page: what is found there wins over the catalog
         url = (p.feed.url if p.feed else None) or (cat_feed.url if cat_feed else None)
         fmt = (p.feed.format if p.feed else None) or (cat_feed.format if cat_feed else None)
+        if url is None and not page and entry is not None and entry.discover:
+            page = entry.status_page
+        if url is None and page:
+            url, fmt = "", fmt or "auto"  # discovered at the first poll
         if url is None or fmt is None:  # load_config rejects this; guard for direct use
             raise ValueError(f"provider {p.id!r} has no feed")
         interval = p.poll_interval or DEFAULT_POLL_INTERVAL
@@ -656,6 +685,7 @@ class Config(Strict):
             ),
             webhook_token=p.webhook_token or env_secret(p.webhook_token_env),
             probes=tuple(p.probes),
+            page=page,
         )
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 from notifier.diff.engine import PollContext, diff
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
+from notifier.feeds.discover.components import listed_components
 from notifier.feeds.errors import Cause, FeedError
 from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
@@ -44,6 +45,8 @@ RetryFinal = Callable[[str, Sequence[str]], None]
 OnUnmarked = Callable[[], bool]
 # Called once a silent baseline is committed.
 Rebaselined = Callable[[str], None]
+# told the component names each freshly parsed document lists
+OnComponents = Callable[[tuple[str, ...]], None]
 
 
 class ProviderLike(Protocol):
@@ -91,6 +94,7 @@ class PollOutcome:
     error_type: str | None = None  # exception class name, for failed
     committed: bool = True  # False: the lease was lost before the write (events still sent)
     retry_after: float | None = None  # seconds the status page asked us to wait (429)
+    cause: str | None = None  # the failure's cause code (feeds.errors), for failed
 
 
 def poll_provider(
@@ -105,6 +109,7 @@ def poll_provider(
     retry_final: RetryFinal | None = None,
     on_unmarked: OnUnmarked | None = None,
     rebaselined: Rebaselined | None = None,
+    on_components: OnComponents | None = None,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
@@ -117,7 +122,7 @@ def poll_provider(
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        extras = _Extras(name, retry_final, on_unmarked, rebaselined)
+        extras = _Extras(name, retry_final, on_unmarked, rebaselined, on_components)
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
@@ -130,6 +135,7 @@ class _Extras:
     retry_final: RetryFinal | None
     on_unmarked: OnUnmarked | None = None
     rebaselined: Rebaselined | None = None
+    on_components: OnComponents | None = None
 
 
 def _poll(
@@ -150,6 +156,8 @@ def _poll(
         validators = _validators(result, v)
         fresh = result.status != 304 and (lease.recheck or validators.body_hash != v.body_hash)
         doc = _parse(result.body, provider) if fresh else None
+        # Read here, with the parse: the feed stage ends before the diff begins.
+        listed = listed_components(result.body or b"", doc) if doc is not None else ()
     except Exception as exc:  # any failure to read the feed is this provider's only
         return _failed(provider, lease, store, enqueue, now, threshold, exc)
     health, events = record_success(lease.health, provider.id, now)
@@ -161,6 +169,8 @@ def _poll(
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
+    if extras.on_components is not None and listed:
+        extras.on_components(listed)
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
@@ -262,7 +272,14 @@ def _failed(
     out = _outcome(Outcome.FAILED, events, ok)
     wait = exc.retry_after if isinstance(exc, FeedError) else None
     return PollOutcome(
-        out.outcome, out.events, out.event_ids, health.last_error, type(exc).__name__, ok, wait
+        out.outcome,
+        out.events,
+        out.event_ids,
+        health.last_error,
+        type(exc).__name__,
+        ok,
+        wait,
+        cause,
     )
 
 

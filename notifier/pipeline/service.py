@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -24,6 +24,7 @@ from notifier.channels import kinds
 from notifier.channels.base import DeliveryError
 from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
+from notifier.feeds.discover import follow
 from notifier.feeds.fetch import Fetcher
 from notifier.feeds.probe import Prober
 from notifier.models import Alert, ChangeEvent, EventKind, Incident
@@ -42,6 +43,7 @@ from notifier.pipeline.retry import OutOfTurn
 from notifier.store.alerts import AlertStore
 from notifier.store.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.deliverylog import FAILED
+from notifier.store.discovered import DiscoveredStore
 from notifier.store.dueset import DueSet, due_set
 from notifier.store.followups import RedisFollowUps
 from notifier.store.generation import Generation
@@ -94,6 +96,7 @@ class Runtime:
     followups: RedisFollowUps | None = None
     providers: dict[str, ResolvedProvider] = field(default_factory=dict)
     pages_only: frozenset[str] = field(default_factory=frozenset)
+    discovered: DiscoveredStore | None = None
     # The generation marker this process saw when it was built (None: none yet), to
     # notice that Redis lost its data (notifier.pipeline.continuity).
     generation_seen: str | None = None
@@ -172,6 +175,7 @@ class Runtime:
             followups=followups,
             providers={p.id: p for p in config.resolved_providers()},
             pages_only=kinds.pages_only(),
+            discovered=DiscoveredStore(client, prefix),
         )
 
 
@@ -203,17 +207,28 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
     def on_unmarked() -> bool:
         return continuity.lost_since(rt.generation, rt.generation_seen, list(rt.providers), now)
 
+    discovered = rt.discovered or DiscoveredStore(rt.client, rt.settings.key_prefix)
+    if provider.discovers:
+        provider = _with_discovered_feed(provider, discovered, rt.fetcher, now)
+
+    def on_components(names: tuple[str, ...]) -> None:
+        discovered.saw_components(provider_id, names)
+
     began = time.monotonic()
     outcome = poll_provider(
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
         on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
+        on_components=on_components,
     )  # fmt: skip
     if outcome.retry_after is not None:
         # The status page asked us to wait (429 / Retry-After): the tick holds its polls.
         rt.cadence.hold(provider_id, now + timedelta(seconds=outcome.retry_after))
         log.warning("status page asked us to wait %.0f s", outcome.retry_after,
                     extra={"provider": provider_id})  # fmt: skip
+    if provider.page and outcome.cause in follow.MOVED_CAUSES:
+        # Status pages move: find the feed again; the next poll reads it.
+        follow.after_failure(provider_id, provider.page, outcome.cause, discovered, rt.fetcher, now)
     if outcome.outcome != "skipped_locked":  # no poll happened: nothing to time
         rt.metrics.record_poll(provider_id, outcome.outcome, time.monotonic() - began)
     else:
@@ -225,6 +240,19 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
             error=outcome.error_type or "unknown",
         )
     return outcome
+
+
+def _with_discovered_feed(
+    provider: ResolvedProvider, store: DiscoveredStore, fetcher: Fetcher, now: datetime
+) -> ResolvedProvider:
+    """The provider with the feed remembered or discovered behind its page. With none
+    found, the page itself is polled: the poll fails as "an HTML page, not a feed", and
+    feed health tells the story like any broken feed."""
+    found = follow.current_feed(provider.id, provider.page, store, fetcher, now)
+    if found is None:
+        return replace(provider, url=provider.page, format="auto")
+    fmt = provider.format if provider.format != "auto" else found.format
+    return replace(provider, url=found.url, format=fmt)
 
 
 def look_for_final_words(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""`notifier providers`: the built-in provider catalog as a table (or JSON).
+"""`notifier providers` (no action): the built-in provider catalog as a table (or JSON).
 
 `--watched`: the subscription file's providers instead, each with the interval it is
 polled at now and why (adaptive polling), when it is next polled, and whether it
@@ -26,22 +26,6 @@ from notifier.store.url import resolve_redis_url
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "providers",
-        help="list the built-in status-page providers",
-        description="List the built-in provider catalog: feed, format, support and upstreams.",
-    )
-    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
-    parser.add_argument(
-        "--watched",
-        action="store_true",
-        help="the providers of the subscription file instead: each one's effective poll "
-        "interval and why, its next poll, webhook and probes (reads Redis when it is up)",
-    )
-    parser.set_defaults(func=run)
-
-
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     if getattr(args, "watched", False):
@@ -59,6 +43,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def row(entry: CatalogEntry) -> tuple[str, ...]:
     """One table row; an unsupported entry shows its note where the feed would be."""
     upstream = ",".join(dict.fromkeys(d.provider for d in entry.depends_on)) or "-"
+    if entry.feed is None and entry.discover:
+        return (entry.id, entry.name, "discover", entry.support, upstream, entry.status_page)
     if entry.feed is None:
         return (entry.id, entry.name, "-", entry.support, upstream, _one_line(entry.note))
     return (entry.id, entry.name, entry.feed.format, entry.support, upstream, entry.feed.url)

@@ -1,0 +1,93 @@
+"""Discovery from a status page's address, against local copies of such sites
+(tests/support/status_sites.py): the platform, the feed, the components, the bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from notifier.feeds.discover.find import MAX_REQUESTS, discover
+from notifier.feeds.discover.links import alternate_feeds
+from notifier.feeds.fetch import Fetcher
+from tests.support.feed_server import FeedServer, feed_server
+from tests.support.status_sites import COMPONENTS, serve_sites
+
+
+@pytest.fixture
+def sites() -> Iterator[FeedServer]:
+    with feed_server() as server:
+        serve_sites(server)
+        yield server
+
+
+def test_a_statuspage_site_is_recognised_and_its_summary_found_when_history_is_missing(
+    sites: FeedServer,
+) -> None:
+    with Fetcher(timeout=5) as f:
+        found = discover(sites.url("/sp"), f)
+    assert found.platform == "statuspage"
+    assert found.best is not None
+    assert (found.best.url, found.best.format) == (
+        sites.url("/sp/api/v2/summary.json"), "statuspage-json")  # fmt: skip
+    assert "platform endpoint" in found.best.how
+    assert sites.hits.get("/sp/history.atom") == 1  # tried first, answered 404
+    # The summary's components, as it spells them; a group only holds others.
+    assert found.components == tuple(COMPONENTS)
+
+
+def test_an_incident_io_site_is_recognised_by_its_page(sites: FeedServer) -> None:
+    with Fetcher(timeout=5) as f:
+        found = discover(sites.url("/iio"), f)
+    assert found.platform == "incident.io"
+    assert found.best is not None and found.best.format == "statuspage-json"
+    assert found.best.url == sites.url("/iio/api/v2/summary.json")
+
+
+def test_a_plain_page_gives_the_rss_feed_it_links_with_rel_alternate(sites: FeedServer) -> None:
+    with Fetcher(timeout=5) as f:
+        found = discover(sites.url("/blog"), f)
+    assert found.platform == ""
+    assert found.best is not None
+    assert (found.best.url, found.best.format) == (sites.url("/feeds/status.rss"), "rss")
+    assert found.best.how == "<link rel=alternate> on the page"
+
+
+def test_a_feed_url_given_as_the_page_is_used_as_it_is(sites: FeedServer) -> None:
+    with Fetcher(timeout=5) as f:
+        found = discover(sites.url("/feeds/status.rss"), f)
+    assert found.best is not None and found.best.how == "the page itself"
+    assert found.tried == 1
+
+
+def test_a_page_with_no_feed_costs_a_bounded_number_of_requests_and_says_so() -> None:
+    with feed_server() as server, Fetcher(timeout=5) as f:
+        server.put("/nothing", b"<!DOCTYPE html><html><body>no feed</body></html>", "text/html")
+        found = discover(server.url("/nothing"), f)
+        assert found.feeds == () and found.best is None
+        assert found.tried == sum(server.hits.values()) <= MAX_REQUESTS
+
+
+def test_discovery_keeps_polling_s_size_cap() -> None:
+    with feed_server() as server, Fetcher(timeout=5, max_bytes=1000) as f:
+        server.put("/big", b"<!DOCTYPE html><html>" + b"x" * 5000 + b"</html>", "text/html")
+        found = discover(server.url("/big"), f)
+    assert found.best is None
+    assert any("over 1000 bytes" in p for p in found.problems)
+
+
+def test_an_unreachable_page_is_a_result_not_an_exception() -> None:
+    with Fetcher(timeout=2, connect_timeout=1) as f:
+        found = discover("http://127.0.0.1:9/status", f)
+    assert found.best is None and "the page" in found.problems[0]
+
+
+def test_only_http_feed_links_of_feed_types_are_taken_and_made_absolute() -> None:
+    html = """<html><head><base href="https://status.x.example/sub/">
+    <link rel="alternate" type="application/atom+xml" href="history.atom">
+    <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+    <link rel="alternate stylesheet" type="text/css" href="a.css">
+    <link rel="Alternate" type="application/rss+xml; charset=utf-8" href="//cdn.x.example/f.rss">
+    </head></html>"""
+    assert alternate_feeds(html, "https://status.x.example/") == [
+        "https://status.x.example/sub/history.atom", "https://cdn.x.example/f.rss"]  # fmt: skip
