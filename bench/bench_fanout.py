@@ -39,7 +39,7 @@ from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
-from notifier.store.url import broker_url
+from notifier.store.conn.url import broker_url
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
 

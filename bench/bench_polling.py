@@ -5,7 +5,7 @@ Atom captures (a change is the page's next real capture) or, without the corpus,
 made-here summary.json documents. Each round 1/20 of the feeds (5%) change and the
 rest answer 304 to the ETag the poller sends.
 
-- pipeline: `notifier.pipeline.poll.poll_provider` with a real `StateStore` on Redis, the
+- pipeline: `notifier.pipeline.ingest.poll.poll_provider` with a real `StateStore` on Redis, the
   real `Fetcher`, and an inline enqueue that stores the events (what
   `notifier.pipeline.service.poll` does before handing ids to Celery). Priming (every feed
   fetched and parsed once, as after a deploy) is measured on `prime` feeds and
@@ -41,9 +41,9 @@ from bench.support import (
 )
 from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent
-from notifier.pipeline.poll import poll_provider
-from notifier.store.snapshot import ProviderState
-from notifier.store.state import StateStore
+from notifier.pipeline.ingest.poll import poll_provider
+from notifier.store.feeds.snapshot import ProviderState
+from notifier.store.feeds.state import StateStore
 
 NAME = "polling"
 TARGET_RATIO = 10.0

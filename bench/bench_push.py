@@ -53,7 +53,7 @@ from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
 from notifier.web.app import build_app
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.support.push_kit import ProbeTarget, incident_push
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess

@@ -24,7 +24,7 @@ from pathlib import Path
 from notifier.diff.engine import diff
 from notifier.feeds import registry
 from notifier.models import FeedDocument
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 
 ROOT = Path(__file__).resolve().parent.parent
 Series = list[tuple[datetime, bytes]]

@@ -20,16 +20,16 @@ from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shu
 
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import retry
-from notifier.store.url import broker_url
+from notifier.pipeline.delivery import retry
+from notifier.store.conn.url import broker_url
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
 
-# Delivery retries wait in Redis (notifier.store.retries), not in a worker, so they need no
+# Delivery retries wait in Redis (notifier.store.delivery.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 60
-# A delivery's lock (notifier.pipeline.deliver.LOCK_MS) must outlast any task that took
+# A delivery's lock (notifier.pipeline.delivery.deliver.LOCK_MS) must outlast any task that took
 # it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
 # The failures a task retries with a Celery countdown: our infrastructure's, and a task

@@ -15,9 +15,9 @@ import redis
 
 from notifier.config.load import ConfigError
 from notifier.config.settings import get_settings
-from notifier.pipeline.process import ProcessContext
-from notifier.store.heartbeats import Heartbeats
-from notifier.store.url import resolve_redis_url
+from notifier.pipeline.runtime.process import ProcessContext
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.ops.heartbeats import Heartbeats
 
 
 @cache

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.pipeline.health import TICKS
+from notifier.pipeline.runtime.health import TICKS
 from workers.context import heartbeats
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ import redis
 from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
-from notifier.pipeline import continuity
-from notifier.store.generation import Generation, remembered
+from notifier.pipeline.ingest import continuity
+from notifier.store.conn.generation import Generation, remembered
 from workers.context import context
 from workers.pulse import BeatPulse
 
@@ -65,7 +65,7 @@ class Scheduler(RedBeatScheduler):
     that does not answer (a stall, a restart) is waited out, one tick a second; a lock
     that lapsed meanwhile is taken again, or, when another beat took it, waited for as a
     standby; a Redis that comes back without its data gets the schedule stored again,
-    after the loss is declared (`notifier.pipeline.continuity`), so no poll runs first."""
+    after the loss is declared (`notifier.pipeline.ingest.continuity`), so no poll runs first."""
 
     _pulse: BeatPulse
     _generation: str | None = None

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from celery import Task
 
-from notifier.pipeline import attempts, retry, service
+from notifier.pipeline import attempts, service
+from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import QueueDispatcher
 from notifier.pipeline.service import Runtime
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app

@@ -120,7 +120,7 @@ def vendor_channels(
     if len(missing) == len(VENDORS):
         for name in missing:
             channels[name] = console
-        # Said once at start-up by `notifier run` (notifier.pipeline.banner), not per process.
+        # Said once at start-up by `notifier run` (pipeline.runtime.banner), not per process.
         log.debug("no channel credentials set: every alert prints to stdout")
     elif missing:
         log.debug("no credentials for %s: alerts routed there fail over to the "

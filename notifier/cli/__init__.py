@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlparse
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.store.server import RedisUnavailableError
-from notifier.store.url import private_socket, redacted
+from notifier.store.conn.server import RedisUnavailableError
+from notifier.store.conn.url import private_socket, redacted
 from notifier.text import one_line
 
 UNREACHABLE = 2

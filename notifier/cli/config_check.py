@@ -18,8 +18,8 @@ from notifier.config.catalog import Catalog
 from notifier.config.load import ConfigError, check_config, load_config
 from notifier.config.schema import Config
 from notifier.config.settings import get_settings
-from notifier.store.discovered import DiscoveredStore
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.feeds.discovered import DiscoveredStore
 
 # The catalog to check against; None is the built-in one (tests set a small one).
 CATALOG: Catalog | None = None

@@ -10,8 +10,8 @@ from typing import TextIO
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.store.deliverylog import DeliveryLog, DeliveryRecord
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

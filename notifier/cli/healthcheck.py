@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.pipeline.health import Limits, observe
-from notifier.store.heartbeats import Heartbeats
-from notifier.store.server import answers
-from notifier.store.url import resolve_redis_url
+from notifier.pipeline.runtime.health import Limits, observe
+from notifier.store.conn.server import answers
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.ops.heartbeats import Heartbeats
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,11 +17,11 @@ from typing import Any, TextIO
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.store.dueset import DueSet
-from notifier.store.metrics import DUE_SETS, QUEUES, waiting_sizes
-from notifier.store.pacing import Pacing
-from notifier.store.retries import RetryQueue
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.delivery.dueset import DueSet
+from notifier.store.delivery.pacing import Pacing
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.ops.metrics import DUE_SETS, QUEUES, waiting_sizes
 from notifier.text import one_line
 
 CHANNELS = ("slack", "sms", "email")

@@ -1,5 +1,5 @@
 """`notifier quarantine list|retry ID`: the events and alerts given up on after failing
-three tries (a parser or renderer bug, see `notifier.pipeline.poison`), and letting one
+three tries (a parser or renderer bug, see `notifier.pipeline.delivery.poison`), and letting one
 out again once the fix is deployed.
 
 `list` shows each with when, where it failed and the exception's type (never its
@@ -19,9 +19,9 @@ from typing import Any, TextIO
 import redis
 
 from notifier.config.settings import get_settings
-from notifier.pipeline import poison
-from notifier.store.quarantine import Quarantined, QuarantineStore
-from notifier.store.url import resolve_redis_url
+from notifier.pipeline.delivery import poison
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import one_line
 
 

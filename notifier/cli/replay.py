@@ -25,7 +25,7 @@ from notifier.pipeline.replay import (
     provider_dirs,
     replay,
 )
-from notifier.store.snapshot import ProviderState, recent_incidents
+from notifier.store.feeds.snapshot import ProviderState, recent_incidents
 from notifier.web.console.report import ReplayRecord
 
 

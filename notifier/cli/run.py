@@ -2,7 +2,7 @@
 
 `run` is the all-in-one: it starts the private Redis when none is configured, then
 the beat and a worker as separate children, watches all three
-(`notifier.pipeline.supervise`: restart with backoff, give up after a crash loop) and
+(`notifier.pipeline.runtime.supervise`: restart with backoff, give up after a crash loop) and
 serves the web endpoint (/healthz, /metrics, the Twilio webhook) itself, so the health
 answer outlives any child. `worker` and `beat` are the production split: one child
 each, watched the same way but never restarted: they exit non-zero when it dies or
@@ -32,16 +32,17 @@ from notifier import logs
 from notifier.config.load import ConfigError, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import banner, continuity
-from notifier.pipeline.supervise import Child, Supervisor, terminate
-from notifier.store.generation import Generation, remembered
-from notifier.store.reloads import ConfigReloads, load_hashed
-from notifier.store.server import PrivateRedis, answers, ping
-from notifier.store.state import StateStore
-from notifier.store.url import redacted, resolve_redis_url
+from notifier.pipeline.ingest import continuity
+from notifier.pipeline.runtime import banner
+from notifier.pipeline.runtime.supervise import Child, Supervisor, terminate
+from notifier.store.conn.generation import Generation, remembered
+from notifier.store.conn.server import PrivateRedis, answers, ping
+from notifier.store.conn.url import redacted, resolve_redis_url
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.reloads import ConfigReloads, load_hashed
 
 if TYPE_CHECKING:
-    from notifier.web.serve import WebThread
+    from notifier.web.serving.serve import WebThread
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def _redis_child(private: PrivateRedis) -> Child:
 
 def _serve(settings: Settings, url: str, sock: socket.socket, config: Config) -> WebThread:
     from notifier.cli.web import web_app
-    from notifier.web.serve import WebThread
+    from notifier.web.serving.serve import WebThread
 
     app = web_app(settings, url, notes=False, config=config)
     return WebThread(app, sock).start()  # the banner shows its URL

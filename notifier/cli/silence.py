@@ -6,7 +6,7 @@
   notifier silence expire ID
 
 A running service sees a new silence at once: delivery reads the silences with the
-rest of its inputs (`notifier.pipeline.deliver`). What a silence never mutes is in
+rest of its inputs (`notifier.pipeline.delivery.deliver`). What a silence never mutes is in
 `notifier.route.silencing`.
 """
 
@@ -25,9 +25,9 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.config.suggest import closest
 from notifier.models import iso
-from notifier.store.silences import Silence, SilenceStore, impact_now, make, parse_duration
-from notifier.store.state import StateStore
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.silences import Silence, SilenceStore, impact_now, make, parse_duration
 from notifier.text import one_line
 
 MATCHERS = ("provider", "component", "subscriber")

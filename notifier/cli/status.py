@@ -2,7 +2,7 @@
 feed health, last poll, active incidents; then what is in quarantine (events and
 alerts given up on after three failed tries, `notifier quarantine`).
 
-First the same checks as /healthz (`notifier.pipeline.health`): Redis, the beat's
+First the same checks as /healthz (`notifier.pipeline.runtime.health`): Redis, the beat's
 heartbeat, live workers, overdue work, each with its age and threshold; the command
 exits 1 when any fails, so a script or a probe can use it.
 
@@ -28,14 +28,14 @@ from notifier.config.schema import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.models import iso
-from notifier.pipeline.health import Health, Limits, observe
-from notifier.store.deliverylog import SILENCED, DeliveryLog
-from notifier.store.discovered import DiscoveredStore
-from notifier.store.quarantine import QuarantineStore
-from notifier.store.reloads import ConfigReloads, ReloadState
-from notifier.store.silences import SilenceStore
-from notifier.store.state import StateStore
-from notifier.store.url import resolve_redis_url
+from notifier.pipeline.runtime.health import Health, Limits, observe
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
+from notifier.store.feeds.discovered import DiscoveredStore
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.quarantine import QuarantineStore
+from notifier.store.ops.reloads import ConfigReloads, ReloadState
+from notifier.store.ops.silences import SilenceStore
 from notifier.text import one_line
 
 

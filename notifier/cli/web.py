@@ -12,8 +12,8 @@ from starlette.types import ASGIApp
 
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
-from notifier.store.server import ping
-from notifier.store.url import redacted, resolve_redis_url
+from notifier.store.conn.server import ping
+from notifier.store.conn.url import redacted, resolve_redis_url
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from notifier import logs
     from notifier.config.load import secrets_for_logging
-    from notifier.web.serve import WebThread
+    from notifier.web.serving.serve import WebThread
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
 def listen(host: str, port: int) -> socket.socket | None:
     """The bound socket for the web endpoint, or None after saying on stderr why not
     (shared with `notifier run`)."""
-    from notifier.web.auth import refusal
-    from notifier.web.serve import bind
+    from notifier.web.serving.auth import refusal
+    from notifier.web.serving.serve import bind
 
     refused = refusal(host, get_settings().web_token)
     if refused:

@@ -80,7 +80,13 @@ from notifier.models import (
     Update,
     iso,
 )
-from notifier.store.snapshot import RETENTION, IncidentState, ProviderState, compact, first_time
+from notifier.store.feeds.snapshot import (
+    RETENTION,
+    IncidentState,
+    ProviderState,
+    compact,
+    first_time,
+)
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 # A closed incident first seen this long after its last update is late news: reported

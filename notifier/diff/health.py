@@ -31,7 +31,7 @@ from notifier.models import (
     Update,
     iso,
 )
-from notifier.store.snapshot import FeedHealth
+from notifier.store.feeds.snapshot import FeedHealth
 
 HEALTH_INCIDENT_ID = "feed-health"
 DEFAULT_THRESHOLD = 3

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from notifier.diff.engine import DiffResult, PollContext, diff
 from notifier.models import DocumentKind, FeedDocument
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 
 
 def merge(

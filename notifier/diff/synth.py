@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 
 from notifier.feeds.common import assign_update_keys
 from notifier.models import Impact, Incident, IncidentKind, ServiceState, Status, Update, iso
-from notifier.store.snapshot import ServiceMemory
+from notifier.store.feeds.snapshot import ServiceMemory
 
 OPEN_AFTER = 2  # consecutive unhealthy polls before a synthesized incident opens
 CLOSE_AFTER = 2  # consecutive healthy polls before it resolves

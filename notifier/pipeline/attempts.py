@@ -1,7 +1,7 @@
 """A delivery task's body: one attempt, and what a transient failure leads to.
 
 A transient `DeliveryError` becomes the next attempt, waiting in Redis
-(`RetryQueue`) at the time `notifier.pipeline.retry` picks; `release_retries` hands
+(`RetryQueue`) at the time `notifier.pipeline.delivery.retry` picks; `release_retries` hands
 it on. Failures of our own infrastructure are raised for the harness to retry.
 """
 
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from notifier.channels.base import DeliveryError
-from notifier.pipeline import retry, service
+from notifier.pipeline import service
+from notifier.pipeline.delivery import retry
 from notifier.pipeline.service import Dispatcher, Runtime
 
 log = logging.getLogger(__name__)

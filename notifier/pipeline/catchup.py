@@ -20,7 +20,7 @@ from datetime import datetime
 from notifier.config.schema import Config
 from notifier.models import Alert, AlertKind, ChangeEvent, iso
 from notifier.route.match import route_event
-from notifier.store.alerts import AlertClaims, dedup_key_for
+from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
 
 _Group = tuple[str, str, str]  # (subscriber, channel, catch_up_id)
 

@@ -10,7 +10,7 @@ A channel that carries pages only (SMS, see `Channel.pages_only`) gets the
 incident's first alert, the changes its own `events` list names, and the resolution
 of anything it paged; everything else stays in the other channels' threads. An
 incident folded into a cascade that route was paged for is not dropped there: it
-joins the group's next follow-up (`notifier.store.followups`), one per
+joins the group's next follow-up (`notifier.store.delivery.followups`), one per
 `group_interval`, which names every incident that joined.
 
 Quiet hours never hold an escalation. Quiet hours hold each alert on its own (its
@@ -52,12 +52,12 @@ from notifier.models import (
     IncidentKind,
     parse_iso,
 )
-from notifier.pipeline.probes import confirmation
+from notifier.pipeline.ingest.probes import confirmation
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
-from notifier.store.alerts import AlertClaims, dedup_key_for
-from notifier.store.followups import FollowUps
-from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
+from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
+from notifier.store.delivery.followups import FollowUps
+from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def process_event(
     own; `notifier.pipeline.catchup` reports it in a catch-up.
 
     `warnings` holds the open early warnings of our probes, by provider (the synthetic
-    incident of `notifier.pipeline.probes`): the provider's own incident joins the
+    incident of `notifier.pipeline.ingest.probes`): the provider's own incident joins the
     warning's thread, confirming it, instead of paging again."""
     if event.late:
         return []

@@ -39,14 +39,14 @@ from notifier.feeds import registry
 from notifier.feeds.history import Lookups, read_history
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
 from notifier.pipeline.catchup import plan_catch_ups
-from notifier.pipeline.destinations import Destinations
+from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.ingest.poll import left_active
 from notifier.pipeline.plan import process_event
-from notifier.pipeline.poll import left_active
 from notifier.route.match import FEED_EVENTS
-from notifier.store.alerts import InMemoryAlertStore
-from notifier.store.followups import InMemoryFollowUps
-from notifier.store.snapshot import ProviderState
-from notifier.store.threads import IncidentRef, InMemoryThreadStore
+from notifier.store.delivery.alerts import InMemoryAlertStore
+from notifier.store.delivery.followups import InMemoryFollowUps
+from notifier.store.delivery.threads import IncidentRef, InMemoryThreadStore
+from notifier.store.feeds.snapshot import ProviderState
 
 _STAMP = re.compile(r"^(\d{8}T\d{6}Z)\.[^/]+$")
 HISTORY_DIR = "history"  # DIR/<provider-id>/history/<stamp>.json: saved history documents

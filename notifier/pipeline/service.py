@@ -28,32 +28,33 @@ from notifier.feeds.discover import follow
 from notifier.feeds.fetch import Fetcher
 from notifier.feeds.probe import Prober
 from notifier.models import Alert, ChangeEvent, EventKind, Incident
-from notifier.pipeline import cadence, continuity, digest, finals, poison, push
 from notifier.pipeline.catchup import plan_catch_ups
-from notifier.pipeline.deliver import (
+from notifier.pipeline.delivery import digest, poison
+from notifier.pipeline.delivery.deliver import (
     DeliveryContext,
     DeliveryOutcome,
     check_escalation,
     deliver_alert,
 )
+from notifier.pipeline.delivery.retry import OutOfTurn
+from notifier.pipeline.ingest import cadence, continuity, finals, push
+from notifier.pipeline.ingest.poll import PollOutcome, poll_provider
+from notifier.pipeline.ingest.probes import ProbeOutcome, run_probe
 from notifier.pipeline.plan import confirms, process_event
-from notifier.pipeline.poll import PollOutcome, poll_provider
-from notifier.pipeline.probes import ProbeOutcome, run_probe
-from notifier.pipeline.retry import OutOfTurn
-from notifier.store.alerts import AlertStore
-from notifier.store.cadence import Cadence, Why, poll_member, probe_member
-from notifier.store.deliverylog import FAILED
-from notifier.store.discovered import DiscoveredStore
-from notifier.store.dueset import DueSet, due_set
-from notifier.store.followups import RedisFollowUps
-from notifier.store.generation import Generation
-from notifier.store.metrics import Metrics
-from notifier.store.probes import ProbeStore
-from notifier.store.pushes import PushQueue
-from notifier.store.quarantine import QuarantineStore
-from notifier.store.retries import RetryQueue
-from notifier.store.state import StateStore
-from notifier.store.threads import RedisThreadStore
+from notifier.store.conn.generation import Generation
+from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.deliverylog import FAILED
+from notifier.store.delivery.dueset import DueSet, due_set
+from notifier.store.delivery.followups import RedisFollowUps
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.threads import RedisThreadStore
+from notifier.store.feeds.cadence import Cadence, Why, poll_member, probe_member
+from notifier.store.feeds.discovered import DiscoveredStore
+from notifier.store.feeds.probes import ProbeStore
+from notifier.store.feeds.pushes import PushQueue
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.metrics import Metrics
+from notifier.store.ops.quarantine import QuarantineStore
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def utcnow() -> datetime:
 @dataclass
 class Runtime:
     """Everything a stage needs, built once per process (after any fork: it holds
-    Redis connections; see `notifier.pipeline.process`)."""
+    Redis connections; see `notifier.pipeline.runtime.process`)."""
 
     settings: Settings
     client: redis.Redis
@@ -98,7 +99,7 @@ class Runtime:
     pages_only: frozenset[str] = field(default_factory=frozenset)
     discovered: DiscoveredStore | None = None
     # The generation marker this process saw when it was built (None: none yet), to
-    # notice that Redis lost its data (notifier.pipeline.continuity).
+    # notice that Redis lost its data (notifier.pipeline.ingest.continuity).
     generation_seen: str | None = None
 
     @property
@@ -257,7 +258,7 @@ def _with_discovered_feed(
 
 def look_for_final_words(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
     """Look again, in the providers' histories, for the final updates of incidents
-    resolved on absence whose time has come (see `notifier.pipeline.finals`)."""
+    resolved on absence whose time has come (see `notifier.pipeline.ingest.finals`)."""
     lookups = rt.due("final-lookups")
     with lookups.sweeping() as mine:
         due = lookups.due(now, limit=10) if mine else []  # each may take a fetch
@@ -285,7 +286,7 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
 
     An event whose planning raises (a bug, not our infrastructure) fails the batch, to
     be retried in order; at its third failed try it is quarantined instead, marked
-    processed, and the rest of the batch is planned (`notifier.pipeline.poison`).
+    processed, and the rest of the batch is planned (`notifier.pipeline.delivery.poison`).
     """
     events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
@@ -429,7 +430,7 @@ def release_held(rt: Runtime, dispatcher: Dispatcher, now: datetime) -> int:
 
 def retry_later(rt: Runtime, dedup_keys: Sequence[str], attempt: int, when: datetime) -> None:
     """Attempt `attempt` of each alert is due at `when`; `release_retries` hands it on.
-    When that is, is `notifier.pipeline.retry`'s policy (see `attempts.retry_later`)."""
+    When that is, is `notifier.pipeline.delivery.retry`'s policy (see `attempts.retry_later`)."""
     rt.retries.schedule(dedup_keys, attempt, when)
 
 
@@ -615,7 +616,7 @@ def tick(
     """Merge queued webhook pushes, then start every poll and probe that is due.
 
     Run every second by the harness (beat). Which providers are due comes from Redis
-    (`notifier.store.cadence`), so the intervals change at run time: a provider whose
+    (`notifier.store.feeds.cadence`), so the intervals change at run time: a provider whose
     own or upstream incident opens is polled every `active_poll_interval` from the next
     tick on. `start_poll(provider, expires_s)` and `start_probe(provider, n, expires_s)`
     queue the work; a queued poll older than its interval is superseded by the next."""
@@ -697,7 +698,7 @@ def _probe_of(rt: Runtime, rest: str) -> tuple[str, int, float] | None:
 def probe(
     rt: Runtime, provider_id: str, n: int, dispatcher: Dispatcher, now: datetime
 ) -> ProbeOutcome:
-    """Run probe `n` of a provider once (see `notifier.pipeline.probes`)."""
+    """Run probe `n` of a provider once (see `notifier.pipeline.ingest.probes`)."""
     provider = rt.providers.get(provider_id)
     if provider is None or n >= len(provider.probes):
         raise KeyError(f"provider {provider_id!r} has no probe {n}")

@@ -9,7 +9,7 @@ dependants is one page. The first member of a cascade to reach a route leads it,
 the grouping holds even when the upstream itself is not routed to that subscriber.
 
 `decide` and `cascade_roots` are pure; `assign` applies a decision to the thread
-registry (`notifier.store.threads`), whose set-if-absent writes make two workers
+registry (`notifier.store.delivery.threads`), whose set-if-absent writes make two workers
 racing on one incident agree on one thread and one page.
 """
 
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from notifier.annotate.correlate import UpstreamCandidate, reference_time
 from notifier.models import AlertKind, Incident, iso
-from notifier.store.threads import IncidentRef, RouteKey, ThreadEntry
+from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
 
 CASCADE_WINDOW = timedelta(hours=4)  # an upstream that began longer ago is not this cascade
 PAGING_FIRST = frozenset({AlertKind.NEW, AlertKind.UPDATE, AlertKind.REOPENED})
@@ -30,7 +30,7 @@ OPENING_KINDS = PAGING_FIRST  # the kinds whose first alert may join a cascade
 
 
 class ThreadRegistry(Protocol):
-    """What grouping needs of the thread store (`notifier.store.threads`)."""
+    """What grouping needs of the thread store (`notifier.store.delivery.threads`)."""
 
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from notifier.models import Alert, AlertKind, EventKind
-from notifier.store.silences import Silence
+from notifier.store.ops.silences import Silence
 
 # Alerts that tell a route something ended (resolutions and their kin).
 _ENDINGS = frozenset(

@@ -5,11 +5,11 @@ read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
   GET  /timeline, /incidents/{provider}/{id}, /subscriptions, /feeds   the console
   GET  /static/…    the console's stylesheet and its one script
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
-  GET  /metrics     Prometheus text from `notifier.store.metrics`
+  GET  /metrics     Prometheus text from `notifier.store.ops.metrics`
   POST /twilio/sms  Twilio's signed webhook (open to all; the signature is its auth)
-  POST /hooks/statuspage/{provider}/{token}  Statuspage webhooks (`notifier.web.hooks`)
+  POST /hooks/statuspage/{provider}/{token}  Statuspage webhooks (`notifier.web.hooks.statuspage`)
   GET|POST /silences  the silences, added and expired from a form (`notifier.web.silences`)
-  POST /-/reload    re-read the subscription file in every process (`notifier.web.reload`)
+  POST /-/reload    re-read the subscription file in every process (`notifier.web.hooks.reload`)
   POST /hooks/slack/interactivity  Slack's signed "Acknowledge" presses (open; signed)
 
 Every request passes `BoundedBody` (size and read-time limits) and, when
@@ -35,20 +35,20 @@ from starlette.types import ASGIApp
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
-from notifier.store.metrics import render
-from notifier.web.auth import RequireToken
+from notifier.store.ops.metrics import render
 from notifier.web.console import pages
 from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
-from notifier.web.hooks import Hooks, hooks_app, with_hooks
-from notifier.web.limits import BoundedBody
-from notifier.web.reload import ROUTES as RELOAD_ROUTES
-from notifier.web.security import SecurityHeaders
+from notifier.web.hooks.reload import ROUTES as RELOAD_ROUTES
+from notifier.web.hooks.slack import ROUTES as SLACK_ROUTES
+from notifier.web.hooks.statuspage import Hooks, hooks_app, with_hooks
+from notifier.web.hooks.twilio import twilio_sms
+from notifier.web.serving.auth import RequireToken
+from notifier.web.serving.limits import BoundedBody
+from notifier.web.serving.security import SecurityHeaders
+from notifier.web.serving.templating import STATIC, TEMPLATES
 from notifier.web.silences import ROUTES as SILENCE_ROUTES
-from notifier.web.slack_hooks import ROUTES as SLACK_ROUTES
-from notifier.web.templating import STATIC, TEMPLATES
-from notifier.web.twilio import twilio_sms
 
 
 def metrics(request: Request) -> Response:

@@ -14,7 +14,7 @@ from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
-from notifier.pipeline.health import Health, Limits, observe
+from notifier.pipeline.runtime.health import Health, Limits, observe
 
 
 def utcnow() -> datetime:

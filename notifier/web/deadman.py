@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from notifier.pipeline.health import Health
+from notifier.pipeline.runtime.health import Health
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """GET /healthz: 200 when the service is doing its job, 503 when not; the JSON body
-names each check with its age and threshold (`notifier.pipeline.health`)."""
+names each check with its age and threshold (`notifier.pipeline.runtime.health`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The console's silences: `GET /silences` lists them and what they muted lately;
 `POST /silences` adds one, `POST /silences/{id}/expire` ends one.
 
-Behind NOTIFIER_WEB_TOKEN like every page (`notifier.web.auth`). The forms are
+Behind NOTIFIER_WEB_TOKEN like every page (`notifier.web.serving.auth`). The forms are
 CSRF-safe: a browser's cross-site POST carries an `Origin` (or at least a `Referer`)
 naming another site, and is refused with 403; a request naming no origin at all is
 not a browser's cross-site form (curl, scripts) and has passed the token check.
@@ -18,12 +18,12 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from notifier.models import iso
-from notifier.store.deliverylog import SILENCED, DeliveryLog
-from notifier.store.silences import Silence, SilenceStore, make, parse_duration
-from notifier.store.state import StateStore
+from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration
 from notifier.text import one_line
 from notifier.web.context import WebContext
-from notifier.web.origin import same_origin
+from notifier.web.serving.origin import same_origin
 
 
 def _templates(request: Request) -> Jinja2Templates:
@@ -61,7 +61,7 @@ async def add_silence(request: Request) -> Response:
         return PlainTextResponse("cross-site request refused\n", status_code=403)
     ctx: WebContext = request.app.state.ctx
     # Parsed here, as the Twilio webhook does: the body is already read and bounded
-    # (`notifier.web.limits`), and form parsing would need another dependency.
+    # (`notifier.web.serving.limits`), and form parsing would need another dependency.
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     field = {k: one_line(str(form.get(k) or "")).strip() for k in
              ("provider", "component", "subscriber", "for", "reason", "by")}  # fmt: skip

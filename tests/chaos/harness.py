@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import redis
 
-from notifier.store.server import redis_binary
+from notifier.store.conn.server import redis_binary
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.procs import child_titled, children, title

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from notifier.store.heartbeats import Heartbeats
+from notifier.store.ops.heartbeats import Heartbeats
 
 ROOT = Path(__file__).resolve().parents[2]
 

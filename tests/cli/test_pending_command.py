@@ -12,9 +12,9 @@ from pathlib import Path
 import redis
 
 from notifier.cli.pending import render, report
-from notifier.store.dueset import DueSet
-from notifier.store.pacing import Pacing
-from notifier.store.retries import RetryQueue
+from notifier.store.delivery.dueset import DueSet
+from notifier.store.delivery.pacing import Pacing
+from notifier.store.delivery.retries import RetryQueue
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

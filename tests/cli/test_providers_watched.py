@@ -13,7 +13,7 @@ import redis
 
 from notifier.cli import main
 from notifier.config.settings import get_settings
-from notifier.store.cadence import Cadence, Why, poll_member
+from notifier.store.feeds.cadence import Cadence, Why, poll_member
 
 CONFIG = (
     "providers:\n"

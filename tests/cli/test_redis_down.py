@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from notifier.cli import UNREACHABLE, build_parser
-from notifier.store.server import PrivateRedis
+from notifier.store.conn.server import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "subscriptions.example.yaml"

@@ -20,9 +20,9 @@ import redis
 
 from notifier.cli.status import render, status_rows
 from notifier.feeds.fetch import Fetcher
-from notifier.pipeline.poll import poll_provider
-from notifier.store.heartbeats import Heartbeats
-from notifier.store.state import StateStore
+from notifier.pipeline.ingest.poll import poll_provider
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.heartbeats import Heartbeats
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 

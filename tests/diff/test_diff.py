@@ -10,7 +10,7 @@ import pytest
 
 from notifier.diff.engine import LATE_NEWS, diff, event_id
 from notifier.models import DocumentKind, EventKind, Gap, Impact, IncidentKind, Status
-from notifier.store.snapshot import RETENTION, ProviderState
+from notifier.store.feeds.snapshot import RETENTION, ProviderState
 from tests.diffkit import PROVIDER, at, doc, inc, kinds
 
 INV, IDE, UPD, MON, RES = (

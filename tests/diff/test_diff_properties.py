@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from notifier.diff.engine import diff, effective_status
 from notifier.models import ChangeEvent, DocumentKind, EventKind, FeedDocument, Incident, Status
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 from tests.diffkit import at, doc, inc
 
 STATUSES = [Status.INVESTIGATING, Status.IDENTIFIED, Status.UPDATE, Status.MONITORING]

@@ -15,7 +15,7 @@ import pytest
 from notifier.diff.engine import PollContext, diff, final_words
 from notifier.models import ChangeEvent, DocumentKind, EventKind, FeedDocument, Gap, Incident
 from notifier.models import Status as S
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 from tests.diffkit import at, doc, inc
 
 ACTIVE = DocumentKind.ACTIVE

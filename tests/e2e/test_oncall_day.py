@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.store.deliverylog import DeliveryLog
+from notifier.store.delivery.deliverylog import DeliveryLog
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.statuspage_docs import FakeIncident, summary_json

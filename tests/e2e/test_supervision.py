@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from notifier.models import parse_iso
-from notifier.store.state import StateStore
+from notifier.store.feeds.state import StateStore
 from tests.support.feed_server import FeedServer
 from tests.support.procs import child_titled, title
 from tests.support.statuspage_docs import summary_json

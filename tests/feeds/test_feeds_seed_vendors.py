@@ -16,7 +16,7 @@ from notifier.diff.synth import CLOSE_AFTER, OPEN_AFTER, synthetic_id
 from notifier.feeds import registry
 from notifier.feeds.detect import detect
 from notifier.models import EventKind, Impact, Status
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 
 MADE_HERE = Path(__file__).parent / "made_here"
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"

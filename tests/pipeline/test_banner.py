@@ -7,7 +7,7 @@ from pathlib import Path
 
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline.banner import startup_lines
+from notifier.pipeline.runtime.banner import startup_lines
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "subscriptions.example.yaml"
 

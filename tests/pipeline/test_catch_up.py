@@ -22,8 +22,8 @@ from notifier.models import AlertKind, ChangeEvent, EventKind, Gap, Impact, Upda
 from notifier.pipeline import service
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.plan import process_event
-from notifier.store.alerts import InMemoryAlertStore
-from notifier.store.threads import InMemoryThreadStore
+from notifier.store.delivery.alerts import InMemoryAlertStore
+from notifier.store.delivery.threads import InMemoryThreadStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 from tests.planning_helpers import at, config, event, incident

@@ -13,10 +13,10 @@ import redis
 
 from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent, EventKind
-from notifier.pipeline import continuity
-from notifier.pipeline.poll import poll_provider
-from notifier.store.generation import Generation, remember, remembered
-from notifier.store.state import StateStore
+from notifier.pipeline.ingest import continuity
+from notifier.pipeline.ingest.poll import poll_provider
+from notifier.store.conn.generation import Generation, remember, remembered
+from notifier.store.feeds.state import StateStore
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 

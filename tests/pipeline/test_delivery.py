@@ -22,12 +22,12 @@ from notifier.cli.deliveries import show
 from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from notifier.models import Alert
-from notifier.pipeline.deliver import DeliveryContext, check_escalation, deliver_alert
-from notifier.pipeline.destinations import Destinations
-from notifier.store.alerts import AlertStore
-from notifier.store.deliverylog import DeliveryLog
-from notifier.store.metrics import Metrics
-from notifier.store.threads import RedisThreadStore
+from notifier.pipeline.delivery.deliver import DeliveryContext, check_escalation, deliver_alert
+from notifier.pipeline.delivery.destinations import Destinations
+from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.threads import RedisThreadStore
+from notifier.store.ops.metrics import Metrics
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -279,7 +279,7 @@ def test_a_change_prints_once_for_all_of_a_subscribers_routes_and_each_says_prin
     # The same change to one subscriber on slack, email and SMS (a page): the console
     # stands in for all three, and used to print the block three times.
     alerts = [sample.alert(channel=name) for name in ("slack", "email", "sms")]
-    caplog.set_level("INFO", logger="notifier.pipeline.deliver")
+    caplog.set_level("INFO", logger="notifier.pipeline.delivery.deliver")
     for alert in alerts:
         assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
         assert deliver_alert(alert.dedup_key, console_ctx, NOW).status == "printed"

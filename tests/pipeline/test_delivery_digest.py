@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 import tests.pipeline.test_delivery as delivery_tests
-from notifier.pipeline.deliver import deliver_alert
-from notifier.pipeline.digest import send_digests
+from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.pipeline.delivery.digest import send_digests
 from tests.fakes import sample
 from tests.pipeline.test_delivery import World
 

@@ -6,8 +6,8 @@ from typing import cast
 
 import redis
 
+from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.pipeline.dispatch import DELIVERY_CHUNK, INLINE_PLAN_MAX, QueueDispatcher
-from notifier.pipeline.retry import INFRASTRUCTURE
 from notifier.pipeline.service import Runtime
 
 

@@ -22,13 +22,13 @@ from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
-from notifier.pipeline.deliver import LOCK_MS, WATCHDOG, DeliveryContext, deliver_alert
-from notifier.pipeline.destinations import Destinations
-from notifier.store.alerts import AlertStore
-from notifier.store.deliverylog import DeliveryLog
-from notifier.store.metrics import Metrics
-from notifier.store.retries import RetryQueue
-from notifier.store.threads import RedisThreadStore
+from notifier.pipeline.delivery.deliver import LOCK_MS, WATCHDOG, DeliveryContext, deliver_alert
+from notifier.pipeline.delivery.destinations import Destinations
+from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.threads import RedisThreadStore
+from notifier.store.ops.metrics import Metrics
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp

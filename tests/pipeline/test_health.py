@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from notifier.pipeline.health import Limits, assess, observe
-from notifier.store.heartbeats import Heartbeats, Pulse
-from notifier.store.retries import RetryQueue
+from notifier.pipeline.runtime.health import Limits, assess, observe
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.ops.heartbeats import Heartbeats, Pulse
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 LIMITS = Limits(tick_s=5.0, due_max_age_s=120.0)  # heartbeats stale after 15 s

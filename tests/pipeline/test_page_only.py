@@ -19,7 +19,7 @@ from notifier.cli import status
 from notifier.config.load import load_config
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import service
-from notifier.store.discovered import DiscoveredStore
+from notifier.store.feeds.discovered import DiscoveredStore
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.status_sites import RSS_PAGE_HTML, rss, serve_sites

@@ -15,7 +15,7 @@ from notifier.cli import main
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
-from notifier.store.deliverylog import DeliveryLog
+from notifier.store.delivery.deliverylog import DeliveryLog
 from tests.fakes.pagerduty_api import FakePagerDuty
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json

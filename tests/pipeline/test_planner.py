@@ -14,12 +14,12 @@ import notifier.pipeline.plan as planner
 from notifier.channels.console.text import render_text
 from notifier.channels.kinds import pages_only
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
-from notifier.pipeline.destinations import Destinations
+from notifier.pipeline.delivery.destinations import Destinations
 from notifier.pipeline.plan import process_event
 from notifier.pipeline.replay import ReplayPlanner
 from notifier.route.grouping import ThreadRegistry
-from notifier.store.alerts import AlertStore, InMemoryAlertStore
-from notifier.store.threads import InMemoryThreadStore, RedisThreadStore
+from notifier.store.delivery.alerts import AlertStore, InMemoryAlertStore
+from notifier.store.delivery.threads import InMemoryThreadStore, RedisThreadStore
 from tests.planning_helpers import at, config, event, incident, test_catalog
 from tests.support.roundtrips import RoundTrips
 

@@ -22,10 +22,10 @@ from notifier.diff.health import record_failure, record_success, sanitize_error
 from notifier.feeds.errors import FetchError
 from notifier.feeds.fetch import Fetcher, FetchResult
 from notifier.models import ChangeEvent, EventKind, Status
-from notifier.pipeline.poll import Outcome, poll_provider
+from notifier.pipeline.ingest.poll import Outcome, poll_provider
 from notifier.pipeline.replay import replay
-from notifier.store.snapshot import FeedHealth
-from notifier.store.state import StateStore
+from notifier.store.feeds.snapshot import FeedHealth
+from notifier.store.feeds.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
 from tests.support.roundtrips import RoundTrips
@@ -255,8 +255,8 @@ import os, sys
 from datetime import datetime, timedelta
 import redis
 from notifier.feeds.fetch import FetchResult
-from notifier.pipeline.poll import poll_provider
-from notifier.store.state import StateStore
+from notifier.pipeline.ingest.poll import poll_provider
+from notifier.store.feeds.state import StateStore
 
 url, prefix, path = sys.argv[1:4]
 body = open(path, "rb").read()

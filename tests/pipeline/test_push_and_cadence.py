@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from notifier.pipeline import service
-from notifier.pipeline.push import RECONCILE_AFTER
-from notifier.store.cadence import poll_member
-from notifier.store.pushes import PushQueue
+from notifier.pipeline.ingest.push import RECONCILE_AFTER
+from notifier.store.feeds.cadence import poll_member
+from notifier.store.feeds.pushes import PushQueue
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.push_kit import Inline, ProbeTarget, incident_push, runtime

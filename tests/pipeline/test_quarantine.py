@@ -31,14 +31,15 @@ from notifier.channels.slack import blocks
 from notifier.cli import build_parser
 from notifier.config.load import load_config
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import attempts, plan, poison, service
+from notifier.pipeline import attempts, plan, service
+from notifier.pipeline.delivery import poison
+from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.pipeline.dispatch import QueueDispatcher
-from notifier.pipeline.retry import INFRASTRUCTURE
-from notifier.store.metrics import render as render_metrics
-from notifier.store.quarantine import QuarantineStore
+from notifier.store.ops.metrics import render as render_metrics
+from notifier.store.ops.quarantine import QuarantineStore
 from notifier.web.app import create_app
 from notifier.web.context import WebContext
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.fakes.slack_api import FakeSlack
 from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server

@@ -13,10 +13,10 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from notifier.config.settings import Settings
-from notifier.pipeline import process
-from notifier.pipeline.process import ProcessContext
-from notifier.store.metrics import render
-from notifier.store.reloads import ConfigReloads, file_hash
+from notifier.pipeline.runtime import process
+from notifier.pipeline.runtime.process import ProcessContext
+from notifier.store.ops.metrics import render
+from notifier.store.ops.reloads import ConfigReloads, file_hash
 
 NOW = datetime(2024, 12, 26, 19, tzinfo=UTC)
 ONE = "providers:\n  - id: openai\nsubscribers:\n  - name: a\n    slack: {channel: '#a'}\n"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.pipeline.retry import (
+from notifier.pipeline.delivery.retry import (
     MAX_DELIVERY_RETRIES,
     MAX_RETRY_WAIT_S,
     TURN_CHECK_S,
@@ -19,7 +19,7 @@ from notifier.pipeline.retry import (
     next_try,
     turn_wait,
 )
-from notifier.store.alerts import Earlier
+from notifier.store.delivery.alerts import Earlier
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 TRANSIENT = DeliveryError("slack: HTTP 503", permanent=False)

@@ -15,8 +15,8 @@ from notifier.channels.base import DeliveryError, NotYet
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
-from notifier.store.dueset import DueSet
-from notifier.store.retries import RetryQueue
+from notifier.store.delivery.dueset import DueSet
+from notifier.store.delivery.retries import RetryQueue
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json

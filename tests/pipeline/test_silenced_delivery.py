@@ -10,9 +10,9 @@ import redis
 
 from notifier.cli.deliveries import show
 from notifier.models import Impact
-from notifier.pipeline.deliver import deliver_alert
-from notifier.store.silences import SilenceStore, make
-from notifier.store.threads import RedisThreadStore, ThreadEntry
+from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.store.delivery.threads import RedisThreadStore, ThreadEntry
+from notifier.store.ops.silences import SilenceStore, make
 from tests.fakes import sample
 from tests.pipeline.test_delivery import NOW, World, world
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.pipeline.supervise import (
+from notifier.pipeline.runtime.supervise import (
     GAVE_UP,
     REDIS_GONE,
     Child,

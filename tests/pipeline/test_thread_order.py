@@ -17,8 +17,8 @@ from notifier.channels.base import DeliveryError
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import attempts, service
-from notifier.pipeline.deliver import deliver_alert
-from notifier.pipeline.retry import TURN_WAIT_MAX, OutOfTurn
+from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -194,7 +194,7 @@ def test_a_reply_waits_at_most_the_longest_wait_then_goes_with_a_warning(
         service.deliver(rt, later, d, at)
     with pytest.raises(OutOfTurn):  # waiting again does not restart the clock
         service.deliver(rt, later, d, at + TURN_WAIT_MAX - timedelta(seconds=1))
-    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.deliver"):
+    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.deliver"):
         assert service.deliver(rt, later, d, at + TURN_WAIT_MAX).status == "delivered"
     assert f"sending out of order: {earlier}" in caplog.text
     assert rt.alerts.state(earlier) == "pending"  # it still goes, after

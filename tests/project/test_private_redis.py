@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from bench.support import bench_redis
-from notifier.store.server import PrivateRedis
+from notifier.store.conn.server import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 

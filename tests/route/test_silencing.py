@@ -8,7 +8,7 @@ from typing import Any
 
 from notifier.models import Impact
 from notifier.route.silencing import silence_for
-from notifier.store.silences import Silence, make
+from notifier.store.ops.silences import Silence, make
 from tests.fakes import sample
 
 NOW = sample.T0 + timedelta(minutes=5)

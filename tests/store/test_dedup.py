@@ -11,10 +11,10 @@ import pytest
 import redis
 
 from notifier.models import Alert, AlertKind, EventKind
-from notifier.store.alerts import AlertStore, Earlier, InMemoryAlertStore, dedup_key_for
-from notifier.store.batch import read_now
-from notifier.store.retries import RetryQueue
-from notifier.store.threads import InMemoryThreadStore, RedisThreadStore, ThreadEntry
+from notifier.store.conn.batch import read_now
+from notifier.store.delivery.alerts import AlertStore, Earlier, InMemoryAlertStore, dedup_key_for
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.threads import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from tests.planning_helpers import event, incident
 
 

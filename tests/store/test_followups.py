@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from notifier.models import FoldedIncident, Impact
-from notifier.store.followups import FollowUps, InMemoryFollowUps, RedisFollowUps
+from notifier.store.delivery.followups import FollowUps, InMemoryFollowUps, RedisFollowUps
 from tests.planning_helpers import at
 
 GROUP = "oncall/sms/azure/AZ1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifier.store.metrics import Metrics, render
+from notifier.store.ops.metrics import Metrics, render
 
 
 def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

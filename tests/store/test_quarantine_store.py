@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from notifier.store.quarantine import KEEP, Quarantined, QuarantineStore, parse_member
+from notifier.store.ops.quarantine import KEEP, Quarantined, QuarantineStore, parse_member
 
 T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import redis
 
-from notifier.store.server import PrivateRedis, answers, redis_binary
-from notifier.store.url import broker_url, redacted, resolve_redis_url
+from notifier.store.conn.server import PrivateRedis, answers, redis_binary
+from notifier.store.conn.url import broker_url, redacted, resolve_redis_url
 
 
 def test_it_starts_a_private_server_that_keeps_state_across_restarts(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from notifier.models import Impact, Status
-from notifier.store.silences import SilenceStore, make, parse_duration
+from notifier.store.ops.silences import SilenceStore, make, parse_duration
 from tests.fakes import sample
 
 NOW = sample.T0

@@ -12,8 +12,8 @@ import redis
 
 from notifier.diff.engine import diff
 from notifier.models import DocumentKind, EventKind, Status
-from notifier.store.snapshot import FeedHealth
-from notifier.store.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
+from notifier.store.feeds.snapshot import FeedHealth
+from notifier.store.feeds.state import EVENT_TTL, RECENT_WINDOW, StateStore, Validators
 from tests.diffkit import at, doc, inc
 from tests.support.roundtrips import RoundTrips
 

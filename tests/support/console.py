@@ -16,10 +16,10 @@ from pathlib import Path
 import redis
 
 from notifier.config.schema import Config
-from notifier.pipeline.health import Limits
+from notifier.pipeline.runtime.health import Limits
 from notifier.web.app import create_app
 from notifier.web.context import WebContext
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from notifier.store.server import PrivateRedis
+from notifier.store.conn.server import PrivateRedis
 
 
 @contextmanager
 def own_redis(given: Sequence[str]) -> Iterator[str]:
     """The URL in the first of the `given` environment variables that is set; else a
-    private redis-server (the embedded default's, see notifier.store.server) on a unix
+    private redis-server (the embedded default's, see notifier.store.conn.server) on a unix
     socket in a fresh temporary directory, with no TCP port and no persistence, stopped
     and removed on exit."""
     for name in given:

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from notifier.web.app import create_app
 from notifier.web.context import WebContext
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.support.console import LIMITS, Console, dec26_console
 
 OPENAI_ID = "01JG25G8609QK3M7RT2XBV6DHN"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifier.channels.sms.paging import Page
-from notifier.store.deliverylog import DeliveryRecord
+from notifier.store.delivery.deliverylog import DeliveryRecord
 from notifier.web.console.deliveries import describe
 from tests.fakes import sample
 

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.store.pushes import PushQueue
+from notifier.store.feeds.pushes import PushQueue
 from notifier.web.app import build_app
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.support.push_kit import SAMPLES, incident_push
 from tests.support.statuspage_docs import FakeIncident
 

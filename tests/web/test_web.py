@@ -18,12 +18,12 @@ from twilio.request_validator import RequestValidator
 
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager, Recipients
-from notifier.pipeline.health import Limits
-from notifier.store.heartbeats import Heartbeats
-from notifier.store.metrics import Metrics
+from notifier.pipeline.runtime.health import Limits
+from notifier.store.ops.heartbeats import Heartbeats
+from notifier.store.ops.metrics import Metrics
 from notifier.web.app import create_app
 from notifier.web.context import WebContext
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.serve import WebThread, bind
 from tests.fakes import sample
 from tests.fakes.smtp import free_port
 from tests.fakes.twilio_api import FakeTwilio

@@ -16,12 +16,12 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from notifier.pipeline.health import Limits
-from notifier.store.heartbeats import Heartbeats
+from notifier.pipeline.runtime.health import Limits
+from notifier.store.ops.heartbeats import Heartbeats
 from notifier.web.app import create_app
-from notifier.web.auth import is_loopback, refusal
 from notifier.web.context import WebContext
-from notifier.web.serve import WebThread, bind
+from notifier.web.serving.auth import is_loopback, refusal
+from notifier.web.serving.serve import WebThread, bind
 from tests.support.feed_server import feed_server
 
 TOKEN = "s3cret-web-token-value"

@@ -11,7 +11,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from notifier.store.reloads import ConfigReloads, file_hash
+from notifier.store.ops.reloads import ConfigReloads, file_hash
 from notifier.web.context import WebContext
 from tests.web.test_web import LIMITS, NOW, serve
 from tests.web.test_web_silences import TOKEN, call

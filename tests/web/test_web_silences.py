@@ -13,8 +13,8 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from notifier.store.deliverylog import DeliveryLog
-from notifier.store.silences import SilenceStore, make
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.ops.silences import SilenceStore, make
 from notifier.web.context import WebContext
 from tests.fakes import sample
 from tests.web.test_web import LIMITS, NOW, serve

@@ -18,8 +18,8 @@ from notifier.config.catalog import load_catalog
 from notifier.config.settings import get_settings
 from notifier.config.suggest import closest
 from notifier.feeds.discover.find import discover
-from notifier.store.discovered import DiscoveredStore
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.feeds.discovered import DiscoveredStore
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

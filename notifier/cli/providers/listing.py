@@ -3,7 +3,7 @@
 `--watched`: the subscription file's providers instead, each with the interval it is
 polled at now and why (adaptive polling), when it is next polled, and whether it
 takes Statuspage webhooks and runs probes. The interval and its reason are what the
-running service last decided (Redis, `notifier.store.cadence`); without a reachable
+running service last decided (Redis, `notifier.store.feeds.cadence`); without a reachable
 Redis they are worked out from the file alone, and say so."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import redis
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
-from notifier.store.cadence import Cadence, poll_member
-from notifier.store.url import resolve_redis_url
+from notifier.store.conn.url import resolve_redis_url
+from notifier.store.feeds.cadence import Cadence, poll_member
 
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
 

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from notifier.feeds.discover.find import Fetches, discover
-from notifier.store.discovered import DiscoveredStore, Move, Remembered
+from notifier.store.feeds.discovered import DiscoveredStore, Move, Remembered
 
 log = logging.getLogger(__name__)
 

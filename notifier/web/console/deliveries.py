@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from notifier.channels.sms.cap import mask
 from notifier.channels.sms.paging import Page
 from notifier.models import Alert, parse_iso
-from notifier.store.deliverylog import DeliveryRecord
+from notifier.store.delivery.deliverylog import DeliveryRecord
 
-FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.deliver` makes fallback keys
+FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.deliver` makes fallback keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from notifier.web.console.deliveries import describe
 from notifier.web.console.dryrun import IMPACTS, KINDS, Question, ask
 from notifier.web.console.reads import Reader
 from notifier.web.context import WebContext
-from notifier.web.templating import TEMPLATES
+from notifier.web.serving.templating import TEMPLATES
 from notifier.web.timeline import Bar, render
 from notifier.web.window import query, window_of, zoom_links
 

@@ -26,12 +26,12 @@ from notifier.models import (
     Update,
     parse_iso,
 )
-from notifier.store.alerts import AlertStore
-from notifier.store.deliverylog import DeliveryLog, DeliveryRecord
-from notifier.store.metrics import poll_outcomes, poll_stats, raw_values
-from notifier.store.quarantine import Quarantined, QuarantineStore
-from notifier.store.snapshot import IncidentState, ProviderState, first_time
-from notifier.store.state import StateStore
+from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
+from notifier.store.feeds.snapshot import IncidentState, ProviderState, first_time
+from notifier.store.feeds.state import StateStore
+from notifier.store.ops.metrics import poll_outcomes, poll_stats, raw_values
+from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.web.timeline import Bar, Link, Row, Tick, Window
 
 Ref = tuple[str, str]  # (provider, incident id)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifier.models import parse_iso
-from notifier.store.snapshot import ProviderState
+from notifier.store.feeds.snapshot import ProviderState
 from notifier.web.console.reads import bar_of
-from notifier.web.templating import STATIC, TEMPLATES
+from notifier.web.serving.templating import STATIC, TEMPLATES
 from notifier.web.timeline import Bar, Link, Row, Tick, Window, render
 
 MARGIN = timedelta(minutes=30)

@@ -1,0 +1,639 @@
+"""Deliver one alert, exactly once as far as we can tell, and record how it went.
+
+`deliver_alert` is what the `deliver` task runs. It is idempotent: a short
+per-dedup_key lock keeps two workers apart, a finished record in the delivery
+log (or a final AlertStore state) makes a rerun a no-op, and per-target marks
+make a retry after a partial failure send only what is missing. So a task run
+twice, `acks_late` redelivery after a crash, or a retry posts once.
+
+Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
+this is the `final` attempt; a permanent one (or the final attempt failing) is
+recorded as failed and, if the subscriber names a `fallback` channel, the same
+alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
+`fallback_key` for the caller to deliver as its own task, with its own retries.
+
+Order within a thread: each alert waits for the one planned just before it in its
+thread on its route (`AlertStore.earlier_into`, read in the same round trip as the
+rest) while that one is pending and not held for quiet hours: `OutOfTurn`, a wait
+that is not an attempt, for that alert only, and at most `retry.TURN_WAIT_MAX` (then
+it goes anyway, with a warning). So a reply retried after a 429, a 5xx or a killed
+worker still appears before the replies planned after it. An all-clear on a channel
+that pages does not wait: the pager itself drops a page that comes after its
+all-clear. And a follow-up whose thread opener has not been delivered yet waits
+instead of opening a second parent.
+
+An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
+that one skipped ("carried by ...") with its own outcome, in the same round trip,
+so the held alert is not sent when the quiet hours end.
+
+Outcome unknown: the attempt record marks each target's request "in flight" before
+it is written, and the answer clears the mark (the target's sent mark is written as
+soon as its request returns, not at the end). A mark an earlier attempt left means
+its worker died or its answer never came: this attempt asks the vendor
+(`Channel.find_sent`) and records what it finds instead of sending again. Where
+the vendor cannot be asked, the message is sent again (at-least-once).
+
+A killed worker: the attempt record also schedules the next attempt `WATCHDOG`
+later in the retry queue; a delivery that ends (in any outcome) removes it, a
+transient failure replaces it with its own retry. So a delivery whose worker was
+killed (a hard time limit, kill -9) is tried again within a minute instead of
+waiting for the reconcile sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import redis
+
+from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
+from notifier.channels.build import stands_in
+from notifier.channels.kinds import channel_kind
+from notifier.channels.render import is_resolution
+from notifier.channels.sms.paging import Pager, Recipients
+from notifier.config.schema import Config
+from notifier.config.settings import Settings
+from notifier.models import Alert, AlertKind
+from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
+from notifier.route.silencing import silence_for
+from notifier.store.conn.batch import Batch, Later, Pipe
+from notifier.store.delivery.alerts import DeliveryState, Earlier, dedup_key_for
+from notifier.store.delivery.deliverylog import (
+    DELIVERED,
+    FAILED,
+    PRINTED,
+    SILENCED,
+    SKIPPED,
+    DeliveryLog,
+)
+from notifier.store.delivery.followups import FollowUps
+from notifier.store.delivery.pacing import Pacing, wait_for
+from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
+from notifier.store.ops.silences import Silence, SilenceStore
+
+log = logging.getLogger(__name__)
+
+FALLBACK_MARK = ":fallback:"
+# No holder outlives its lock: the harness kills a task at its hard time limit (90 s,
+# workers/app.py), and a lock is taken after its task began. A killed holder's lock
+# lapses at most this long after it was taken.
+LOCK_MS = 90_000
+# The next attempt of a delivery whose worker is killed mid-attempt comes this soon
+# (see the module docstring); a live attempt finishes well before (the soft limit).
+WATCHDOG = timedelta(seconds=60)
+PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
+
+
+class AlertSource(Protocol):
+    """The part of `notifier.store.delivery.alerts.AlertStore` delivery uses."""
+
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]: ...
+
+    def earlier_into(
+        self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
+    ) -> Later[Earlier | None]: ...
+
+    def state(self, dedup_key: str) -> str | None: ...
+
+    def set_state(
+        self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None
+    ) -> object: ...
+
+    def claim(self, alert: Alert) -> bool: ...
+
+
+class DeliveryThreads(Protocol):
+    """The part of `notifier.store.delivery.threads.RedisThreadStore` delivery uses: who opened
+    a thread (planned it), and each target's reference to the thread's parent."""
+
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
+
+    def ref(self, thread_key: str, channel: str, target_id: str) -> str | None: ...
+
+    def set_ref(
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
+    ) -> None: ...
+
+
+class MetricsSink(Protocol):
+    def record_delivery(
+        self, channel: str, outcome: str, latency: float | None, pipe: Pipe | None = None
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How one `deliver_alert` call ended.
+
+    status: delivered | printed (the console stood in) | skipped | failed |
+    already_delivered | already_failed | already_printed |
+    already_skipped | silenced | already_silenced | missing | held.
+    `check_escalation_at` asks the caller to run `check_escalation(page_id, ...)`
+    then; `not_before` asks to deliver again then.
+    """
+
+    dedup_key: str
+    status: str
+    channel: str = ""
+    message_ids: tuple[str, ...] = ()
+    error: str = ""
+    page_id: str | None = None
+    check_escalation_at: datetime | None = None
+    not_before: datetime | None = None
+    fallback_key: str | None = None
+
+
+@dataclass
+class DeliveryContext:
+    client: redis.Redis
+    prefix: str
+    destinations: Destinations
+    channels: Mapping[str, Channel]
+    alerts: AlertSource
+    log: DeliveryLog
+    threads: DeliveryThreads  # the store the planner registered the threads in
+    pager: Pager | None = None
+    metrics: MetricsSink | None = None
+    followups: FollowUps | None = None  # fills a follow-up with its members when it is sent
+    pacing: Pacing = field(init=False)
+    retries: RetryQueue = field(init=False)
+    silences: SilenceStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacing = Pacing(self.client, self.prefix)
+        self.retries = RetryQueue(self.client, self.prefix)
+        self.silences = SilenceStore(self.client, self.prefix)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        config: Config,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        alerts: AlertSource | None = None,
+        threads: DeliveryThreads | None = None,
+        metrics: MetricsSink | None = None,
+        followups: FollowUps | None = None,
+    ) -> DeliveryContext:
+        """Everything from settings + config: real channels where credentials are set;
+        the console for every channel only when none are (see build_channels). Pass
+        the stores the caller already has, so one process keeps one of each."""
+        from notifier.channels.build import build_channels
+        from notifier.store.delivery.alerts import AlertStore
+        from notifier.store.delivery.followups import RedisFollowUps
+        from notifier.store.delivery.threads import RedisThreadStore
+        from notifier.store.ops.metrics import Metrics
+
+        destinations = Destinations(config)
+        channels, pager = build_channels(
+            settings, client, prefix, destinations.presentation(), destinations.subscribers()
+        )
+        return cls(
+            client=client, prefix=prefix, destinations=destinations, channels=channels,
+            alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
+            threads=threads or RedisThreadStore(client, prefix), pager=pager,
+            metrics=metrics or Metrics(client, prefix),
+            followups=followups or RedisFollowUps(client, prefix),
+        )  # fmt: skip
+
+
+def deliver_alert(
+    dedup_key: str, ctx: DeliveryContext, now: datetime, *, attempt: int = 0, final: bool = False
+) -> DeliveryOutcome:
+    """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
+    means "try again later" (a transient failure before the final attempt, or a
+    `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
+    lock_prefix, token = f"{ctx.prefix}:delivery:lock:", secrets.token_hex(8)
+    lock_key = lock_prefix + dedup_key
+    # One round trip takes the lock and reads all a delivery decides on (the reads
+    # run after the SET, so they see what the previous holder wrote).
+    reads = Batch(ctx.client)
+    reads.pipe.set(lock_key, token, nx=True, px=LOCK_MS)
+    locked = reads.later(bool)
+    reads.pipe.pttl(lock_key)
+    lock_left = reads.later(int)
+    loaded = ctx.alerts.load_into(reads, dedup_key)
+    logged = ctx.log.outcome_into(reads, dedup_key)
+    sent = ctx.log.sent_to_into(reads, dedup_key)
+    flight = ctx.log.in_flight_into(reads, dedup_key)
+    paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
+    earlier = ctx.alerts.earlier_into(
+        reads, dedup_key, lock_prefix=lock_prefix, retries_key=ctx.retries.key
+    )
+    waiting = ctx.log.waiting_since_into(reads, dedup_key)
+    silences = ctx.silences.all_into(reads)
+    reads.execute()
+    if not locked.get():
+        # Try again when the holder's lock lapses at the latest (a killed holder's does).
+        left = max(1.0, lock_left.get() / 1000)
+        raise NotYet("delivery already in progress", retry_after=min(10.0, left))
+    # What this delivery records goes in one more round trip, ending with the release.
+    writes = Batch(ctx.client)
+    ended = True  # False while a transient error goes up: its retry replaces the watchdog
+    try:
+        alert, state = loaded.get()
+        if alert is None:
+            log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
+            return DeliveryOutcome(dedup_key, "missing")
+        done = _finished(state, logged.get())
+        if done:
+            return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
+        if alert.hold_until is not None and alert.hold_until > now:
+            return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
+        muted = _silenced(alert, silences.get(), ctx, now)
+        if muted is not None:  # decided at send time: a silence added now mutes at once
+            ctx.log.attempt(alert, attempt, now)  # the record the log and console list
+            _record(ctx, alert, SILENCED, DELIVERED, now, writes.pipe,
+                    message_id=f"silence:{muted.id}")  # fmt: skip
+            return DeliveryOutcome(dedup_key, SILENCED, alert.channel, (f"silence:{muted.id}",))
+        until = paused.get().get(alert.channel)
+        wait = wait_for(until, now) if until is not None else None
+        if wait is not None:
+            ended = False
+            raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
+        _take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
+        progress = _Progress(sent.get(), writes.pipe, flight.get())
+        try:
+            return _deliver(alert, ctx, now, attempt, final, progress)
+        except DeliveryError:
+            ended = False
+            raise
+    except OutOfTurn:
+        ended = False
+        raise
+    finally:
+        if ended:
+            ctx.retries.forget(dedup_key, writes.pipe)
+        writes.pipe.eval(_RELEASE, 1, lock_key, token)
+        writes.execute()
+
+
+def _take_turn(
+    alert: Alert, ctx: DeliveryContext, earlier: Earlier | None, since: datetime | None,
+    now: datetime, writes: Batch,
+) -> None:  # fmt: skip
+    """Raise `OutOfTurn` while the alert planned before this one in its thread is still
+    on its way (see `retry.turn_wait`); past the longest wait, go with a warning."""
+    if earlier is None or _orders_itself(alert):
+        return
+    carried = {dedup_key_for(e.event_id, alert.subscriber, alert.channel) for e in alert.carried}
+    wait = turn_wait(earlier, carried, since, now)
+    if wait is not None:
+        ctx.log.note_waiting(alert.dedup_key, now, writes.pipe)
+        raise OutOfTurn(f"waiting for {earlier.dedup_key}, earlier in its thread",
+                        retry_after=wait)  # fmt: skip
+    if turn_wait(earlier, carried, None, now) is not None:  # it would wait, but waited enough
+        log.warning("sending out of order: %s, earlier in its thread, is still pending after "
+                    "%d min", earlier.dedup_key, TURN_WAIT_MAX.total_seconds() // 60,
+                    extra={"dedup_key": alert.dedup_key})  # fmt: skip
+
+
+def _orders_itself(alert: Alert) -> bool:
+    """An all-clear on a channel that pages goes at once: the pager already makes a page
+    that comes after its all-clear send nothing, so nobody is paged for an incident
+    that is over, and the all-clear needs no page before it."""
+    kind = channel_kind(alert.channel)
+    return kind is not None and kind.sends_by_paging and is_resolution(alert)
+
+
+def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:
+    """Escalate an unacknowledged page if due; returns when to check again (or None)."""
+    if ctx.pager is None:
+        return None
+    return ctx.pager.check_escalation(page_id, now)
+
+
+@dataclass
+class _Progress:
+    """What earlier attempts reached, the pipeline this attempt's writes go on, and
+    which requests are in flight."""
+
+    sent: dict[str, str]  # target id -> message id
+    writes: Any
+    unknown: dict[str, datetime] = field(default_factory=dict)  # earlier attempts' marks
+    marked: list[str] = field(default_factory=list)  # targets this attempt marked in flight
+    trying: str | None = None  # the target whose request is being made
+
+    def unanswered(self, exc: DeliveryError) -> list[str]:
+        """The in-flight marks this attempt wrote that `exc` shows were not needed: the
+        targets never tried, and the one tried unless its outcome is unknown. Marks of
+        earlier attempts stay until an answer clears them."""
+        keep = {self.trying} if exc.unknown else set()
+        return [t for t in self.marked if t not in keep and t not in self.unknown]
+
+
+class _Attempt:
+    """The attempt record: one round trip before the first request, with the in-flight
+    marks of the targets about to be tried and the watchdog retry."""
+
+    def __init__(
+        self, ctx: DeliveryContext, alert: Alert, attempt: int, now: datetime,
+        fallback_of: str, progress: _Progress,
+    ) -> None:  # fmt: skip
+        self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
+        self.fallback_of, self.progress, self.written = fallback_of, progress, False
+
+    def begin(self, in_flight: list[str] | None = None) -> None:
+        if self.written:
+            return
+        self.written = True
+        key, pipe = self.alert.dedup_key, self.ctx.client.pipeline(transaction=False)
+        self.ctx.log.attempt(self.alert, self.attempt, self.now, self.fallback_of, pipe=pipe)
+        if in_flight:
+            self.ctx.log.mark_in_flight(key, in_flight, self.now, pipe=pipe)
+            self.progress.marked = list(in_flight)
+        # A killed worker's delivery is tried again this soon, as one more attempt.
+        self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)
+        pipe.execute()
+
+
+def _silenced(
+    alert: Alert, silences: list[Silence], ctx: DeliveryContext, now: datetime
+) -> Silence | None:
+    """The silence muting `alert`; a resolution still goes to a route that heard the opening."""
+
+    def opening_sent() -> bool:
+        entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
+        opener = entry.opened_by if entry is not None else None
+        return opener is not None and ctx.log.outcome(opener) in (DELIVERED, PRINTED)
+
+    return silence_for(alert, silences, now, opening_sent) if silences else None
+
+
+def _finished(state: str | None, outcome: str | None) -> str | None:
+    # The log knows SKIPPED and SILENCED; the alert state does not.
+    if outcome in (DELIVERED, FAILED, SKIPPED, PRINTED, SILENCED):
+        return outcome
+    return state if state in (DELIVERED, FAILED) else None
+
+
+def _deliver(
+    alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
+    progress: _Progress,
+) -> DeliveryOutcome:  # fmt: skip
+    key = alert.dedup_key
+    fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
+    if alert.kind is AlertKind.FOLLOW_UP:
+        alert = _with_members(alert, ctx)
+    # Its own round trip, before the send: a crash mid-send still leaves the attempt.
+    started = _Attempt(ctx, alert, attempt, now, fallback_of, progress)
+    if alert.kind is AlertKind.FOLLOW_UP and not alert.folded:
+        started.begin()
+        _record(ctx, alert, SKIPPED, DELIVERED, now, progress.writes, error="no members")
+        return DeliveryOutcome(key, SKIPPED, alert.channel, error="no members")
+    try:
+        outcome = _send(alert, ctx, now, progress, started)
+    except DeliveryError as exc:
+        started.begin()
+        ctx.log.clear_in_flight(key, progress.unanswered(exc), pipe=progress.writes)
+        ctx.log.error(key, attempt, now, exc.message, exc.permanent, pipe=progress.writes)
+        if exc.retry_after and not exc.permanent and not isinstance(exc, NotYet):
+            # The vendor asked us to slow down.
+            ctx.pacing.pause(alert.channel, exc.retry_after, now, progress.writes)
+        if isinstance(exc, NotYet) or not (exc.permanent or final):
+            log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
+            raise
+        log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
+        _record(ctx, alert, FAILED, FAILED, now, progress.writes, error=exc.message)
+        fb = None if fallback_of else _fallback(alert, ctx)
+        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
+    ids = ",".join(outcome.message_ids)
+    _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
+    if outcome.status in (DELIVERED, PRINTED) and not fallback_of:
+        _fold_carried(ctx, alert, now, progress.writes)
+    _tell(alert, outcome)
+    return outcome
+
+
+def _fold_carried(ctx: DeliveryContext, alert: Alert, now: datetime, pipe: Pipe) -> None:
+    """The held alerts an escalation carried reached the subscriber with it: they are
+    finished, and their release at the end of quiet hours is a no-op."""
+    for event in alert.carried:
+        held = dedup_key_for(event.event_id, alert.subscriber, alert.channel)
+        ctx.log.finish(held, SKIPPED, now, error=f"carried by {alert.dedup_key}", pipe=pipe)
+        ctx.alerts.set_state(held, DELIVERED, pipe=pipe)
+
+
+def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
+    """The story line of a finished delivery: INFO when something reached someone."""
+    inc = alert.event.incident
+    what = f"{alert.event.kind.value} {inc.provider}/{inc.id} to {alert.subscriber}"
+    ids = {"dedup_key": alert.dedup_key}
+    if outcome.status == DELIVERED:
+        log.info("delivered %s %s (%s)", alert.channel, what, ", ".join(outcome.message_ids),
+                 extra=ids)  # fmt: skip
+    elif outcome.status == PRINTED:
+        log.info("%s: %s", outcome.message_ids[0], what, extra=ids)
+    else:
+        log.debug("%s %s %s: %s", outcome.status, alert.channel, what, outcome.error, extra=ids)
+
+
+def _send(
+    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress, started: _Attempt
+) -> DeliveryOutcome:
+    channel = ctx.channels.get(alert.channel)
+    if channel is None:
+        raise DeliveryError(f"{alert.channel}: no credentials configured", permanent=True)
+    # The route's declared kind, not the instance: the console standing in for SMS
+    # still carries only what SMS would.
+    kind = channel_kind(alert.channel) or type(channel)
+    if kind.pages_only and not (alert.page or is_resolution(alert)):
+        started.begin()
+        return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+    if stands_in(channel, alert.channel):
+        started.begin()
+        return _print(alert, channel, ctx)
+    if channel.sends_by_paging:
+        started.begin()  # the pager keeps its own in-flight marks, per number
+        return _page(alert, ctx, now)
+    sub = ctx.destinations.subscriber(alert.subscriber)
+    targets = channel.targets(sub) if sub is not None else []
+    unusable = [t for t in targets if not channel.can_send(t)]
+    if unusable:  # e.g. a channel route with only a webhook configured
+        raise DeliveryError(f"{alert.channel}: cannot reach {unusable[0].id} with the "
+                            "configured credentials", permanent=True)  # fmt: skip
+    if not targets:
+        raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
+    pending = [t.id for t in targets if t.id not in progress.sent]
+    started.begin(in_flight=pending)
+    ids: list[str] = []
+    for target in targets:
+        if target.id in progress.sent:  # sent by an earlier attempt
+            ids.append(progress.sent[target.id])
+            continue
+        progress.trying = target.id
+        since = progress.unknown.get(target.id)
+        result = _send_threaded(alert, channel, target, ctx, progress.writes, since)
+        progress.trying = None
+        ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
+        if target.id != pending[-1]:
+            # Recorded as soon as it returns: a crash while the next target is tried
+            # must not leave this one to be looked up (or, for email, sent) again. The
+            # last target's mark goes with the outcome, which follows without any I/O.
+            progress.writes.execute()
+        ids.append(result.message_id)
+    return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
+
+
+def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutcome:
+    """The console stands in for `alert.channel` (no vendor has credentials). Every
+    route of a subscriber maps to it, so the same change would print once per route
+    (slack, email, ...): the first route to get here prints it, once per (event,
+    subscriber), and every route records that it was printed, not delivered."""
+    key = f"{ctx.prefix}:console:printed:{alert.event.event_id}:{alert.subscriber}"
+    sub = ctx.destinations.subscriber(alert.subscriber)
+    if sub is not None and ctx.client.set(key, alert.channel, nx=True, ex=PRINTED_TTL_S):
+        for target in console.targets(sub):
+            console.send(alert, target, None)
+    kind = channel_kind(alert.channel)
+    label = (kind.label if kind is not None else "") or alert.channel
+    note = f"printed (no {label} credentials)"
+    return DeliveryOutcome(alert.dedup_key, PRINTED, alert.channel, (note,))
+
+
+def _send_threaded(
+    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any,
+    since: datetime | None,
+) -> SendResult:  # fmt: skip
+    """Send in the incident's thread; a cascade alert replies in its upstream's thread.
+    `since`: an earlier attempt's request to `target` from then on is unanswered."""
+    if not channel.supports_threads:
+        return _send_once(alert, channel, target, None, since)
+    upstream = (
+        ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
+    )
+    own = ctx.threads.ref(alert.thread_key, channel.name, target.id)
+    if own is None and not upstream:
+        _wait_for_opener(alert, ctx)
+    if upstream and not own:
+        # a reply; the parent stays the upstream's
+        return _send_once(alert, channel, target, upstream, since)
+    result = _send_once(alert, channel, target, own, since)
+    if result.thread_ref and result.thread_ref != own:
+        ctx.threads.set_ref(
+            alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
+        )
+    return result
+
+
+def _send_once(
+    alert: Alert, channel: Channel, target: Any, ref: str | None, since: datetime | None
+) -> SendResult:
+    """Send, unless an earlier attempt whose outcome is unknown (begun at `since`)
+    reached the vendor: then that message's result, found by asking the vendor."""
+    if since is not None:
+        try:
+            found = channel.find_sent(alert, target, ref, since)
+        except DeliveryError as exc:
+            if not exc.permanent:  # ask again next time: the earlier outcome stays unknown
+                raise DeliveryError(exc.message, permanent=False, retry_after=exc.retry_after,
+                                    unknown=True) from None  # fmt: skip
+            # We may not ask (a missing scope): send again, at-least-once, and say so.
+            log.warning("%s: cannot look for an earlier attempt's message (%s); sending "
+                        "again", channel.name, exc.message,
+                        extra={"dedup_key": alert.dedup_key})  # fmt: skip
+            found = None
+        if found is not None:
+            log.info("%s: an earlier attempt's message to %s was delivered; not sending "
+                     "again", channel.name, target.id,
+                     extra={"dedup_key": alert.dedup_key})  # fmt: skip
+            return found
+    return channel.send(alert, target, ref)
+
+
+def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+    """Hand an alert for a channel that `sends_by_paging` to the pager: a resolution
+    is the all-clear, anything else (_send let only pages through) a page."""
+    if ctx.pager is None:
+        raise DeliveryError(f"{alert.channel}: no pager configured", permanent=True)
+    if is_resolution(alert):
+        done = ctx.pager.resolve(alert, now)
+    else:
+        subscriber = ctx.destinations.subscriber(alert.subscriber)
+        recipients = Recipients.of(subscriber, ctx.destinations.config.oncall)
+        if recipients is None:
+            raise DeliveryError(
+                f"{alert.channel}: no numbers or rotation configured", permanent=True
+            )
+        done = ctx.pager.page(alert, recipients, now)
+    outcome = DELIVERED if done.message_ids else SKIPPED
+    capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
+    return DeliveryOutcome(
+        alert.dedup_key, outcome, alert.channel, done.message_ids, page_id=done.page_id,
+        check_escalation_at=done.check_at,
+        error=done.skipped or capped,
+    )  # fmt: skip
+
+
+def _with_members(alert: Alert, ctx: DeliveryContext) -> Alert:
+    """A follow-up names every incident that joined its batch up to now; closing the
+    batch here sends later joiners to the next one (the same members on a retry)."""
+    if ctx.followups is None:
+        return alert
+    batch = alert.dedup_key.split(FALLBACK_MARK)[0]
+    return dataclasses.replace(alert, folded=tuple(ctx.followups.close(batch)))
+
+
+def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
+    """A follow-up must not open the thread while its opener is still on its way
+    (retrying): it would post a second parent. Retry shortly instead."""
+    if alert.kind in (AlertKind.NEW, AlertKind.CATCH_UP):
+        return  # it opens its thread (NEW: the common fan-out case, no lookup)
+    entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
+    opener = entry.opened_by if entry is not None else None
+    if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
+        raise NotYet("waiting for the thread's first message", retry_after=5.0)
+
+
+def _ref(alert: Alert) -> tuple[str, str]:
+    return (alert.event.provider, alert.event.incident_id)
+
+
+def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
+    """Claim the alert again on the subscriber's fallback channel; its key, or None."""
+    name = ctx.destinations.fallback(alert.subscriber)
+    if not name or name == alert.channel:
+        return None
+    key = f"{alert.dedup_key}{FALLBACK_MARK}{name}"
+    kind = channel_kind(name)
+    if alert.kind is AlertKind.CATCH_UP and kind is not None and kind.pages_only:
+        return None  # late news never pages
+    page = alert.page or (kind is not None and kind.fallback_pages)
+    ctx.alerts.claim(dataclasses.replace(alert, dedup_key=key, channel=name, page=page))
+    return key  # claimed now or by an earlier run: delivering it again is a no-op
+
+
+def _record(
+    ctx: DeliveryContext, alert: Alert, outcome: str, state: DeliveryState, now: datetime,
+    pipe: Pipe, message_id: str = "", error: str = "",
+) -> None:  # fmt: skip
+    """The delivery log, the alert's state and the metrics, queued on `pipe`."""
+    ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
+    ctx.alerts.set_state(alert.dedup_key, state, pipe=pipe)
+    if ctx.metrics is not None:
+        latency = None
+        if outcome == DELIVERED:
+            latency = max(0.0, (now - alert.event.detected_at).total_seconds())
+        ctx.metrics.record_delivery(alert.channel, outcome, latency, pipe=pipe)
+
+
+# EVAL on the write pipeline (see AlertStore.set_state for why not a registered script).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+__all__ = [
+    "DeliveryContext",
+    "DeliveryOutcome",
+    "check_escalation",
+    "deliver_alert",
+]

@@ -1,0 +1,138 @@
+"""Is the service doing its job? One pure decision over what Redis says, and its reader.
+
+Healthy means all of these hold:
+- `redis`: Redis answers;
+- `beat`: the beat's heartbeat is at most 3 ticks old (polls are being scheduled);
+- `workers`: at least one worker wrote its heartbeat within 3 ticks (someone runs them);
+- `due`: no due work (a delivery retry, a quiet-hours hold, an escalation check, a
+  reconcile straggler) has waited past its time longer than `due_max_age`.
+
+`/healthz`, `notifier status` and the dead man's switch all ask `observe`, so they can
+never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from notifier.config.settings import Settings
+from notifier.store.ops.heartbeats import Heartbeats, Pulse
+
+TICKS = 3  # heartbeats a process may miss before it counts as gone
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    tick_s: float
+    due_max_age_s: float
+
+    @property
+    def heartbeat_max_age_s(self) -> float:
+        return TICKS * self.tick_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.heartbeat_interval, settings.due_max_age)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    age_s: float | None  # how old the evidence is; None when there is none
+    threshold_s: float | None  # the largest age that is still healthy
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "age_s": None if self.age_s is None else round(self.age_s, 3),
+            "threshold_s": self.threshold_s,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def failing(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"healthy": self.healthy, "checks": [c.to_json() for c in self.checks]}
+
+
+def _age(then: datetime, now: datetime) -> float:
+    return max(0.0, (now - then).total_seconds())  # another host's clock may run ahead
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def assess(pulse: Pulse | None, limits: Limits, now: datetime, why: str = "") -> Health:
+    """The health of the service at `now`. `pulse` is what Redis held, or None when
+    Redis did not answer (`why` says how it failed)."""
+    max_age = limits.heartbeat_max_age_s
+    if pulse is None:
+        unknown = "unknown: Redis does not answer"
+        answer = f"does not answer: {why}" if why else "does not answer"
+        return Health(
+            (
+                Check("redis", False, None, None, answer),
+                Check("beat", False, None, max_age, unknown),
+                Check("workers", False, None, max_age, unknown),
+                Check("due", False, None, limits.due_max_age_s, unknown),
+            )
+        )
+    checks = [Check("redis", True, None, None, "answers")]
+
+    if pulse.beat_at is None:
+        checks.append(Check("beat", False, None, max_age, "no beat has ever ticked"))
+    else:
+        age = _age(pulse.beat_at, now)
+        ok = age <= max_age
+        detail = f"last tick {_s(age)} ago" + ("" if ok else f", more than {_s(max_age)}")
+        checks.append(Check("beat", ok, age, max_age, detail))
+
+    alive = {h: _age(t, now) for h, t in pulse.workers.items() if _age(t, now) <= max_age}
+    if alive:
+        freshest = min(alive.values())
+        names = ", ".join(sorted(alive))
+        checks.append(Check("workers", True, freshest, max_age, f"{len(alive)} alive: {names}"))
+    else:
+        last = [_age(t, now) for t in pulse.workers.values()]
+        checks.append(
+            Check("workers", False, min(last) if last else None, max_age, "no worker alive")
+        )
+
+    overdue = 0.0 if pulse.earliest_due is None else _age(pulse.earliest_due, now)
+    ok = overdue <= limits.due_max_age_s
+    if overdue == 0.0:
+        detail = "nothing overdue"
+    else:
+        detail = f"oldest due work waits {_s(overdue)}" + (
+            "" if ok else f", more than {_s(limits.due_max_age_s)}"
+        )
+    checks.append(Check("due", ok, overdue, limits.due_max_age_s, detail))
+    return Health(tuple(checks))
+
+
+def observe(client: redis.Redis, prefix: str, limits: Limits, now: datetime) -> Health:
+    """Read the signs of life from Redis and judge them; a Redis that does not answer
+    is a failed check, never an exception."""
+    try:
+        pulse = Heartbeats(client, prefix).read(now, limits.heartbeat_max_age_s)
+    except (redis.RedisError, OSError) as exc:
+        return assess(None, limits, now, type(exc).__name__)
+    return assess(pulse, limits, now)

@@ -1,0 +1,264 @@
+"""Deliver each alert at most once: claim its dedup key before handing it on.
+
+An alert's key is derived from the change event's identity (its `event_id`, which
+the diff makes stable across re-diffs, replays and the provider's alternative feeds),
+the subscriber and the channel. `AlertStore.claim` creates `<prefix>:alert:<key>`
+only if it does not exist (the healthchecks "claim the state change" idea as Redis
+SET-NX semantics), holding the alert JSON and a delivery state:
+pending → delivered | failed. The record lives 30 days, in Redis, so a restarted
+worker does not send the same alert again. Each claim also adds its key to
+`<prefix>:alerts-of:<provider>/<incident_id>` (a set, 30 days): the web console shows
+every alert one incident made.
+
+Order within a thread: each claim also notes the alert that was claimed before it in
+the same thread on the same route (`<prefix>:thread-seq:<subscriber>:<channel>:<thread
+key>` holds the last one, 30 days), as the record's `after` field. The claim writes it
+once, so planning again after a crash never changes an alert's place. Delivery reads
+that earlier alert's state with its own record (`earlier_into`) to send a thread's
+replies in the order they were planned.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import redis
+
+from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
+from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
+ALERT_TTL_SECONDS = 30 * 24 * 3600
+
+
+def dedup_key_for(event_id: str, subscriber: str, channel: str) -> str:
+    """One key per (incident change, subscriber, channel)."""
+    return f"{event_id}/{subscriber}/{channel}"
+
+
+class AlertClaims(Protocol):
+    """What the planner needs from an alert store."""
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool: ...
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
+
+    def update_pending(self, alert: Alert) -> bool:
+        """Replace the record of an alert still pending (False: not pending)."""
+        ...
+
+
+# Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
+# The same script takes the alert's place in its thread (KEYS[3] holds the thread's
+# last claimed alert), so an alert gets its place exactly when it is created.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
+local earlier = redis.call('GET', KEYS[3])
+if earlier and earlier ~= ARGV[3] then redis.call('HSET', KEYS[1], 'after', earlier) end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+# The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
+# hold, whether a worker holds its delivery lock, and when its retry is due. Its key
+# comes from the record, so the script reads keys it was not given: fine on the one
+# Redis notifier runs on (it does not support Redis Cluster).
+_EARLIER = """
+local earlier = redis.call('HGET', KEYS[1], 'after')
+if not earlier then return false end
+local rec = redis.call('HMGET', ARGV[1] .. earlier, 'state', 'alert')
+if not rec[1] then return {earlier} end
+local hold = ''
+if rec[1] == 'pending' and rec[2] then
+  local ok, alert = pcall(cjson.decode, rec[2])
+  if ok and type(alert) == 'table' and type(alert['hold_until']) == 'string' then
+    hold = alert['hold_until']
+  end
+end
+local running = redis.call('EXISTS', ARGV[2] .. earlier)
+local retry = redis.call('ZSCORE', KEYS[2], earlier) or ''
+return {earlier, rec[1], hold, running, retry}
+"""
+_UPDATE_PENDING = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[1])
+return 1
+"""
+_SET_STATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The alert claimed just before one alert in its thread (on the same route)."""
+
+    dedup_key: str
+    state: str | None  # None: its record expired
+    hold_until: datetime | None = None  # quiet hours hold it (while pending)
+    running: bool = False  # a worker holds its delivery lock: an attempt is under way
+    retry_at: datetime | None = None  # when its next attempt is due, if one waits
+
+
+class AlertStore:
+    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, state}."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._r = client
+        self._prefix = prefix
+        self._claim = client.register_script(_CLAIM)
+        self._set_state = client.register_script(_SET_STATE)
+        self._update_pending = client.register_script(_UPDATE_PENDING)
+
+    def key(self, dedup_key: str) -> str:
+        return f"{self._prefix}:alert:{dedup_key}"
+
+    def of_key(self, provider: str, incident_id: str) -> str:
+        return f"{self._prefix}:alerts-of:{provider}/{incident_id}"
+
+    def sequence_key(self, alert: Alert) -> str:
+        """The key naming the last alert claimed in `alert`'s thread on its route."""
+        return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        """True for the one caller that created the record; False if it existed."""
+        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        ev = alert.event
+        keys = [
+            self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
+            self.sequence_key(alert),
+        ]  # fmt: skip
+        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
+
+    def keys_of(self, provider: str, incident_id: str) -> list[str]:
+        """The dedup keys of every alert claimed for one incident (30 days), sorted."""
+        return sorted(text(k) or "" for k in self._r.smembers(self.of_key(provider, incident_id)))
+
+    def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, str]]:
+        """The stored ones among `dedup_keys` with their states, in one round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        for k in dedup_keys:
+            pipe.hmget(self.key(k), ["alert", "state"])
+        found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
+        return [(a, s or "pending") for a, s in found if a is not None]
+
+    def update_pending(self, alert: Alert) -> bool:
+        """Replace the record of an alert not yet delivered (a follow-up batch that a
+        critical member released from quiet hours); False when it is no longer pending."""
+        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        return bool(self._update_pending(keys=[self.key(alert.dedup_key)], args=[body]))
+
+    def get(self, dedup_key: str) -> Alert | None:
+        return self.load(dedup_key)[0]
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        """The alert and its delivery state, in one round trip."""
+        return read_now(self._r, lambda batch: self.load_into(batch, dedup_key))
+
+    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
+        """`load` as part of the caller's round trip."""
+        batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
+        return batch.later(_parse_loaded)
+
+    def state(self, dedup_key: str) -> str | None:
+        raw = self._r.hget(self.key(dedup_key), "state")
+        return text(raw)
+
+    def earlier_into(
+        self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
+    ) -> Later[Earlier | None]:
+        """The alert claimed before `dedup_key` in its thread (None: it is the first,
+        or was claimed before threads were ordered), as part of the caller's round trip.
+        `lock_prefix` + a key is that alert's delivery lock; `retries_key` is the sorted
+        set of retries waiting (`notifier.store.delivery.retries`)."""
+        # EVAL, as in set_state: a registered script on a pipeline costs a round trip.
+        batch.pipe.eval(_EARLIER, 2, self.key(dedup_key), retries_key, self.key(""), lock_prefix)
+        return batch.later(_parse_earlier)
+
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
+        """Record the delivery outcome; False if the alert was never claimed (or expired).
+        On `pipe`, the write is only queued (and True returned)."""
+        _check(state)
+        if pipe is not None:
+            # EVAL, not the registered script: a script on a pipeline costs a SCRIPT
+            # EXISTS round trip first, and Redis caches the compiled text anyway.
+            pipe.eval(_SET_STATE, 1, self.key(dedup_key), state)
+            return True
+        return bool(self._set_state(keys=[self.key(dedup_key)], args=[state]))
+
+
+class InMemoryAlertStore:
+    """The same contract in a dict, for replays and pure tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._alerts: dict[str, tuple[Alert, str]] = {}
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        with self._lock:
+            if alert.dedup_key in self._alerts:
+                return False
+            self._alerts[alert.dedup_key] = (alert, "pending")
+            return True
+
+    def update_pending(self, alert: Alert) -> bool:
+        with self._lock:
+            found = self._alerts.get(alert.dedup_key)
+            if found is None or found[1] != "pending":
+                return False
+            self._alerts[alert.dedup_key] = (alert, "pending")
+            return True
+
+    def get(self, dedup_key: str) -> Alert | None:
+        found = self._alerts.get(dedup_key)
+        return None if found is None else found[0]
+
+    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+        found = self._alerts.get(dedup_key)
+        return (None, None) if found is None else found
+
+    def state(self, dedup_key: str) -> str | None:
+        found = self._alerts.get(dedup_key)
+        return None if found is None else found[1]
+
+    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
+        _check(state)
+        with self._lock:
+            found = self._alerts.get(dedup_key)
+            if found is None:
+                return False
+            self._alerts[dedup_key] = (found[0], state)
+            return True
+
+
+def _check(state: str) -> None:
+    if state not in STATES:
+        raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
+
+
+def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
+    if not reply:
+        return None
+    key = text(reply[0])
+    if len(reply) == 1:
+        return Earlier(key, None)
+    state, hold, running, retry = (text(x) for x in reply[1:])
+    return Earlier(
+        key, state, parse_iso(hold or None), running == "1",
+        datetime.fromtimestamp(float(retry), UTC) if retry else None,
+    )  # fmt: skip
+
+
+def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:
+    raw, state = reply
+    return (None if raw is None else alert_from_dict(json.loads(raw))), text(state)

@@ -1,0 +1,301 @@
+"""The delivery log in Redis: what was tried for each alert, and how it ended.
+
+Per dedup_key: a record (alert summary, outcome, provider message id, last
+error, timestamps, attempt count), its attempt history, and the targets
+already sent to (so a retry after a partial failure sends only what is
+missing), and the targets a request is in flight to: written before the request,
+removed when its answer is recorded. A mark still there when the next attempt
+starts means that request's outcome is unknown (the worker died, or the answer
+never came), and the next attempt asks the vendor before sending again. A capped
+list of recent keys feeds `notifier deliveries`; a per-day
+index feeds the email digest. Errors stored here are DeliveryError messages,
+which never contain secrets.
+
+Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
+...:inflight (hash: target id -> when the first request still unanswered began),
+...:waiting (string: when the alert first waited for an earlier alert of its thread),
+<prefix>:dlog:recent (list), <prefix>:dlog:day:<YYYY-MM-DD> (list).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import redis
+
+from notifier.models import Alert, iso, parse_iso
+from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text, writing
+from notifier.text import one_line
+
+RECORD_TTL = int(timedelta(days=30).total_seconds())
+DAY_TTL = int(timedelta(days=3).total_seconds())
+RECENT_MAX = 1000
+ATTEMPTS_MAX = 25
+
+PENDING: Final = "pending"
+DELIVERED: Final = "delivered"
+FAILED: Final = "failed"
+SKIPPED: Final = "skipped"
+# The console stood in for a vendor with no credentials: shown on stdout, not sent.
+PRINTED: Final = "printed"
+# A silence muted it on purpose: not sent; `message_id` is "silence:<id>".
+SILENCED: Final = "silenced"
+
+
+@dataclass
+class DeliveryRecord:
+    dedup_key: str
+    subscriber: str = ""
+    channel: str = ""
+    kind: str = ""
+    provider: str = ""
+    incident_id: str = ""
+    title: str = ""
+    status: str = ""
+    impact: str = ""
+    url: str = ""
+    detected_at: str | None = None
+    outcome: str = PENDING
+    attempts: int = 0
+    message_id: str = ""
+    error: str = ""
+    first_attempt_at: str | None = None
+    updated_at: str | None = None
+    fallback_of: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _summary(alert: Alert) -> dict[str, str]:
+    inc = alert.event.incident
+    return {
+        "subscriber": alert.subscriber,
+        "channel": alert.channel,
+        "kind": alert.kind.value,
+        "provider": inc.provider,
+        "incident_id": inc.id,
+        "title": one_line(inc.title)[:300],
+        "status": inc.status.value,
+        "impact": inc.impact.value,
+        "url": (inc.url or "")[:500],
+        "detected_at": iso(alert.event.detected_at) or "",
+    }
+
+
+def _times(raw: dict[bytes, bytes]) -> dict[str, datetime]:
+    out = {}
+    for k, v in raw.items():
+        when = parse_iso(v.decode()) if v else None
+        if when is not None:
+            out[k.decode()] = when
+    return out
+
+
+class DeliveryLog:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.r, self.prefix = client, prefix
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.prefix, "dlog", *parts))
+
+    def attempt(
+        self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "",
+        pipe: Pipe | None = None,
+    ) -> None:  # fmt: skip
+        """Note that delivery of `alert` is being tried (creates the record)."""
+        key = self._k(alert.dedup_key)
+        fields: dict[Any, Any] = {
+            **_summary(alert),
+            "updated_at": iso(now) or "",
+            "fallback_of": fallback_of,
+        }
+        # One round trip; each command touches one key, so no MULTI is needed.
+        with writing(self.r, pipe) as pipe:
+            self._attempt(key, alert, attempt, fields, now, pipe)
+
+    def _attempt(
+        self, key: str, alert: Alert, attempt: int, fields: dict[Any, Any], now: datetime,
+        pipe: Pipe,
+    ) -> None:  # fmt: skip
+        pipe.hset(key, mapping=fields)
+        pipe.hsetnx(key, "first_attempt_at", iso(now) or "")
+        pipe.hsetnx(key, "outcome", PENDING)
+        pipe.hincrby(key, "attempts", 1)
+        pipe.expire(key, RECORD_TTL)
+        # A retry pushes the key again; `recent` reads past the repeats.
+        pipe.lpush(self._k("recent"), alert.dedup_key)
+        pipe.ltrim(self._k("recent"), 0, RECENT_MAX - 1)
+        self._history(
+            alert.dedup_key, {"at": iso(now), "attempt": attempt, "event": "attempt"}, pipe
+        )
+
+    def finish(
+        self,
+        dedup_key: str,
+        outcome: str,
+        now: datetime,
+        message_id: str = "",
+        error: str = "",
+        pipe: Pipe | None = None,
+    ) -> None:
+        """Record how delivery ended; on `pipe` when the caller batches its writes."""
+        key, error = self._k(dedup_key), error[:500]
+        fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
+        if message_id:
+            fields["message_id"] = message_id
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(key, mapping=fields)
+            pipe.expire(key, RECORD_TTL)
+            if outcome in (DELIVERED, PRINTED):
+                day = self._k("day", now.strftime("%Y-%m-%d"))
+                pipe.rpush(day, dedup_key)
+                pipe.expire(day, DAY_TTL)
+            self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
+
+    def error(
+        self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
+        pipe: Pipe | None = None,
+    ) -> None:  # fmt: skip
+        """A failed attempt that the task layer will retry (or that ends in `finish`)."""
+        event = {"at": iso(now), "attempt": attempt, "event": "error", "error": error[:500],
+                 "permanent": permanent}  # fmt: skip
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(
+                self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""}
+            )
+            self._history(dedup_key, event, pipe)
+
+    def reopen(self, dedup_key: str, now: datetime, why: str) -> None:
+        """Make a finished record pending again (an alert let out of quarantine):
+        the next delivery tries it instead of taking it for done."""
+        with writing(self.r) as pipe:
+            pipe.hset(
+                self._k(dedup_key), mapping={"outcome": PENDING, "updated_at": iso(now) or ""}
+            )
+            self._history(dedup_key, {"at": iso(now), "event": "reopened", "error": why}, pipe)
+
+    def _history(self, dedup_key: str, event: dict[str, Any], pipe: Pipe | None = None) -> None:
+        """Append to the attempt history, on `pipe` when the caller batches writes."""
+        key = self._k(dedup_key, "attempts")
+        with writing(self.r, pipe) as pipe:
+            pipe.rpush(key, json.dumps(event))
+            pipe.ltrim(key, -ATTEMPTS_MAX, -1)
+            pipe.expire(key, RECORD_TTL)
+
+    # ---- per-target progress ----------------------------------------------------
+
+    def sent_to(self, dedup_key: str) -> dict[str, str]:
+        return read_now(self.r, lambda batch: self.sent_to_into(batch, dedup_key))
+
+    def sent_to_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, str]]:
+        """The targets an earlier attempt reached (target id → message id)."""
+        batch.pipe.hgetall(self._k(dedup_key, "sent"))
+        return batch.later(lambda raw: {k.decode(): v.decode() for k, v in raw.items()})
+
+    def mark_sent(
+        self, dedup_key: str, target_id: str, message_id: str, pipe: Pipe | None = None
+    ) -> None:
+        """The vendor took the message to `target_id`: its request is no longer in
+        flight. On `pipe` when the caller batches its writes."""
+        key = self._k(dedup_key, "sent")
+        with writing(self.r, pipe) as pipe:
+            pipe.hset(key, target_id, message_id)
+            pipe.expire(key, RECORD_TTL)
+            pipe.hdel(self._k(dedup_key, "inflight"), target_id)
+
+    def in_flight_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, datetime]]:
+        """Targets whose request an earlier attempt began and never saw answered
+        (target id → when the first such request began): their outcome is unknown."""
+        batch.pipe.hgetall(self._k(dedup_key, "inflight"))
+        return batch.later(_times)
+
+    def mark_in_flight(
+        self, dedup_key: str, target_ids: Sequence[str], now: datetime, pipe: Pipe | None = None
+    ) -> None:
+        """A request to each of `target_ids` is about to be written. An older mark stays:
+        its time is where a later lookup must start."""
+        if not target_ids:
+            return
+        key = self._k(dedup_key, "inflight")
+        with writing(self.r, pipe) as pipe:
+            for target_id in target_ids:
+                pipe.hsetnx(key, target_id, iso(now) or "")
+            pipe.expire(key, RECORD_TTL)
+
+    def clear_in_flight(
+        self, dedup_key: str, target_ids: Sequence[str], pipe: Pipe | None = None
+    ) -> None:
+        """These requests were never written, or the vendor answered that it did not
+        take them: nothing to look for."""
+        if target_ids:
+            with writing(self.r, pipe) as pipe:
+                pipe.hdel(self._k(dedup_key, "inflight"), *target_ids)
+
+    # ---- waiting for an earlier alert of the thread -------------------------------
+
+    def waiting_since_into(self, batch: Batch, dedup_key: str) -> Later[datetime | None]:
+        """When the alert first waited for an earlier alert of its thread, if it has."""
+        batch.pipe.get(self._k(dedup_key, "waiting"))
+        return batch.later(lambda raw: parse_iso(text(raw)) if raw else None)
+
+    def note_waiting(self, dedup_key: str, now: datetime, pipe: Pipe) -> None:
+        """The alert waits for an earlier one; the first such time is kept (on `pipe`)."""
+        pipe.set(self._k(dedup_key, "waiting"), iso(now) or "", nx=True, ex=RECORD_TTL)
+
+    # ---- reading -----------------------------------------------------------------
+
+    def get(self, dedup_key: str) -> DeliveryRecord | None:
+        return self.get_many([dedup_key]).get(dedup_key)
+
+    def get_many(self, dedup_keys: list[str]) -> dict[str, DeliveryRecord]:
+        """The records that exist among `dedup_keys`, with their histories, in one
+        round trip."""
+        if not dedup_keys:
+            return {}
+        pipe = self.r.pipeline(transaction=False)
+        for key in dedup_keys:
+            pipe.hgetall(self._k(key))
+            pipe.lrange(self._k(key, "attempts"), 0, -1)
+        replies = pipe.execute()
+        out = {}
+        for n, key in enumerate(dedup_keys):
+            raw, history = replies[2 * n], replies[2 * n + 1]
+            if raw:
+                out[key] = _record(key, raw, history)
+        return out
+
+    def outcome(self, dedup_key: str) -> str | None:
+        return read_now(self.r, lambda batch: self.outcome_into(batch, dedup_key))
+
+    def outcome_into(self, batch: Batch, dedup_key: str) -> Later[str | None]:
+        batch.pipe.hget(self._k(dedup_key), "outcome")
+        return batch.later(lambda value: text(value) if value else None)
+
+    def recent(self, limit: int = 50) -> list[DeliveryRecord]:
+        keys = self.r.lrange(self._k("recent"), 0, max(0, limit * 4 - 1))
+        unique = list(dict.fromkeys(text(k) for k in keys))[:limit]  # retries push a key again
+        records = [self.get(k) for k in unique]
+        return [r for r in records if r is not None]
+
+    def delivered_on(self, day: str) -> list[DeliveryRecord]:
+        """Records delivered on a UTC day (`YYYY-MM-DD`), oldest first, once each."""
+        keys = dict.fromkeys(text(k) for k in self.r.lrange(self._k("day", day), 0, -1))
+        records = [self.get(k) for k in keys]
+        return [r for r in records if r is not None]
+
+
+def _record(dedup_key: str, raw: dict[bytes, bytes], history: list[bytes]) -> DeliveryRecord:
+    d = {k.decode(): v.decode() for k, v in raw.items()}
+    rec = DeliveryRecord(dedup_key=dedup_key)
+    for name in rec.__dataclass_fields__:
+        if name in d and name not in ("attempts", "history"):
+            setattr(rec, name, d[name] or (None if name.endswith("_at") else ""))
+    rec.attempts = int(d.get("attempts", 0))
+    rec.history = [json.loads(h) for h in history]
+    return rec

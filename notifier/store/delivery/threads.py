@@ -1,0 +1,203 @@
+"""Threads, in one store: which alert opened each incident's thread on a route, the
+cascades routes joined, and the vendor reference each thread has on each target.
+
+A route is (subscriber, channel); an incident is (provider, incident id). The planner
+writes the registry (`open`, `take_over`, `join_cascade`, `add_member`) and delivery reads it
+(`get`, to wait for a thread's opener) and keeps the per-target refs (`ref`,
+`set_ref`: the Slack parent `channel/ts`, the first email's Message-ID). Both `open`
+and `join_cascade` are set-if-absent, so two workers racing on one incident agree on
+one thread and one page.
+
+Redis keys (all expire 30 days after their last write; the names and layouts are the
+ones earlier releases wrote, so a running deployment's threads stay readable):
+
+- `<prefix>:thread:<subscriber>:<channel>:<provider>:<incident>`: string, the JSON
+  of a `ThreadEntry`;
+- `<prefix>:cascade:<subscriber>:<channel>:<root provider>:<root incident>`: string,
+  the thread key of the cascade rooted at that incident;
+- `<prefix>:cascade-members:<thread key>`: list of provider display names in
+  first-come order, with `<...>:set` beside it to keep them unique;
+- `<prefix>:threadref:<thread key>`: hash, field `<channel>:<target id>` -> the
+  vendor's reference to the thread's parent message.
+
+`InMemoryThreadStore` has the same semantics in dicts, for replays and tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import redis
+
+from notifier.store.conn.batch import Pipe, text, writing
+
+RouteKey = tuple[str, str]  # (subscriber, channel)
+IncidentRef = tuple[str, str]  # (provider, incident id)
+THREAD_TTL_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadEntry:
+    """What a route remembers about one incident."""
+
+    thread_key: str  # the thread its alerts go to (a cascade's, when attached)
+    opened_by: str  # dedup_key of the alert that opened it (re-planning it stays "first")
+    paged: bool  # the opening alert paged
+    attached_to: str | None = None  # the cascade thread it joined, if not its own
+    shown_update: str = ""  # key of the update the opening alert already showed
+    opened_at: str = ""  # ISO time the thread was planned ("" in records from before it)
+    # ISO time the opening alert is held until (quiet hours); "" when it went at once.
+    # An escalation planned while it is still held takes the opening over (see plan).
+    held_until: str = ""
+
+
+class InMemoryThreadStore:
+    """For replays and tests: the same semantics as Redis, in dicts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: dict[tuple[RouteKey, IncidentRef], ThreadEntry] = {}
+        self._cascades: dict[tuple[RouteKey, IncidentRef], str] = {}
+        self._members: dict[tuple[RouteKey, str], list[str]] = {}
+        self._refs: dict[tuple[str, str, str], str] = {}
+
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
+        return self._threads.get((route, incident))
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        return {r: self._threads.get((r, incident)) for r in routes}
+
+    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
+        with self._lock:
+            return self._threads.setdefault((route, incident), entry)
+
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        with self._lock:
+            self._threads[(route, incident)] = entry
+
+    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
+        return self._cascades.get((route, root))
+
+    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
+        with self._lock:
+            return self._cascades.setdefault((route, root), thread_key)
+
+    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
+        with self._lock:
+            members = self._members.setdefault((route, thread_key), [])
+            if name not in members:
+                members.append(name)
+            return list(members)
+
+    def ref(self, thread_key: str, channel: str, target_id: str) -> str | None:
+        return self._refs.get((thread_key, channel, target_id))
+
+    def set_ref(
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
+    ) -> None:
+        self._refs[(thread_key, channel, target_id)] = ref
+
+
+_ADD_MEMBER = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('RPUSH', KEYS[2], ARGV[1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
+
+
+class RedisThreadStore:
+    """The service's thread store; the keys are listed in the module docstring."""
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl: int = THREAD_TTL_SECONDS) -> None:
+        self._r = client
+        self._prefix = prefix
+        self._ttl = ttl
+        self._add_member = client.register_script(_ADD_MEMBER)
+
+    def _key(self, kind: str, route: RouteKey, ref: IncidentRef) -> str:
+        return f"{self._prefix}:{kind}:{route[0]}:{route[1]}:{ref[0]}:{ref[1]}"
+
+    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
+        """The route's entry for the incident (None: nothing planned there yet)."""
+        raw = self._r.get(self._key("thread", route, incident))
+        return None if raw is None else ThreadEntry(**json.loads(raw))
+
+    def get_many(
+        self, routes: Sequence[RouteKey], incident: IncidentRef, chunk: int = 500
+    ) -> dict[RouteKey, ThreadEntry | None]:
+        """`get` for many routes of one incident: one MGET per `chunk` routes."""
+        found: dict[RouteKey, ThreadEntry | None] = {}
+        for i in range(0, len(routes), chunk):
+            part = routes[i : i + chunk]
+            raws = self._r.mget([self._key("thread", r, incident) for r in part])
+            for route, raw in zip(part, raws, strict=True):
+                found[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+        return found
+
+    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
+        """Store `entry` unless one exists; return the stored one."""
+        key = self._key("thread", route, incident)
+        if self._r.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl):
+            return entry
+        stored = self.get(route, incident)
+        return stored if stored is not None else entry
+
+    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
+        """Replace the route's entry: an escalation took the opening over from an alert
+        held for quiet hours. Planning runs under the provider's lock, so no race."""
+        self._r.set(self._key("thread", route, incident), json.dumps(asdict(entry)), ex=self._ttl)
+
+    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
+        """The thread of the cascade rooted at `root`, if any."""
+        raw = self._r.get(self._key("cascade", route, root))
+        return text(raw)
+
+    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
+        """Make `thread_key` the cascade's thread unless one exists; return the thread."""
+        key = self._key("cascade", route, root)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.set(key, thread_key, nx=True, ex=self._ttl)
+        pipe.get(key)
+        _, raw = pipe.execute()
+        return thread_key if raw is None else text(raw)
+
+    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
+        """Record a provider name in a cascade thread; return all, first-come order.
+
+        The key has no route in it (as before): thread keys start with the route."""
+        base = f"{self._prefix}:cascade-members:{thread_key}"
+        raw = self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl])
+        return [text(x) for x in raw]
+
+    def _ref_key(self, thread_key: str) -> str:
+        return f"{self._prefix}:threadref:{thread_key}"
+
+    def ref(self, thread_key: str, channel: str, target_id: str) -> str | None:
+        """The vendor's reference to the thread's parent message on one target, if sent."""
+        value = self._r.hget(self._ref_key(thread_key), f"{channel}:{target_id}")
+        return text(value) or None
+
+    def set_ref(
+        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
+    ) -> None:
+        """Remember the parent's reference; on `pipe` when the caller batches its writes."""
+        key = self._ref_key(thread_key)
+        with writing(self._r, pipe) as pipe:
+            pipe.hset(key, f"{channel}:{target_id}", ref)
+            pipe.expire(key, self._ttl)
+
+
+__all__ = [
+    "THREAD_TTL_SECONDS",
+    "InMemoryThreadStore",
+    "IncidentRef",
+    "RedisThreadStore",
+    "RouteKey",
+    "ThreadEntry",
+]

@@ -1,0 +1,3 @@
+"""What operating the service keeps: heartbeats, metrics, config reloads, silences and the
+quarantine.
+"""

@@ -1,0 +1,195 @@
+"""Silences in Redis, in Alertmanager's model: matchers, who, why, and until when.
+
+A silence names a provider and, optionally, one component and one subscriber. While
+it is active, a matching alert is not sent; delivery records it as `silenced` with
+the silence's id (`notifier.pipeline.delivery.deliver`). What a silence may mute beyond its
+matchers (a severity rise, a resolution) is routing policy: `notifier.route.silencing`.
+
+A silence carries the highest impact it was made for (`max_impact`): an incident
+that grows past it is heard again, unless the silence was made for any impact (None).
+Expiring a silence ends it now; ended silences stay readable for `KEEP_ENDED`, for the
+record, and are pruned as the list is read.
+
+Key: <prefix>:silences (hash: id -> JSON). One hash, read whole: silences are few,
+and a delivery reads them in the same round trip as the rest of its inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+
+from notifier.models import Impact, Incident, iso, parse_iso
+from notifier.store.conn.batch import Batch, Later, read_now, text
+
+KEEP_ENDED = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    id: str
+    provider: str
+    created_by: str
+    reason: str
+    starts_at: datetime
+    ends_at: datetime
+    component: str | None = None
+    subscriber: str | None = None
+    max_impact: Impact | None = None  # None: mutes any impact (`--any-impact`)
+    expired_by: str | None = None  # who ended it early, if anyone
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+    def matches(self, provider: str, components: tuple[str, ...], subscriber: str) -> bool:
+        """Whether the matchers select an alert of `provider` touching `components`
+        (case-insensitive) for `subscriber`."""
+        if provider != self.provider:
+            return False
+        if self.subscriber is not None and subscriber != self.subscriber:
+            return False
+        if self.component is not None:
+            wanted = self.component.casefold()
+            return any(c.casefold() == wanted for c in components)
+        return True
+
+    def covers_impact(self, impact: Impact) -> bool:
+        """Whether an incident of `impact` is within what the silence was made for."""
+        return self.max_impact is None or impact.rank <= self.max_impact.rank
+
+    def matchers(self) -> str:
+        """`provider=openai component=ChatGPT`, as the command line takes them."""
+        parts = [f"provider={self.provider}"]
+        if self.component is not None:
+            parts.append(f"component={self.component}")
+        if self.subscriber is not None:
+            parts.append(f"subscriber={self.subscriber}")
+        return " ".join(parts)
+
+    def to_json(self) -> str:
+        d: dict[str, Any] = asdict(self)
+        d["starts_at"], d["ends_at"] = iso(self.starts_at), iso(self.ends_at)
+        d["max_impact"] = self.max_impact.value if self.max_impact is not None else None
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Silence:
+        d = json.loads(raw)
+        starts, ends = parse_iso(d.pop("starts_at")), parse_iso(d.pop("ends_at"))
+        assert starts is not None and ends is not None
+        impact = d.pop("max_impact", None)
+        return cls(
+            **d, starts_at=starts, ends_at=ends, max_impact=Impact(impact) if impact else None
+        )
+
+
+def new_id() -> str:
+    """Short, unguessable enough to not collide, easy to type: 8 hex digits."""
+    return secrets.token_hex(4)
+
+
+class SilenceStore:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.r, self.key = client, f"{prefix}:silences"
+
+    def add(self, silence: Silence) -> Silence:
+        self.r.hset(self.key, silence.id, silence.to_json())
+        return silence
+
+    def get(self, silence_id: str) -> Silence | None:
+        raw = self.r.hget(self.key, silence_id)
+        return Silence.from_json(text(raw)) if raw else None
+
+    def expire(self, silence_id: str, now: datetime, by: str) -> Silence | None:
+        """End the silence now (kept for the record); None when there is no such id.
+        Expiring an ended silence changes nothing."""
+        found = self.get(silence_id)
+        if found is None or found.ends_at <= now:
+            return found
+        ended = replace(found, ends_at=max(now, found.starts_at), expired_by=by)
+        self.r.hset(self.key, silence_id, ended.to_json())
+        return ended
+
+    def all(self, now: datetime) -> list[Silence]:
+        """Every silence not yet pruned (active first, then the most recently ended);
+        prunes those ended more than `KEEP_ENDED` ago."""
+        found = read_now(self.r, lambda batch: self.all_into(batch))
+        old = [s.id for s in found if s.ends_at < now - KEEP_ENDED]
+        if old:
+            self.r.hdel(self.key, *old)
+        kept = [s for s in found if s.id not in old]
+        return sorted(kept, key=lambda s: (not s.active(now), -s.ends_at.timestamp()))
+
+    def all_into(self, batch: Batch) -> Later[list[Silence]]:
+        """Every stored silence, read on `batch` (a delivery's one read round trip)."""
+        batch.pipe.hgetall(self.key)
+        return batch.later(_parse_all)
+
+
+def _parse_all(raw: dict[bytes, bytes]) -> list[Silence]:
+    out = []
+    for value in raw.values():
+        try:
+            out.append(Silence.from_json(text(value)))
+        except (ValueError, KeyError, TypeError):
+            continue  # a record we cannot read mutes nothing
+    return out
+
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(value: str) -> timedelta:
+    """`2h`, `90m`, `1d12h`, `45s` as a timedelta; ValueError for anything else or zero."""
+    match = _DURATION.match(value.strip().lower())
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration like 2h, 90m or 1d12h")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    took = timedelta(days=d, hours=h, minutes=m, seconds=s)
+    if took <= timedelta(0):
+        raise ValueError("a silence must last longer than zero")
+    return took
+
+
+def impact_now(
+    incidents: Iterable[Incident], provider: str, component: str | None
+) -> Impact | None:
+    """The highest impact among the open incidents a silence with these matchers would
+    select: what a silence made now is made for. None when none is open."""
+    probe = Silence("", provider, "", "", datetime.min, datetime.min, component=component)
+    found = [
+        i.impact
+        for i in incidents
+        if i.is_active and probe.matches(i.provider, i.components, probe.subscriber or "")
+    ]
+    return max(found, key=lambda impact: impact.rank) if found else None
+
+
+def make(
+    provider: str,
+    *,
+    lasting: timedelta,
+    reason: str,
+    by: str,
+    now: datetime,
+    component: str | None = None,
+    subscriber: str | None = None,
+    any_impact: bool = False,
+    open_incidents: Iterable[Incident] = (),
+) -> Silence:
+    """A new silence from now for `lasting`. Unless `any_impact`, it is made for the
+    highest impact of the matching incidents open now, or `minor` when none is."""
+    ceiling = None if any_impact else (impact_now(open_incidents, provider, component)
+                                       or Impact.MINOR)  # fmt: skip
+    return Silence(
+        id=new_id(), provider=provider, created_by=by, reason=reason, starts_at=now,
+        ends_at=now + lasting, component=component or None, subscriber=subscriber or None,
+        max_impact=ceiling,
+    )  # fmt: skip

@@ -1,0 +1,3 @@
+"""Inbound webhooks: Statuspage pushes, Slack's Acknowledge button, Twilio SMS replies and
+`POST /-/reload`.
+"""
