@@ -1,7 +1,9 @@
 """The Celery app and its production configuration.
 
-Queues: `poll` for feed polling, `deliver` for planning and delivery, so a slow
-Slack never delays a poll. Tasks are idempotent, which is what makes `acks_late`
+Queues: `poll` for feed polling, `page` for SMS pages, their escalations and the
+retry sweep (its own consumer: no volume of chat or email delays a page), `deliver`
+for planning and every other delivery, by priority (`notifier.pipeline.dispatch`),
+so a slow Slack never delays a poll or a page. Tasks are idempotent, which is what makes `acks_late`
 with `reject_on_worker_lost` safe. No result backend: nothing reads results.
 
 Importing this module has no side effects (Celery's guidance): the configuration
@@ -21,6 +23,7 @@ from celery.signals import beat_init, celeryd_init, setup_logging, worker_ready,
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import retry
+from notifier.pipeline.dispatch import PAGES
 from notifier.store.url import broker_url
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
@@ -69,9 +72,17 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
+            # A worker consuming several queues serves them in the order given (`page`
+            # first), and each queue's messages by priority (dispatch.Lane).
+            "queue_order_strategy": "priority",
         },
         "task_default_queue": "deliver",
-        "task_routes": {"notifier.poll": {"queue": "poll"}},
+        "task_routes": {
+            "notifier.poll": {"queue": "poll"},
+            # Time-critical and cheap: the page worker runs them, whatever the backlog.
+            "notifier.escalate": {"queue": PAGES.queue},
+            "notifier.release_retries": {"queue": PAGES.queue},
+        },
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,

@@ -1,23 +1,55 @@
 """How work is handed to the next stage through a harness's task queues.
 
 The harness (Celery, in `workers/`) only says how to enqueue one message per kind
-of task; which work goes in which message, and which is done right away, is
-decided here.
+of task; which work goes in which message, on which lane, and which is done right
+away, is decided here.
+
+Lanes, in the order they are served: pages (an SMS page, its all-clear, its
+escalations) have a queue of their own, `page`, served by its own consumer, so no
+volume of chat or email can delay one. Everything else shares `deliver`, served by
+priority: planning (what finds the next page) first, then news (a new incident, a
+resolution, a reopening), then updates, then digests.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from notifier.channels.kinds import channel_kind
+from notifier.models import AlertKind
 from notifier.pipeline import service
 from notifier.pipeline.service import Runtime
 
 log = logging.getLogger(__name__)
 
 INLINE_PLAN_MAX = 50  # subscribers; a larger fan-out is planned by its own task
-DELIVERY_CHUNK = 10  # alerts per task; small enough to finish inside the soft time limit
+
+
+class Lane(NamedTuple):
+    """A queue and a priority within it (0 is served first, 9 last)."""
+
+    queue: str
+    priority: int
+
+
+# The Redis transport serves priorities in steps of 0, 3, 6, 9 (lower first).
+PAGES = Lane("page", 0)
+PLANNING = Lane("deliver", 0)  # a poll's events: what makes the next page, ahead of sends
+NEWS = Lane("deliver", 3)
+UPDATES = Lane("deliver", 6)
+DIGESTS = Lane("deliver", 9)
+LANES = (PAGES, NEWS, UPDATES, DIGESTS)  # the delivery lanes, in the order they are served
+NEWS_KINDS = frozenset({AlertKind.NEW.value, AlertKind.RESOLVED.value, AlertKind.REOPENED.value})
+
+
+def lane_of(channel: str, kind: str) -> Lane:
+    """The lane of an alert for `channel` of `kind` (an `AlertKind` value)."""
+    declared = channel_kind(channel)
+    if declared is not None and declared.sends_by_paging:
+        return PAGES
+    return NEWS if kind in NEWS_KINDS else UPDATES
 
 
 class TaskQueues(Protocol):
@@ -27,11 +59,11 @@ class TaskQueues(Protocol):
         """Queue one poll's events for `service.process`."""
         ...
 
-    def deliver(self, dedup_key: str, attempt: int) -> None:
-        """Queue attempt `attempt` of one alert (see `attempts.deliver`)."""
+    def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
+        """Queue attempt `attempt` of one alert (see `attempts.deliver`) on `lane`."""
         ...
 
-    def deliver_chunk(self, dedup_keys: list[str]) -> None:
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
         """Queue the first attempt of a chunk of one fan-out (see `attempts.deliver_chunk`)."""
         ...
 
@@ -62,10 +94,19 @@ class QueueDispatcher:
 
     def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
         keys = list(dedup_keys)
-        if len(keys) == 1 or attempt:
-            for key in keys:
-                self.queues.deliver(key, attempt)
-            return
-        # A fan-out goes in chunks: one task per alert costs more than the alert.
-        for i in range(0, len(keys), DELIVERY_CHUNK):
-            self.queues.deliver_chunk(keys[i : i + DELIVERY_CHUNK])
+        # One round trip says each alert's lane (an expired record: news, to be logged
+        # as missing); pages are queued first.
+        routing = self.rt.alerts.routing(keys)
+        by_lane: dict[Lane, list[str]] = {lane: [] for lane in LANES}
+        for key in keys:
+            by_lane[lane_of(*routing.get(key, ("", AlertKind.NEW.value)))].append(key)
+        # A fan-out goes in chunks, each sent at once: one task per alert costs more
+        # than the alert, and a chunk as big as the sending threads keeps them busy.
+        size = self.rt.settings.delivery_in_flight
+        for lane, mine in by_lane.items():
+            if len(mine) == 1 or attempt:
+                for key in mine:
+                    self.queues.deliver(key, attempt, lane)
+                continue
+            for i in range(0, len(mine), size):
+                self.queues.deliver_chunk(mine[i : i + size], lane)

@@ -26,7 +26,7 @@ from notifier.config.load import Config, ResolvedProvider
 from notifier.config.settings import Settings
 from notifier.feeds.fetch import Fetcher
 from notifier.models import Alert, ChangeEvent, Incident
-from notifier.pipeline import digest, finals
+from notifier.pipeline import digest, finals, sending
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.deliver import (
     DeliveryContext,
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 # takes milliseconds; a delivery may sit in retry backoff (up to 15 min a retry).
 RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
 RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
-HAND_ON_EVERY = 10  # alerts planned before they are handed on for delivery
 
 
 class Dispatcher(Protocol):
@@ -254,7 +253,7 @@ def _process_one(
             rt.due("held").add(alert.dedup_key, alert.hold_until)
             return
         batch.append(alert.dedup_key)
-        if len(batch) >= HAND_ON_EVERY:
+        if len(batch) >= rt.settings.delivery_in_flight:  # a chunk's worth, sent at once
             hand_on()
 
     alerts = process_event(
@@ -363,26 +362,26 @@ def deliver(
 @dataclass(frozen=True)
 class ChunkResult:
     """How a chunk went: `delivered` keys were dealt with (sent, skipped, failed for
-    good); from index `stopped_at` on, nothing was tried because `error` (transient)
-    says the vendor is struggling, so the caller retries those keys."""
+    good); each of `waiting` must be tried again, with the transient error that says
+    when (its own, or the one that stopped the chunk before it was tried)."""
 
     delivered: int
-    stopped_at: int | None = None
-    error: DeliveryError | None = None
+    waiting: tuple[tuple[str, DeliveryError], ...] = ()
 
 
 def deliver_chunk(
     rt: Runtime, dedup_keys: Sequence[str], dispatcher: Dispatcher, now: datetime
 ) -> ChunkResult:
-    """Deliver the keys of one fan-out in order, each idempotent on its own."""
-    finished: list[str] = []
+    """Deliver the keys of one fan-out, overlapping their vendors' waits (at most
+    `delivery_in_flight` at once, `notifier.pipeline.sending`), each idempotent on its own."""
+    finished: list[str] = []  # appended from the sending threads (list.append is atomic)
+
+    def one(key: str) -> None:
+        _deliver_one(rt, key, dispatcher, now, 0, False, finished)
+
     try:
-        for i, key in enumerate(dedup_keys):
-            try:
-                _deliver_one(rt, key, dispatcher, now, 0, False, finished)
-            except DeliveryError as exc:  # always "try again later" (see deliver_alert)
-                return ChunkResult(len(finished), i, exc)
-        return ChunkResult(len(finished))
+        waiting = sending.deliver_all(dedup_keys, one, rt.settings.delivery_in_flight)
+        return ChunkResult(len(finished), tuple(waiting))
     finally:
         # One write for the chunk; a crash before it only makes the reconcile sweep
         # re-send finished alerts, which are then no-ops.
