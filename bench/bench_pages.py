@@ -68,16 +68,20 @@ def _config(path: Path, feeds: StampedFeedServer, backlog: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _incident(name: str, n: int) -> bytes:
-    incident = FakeIncident(f"{name}inc{n:04d}", f"{name} outage {n}", components=["API"])
-    incident.add("investigating", f"2024-12-26T19:{n:02d}:00.000Z", "We are investigating.")
-    return summary_json([incident])
+def _incidents(name: str, n: int) -> bytes:
+    """Incidents 1..n of `name`, all open: each change is one new incident (no all-clear)."""
+    open_ = []
+    for k in range(1, n + 1):
+        incident = FakeIncident(f"{name}inc{k:04d}", f"{name} outage {k}", components=["API"])
+        incident.add("investigating", f"2024-12-26T19:{k:02d}:00.000Z", "We are investigating.")
+        open_.append(incident)
+    return summary_json(open_)
 
 
 def _page(app: Celery, feeds: StampedFeedServer, twilio: TimedTwilio, n: int) -> float:
     """Change `core`'s feed, poll it as beat would; seconds from detection to Twilio."""
     sent = len(twilio.arrived)
-    etag = feeds.put(CORE, _incident("core", n))
+    etag = feeds.put(CORE, _incidents("core", n))
     app.send_task("notifier.poll", args=("core",), queue="poll")
     wait_until(lambda: len(twilio.arrived) > sent, 30, "the page")
     return twilio.arrived[sent] - feeds.served_at[etag]
@@ -116,7 +120,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                 try:
                     _page(app, feeds, twilio, 1)  # every process has built its Runtime
                     idle = _page(app, feeds, twilio, 2)
-                    feeds.put(BULK, _incident("bulk", 1))
+                    feeds.put(BULK, _incidents("bulk", 1))
                     collect = _Collect()
                     service.poll(rt, "bulk", collect, service.utcnow())
                     app.send_task("notifier.process", args=(collect.events,), queue="deliver")

@@ -31,8 +31,8 @@ def titled(role: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m workers")
     parser.add_argument("mode", choices=["run", "worker", "beat"])
-    # One worker alone serves every queue, pages first; `notifier run` and the compose
-    # file give pages a worker of their own.
+    # One worker alone serves every queue; `notifier run` and the compose file give
+    # pages a worker of their own.
     parser.add_argument("--queues", default="page,poll,deliver")
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--hostname", default=None, help="Celery node name (-n)")

@@ -2,8 +2,8 @@
 
 Queues: `poll` for feed polling, `page` for SMS pages, their escalations and the
 retry sweep (its own consumer: no volume of chat or email delays a page), `deliver`
-for planning and every other delivery, by priority (`notifier.pipeline.dispatch`),
-so a slow Slack never delays a poll or a page. Tasks are idempotent, which is what makes `acks_late`
+for planning and every other delivery (`notifier.pipeline.dispatch`), so a slow
+Slack never delays a poll or a page. Tasks are idempotent, which is what makes `acks_late`
 with `reject_on_worker_lost` safe. No result backend: nothing reads results.
 
 Importing this module has no side effects (Celery's guidance): the configuration
@@ -72,9 +72,6 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
-            # A worker consuming several queues serves them in the order given (`page`
-            # first), and each queue's messages by priority (dispatch.Lane).
-            "queue_order_strategy": "priority",
         },
         "task_default_queue": "deliver",
         "task_routes": {

@@ -11,7 +11,6 @@ from typing import Any
 from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
-from notifier.pipeline.dispatch import DIGESTS
 from workers.context import context
 from workers.pulse import BeatPulse
 
@@ -43,11 +42,7 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
     schedule["release-held"] = {"task": "notifier.release_held", "schedule": 30.0}
     schedule["escalate"] = {"task": "notifier.escalate", "schedule": 15.0}
     schedule["reconcile"] = {"task": "notifier.reconcile", "schedule": 60.0}
-    schedule["digests"] = {
-        "task": "notifier.digests",
-        "schedule": 60.0,
-        "options": {"queue": DIGESTS.queue, "priority": DIGESTS.priority},
-    }
+    schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
     # incidents resolved on absence: look for the provider's final words again
     schedule["final-lookups"] = {"task": "notifier.final_lookups", "schedule": 60.0}
     return schedule

@@ -12,7 +12,7 @@ from __future__ import annotations
 from celery import Task
 
 from notifier.pipeline import attempts, retry, service
-from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
+from notifier.pipeline.dispatch import DELIVER, Lane, QueueDispatcher
 from notifier.pipeline.service import Runtime
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
 from workers.context import context
@@ -20,19 +20,17 @@ from workers.context import context
 
 class CeleryQueues:
     """The pipeline's queues as Celery tasks; a message is durable once Redis has it.
-    A lane is a queue and a message priority within it (`notifier.pipeline.dispatch`)."""
+    A lane is the queue a message travels on (`notifier.pipeline.dispatch`)."""
 
     def plan(self, event_ids: list[str]) -> None:
-        process_events.apply_async((event_ids,), queue=PLANNING.queue, priority=PLANNING.priority)
+        process_events.apply_async((event_ids,), queue=DELIVER.queue)
 
     def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
         # The attempt number travels as Celery's retry count (see deliver_alert).
-        deliver_alert.apply_async(
-            (dedup_key,), retries=attempt, queue=lane.queue, priority=lane.priority
-        )
+        deliver_alert.apply_async((dedup_key,), retries=attempt, queue=lane.queue)
 
     def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
-        deliver_chunk.apply_async((dedup_keys,), queue=lane.queue, priority=lane.priority)
+        deliver_chunk.apply_async((dedup_keys,), queue=lane.queue)
 
 
 QUEUES = CeleryQueues()

@@ -101,17 +101,16 @@ class AlertStore:
         found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
         return [(a, s or "pending") for a, s in found if a is not None]
 
-    def routing(self, dedup_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """(channel, kind) of each stored alert among `dedup_keys`, in one round trip:
-        what the dispatcher needs to pick an alert's queue and priority."""
+    def routing(self, dedup_keys: Sequence[str]) -> dict[str, str]:
+        """The channel of each stored alert among `dedup_keys`, in one round trip: what
+        the dispatcher needs to pick an alert's queue."""
         pipe = self._r.pipeline(transaction=False)
         for k in dedup_keys:
             pipe.hget(self.key(k), "alert")
-        found: dict[str, tuple[str, str]] = {}
+        found: dict[str, str] = {}
         for k, raw in zip(dedup_keys, pipe.execute() if dedup_keys else [], strict=True):
             if raw is not None:
-                record = json.loads(raw)
-                found[k] = (str(record.get("channel", "")), str(record.get("kind", "")))
+                found[k] = str(json.loads(raw).get("channel", ""))
         return found
 
     def update_pending(self, alert: Alert) -> bool:

@@ -39,9 +39,6 @@ LATENCY = "notifier_detection_to_delivery_seconds"
 POLL_SECONDS = "notifier_poll_duration_seconds"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 QUEUES = ("poll", "page", "deliver")
-# Celery's Redis transport keeps a queue's messages of priority 3, 6 and 9 in lists of
-# their own, `<queue>\x06\x16<priority>` (kombu's priority_steps); 0 in `<queue>`.
-PRIORITY_LISTS = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 # Work waiting in Redis for its time (see notifier.store.dueset and notifier.store.retries).
 DUE_SETS = ("retrying", "held", "escalations", "unprocessed", "undelivered")
 
@@ -165,17 +162,10 @@ def waiting_sizes(
     """Queue on `pipe` the length of each broker queue (QUEUES) and due set (DUE_SETS);
     the returned function splits the replies into those two lists."""
     for q in QUEUES:
-        for suffix in PRIORITY_LISTS:
-            pipe.llen(f"{broker_prefix}{q}{suffix}")
+        pipe.llen(f"{broker_prefix}{q}")
     for name in DUE_SETS:
         pipe.zcard(f"{prefix}:due:{name}")
-    lists, steps = len(QUEUES) * len(PRIORITY_LISTS), len(PRIORITY_LISTS)
-
-    def split(replies: list[int]) -> tuple[list[int], list[int]]:
-        depths = [sum(replies[i : i + steps]) for i in range(0, lists, steps)]
-        return depths, replies[lists:]
-
-    return split
+    return lambda replies: (replies[: len(QUEUES)], replies[len(QUEUES) :])
 
 
 def _counters(values: dict[str, float]) -> Iterator[CounterMetricFamily]:

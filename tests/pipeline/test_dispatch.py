@@ -1,5 +1,5 @@
 """Which work a task does right away, how the rest is split into queued tasks, and on
-which lane each alert travels (pages on their own queue; news before updates)."""
+which lane each alert travels (pages on their own queue)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ import redis
 from notifier.config.settings import Settings
 from notifier.models import AlertKind
 from notifier.pipeline.dispatch import (
+    DELIVER,
     INLINE_PLAN_MAX,
-    NEWS,
     PAGES,
-    PLANNING,
-    UPDATES,
     Lane,
     QueueDispatcher,
     lane_of,
@@ -97,38 +95,33 @@ def test_a_fan_out_goes_in_chunks_of_the_in_flight_limit_and_a_retry_one_task_ea
     d = _dispatcher(1, queues, alerts)
     keys = _claimed(alerts, CHUNK * 2 + 3)
     d.deliver(keys)
-    assert queues.chunks == [(keys[:10], NEWS), (keys[10:20], NEWS), (keys[20:], NEWS)]
+    assert queues.chunks == [(keys[:10], DELIVER), (keys[10:20], DELIVER), (keys[20:], DELIVER)]
     assert not queues.single
     d.deliver(keys[:1])
     d.deliver(keys[1:3], attempt=3)
-    assert queues.single == [(keys[0], 0, NEWS), (keys[1], 3, NEWS), (keys[2], 3, NEWS)]
+    assert queues.single == [(keys[0], 0, DELIVER), (keys[1], 3, DELIVER), (keys[2], 3, DELIVER)]
 
 
-def test_pages_are_queued_first_on_their_own_lane_and_updates_behind_news(
-    alerts: AlertStore,
-) -> None:
+def test_pages_are_queued_first_on_their_own_lane(alerts: AlertStore) -> None:
     queues = Queues()
     updates = _claimed(alerts, 3, kind=AlertKind.UPDATE)
-    news = _claimed(alerts, 3, kind=AlertKind.NEW)
     pages = _claimed(alerts, 2, channel="sms")
-    _dispatcher(1, queues, alerts).deliver([*updates, *news, *pages])
-    assert queues.chunks == [(pages, PAGES), (news, NEWS), (updates, UPDATES)]
+    _dispatcher(1, queues, alerts).deliver([*updates, *pages])
+    assert queues.chunks == [(pages, PAGES), (updates, DELIVER)]
 
 
-def test_an_alert_whose_record_expired_goes_on_the_news_lane_to_be_logged_missing(
+def test_an_alert_whose_record_expired_goes_on_the_deliver_lane_to_be_logged_missing(
     alerts: AlertStore,
 ) -> None:
     queues = Queues()
     _dispatcher(1, queues, alerts).deliver(["gone/sre/slack"])
-    assert queues.single == [("gone/sre/slack", 0, NEWS)]
+    assert queues.single == [("gone/sre/slack", 0, DELIVER)]
 
 
-def test_the_lanes_are_served_pages_first_then_planning_news_updates() -> None:
-    assert PAGES.queue == "page" and {PLANNING.queue, NEWS.queue, UPDATES.queue} == {"deliver"}
-    assert PLANNING.priority < NEWS.priority < UPDATES.priority  # lower is served first
-    assert lane_of("sms", AlertKind.UPDATE.value) == PAGES  # an all-clear is an SMS too
-    assert lane_of("email", AlertKind.RESOLVED.value) == NEWS
-    assert lane_of("slack", AlertKind.FOLLOW_UP.value) == UPDATES
+def test_every_sms_is_a_page_and_everything_else_shares_deliver() -> None:
+    assert PAGES.queue == "page" and DELIVER.queue == "deliver"
+    assert lane_of("sms") == PAGES  # a page, its all-clear, a fallback onto SMS
+    assert lane_of("email") == lane_of("slack") == lane_of("") == DELIVER
 
 
 def test_a_large_fan_out_is_planned_by_its_own_task() -> None:
