@@ -1,10 +1,11 @@
 """The Celery app and its production configuration.
 
-Queues: `poll` for feed polling, `page` for SMS pages, their escalations and the
-retry sweep (its own consumer: no volume of chat or email delays a page), `deliver`
-for planning and every other delivery (`notifier.pipeline.dispatch`), so a slow
-Slack never delays a poll or a page. Tasks are idempotent, which is what makes `acks_late`
-with `reject_on_worker_lost` safe. No result backend: nothing reads results.
+Queues: `poll` for feed polling and the planning of a large fan-out, `page` for SMS
+pages, their escalations and the retry sweep (its own consumer: no volume of chat or
+email delays a page), `deliver` for every other delivery
+(`notifier.pipeline.dispatch`), so a slow Slack never delays a poll or a page.
+Tasks are idempotent, which is what makes `acks_late` with `reject_on_worker_lost`
+safe. No result backend: nothing reads results.
 
 Importing this module has no side effects (Celery's guidance): the configuration
 is a promise Celery evaluates when it first reads it, and the subscription file is

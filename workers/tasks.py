@@ -12,7 +12,7 @@ from __future__ import annotations
 from celery import Task
 
 from notifier.pipeline import attempts, retry, service
-from notifier.pipeline.dispatch import DELIVER, Lane, QueueDispatcher
+from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
 from notifier.pipeline.service import Runtime
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
 from workers.context import context
@@ -23,7 +23,7 @@ class CeleryQueues:
     A lane is the queue a message travels on (`notifier.pipeline.dispatch`)."""
 
     def plan(self, event_ids: list[str]) -> None:
-        process_events.apply_async((event_ids,), queue=DELIVER.queue)
+        process_events.apply_async((event_ids,), queue=PLANNING.queue)
 
     def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
         # The attempt number travels as Celery's retry count (see deliver_alert).

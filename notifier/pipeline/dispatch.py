@@ -6,7 +6,9 @@ away, is decided here.
 
 Lanes: pages (an SMS page, its all-clear, its escalations) have a queue of their own,
 `page`, served by its own consumer, so no volume of chat or email can delay one.
-Everything else (planning, chat, email, digests) shares `deliver`, first in first out.
+Planning a large fan-out travels with the polls (`poll`): it is how the next page is
+found, so it must not wait behind a queued fan-out either. Everything else (chat,
+email, digests) shares `deliver`, first in first out.
 
 Why not priorities within `deliver` (news before updates before digests): Celery's
 Redis transport keeps each priority in a list of its own, and a message on any list
@@ -37,7 +39,10 @@ class Lane(NamedTuple):
 
 
 PAGES = Lane("page")
-DELIVER = Lane("deliver")  # planning, chat, email and digests, first in first out
+# Planning a large fan-out finishes what the poll found (the next page among it): it
+# goes with the polls, never behind a queued fan-out's sends.
+PLANNING = Lane("poll")
+DELIVER = Lane("deliver")  # chat, email and digests, first in first out
 LANES = (PAGES, DELIVER)  # pages are queued first
 
 
