@@ -26,6 +26,7 @@ import redis
 
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import FeedServer, etag_of, send_document
 from tests.support.own_redis import own_redis
 
@@ -258,15 +259,25 @@ class StampedFeedServer(FeedServer):
 
 # ---- fake Slack with arrival times ------------------------------------------------------
 
+
+def deep_backlog(server: Any) -> None:
+    """socketserver listens with a backlog of 5: dozens of senders connecting at once
+    would be reset, which would be measured as the vendor failing. Listen again deeper."""
+    server.socket.listen(256)
+
+
 MARK = re.compile(r"benchmark-([a-z0-9-]+)")
 
 
 class TimedSlack(FakeSlack):
     """FakeSlack that stamps each chat.postMessage: `arrived[marker]` for every
-    `benchmark-<marker>` in it, and `post_times` in arrival order."""
+    `benchmark-<marker>` in it, and `post_times` in arrival order. With `latency`, every
+    answer leaves that many seconds after the request arrived (a real vendor's round
+    trip: chat.postMessage typically takes 100-400 ms)."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__()
+        self.latency = latency
         self.arrived: dict[str, float] = {}
         self.post_times: list[float] = []
         self.post_sizes: list[int] = []
@@ -278,6 +289,7 @@ class TimedSlack(FakeSlack):
         # FakeServer writes headers and body separately: without this the body can wait
         # for a delayed ACK, which would be charged to the client being measured.
         self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        deep_backlog(self._server)
         return self
 
     def handle(self, request: Request) -> Reply:
@@ -291,11 +303,37 @@ class TimedSlack(FakeSlack):
                 for marker in MARK.findall(request.body.decode(errors="replace")):
                     self.arrived.setdefault(marker, now)
                 self.posted.notify_all()
+        if self.latency:
+            time.sleep(self.latency)
         return reply
 
     def wait(self, condition: Callable[[], bool], timeout: float) -> bool:
         with self.posted:
             return self.posted.wait_for(condition, timeout)
+
+
+class TimedTwilio(FakeTwilio):
+    """FakeTwilio that stamps when each message request arrived (`arrived`, in order) and
+    answers `latency` seconds later (Twilio's Messages API takes a few hundred ms)."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        super().__init__()
+        self.latency = latency
+        self.arrived: list[float] = []
+
+    def start(self) -> TimedTwilio:
+        super().start()
+        assert self._server is not None
+        deep_backlog(self._server)
+        return self
+
+    def handle(self, request: Request) -> Reply:
+        if request.method == "POST":
+            self.arrived.append(time.monotonic())
+        reply = super().handle(request)
+        if self.latency:
+            time.sleep(self.latency)
+        return reply
 
 
 # ---- real worker processes -------------------------------------------------------------

@@ -31,9 +31,11 @@ def titled(role: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m workers")
     parser.add_argument("mode", choices=["run", "worker", "beat"])
-    parser.add_argument("--queues", default="poll,deliver")
+    # One worker alone serves every queue; `notifier run` and the compose file give
+    # pages a worker of their own.
+    parser.add_argument("--queues", default="page,poll,deliver")
     parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--hostname", default=None)
+    parser.add_argument("--hostname", default=None, help="Celery node name (-n)")
     args = parser.parse_args()
     level = os.environ.get("NOTIFIER_LOG_LEVEL", "INFO")
     titled("beat" if args.mode == "beat" else "worker")

@@ -1,8 +1,11 @@
 """The Celery app and its production configuration.
 
-Queues: `poll` for feed polling, `deliver` for planning and delivery, so a slow
-Slack never delays a poll. Tasks are idempotent, which is what makes `acks_late`
-with `reject_on_worker_lost` safe. No result backend: nothing reads results.
+Queues: `poll` for feed polling and the planning of a large fan-out, `page` for SMS
+pages, their escalations and the retry sweep (its own consumer: no volume of chat or
+email delays a page), `deliver` for every other delivery
+(`notifier.pipeline.dispatch`), so a slow Slack never delays a poll or a page.
+Tasks are idempotent, which is what makes `acks_late` with `reject_on_worker_lost`
+safe. No result backend: nothing reads results.
 
 Importing this module has no side effects (Celery's guidance): the configuration
 is a promise Celery evaluates when it first reads it, and the subscription file is
@@ -21,6 +24,7 @@ from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shu
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.delivery import retry
+from notifier.pipeline.dispatch import PAGES
 from notifier.store.conn.url import broker_url
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
@@ -70,7 +74,13 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             "unacked_restore_throttle": 1,
         },
         "task_default_queue": "deliver",
-        "task_routes": {"notifier.poll": {"queue": "poll"}, "notifier.probe": {"queue": "poll"}},
+        "task_routes": {
+            "notifier.poll": {"queue": "poll"},
+            "notifier.probe": {"queue": "poll"},
+            # Time-critical and cheap: the page worker runs them, whatever the backlog.
+            "notifier.escalate": {"queue": PAGES.queue},
+            "notifier.release_retries": {"queue": PAGES.queue},
+        },
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,

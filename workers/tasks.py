@@ -13,24 +13,25 @@ from celery import Task
 
 from notifier.pipeline import attempts, service
 from notifier.pipeline.delivery import retry
-from notifier.pipeline.dispatch import QueueDispatcher
+from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
 from notifier.pipeline.service import Runtime
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
 from workers.context import context
 
 
 class CeleryQueues:
-    """The pipeline's queues as Celery tasks; a message is durable once Redis has it."""
+    """The pipeline's queues as Celery tasks; a message is durable once Redis has it.
+    A lane is the queue a message travels on (`notifier.pipeline.dispatch`)."""
 
     def plan(self, event_ids: list[str]) -> None:
-        process_events.apply_async((event_ids,), queue="deliver")
+        process_events.apply_async((event_ids,), queue=PLANNING.queue)
 
-    def deliver(self, dedup_key: str, attempt: int) -> None:
+    def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
         # The attempt number travels as Celery's retry count (see deliver_alert).
-        deliver_alert.apply_async((dedup_key,), retries=attempt, queue="deliver")
+        deliver_alert.apply_async((dedup_key,), retries=attempt, queue=lane.queue)
 
-    def deliver_chunk(self, dedup_keys: list[str]) -> None:
-        deliver_chunk.apply_async((dedup_keys,), queue="deliver")
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
+        deliver_chunk.apply_async((dedup_keys,), queue=lane.queue)
 
 
 QUEUES = CeleryQueues()

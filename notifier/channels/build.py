@@ -27,6 +27,7 @@ from notifier.channels.sms.paging import Pager
 from notifier.channels.webhook.channel import WebhookChannel
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
+from notifier.store.delivery.pacing import Rate, RateGate
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def build_channels(
 ) -> tuple[dict[str, Channel], Pager | None]:
     """(channels by name, the SMS Pager or None): `vendor_channels`, and the pager
     that pages, acknowledges and escalates through the SMS channel (state in Redis)."""
-    channels = vendor_channels(settings, presentation, subscribers)
+    gate = RateGate(client, prefix)
+    channels = vendor_channels(settings, presentation, subscribers, gate)
     sms = channels.get(SmsChannel.name)
     pager = None
     if isinstance(sms, SmsChannel):
@@ -85,9 +87,13 @@ def vendor_channels(
     settings: Settings,
     presentation: Presentation | None = None,
     subscribers: Iterable[Subscriber] = (),
+    gate: RateGate | None = None,
 ) -> dict[str, Channel]:
     """A real channel for every vendor with credentials, the console under its own
     name, and the console for every vendor when none has any.
+
+    `gate`: paces each destination within the vendor's limits (the settings' rates);
+    without one (a single test message) nothing is paced.
 
     `subscribers`: when one has its own `slack.webhook_url`, Slack is usable even
     without a bot token (channel routes then fail permanently, to the subscriber's
@@ -98,19 +104,21 @@ def vendor_channels(
     if SlackChannel.name in credentials(settings, subscribers):
         channels[SlackChannel.name] = SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
-            webhook_url=settings.slack_webhook_url, presentation=presentation,
+            webhook_url=settings.slack_webhook_url, presentation=presentation, gate=gate,
+            channel_rate=Rate(settings.slack_channel_rate, settings.slack_channel_burst),
         )  # fmt: skip
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
         channels[SmsChannel.name] = SmsChannel(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
-            api_url=settings.twilio_api_url, presentation=presentation,
+            api_url=settings.twilio_api_url, presentation=presentation, gate=gate,
+            rate=Rate(settings.twilio_rate, settings.twilio_burst),
         )  # fmt: skip
     if settings.smtp_host:
         channels[EmailChannel.name] = EmailChannel(
             settings.smtp_host, settings.smtp_port, settings.smtp_from,
             username=settings.smtp_username, password=settings.smtp_password,
             starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
-            presentation=presentation,
+            presentation=presentation, max_sessions=settings.smtp_max_sessions,
         )  # fmt: skip
     for kind in ROUTED:
         routed = kind.routed(settings, subscribers, presentation)

@@ -54,7 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("beat", "run the Celery beat scheduler (production; one active at a time)"),
     ):
         p = sub.add_parser(mode, help=text, description=text)
-        p.add_argument("--queues", default="poll,deliver", help="queues to consume (worker)")
+        p.add_argument(
+            "--queues",
+            default=None,
+            help="queues to consume (worker; default: all of them, pages first); `run` gives "
+            "pages a worker of its own",
+        )
         p.add_argument("--concurrency", type=int, default=None, help="worker processes")
         p.add_argument(
             "--hostname",
@@ -72,7 +77,14 @@ def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
-def start(mode: str, queues: str, concurrency: int | None, hostname: str | None = None) -> int:
+# `notifier run`'s second worker: pages, escalations and the retry sweep, never behind
+# chat or email (see notifier.pipeline.dispatch). Two processes: a page and an escalation.
+PAGE_WORKER = ["worker", "--queues", "page", "--concurrency", "2", "--hostname", "page@%h"]
+
+
+def start(
+    mode: str, queues: str | None, concurrency: int | None, hostname: str | None = None
+) -> int:
     settings = get_settings()
     try:  # a typo must stop us here with its line, not as a traceback in a child
         loaded = load_hashed(settings.config_path())
@@ -111,12 +123,18 @@ def start(mode: str, queues: str, concurrency: int | None, hostname: str | None 
     web_url = f"http://{_shown_host(settings.web_host)}:{sock.getsockname()[1]}" if sock else None
     first_round = show_start(settings, config, url, web_url)
     env = {**os.environ, "NOTIFIER_REDIS_URL": url}
+    queues = queues or ("poll,deliver" if mode == "run" else "page,poll,deliver")
     worker = ["worker", "--queues", queues]
     if concurrency:
         worker += ["--concurrency", str(concurrency)]
     if hostname:
         worker += ["--hostname", hostname]
-    roles = {"run": [["beat"], worker], "worker": [worker], "beat": [["beat"]]}[mode]
+    own_pages = mode == "run" and "page" not in queues.split(",")
+    roles = {
+        "run": [["beat"], worker, *([PAGE_WORKER] if own_pages else [])],
+        "worker": [worker],
+        "beat": [["beat"]],
+    }[mode]
     children += [_celery_child(args, env) for args in roles]
     supervisor = Supervisor(
         children,
@@ -177,7 +195,8 @@ def _celery_child(args: list[str], env: dict[str, str]) -> Child:
     def launch() -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "workers", *args], env=env)
 
-    return Child(args[0], launch)
+    name = "page worker" if args == PAGE_WORKER else args[0]
+    return Child(name, launch)
 
 
 def _redis_child(private: PrivateRedis) -> Child:

@@ -74,6 +74,36 @@ class Settings(BaseSettings):
         10, ge=1, description="SMS cap per phone number per hour; the last says more are held back."
     )
 
+    # Delivery engine: how much a worker sends at once, and the vendors' documented limits.
+    delivery_in_flight: int = Field(
+        32,
+        ge=1,
+        le=256,
+        description="Vendor requests one delivery worker process keeps in flight at once "
+        "(its sending threads); a fan-out is queued in chunks of this many alerts.",
+    )
+    slack_channel_rate: float = Field(
+        1.0,
+        gt=0,
+        description="Messages per second posted to one Slack channel (Slack documents about "
+        "1 per second per channel for chat.postMessage); more wait their turn.",
+    )
+    slack_channel_burst: int = Field(
+        4, ge=1, description="Messages one Slack channel may get at once before its rate applies."
+    )
+    twilio_rate: float = Field(
+        1.0,
+        gt=0,
+        description="SMS per second from the sending number (Twilio queues about 1 per "
+        "second per long code; a toll-free or short code allows more).",
+    )
+    twilio_burst: int = Field(
+        5, ge=1, description="SMS the sending number may send at once before its rate applies."
+    )
+    smtp_max_sessions: int = Field(
+        4, ge=1, description="SMTP sessions one worker process keeps open at most."
+    )
+
     http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
     http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
     max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")

@@ -40,14 +40,14 @@ def deliver_chunk(
     rt: Runtime, dedup_keys: Sequence[str], dispatcher: Dispatcher, now: datetime
 ) -> int:
     """The first attempt of a chunk of one fan-out; how many alerts were dealt with.
-    At the first transient failure the vendor is struggling: that key and the rest of
-    the chunk go on the normal retry path. An alert that waits for an earlier one of
-    its thread waits alone."""
+    The alerts that must wait go on the normal retry path, each with its own error
+    (a wait for its turn), or with the transient one that stopped the chunk."""
     result = service.deliver_chunk(rt, dedup_keys, dispatcher, now)
-    for key, wait in result.waiting:
-        retry_later(rt, [key], 0, wait, service.utcnow())
-    if result.error is not None and result.stopped_at is not None:
-        retry_later(rt, dedup_keys[result.stopped_at :], 0, result.error, service.utcnow())
+    by_error: dict[int, tuple[DeliveryError, list[str]]] = {}
+    for key, exc in result.waiting:
+        by_error.setdefault(id(exc), (exc, []))[1].append(key)
+    for exc, keys in by_error.values():
+        retry_later(rt, keys, 0, exc, service.utcnow())
     return result.delivered
 
 

@@ -28,6 +28,7 @@ from notifier.feeds.discover import follow
 from notifier.feeds.fetch import Fetcher
 from notifier.feeds.probe import Prober
 from notifier.models import Alert, ChangeEvent, EventKind, Incident
+from notifier.pipeline import sending
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.delivery import digest, poison
 from notifier.pipeline.delivery.deliver import (
@@ -36,7 +37,6 @@ from notifier.pipeline.delivery.deliver import (
     check_escalation,
     deliver_alert,
 )
-from notifier.pipeline.delivery.retry import OutOfTurn
 from notifier.pipeline.ingest import cadence, continuity, finals, push
 from notifier.pipeline.ingest.poll import PollOutcome, poll_provider
 from notifier.pipeline.ingest.probes import ProbeOutcome, run_probe
@@ -366,7 +366,7 @@ def _process_one(
             rt.due("held").add(alert.dedup_key, alert.hold_until)
             return
         batch.append(alert.dedup_key)
-        if len(batch) >= HAND_ON_EVERY:
+        if len(batch) >= rt.settings.delivery_in_flight:  # a chunk's worth, sent at once
             hand_on()
 
     try:
@@ -489,32 +489,26 @@ def deliver(
 @dataclass(frozen=True)
 class ChunkResult:
     """How a chunk went: `delivered` keys were dealt with (sent, skipped, failed for
-    good); from index `stopped_at` on, nothing was tried because `error` (transient)
-    says the vendor is struggling, so the caller retries those keys. `waiting` are the
-    keys that wait for an earlier alert of their thread (each with its `OutOfTurn`):
-    the caller tries each again on its own, and the rest of the chunk went on."""
+    good); each of `waiting` must be tried again, with the transient error that says
+    when (its own, or the one that stopped the chunk before it was tried)."""
 
     delivered: int
-    stopped_at: int | None = None
-    error: DeliveryError | None = None
-    waiting: tuple[tuple[str, OutOfTurn], ...] = ()
+    waiting: tuple[tuple[str, DeliveryError], ...] = ()
 
 
 def deliver_chunk(
     rt: Runtime, dedup_keys: Sequence[str], dispatcher: Dispatcher, now: datetime
 ) -> ChunkResult:
-    """Deliver the keys of one fan-out in order, each idempotent on its own."""
-    finished: list[str] = []
-    waiting: list[tuple[str, OutOfTurn]] = []
+    """Deliver the keys of one fan-out, overlapping their vendors' waits (at most
+    `delivery_in_flight` at once, `notifier.pipeline.sending`), each idempotent on its own."""
+    finished: list[str] = []  # appended from the sending threads (list.append is atomic)
+
+    def one(key: str) -> None:
+        _deliver_one(rt, key, dispatcher, now, 0, False, finished)
+
     try:
-        for i, key in enumerate(dedup_keys):
-            try:
-                _deliver_one(rt, key, dispatcher, now, 0, False, finished)
-            except OutOfTurn as exc:  # this alert's thread only: the others go on
-                waiting.append((key, exc))
-            except DeliveryError as exc:  # always "try again later" (see deliver_alert)
-                return ChunkResult(len(finished), i, exc, tuple(waiting))
-        return ChunkResult(len(finished), waiting=tuple(waiting))
+        waiting = sending.deliver_all(dedup_keys, one, rt.settings.delivery_in_flight)
+        return ChunkResult(len(finished), tuple(waiting))
     finally:
         # One write for the chunk; a crash before it only makes the reconcile sweep
         # re-send finished alerts, which are then no-ops.

@@ -35,7 +35,7 @@ def test_it_lists_queues_pauses_retries_and_holds_with_their_times(
 ) -> None:
     _fill(redis_client, key_prefix)
     found = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(seconds=5))
-    assert found["queues"] == {"poll": 0, "deliver": 2}
+    assert found["queues"] == {"poll": 0, "page": 0, "deliver": 2}
     assert found["paused"] == {"slack": "2024-12-26T19:05:30Z"}
     assert found["retrying"] == {
         "count": 1,

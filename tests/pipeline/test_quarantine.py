@@ -34,7 +34,7 @@ from notifier.config.settings import Settings, get_settings
 from notifier.pipeline import attempts, plan, service
 from notifier.pipeline.delivery import poison
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
-from notifier.pipeline.dispatch import QueueDispatcher
+from notifier.pipeline.dispatch import Lane, QueueDispatcher
 from notifier.store.ops.metrics import render as render_metrics
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.web.app import create_app
@@ -71,11 +71,11 @@ class RunNow:
         assert self.rt is not None
         service.process(self.rt, event_ids, self.to(), self.now)
 
-    def deliver(self, dedup_key: str, attempt: int) -> None:
+    def deliver(self, dedup_key: str, attempt: int, lane: Lane | None = None) -> None:
         assert self.rt is not None
         attempts.deliver(self.rt, dedup_key, self.to(), self.now, attempt)
 
-    def deliver_chunk(self, dedup_keys: list[str]) -> None:
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane | None = None) -> None:
         assert self.rt is not None
         attempts.deliver_chunk(self.rt, dedup_keys, self.to(), self.now)
 

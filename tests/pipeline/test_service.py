@@ -4,6 +4,7 @@ delivery, and an unconfigured channel is a failure rather than a silent print.""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,12 +245,15 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
     assert len(undelivered) == 3
     assert service.deliver(rt, keys[0], d, NOW).status == "delivered"
     slack.fail_next(1, status=503)
-    first = service.deliver_chunk(rt, keys, d, NOW)
-    assert (first.delivered, first.stopped_at) == (1, 1)  # keys[0] was already done
-    assert first.error is not None and not first.error.permanent
+    one_at_a_time = rt.settings.model_copy(update={"delivery_in_flight": 1})
+    first = service.deliver_chunk(dataclasses.replace(rt, settings=one_at_a_time), keys, d, NOW)
+    assert first.delivered == 1  # keys[0] was already done
+    # keys[1] met the 503, and keys[2] was not tried after it: both wait with that error
+    assert [k for k, _ in first.waiting] == keys[1:]
+    assert first.waiting[0][1] is first.waiting[1][1] and not first.waiting[0][1].permanent
     assert undelivered.due(NOW + timedelta(days=1)) == keys[1:]  # the sweep's safety net
     again = service.deliver_chunk(rt, keys[1:], d, NOW)
-    assert (again.delivered, again.stopped_at, again.error) == (2, None, None)
+    assert (again.delivered, again.waiting) == (2, ())
     assert len(undelivered) == 0
     posted = sorted(str(m["body"]["channel"]) for m in slack.messages if "channel" in m["body"])
     assert posted == ["#team0", "#team1", "#team2"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import bench_fanout, bench_latency, bench_memory, bench_polling
+from bench import bench_fanout, bench_latency, bench_memory, bench_pages, bench_polling
 from bench.support import percentile
 
 
@@ -57,9 +57,20 @@ def test_latency_times_each_change_to_slack(
 def test_fanout_posts_once_per_subscriber(
     redis_url: str, key_prefix: str, redis_client: object
 ) -> None:
-    rows = by_metric(bench_fanout.measure(redis_url, key_prefix, subscribers=12))
-    assert rows["chat.postMessage calls"]["value"] == 12
-    assert rows["distinct channels"]["ok"] == "yes"
+    rows = by_metric(bench_fanout.measure(redis_url, key_prefix, subscribers=12, processes=1,
+                                          in_flight=4, latency=0.05, workers=2))  # fmt: skip
+    assert rows["chat.postMessage calls, 2 worker(s)"]["value"] == 12
+    assert rows["distinct channels, 2 worker(s)"]["ok"] == "yes"
+
+
+@pytest.mark.e2e
+def test_pages_measures_the_page_behind_a_queued_fan_out(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_pages.measure(redis_url, key_prefix, backlog=60))
+    page = rows["SMS page: detection -> Twilio, Slack fan-out queued"]
+    assert 0 < float(str(page["value"])) < 30_000 and float(str(page["baseline"])) > 0
+    assert rows["SMS messages sent"]["ok"] == "yes"
 
 
 def test_push_cost_projects_requests_bytes_and_cpu_for_an_hour(

@@ -29,13 +29,24 @@ def _subcommands() -> set[str]:
 
 def test_it_declares_the_production_services() -> None:
     assert set(SERVICES) == {
-        "redis", "worker-poll", "worker-deliver", "beat", "beat-standby", "web"
+        "redis", "worker-poll", "worker-page", "worker-deliver", "beat", "beat-standby", "web"
     }  # fmt: skip
 
 
 def test_deliver_workers_scale_out_and_one_beat_stands_by() -> None:
     assert SERVICES["worker-deliver"]["deploy"]["replicas"] >= 2
     assert SERVICES["beat-standby"]["command"] == SERVICES["beat"]["command"]
+
+
+def test_pages_have_a_worker_of_their_own() -> None:
+    """No volume of Slack or email can delay a page: only the page worker consumes `page`."""
+    consumers = {
+        name: s["command"][s["command"].index("--queues") + 1].split(",")
+        for name, s in NOTIFIER_SERVICES.items()
+        if "--queues" in s["command"]
+    }
+    assert consumers["worker-page"] == ["page"]
+    assert [n for n, queues in consumers.items() if "page" in queues] == ["worker-page"]
 
 
 def test_every_service_has_a_healthcheck() -> None:

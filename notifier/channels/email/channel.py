@@ -9,7 +9,8 @@ message of a thread's Message-ID becomes the `thread_ref`; later messages carry
 text is `html.escape`d in the HTML part and no feed-supplied URL becomes an `<a href>`.
 
 TLS: implicit TLS when `ssl` is set or the port is 465, else STARTTLS when
-`starttls` is set; one session is kept open across a burst (smtp_session.py).
+`starttls` is set; sessions are kept open across a burst, at most
+`max_sessions` per process (session.py).
 Classification: 4xx replies, disconnects and timeouts are transient; 5xx replies
 (550 no such user, 535 auth failed) are permanent.
 """
@@ -38,7 +39,7 @@ from notifier.channels.base import (
 )
 from notifier.channels.digest import Digest
 from notifier.channels.email import digest as digest_mail
-from notifier.channels.email.session import SmtpSessions
+from notifier.channels.email.session import DEFAULT_LIMIT, SmtpSessions
 from notifier.channels.render import (
     Presentation,
     catch_up_items,
@@ -91,6 +92,7 @@ class EmailChannel(Channel):
         timeout: float = 20.0,
         ssl_context: ssl.SSLContext | None = None,
         presentation: Presentation | None = None,
+        max_sessions: int = DEFAULT_LIMIT,
     ) -> None:
         self.host, self.port, self.from_addr = host, port, from_addr
         self.username = username
@@ -100,7 +102,7 @@ class EmailChannel(Channel):
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.presentation = presentation or Presentation()
-        self._sessions = SmtpSessions()
+        self._sessions = SmtpSessions(max_sessions)
 
     def secrets(self) -> tuple[str, ...]:
         return secret_values(self._password)

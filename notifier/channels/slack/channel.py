@@ -20,13 +20,21 @@ cannot be looked up: it stays at-least-once.
 
 slack_sdk's WebClient retries connection errors itself by default (with a
 sleep); we pass `retry_handlers=[]` so the task layer alone retries.
+
+Pacing (with a `RateGate`): each channel (and each webhook) gets at most its rate, 1
+message a second by default with a burst of a few, as Slack documents for
+chat.postMessage; a message over it waits its turn (`NotYet`, not an attempt). A 429
+pauses only what it limited: the channel for chat.postMessage, else the API method
+(Slack's per-method, per-workspace tiers), never the other channels.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +49,7 @@ from slack_sdk.webhook import WebhookClient
 from notifier.channels.base import (
     Channel,
     DeliveryError,
+    NotYet,
     SendResult,
     Target,
     redact,
@@ -54,6 +63,7 @@ from notifier.channels.slack.interact import ack_block
 from notifier.config.schema import Subscriber
 from notifier.models import Alert
 from notifier.safeurl import split_clean
+from notifier.store.delivery.pacing import Rate, RateGate
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,12 @@ EVENT_TYPE = "notifier_alert"
 # Slack's clock and ours may differ: look this much further back than the attempt.
 LOOKUP_MARGIN_S = 60.0
 LOOKUP_PAGES = 5  # of 200 messages each; an alert channel rarely sees more in an hour
+# Slack: chat.postMessage "generally allows 1 message per second per channel, with short
+# bursts"; the settings NOTIFIER_SLACK_CHANNEL_RATE / _BURST override it.
+CHANNEL_RATE = Rate(per_second=1.0, burst=4)
+POST = "chat_postMessage"
+# A thread reply edits its parent first: a pause of either method holds the send.
+SEND_METHODS = (POST, "chat_update")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +130,12 @@ class SlackChannel(Channel):
         webhook_url: SecretStr | None = None,
         timeout: float = 10.0,
         presentation: Presentation | None = None,
+        gate: RateGate | None = None,
+        channel_rate: Rate = CHANNEL_RATE,
     ) -> None:
         self._token = token
+        self._gate, self.channel_rate = gate, channel_rate
+        self._client_lock = threading.Lock()  # deliveries run on several threads
         self._webhook_url = webhook_url
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.timeout = timeout
@@ -148,26 +168,60 @@ class SlackChannel(Channel):
             raise DeliveryError("slack: wrong target type", permanent=True)
         if target.channel:
             acks = target.pages and not is_resolution(alert) and not alert.attached_to
-            return self._send_api(alert, target.channel, thread_ref, acks)
+            scope = f"slack:channel:{target.channel}"
+            self._pace(scope, target.channel, [f"slack:method:{m}" for m in SEND_METHODS])
+            try:
+                return self._send_api(alert, target.channel, thread_ref, acks)
+            except DeliveryError as exc:
+                raise self._scoped(exc, scope, target.channel) from None
         webhook = target.webhook_url or self._webhook_url
         if webhook is None:
             raise DeliveryError("slack: no channel or webhook configured", permanent=True)
-        return self._send_webhook(alert, webhook)
+        tag = hashlib.sha256(webhook.get_secret_value().encode()).hexdigest()[:16]
+        scope = f"slack:webhook:{tag}"
+        self._pace(scope, "the webhook")
+        try:
+            return self._send_webhook(alert, webhook)
+        except DeliveryError as exc:
+            raise self._scoped(exc, scope, "the webhook") from None
+
+    # ---- pacing ------------------------------------------------------------
+
+    def _pace(self, scope: str, what: str, paused_by: list[str] | None = None) -> None:
+        """Take `scope`'s turn, or wait (NotYet) while it is over its rate or paused."""
+        if self._gate is None:
+            return
+        wait = self._gate.take(scope, self.channel_rate, [scope, *(paused_by or [])])
+        if wait is not None:
+            raise NotYet(f"slack: {what} is at its rate limit; waiting {wait:.1f} s",
+                         retry_after=wait)  # fmt: skip
+
+    def _scoped(self, exc: DeliveryError, scope: str, what: str) -> DeliveryError:
+        """A 429 that limited `scope` pauses it alone: the error goes on without its
+        Retry-After, which would otherwise pause every Slack destination."""
+        limited = exc.retry_after is not None and not exc.permanent
+        if self._gate is None or not limited or isinstance(exc, NotYet):
+            return exc
+        assert exc.retry_after is not None
+        self._gate.pause(scope, exc.retry_after)
+        return DeliveryError(f"{exc.message} ({what} paused {exc.retry_after:.0f} s)",
+                             permanent=False, unknown=exc.unknown)  # fmt: skip
 
     # ---- Web API -----------------------------------------------------------
 
     def client(self) -> WebClient:
         if self._token is None:
             raise DeliveryError("slack: no bot token configured", permanent=True)
-        if self._client is None:
-            self._client = KeepAliveWebClient(
-                token=self._token.get_secret_value(),
-                base_url=self.api_url,
-                timeout=cast(int, self.timeout),  # urllib takes float seconds
-                logger=self._sdk_log,
-                retry_handlers=[],
-            )
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = KeepAliveWebClient(
+                    token=self._token.get_secret_value(),
+                    base_url=self.api_url,
+                    timeout=cast(int, self.timeout),  # urllib takes float seconds
+                    logger=self._sdk_log,
+                    retry_handlers=[],
+                )
+            return self._client
 
     def _send_api(
         self, alert: Alert, channel: str, thread_ref: str | None, acks: bool = False
@@ -262,7 +316,11 @@ class SlackChannel(Channel):
         try:
             response = getattr(self.client(), method)(**kwargs)
         except SlackApiError as exc:
-            raise self._classify_api(exc) from None
+            error = self._classify_api(exc)
+            if method != POST and isinstance(error, DeliveryError):
+                # Rate-limited per method and workspace: only this method waits.
+                error = self._scoped(error, f"slack:method:{method}", method)
+            raise error from None
         except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
             raise DeliveryError(
                 f"slack: connection failed ({type(exc).__name__})",

@@ -8,11 +8,16 @@ through twilio's supported extension point, a custom `http_client`: ours
 rewrites `https://api.twilio.com` to the configured base, remembers the last
 Retry-After header (TwilioRestException does not carry it), and logs through a
 redacting logger (twilio logs request URLs and headers at INFO/DEBUG).
+
+Pacing (with a `RateGate`): the sending number sends at most its rate
+(NOTIFIER_TWILIO_RATE, 1 a second for a long code, with a small burst); an SMS over
+it waits its turn (`NotYet`) instead of joining Twilio's own queue behind it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +34,7 @@ from urllib3.exceptions import NewConnectionError
 from notifier.channels.base import (
     Channel,
     DeliveryError,
+    NotYet,
     SendResult,
     Target,
     redact,
@@ -48,6 +54,7 @@ from notifier.channels.sms import gsm
 from notifier.config.schema import Oncall, Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind
 from notifier.route.oncall import on_call
+from notifier.store.delivery.pacing import Rate, RateGate
 from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
@@ -56,13 +63,24 @@ LOOKUP_LIMIT = 50  # messages to one number in the lookup window; pages are rare
 # 21211 invalid number, 21610 unsubscribed (STOP), 21614 not a mobile number,
 # 21408 region not enabled, 21606 'from' not SMS-capable, 20003 auth failed.
 PERMANENT_CODES = frozenset({21211, 21610, 21614, 21408, 21606, 21612, 20003, 20404})
+# Twilio sends about 1 message a second from a long code and queues the rest.
+NUMBER_RATE = Rate(per_second=1.0, burst=5)
 
 
 class _HttpClient(TwilioHttpClient):
     def __init__(self, base_url: str | None, timeout: float, logger: logging.Logger) -> None:
         super().__init__(timeout=timeout, logger=logger)
         self.base_url = base_url.rstrip("/") if base_url else None
-        self.last_retry_after: float | None = None
+        self._last = threading.local()  # each sending thread reads its own answer
+
+    @property
+    def last_retry_after(self) -> float | None:
+        """The Retry-After of this thread's last answer."""
+        return getattr(self._last, "retry_after", None)
+
+    @last_retry_after.setter
+    def last_retry_after(self, value: float | None) -> None:
+        self._last.retry_after = value
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url and url.startswith(TWILIO_API):
@@ -106,7 +124,10 @@ class SmsChannel(Channel):
         api_url: str | None = None,
         timeout: float = 10.0,
         presentation: Presentation | None = None,
+        gate: RateGate | None = None,
+        rate: Rate = NUMBER_RATE,
     ) -> None:
+        self._gate, self.rate = gate, rate
         self.account_sid = account_sid
         self._auth_token = auth_token
         self.from_number = from_number
@@ -155,6 +176,11 @@ class SmsChannel(Channel):
 
     def send_text(self, number: str, text: str) -> str:
         """Send one SMS; returns Twilio's message SID."""
+        if self._gate is not None:
+            wait = self._gate.take(f"twilio:from:{self.from_number}", self.rate)
+            if wait is not None:
+                raise NotYet(f"twilio: the sending number is at its rate; waiting {wait:.1f} s",
+                              retry_after=wait)  # fmt: skip
         try:
             message = self._client.messages.create(to=number, from_=self.from_number, body=text)
         except TwilioRestException as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -151,6 +152,18 @@ class AlertStore:
             pipe.hmget(self.key(k), ["alert", "state"])
         found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
         return [(a, s or "pending") for a, s in found if a is not None]
+
+    def routing(self, dedup_keys: Sequence[str]) -> dict[str, str]:
+        """The channel of each stored alert among `dedup_keys`, in one round trip: what
+        the dispatcher needs to pick an alert's queue."""
+        pipe = self._r.pipeline(transaction=False)
+        for k in dedup_keys:
+            pipe.hget(self.key(k), "alert")
+        found: dict[str, str] = {}
+        for k, raw in zip(dedup_keys, pipe.execute() if dedup_keys else [], strict=True):
+            if raw is not None:
+                found[k] = str(json.loads(raw).get("channel", ""))
+        return found
 
     def update_pending(self, alert: Alert) -> bool:
         """Replace the record of an alert not yet delivered (a follow-up batch that a

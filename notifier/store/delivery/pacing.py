@@ -6,12 +6,18 @@ seconds. Until then no worker calls the vendor for that channel; a delivery that
 finds the pause waits (`NotYet`, which does not use up its retry budget) until a
 moment spread over one more pause-length, so a fan-out held back by a rate limit
 comes back as a trickle rather than one burst that is refused again.
+
+`RateGate` keeps us inside the vendors' documented limits before they say so: a token
+bucket per destination (a Slack channel, an SMS sending number), and pauses scoped to
+what a 429 limited (one channel, one API method) so the other destinations go on.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
@@ -52,3 +58,65 @@ def wait_for(until: float, now: datetime) -> float | None:
     if remaining <= 0:
         return None
     return remaining + random.uniform(0, remaining)
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A destination's documented limit: `per_second` sends, `burst` of them at once."""
+
+    per_second: float
+    burst: int
+
+
+# KEYS[1] the destination's bucket (hash t = tokens, ts = when counted), KEYS[2..] pauses
+# (epoch seconds, as `Pacing.pause` writes); ARGV: now, per second, burst.
+# Returns nil when a send may go now (its token is taken), else the seconds to wait,
+# as a string (Redis turns a Lua number into an integer).
+_TAKE = """
+local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local wait = 0
+for i = 2, #KEYS do
+  local untl = tonumber(redis.call('get', KEYS[i]) or '0')
+  if untl - now > wait then wait = untl - now end
+end
+if wait > 0 then return tostring(wait) end
+local b = redis.call('hmget', KEYS[1], 't', 'ts')
+local tokens, ts = tonumber(b[1]) or burst, tonumber(b[2]) or now
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate); ts = now end
+if tokens < 1 then return tostring((1 - tokens) / rate) end
+redis.call('hset', KEYS[1], 't', tostring(tokens - 1), 'ts', tostring(ts))
+redis.call('pexpire', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return false
+"""
+
+
+class RateGate:
+    """Per-destination pacing shared by every worker: one token bucket per destination
+    (a Slack channel, a sending number) in Redis, and the pauses a vendor's 429 asked
+    for, scoped to what it limited (one channel, one API method) rather than the whole
+    vendor. One round trip per send; concurrent workers can never overshoot.
+
+    `clock` is epoch seconds (time.time): buckets are shared between machines, so
+    their clocks are what counts; a clock behind another's never mints tokens."""
+
+    def __init__(
+        self, client: redis.Redis, prefix: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.client, self.prefix, self.clock = client, prefix, clock
+        self._take = client.register_script(_TAKE)
+
+    def _pause_key(self, scope: str) -> str:
+        return f"{self.prefix}:pause:{scope}"
+
+    def take(self, destination: str, rate: Rate, paused_by: Sequence[str] = ()) -> float | None:
+        """Take a send for `destination`: None when it may go now, else the seconds until
+        it may (its bucket is empty, or one of the scopes `paused_by` is paused)."""
+        keys = [f"{self.prefix}:pace:{destination}", *map(self._pause_key, paused_by)]
+        args: list[str | float] = [f"{self.clock():.6f}", rate.per_second, rate.burst]
+        wait = self._take(keys=keys, args=args)
+        return None if wait is None else max(0.001, float(wait))
+
+    def pause(self, scope: str, seconds: float) -> None:
+        """Pause `scope` for `seconds`, as a vendor's Retry-After asked."""
+        until = self.clock() + seconds
+        self.client.set(self._pause_key(scope), f"{until:.3f}", px=max(1, int(seconds * 1000)))

@@ -46,7 +46,7 @@ LATENCY = "notifier_detection_to_delivery_seconds"
 # Per provider: the seconds polls took (fetch, parse, diff, commit) and how many.
 POLL_SECONDS = "notifier_poll_duration_seconds"
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-QUEUES = ("poll", "deliver")
+QUEUES = ("poll", "page", "deliver")
 # Work waiting in Redis for its time (see store.delivery.dueset and store.delivery.retries).
 DUE_SETS = ("retrying", "held", "escalations", "unprocessed", "undelivered")
 

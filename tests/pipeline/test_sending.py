@@ -1,0 +1,115 @@
+"""A chunk of a fan-out overlaps its vendors' waits, bounded by the in-flight limit, and
+still sends each alert once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from notifier.channels.base import DeliveryError, NotYet
+from notifier.config.load import load_config
+from notifier.pipeline import attempts, sending, service
+from tests.fakes.slack_api import FakeSlack
+from tests.pipeline.test_service import NOW, Recorder, _incident, _runtime
+from tests.support.feed_server import FeedServer, feed_server
+from tests.support.statuspage_docs import summary_json
+
+SLOW_S = 0.3
+
+
+def _fan_out(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, slack: FakeSlack,
+    teams: int, in_flight: int,
+) -> tuple[service.Runtime, list[str]]:  # fmt: skip
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    config = tmp_path / "teams.yaml"
+    config.write_text(
+        rt.settings.config_path().read_text().split("subscribers:")[0]
+        + "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(teams))
+    )
+    settings = rt.settings.model_copy(update={"config": config, "delivery_in_flight": in_flight})
+    rt = service.Runtime.build(settings, redis_url, load_config(config))
+    d = Recorder()
+    service.poll(rt, "acme", d, NOW)
+    service.process(rt, d.processed[0], d, NOW)
+    return rt, d.delivered
+
+
+@pytest.mark.parametrize(("in_flight", "fastest", "slowest"), [(8, 1, 2), (4, 2, 3)])
+def test_a_chunk_sends_as_many_at_once_as_its_in_flight_limit(
+    tmp_path: Path, redis_url: str, key_prefix: str, fake_slack: FakeSlack,
+    in_flight: int, fastest: int, slowest: int,
+) -> None:  # fmt: skip
+    with feed_server() as feeds:
+        rt, keys = _fan_out(tmp_path, redis_url, key_prefix, feeds, fake_slack, 8, in_flight)
+        fake_slack.answer_after(SLOW_S, n=8)
+        began = time.monotonic()
+        result = service.deliver_chunk(rt, keys, Recorder(), NOW)
+        took = time.monotonic() - began
+    assert (result.delivered, result.waiting) == (8, ())
+    # 8 slow answers: one round of waits with 8 in flight, two rounds with 4
+    assert fastest * SLOW_S <= took < slowest * SLOW_S, took
+    posted = Counter(str(m["body"]["channel"]) for m in fake_slack.messages)
+    assert posted == {f"#team{n}": 1 for n in range(8)}
+
+
+def test_a_vendor_failure_stops_the_chunk_and_the_rest_waits_for_the_retry(
+    tmp_path: Path, redis_url: str, key_prefix: str, fake_slack: FakeSlack
+) -> None:
+    with feed_server() as feeds:
+        rt, keys = _fan_out(tmp_path, redis_url, key_prefix, feeds, fake_slack, 6, 1)
+        fake_slack.fail_next(1, status=503)
+        delivered = attempts.deliver_chunk(rt, keys, Recorder(), NOW)
+        # scheduled from the vendor's answer, on the wall clock
+        retrying = rt.retries.due(service.utcnow() + timedelta(days=1))
+    assert delivered == 0 and not fake_slack.messages
+    assert sorted(k for k, _ in retrying) == sorted(keys)  # each waits for its next attempt
+
+
+def test_a_wait_for_its_turn_holds_one_alert_and_the_others_go_on() -> None:
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def deliver(key: str) -> None:
+        if key == "b":
+            raise NotYet("its channel's turn", retry_after=1.0)
+        with lock:
+            sent.append(key)
+
+    waiting = sending.deliver_all(["a", "b", "c", "d"], deliver, in_flight=2)
+    assert sorted(sent) == ["a", "c", "d"]
+    assert [(k, type(e)) for k, e in waiting] == [("b", NotYet)]
+
+
+def test_our_own_failure_is_raised_once_the_started_deliveries_end() -> None:
+    ended: list[str] = []
+    both = threading.Barrier(2, timeout=5)
+
+    def deliver(key: str) -> None:
+        both.wait()  # both started
+        if key == "a":
+            raise ConnectionError("Redis went away")
+        time.sleep(0.05)
+        ended.append(key)
+
+    with pytest.raises(ConnectionError):
+        sending.deliver_all(["a", "b"], deliver, in_flight=2)
+    assert ended == ["b"]  # not abandoned mid-request
+
+
+def test_a_transient_error_is_returned_with_each_key_it_held_back() -> None:
+    failure = DeliveryError("slack: HTTP 503", permanent=False)
+
+    def deliver(key: str) -> None:
+        if key == "a":
+            raise failure
+
+    waiting = sending.deliver_all(["a", "b", "c"], deliver, in_flight=1)
+    assert waiting == [("a", failure), ("b", failure), ("c", failure)]
