@@ -10,6 +10,7 @@ a key back in its error body.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,14 @@ from notifier.text import one_line
 
 USER_AGENT = "notifier (+https://github.com/notifier)"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def env_key(vendor: str, name: str) -> str:
+    """The secret a route names by its environment variable; a permanent error when unset."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise DeliveryError(f"{vendor}: {name} is not set", permanent=True)
+    return value
 
 
 def client() -> httpx.Client:

@@ -13,7 +13,6 @@ permanent, 429 and 5xx retry.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -21,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target
-from notifier.channels.httpjson import client, post_json
+from notifier.channels.httpjson import client, env_key, post_json
 from notifier.channels.render import (
     Presentation,
     impact_label,
@@ -112,9 +111,7 @@ class OpsgenieChannel(Channel):
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         if not isinstance(target, OpsgenieTarget):
             raise DeliveryError("opsgenie: wrong target type", permanent=True)
-        key = os.environ.get(target.api_key_env, "")
-        if not key:
-            raise DeliveryError(f"opsgenie: {target.api_key_env} is not set", permanent=True)
+        key = env_key("opsgenie", target.api_key_env)
         if self._http is None:
             self._http = client()
         auth = {"Authorization": f"GenieKey {key}"}

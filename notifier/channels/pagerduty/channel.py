@@ -14,14 +14,13 @@ and 5xx retry (its documentation asks for exactly that).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target
-from notifier.channels.httpjson import client, post_json
+from notifier.channels.httpjson import client, env_key, post_json
 from notifier.channels.render import (
     Presentation,
     impact_label,
@@ -118,9 +117,7 @@ class PagerDutyChannel(Channel):
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         if not isinstance(target, PagerDutyTarget):
             raise DeliveryError("pagerduty: wrong target type", permanent=True)
-        key = os.environ.get(target.routing_key_env, "")
-        if not key:
-            raise DeliveryError(f"pagerduty: {target.routing_key_env} is not set", permanent=True)
+        key = env_key("pagerduty", target.routing_key_env)
         if self._http is None:
             self._http = client()
         body = event(alert, key, self.presentation)
