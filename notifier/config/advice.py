@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from notifier.config.carries import filter_limits, regions_unfiltered
 from notifier.config.catalog import Catalog
 from notifier.config.references import Loc, Problem
 from notifier.config.schema import ChannelName, Config, Filters, Subscriber
@@ -52,6 +53,7 @@ def config_warnings(
     for i, sub in enumerate(config.subscribers):
         yield from _fallback_itself(("subscribers", i), sub)
         yield from _dead_filters(("subscribers", i), sub, config, catalog)
+        yield from _uncarried(("subscribers", i), sub, config, catalog)
     seen = seen_components or {}
     for i, p in enumerate(config.providers):
         entry = catalog.get(p.id)
@@ -170,6 +172,29 @@ def _dead_filters(loc: Loc, sub: Subscriber, config: Config, catalog: Catalog) -
         else:
             for j, name in enumerate(f.components):
                 yield from _unknown_component((*floc, "components", j), name, lists)
+
+
+def _uncarried(loc: Loc, sub: Subscriber, config: Config, catalog: Catalog) -> Iterator[Problem]:
+    """A filter the heard providers' feeds cannot satisfy (`notifier.config.carries`):
+    `min_impact: minor` on a feed that carries no impact never alerts."""
+    try:
+        resolved = {p.id: p for p in config.resolved_providers()}
+    except ValueError:  # a provider without a feed: reported by the load itself
+        return
+    # A channel's override is judged as it applies (merged with `filters`), on the keys
+    # it sets itself; the rest is said once, at `filters`.
+    sets: list[tuple[Loc, Filters, Filters]] = [((*loc, "filters"), sub.filters, sub.filters)]
+    sets += [((*loc, "channels_filters", ch), f, sub.filters_for(ch))
+             for ch, f in sub.channels_filters.items()]  # fmt: skip
+    for floc, own, f in sets:
+        heard = f.providers if f.providers is not None else list(resolved)
+        providers = [resolved[pid] for pid in dict.fromkeys(heard) if pid in resolved]
+        for provider in providers:
+            for key, message in filter_limits(provider, f, catalog):
+                if getattr(own, key) is not None:
+                    yield (*floc, key), message
+        if own.regions is not None and (message := regions_unfiltered(providers, f)):
+            yield (*floc, "regions"), message
 
 
 def _never_listed(

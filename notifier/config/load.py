@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from notifier.config.settings import Settings
 
 # A finding longer than this is cut: a line is read at a glance, not scrolled.
-MAX_LINE = 160
+MAX_LINE = 180  # file:line: path: message; a warning about a channel override runs long
 
 
 class ConfigError(Exception):

@@ -109,7 +109,7 @@ def replay(
     """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
-        fmt = (formats or {}).get(snap.provider) or "auto"
+        fmt = snapshot_format((formats or {}).get(snap.provider), snap.path)
         try:
             doc = registry.parse(snap.path.read_bytes(), fmt, snap.provider)
         except Exception as exc:  # one bad file must not stop the replay
@@ -125,6 +125,20 @@ def replay(
             on_state(snap, result.state)
         for event in result.events:
             yield snap, event
+
+
+def snapshot_format(configured: str | None, path: Path) -> str:
+    """The configured format, unless the file is plainly of another kind (a `.atom`
+    saved before the provider moved to its JSON API): then `auto` tells it."""
+    if configured is None:
+        return "auto"
+    is_json = path.suffix.lower() == ".json"
+    if path.suffix.lower() in XML_SUFFIXES | {".json"} and is_json != configured.endswith("-json"):
+        return "auto"
+    return configured
+
+
+XML_SUFFIXES = frozenset({".atom", ".rss", ".xml"})
 
 
 def saved_lookups(provider_dir: Path, snap: Snapshot, ids: list[str], report: Report) -> Lookups:
