@@ -7,9 +7,11 @@ heartbeat, live workers, overdue work, each with its age and threshold; the comm
 exits 1 when any fails, so a script or a probe can use it.
 
 A failing feed shows why in plain words, from the cause its poll recorded
-(`notifier.feeds.errors`): `UNREACHABLE: connection refused: …` when the page could not
-be reached, `UNREADABLE: answered with an HTML page, not a feed` when it answered with
-something that is not a readable feed.
+(`notifier.feeds.errors`), after the feed's state in the words every surface uses
+(`notifier.feeds.states`): `unreachable: connection refused: …` when the page could not
+be reached, `unreadable: answered with an HTML page, not a feed` when it answered with
+something that is not a readable feed, `failing` before that is announced, `unknown`
+before the first poll.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from notifier.cli import quarantine
 from notifier.config.load import ConfigError, load_config
 from notifier.config.schema import ResolvedProvider
 from notifier.config.settings import get_settings
-from notifier.feeds.errors import cause_words, is_unreadable
+from notifier.feeds.errors import cause_words
+from notifier.feeds.states import FeedState, feed_state
 from notifier.models import iso
+from notifier.pipeline.runtime.blindness import Watched
 from notifier.pipeline.runtime.health import Health, Limits, observe
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
@@ -37,6 +41,10 @@ from notifier.store.ops.quarantine import QuarantineStore
 from notifier.store.ops.reloads import ConfigReloads, ReloadState
 from notifier.store.ops.silences import SilenceStore
 from notifier.text import one_line
+
+
+def watched_of_providers(providers: list[ResolvedProvider]) -> tuple[Watched, ...]:
+    return tuple(Watched(p.id, p.poll_interval) for p in providers)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,7 +70,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 2
     client = redis.Redis.from_url(url)
     now = datetime.now(UTC)
-    health = observe(client, settings.key_prefix, Limits.from_settings(settings), now)
+    limits = Limits.from_settings(settings)
+    health = observe(client, settings.key_prefix, limits, now, watched_of_providers(providers))
     store = StateStore(client, settings.key_prefix)
     if watched is None:  # from what the service has seen, for want of a readable file
         watched = sorted({i.provider for i in store.recent_incidents(now)})
@@ -185,15 +194,16 @@ def render_discovered(rows: list[dict[str, Any]]) -> str:
 
 
 def _health(raw: dict[str, str]) -> str:
-    if not raw.get("polled_at"):
-        return "not polled yet"
+    """The feed's state in its one word (`notifier.feeds.states`), then why."""
+    state = feed_state(raw)
+    if state is FeedState.UNKNOWN:
+        return "unknown (not polled yet)"
+    if state is FeedState.OK:
+        return "ok"
     failures = int(raw.get("failures") or 0)
     cause = raw.get("cause") or None
     why = f": {cause_words(cause)}" if cause else ""
-    if raw.get("unreachable") == "1":
-        state = "UNREADABLE" if is_unreadable(cause) else "UNREACHABLE"
-        return f"{state}{why} ({failures} failure{'s' if failures != 1 else ''})"
-    return f"failing ({failures}){why}" if failures else "ok"
+    return f"{state.value}{why} ({failures} failure{'s' if failures != 1 else ''})"
 
 
 def render(rows: list[dict[str, Any]]) -> str:

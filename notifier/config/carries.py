@@ -103,7 +103,7 @@ def carries(fmt: str) -> Carries | None:
 
 
 def impact_words(provider: str, c: Carries) -> str:
-    """"github's feed carries no impact", or "azure's feed reads every incident as major"."""
+    """ "github's feed carries no impact", or "azure's feed reads every incident as major"."""
     if c.impact == "none":
         return f"{provider}'s feed carries no impact"
     if len(c.impacts) == 1:
@@ -139,9 +139,12 @@ def filter_limits(
         least = Impact(f.min_impact)
         better = better_feed(provider, catalog, least)
         fix = f"Use {feed_name(better)}, or" if better else "Use"
-        yield "min_impact", (
-            f"{impact_words(provider.id, c)}: min_impact: {least.value} will never alert."
-            f" {fix} min_impact: {c.highest.value}"
+        yield (
+            "min_impact",
+            (
+                f"{impact_words(provider.id, c)}: min_impact: {least.value} will never alert."
+                f" {fix} min_impact: {c.highest.value}"
+            ),
         )
 
 

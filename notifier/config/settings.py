@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     due_max_age: float = Field(
         120.0, gt=0, description="Seconds a due alert may wait undelivered before /healthz fails."
     )
+    feeds_blind_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="/healthz fails (and the dead man's switch stops) when more than this "
+        "share of watched providers have had no good poll for 3 poll intervals.",
+    )
     heartbeat_url: SecretStr | None = Field(
         None,
         description="Dead man's switch: a URL (healthchecks.io, Cronitor) called while healthy.",

@@ -14,7 +14,7 @@ from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
-from notifier.pipeline.runtime.health import Health, Limits, observe
+from notifier.pipeline.runtime.health import Health, Limits, observe, watched_of
 
 
 def utcnow() -> datetime:
@@ -66,4 +66,6 @@ class WebContext:
         )
 
     def health(self) -> Health:
-        return observe(self.client, self.prefix, self.limits, self.clock())
+        # The file in force now: a reload changes what is watched.
+        return observe(self.client, self.prefix, self.limits, self.clock(),
+                       watched_of(self.config))  # fmt: skip

@@ -54,9 +54,9 @@ def test_it_shows_health_last_poll_and_active_incidents(
     assert rows["acme"]["health"] == "ok"
     assert rows["acme"]["last_poll"] == "2024-12-26T19:05:00Z"
     assert rows["acme"]["active_incidents"] == ["k7statusinc1 Elevated API errors"]
-    assert rows["brokenco"]["health"].startswith("UNREACHABLE")
+    assert rows["brokenco"]["health"].startswith("unreachable")
     assert "404" in rows["brokenco"]["last_error"]
-    assert rows["idle"]["health"] == "not polled yet"
+    assert rows["idle"]["health"] == "unknown (not polled yet)"
     table = render(list(rows.values()))
     assert table.splitlines()[0].startswith("PROVIDER")
     assert "k7statusinc1 Elevated API errors" in table
@@ -121,11 +121,11 @@ def test_it_says_in_plain_words_why_each_feed_fails(
     rows = {r["provider"]: r for r in status_rows(store, [p.id for p in providers], NOW)}
     health = {pid: row["health"] for pid, row in rows.items()}
     assert health == {
-        "refused": "UNREACHABLE: connection refused: nothing listens at that address (1 failure)",
-        "nodns": "UNREACHABLE: DNS lookup failed: the host name does not resolve (1 failure)",
-        "hangs": "UNREACHABLE: timed out: the server did not answer in time (1 failure)",
-        "htmlpage": "UNREADABLE: answered with an HTML page, not a feed (1 failure)",
-        "down": "UNREACHABLE: HTTP status 503: the server has a problem (1 failure)",
+        "refused": "unreachable: connection refused: nothing listens at that address (1 failure)",
+        "nodns": "unreachable: DNS lookup failed: the host name does not resolve (1 failure)",
+        "hangs": "unreachable: timed out: the server did not answer in time (1 failure)",
+        "htmlpage": "unreadable: answered with an HTML page, not a feed (1 failure)",
+        "down": "unreachable: HTTP status 503: the server has a problem (1 failure)",
     }
     assert rows["htmlpage"]["cause"] == "answered with an HTML page, not a feed"
     table = render(list(rows.values()))
@@ -140,7 +140,7 @@ def test_a_failure_below_the_threshold_already_says_why(
     with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2) as fetcher:
         poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
     (row,) = status_rows(store, ["down"], NOW)
-    assert row["health"] == "failing (1): HTTP status 503: the server has a problem"
+    assert row["health"] == "failing: HTTP status 503: the server has a problem (1 failure)"
 
 
 def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
@@ -174,5 +174,11 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
     assert done.returncode == 0, done.stdout
     body = json.loads(done.stdout)
     assert body["health"]["healthy"] is True
-    assert [c["name"] for c in body["health"]["checks"]] == ["redis", "beat", "workers", "due"]
+    assert [c["name"] for c in body["health"]["checks"]] == [
+        "redis",
+        "beat",
+        "workers",
+        "due",
+        "feeds",
+    ]
     assert body["providers"][0]["provider"] == "acme"

@@ -62,7 +62,9 @@ def test_a_regions_filter_on_a_feed_without_regions_lets_everything_through() ->
     text = _file("", "{regions: [westeurope], providers: [github]}")
     warned = [w for w in check_text(text, "s.yaml", now=NOW).warnings if "regions" in w]
     assert len(warned) == 1
-    assert "no heard feed names regions (github): regions: [westeurope] filters nothing" in warned[0]
+    assert (
+        "no heard feed names regions (github): regions: [westeurope] filters nothing" in warned[0]
+    )
     # one heard feed names regions (azure's): the filter does something
     both = _file("", "{regions: [westeurope], providers: [github, azure]}")
     assert not [w for w in check_text(both, "s.yaml", now=NOW).warnings if "regions" in w]

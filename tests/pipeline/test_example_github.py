@@ -40,9 +40,7 @@ def test_the_shipped_example_alerts_on_a_github_incident(corpus: Path, tmp_path:
     assert first == {("platform", "slack"), ("platform", "sms"), ("platform", "email")}
 
 
-def test_an_atom_snapshot_saved_before_the_move_still_replays(
-    corpus: Path, tmp_path: Path
-) -> None:
+def test_an_atom_snapshot_saved_before_the_move_still_replays(corpus: Path, tmp_path: Path) -> None:
     (tmp_path / "github").mkdir()
     shutil.copy(corpus / ATOM, tmp_path / "github" / "20250416T042900Z.atom")
     lines = _replay(tmp_path)

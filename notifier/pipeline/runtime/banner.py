@@ -24,7 +24,8 @@ from pathlib import Path
 from notifier.channels.build import ROUTED, VENDORS, credentials
 from notifier.config.schema import Config, Subscriber
 from notifier.config.settings import Settings
-from notifier.feeds.errors import cause_words, is_unreadable
+from notifier.feeds.errors import cause_words
+from notifier.feeds.states import FeedState, feed_state
 from notifier.models import IncidentKind, parse_iso
 from notifier.store.feeds.snapshot import IncidentState
 from notifier.store.feeds.state import StateStore
@@ -85,7 +86,7 @@ class FirstRound:
     def lines(self) -> list[str]:
         width = max((len(p) for p in [*self.done, *self.pending]), default=0)
         out = [f"{pid:<{width}}  {text}" for pid, text in self.done.items()]
-        out += [f"{pid:<{width}}  not polled yet" for pid in self.pending]
+        out += [f"{pid:<{width}}  unknown: not polled yet" for pid in self.pending]
         return out
 
 
@@ -106,10 +107,9 @@ def first_round(
         if at is None or at < since.replace(microsecond=0):
             pending.append(pid)
             continue
-        if int(raw.get("failures") or 0):
-            cause = raw.get("cause") or None
-            verb = "unreadable" if is_unreadable(cause) else "unreachable"
-            done[pid] = f"{verb}: {cause_words(cause)}"
+        feed = feed_state(raw)
+        if feed is not FeedState.OK:  # the same word `notifier status` and the console say
+            done[pid] = f"{feed.value}: {cause_words(raw.get('cause') or None)}"
             continue
         state = store.load_state(pid)
         incidents = list(state.incidents.values()) if state else []

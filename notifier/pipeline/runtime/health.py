@@ -5,7 +5,9 @@ Healthy means all of these hold:
 - `beat`: the beat's heartbeat is at most 3 ticks old (polls are being scheduled);
 - `workers`: at least one worker wrote its heartbeat within 3 ticks (someone runs them);
 - `due`: no due work (a delivery retry, a quiet-hours hold, an escalation check, a
-  reconcile straggler) has waited past its time longer than `due_max_age`.
+  reconcile straggler) has waited past its time longer than `due_max_age`;
+- `feeds` (when providers are watched): no more than `blind_share` of them have had
+  no good poll for 3 poll intervals (`notifier.pipeline.runtime.blindness`).
 
 `/healthz`, `notifier status` and the dead man's switch all ask `observe`, so they can
 never disagree.
@@ -13,14 +15,19 @@ never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from notifier.config.settings import Settings
+from notifier.pipeline.runtime.blindness import Watched, blind_feeds, describe, read_feeds
 from notifier.store.ops.heartbeats import Heartbeats, Pulse
+
+if TYPE_CHECKING:
+    from notifier.config.schema import Config
 
 TICKS = 3  # heartbeats a process may miss before it counts as gone
 
@@ -29,6 +36,7 @@ TICKS = 3  # heartbeats a process may miss before it counts as gone
 class Limits:
     tick_s: float
     due_max_age_s: float
+    blind_share: float = 0.5  # the feeds check fails above this share of blind providers
 
     @property
     def heartbeat_max_age_s(self) -> float:
@@ -36,7 +44,14 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(settings.heartbeat_interval, settings.due_max_age)
+        return cls(settings.heartbeat_interval, settings.due_max_age, settings.feeds_blind_share)
+
+
+def watched_of(config: Config | None) -> tuple[Watched, ...]:
+    """The providers a subscription file watches, with their poll intervals."""
+    if config is None:
+        return ()
+    return tuple(Watched(p.id, p.poll_interval) for p in config.resolved_providers())
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +95,30 @@ def _s(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def assess(pulse: Pulse | None, limits: Limits, now: datetime, why: str = "") -> Health:
+def assess(
+    pulse: Pulse | None,
+    limits: Limits,
+    now: datetime,
+    why: str = "",
+    watched: Sequence[Watched] = (),
+    feeds: Mapping[str, Mapping[str, str]] | None = None,
+) -> Health:
     """The health of the service at `now`. `pulse` is what Redis held, or None when
-    Redis did not answer (`why` says how it failed)."""
+    Redis did not answer (`why` says how it failed). `feeds`: the watched providers'
+    poll records (`blindness.read_feeds`)."""
     max_age = limits.heartbeat_max_age_s
     if pulse is None:
         unknown = "unknown: Redis does not answer"
         answer = f"does not answer: {why}" if why else "does not answer"
-        return Health(
-            (
-                Check("redis", False, None, None, answer),
-                Check("beat", False, None, max_age, unknown),
-                Check("workers", False, None, max_age, unknown),
-                Check("due", False, None, limits.due_max_age_s, unknown),
-            )
-        )
+        lost = [
+            Check("redis", False, None, None, answer),
+            Check("beat", False, None, max_age, unknown),
+            Check("workers", False, None, max_age, unknown),
+            Check("due", False, None, limits.due_max_age_s, unknown),
+        ]
+        if watched:
+            lost.append(Check("feeds", False, None, None, unknown))
+        return Health(tuple(lost))
     checks = [Check("redis", True, None, None, "answers")]
 
     if pulse.beat_at is None:
@@ -125,14 +149,27 @@ def assess(pulse: Pulse | None, limits: Limits, now: datetime, why: str = "") ->
             "" if ok else f", more than {_s(limits.due_max_age_s)}"
         )
     checks.append(Check("due", ok, overdue, limits.due_max_age_s, detail))
+    if watched:
+        blind = blind_feeds(feeds or {}, watched, now)
+        ok, detail = describe(blind, len(watched), limits.blind_share)
+        oldest = max((b.age_s for b in blind), default=None)
+        checks.append(Check("feeds", ok, oldest, None, detail))
     return Health(tuple(checks))
 
 
-def observe(client: redis.Redis, prefix: str, limits: Limits, now: datetime) -> Health:
+def observe(
+    client: redis.Redis,
+    prefix: str,
+    limits: Limits,
+    now: datetime,
+    watched: Sequence[Watched] = (),
+) -> Health:
     """Read the signs of life from Redis and judge them; a Redis that does not answer
-    is a failed check, never an exception."""
+    is a failed check, never an exception. `watched`: the providers the feeds check
+    looks at (none: no feeds check)."""
     try:
         pulse = Heartbeats(client, prefix).read(now, limits.heartbeat_max_age_s)
+        feeds = read_feeds(client, prefix, watched) if watched else {}
     except (redis.RedisError, OSError) as exc:
-        return assess(None, limits, now, type(exc).__name__)
-    return assess(pulse, limits, now)
+        return assess(None, limits, now, type(exc).__name__, watched)
+    return assess(pulse, limits, now, "", watched, feeds)

@@ -16,6 +16,7 @@ import redis
 from notifier.channels.sms.paging import Page, pages_of
 from notifier.config.schema import Config
 from notifier.feeds.errors import cause_words
+from notifier.feeds.states import FeedState, feed_state
 from notifier.models import (
     Alert,
     AnnotationKind,
@@ -60,7 +61,7 @@ class ActiveIncident:
 class ProviderView:
     id: str
     name: str
-    state: str  # operational, minor, major, critical, maintenance, unreachable, not polled
+    state: str  # impact words, maintenance, operational; or the feed's (feeds.states)
     hash: dict[str, str]
     active: tuple[ActiveIncident, ...] = ()
 
@@ -268,12 +269,12 @@ class Reader:
 
 
 def provider_state(h: dict[str, str], active: Sequence[Incident]) -> str:
-    """The provider's state in one word: an unreachable feed first, then the worst
-    impact of its open incidents, maintenance, or operational."""
-    if h.get("unreachable") == "1":
-        return "unreachable"
-    if not h.get("polled_at"):
-        return "not polled"
+    """The provider's state in one word: its feed's (`notifier.feeds.states`: unknown,
+    failing, unreachable, unreadable) unless the feed is ok; then the worst impact of
+    its open incidents, maintenance, or operational."""
+    feed = feed_state(h)
+    if feed is not FeedState.OK:
+        return feed.value
     incidents = [i for i in active if i.kind is IncidentKind.INCIDENT]
     if incidents:
         worst = max(incidents, key=lambda i: i.impact.rank).impact
