@@ -57,7 +57,7 @@ def test_a_provider_is_blind_after_three_intervals_without_a_good_poll() -> None
             "failures": "3",
             "unreachable": "1",
             "cause": "dns",
-        },  # fmt: skip
+        },
         "globex": {"polled_at": _ago(1), "ok_at": _ago(179), "failures": "2"},  # not yet
         "initech": {},  # never polled: unknown, not counted blind
     }
