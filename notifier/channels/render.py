@@ -88,7 +88,7 @@ def change_line(alert: Alert) -> str:
         before = one_line(ev.previous) or "?"
         return f"{ev.kind.value.split('_')[0].title()}: {before} → {one_line(ev.current)}"
     if ev.kind is EventKind.FEED_UNREACHABLE:
-        # our own title: "Status page unreachable: x" or "Status feed unreadable: x"
+        # our own title: "Status page unreachable" or "Status feed unreadable"
         return ev.incident.title.partition(":")[0]
     if ev.kind is EventKind.FEED_RECOVERED:
         return "Status feed working again"

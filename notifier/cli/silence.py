@@ -23,11 +23,17 @@ import redis
 
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
-from notifier.config.suggest import closest
 from notifier.models import iso
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.state import StateStore
-from notifier.store.ops.silences import Silence, SilenceStore, impact_now, make, parse_duration
+from notifier.store.ops.silences import (
+    Silence,
+    SilenceStore,
+    impact_now,
+    make,
+    parse_duration,
+    unknown_name,
+)
 from notifier.text import one_line
 
 MATCHERS = ("provider", "component", "subscriber")
@@ -132,15 +138,7 @@ def _unknown_names(matchers: dict[str, str]) -> str | None:
         config = load_config(get_settings().config_path())
     except ConfigError:
         return None  # the service is not running on it either; do not block a silence
-    providers = {p.id for p in config.providers}
-    subscribers = {s.name for s in config.subscribers}
-    for key, known in (("provider", providers), ("subscriber", subscribers)):
-        value = matchers.get(key)
-        if value is not None and value not in known:
-            match = closest(value, known)
-            hint = f"; did you mean {match!r}?" if match else ""
-            return f"no {key} {value!r} in the subscription file{hint}"
-    return None
+    return unknown_name(config, matchers.get("provider"), matchers.get("subscriber"))
 
 
 def run_list(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

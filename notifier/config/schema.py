@@ -51,7 +51,7 @@ class Strict(BaseModel):
 
 def _phone(value: str) -> str:
     if not _E164.match(value):
-        raise ValueError(f"{value!r} is not an E.164 phone number (like +15550100)")
+        raise ValueError(f"{value!r} is not an E.164 phone number (like +12025550100)")
     return value
 
 

@@ -9,7 +9,8 @@ gives the same ids.
 Either way the user is blind to that provider, so a feed that answers but cannot be
 read (an HTML page, a parse error) makes the same event as one that cannot be
 reached; its text says which, from the failure's cause (`notifier.feeds.errors`):
-"Status page unreachable: acme" or "Status feed unreadable: acme", and the cause
+"Status page unreachable" or "Status feed unreadable" (after the provider's name, as
+every title), and the cause
 in plain words.
 """
 
@@ -81,9 +82,10 @@ def record_failure(
 
 
 def _title(provider: str, cause: str | None) -> str:
-    if is_unreadable(cause):
-        return f"Status feed unreadable: {provider}"
-    return f"Status page unreachable: {provider}"
+    """Every channel puts the provider's name before the title ("OpenAI: Status page
+    unreachable"), so the title does not repeat it."""
+    del provider
+    return "Status feed unreadable" if is_unreadable(cause) else "Status page unreachable"
 
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from notifier.models import iso
 from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
 from notifier.store.feeds.state import StateStore
-from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration
+from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration, unknown_name
 from notifier.text import one_line
 from notifier.web.context import WebContext
 from notifier.web.serving.origin import same_origin
@@ -47,7 +47,9 @@ def _page(request: Request, error: str = "", status: int = 200) -> Response:
     muted = [r for r in DeliveryLog(ctx.client, ctx.prefix).recent(100) if r.outcome == SILENCED]
     return _templates(request).TemplateResponse(
         request, "silences.html",
-        {"silences": [_row(s, ctx) for s in silences], "muted": muted[:20], "error": error},
+        {"silences": [_row(s, ctx) for s in silences], "muted": muted[:20], "error": error,
+         "providers": [p.id for p in ctx.config.providers] if ctx.config else [],
+         "refresh": 0, "now": ctx.clock()},
         status_code=status,
     )  # fmt: skip
 
@@ -67,6 +69,11 @@ async def add_silence(request: Request) -> Response:
              ("provider", "component", "subscriber", "for", "reason", "by")}  # fmt: skip
     if not field["provider"] or not field["reason"]:
         return _page(request, "a silence needs a provider and a reason", 400)
+    problem = unknown_name(ctx.config, field["provider"], field["subscriber"] or None) if (
+        ctx.config is not None
+    ) else None  # fmt: skip
+    if problem:  # as the CLI says it: a typo would silence nothing
+        return _page(request, problem, 400)
     try:
         lasting = parse_duration(field["for"])
     except ValueError as exc:

@@ -1,5 +1,5 @@
 """The outage timeline as SVG: one row per provider, one bar per incident coloured by
-impact, an arrow from a likely upstream cause to the incident it explains, and a tick
+impact (incidents of a provider that overlap get a lane each, `bar_lanes`), an arrow from a likely upstream cause to the incident it explains, and a tick
 for every alert that went out, one lane per channel. Pure: plain data in, markup out.
 
 The same renderer draws the live console's `/timeline` and the self-contained file
@@ -24,6 +24,8 @@ TOP = 28  # the time axis
 BAR_H = 16
 LANE_H = 5  # one tick lane per channel under each bar row
 ROW_GAP = 10
+BAR_GAP = 2  # between the lanes of overlapping incidents of one provider
+BAR_STEP = BAR_H + BAR_GAP
 MIN_BAR_W = 3.0
 
 IMPACT_FILL = {
@@ -162,9 +164,16 @@ def render(
     shown = [b for b in bars if visible(b, window, now)]
     in_window = [t for t in ticks if window.start <= t.at <= window.end]
     channels = sorted({t.channel for t in in_window})
-    row_h = BAR_H + LANE_H * len(channels) + ROW_GAP
-    y_of = {r.provider: TOP + i * row_h for i, r in enumerate(rows)}
-    height = TOP + row_h * len(rows) + 40
+    lane_of, lanes = bar_lanes(shown, scale, now)
+    ticks_h = LANE_H * len(channels)
+    y_of: dict[str, float] = {}
+    row_h: dict[str, float] = {}
+    y = float(TOP)
+    for r in rows:
+        y_of[r.provider] = y
+        row_h[r.provider] = lanes.get(r.provider, 1) * BAR_STEP - BAR_GAP + ticks_h + ROW_GAP
+        y += row_h[r.provider]
+    height = int(y) + 40
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
@@ -176,28 +185,50 @@ def render(
     ]
     out += _grid(window, scale, height)
     for r in rows:
-        y = y_of[r.provider]
+        y, h = y_of[r.provider], row_h[r.provider]
         out.append(
             f'<text class="row-label" x="{LABEL_W - 8}" y="{y + BAR_H - 4}" text-anchor="end" '
             f'fill="#111827">{label(r.name, 28)}</text>'
         )
         out.append(
-            f'<line x1="{LABEL_W}" x2="{WIDTH - PAD_R}" y1="{y + row_h - ROW_GAP / 2}" '
-            f'y2="{y + row_h - ROW_GAP / 2}" stroke="#e5e7eb"/>'
+            f'<line x1="{LABEL_W}" x2="{WIDTH - PAD_R}" y1="{y + h - ROW_GAP / 2}" '
+            f'y2="{y + h - ROW_GAP / 2}" stroke="#e5e7eb"/>'
         )
     placed: dict[tuple[str, str], tuple[float, float]] = {}
     for b in sorted(shown, key=lambda b: (b.provider, b.start, b.incident_id)):
-        out.append(_bar(b, scale, y_of[b.provider], now))
-        placed[(b.provider, b.incident_id)] = (scale.x(b.start), y_of[b.provider])
+        top = y_of[b.provider] + lane_of[(b.provider, b.incident_id)] * BAR_STEP
+        out.append(_bar(b, scale, top, now))
+        placed[(b.provider, b.incident_id)] = (scale.x(b.start), top)
     for link in links:
         if link.upstream in placed and link.downstream in placed:
             out.append(_arrow(link, placed[link.upstream], placed[link.downstream]))
     for t in sorted(in_window, key=lambda t: (t.at, t.channel, t.subscriber)):
         if t.provider in y_of:
-            out.append(_tick(t, scale, y_of[t.provider] + BAR_H + 1, channels.index(t.channel)))
+            lanes_top = y_of[t.provider] + lanes.get(t.provider, 1) * BAR_STEP - BAR_GAP + 1
+            out.append(_tick(t, scale, lanes_top, channels.index(t.channel)))
     out += _legend(channels, height - 16)
     out.append("</svg>")
     return "\n".join(out)
+
+
+def bar_lanes(
+    bars: Sequence[Bar], scale: _Scale, now: datetime
+) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """A lane for each bar within its provider's row, so incidents of one provider that
+    overlap (as drawn) sit one above the other instead of one hiding the other: each
+    bar takes the first lane free where it starts. Also each provider's lane count."""
+    lane_of: dict[tuple[str, str], int] = {}
+    ends: dict[str, list[float]] = {}
+    for b in sorted(bars, key=lambda b: (b.provider, b.start, b.incident_id)):
+        x1 = scale.x(b.start)
+        x2 = max(scale.x(b.end or now), x1 + MIN_BAR_W)
+        taken = ends.setdefault(b.provider, [])
+        lane = next((i for i, end in enumerate(taken) if end < x1), len(taken))
+        if lane == len(taken):
+            taken.append(x2)
+        taken[lane] = x2
+        lane_of[(b.provider, b.incident_id)] = lane
+    return lane_of, {p: len(e) for p, e in ends.items()}
 
 
 def _grid(window: Window, scale: _Scale, height: int) -> list[str]:

@@ -59,22 +59,30 @@ def query(window: Window) -> str:
     return urlencode({"from": iso(window.start), "to": iso(window.end)})
 
 
-def zoom_links(window: Window, path: str = "/timeline") -> list[Nav]:
-    """Earlier, the presets centred on the window's middle, zoom in and out, later."""
+def zoom_links(window: Window, now: datetime, path: str = "/timeline") -> list[Nav]:
+    """Earlier; the presets, which keep the window's end (a window that ends now still
+    ends now: "1 h" from the 24 h view is the last hour); zoom in and out about the
+    middle; later. No link reaches past `now`: a window that would is moved back."""
+    end = min(window.end, now)
     mid = window.start + window.span / 2
 
+    def until_now(w: Window) -> Window:
+        return w if w.end <= now else Window(w.start - (w.end - now), now)
+
+    def clamp(span: timedelta) -> timedelta:
+        return min(max(span, MIN_SPAN), MAX_SPAN)
+
     def centred(span: timedelta) -> Window:
-        span = min(max(span, MIN_SPAN), MAX_SPAN)
-        return Window(mid - span / 2, mid + span / 2)
+        span = clamp(span)
+        return until_now(Window(mid - span / 2, mid + span / 2))
 
     def link(text: str, w: Window, current: bool = False) -> Nav:
         return Nav(text, f"{path}?{query(w)}", current)
 
     out = [link("← earlier", Window(window.start - window.span / 2, window.end - window.span / 2))]
-    out += [link(text, centred(span), span == window.span) for text, span in PRESETS]
+    out += [link(text, Window(end - span, end), span == window.span) for text, span in PRESETS]
     out.append(link("zoom in", centred(window.span / 4)))
     out.append(link("zoom out", centred(window.span * 4)))
-    out.append(
-        link("later →", Window(window.start + window.span / 2, window.end + window.span / 2))
-    )
+    out.append(link("later →", until_now(Window(window.start + window.span / 2,
+                                                 window.end + window.span / 2))))  # fmt: skip
     return out

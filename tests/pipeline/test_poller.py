@@ -180,7 +180,7 @@ def test_three_failures_make_one_unreachable_event_and_success_one_recovery(
     assert outcomes[0].error_type == "FetchError"
     (down,) = out.events
     assert down.kind is EventKind.FEED_UNREACHABLE and down.incident_id == "feed-health"
-    assert down.incident.title == "Status page unreachable: acme"
+    assert down.incident.title == "Status page unreachable"  # the provider is named before it
     assert down.update is not None and "hunter2" not in down.update.body
     assert "s3cr3t" not in down.update.body and "HTTP 503" in down.update.body
     feed.error = None
@@ -199,7 +199,7 @@ def test_a_feed_that_answers_with_a_web_page_is_announced_as_unreadable_not_unre
         poll_provider(p, store, page, out, at(m))
     (down,) = out.events
     assert down.kind is EventKind.FEED_UNREACHABLE  # the subscribers' vocabulary: blind
-    assert down.incident.title == "Status feed unreadable: acme"
+    assert down.incident.title == "Status feed unreadable"
     assert down.update is not None
     assert down.update.body.startswith("Answered with an HTML page, not a feed (3 polls in a row")
     assert "No alerts about acme can arrive" in down.update.body

@@ -99,6 +99,42 @@ def test_the_dry_run_says_who_would_hear_of_an_azure_outage(console: Console) ->
     assert answers_in(page) == [("support-bot-team", "slack"), ("support-bot-team", "email")]
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("provider=nosuch&impact=major", "unknown provider &#39;nosuch&#39;: this file watches"),
+        ("provider=opena&impact=major", "did you mean &#39;openai&#39;?"),
+        ("provider=openai&impact=bogus", "unknown impact &#39;bogus&#39;: one of minor, major"),
+        ("provider=openai&impact=majr", "did you mean &#39;major&#39;?"),
+        ("provider=openai&kind=nope", "unknown event &#39;nope&#39;"),
+    ],
+)
+def test_the_dry_run_refuses_an_unknown_provider_impact_or_event(
+    console: Console, query: str, said: str
+) -> None:
+    status, _, page = get(f"{console.url}/subscriptions?{query}")
+    assert status == 400
+    assert 'id="dry-run-error"' in page and said in page
+    assert 'id="dry-run"' not in page  # no answer: "Nobody" would be a lie
+
+
+def test_the_dry_run_says_what_the_feed_cannot_carry(console: Console) -> None:
+    # Azure's RSS reads every incident as major: a critical one cannot be read from it
+    status, _, page = get(f"{console.url}/subscriptions?provider=azure&impact=critical")
+    assert status == 200
+    notes = page.split('id="dry-run-notes"')[1].split("</ul>")[0]
+    assert "azure&#39;s feed reads every incident as major: a critical incident cannot" in notes
+
+
+def test_the_silences_page_has_the_console_layout_and_a_nav_entry(console: Console) -> None:
+    status, _, page = get(console.url + "/silences")
+    assert status == 200
+    assert '<link rel="stylesheet" href="/static/console.css">' in page
+    assert '<a href="/silences">Silences</a>' in page
+    status, _, now = get(console.url + "/")
+    assert '<a href="/silences">Silences</a>' in now
+
+
 def test_the_feeds_page_shows_polls_changes_and_the_304_rate(console: Console) -> None:
     status, _, page = get(console.url + "/feeds")
     assert status == 200

@@ -170,3 +170,16 @@ def test_the_grid_has_at_most_twelve_lines_at_any_zoom(span: timedelta, step: ti
     root = parse(render(ROWS, [], [], [], window, T0 + span))
     grid = [ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "grid"]
     assert 1 <= len(grid) <= 13
+
+
+def test_overlapping_incidents_of_one_provider_get_a_lane_each() -> None:
+    # Dec 26: two Xbox incidents open over the same hours; one bar hid the other
+    first = Bar("xbox", "X1", "Sign-in", "minor", T0 + timedelta(hours=1), T0 + timedelta(hours=8))
+    second = Bar("xbox", "X2", "Store", "minor", T0 + timedelta(hours=1), T0 + timedelta(hours=8))
+    later = Bar("xbox", "X3", "Party chat", "minor", T0 + timedelta(hours=8, minutes=30), None)
+    root = parse(render([Row("xbox", "Xbox"), *ROWS], [first, second, later, AZURE], [], [],
+                        W, NOW))  # fmt: skip
+    ys = {r.get("data-incident"): float(r.get("y", "")) for r in rects(root)}
+    assert ys["xbox/X1"] != ys["xbox/X2"]  # overlapping: one above the other
+    assert ys["xbox/X3"] == ys["xbox/X1"]  # after both: back in the first lane
+    assert ys["azure/AZ1"] > max(ys["xbox/X1"], ys["xbox/X2"])  # the next row clears both

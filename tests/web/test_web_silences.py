@@ -68,6 +68,30 @@ def test_a_silence_added_from_the_form_is_stored_and_listed(
     assert "known, INC-42" in page and "active" in page
 
 
+@pytest.fixture
+def watching(redis_client: redis.Redis, key_prefix: str) -> Iterator[str]:
+    from notifier.config.load import parse_config
+
+    config = parse_config("providers:\n  - id: openai\n  - id: azure\n", "s.yaml")
+    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+                     web_token=SecretStr(TOKEN), clock=lambda: NOW, config=config)  # fmt: skip
+    yield from serve(ctx)
+
+
+@pytest.mark.parametrize(
+    ("provider", "said"),
+    [("nosuch", "no provider &#39;nosuch&#39; in the subscription file"),
+     ("opnai", "no provider &#39;opnai&#39; in the subscription file; did you mean &#39;openai&#39;?")],
+)  # fmt: skip
+def test_the_form_refuses_a_provider_the_file_does_not_watch_as_the_cli_does(
+    watching: str, redis_client: redis.Redis, key_prefix: str, provider: str, said: str
+) -> None:
+    status, page = call(f"{watching}/silences", {**FORM, "provider": provider}, origin=watching)
+    assert status == 400 and said in page
+    assert SilenceStore(redis_client, key_prefix).all(NOW) == []  # nothing stored
+    assert call(f"{watching}/silences", FORM, origin=watching)[0] == 303
+
+
 def test_the_page_and_the_form_need_the_token(
     web: str, redis_client: redis.Redis, key_prefix: str
 ) -> None:

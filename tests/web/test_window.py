@@ -48,15 +48,27 @@ def spans(links: list[str]) -> list[timedelta]:
     return out
 
 
-def test_zoom_links_reach_from_an_hour_to_90_days_around_the_same_middle() -> None:
+def test_zoom_links_reach_from_an_hour_to_90_days_keeping_the_window_end() -> None:
     w = window_of("2024-12-26T17:00:00Z", "2024-12-27T02:00:00Z", NOW)
-    nav = zoom_links(w)
+    nav = zoom_links(w, NOW + timedelta(days=1))  # panned back a day: later may go on
     texts = [n.text for n in nav]
     assert texts == ["← earlier", "1 h", "6 h", "24 h", "7 d", "30 d", "90 d", "zoom in",
                      "zoom out", "later →"]  # fmt: skip
     presets = spans([n.href for n in nav[1:7]])
     assert presets[0] == timedelta(hours=1) and presets[-1] == timedelta(days=90)
+    ends = {parse_qs(urlsplit(n.href).query)["to"][0] for n in nav[1:7]}
+    assert ends == {"2024-12-27T02:00:00Z"}  # every preset ends where the window ends
     zoom_in, zoom_out = spans([nav[7].href, nav[8].href])
     assert zoom_in == w.span / 4 and zoom_out == w.span * 4
     earlier, later = (parse_qs(urlsplit(n.href).query) for n in (nav[0], nav[-1]))
     assert earlier["to"] == ["2024-12-26T21:30:00Z"] and later["from"] == ["2024-12-26T21:30:00Z"]
+
+
+def test_from_the_live_24_h_view_no_link_leaves_now_behind_or_passes_it() -> None:
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    live = window_of(None, None, now)  # the default: the last 24 hours
+    nav = {n.text: parse_qs(urlsplit(n.href).query) for n in zoom_links(live, now)}
+    assert nav["1 h"] == {"from": ["2026-12-07T11:00:00Z"], "to": ["2026-12-07T12:00:00Z"]}
+    assert nav["7 d"] == {"from": ["2026-11-30T12:00:00Z"], "to": ["2026-12-07T12:00:00Z"]}
+    for text in ("zoom out", "later →", "90 d"):
+        assert nav[text]["to"] == ["2026-12-07T12:00:00Z"], text

@@ -54,7 +54,8 @@ def _find(
     best = result.best
     if best is None:
         store.found_nothing(provider, RETRY_AFTER_S)
-        log.warning("no feed found behind the status page (%s, %d requests)", why, result.tried,
+        tried = f"{result.tried} request{'s' if result.tried != 1 else ''}"
+        log.warning("no feed found behind the status page (%s, %s)", why, tried,
                     extra={"provider": provider})  # fmt: skip
         return None
     found = Remembered(page, best.url, best.format, result.platform, now.isoformat())

@@ -26,6 +26,8 @@ from typing import Any
 
 import redis
 
+from notifier.config.schema import Config
+from notifier.config.suggest import closest
 from notifier.models import Impact, Incident, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, read_now, text
 
@@ -144,6 +146,21 @@ def _parse_all(raw: dict[bytes, bytes]) -> list[Silence]:
 
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def unknown_name(config: Config, provider: str | None, subscriber: str | None = None) -> str | None:
+    """A provider or subscriber the subscription file does not know: likely a typo that
+    would silence nothing ("no provider 'opnai' in the subscription file; did you mean
+    'openai'?"). None when both are known. The CLI and the console ask the same."""
+    providers = {p.id for p in config.providers}
+    subscribers = {s.name for s in config.subscribers}
+    for key, value, known in (("provider", provider, providers),
+                              ("subscriber", subscriber, subscribers)):  # fmt: skip
+        if value is not None and value not in known:
+            match = closest(value, known)
+            hint = f"; did you mean {match!r}?" if match else ""
+            return f"no {key} {value!r} in the subscription file{hint}"
+    return None
 
 
 def parse_duration(value: str) -> timedelta:

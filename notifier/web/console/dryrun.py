@@ -7,10 +7,13 @@ is stored, claimed or sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from notifier.config.carries import carries, filter_limits, impact_possible, impact_words
 from notifier.config.schema import Config, Subscriber
+from notifier.config.suggest import closest, listing, quote
 from notifier.models import ChangeEvent, EventKind, Impact, Incident, IncidentKind, Status
 from notifier.route.match import route_event
 
@@ -34,20 +37,61 @@ class Question:
     components: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, params: dict[str, str]) -> Question | None:
-        """From the form's query parameters; None when no provider was asked about."""
+    def of(cls, params: Mapping[str, str], config: Config | None = None) -> Question | None:
+        """From the form's query parameters; None when no provider was asked about.
+        Raises `ValueError` with a message for the page on an unknown provider (not
+        watched by `config`), impact or event kind."""
         provider = params.get("provider", "").strip()
         if not provider:
             return None
-        impact = params.get("impact", "major")
-        kind = params.get("kind", EventKind.NEW_INCIDENT.value)
+        impact = params.get("impact", "major").strip()
+        kind = params.get("kind", EventKind.NEW_INCIDENT.value).strip()
+        if config is not None:
+            watched = [p.id for p in config.providers]
+            if provider not in watched:
+                raise ValueError(f"unknown provider {quote(provider)}: this file watches"
+                                 f" {listing(watched)}{_mean(provider, watched)}")  # fmt: skip
+        if impact not in IMPACTS:
+            raise ValueError(f"unknown impact {quote(impact)}: one of {', '.join(IMPACTS)}"
+                             f"{_mean(impact, IMPACTS)}")  # fmt: skip
+        kinds = [k.value for k in KINDS]
+        if kind not in kinds:
+            raise ValueError(f"unknown event {quote(kind)}: one of {', '.join(kinds)}"
+                             f"{_mean(kind, kinds)}")  # fmt: skip
         return cls(
             provider=provider,
-            impact=impact if impact in IMPACTS else "major",
-            kind=kind if kind in {k.value for k in KINDS} else EventKind.NEW_INCIDENT.value,
+            impact=impact,
+            kind=kind,
             regions=_list(params.get("regions", "")),
             components=_list(params.get("components", "")),
         )
+
+
+def _mean(word: str, choices: Sequence[str]) -> str:
+    match = closest(word, choices)
+    return f"; did you mean {match!r}?" if match else ""
+
+
+def notes(question: Question, config: Config) -> list[str]:
+    """What the provider's feed cannot carry, said next to the answer: an impact it
+    never reads, and each route whose filter can therefore never match
+    (`notifier.config.carries`)."""
+    provider = next((p for p in config.resolved_providers() if p.id == question.provider), None)
+    if provider is None:
+        return []
+    out = []
+    c = carries(provider.format)
+    if c is not None and not impact_possible(provider.format, Impact(question.impact)):
+        out.append(f"{impact_words(provider.id, c)}: a {question.impact} incident cannot be"
+                   " read from it, so this cannot happen as asked")  # fmt: skip
+    for sub in config.subscribers:
+        for channel in sub.channel_names():
+            f = sub.filters_for(channel)
+            if f.providers is not None and provider.id not in f.providers:
+                continue
+            for _, message in filter_limits(provider, f, config.catalog):
+                out.append(f"{sub.name} ({channel}): {message}")
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from notifier.web.console.deliveries import describe
-from notifier.web.console.dryrun import IMPACTS, KINDS, Question, ask
+from notifier.web.console.dryrun import IMPACTS, KINDS, Question, ask, notes
 from notifier.web.console.reads import Reader
 from notifier.web.context import WebContext
 from notifier.web.serving.templating import TEMPLATES
@@ -78,7 +78,7 @@ def timeline_page(request: Request) -> Response:
     bars = [_linked(b) for b in bars]
     svg = Markup(render(rows, bars, links, ticks, window, now))  # escaped inside `render`
     live = window.end >= now and any(b.end is None for b in bars)
-    return _page(request, "timeline.html", window=window, svg=svg, nav=zoom_links(window),
+    return _page(request, "timeline.html", window=window, svg=svg, nav=zoom_links(window, now),
                  bars=bars, links=links, ticks=ticks, refresh=REFRESH_S if live else 0,
                  names={r.provider: r.name for r in rows})  # fmt: skip
 
@@ -122,11 +122,17 @@ def subscriptions_page(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     now = ctx.clock()
     params = dict(request.query_params)
-    question = Question.of(params)
+    try:
+        question = Question.of(params, ctx.config)
+    except ValueError as exc:  # an unknown provider, impact or event: say so, answer 400
+        return _page(request, "subscriptions.html", 400, config=ctx.config, question=None,
+                     answers=None, notes=[], error=str(exc), impacts=IMPACTS,
+                     kinds=[k.value for k in KINDS], params=params)  # fmt: skip
     answers = ask(question, ctx.config, now) if question and ctx.config else None
+    said = notes(question, ctx.config) if question and ctx.config else []
     return _page(request, "subscriptions.html", config=ctx.config, question=question,
-                 answers=answers, impacts=IMPACTS, kinds=[k.value for k in KINDS],
-                 params=params)  # fmt: skip
+                 answers=answers, notes=said, error="", impacts=IMPACTS,
+                 kinds=[k.value for k in KINDS], params=params)  # fmt: skip
 
 
 def feeds_page(request: Request) -> Response:

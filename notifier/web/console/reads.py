@@ -96,6 +96,11 @@ class FeedView:
         return self.poll_seconds / self.polls_timed if self.polls_timed else None
 
     @property
+    def state(self) -> str:
+        """The feed's state in the one word every surface uses (`notifier.feeds.states`)."""
+        return feed_state(self.hash).value
+
+    @property
     def error(self) -> str:
         """The last failure in plain words, or "" when the feed answers."""
         if not (self.hash.get("failures", "0") not in ("", "0") or self.hash.get("cause")):
