@@ -1,6 +1,7 @@
 """The outage timeline as SVG: one row per provider, one bar per incident coloured by
-impact (incidents of a provider that overlap get a lane each, `bar_lanes`), an arrow from a likely upstream cause to the incident it explains, and a tick
-for every alert that went out, one lane per channel. Pure: plain data in, markup out.
+impact (incidents of a provider that overlap get a lane each, `bar_lanes`), an arrow
+from a likely upstream cause to the incident it explains, and a tick for every alert
+that went out, one lane per channel. Pure: plain data in, markup out.
 
 The same renderer draws the live console's `/timeline` and the self-contained file
 `notifier replay --html` writes. Colours are presentation attributes (not inline
