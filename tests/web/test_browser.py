@@ -133,3 +133,33 @@ def test_the_replay_html_file_stands_alone(page: Any, tmp_path: Path) -> None:
     if os.environ.get("NOTIFIER_TEST_DOCS_SCREENSHOT") == "1":  # the example as shipped
         (ROOT / "docs" / "img").mkdir(exist_ok=True)
         page.locator("svg.timeline").screenshot(path=str(ROOT / "docs/img/dec26-timeline.png"))
+
+
+def test_the_two_xbox_incidents_are_both_visible_and_the_presets_keep_the_end(
+    console: Console, page: Any
+) -> None:
+    page.goto(f"{console.url}/timeline?{WINDOW}")
+    boxes = [b.bounding_box() for b in page.locator('rect.bar[data-provider="xbox"]').all()]
+    assert len(boxes) == 2
+    assert boxes[0]["y"] + boxes[0]["height"] <= boxes[1]["y"]  # one lane each, none hidden
+    page.get_by_role("link", name="1 h", exact=True).click()
+    page.wait_for_url("**/timeline?from=2024-12-27T01%3A00%3A00Z&to=2024-12-27T02%3A00%3A00Z")
+    page.get_by_role("link", name="7 d", exact=True).click()
+    page.wait_for_url("**/timeline?from=2024-12-20T02%3A00%3A00Z&to=2024-12-27T02%3A00%3A00Z")
+
+
+def test_the_silences_page_is_in_the_console_and_refuses_a_typo(
+    console: Console, page: Any
+) -> None:
+    page.goto(console.url + "/")
+    page.get_by_role("link", name="Silences").click()
+    page.wait_for_url("**/silences")
+    assert page.locator("nav").count() == 1  # the console's layout and stylesheet
+    assert page.locator('link[rel=stylesheet][href="/static/console.css"]').count() == 1
+    from playwright.sync_api import expect
+
+    expect(page.locator("nav")).to_have_css("background-color", "rgb(17, 24, 39)")  # styled
+    page.fill("input[name=provider]", "opena")
+    page.fill("input[name=reason]", "a typo")
+    page.click("form[action='/silences'] button[type=submit]")
+    assert "did you mean 'openai'?" in page.locator("#silence-error").inner_text()
