@@ -85,7 +85,7 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
     slack = "slack     no credentials: its alerts print on stdout (console); used by platform"
     assert slack in banner
     assert "  alpha  baseline taken, 1 open incident" in banner
-    assert "  beta   unreachable: connection refused: nothing listens at that address" in banner
+    assert "  beta   failing: connection refused: nothing listens at that address" in banner
     # The story at INFO: the change found, what was printed instead of sent, the failure once.
     assert "change(s): new_incident inc-a1" in log
     assert "printed (no Slack credentials): new_incident alpha/inc-a1 to platform" in log
