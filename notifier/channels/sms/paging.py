@@ -345,9 +345,14 @@ class Pager:
         if page is None or self._page_resolved(page):
             return AckResult(False, "No open page for this incident.")
         if page.acked_by is None:
-            page.acked_by, page.acked_at = by, now
-            self.save(page)
-            log.info("page acknowledged by %s", by, extra={"dedup_key": page.dedup_key})
+            # The ack key, as an SMS ACK writes it: no save of the record (an escalation
+            # running now) can overwrite it, and the first acknowledgement stands.
+            value = json.dumps({"by": by, "at": iso(now)})
+            if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
+                page.acked_by, page.acked_at = by, now
+                log.info("page acknowledged by %s", by, extra={"dedup_key": page.dedup_key})
+            else:
+                page = self.load(page.id) or page
         return AckResult(
             True, f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.", page.id
         )
