@@ -103,7 +103,7 @@ def web_app(
         pass
     elif pager is None:
         print("notifier web: Twilio is not configured; /twilio/sms will not ack", file=sys.stderr)
-    elif not settings.public_url:
+    elif not settings.web_public_url:
         print("notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
     return build_app(settings, client, pager, config, bind_host)

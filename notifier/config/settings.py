@@ -50,13 +50,16 @@ class Settings(BaseSettings):
         None,
         description="Twilio REST base URL override, e.g. a local fake (default api.twilio.com).",
     )
-    public_url: str | None = Field(
+    web_public_url: str | None = Field(
         None,
-        validation_alias=AliasChoices("NOTIFIER_WEB_PUBLIC_URL", "NOTIFIER_PUBLIC_URL", "public_url"),
-        description="NOTIFIER_WEB_PUBLIC_URL (formerly NOTIFIER_PUBLIC_URL): the URL `notifier "
-        "web` is reached by, e.g. https://notifier.example.com. Its host is the one Host name "
-        "the web endpoint answers besides loopback and the bind address (421 for any other); "
-        "Twilio signatures are checked against it.",
+        # NOTIFIER_PUBLIC_URL is its older name, still read.
+        validation_alias=AliasChoices(
+            "NOTIFIER_WEB_PUBLIC_URL", "NOTIFIER_PUBLIC_URL", "web_public_url"
+        ),
+        description="The URL `notifier web` is reached by, e.g. https://notifier.example.com "
+        "(formerly NOTIFIER_PUBLIC_URL). Its host is the one Host name the web endpoint answers "
+        "besides loopback and the bind address (any other gets 421); Twilio signatures are "
+        "checked against it.",
     )
 
     pagerduty_api_url: str = Field(

@@ -119,5 +119,5 @@ def build_app(
     main = create_app(WebContext.from_settings(settings, client, pager, config))
     hooks = Hooks.from_config(config, client, settings.key_prefix)
     served = with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
-    names = known_hosts(bind_host or settings.web_host, settings.public_url)
+    names = known_hosts(bind_host or settings.web_host, settings.web_public_url)
     return KnownHosts(LimitFailures(served), names)

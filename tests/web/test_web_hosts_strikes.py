@@ -61,3 +61,14 @@ def test_a_client_may_fail_ten_times_then_waits_for_a_strike_to_refill() -> None
     for _ in range(10):
         strikes.strike("10.0.0.1")
     assert strikes.wait("10.0.0.1") > 0
+
+
+def test_the_public_url_is_read_under_its_new_and_its_older_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from notifier.config.settings import Settings
+
+    monkeypatch.setenv("NOTIFIER_PUBLIC_URL", "https://old.example.com")
+    assert Settings(_env_file=None).web_public_url == "https://old.example.com"  # type: ignore[call-arg]
+    monkeypatch.setenv("NOTIFIER_WEB_PUBLIC_URL", "https://new.example.com")
+    assert Settings(_env_file=None).web_public_url == "https://new.example.com"  # type: ignore[call-arg]
