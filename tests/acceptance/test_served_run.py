@@ -49,8 +49,6 @@ SMS_INCIDENT = FakeIncident("accsms000002", "Dashboard unavailable").add(
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-
-
 class Stack:
     def __init__(self, served: Served, slack: FakeSlack, twilio: FakeTwilio, feeds: FeedServer,
                  client: redis.Redis, prefix: str, config: Path) -> None:  # fmt: skip
@@ -130,6 +128,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def paged(stack: Stack) -> Stack:
     """Both incidents posted to #ops with the Acknowledge button, and ana paged for each."""
+
     def both_paged() -> bool:
         return len(stack.twilio.to(ANA)) >= 2 and all(
             any(t in str(m.get("text")) for m in stack.slack.messages)

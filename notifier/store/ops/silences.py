@@ -160,8 +160,10 @@ def parse_duration(value: str) -> timedelta:
     if took <= timedelta(0):
         raise ValueError("a silence must last longer than zero")
     if took > MAX_SILENCE:
-        raise ValueError(f"{value[:40]!r} is longer than a silence may last ({MAX_SILENCE.days}d); "
-                         "to stop hearing about a provider, take it out of the subscription file")
+        raise ValueError(
+            f"{value[:40]!r} is longer than a silence may last ({MAX_SILENCE.days}d); "
+            "to stop hearing about a provider, take it out of the subscription file"
+        )
     return took
 
 

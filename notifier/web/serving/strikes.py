@@ -95,8 +95,9 @@ class LimitFailures:
             return
 
         async def counting(message: Message) -> None:
-            if message["type"] == "http.response.start" and _strike(scope["path"],
-                                                                    message["status"]):
+            if message["type"] == "http.response.start" and _strike(
+                scope["path"], message["status"]
+            ):
                 self.strikes.strike(client)
             await send(message)
 
