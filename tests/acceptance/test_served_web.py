@@ -123,6 +123,14 @@ def test_a_signed_press_to_notifier_web_acknowledges_the_page(web: Web) -> None:
     blocks = json.loads(edit["blocks"]) if isinstance(edit["blocks"], str) else edit["blocks"]
     assert [b["type"] for b in blocks if b["type"] == "actions"] == []
     assert "Acknowledged by @ana.lopez" in json.dumps(blocks)
+    # A second press (a stale view of the post) changes nothing and names the first.
+    again = slack_press(post, "bo.smith")
+    answer = web.served.call("POST", "/hooks/slack/interactivity", again,
+                             {**FORM, **slack_signed(again, SIGNING)})  # fmt: skip
+    assert answer.status == 200
+    page = web.pager.load(page_id)
+    assert page is not None and page.acked_by == "@ana.lopez"
+    assert [m["text"] for m in web.slack.thread(post["ts"])][-1] == "Acknowledged by @ana.lopez"
 
 
 def test_it_answers_its_public_name_and_loopback_only(web: Web) -> None:

@@ -93,12 +93,12 @@ def acknowledged_text(user: str) -> str:
     return f"Acknowledged by @{escape(user)}"
 
 
-def acknowledged_message(press: AckPress) -> dict[str, Any] | None:
+def acknowledged_message(press: AckPress, by: str) -> dict[str, Any] | None:
     """The pressed post again, its "Acknowledge" button replaced by a line saying who
-    acknowledged it; None when Slack sent no blocks to rebuild it from."""
+    acknowledged it (`by`); None when Slack sent no blocks to rebuild it from."""
     if not press.blocks:
         return None
     note = {"type": "context", "block_id": "notifier_acked",
-            "elements": [{"type": "mrkdwn", "text": acknowledged_text(press.user)}]}  # fmt: skip
+            "elements": [{"type": "mrkdwn", "text": acknowledged_text(by)}]}  # fmt: skip
     kept = [b for b in press.blocks if b.get("block_id") not in ("notifier_ack", "notifier_acked")]
-    return {"text": press.text or acknowledged_text(press.user), "blocks": [*kept, note]}
+    return {"text": press.text or acknowledged_text(by), "blocks": [*kept, note]}

@@ -151,6 +151,7 @@ class AckResult:
     ok: bool
     reply: str  # the SMS reply text
     page_id: str | None = None
+    by: str | None = None  # who acknowledged the page first (it may be someone else)
 
 
 def parse_ack(body: str) -> str | None:
@@ -335,7 +336,10 @@ class Pager:
             else:  # acknowledged a moment ago by someone else: theirs stands
                 page = self.load(page.id) or page
         return AckResult(
-            True, f"Acknowledged {code} ({page.acked_by}). Escalation stopped.", page.id
+            True,
+            f"Acknowledged {code} ({page.acked_by}). Escalation stopped.",
+            page.id,
+            page.acked_by,
         )
 
     def acknowledge(self, page_id: str, by: str, now: datetime) -> AckResult:
@@ -354,7 +358,10 @@ class Pager:
             else:
                 page = self.load(page.id) or page
         return AckResult(
-            True, f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.", page.id
+            True,
+            f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.",
+            page.id,
+            page.acked_by,
         )
 
     def check_escalation(self, page_id: str, now: datetime) -> datetime | None:

@@ -49,7 +49,7 @@ async def slack_interactivity(request: Request) -> Response:
 
 def _acknowledge(ctx: WebContext, press: AckPress) -> None:
     pager = ctx.pager
-    acked = False
+    acked, by = False, press.user
     if pager is None:
         note = "Paging is not configured: there is no escalation to stop."
     else:
@@ -58,7 +58,9 @@ def _acknowledge(ctx: WebContext, press: AckPress) -> None:
         page = pager.for_thread(thread)
         result = pager.acknowledge(page.id, f"@{press.user}", ctx.clock()) if page else None
         acked = result is not None and result.ok
-        note = (acknowledged_text(press.user) if acked
+        # The first acknowledgement stands: a later press names who made it.
+        by = (result.by or by).removeprefix("@") if result is not None else by
+        note = (acknowledged_text(by) if acked
                 else "No open page for this incident: nothing to acknowledge.")  # fmt: skip
     if ctx.slack is None or not press.channel or not press.thread_ts:
         return
@@ -66,7 +68,7 @@ def _acknowledge(ctx: WebContext, press: AckPress) -> None:
         ctx.slack.reply(f"{press.channel}/{press.thread_ts}", note)
     except DeliveryError as exc:  # the ack stands; only the note in the thread is missing
         log.warning("could not answer the acknowledgement in Slack: %s", exc.message)
-    edited = acknowledged_message(press) if acked and press.message_ts else None
+    edited = acknowledged_message(press, by) if acked and press.message_ts else None
     if edited is None:
         return
     try:
