@@ -106,4 +106,9 @@ def web_app(
     elif not settings.web_public_url:
         print("notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
+    host = (bind_host or settings.web_host).strip("[]")
+    if notes and not settings.web_public_url and host in ("0.0.0.0", "::"):
+        print(f"notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; listening on {host}, it answers "
+              "only requests for localhost, 127.0.0.1 or [::1] (any other Host gets 421)",
+              file=sys.stderr)  # fmt: skip
     return build_app(settings, client, pager, config, bind_host)
