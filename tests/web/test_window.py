@@ -51,7 +51,7 @@ def test_the_window_is_what_the_query_asks_clamped_to_an_hour_and_90_days(
 def test_an_unreadable_or_far_off_time_is_refused_with_its_reason(
     start: str | None, end: str | None, reason: str
 ) -> None:
-    with pytest.raises(ValueError, match="") as caught:
+    with pytest.raises(ValueError) as caught:
         window_of(start, end, NOW)
     assert reason in str(caught.value)
 
