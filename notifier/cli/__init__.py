@@ -2,7 +2,8 @@
 `register(subparsers)` (it adds a parser and sets `func=handler`; the handler takes the
 parsed args and returns the exit code). This module discovers and dispatches, and is
 the one place where a Redis that cannot be reached becomes one line on stderr and
-exit status 2 (UNREACHABLE) instead of a traceback, whichever command met it."""
+exit status 2 (UNREACHABLE) instead of a traceback, whichever command met it, and where
+a bad NOTIFIER_* setting becomes one line per setting and exit status 1."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qs, urlparse
 
 import redis
+from pydantic import ValidationError
 
 from notifier.config.settings import get_settings
 from notifier.store.conn.server import RedisUnavailableError
@@ -41,6 +43,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         print(f"notifier {args.command}: {redis_failure(exc)}", file=sys.stderr)
         return UNREACHABLE
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for error in exc.errors(include_input=False):  # never the value: it may be a secret
+            name = "NOTIFIER_" + str(error["loc"][0]).upper() if error["loc"] else "a setting"
+            print(f"notifier {args.command}: {name}: {error['msg'].removeprefix('Value error, ')}",
+                  file=sys.stderr)  # fmt: skip
+        return 1
     except RedisUnavailableError as exc:  # `notifier run` could not start its private Redis
         print(f"notifier {args.command}: cannot start a private Redis: {one_line(str(exc))}. "
               "Or set NOTIFIER_REDIS_URL to a Redis of your own", file=sys.stderr)  # fmt: skip

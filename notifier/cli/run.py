@@ -3,7 +3,7 @@
 `run` is the all-in-one: it starts the private Redis when none is configured, then
 the beat and a worker as separate children, watches all three
 (`notifier.pipeline.runtime.supervise`: restart with backoff, give up after a crash loop) and
-serves the web endpoint (/healthz, /metrics, the Twilio webhook) itself, so the health
+serves the web endpoint (the console, the webhooks, /healthz, /metrics) itself, so the health
 answer outlives any child. `worker` and `beat` are the production split: one child
 each, watched the same way but never restarted: they exit non-zero when it dies or
 Redis stays away, and their own supervisor (systemd, compose, k8s) restarts them.

@@ -1,5 +1,6 @@
-"""`notifier web`: serve the Twilio SMS webhook, /healthz and /metrics alone (the
-production split; `notifier run` serves the same app itself)."""
+"""`notifier web`: serve the console, the webhooks (Twilio SMS, Slack's Acknowledge,
+Statuspage), /healthz and /metrics alone (the production split; `notifier run` serves
+the same app itself)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from notifier.store.conn.url import redacted, resolve_redis_url
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    text = "serve POST /twilio/sms (page acks), GET /healthz and GET /metrics"
+    text = "serve the console, the webhooks (Twilio, Slack, Statuspage), /healthz and /metrics"
     p = sub.add_parser("web", help=text, description=text)
     p.add_argument("--host", default=None, help="bind address (default NOTIFIER_WEB_HOST)")
     p.add_argument("--port", type=int, default=None, help="port (default NOTIFIER_WEB_PORT)")
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listen(host, port)
     if sock is None:
         return 2
-    web = WebThread(web_app(settings, url), sock)
+    web = WebThread(web_app(settings, url, bind_host=host), sock)
     web.start()
     print(f"notifier web: listening on {web.url} (Redis {redacted(url)})", file=sys.stderr)
     try:
@@ -73,7 +74,11 @@ def listen(host: str, port: int) -> socket.socket | None:
 
 
 def web_app(
-    settings: Settings, url: str, notes: bool = True, config: Config | None = None
+    settings: Settings,
+    url: str,
+    notes: bool = True,
+    config: Config | None = None,
+    bind_host: str | None = None,
 ) -> ASGIApp:
     """The app, with its own Redis client (short timeouts: a probe must not hang);
     `notes` says on stderr what the Twilio webhook cannot do. Without `config` the
@@ -98,7 +103,12 @@ def web_app(
         pass
     elif pager is None:
         print("notifier web: Twilio is not configured; /twilio/sms will not ack", file=sys.stderr)
-    elif not settings.public_url:
-        print("notifier web: NOTIFIER_PUBLIC_URL is unset; every Twilio request gets 403",
+    elif not settings.web_public_url:
+        print("notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; every Twilio request gets 403",
               file=sys.stderr)  # fmt: skip
-    return build_app(settings, client, pager, config)
+    host = (bind_host or settings.web_host).strip("[]")
+    if notes and not settings.web_public_url and host in ("0.0.0.0", "::"):
+        print(f"notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; listening on {host}, it answers "
+              "only requests for localhost, 127.0.0.1 or [::1] (any other Host gets 421)",
+              file=sys.stderr)  # fmt: skip
+    return build_app(settings, client, pager, config, bind_host)

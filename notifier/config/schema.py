@@ -256,6 +256,16 @@ class ProviderConfig(Strict):
             )
         return self
 
+    @_model_validator(mode="after")
+    def _env_token_long(self) -> ProviderConfig:
+        token = env_secret(self.webhook_token_env)
+        if token is not None and not re.match(r"^[A-Za-z0-9_-]{16,200}$", token.get_secret_value()):
+            raise ValueError(
+                f"the webhook token in ${self.webhook_token_env} must be 16 to 200 letters, "
+                "digits, - or _ (not shown: a secret)"
+            )
+        return self
+
     @field_validator("page")
     @classmethod
     def _page_http(cls, v: str | None) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EXAMPLE_CONFIG = Path("config/subscriptions.example.yaml")
 DEFAULT_CONFIG = Path("config/subscriptions.yaml")
+MIN_TOKEN = 16  # characters of NOTIFIER_WEB_TOKEN and of every webhook token
 
 
 class Settings(BaseSettings):
@@ -49,8 +50,16 @@ class Settings(BaseSettings):
         None,
         description="Twilio REST base URL override, e.g. a local fake (default api.twilio.com).",
     )
-    public_url: str | None = Field(
-        None, description="Public base URL of `notifier web`, used to check Twilio signatures."
+    web_public_url: str | None = Field(
+        None,
+        # NOTIFIER_PUBLIC_URL is its older name, still read.
+        validation_alias=AliasChoices(
+            "NOTIFIER_WEB_PUBLIC_URL", "NOTIFIER_PUBLIC_URL", "web_public_url"
+        ),
+        description="The URL `notifier web` is reached by, e.g. https://notifier.example.com "
+        "(formerly NOTIFIER_PUBLIC_URL). Its host is the one Host name the web endpoint answers "
+        "besides loopback and the bind address (any other gets 421); Twilio signatures are "
+        "checked against it.",
     )
 
     pagerduty_api_url: str = Field(
@@ -127,7 +136,8 @@ class Settings(BaseSettings):
     web_token: SecretStr | None = Field(
         None,
         description="Token every page but /healthz and the signed Twilio webhook requires "
-        "(bearer, or basic auth with it as the password). Required to bind beyond loopback.",
+        "(bearer, or basic auth with it as the password), at least 16 characters. Required "
+        "to bind beyond loopback.",
     )
     web_read_timeout: float = Field(
         10.0, gt=0, description="Seconds a client may take to send its request body."
@@ -171,6 +181,16 @@ class Settings(BaseSettings):
         description="Seconds `notifier run|worker|beat` wait for an unreachable Redis "
         "before they exit non-zero.",
     )
+
+    @field_validator("web_token")
+    @classmethod
+    def _long_token(cls, v: SecretStr | None) -> SecretStr | None:
+        value = v.get_secret_value() if v is not None else ""
+        if value and len(value.strip()) < MIN_TOKEN:
+            # A secret: the message describes it, never quotes it.
+            raise ValueError(f"must be at least {MIN_TOKEN} characters (not shown: a secret); "
+                             "make one with `openssl rand -hex 24`")  # fmt: skip
+        return v
 
     @property
     def broker_prefix(self) -> str:

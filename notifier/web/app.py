@@ -12,7 +12,9 @@ read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
   POST /-/reload    re-read the subscription file in every process (`notifier.web.hooks.reload`)
   POST /hooks/slack/interactivity  Slack's signed "Acknowledge" presses (open; signed)
 
-Every request passes `BoundedBody` (size and read-time limits) and, when
+The served app (`build_app`) answers only its own Host names (`KnownHosts`: 421 for any
+other, against DNS rebinding) and limits failed credentials per client (`LimitFailures`:
+429 with Retry-After). Every request passes `BoundedBody` (size and read-time limits) and, when
 NOTIFIER_WEB_TOKEN is set, `RequireToken`; every response carries `SecurityHeaders`
 (a Content-Security-Policy that forbids inline script). The dead man's switch runs for the app's
 lifetime when NOTIFIER_HEARTBEAT_URL is set.
@@ -45,8 +47,10 @@ from notifier.web.hooks.slack import ROUTES as SLACK_ROUTES
 from notifier.web.hooks.statuspage import Hooks, hooks_app, with_hooks
 from notifier.web.hooks.twilio import twilio_sms
 from notifier.web.serving.auth import RequireToken
+from notifier.web.serving.hosts import KnownHosts, known_hosts
 from notifier.web.serving.limits import BoundedBody
 from notifier.web.serving.security import SecurityHeaders
+from notifier.web.serving.strikes import LimitFailures
 from notifier.web.serving.templating import STATIC, TEMPLATES
 from notifier.web.silences import ROUTES as SILENCE_ROUTES
 
@@ -101,11 +105,19 @@ def create_app(ctx: WebContext) -> Starlette:
 
 
 def build_app(
-    settings: Settings, client: redis.Redis, pager: Pager | None, config: Config | None = None
+    settings: Settings,
+    client: redis.Redis,
+    pager: Pager | None,
+    config: Config | None = None,
+    bind_host: str | None = None,
 ) -> ASGIApp:
     """The app for `notifier run` and `notifier web`, from settings and the loaded
     subscription file (None: the console shows what Redis holds, without names, and no
-    Statuspage webhook is served); with `config`, its providers' webhooks too."""
+    Statuspage webhook is served); with `config`, its providers' webhooks too. It
+    answers the Host names of `known_hosts` (loopback, `bind_host` or NOTIFIER_WEB_HOST,
+    NOTIFIER_WEB_PUBLIC_URL's) and no other."""
     main = create_app(WebContext.from_settings(settings, client, pager, config))
     hooks = Hooks.from_config(config, client, settings.key_prefix)
-    return with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
+    served = with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
+    names = known_hosts(bind_host or settings.web_host, settings.web_public_url)
+    return KnownHosts(LimitFailures(served), names)

@@ -52,7 +52,7 @@ class WebContext:
             limits=Limits.from_settings(settings),
             pager=pager,
             twilio_token=settings.twilio_auth_token,
-            public_url=(settings.public_url or "").rstrip("/"),
+            public_url=(settings.web_public_url or "").rstrip("/"),
             web_token=settings.web_token,
             read_timeout=settings.web_read_timeout,
             heartbeat_url=settings.heartbeat_url,

@@ -1,7 +1,9 @@
 """The timeline's window from `?from=…&to=…`, and the links that zoom and pan it.
 
-Spans run from one hour to 90 days; anything outside is clamped, an unreadable
-time falls back to the default (the last 24 hours). Pure: `now` is passed in.
+Spans run from one hour to 90 days; anything outside is clamped, and a window that
+runs backwards gets the default span (24 hours). An unreadable time, or one outside
+1970–2199, is a ValueError saying which and why (the page answers 400 with it). Pure:
+`now` is passed in.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from notifier.web.timeline import Window
 MIN_SPAN = timedelta(hours=1)
 MAX_SPAN = timedelta(days=90)
 DEFAULT_SPAN = timedelta(hours=24)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 PRESETS = (
     ("1 h", timedelta(hours=1)),
     ("6 h", timedelta(hours=6)),
@@ -26,20 +30,26 @@ PRESETS = (
 )
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """`2024-12-26T18:00:00Z`, `2024-12-26T18:00`, `2024-12-26` (UTC when no zone)."""
+def parse_time(value: str | None, name: str = "time") -> datetime | None:
+    """`2024-12-26T18:00:00Z`, `2024-12-26T18:00`, `2024-12-26` (UTC when no zone); None
+    when not given; ValueError naming `name` when unreadable or out of range."""
     if not value:
         return None
+    shown = repr(value[:40])
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        return None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+        t = (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name}: {shown} is not a time like 2024-12-26T18:00:00Z") from None
+    if not EARLIEST <= t < LATEST:
+        raise ValueError(f"{name}: {shown} is outside the years 1970 to 2199")
+    return t
 
 
 def window_of(start: str | None, end: str | None, now: datetime) -> Window:
-    """The window the query asks for, clamped to [1 h, 90 d]."""
-    to, since = parse_time(end), parse_time(start)
+    """The window the query asks for, clamped to [1 h, 90 d]; ValueError for a time
+    that is unreadable or out of range."""
+    to, since = parse_time(end, "to"), parse_time(start, "from")
     if to is None:
         to = since + DEFAULT_SPAN if since is not None else now
     if since is None or since >= to:

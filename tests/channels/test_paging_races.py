@@ -71,6 +71,29 @@ def test_an_ack_during_a_running_escalation_is_not_overwritten_by_it(
     assert [m["To"] for m in fake_twilio.sent] == [ANA.phone, BO.phone]
 
 
+def test_a_slack_ack_during_a_running_escalation_is_not_overwritten_by_it(
+    pager: Pager, fake_twilio: FakeTwilio
+) -> None:
+    out = pager.page(sample.alert(channel="sms"), ROTA, NOW)
+    assert out.page_id
+    fake_twilio.answer_after(1.0)  # bo's SMS is on its way for a second
+    thread, _ = escalate_in_thread(pager, out.page_id)
+    assert fake_twilio.accepted.wait(10)
+
+    ack = pager.acknowledge(out.page_id, "@ana.lopez", DUE)  # the button, meanwhile
+
+    thread.join(10)
+    assert ack.ok
+    page = pager.load(out.page_id)
+    assert page is not None and page.acked_by == "@ana.lopez"  # the escalation's save kept it
+    assert pager.check_escalation(out.page_id, DUE + timedelta(hours=1)) is None
+    assert [m["To"] for m in fake_twilio.sent] == [ANA.phone, BO.phone]
+    # An SMS ACK after it does not take it over: the first acknowledgement stands.
+    assert pager.ack(BO.phone, f"4 {out.code}", DUE + timedelta(minutes=1)).ok
+    page = pager.load(out.page_id)
+    assert page is not None and (page.acked_by, page.acked_at) == ("@ana.lopez", DUE)
+
+
 def test_the_first_ack_stands_when_two_people_answer(pager: Pager) -> None:
     out = pager.page(sample.alert(channel="sms"), ROTA, NOW)
     assert out.page_id and out.code

@@ -27,8 +27,7 @@ NOW = datetime(2024, 12, 27, 2, tzinfo=UTC)
          (datetime(2024, 12, 26, 18, tzinfo=UTC), datetime(2024, 12, 26, 19, tzinfo=UTC))),
         # more than 90 days: the last 90 of them
         ("2020-01-01", "2024-12-27T02:00:00Z", (NOW - timedelta(days=90), NOW)),
-        # unreadable or backwards: the default span
-        ("yesterday", None, (NOW - timedelta(days=1), NOW)),
+        # backwards: the default span
         ("2024-12-27T02:00:00Z", "2024-12-26T02:00:00Z",
          (datetime(2024, 12, 25, 2, tzinfo=UTC), datetime(2024, 12, 26, 2, tzinfo=UTC))),
     ],
@@ -38,6 +37,23 @@ def test_the_window_is_what_the_query_asks_clamped_to_an_hour_and_90_days(
 ) -> None:
     w = window_of(start, end, NOW)
     assert (w.start, w.end) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [
+        ("yesterday", None, "from: 'yesterday' is not a time like 2024-12-26T18:00:00Z"),
+        (None, "2024-13-01", "to: '2024-13-01' is not a time like"),
+        ("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "to: '9999-12-31T00:00:00Z' is outside"),
+        ("0001-01-01T00:00:00Z", None, "from: '0001-01-01T00:00:00Z' is outside the years 1970"),
+    ],
+)
+def test_an_unreadable_or_far_off_time_is_refused_with_its_reason(
+    start: str | None, end: str | None, reason: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        window_of(start, end, NOW)
+    assert reason in str(caught.value)
 
 
 def spans(links: list[str]) -> list[timedelta]:

@@ -262,6 +262,13 @@ class SlackChannel(Channel):
         data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, text=text)
         return SendResult(message_id=f"{channel_id}/{data.get('ts', '')}", thread_ref=thread_ref)
 
+    def edit(self, message_ref: str, message: dict[str, Any]) -> None:
+        """Replace the post `message_ref` ("<channel id>/<ts>") with `message` (text and
+        blocks) through chat.update: the "Acknowledge" button after a press. Raises
+        DeliveryError."""
+        channel_id, _, ts = message_ref.partition("/")
+        self._call("chat_update", channel=channel_id, ts=ts, **message)
+
     def _post_parent(self, channel: str, parent: dict[str, Any]) -> SendResult:
         data = self._call("chat_postMessage", channel=channel, **parent)
         ref = f"{data['channel']}/{data['ts']}"

@@ -5,6 +5,9 @@ The request is verified with the app's signing secret by slack-sdk's
 `SignatureVerifier` (v0 HMAC-SHA256 over `v0:{timestamp}:{body}`, the timestamp within
 5 minutes, compared in constant time). Anything unsigned, badly signed, stale or not
 our button reads as None: the web hook then answers 401 and changes nothing.
+
+After a press the post is edited (`acknowledged_message`): the button gives way to
+"Acknowledged by @name", so nobody presses it again.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class AckPress:
     user: str  # the Slack user name (or id) of who pressed it
     channel: str
     thread_ts: str
+    message_ts: str = ""  # the post that carries the button, to edit
+    blocks: tuple[dict[str, Any], ...] = ()  # that post's blocks, as Slack sent them
+    text: str = ""  # and its fallback text
 
 
 def ack_block(subscriber: str, provider: str, incident_id: str) -> dict[str, Any]:
@@ -74,6 +80,9 @@ def ack_press(body: bytes) -> AckPress | None:
             subscriber=str(value["s"]), provider=str(value["p"]), incident_id=str(value["i"]),
             user=str(user.get("username") or user.get("name") or user.get("id") or "someone"),
             channel=str(channel or ""), thread_ts=str(ts or ""),
+            message_ts=str(message.get("ts") or container.get("message_ts") or ""),
+            blocks=tuple(b for b in message.get("blocks") or () if isinstance(b, dict)),
+            text=str(message.get("text") or ""),
         )  # fmt: skip
     except (KeyError, ValueError, TypeError, StopIteration, AttributeError, UnicodeDecodeError):
         return None
@@ -82,3 +91,14 @@ def ack_press(body: bytes) -> AckPress | None:
 def acknowledged_text(user: str) -> str:
     """`Acknowledged by @name`, with the name made inert like any text from outside."""
     return f"Acknowledged by @{escape(user)}"
+
+
+def acknowledged_message(press: AckPress, by: str) -> dict[str, Any] | None:
+    """The pressed post again, its "Acknowledge" button replaced by a line saying who
+    acknowledged it (`by`); None when Slack sent no blocks to rebuild it from."""
+    if not press.blocks:
+        return None
+    note = {"type": "context", "block_id": "notifier_acked",
+            "elements": [{"type": "mrkdwn", "text": acknowledged_text(by)}]}  # fmt: skip
+    kept = [b for b in press.blocks if b.get("block_id") not in ("notifier_ack", "notifier_acked")]
+    return {"text": press.text or acknowledged_text(by), "blocks": [*kept, note]}

@@ -151,6 +151,7 @@ class AckResult:
     ok: bool
     reply: str  # the SMS reply text
     page_id: str | None = None
+    by: str | None = None  # who acknowledged the page first (it may be someone else)
 
 
 def parse_ack(body: str) -> str | None:
@@ -335,7 +336,10 @@ class Pager:
             else:  # acknowledged a moment ago by someone else: theirs stands
                 page = self.load(page.id) or page
         return AckResult(
-            True, f"Acknowledged {code} ({page.acked_by}). Escalation stopped.", page.id
+            True,
+            f"Acknowledged {code} ({page.acked_by}). Escalation stopped.",
+            page.id,
+            page.acked_by,
         )
 
     def acknowledge(self, page_id: str, by: str, now: datetime) -> AckResult:
@@ -345,11 +349,19 @@ class Pager:
         if page is None or self._page_resolved(page):
             return AckResult(False, "No open page for this incident.")
         if page.acked_by is None:
-            page.acked_by, page.acked_at = by, now
-            self.save(page)
-            log.info("page acknowledged by %s", by, extra={"dedup_key": page.dedup_key})
+            # The ack key, as an SMS ACK writes it: no save of the record (an escalation
+            # running now) can overwrite it, and the first acknowledgement stands.
+            value = json.dumps({"by": by, "at": iso(now)})
+            if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
+                page.acked_by, page.acked_at = by, now
+                log.info("page acknowledged by %s", by, extra={"dedup_key": page.dedup_key})
+            else:
+                page = self.load(page.id) or page
         return AckResult(
-            True, f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.", page.id
+            True,
+            f"Acknowledged {page.code} ({page.acked_by}). Escalation stopped.",
+            page.id,
+            page.acked_by,
         )
 
     def check_escalation(self, page_id: str, now: datetime) -> datetime | None:

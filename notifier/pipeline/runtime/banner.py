@@ -54,7 +54,7 @@ def startup_lines(
             continue  # shown only when a subscriber routes to it
         lines.append(f"{name:<9} {_channel_line(name, have, subs)}")
     if web_url:
-        lines.append(f"web       {web_url}  (/healthz, /metrics, the Twilio webhook)")
+        lines.append(f"web       {web_url}  (the console, the webhooks, /healthz, /metrics)")
     return lines
 
 

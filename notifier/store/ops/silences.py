@@ -145,6 +145,7 @@ def _parse_all(raw: dict[bytes, bytes]) -> list[Silence]:
     return out
 
 
+MAX_SILENCE = timedelta(days=366)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -164,14 +165,22 @@ def unknown_name(config: Config, provider: str | None, subscriber: str | None = 
 
 
 def parse_duration(value: str) -> timedelta:
-    """`2h`, `90m`, `1d12h`, `45s` as a timedelta; ValueError for anything else or zero."""
+    """`2h`, `90m`, `1d12h`, `45s` as a timedelta; ValueError for anything else, zero,
+    or longer than MAX_SILENCE."""
     match = _DURATION.match(value.strip().lower())
     if not match or not any(match.groups()):
         raise ValueError(f"{value!r} is not a duration like 2h, 90m or 1d12h")
+    if any(len(g or "") > 9 for g in match.groups()):
+        raise ValueError(f"{value[:40]!r} is longer than a silence may last ({MAX_SILENCE.days}d)")
     d, h, m, s = (int(g or 0) for g in match.groups())
     took = timedelta(days=d, hours=h, minutes=m, seconds=s)
     if took <= timedelta(0):
         raise ValueError("a silence must last longer than zero")
+    if took > MAX_SILENCE:
+        raise ValueError(
+            f"{value[:40]!r} is longer than a silence may last ({MAX_SILENCE.days}d); "
+            "to stop hearing about a provider, take it out of the subscription file"
+        )
     return took
 
 

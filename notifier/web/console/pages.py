@@ -19,7 +19,7 @@ from urllib.parse import quote
 import redis
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from notifier.web.console.deliveries import describe
 from notifier.web.console.dryrun import IMPACTS, KINDS, Question, ask, notes
@@ -70,7 +70,10 @@ def now_page(request: Request) -> Response:
 
 def timeline_page(request: Request) -> Response:
     reader, now = _reader(request)
-    window = window_of(request.query_params.get("from"), request.query_params.get("to"), now)
+    try:
+        window = window_of(request.query_params.get("from"), request.query_params.get("to"), now)
+    except ValueError as exc:
+        return PlainTextResponse(f"bad request: {exc}\n", status_code=400)
     try:
         rows, bars, links, ticks = reader.timeline(window, now)
     except (redis.RedisError, OSError):
@@ -108,7 +111,10 @@ def incident_page(request: Request) -> Response:
     if inc.started_at is not None:
         end = inc.resolved_at or now
         span = max(end - inc.started_at, window.span / 24)
-        window = window_of(_iso(inc.started_at - span / 2), _iso(end + span / 2), now)
+        try:
+            window = window_of(_iso(inc.started_at - span / 2), _iso(end + span / 2), now)
+        except (ValueError, OverflowError):  # a feed's far-off date: the last 24 hours
+            window = window_of(None, None, now)
     return _page(request, "incident.html", story=story, rows=rows, annotations=annotations,
                  href=incident_href, timeline=f"/timeline?{query(window)}",
                  refresh=REFRESH_S if inc.is_active else 0)  # fmt: skip

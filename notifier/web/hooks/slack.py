@@ -3,8 +3,9 @@
 Slack signs the request (`notifier.channels.slack.interact`); without a good signature
 from the last 5 minutes the answer is 401 and nothing changes. A good press acknowledges
 the incident's SMS page for that subscriber, exactly as an SMS ACK does (escalation
-stops), and answers in the thread: "Acknowledged by @name". Open to all like the
-Twilio webhook: the signature is its authentication.
+stops), answers in the thread: "Acknowledged by @name", and edits the post so that
+line stands where the button was (`chat.update`). Open to all like the Twilio webhook:
+the signature is its authentication.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from notifier.channels.base import DeliveryError
-from notifier.channels.slack.interact import AckPress, ack_press, acknowledged_text, signed
+from notifier.channels.slack.interact import (
+    AckPress,
+    ack_press,
+    acknowledged_message,
+    acknowledged_text,
+    signed,
+)
 from notifier.route.grouping import thread_key_for
 from notifier.web.context import WebContext
 
@@ -42,6 +49,7 @@ async def slack_interactivity(request: Request) -> Response:
 
 def _acknowledge(ctx: WebContext, press: AckPress) -> None:
     pager = ctx.pager
+    acked, by = False, press.user
     if pager is None:
         note = "Paging is not configured: there is no escalation to stop."
     else:
@@ -49,16 +57,24 @@ def _acknowledge(ctx: WebContext, press: AckPress) -> None:
                                 (press.provider, press.incident_id))  # fmt: skip
         page = pager.for_thread(thread)
         result = pager.acknowledge(page.id, f"@{press.user}", ctx.clock()) if page else None
-        if result is not None and result.ok:
-            note = acknowledged_text(press.user)
-        else:
-            note = "No open page for this incident: nothing to acknowledge."
+        acked = result is not None and result.ok
+        # The first acknowledgement stands: a later press names who made it.
+        by = (result.by or by).removeprefix("@") if result is not None else by
+        note = (acknowledged_text(by) if acked
+                else "No open page for this incident: nothing to acknowledge.")  # fmt: skip
     if ctx.slack is None or not press.channel or not press.thread_ts:
         return
     try:
         ctx.slack.reply(f"{press.channel}/{press.thread_ts}", note)
     except DeliveryError as exc:  # the ack stands; only the note in the thread is missing
         log.warning("could not answer the acknowledgement in Slack: %s", exc.message)
+    edited = acknowledged_message(press, by) if acked and press.message_ts else None
+    if edited is None:
+        return
+    try:
+        ctx.slack.edit(f"{press.channel}/{press.message_ts}", edited)
+    except DeliveryError as exc:  # the ack stands; the button stays on the post
+        log.warning("could not take the Acknowledge button off the post: %s", exc.message)
 
 
 ROUTES = [Route(PATH, slack_interactivity, methods=["POST"])]

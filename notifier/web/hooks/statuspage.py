@@ -43,7 +43,7 @@ from notifier.web.serving.limits import BoundedBody
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/hooks/"
+PREFIX = "/hooks/statuspage/"  # only these: Slack's and Twilio's hooks are the main app's
 MAX_HOOK_BODY = 1024 * 1024
 
 
@@ -109,8 +109,8 @@ def hooks_app(hooks: Hooks, read_timeout: float = 10.0) -> Starlette:
 
 
 def with_hooks(main: ASGIApp, hooks: ASGIApp) -> ASGIApp:
-    """One ASGI app: /hooks/… to `hooks` (its own body limit, no web token), the rest
-    (and the lifespan) to `main`."""
+    """One ASGI app: /hooks/statuspage/… to `hooks` (its own body limit, no web token),
+    the rest (the Slack and Twilio hooks, the console, and the lifespan) to `main`."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and str(scope.get("path", "")).startswith(PREFIX):

@@ -34,7 +34,7 @@ class BoundedBody:
             return
         where = self.label or f"{scope['method']} {scope['path']}"
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and not length.strip().isdigit():
+        if length is not None and (not length.strip().isdigit() or len(length) > 18):
             log.warning("bad request %s: Content-Length is not a number", where)
             await send_text(send, 400, "bad request\n")
             return
