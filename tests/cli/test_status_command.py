@@ -24,6 +24,7 @@ from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.heartbeats import Heartbeats
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -43,7 +44,7 @@ def test_it_shows_health_last_poll_and_active_incidents(
     store = StateStore(redis_client, key_prefix)
     incident = FakeIncident("k7statusinc1", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking into it.")
-    with feed_server() as server, Fetcher(timeout=2, connect_timeout=2) as fetcher:
+    with feed_server() as server, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
         server.put("/ok.json", summary_json([incident]))
         ok = Provider("acme", server.url("/ok.json"))
         broken = Provider("brokenco", server.url("/missing.json"))  # 404 every time
@@ -108,7 +109,10 @@ def test_it_says_in_plain_words_why_each_feed_fails(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store = StateStore(redis_client, key_prefix)
-    with _troubled_server() as base, Fetcher(timeout=0.3, connect_timeout=0.3) as fetcher:
+    with (
+        _troubled_server() as base,
+        Fetcher(timeout=0.3, connect_timeout=0.3, allow=LOCAL) as fetcher,
+    ):
         providers = [
             Provider("refused", f"http://127.0.0.1:{_closed_port()}/feed"),
             Provider("nodns", "http://status.notifier-test.invalid/feed"),
@@ -137,7 +141,7 @@ def test_a_failure_below_the_threshold_already_says_why(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store = StateStore(redis_client, key_prefix)
-    with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2) as fetcher:
+    with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
         poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
     (row,) = status_rows(store, ["down"], NOW)
     assert row["health"] == "failing (1): HTTP status 503: the server has a problem"

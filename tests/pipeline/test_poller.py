@@ -139,7 +139,7 @@ def test_an_unchanged_poll_over_http_costs_one_redis_round_trip_after_the_get(
     client = redis.Redis.from_url(redis_url)
     trips = RoundTrips(client)
     store = StateStore(client, key_prefix)
-    with feed_server() as server, Fetcher(timeout=5, connect_timeout=5) as fetcher:
+    with feed_server() as server, Fetcher(timeout=5, connect_timeout=5, allow=LOCAL) as fetcher:
         server.put("/summary.json", summary_json([inc("a", (0, INV))]))
         p = Provider("acme", server.url("/summary.json"))
         poll_provider(p, store, fetcher, Collector(), at(1))
@@ -257,6 +257,7 @@ import redis
 from notifier.feeds.fetch import FetchResult
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.feeds.state import StateStore
+from tests.support.local import LOCAL
 
 url, prefix, path = sys.argv[1:4]
 body = open(path, "rb").read()
