@@ -92,3 +92,42 @@ def test_only_http_feed_links_of_feed_types_are_taken_and_made_absolute() -> Non
     </head></html>"""
     assert alternate_feeds(html, "https://status.x.example/") == [
         "https://status.x.example/sub/history.atom", "https://cdn.x.example/f.rss"]  # fmt: skip
+
+
+# Made here: the shape of a Statuspage history.atom (its id is Statuspage's own mark).
+SP_ATOM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xml:lang="en-US" xmlns="http://www.w3.org/2005/Atom">
+<id>tag:status.acme.example,2005:/history</id>
+<link rel="alternate" type="text/html" href="https://status.acme.example"/>
+<title>Acme Status - Incident History</title><updated>2024-12-26T19:00:00Z</updated>
+</feed>"""
+PLAIN_PAGE = b"""<!DOCTYPE html><html><head><title>Acme Status (local test copy)</title>
+<link rel="alternate" type="application/atom+xml" href="/unmarked/history.atom">
+</head><body>All good.</body></html>"""
+
+
+def test_a_statuspage_atom_without_marks_on_the_page_brings_its_summary_first(
+    sites: FeedServer,
+) -> None:
+    sites.put("/unmarked", PLAIN_PAGE, "text/html")
+    sites.put("/unmarked/history.atom", SP_ATOM, "application/atom+xml")
+    sites.put("/unmarked/api/v2/summary.json", sites.documents["/sp/api/v2/summary.json"][0])
+    with Fetcher(timeout=5, allow=LOCAL) as f:
+        found = discover(sites.url("/unmarked"), f)
+    assert found.platform == "statuspage"
+    assert [(x.url, x.format) for x in found.feeds] == [
+        (sites.url("/unmarked/api/v2/summary.json"), "statuspage-json"),
+        (sites.url("/unmarked/history.atom"), "atom"),  # no entries: plain Atom by itself
+    ]
+    assert found.components == tuple(COMPONENTS)
+
+
+def test_a_link_to_another_site_is_not_followed(sites: FeedServer) -> None:
+    port = sites.url("/").rsplit(":", 1)[1].split("/")[0]
+    page = b"<html><head><link rel='alternate' type='application/rss+xml' href='http://localhost:%s/feeds/status.rss'></head></html>" % port.encode()  # fmt: skip
+    sites.put("/offsite", page, "text/html")
+    with Fetcher(timeout=5, allow=LOCAL) as f:
+        found = discover(sites.url("/offsite"), f, max_requests=3)
+    assert found.best is None or "localhost" not in found.best.url
+    assert any("outside the site 127.0.0.1" in p for p in found.problems)
+    assert sites.hits.get("/feeds/status.rss") is None
