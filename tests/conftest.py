@@ -74,3 +74,16 @@ def redis_client(redis_url: str, key_prefix: str) -> Iterator[redis.Redis]:
         for key in client.scan_iter(match=f"{key_prefix}*", count=1000):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture
+def local_fetches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """NOTIFIER_FETCH_ALLOW_NETWORKS for loopback: the test's fake feed servers on
+    127.0.0.1 are private addresses, which the fetch guard refuses otherwise."""
+    from notifier.config.settings import get_settings
+    from tests.support.local import LOCAL_CIDRS
+
+    monkeypatch.setenv("NOTIFIER_FETCH_ALLOW_NETWORKS", LOCAL_CIDRS)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

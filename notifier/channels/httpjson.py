@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from notifier.channels.base import DeliveryError, redact
+from notifier.httpwait import retry_after as read_retry_after
 from notifier.text import one_line
 
 USER_AGENT = "notifier (+https://github.com/notifier)"
@@ -70,7 +71,7 @@ def classify(
     vendor: str, status: int, body: str, headers: Mapping[str, str], secrets: tuple[str, ...]
 ) -> DeliveryError:
     message = f"{vendor}: HTTP {status}"
-    reason = redact(_reason(body), secrets)
+    reason = _reason(body, secrets)
     if reason:
         message += f" {reason}"
     if status == 429:
@@ -80,8 +81,9 @@ def classify(
     return DeliveryError(message, permanent=True)
 
 
-def _reason(body: str) -> str:
-    """A few words of the vendor's error: its JSON `message`/`error`, else the text."""
+def _reason(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """A few words of the vendor's error: its JSON `message`/`error`, else the text.
+    Redacted BEFORE it is cut: a cut through a secret leaves a piece no filter knows."""
     text = body.strip()
     if text.startswith("{"):
         try:
@@ -91,12 +93,9 @@ def _reason(body: str) -> str:
         if isinstance(data, dict):
             found = data.get("message") or data.get("error") or data.get("status") or ""
             text = found if isinstance(found, str) else json.dumps(found)
-    return one_line(re.sub(r"\s+", " ", text))[:120]
+    return redact(one_line(re.sub(r"\s+", " ", redact(text, secrets))), secrets)[:120]
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: the pipeline's own backoff applies
+    """The vendor's Retry-After: finite, 15 minutes at most (notifier.httpwait)."""
+    return read_retry_after(headers.get("retry-after") or headers.get("Retry-After"))

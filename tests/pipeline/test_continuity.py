@@ -86,7 +86,7 @@ def _poll(store: StateStore, gen: Generation, url: str, seen: str | None) -> lis
         got.extend(events)
 
     poll_provider(
-        Provider("acme", url), store, Fetcher(timeout=5, connect_timeout=5, allow=LOCAL), enqueue, NOW,
+        Provider("acme", url), store, Fetcher(timeout=5, allow=LOCAL), enqueue, NOW,
         on_unmarked=lambda: continuity.lost_since(gen, seen, ["acme"], NOW),
         rebaselined=gen.rebaselined,
     )  # fmt: skip

@@ -28,6 +28,7 @@ from notifier.store.feeds.snapshot import FeedHealth
 from notifier.store.feeds.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL
 from tests.support.roundtrips import RoundTrips
 
 INV, IDE, RES = Status.INVESTIGATING, Status.IDENTIFIED, Status.RESOLVED
@@ -257,7 +258,6 @@ import redis
 from notifier.feeds.fetch import FetchResult
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.feeds.state import StateStore
-from tests.support.local import LOCAL
 
 url, prefix, path = sys.argv[1:4]
 body = open(path, "rb").read()

@@ -56,6 +56,7 @@ def split_urls(value: str) -> list[str]:
 
 class AppriseChannel(Channel):
     name: ClassVar[str] = "apprise"
+    pauses_per_target: ClassVar[bool] = True
     label: ClassVar[str] = "apprise"
     body_maxlen: ClassVar[int] = BODY_MAX
     title_maxlen: ClassVar[int] = TITLE_MAX

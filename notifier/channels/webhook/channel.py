@@ -91,6 +91,7 @@ class WebhookChannel(Channel):
     label: ClassVar[str] = "webhook"
     body_maxlen: ClassVar[int] = BODY_MAX
     title_maxlen: ClassVar[int] = TITLE_MAX
+    pauses_per_target: ClassVar[bool] = True
 
     def __init__(self, presentation: Presentation | None = None,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
