@@ -24,6 +24,7 @@ from notifier.channels.digest import Digest
 from notifier.channels.render import Presentation
 from notifier.config.schema import Oncall, Subscriber
 from notifier.config.settings import Settings
+from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert
 
@@ -51,7 +52,8 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
-        self.retry_after = retry_after
+        # A vendor's Retry-After is untrusted: finite and 15 minutes at most.
+        self.retry_after = bounded(retry_after)
         self.unknown = unknown
 
     def __repr__(self) -> str:
