@@ -92,6 +92,8 @@ def change_line(alert: Alert) -> str:
         return ev.incident.title.partition(":")[0]
     if ev.kind is EventKind.FEED_RECOVERED:
         return "Status feed working again"
+    if ev.kind is EventKind.FEED_FLOOD:
+        return "Feed flood"
     return status_label(shown_status(alert))
 
 

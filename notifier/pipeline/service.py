@@ -222,6 +222,7 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
         on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
         on_components=on_components,
+        max_new_incidents=rt.settings.max_new_incidents_per_poll,
     )  # fmt: skip
     if outcome.retry_after is not None:
         # The status page asked us to wait (429 / Retry-After): the tick holds its polls.

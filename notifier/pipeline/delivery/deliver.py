@@ -48,6 +48,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import redis
@@ -474,8 +475,8 @@ def _send(
             continue
         progress.trying = target.id
         since = progress.unknown.get(target.id)
-        result = send_paced(ctx.pacing, channel, target.id, now, lambda t=target, s=since:
-                            _send_threaded(alert, channel, t, ctx, progress.writes, s))  # fmt: skip
+        send = partial(_send_threaded, alert, channel, target, ctx, progress.writes, since)
+        result = send_paced(ctx.pacing, channel, target.id, now, send)
         progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
         if target.id != pending[-1]:
