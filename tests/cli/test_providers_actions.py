@@ -15,6 +15,9 @@ from notifier.config.catalog import Catalog, CatalogEntry, CatalogFeed
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.status_sites import COMPONENTS, serve_sites
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 
 @pytest.fixture
 def sites() -> Iterator[FeedServer]:

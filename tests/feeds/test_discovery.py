@@ -125,7 +125,7 @@ def test_a_statuspage_atom_without_marks_on_the_page_brings_its_summary_first(
 def test_a_link_to_another_site_is_not_followed(sites: FeedServer) -> None:
     port = sites.url("/").rsplit(":", 1)[1].split("/")[0]
     href = f"http://localhost:{port}/feeds/status.rss"
-    page = f"<link rel='alternate' type='application/rss+xml' href='{href}'>".encode()
+    page = f"<html><head><link rel='alternate' type='application/rss+xml' href='{href}'>".encode()
     sites.put("/offsite", page, "text/html")
     with Fetcher(timeout=5, allow=LOCAL) as f:
         found = discover(sites.url("/offsite"), f, max_requests=3)
