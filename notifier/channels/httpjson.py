@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from notifier.channels.base import DeliveryError, redact
+from notifier.config.schema import SECRET_NOT_NAME, looks_like_secret
 from notifier.httpwait import retry_after as read_retry_after
 from notifier.text import one_line
 
@@ -29,8 +30,16 @@ def env_key(vendor: str, name: str) -> str:
     """The secret a route names by its environment variable; a permanent error when unset."""
     value = os.environ.get(name, "")
     if not value:
-        raise DeliveryError(f"{vendor}: {name} is not set", permanent=True)
+        raise DeliveryError(f"{vendor}: {env_named(name)} is not set", permanent=True)
     return value
+
+
+def env_named(name: str) -> str:
+    """An environment variable's name for a message, unless it looks like a pasted
+    secret: then never echoed."""
+    if looks_like_secret(name):
+        return f"the variable named in the route ({SECRET_NOT_NAME}; not shown)"
+    return name
 
 
 def client() -> httpx.Client:
