@@ -36,7 +36,7 @@ from notifier.store.feeds.state import StateStore
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.store.ops.reloads import ConfigReloads, ReloadState
 from notifier.store.ops.silences import SilenceStore
-from notifier.text import one_line
+from notifier.text import inert_stream, one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    out = inert_stream(out)  # feed titles, ids, errors and URLs: no terminal escapes
     settings = get_settings()
     providers: list[ResolvedProvider] = []
     try:
