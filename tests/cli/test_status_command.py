@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.cli import main
+from notifier.cli import build_parser
+from notifier.cli import status as status_cmd
 from notifier.cli.status import render, status_rows
 from notifier.config.settings import get_settings
 from notifier.feeds.fetch import Fetcher
@@ -189,7 +190,7 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
 
 def test_a_hostile_feed_title_reaches_notifier_status_inert(
     redis_url: str, key_prefix: str, redis_client: redis.Redis, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     store = StateStore(redis_client, key_prefix)
     incident = FakeIncident("k7esc", "Outage \x1b]0;pwned\x07\x1b[2J here")
@@ -205,11 +206,12 @@ def test_a_hostile_feed_title_reaches_notifier_status_inert(
                         "NOTIFIER_CONFIG": str(config)}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    buffer = io.StringIO()
     try:
-        main(["status"])
+        status_cmd.run(build_parser().parse_args(["status"]), out=buffer)
     finally:
         get_settings.cache_clear()
-    out = capfd.readouterr().out
+    out = buffer.getvalue()
     assert "k7esc Outage  here" in out or "k7esc Outage here" in out
     assert "\x1b" not in out and "\x07" not in out
 
