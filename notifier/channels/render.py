@@ -42,6 +42,8 @@ ANNOTATION_LABEL = {
     AnnotationKind.DOWNSTREAM: "Downstream",
     AnnotationKind.COINCIDENT: "Coincident",
     AnnotationKind.STATED_CAUSE: "Stated cause",
+    # The provider's incident confirms what our own probe saw first.
+    AnnotationKind.PROBE: "Early warning",
 }
 
 
