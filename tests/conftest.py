@@ -25,6 +25,7 @@ TEST_SWITCHES = frozenset(
         "NOTIFIER_FEED_CORPUS",
         "NOTIFIER_TEST_CHROMIUM",
         "NOTIFIER_TEST_DOCS_SCREENSHOT",
+        "NOTIFIER_FUZZ_EXAMPLES",
     }
 )
 for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
