@@ -197,6 +197,16 @@ def _health(raw: dict[str, str]) -> str:
     return f"failing ({failures}){why}" if failures else "ok"
 
 
+SHOWN_INCIDENTS = 10
+
+
+def _incidents(active: list[str]) -> str:
+    """The first open incidents, and how many more (a flooded feed may hold thousands)."""
+    shown = "; ".join(active[:SHOWN_INCIDENTS]) or "-"
+    more = len(active) - SHOWN_INCIDENTS
+    return f"{shown}; and {more} more" if more > 0 else shown
+
+
 def render(rows: list[dict[str, Any]]) -> str:
     header = ("PROVIDER", "HEALTH", "LAST POLL", "OUTCOME", "ACTIVE INCIDENTS")
     table = [
@@ -205,7 +215,7 @@ def render(rows: list[dict[str, Any]]) -> str:
             r["health"],
             r["last_poll"],
             r["outcome"],
-            "; ".join(r["active_incidents"]) or "-",
+            _incidents(r["active_incidents"]),
         )
         for r in rows
     ]

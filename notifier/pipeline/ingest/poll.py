@@ -192,8 +192,8 @@ def _poll(
         found = contain(result_diff.events, provider.id, extras.name, extras.max_new, now,
                         validators.body_hash or "")  # fmt: skip
         if len(found) < len(result_diff.events):
-            log.warning("feed flood: %d events of new incidents in one document, alerted as "
-                        "one", len(result_diff.events) - len(found) + 1,
+            log.warning("feed flood: %d events of new incidents in one document became one "
+                        "feed_flood alert", len(result_diff.events) - len(found) + 1,
                         extra={"provider": provider.id})  # fmt: skip
         events += found
         _tell_changes(provider.id, found)
