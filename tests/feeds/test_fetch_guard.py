@@ -199,3 +199,25 @@ def test_the_setting_takes_comma_separated_cidrs_and_names_a_bad_one() -> None:
     assert [str(n) for n in settings.allowed_networks()] == ["10.0.0.0/8", "::1/128"]
     with pytest.raises(ValueError, match=r"'10\.0\.0\.300/8' is not a network in CIDR form"):
         Settings(_env_file=None, fetch_allow_networks="10.0.0.300/8")  # type: ignore[call-arg]
+
+
+def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected_to(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No DNS server can run here, so the resolver is replaced: a rebinding name answers
+    # an allowed address to the first lookup and a metadata address to any later one.
+    port = int(base.rsplit(":", 1)[1])
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list[tuple]:  # type: ignore[type-arg]
+        if host != "rebind.example":
+            return real(host, *args, **kwargs)  # type: ignore[arg-type]
+        ip = "127.0.0.1" if not answers else "169.254.169.254"
+        answers.append(ip)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with Fetcher(timeout=2, allow=ONLY_127_0_0_1) as fetcher:
+        assert fetcher.fetch(f"http://rebind.example:{port}/feed").body == FEED
+    assert answers == ["127.0.0.1"]  # checked once, and that address was dialled
