@@ -24,8 +24,7 @@ import httpx
 from notifier import __version__
 from notifier.feeds.charset import to_utf8
 from notifier.feeds.errors import Cause, FetchError, TooLargeError
-from notifier.feeds.guard import AddressRefused, GuardedTransport, Network, deadline
-from notifier.feeds.site import same_site
+from notifier.feeds.guard import AddressRefused, GuardedTransport, Network, deadline, same_site
 from notifier.httpwait import MAX_WAIT_S, retry_after
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
@@ -158,7 +157,7 @@ class Fetcher:
         """GET `url`; 304 gives `body=None` and keeps the validators we sent.
 
         Redirects are followed up to MAX_REDIRECTS, each hop's address checked by the
-        guard; with `site` (a registrable domain, notifier.feeds.site) every hop must
+        guard; with `site` (a registrable domain, notifier.feeds.guard.site_of) every hop must
         stay within it. Raises `FetchError` (network, timeout, HTTP >= 400, too many
         redirects, a refused address or site) and `TooLargeError` (body past
         `max_bytes` after decompression). One deadline covers every hop.

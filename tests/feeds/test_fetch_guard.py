@@ -16,9 +16,8 @@ from notifier.config.settings import Settings
 from notifier.feeds.discover.find import discover
 from notifier.feeds.errors import FetchError, cause_words
 from notifier.feeds.fetch import Fetcher
-from notifier.feeds.guard import AddressRefused, check, kind, parse_networks
+from notifier.feeds.guard import AddressRefused, check, kind, parse_networks, site_of
 from notifier.feeds.probe import Prober
-from notifier.feeds.site import site_of
 from tests.support.local import LOCAL
 
 FEED = b"<rss version='2.0'><channel><title>made here</title></channel></rss>"

@@ -8,7 +8,7 @@ limit, the address guard, no credentials); at most `MAX_REQUESTS` requests and
 `budget_s` seconds in all. A candidate counts only if it parses as a feed.
 
 Links and redirects are followed only within the page's own site (its registrable
-domain, notifier.feeds.site): a page cannot send discovery to another host's feed,
+domain, notifier.feeds.guard.site_of): a page cannot send discovery to another host's feed,
 or to an internal address. A feed elsewhere is configured by its URL (`feed:`).
 
 A Statuspage feed found without the platform's marks on the page (its Atom's
@@ -29,7 +29,7 @@ from notifier.feeds.discover.components import listed_components
 from notifier.feeds.discover.links import alternate_feeds
 from notifier.feeds.discover.platforms import USUAL_PATHS, Platform, fingerprint, status_io_feed
 from notifier.feeds.errors import FeedError
-from notifier.feeds.site import same_site, site_of
+from notifier.feeds.guard import same_site, site_of
 from notifier.feeds.xml import decode_text
 
 MAX_REQUESTS = 12
