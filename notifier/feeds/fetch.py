@@ -6,6 +6,12 @@ stopped as soon as the DECOMPRESSED size passes `max_bytes` (httpx's own
 decoders inflate a whole network chunk at once). A body in a charset that only
 the Content-Type header names is handed on as UTF-8 (see charset.py). Error
 messages name the host and path only: query strings may carry tokens.
+
+Every connection goes through the address guard (`notifier.feeds.guard`): redirects
+are followed here one hop at a time, each hop's resolved address checked and dialled
+as checked, and one wall-clock deadline (`total_timeout`) covers the whole request,
+headers included. A server's Retry-After is read by `notifier.httpwait`: finite, and
+15 minutes at most.
 """
 
 from __future__ import annotations

@@ -37,6 +37,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if self.path.startswith("/limited/"):  # /limited/<Retry-After value>: a 429
+            self.send_response(429)
+            self.send_header("Retry-After", self.path[len("/limited/") :].replace("%20", " "))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/page":
             body = (b"<html><head><link rel='alternate' type='application/rss+xml' "
                     b"href='http://169.254.169.254/latest/meta-data/'></head></html>")  # fmt: skip
@@ -220,3 +226,16 @@ def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected_
     with Fetcher(timeout=2, allow=ONLY_127_0_0_1) as fetcher:
         assert fetcher.fetch(f"http://rebind.example:{port}/feed").body == FEED
     assert answers == ["127.0.0.1"]  # checked once, and that address was dialled
+
+
+@pytest.mark.parametrize(
+    "wait", ["inf", "31536000", "nan", "Fri,%2031%20Dec%209999%2023:59:59%20GMT"]
+)
+def test_a_status_page_asking_to_wait_forever_is_held_fifteen_minutes_at_most(
+    base: str, wait: str
+) -> None:
+    with Fetcher(timeout=2, allow=LOCAL) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(f"{base}/limited/{wait}")
+    assert caught.value.http_status == 429
+    # nan is unreadable: the default wait for a 429 without a usable hint applies.
+    assert caught.value.retry_after == (60.0 if wait == "nan" else 900.0)
