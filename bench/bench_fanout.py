@@ -32,6 +32,7 @@ from pathlib import Path
 from celery import Celery
 
 from bench.support import (
+    LOCAL_NETWORKS,
     Row,
     StampedFeedServer,
     TimedSlack,
@@ -141,7 +142,8 @@ def measure(
         _config(config, feeds.url(FEED), subscribers)
         env = worker_env(redis_url, prefix, config, Path(tmp) / "data", slack.url)
         env["NOTIFIER_DELIVERY_IN_FLIGHT"] = str(in_flight)
-        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix)
+        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
+                            fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
         collect = _Collect()
         service.poll(rt, "fanout", collect, service.utcnow())

@@ -22,6 +22,7 @@ from pathlib import Path
 from celery import Celery
 
 from bench.support import (
+    LOCAL_NETWORKS,
     Row,
     StampedFeedServer,
     TimedSlack,
@@ -105,7 +106,8 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
             "NOTIFIER_TWILIO_FROM": "+15550009999",
             "NOTIFIER_TWILIO_API_URL": twilio.url,
         }
-        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix)
+        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
+                            fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
         for pid in ("bulk", "core"):  # the baselines: nothing open yet
             service.poll(rt, pid, _Collect(), service.utcnow())

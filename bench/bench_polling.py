@@ -32,6 +32,7 @@ import httpx
 import redis
 
 from bench.support import (
+    LOCAL_NETWORKS,
     FeedFarm,
     Row,
     made_here_series,
@@ -40,6 +41,7 @@ from bench.support import (
     statuspage_series,
 )
 from notifier.feeds.fetch import Fetcher
+from notifier.feeds.guard import parse_networks
 from notifier.models import ChangeEvent
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.feeds.snapshot import ProviderState
@@ -86,7 +88,11 @@ def measure(
         store.save_events(events)  # durable, as service.poll does; no queue
         stored.extend(events)
 
-    with FeedFarm(series, ctype) as farm, Fetcher() as fetcher, httpx.Client() as naive:
+    with (
+        FeedFarm(series, ctype) as farm,
+        Fetcher(allow=parse_networks(LOCAL_NETWORKS)) as fetcher,
+        httpx.Client() as naive,
+    ):
         providers = [FarmProvider(f"feed{i:05d}", farm.url(i), fmt) for i in range(feeds)]
 
         def poll(i: int) -> str:

@@ -38,6 +38,7 @@ import httpx
 import redis
 
 from bench.support import (
+    LOCAL_NETWORKS,
     FeedFarm,
     Row,
     StampedFeedServer,
@@ -182,7 +183,8 @@ def measure_paths(redis_url: str, prefix: str) -> Timings:
         for k in range(GROUPS["active"]):
             feeds.put(f"/ac{k}.json", summary_json([_open_incident(k)]))
         env = worker_env(redis_url, prefix, config, Path(tmp) / "data", slack.url)
-        settings = Settings(_env_file=None, key_prefix=prefix, config=config)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, key_prefix=prefix, config=config,  # type: ignore[call-arg]
+                            fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         client = redis.Redis.from_url(redis_url)
         web = WebThread(build_app(settings, client, None, load_config(config)),
                         bind("127.0.0.1", 0)).start()  # fmt: skip
@@ -283,7 +285,8 @@ def measure_cost(redis_url: str, prefix: str, providers: int = 2000,
         lines += ["subscribers:", "  - name: sre", "    email: {to: [sre@example.com]}",
                   "    filters: {providers: []}"]  # fmt: skip
         config.write_text("\n".join(lines) + "\n")
-        settings = Settings(_env_file=None, key_prefix=prefix, config=config)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, key_prefix=prefix, config=config,  # type: ignore[call-arg]
+                            fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
         wire = Wire()
         rt.fetcher._client.event_hooks["response"].append(wire.on_response)

@@ -338,6 +338,9 @@ class TimedTwilio(FakeTwilio):
 
 # ---- real worker processes -------------------------------------------------------------
 
+# The fake feed servers listen on loopback, which the fetch guard refuses unless allowed.
+LOCAL_NETWORKS = "127.0.0.0/8,::1/128"
+
 
 def worker_env(
     redis_url: str, prefix: str, config: Path, data_dir: Path, slack_url: str | None = None
@@ -349,6 +352,7 @@ def worker_env(
         "NOTIFIER_CONFIG": str(config),
         "NOTIFIER_DATA_DIR": str(data_dir),
         "NOTIFIER_LOG_LEVEL": "WARNING",  # the INFO lines per task would be measured too
+        "NOTIFIER_FETCH_ALLOW_NETWORKS": LOCAL_NETWORKS,  # the feed farms are on 127.0.0.1
         "PYTHONPATH": str(ROOT),
     })  # fmt: skip
     if slack_url:

@@ -12,11 +12,35 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import quote, quote_plus
 
 CONTEXT_FIELDS = ("provider", "incident_id", "event_id", "dedup_key", "channel", "subscriber")
 
 
+REDACTED = "**********"
+
+
+def spellings(secret: str) -> list[str]:
+    """`secret` as it may appear in text: as is, and percent-encoded (in a URL, a form
+    or a query string), longest first so a longer spelling is replaced whole."""
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    return sorted(forms, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every spelling of every secret replaced."""
+    for secret in secrets:
+        if secret:
+            for form in spellings(secret):
+                text = text.replace(form, REDACTED)
+    return text
+
+
 class RedactSecrets(logging.Filter):
+    """Scrubs secrets from a record's message AND its traceback: a formatter prints
+    `exc_text` (the formatted exception) as is, and an exception's text may hold a URL
+    with a key in it, percent-encoded or not."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if len(s) >= 6]
@@ -25,11 +49,16 @@ class RedactSecrets(logging.Filter):
         if not self.secrets:
             return True
         message = record.getMessage()
-        scrubbed = message
-        for secret in self.secrets:
-            scrubbed = scrubbed.replace(secret, "**********")
+        scrubbed = scrub(message, self.secrets)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            # A formatter prints exc_text when it is set, rather than formatting anew.
+            record.exc_text = scrub(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, self.secrets)
         return True
 
 

@@ -73,6 +73,9 @@ class EventKind(StrEnum):
     MAINTENANCE_COMPLETED = "maintenance_completed"
     FEED_UNREACHABLE = "feed_unreachable"
     FEED_RECOVERED = "feed_recovered"
+    # One document brought more new incidents than max_new_incidents_per_poll: one
+    # alert naming the count stands for all of them (pipeline.ingest.flood).
+    FEED_FLOOD = "feed_flood"
     # Our own synthetic probes (`probes:` of a provider), not the status page: an
     # unconfirmed early warning, and its all-clear when no incident ever appeared.
     PROBE_FAILURE = "probe_failure"

@@ -25,6 +25,7 @@ TEST_SWITCHES = frozenset(
         "NOTIFIER_FEED_CORPUS",
         "NOTIFIER_TEST_CHROMIUM",
         "NOTIFIER_TEST_DOCS_SCREENSHOT",
+        "NOTIFIER_FUZZ_EXAMPLES",
     }
 )
 for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
@@ -74,3 +75,16 @@ def redis_client(redis_url: str, key_prefix: str) -> Iterator[redis.Redis]:
         for key in client.scan_iter(match=f"{key_prefix}*", count=1000):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture
+def local_fetches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """NOTIFIER_FETCH_ALLOW_NETWORKS for loopback: the test's fake feed servers on
+    127.0.0.1 are private addresses, which the fetch guard refuses otherwise."""
+    from notifier.config.settings import get_settings
+    from tests.support.local import LOCAL_CIDRS
+
+    monkeypatch.setenv("NOTIFIER_FETCH_ALLOW_NETWORKS", LOCAL_CIDRS)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

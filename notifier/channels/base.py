@@ -24,7 +24,8 @@ from notifier.channels.digest import Digest
 from notifier.channels.render import Presentation
 from notifier.config.schema import Oncall, Subscriber
 from notifier.config.settings import Settings
-from notifier.logs import RedactSecrets
+from notifier.httpwait import bounded
+from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert
 
 REDACTED = "**********"
@@ -51,7 +52,8 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
-        self.retry_after = retry_after
+        # A vendor's Retry-After is untrusted: finite and 15 minutes at most.
+        self.retry_after = bounded(retry_after)
         self.unknown = unknown
 
     def __repr__(self) -> str:
@@ -139,6 +141,9 @@ class Channel(ABC):
     fallback_pages: ClassVar[bool] = False
     # This channel sends the daily digest (`send_digest`) to its `targets`.
     sends_digests: ClassVar[bool] = False
+    # Each target answers for itself (a webhook URL, a routing key): a 429's
+    # Retry-After pauses that target alone, not the channel (pipeline.delivery.targets).
+    pauses_per_target: ClassVar[bool] = False
 
     @classmethod
     def routed(
@@ -208,11 +213,9 @@ def secret_values(*secrets: SecretStr | str | None) -> tuple[str, ...]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced; used on third-party exception text."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """`text` with every secret replaced, percent-encoded spellings too; used on
+    third-party exception text. Redact first, cut after: a cut can split a secret."""
+    return scrub(text, secrets)
 
 
 def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:

@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 
 from notifier.channels.base import DeliveryError, redact
+from notifier.config.schema import SECRET_NOT_NAME, looks_like_secret
+from notifier.httpwait import retry_after as read_retry_after
 from notifier.text import one_line
 
 USER_AGENT = "notifier (+https://github.com/notifier)"
@@ -28,8 +30,16 @@ def env_key(vendor: str, name: str) -> str:
     """The secret a route names by its environment variable; a permanent error when unset."""
     value = os.environ.get(name, "")
     if not value:
-        raise DeliveryError(f"{vendor}: {name} is not set", permanent=True)
+        raise DeliveryError(f"{vendor}: {env_named(name)} is not set", permanent=True)
     return value
+
+
+def env_named(name: str) -> str:
+    """An environment variable's name for a message, unless it looks like a pasted
+    secret: then never echoed."""
+    if looks_like_secret(name):
+        return f"the variable named in the route ({SECRET_NOT_NAME}; not shown)"
+    return name
 
 
 def client() -> httpx.Client:
@@ -70,7 +80,7 @@ def classify(
     vendor: str, status: int, body: str, headers: Mapping[str, str], secrets: tuple[str, ...]
 ) -> DeliveryError:
     message = f"{vendor}: HTTP {status}"
-    reason = redact(_reason(body), secrets)
+    reason = _reason(body, secrets)
     if reason:
         message += f" {reason}"
     if status == 429:
@@ -80,8 +90,9 @@ def classify(
     return DeliveryError(message, permanent=True)
 
 
-def _reason(body: str) -> str:
-    """A few words of the vendor's error: its JSON `message`/`error`, else the text."""
+def _reason(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """A few words of the vendor's error: its JSON `message`/`error`, else the text.
+    Redacted BEFORE it is cut: a cut through a secret leaves a piece no filter knows."""
     text = body.strip()
     if text.startswith("{"):
         try:
@@ -91,12 +102,9 @@ def _reason(body: str) -> str:
         if isinstance(data, dict):
             found = data.get("message") or data.get("error") or data.get("status") or ""
             text = found if isinstance(found, str) else json.dumps(found)
-    return one_line(re.sub(r"\s+", " ", text))[:120]
+    return redact(one_line(re.sub(r"\s+", " ", redact(text, secrets))), secrets)[:120]
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: the pipeline's own backoff applies
+    """The vendor's Retry-After: finite, 15 minutes at most (notifier.httpwait)."""
+    return read_retry_after(headers.get("retry-after") or headers.get("Retry-After"))

@@ -42,6 +42,8 @@ ANNOTATION_LABEL = {
     AnnotationKind.DOWNSTREAM: "Downstream",
     AnnotationKind.COINCIDENT: "Coincident",
     AnnotationKind.STATED_CAUSE: "Stated cause",
+    # The provider's incident confirms what our own probe saw first.
+    AnnotationKind.PROBE: "Early warning",
 }
 
 
@@ -92,6 +94,8 @@ def change_line(alert: Alert) -> str:
         return ev.incident.title.partition(":")[0]
     if ev.kind is EventKind.FEED_RECOVERED:
         return "Status feed working again"
+    if ev.kind is EventKind.FEED_FLOOD:
+        return "Feed flood"
     return status_label(shown_status(alert))
 
 

@@ -12,6 +12,7 @@ import redis
 from notifier.config.settings import get_settings
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
+from notifier.text import inert_stream, one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
+    out = inert_stream(out)
     if as_json:
         for rec in records:
             out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
@@ -52,7 +54,5 @@ def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
 
 
 def _safe(text: str) -> str:
-    # Feed titles are untrusted: no terminal escapes.
-    from notifier.text import one_line
-
+    # Feed titles are untrusted: one line (the stream removes escapes).
     return one_line(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 from notifier.feeds import registry
 from notifier.feeds.errors import FeedError, UndetectedFormatError
 from notifier.models import to_jsonable
+from notifier.text import inert_stream
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +52,7 @@ def run_parse(args: argparse.Namespace) -> int:
     if document.services:
         # A status-only feed: the states it gives; the diff makes incidents of them.
         out["services"] = to_jsonable(document.services)
-    json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    stream = inert_stream(sys.stdout)  # feed text: no terminal escapes
+    json.dump(out, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
     return 0

@@ -22,7 +22,7 @@ from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.ops.metrics import DUE_SETS, QUEUES, waiting_sizes
-from notifier.text import one_line
+from notifier.text import inert_stream, one_line
 
 CHANNELS = ("slack", "sms", "email")
 
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    out = inert_stream(out)
     settings = get_settings()
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None:

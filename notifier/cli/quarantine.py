@@ -22,7 +22,7 @@ from notifier.config.settings import get_settings
 from notifier.pipeline.delivery import poison
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
-from notifier.text import one_line
+from notifier.text import inert_stream, one_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    out = inert_stream(out)
     settings = get_settings()
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None:

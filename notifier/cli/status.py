@@ -40,7 +40,7 @@ from notifier.store.feeds.state import StateStore
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.store.ops.reloads import ConfigReloads, ReloadState
 from notifier.store.ops.silences import SilenceStore
-from notifier.text import one_line
+from notifier.text import inert_stream, one_line
 
 
 def watched_of_providers(providers: list[ResolvedProvider]) -> tuple[Watched, ...]:
@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    out = inert_stream(out)  # feed titles, ids, errors and URLs: no terminal escapes
     settings = get_settings()
     providers: list[ResolvedProvider] = []
     try:
@@ -206,6 +207,16 @@ def _health(raw: dict[str, str]) -> str:
     return f"{state.value}{why} ({failures} failure{'s' if failures != 1 else ''})"
 
 
+SHOWN_INCIDENTS = 10
+
+
+def _incidents(active: list[str]) -> str:
+    """The first open incidents, and how many more (a flooded feed may hold thousands)."""
+    shown = "; ".join(active[:SHOWN_INCIDENTS]) or "-"
+    more = len(active) - SHOWN_INCIDENTS
+    return f"{shown}; and {more} more" if more > 0 else shown
+
+
 def render(rows: list[dict[str, Any]]) -> str:
     header = ("PROVIDER", "HEALTH", "LAST POLL", "OUTCOME", "ACTIVE INCIDENTS")
     table = [
@@ -214,7 +225,7 @@ def render(rows: list[dict[str, Any]]) -> str:
             r["health"],
             r["last_poll"],
             r["outcome"],
-            "; ".join(r["active_incidents"]) or "-",
+            _incidents(r["active_incidents"]),
         )
         for r in rows
     ]

@@ -96,13 +96,17 @@ def check_text(
     catalog = catalog if catalog is not None else load_catalog()
     try:
         root = yamlmarks.compose(text)
-    except yamlmarks.DuplicateKeyError as exc:
+        data = yamlmarks.construct(root)
+    except (yamlmarks.DuplicateKeyError, yamlmarks.UnsafeYamlError) as exc:
         return ConfigReport(None, [f"{filename}:{exc.line}: {exc}"])
     except yaml.MarkedYAMLError as exc:
         return ConfigReport(None, [_yaml_error(filename, exc)])
     except yaml.YAMLError as exc:
-        return ConfigReport(None, [f"{filename}:1: {exc}"])
-    data = yamlmarks.construct(root)
+        return ConfigReport(None, [f"{filename}:1: YAML error: {str(exc).splitlines()[0][:200]}"])
+    except RecursionError:
+        return ConfigReport(None, [f"{filename}:1: YAML error: nested too deeply"])
+    except (ValueError, TypeError):  # a timestamp or number the YAML loader cannot build
+        return ConfigReport(None, [f"{filename}:1: YAML error: a value YAML cannot read"])
     if data is None:
         nothing = Config()
         nothing.bind_catalog(catalog)

@@ -110,9 +110,27 @@ def _webhook_ok(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
+SECRET_NOT_NAME = "this looks like a secret, not a variable name"
+
+
+def looks_like_secret(value: str) -> bool:
+    """Whether a value given where an environment variable NAME belongs looks like the
+    secret itself (a pasted routing key, token or URL). Names are words: PD_ROUTING_KEY."""
+    if any(c in value for c in ":/@.-") or len(value) > 64:
+        return True
+    digits = sum(c.isdigit() for c in value)
+    lower, upper = any(c.islower() for c in value), any(c.isupper() for c in value)
+    if len(value) >= 16 and "_" not in value and digits >= 3:
+        return True  # a hex or base62 key: 32 hex characters, a UUID without dashes
+    return len(value) >= 20 and lower and upper and digits >= 3
+
+
 def _env_name(value: str) -> str:
+    # The value is never quoted back: what was given may be the secret itself.
+    if looks_like_secret(value):
+        raise ValueError(f"{SECRET_NOT_NAME} (not shown); name its variable, like PD_KEY")
     if not _ENV.match(value):
-        raise ValueError(f"{value!r} is not an environment variable name (like PD_ROUTING_KEY)")
+        raise ValueError("not an environment variable name (not shown); like PD_ROUTING_KEY")
     return value
 
 
@@ -164,7 +182,7 @@ class DependencySpec(Strict):
 
 class ProbeHeader(Strict):
     name: str = Field(description="Header name, e.g. Authorization.")
-    value_env: str = Field(
+    value_env: EnvName = Field(
         description="Environment variable holding the header's value (a secret: never printed)."
     )
 
@@ -237,7 +255,7 @@ class ProviderConfig(Strict):
         description="Accept Statuspage webhooks at /hooks/statuspage/<id>/<token> "
         "(a secret: never printed).",
     )
-    webhook_token_env: str | None = Field(
+    webhook_token_env: EnvName | None = Field(
         None, description="Environment variable holding the webhook token instead."
     )
     probes: list[ProbeSpec] = Field(

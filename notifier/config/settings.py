@@ -6,6 +6,7 @@ only through `.get_secret_value()` at the call site.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 
@@ -116,6 +117,19 @@ class Settings(BaseSettings):
     http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
     http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
     max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")
+    fetch_allow_networks: str = Field(
+        "",
+        description="Comma-separated CIDRs (10.0.0.0/8, 127.0.0.1/32) feeds, discovery, "
+        "history lookups and probes may connect to beyond the public internet. Unset: "
+        "loopback, private, link-local (cloud metadata), CGNAT, multicast and unspecified "
+        "addresses are refused, checked on the address each name resolves to.",
+    )
+    max_new_incidents_per_poll: int = Field(
+        50,
+        ge=1,
+        description="New incidents one feed document may bring before they become one "
+        '"feed flood" alert naming the count (the diff still records each of them).',
+    )
     feed_failure_threshold: int = Field(
         3, description="Consecutive failures before a status page counts as unreachable."
     )
@@ -191,6 +205,24 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_TOKEN} characters (not shown: a secret); "
                              "make one with `openssl rand -hex 24`")  # fmt: skip
         return v
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks_read(cls, value: str) -> str:
+        for item in (i.strip() for i in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{item[:60]!r} is not a network in CIDR form (10.0.0.0/8)"
+                    ) from None
+        return value
+
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """NOTIFIER_FETCH_ALLOW_NETWORKS, read (the validator vouches for each entry)."""
+        items = (i.strip() for i in self.fetch_allow_networks.split(","))
+        return tuple(ipaddress.ip_network(i, strict=False) for i in items if i)
 
     @property
     def broker_prefix(self) -> str:

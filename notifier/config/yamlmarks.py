@@ -26,12 +26,61 @@ class DuplicateKeyError(Exception):
         self.line = line
 
 
+class UnsafeYamlError(Exception):
+    """A document the loader will not build: a recursive alias, or a tag outside plain
+    YAML (`!!python/object`, `!custom`). Carries the line it was found on."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+# The tags plain data may carry (YAML 1.1 core, as SafeLoader resolves them).
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
+
+
 def compose(text: str) -> yaml.Node | None:
-    """The node tree of one YAML document; raises `yaml.YAMLError` with marks."""
+    """The node tree of one YAML document; raises `yaml.YAMLError` with marks, and
+    `UnsafeYamlError` or `DuplicateKeyError` with a line."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     if node is not None:
-        _check_duplicates(node)
+        _check_tree(node)
+        _check_duplicates(node, set())
     return node
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Refuse recursive aliases and foreign tags, visiting each node once (an alias
+    names a node already seen: walking it again could take exponential time)."""
+    seen: set[int] = set()
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        line = node.start_mark.line + 1
+        if id(node) in on_path:
+            raise UnsafeYamlError("a recursive alias (an anchor used inside itself)", line)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            tag = str(node.tag)[:60]
+            raise UnsafeYamlError(f"the tag {tag!r} is not allowed (plain YAML only)", line)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if children:
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(children))
 
 
 def construct(node: yaml.Node | None) -> Any:
@@ -45,7 +94,10 @@ def construct(node: yaml.Node | None) -> Any:
         loader.dispose()
 
 
-def _check_duplicates(node: yaml.Node) -> None:
+def _check_duplicates(node: yaml.Node, done: set[int]) -> None:
+    if id(node) in done:  # an alias of a node already checked
+        return
+    done.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -53,10 +105,10 @@ def _check_duplicates(node: yaml.Node) -> None:
             if key in seen:
                 raise DuplicateKeyError(key, key_node.start_mark.line + 1)
             seen.add(key)
-            _check_duplicates(value_node)
+            _check_duplicates(value_node, done)
     elif isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            _check_duplicates(child)
+            _check_duplicates(child, done)
 
 
 def _step(node: yaml.Node, part: int | str) -> tuple[yaml.Node, yaml.Node] | None:

@@ -25,6 +25,7 @@ class Cause(StrEnum):
     HTML = "html"
     TOO_LARGE = "too_large"
     UNREADABLE = "unreadable"
+    FORBIDDEN = "forbidden"
 
 
 _WORDS = {
@@ -37,6 +38,8 @@ _WORDS = {
     Cause.HTML: "answered with an HTML page, not a feed",
     Cause.TOO_LARGE: "the feed is larger than NOTIFIER_MAX_FEED_BYTES",
     Cause.UNREADABLE: "unreadable feed: not the format configured for it",
+    Cause.FORBIDDEN: "refused: the address is private or off-site "
+    "(allow a network with NOTIFIER_FETCH_ALLOW_NETWORKS)",
 }
 _HTTP_MEANING = {
     401: "access denied",

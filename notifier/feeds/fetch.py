@@ -6,6 +6,12 @@ stopped as soon as the DECOMPRESSED size passes `max_bytes` (httpx's own
 decoders inflate a whole network chunk at once). A body in a charset that only
 the Content-Type header names is handed on as UTF-8 (see charset.py). Error
 messages name the host and path only: query strings may carry tokens.
+
+Every connection goes through the address guard (`notifier.feeds.guard`): redirects
+are followed here one hop at a time, each hop's resolved address checked and dialled
+as checked, and one wall-clock deadline (`total_timeout`) covers the whole request,
+headers included. A server's Retry-After is read by `notifier.httpwait`: finite, and
+15 minutes at most.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,29 +30,13 @@ import httpx
 from notifier import __version__
 from notifier.feeds.charset import to_utf8
 from notifier.feeds.errors import Cause, FetchError, TooLargeError
+from notifier.feeds.guard import AddressRefused, GuardedTransport, Network, deadline, same_site
+from notifier.httpwait import MAX_WAIT_S, retry_after
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier)"
 MAX_REDIRECTS = 5
 DEFAULT_429_WAIT_S = 60.0
-MAX_RETRY_AFTER_S = 3600.0  # a hint beyond this is a mistake; we wait an hour at most
-
-
-def retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110);
-    None when absent or unreadable, capped at an hour."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_S)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    delta = when.timestamp() - (time.time() if now is None else now)
-    return min(max(0.0, delta), MAX_RETRY_AFTER_S)
+MAX_RETRY_AFTER_S = MAX_WAIT_S  # a hint beyond this is a mistake or hostile: 15 minutes at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +128,19 @@ class Fetcher:
         max_bytes: int = 5_000_000,
         user_agent: str = USER_AGENT,
         total_timeout: float | None = None,
+        allow: tuple[Network, ...] = (),
     ) -> None:
+        """`allow`: networks the address guard lets through beyond the public internet
+        (NOTIFIER_FETCH_ALLOW_NETWORKS); see notifier.feeds.guard."""
         self.max_bytes = max_bytes
-        # A server dripping one byte per read never trips the read timeout; this does.
+        # A server dripping one byte per read (headers included) never trips the read
+        # timeout; this wall-clock deadline over the whole request does.
         self.total_timeout = total_timeout if total_timeout is not None else 3 * timeout
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,  # followed here, one checked hop at a time
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=GuardedTransport(allow),
         )
 
     def close(self) -> None:
@@ -160,12 +153,20 @@ class Fetcher:
         self.close()
 
     def fetch(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        *,
+        site: str | None = None,
     ) -> FetchResult:
         """GET `url`; 304 gives `body=None` and keeps the validators we sent.
 
-        Raises `FetchError` (network, timeout, HTTP >= 400, too many redirects)
-        and `TooLargeError` (body past `max_bytes` after decompression).
+        Redirects are followed up to MAX_REDIRECTS, each hop's address checked by the
+        guard; with `site` (a registrable domain, notifier.feeds.guard.site_of) every hop must
+        stay within it. Raises `FetchError` (network, timeout, HTTP >= 400, too many
+        redirects, a refused address or site) and `TooLargeError` (body past
+        `max_bytes` after decompression). One deadline covers every hop.
         """
         headers = {}
         if etag:
@@ -174,18 +175,43 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         where = safe_url(url)
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                return self._result(response, etag, last_modified)
+            with deadline(self.total_timeout):
+                return self._follow(url, headers, etag, last_modified, site)
         except httpx.TimeoutException:
             raise FetchError(f"timed out fetching {where}", Cause.TIMEOUT) from None
-        except httpx.TooManyRedirects:
-            message = f"more than {MAX_REDIRECTS} redirects from {where}"
-            raise FetchError(message, Cause.REDIRECTS) from None
         except httpx.InvalidURL:
             raise FetchError(f"invalid feed URL {where}") from None
         except httpx.HTTPError as exc:
             cause = classify(exc)
             raise FetchError(f"{_SAYS[cause]} fetching {where}", cause) from None
+        except (ValueError, UnicodeError):  # a URL httpx cannot even build a request for
+            raise FetchError(f"invalid feed URL {where}") from None
+
+    def _follow(
+        self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None,
+        site: str | None,
+    ) -> FetchResult:  # fmt: skip
+        if site is not None and not same_site(url, site):
+            raise AddressRefused(f"refused: {safe_url(url)} is outside the site {site}")
+        request = self._client.build_request("GET", url, headers=headers)
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._client.send(request, stream=True)
+            try:
+                following = response.next_request if response.is_redirect else None
+                if following is None:
+                    return self._result(response, etag, last_modified)
+                response.read()  # hands the connection back to the pool
+            finally:
+                response.close()
+            target = str(following.url)
+            if following.url.scheme not in ("http", "https"):
+                raise FetchError(f"redirect to a non-web address from {safe_url(request.url)}")
+            if site is not None and not same_site(target, site):
+                message = f"refused: redirect to {safe_url(target)} is outside the site {site}"
+                raise AddressRefused(message)
+            request = following
+        message = f"more than {MAX_REDIRECTS} redirects from {safe_url(url)}"
+        raise FetchError(message, Cause.REDIRECTS)
 
     def _result(
         self, response: httpx.Response, etag: str | None, last_modified: str | None
@@ -221,7 +247,7 @@ class Fetcher:
 
     def _read(self, response: httpx.Response, where: str) -> bytes:
         inflater = _Inflater(response.headers.get("Content-Encoding", ""))
-        deadline = time.monotonic() + self.total_timeout
+        ends = time.monotonic() + self.total_timeout
         chunks: list[bytes] = []
         size = 0
         for raw in response.iter_raw():
@@ -230,6 +256,6 @@ class Fetcher:
                 if size > self.max_bytes:
                     raise TooLargeError(f"body from {where} is over {self.max_bytes} bytes")
                 chunks.append(piece)
-            if time.monotonic() > deadline:
+            if time.monotonic() > ends:
                 raise FetchError(f"timed out reading {where}", Cause.TIMEOUT)
         return b"".join(chunks)

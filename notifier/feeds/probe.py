@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from notifier.feeds.errors import Cause
 from notifier.feeds.fetch import USER_AGENT, classify
+from notifier.feeds.guard import AddressRefused, GuardedTransport, Network, deadline
 
 _SAYS = {
     Cause.DNS: "DNS failure",
@@ -38,8 +39,14 @@ class ProbeResult:
 class Prober:
     """Probes through one reused HTTP client (keep-alive, like a real client)."""
 
-    def __init__(self) -> None:
-        self._client = httpx.Client(follow_redirects=False, headers={"User-Agent": USER_AGENT})
+    def __init__(self, allow: tuple[Network, ...] = ()) -> None:
+        """`allow`: networks beyond the public internet a probe may reach
+        (NOTIFIER_FETCH_ALLOW_NETWORKS; notifier.feeds.guard)."""
+        self._client = httpx.Client(
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            transport=GuardedTransport(allow),
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -55,14 +62,23 @@ class Prober:
         headers = {header[0]: header[1].get_secret_value()} if header is not None else {}
         started = time.monotonic()
         try:
-            with self._client.stream(
-                method, url, headers=headers, timeout=httpx.Timeout(timeout)
-            ) as response:
+            # `timeout` is wall-clock for the whole probe: a server trickling its
+            # headers cannot hold it longer.
+            with (
+                deadline(timeout),
+                self._client.stream(
+                    method, url, headers=headers, timeout=httpx.Timeout(timeout)
+                ) as response,
+            ):
                 status = response.status_code  # the body is never read: status is the answer
+        except AddressRefused as exc:
+            return ProbeResult(False, None, str(exc), time.monotonic() - started)
         except httpx.TimeoutException:
             return ProbeResult(False, None, "timeout", time.monotonic() - started)
         except httpx.HTTPError as exc:
             return ProbeResult(False, None, _SAYS[classify(exc)], time.monotonic() - started)
+        except (ValueError, UnicodeError):  # a URL httpx cannot build a request for
+            return ProbeResult(False, None, "invalid URL", time.monotonic() - started)
         took = time.monotonic() - started
         if status in expect_status:
             return ProbeResult(True, status, None, took)

@@ -5,11 +5,13 @@ A parser is `parse(body: bytes, provider: str) -> FeedDocument`; it raises a
 `PARSERS: dict[str, Parser]`; this module collects them and adds `auto`, which
 asks `notifier.feeds.detect` for the format first. A web page where a feed was
 expected (a login wall, an error page, the status page's own HTML) is told apart
-from a broken feed before any parser sees it: `HtmlPageError`.
+from a broken feed before any parser sees it: `HtmlPageError`. Every document leaves
+with its ids and titles within bounds (`notifier.feeds.bounds`).
 """
 
 from __future__ import annotations
 
+from notifier.feeds.bounds import bounded
 from notifier.feeds.common import Parser
 from notifier.feeds.detect import detect, looks_like_html
 from notifier.feeds.errors import HtmlPageError, UnknownFormatError
@@ -60,4 +62,4 @@ def parse(body: bytes, format_name: str, provider: str) -> FeedDocument:
     parser = get_parser(format_name)
     if looks_like_html(body):
         raise HtmlPageError("answered with an HTML page, not a feed")
-    return parser(body, provider)
+    return bounded(parser(body, provider))  # ids and titles within bounds (feeds.bounds)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from notifier.feeds.bounds import bounded_incident
 from notifier.feeds.errors import ParseError
 from notifier.feeds.formats.statuspage_json import parse_incident
 from notifier.feeds.json_doc import load_json, mapping
@@ -54,7 +55,8 @@ def parse(body: bytes, provider: str) -> Push:
     doc = mapping(load_json(body), "the webhook body")
     if "incident" in doc:
         raw = mapping(doc["incident"], "incident")
-        return Push(provider, incident=parse_incident(raw, provider, None, False))
+        incident = bounded_incident(parse_incident(raw, provider, None, False))
+        return Push(provider, incident=incident)
     if "component_update" in doc:
         update = mapping(doc["component_update"], "component_update")
         component = mapping(doc.get("component") or {}, "component")

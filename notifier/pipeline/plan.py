@@ -70,6 +70,7 @@ _KINDS = {
     EventKind.MAINTENANCE_COMPLETED: AlertKind.MAINTENANCE,
     EventKind.FEED_UNREACHABLE: AlertKind.FEED_HEALTH,
     EventKind.FEED_RECOVERED: AlertKind.FEED_HEALTH,
+    EventKind.FEED_FLOOD: AlertKind.FEED_HEALTH,
     # A probe's early warning opens a thread like a new incident; its all-clear closes it.
     EventKind.PROBE_FAILURE: AlertKind.NEW,
     EventKind.PROBE_RECOVERED: AlertKind.RESOLVED,

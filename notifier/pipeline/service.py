@@ -126,7 +126,7 @@ class Runtime:
     def prober(self) -> Prober:
         """One HTTP client for this process's probes, made on first use."""
         if self._prober is None:
-            self._prober = Prober()
+            self._prober = Prober(self.settings.allowed_networks())
         return self._prober
 
     def due(self, name: str) -> DueSet:
@@ -150,6 +150,7 @@ class Runtime:
             timeout=settings.http_timeout,
             connect_timeout=settings.http_connect_timeout,
             max_bytes=settings.max_feed_bytes,
+            allow=settings.allowed_networks(),
         )
         # planning and delivery share one instance of each store
         alerts, threads = AlertStore(client, prefix), RedisThreadStore(client, prefix)
@@ -221,6 +222,7 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
         on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
         on_components=on_components,
+        max_new_incidents=rt.settings.max_new_incidents_per_poll,
     )  # fmt: skip
     if outcome.retry_after is not None:
         # The status page asked us to wait (429 / Retry-After): the tick holds its polls.

@@ -36,7 +36,9 @@ MAINTENANCE_EVENTS = frozenset(
     }
 )
 START_AND_END = frozenset({EventKind.MAINTENANCE_STARTED, EventKind.MAINTENANCE_COMPLETED})
-FEED_EVENTS = frozenset({EventKind.FEED_UNREACHABLE, EventKind.FEED_RECOVERED})
+FEED_EVENTS = frozenset(
+    {EventKind.FEED_UNREACHABLE, EventKind.FEED_RECOVERED, EventKind.FEED_FLOOD}
+)
 CLOSING_EVENTS = frozenset({EventKind.RESOLVED, EventKind.REOPENED})
 PROBE_EVENTS = frozenset({EventKind.PROBE_FAILURE, EventKind.PROBE_RECOVERED})
 

@@ -35,6 +35,7 @@ from tests.chaos.harness import (
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.local import ALLOW_ENV
 
 pytestmark = pytest.mark.chaos
 PAGER = "+15550100001"
@@ -110,6 +111,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
         "NOTIFIER_REDIS_URL": red.url,
+        **ALLOW_ENV,
         "NOTIFIER_KEY_PREFIX": "chaos",
         "NOTIFIER_CONFIG": str(config),
         "NOTIFIER_DATA_DIR": str(tmp / "data"),

@@ -26,6 +26,7 @@ from tests.chaos.harness import (
     wait_for,
 )
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import summary_json
 
 pytestmark = pytest.mark.chaos
@@ -49,6 +50,7 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
         "NOTIFIER_REDIS_URL": red.url,
+        **ALLOW_ENV,
         "NOTIFIER_KEY_PREFIX": "fleet",
         "NOTIFIER_CONFIG": str(config),
         "NOTIFIER_DATA_DIR": str(tmp_path / "data"),

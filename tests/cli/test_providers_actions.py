@@ -15,6 +15,9 @@ from notifier.config.catalog import Catalog, CatalogEntry, CatalogFeed
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.status_sites import COMPONENTS, serve_sites
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 
 @pytest.fixture
 def sites() -> Iterator[FeedServer]:
@@ -92,3 +95,16 @@ def test_components_lists_the_names_as_the_live_feed_spells_them(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "# 3 components listed by acme's feed now"
     assert out[1:] == COMPONENTS
+
+
+def test_component_names_with_terminal_escapes_print_inert(
+    sites: FeedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = json.loads(sites.documents["/sp/api/v2/summary.json"][0])
+    doc["components"][0]["name"] = "API\x1b]0;pwned\x07\x1b[2J\u202e"
+    sites.put("/sp/api/v2/summary.json", json.dumps(doc).encode())
+    monkeypatch.setattr(components_cmd, "load_catalog", lambda: _catalog(sites))
+    assert main(["providers", "components", "acme"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert out.splitlines()[1] == "API"

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from tests.support.feed_server import feed_server
+from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
             "subscribers:\n  - name: platform\n    slack: {channel: '#x'}\n"
             "    email: {to: [ops@example.com]}\n"
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
         env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d"}
         err = Path(tmp) / "stderr"
         with err.open("w") as stderr:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -16,14 +17,20 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import redis
 
+from notifier.cli import build_parser
+from notifier.cli import status as status_cmd
 from notifier.cli.status import render, status_rows
+from notifier.config.settings import get_settings
 from notifier.feeds.fetch import Fetcher
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.heartbeats import Heartbeats
+from notifier.text import inert_stream
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -43,7 +50,7 @@ def test_it_shows_health_last_poll_and_active_incidents(
     store = StateStore(redis_client, key_prefix)
     incident = FakeIncident("k7statusinc1", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking into it.")
-    with feed_server() as server, Fetcher(timeout=2, connect_timeout=2) as fetcher:
+    with feed_server() as server, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
         server.put("/ok.json", summary_json([incident]))
         ok = Provider("acme", server.url("/ok.json"))
         broken = Provider("brokenco", server.url("/missing.json"))  # 404 every time
@@ -108,7 +115,10 @@ def test_it_says_in_plain_words_why_each_feed_fails(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store = StateStore(redis_client, key_prefix)
-    with _troubled_server() as base, Fetcher(timeout=0.3, connect_timeout=0.3) as fetcher:
+    with (
+        _troubled_server() as base,
+        Fetcher(timeout=0.3, connect_timeout=0.3, allow=LOCAL) as fetcher,
+    ):
         providers = [
             Provider("refused", f"http://127.0.0.1:{_closed_port()}/feed"),
             Provider("nodns", "http://status.notifier-test.invalid/feed"),
@@ -137,7 +147,7 @@ def test_a_failure_below_the_threshold_already_says_why(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store = StateStore(redis_client, key_prefix)
-    with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2) as fetcher:
+    with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
         poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
     (row,) = status_rows(store, ["down"], NOW)
     assert row["health"] == "failing: HTTP status 503: the server has a problem (1 failure)"
@@ -182,3 +192,39 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
         "feeds",
     ]
     assert body["providers"][0]["provider"] == "acme"
+
+
+def test_a_hostile_feed_title_reaches_notifier_status_inert(
+    redis_url: str, key_prefix: str, redis_client: redis.Redis, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    store = StateStore(redis_client, key_prefix)
+    incident = FakeIncident("k7esc", "Outage \x1b]0;pwned\x07\x1b[2J here")
+    incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking.")
+    with feed_server() as server, Fetcher(timeout=2, allow=LOCAL) as fetcher:
+        server.put("/ok.json", summary_json([incident]))
+        poll_provider(Provider("acme", server.url("/ok.json")), store, fetcher, lambda e: None,
+                      datetime.now(UTC), 3)  # fmt: skip
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text("providers:\n  - id: acme\n    feed: {url: 'https://x.example/s.json', "
+                      "format: statuspage-json}\n")  # fmt: skip
+    for name, value in {"NOTIFIER_REDIS_URL": redis_url, "NOTIFIER_KEY_PREFIX": key_prefix,
+                        "NOTIFIER_CONFIG": str(config)}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    buffer = io.StringIO()
+    try:
+        status_cmd.run(build_parser().parse_args(["status"]), out=buffer)
+    finally:
+        get_settings.cache_clear()
+    out = buffer.getvalue()
+    assert "k7esc Outage  here" in out or "k7esc Outage here" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_the_one_terminal_sanitiser_keeps_layout_and_drops_escapes() -> None:
+    out = io.StringIO()
+    stream = inert_stream(out)
+    stream.write("PROVIDER  ACTIVE\nacme      x1 Outage \x1b]0;pwned\x07\x1b[31mred\x9b2J\u202e\n")
+    assert out.getvalue() == "PROVIDER  ACTIVE\nacme      x1 Outage red2J\n"
+    assert inert_stream(stream) is stream

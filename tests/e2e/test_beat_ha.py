@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.local import ALLOW_ENV
 from tests.support.workers import WorkerProcess
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +35,7 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         "    poll_interval: 1\n"
         "subscribers:\n  - name: ops\n    slack: {channel: '#ops'}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
     env |= {
         "NOTIFIER_REDIS_URL": redis_url,
         "NOTIFIER_KEY_PREFIX": key_prefix,

@@ -13,6 +13,7 @@ import redis
 
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
 
@@ -50,6 +51,7 @@ def stack(
     )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},
+        **ALLOW_ENV,
         "NOTIFIER_REDIS_URL": redis_url,
         "NOTIFIER_KEY_PREFIX": key_prefix,
         "NOTIFIER_CONFIG": str(config),

@@ -20,6 +20,7 @@ import redis
 from notifier.store.delivery.deliverylog import DeliveryLog
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +78,7 @@ def service(
     feeds.put(FEED, summary_json([]))
     config = tmp_path / "subscriptions.yaml"
     config.write_text(config_text(feeds.url(FEED), ["a"]))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
     env |= {"NOTIFIER_REDIS_URL": redis_url, "NOTIFIER_KEY_PREFIX": key_prefix,
             "NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
             "NOTIFIER_SLACK_TOKEN": "xoxb-e2e-not-a-real-token",

@@ -26,6 +26,7 @@ import redis
 from notifier.models import parse_iso
 from notifier.store.feeds.state import StateStore
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.procs import child_titled, title
 from tests.support.statuspage_docs import summary_json
 
@@ -84,6 +85,7 @@ def environment(tmp_path: Path, redis_url: str, key_prefix: str) -> Iterator[dic
     )
     yield {
         **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},
+        **ALLOW_ENV,
         "NOTIFIER_REDIS_URL": redis_url,
         "NOTIFIER_KEY_PREFIX": key_prefix,
         "NOTIFIER_CONFIG": str(config),

@@ -24,6 +24,7 @@ from notifier.feeds.errors import (
     is_unreadable,
 )
 from notifier.feeds.fetch import USER_AGENT, Fetcher
+from tests.support.local import LOCAL
 from tests.support.tls import self_signed_cert
 
 FEED = b"<rss version='2.0'><channel><title>made here</title></channel></rss>"
@@ -146,7 +147,7 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    f = Fetcher(timeout=0.5, connect_timeout=0.5, max_bytes=5_000_000)
+    f = Fetcher(timeout=0.5, connect_timeout=0.5, max_bytes=5_000_000, allow=LOCAL)
     yield f
     f.close()
 
@@ -198,7 +199,7 @@ def test_a_slow_server_times_out(fetcher: Fetcher, base_url: str) -> None:
 
 def test_a_dripping_server_hits_the_total_deadline(base_url: str) -> None:
     with (
-        Fetcher(timeout=1, total_timeout=0.5) as fetcher,
+        Fetcher(timeout=1, total_timeout=0.5, allow=LOCAL) as fetcher,
         pytest.raises(FetchError, match="timed out"),
     ):
         fetcher.fetch(f"{base_url}/drip", None, None)
@@ -287,7 +288,10 @@ def test_a_certificate_nobody_trusts_is_a_tls_error(tmp_path: Path) -> None:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with Fetcher(timeout=2, connect_timeout=2) as fetcher, pytest.raises(FetchError) as caught:
+        with (
+            Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher,
+            pytest.raises(FetchError) as caught,
+        ):
             fetcher.fetch(f"https://127.0.0.1:{server.server_address[1]}/etag", None, None)
     finally:
         server.shutdown()

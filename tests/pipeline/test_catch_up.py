@@ -30,6 +30,9 @@ from tests.planning_helpers import at, config, event, incident
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, incidents_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 GAP = Gap(at("2025-06-03 06:40"), at("2025-06-07 06:38"))
 NOW = GAP.end
 EVERYONE = """

@@ -18,6 +18,7 @@ from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.conn.generation import Generation, remember, remembered
 from notifier.store.feeds.state import StateStore
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 20, 0, tzinfo=UTC)
@@ -85,7 +86,7 @@ def _poll(store: StateStore, gen: Generation, url: str, seen: str | None) -> lis
         got.extend(events)
 
     poll_provider(
-        Provider("acme", url), store, Fetcher(timeout=5, connect_timeout=5), enqueue, NOW,
+        Provider("acme", url), store, Fetcher(timeout=5, allow=LOCAL), enqueue, NOW,
         on_unmarked=lambda: continuity.lost_since(gen, seen, ["acme"], NOW),
         rebaselined=gen.rebaselined,
     )  # fmt: skip

@@ -23,6 +23,9 @@ from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 STAGES = ["feeds", "diff", "annotate", "route", "channels"]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import redis
 
 from notifier.config.load import load_config
@@ -16,6 +17,9 @@ from notifier.pipeline import service
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
+
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
 
 T0 = datetime(2024, 12, 26, 18, 30, tzinfo=UTC)
 ONCALL = "+15550100"

@@ -25,6 +25,9 @@ from tests.support.feed_server import FeedServer, feed_server
 from tests.support.status_sites import RSS_PAGE_HTML, rss, serve_sites
 from tests.support.statuspage_docs import FakeIncident
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 PROVIDERS = {"acme": "/sp", "beta": "/iio", "gamma": "/blog"}
 

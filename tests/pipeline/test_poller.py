@@ -28,6 +28,7 @@ from notifier.store.feeds.snapshot import FeedHealth
 from notifier.store.feeds.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL
 from tests.support.roundtrips import RoundTrips
 
 INV, IDE, RES = Status.INVESTIGATING, Status.IDENTIFIED, Status.RESOLVED
@@ -139,7 +140,7 @@ def test_an_unchanged_poll_over_http_costs_one_redis_round_trip_after_the_get(
     client = redis.Redis.from_url(redis_url)
     trips = RoundTrips(client)
     store = StateStore(client, key_prefix)
-    with feed_server() as server, Fetcher(timeout=5, connect_timeout=5) as fetcher:
+    with feed_server() as server, Fetcher(timeout=5, connect_timeout=5, allow=LOCAL) as fetcher:
         server.put("/summary.json", summary_json([inc("a", (0, INV))]))
         p = Provider("acme", server.url("/summary.json"))
         poll_provider(p, store, fetcher, Collector(), at(1))

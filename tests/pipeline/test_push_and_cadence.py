@@ -21,6 +21,9 @@ from tests.support.feed_server import FeedServer, feed_server
 from tests.support.push_kit import Inline, ProbeTarget, incident_push, runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 T0 = datetime(2024, 12, 26, 19, 0, 30, tzinfo=UTC)
 SUMMARY = "/api/v2/summary.json"
 

@@ -45,6 +45,9 @@ from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 # Recent, so the 30-day quarantine window of `notifier status` (the wall clock) holds it.
 T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
 POISON, GOOD, OTHER = "k7apoison001", "k7goodinc001", "k7otherinc01"

@@ -20,6 +20,9 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 NIGHT = datetime(2024, 12, 26, 23, 0, tzinfo=UTC)
 MORNING = datetime(2024, 12, 27, 7, 0, tzinfo=UTC)
 ONCALL = "+15550100"

@@ -19,6 +19,9 @@ from tests.pipeline.test_service import NOW, Recorder, _incident, _runtime
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 SLOW_S = 0.3
 
 

@@ -28,6 +28,9 @@ from tests.pipeline.test_exactly_once import make_ctx
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 UPDATES = (
     ("investigating", "2024-12-26T19:00:00Z"),

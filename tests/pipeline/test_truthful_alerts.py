@@ -19,6 +19,9 @@ from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, incidents_json, summary_json
 
+# Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
+pytestmark = pytest.mark.usefixtures("local_fetches")
+
 T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 SUMMARY, HISTORY = "/api/v2/summary.json", "/api/v2/incidents.json"
 

@@ -20,6 +20,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
+from tests.support.local import LOCAL_CIDRS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "2024-12-26-openai-azure"
 TYPES = {".json": "application/json", ".xml": "application/rss+xml"}
@@ -59,6 +60,7 @@ def load_dec26(
             twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=twilio.url,
             smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False,
+            fetch_allow_networks=LOCAL_CIDRS,  # the feed server is on 127.0.0.1
         )  # fmt: skip
         config = load_config(path)
         rt = service.Runtime.build(settings, redis_url, config)

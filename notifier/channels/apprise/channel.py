@@ -24,6 +24,7 @@ import apprise
 
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target, redact
 from notifier.channels.console.text import text_lines
+from notifier.channels.httpjson import env_named
 from notifier.channels.render import Presentation, truncate
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
@@ -56,6 +57,7 @@ def split_urls(value: str) -> list[str]:
 
 class AppriseChannel(Channel):
     name: ClassVar[str] = "apprise"
+    pauses_per_target: ClassVar[bool] = True
     label: ClassVar[str] = "apprise"
     body_maxlen: ClassVar[int] = BODY_MAX
     title_maxlen: ClassVar[int] = TITLE_MAX
@@ -85,7 +87,8 @@ class AppriseChannel(Channel):
         if not isinstance(target, AppriseTarget):
             raise DeliveryError("apprise: wrong target type", permanent=True)
         if target.url is None:
-            raise DeliveryError(f"apprise: {target.urls_env} is not set", permanent=True)
+            said = env_named(target.urls_env)
+            raise DeliveryError(f"apprise: {said} is not set", permanent=True)
         where = f"apprise: {target.urls_env} URL {target.index + 1}"
         service = apprise.Apprise(asset=self._asset)
         if not service.add(target.url):

@@ -84,6 +84,7 @@ def create_body(alert: Alert, p: Presentation) -> dict[str, Any]:
 
 class OpsgenieChannel(Channel):
     name: ClassVar[str] = "opsgenie"
+    pauses_per_target: ClassVar[bool] = True
     label: ClassVar[str] = "Opsgenie"
     body_maxlen: ClassVar[int] = DESCRIPTION_MAX
     title_maxlen: ClassVar[int] = MESSAGE_MAX

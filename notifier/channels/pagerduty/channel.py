@@ -88,6 +88,7 @@ def event(alert: Alert, routing_key: str, p: Presentation) -> dict[str, Any]:
 
 class PagerDutyChannel(Channel):
     name: ClassVar[str] = "pagerduty"
+    pauses_per_target: ClassVar[bool] = True
     label: ClassVar[str] = "PagerDuty"
     body_maxlen: ClassVar[int] = 4000  # latest_update in custom_details
     title_maxlen: ClassVar[int] = SUMMARY_MAX

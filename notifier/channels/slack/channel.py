@@ -61,6 +61,7 @@ from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.channels.slack.interact import ack_block
 from notifier.config.schema import Subscriber
+from notifier.httpwait import retry_after as read_retry_after
 from notifier.models import Alert
 from notifier.safeurl import split_clean
 from notifier.store.delivery.pacing import Rate, RateGate
@@ -443,10 +444,8 @@ def retry_after(headers: Any) -> float | None:
             break
     if isinstance(value, list):
         value = value[0] if value else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    # Finite and 15 minutes at most: a vendor's answer is untrusted (notifier.httpwait).
+    return read_retry_after(value) if isinstance(value, str) else None
 
 
 def _first_word(body: str | None) -> str:

@@ -27,7 +27,7 @@ import httpx
 from pydantic import SecretStr
 
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target
-from notifier.channels.httpjson import client, post_json
+from notifier.channels.httpjson import client, env_named, post_json
 from notifier.channels.render import Presentation, incident_key, latest_body, notes, truncate
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
@@ -91,6 +91,7 @@ class WebhookChannel(Channel):
     label: ClassVar[str] = "webhook"
     body_maxlen: ClassVar[int] = BODY_MAX
     title_maxlen: ClassVar[int] = TITLE_MAX
+    pauses_per_target: ClassVar[bool] = True
 
     def __init__(self, presentation: Presentation | None = None,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
@@ -116,7 +117,8 @@ class WebhookChannel(Channel):
         if target.secret_env is not None:
             key = os.environ.get(target.secret_env, "")
             if not key:
-                raise DeliveryError(f"webhook: {target.secret_env} is not set", permanent=True)
+                said = env_named(target.secret_env)
+                raise DeliveryError(f"webhook: {said} is not set", permanent=True)
         body = json.dumps(payload(alert, self.presentation), ensure_ascii=False).encode()
         timestamp = str(int(self.clock()))
         headers = {"X-Notifier-Timestamp": timestamp, "X-Notifier-Event": alert.event.kind.value}

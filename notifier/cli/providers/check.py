@@ -18,6 +18,7 @@ from notifier.config.catalog import CatalogEntry, load_catalog
 from notifier.config.suggest import closest
 from notifier.feeds.discover.find import discover
 from notifier.feeds.fetch import Fetcher
+from notifier.text import inert_stream
 
 MAX_CONCURRENCY = 16
 
@@ -32,7 +33,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stream = out or sys.stdout
+    stream = inert_stream(out or sys.stdout)  # feed text: no terminal escapes
     catalog = load_catalog()
     if args.all:
         entries = [e for e in catalog.providers.values() if e.support == "supported"]

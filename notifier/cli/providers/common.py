@@ -18,7 +18,7 @@ def fetcher() -> Fetcher:
     what a poll would not."""
     s = get_settings()
     return Fetcher(timeout=s.http_timeout, connect_timeout=s.http_connect_timeout,
-                   max_bytes=s.max_feed_bytes)  # fmt: skip
+                   max_bytes=s.max_feed_bytes, allow=s.allowed_networks())  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

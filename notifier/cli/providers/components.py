@@ -20,6 +20,7 @@ from notifier.config.suggest import closest
 from notifier.feeds.discover.find import discover
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.discovered import DiscoveredStore
+from notifier.text import inert_stream
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +33,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stream = out or sys.stdout
+    stream = inert_stream(out or sys.stdout)  # feed text: no terminal escapes
     catalog = load_catalog()
     entry = catalog.get(args.id)
     if entry is None:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from notifier.cli.providers.common import fetcher
 from notifier.config.catalog import load_catalog
 from notifier.feeds.discover.find import Discovery, discover
+from notifier.text import inert_stream
 
 SHOWN_COMPONENTS = 40
 
@@ -25,7 +26,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stream = out or sys.stdout
+    stream = inert_stream(out or sys.stdout)  # feed text: no terminal escapes
     url = args.url if "://" in args.url else f"https://{args.url}"
     if urlsplit(url).scheme not in {"http", "https"}:
         print(

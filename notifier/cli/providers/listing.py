@@ -22,12 +22,13 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.cadence import Cadence, poll_member
+from notifier.text import inert_stream
 
 COLUMNS = ("ID", "NAME", "FORMAT", "SUPPORT", "UPSTREAM", "FEED")
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stream = out or sys.stdout
+    stream = inert_stream(out or sys.stdout)  # feed text: no terminal escapes
     if getattr(args, "watched", False):
         return show_watched(stream, as_json=args.json)
     catalog = load_catalog()

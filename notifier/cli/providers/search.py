@@ -9,6 +9,7 @@ from typing import TextIO
 from notifier.cli.providers.listing import render_table
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.suggest import closest
+from notifier.text import inert_stream
 
 
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,7 +35,7 @@ def find(catalog: Catalog, word: str) -> list[CatalogEntry]:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stream = out or sys.stdout
+    stream = inert_stream(out or sys.stdout)  # feed text: no terminal escapes
     catalog = load_catalog()
     found = find(catalog, args.word)
     if not found:

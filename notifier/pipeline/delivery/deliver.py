@@ -48,6 +48,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import redis
@@ -62,6 +63,7 @@ from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.destinations import Destinations
 from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
+from notifier.pipeline.delivery.targets import send_paced
 from notifier.route.silencing import silence_for
 from notifier.store.conn.batch import Batch, Later, Pipe
 from notifier.store.delivery.alerts import DeliveryState, Earlier, dedup_key_for
@@ -473,7 +475,8 @@ def _send(
             continue
         progress.trying = target.id
         since = progress.unknown.get(target.id)
-        result = _send_threaded(alert, channel, target, ctx, progress.writes, since)
+        send = partial(_send_threaded, alert, channel, target, ctx, progress.writes, since)
+        result = send_paced(ctx.pacing, channel, target.id, now, send)
         progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
         if target.id != pending[-1]:

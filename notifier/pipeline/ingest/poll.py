@@ -31,6 +31,7 @@ from notifier.feeds.discover.components import listed_components
 from notifier.feeds.errors import Cause, FeedError
 from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
+from notifier.pipeline.ingest.flood import DEFAULT_LIMIT, contain
 from notifier.store.feeds.snapshot import ProviderState
 from notifier.store.feeds.state import Lease, StateStore, Validators
 from notifier.text import one_line
@@ -110,6 +111,7 @@ def poll_provider(
     on_unmarked: OnUnmarked | None = None,
     rebaselined: Rebaselined | None = None,
     on_components: OnComponents | None = None,
+    max_new_incidents: int = DEFAULT_LIMIT,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
@@ -117,12 +119,16 @@ def poll_provider(
     `retry_final` schedules later history lookups (None: none are scheduled).
     A first poll after Redis lost its data (the provider is marked for it, or
     `on_unmarked` says so) is a silent baseline: its state is stored, its incident
-    events are dropped (they were alerted before the loss), and `rebaselined` is told."""
+    events are dropped (they were alerted before the loss), and `rebaselined` is told.
+    A document adding more than `max_new_incidents` incidents is one `feed_flood`
+    event (pipeline.ingest.flood); its incidents are still recorded."""
     lease = store.begin(provider.id)
     if lease is None:
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
-        extras = _Extras(name, retry_final, on_unmarked, rebaselined, on_components)
+        extras = _Extras(
+            name, retry_final, on_unmarked, rebaselined, on_components, max_new_incidents
+        )
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
         store.release(lease)
@@ -136,6 +142,7 @@ class _Extras:
     on_unmarked: OnUnmarked | None = None
     rebaselined: Rebaselined | None = None
     on_components: OnComponents | None = None
+    max_new: int = DEFAULT_LIMIT
 
 
 def _poll(
@@ -182,8 +189,14 @@ def _poll(
         log.info("baseline taken again after Redis lost its data: %d open incident(s), "
                  "not alerted again", opened, extra={"provider": provider.id})  # fmt: skip
     else:
-        events += result_diff.events
-        _tell_changes(provider.id, result_diff.events)
+        found = contain(result_diff.events, provider.id, extras.name, extras.max_new, now,
+                        validators.body_hash or "")  # fmt: skip
+        if len(found) < len(result_diff.events):
+            log.warning("feed flood: %d events of new incidents in one document became one "
+                        "feed_flood alert", len(result_diff.events) - len(found) + 1,
+                        extra={"provider": provider.id})  # fmt: skip
+        events += found
+        _tell_changes(provider.id, found)
     _hand_on(enqueue, events)
     unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
     if unconfirmed and extras.retry_final is not None and history_url(provider.url):

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import redis
 
+from notifier.httpwait import bounded
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now
 
 
@@ -47,9 +48,17 @@ class Pacing:
         return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
 
     def pause(self, channel: str, seconds: float, now: datetime, pipe: Pipe) -> None:
-        """Queue a pause of `channel` for `seconds` on `pipe`."""
+        """Queue a pause of `channel` for `seconds` on `pipe` (finite, 15 minutes at
+        most: a vendor's Retry-After is untrusted)."""
+        seconds = bounded(seconds) or 0.0
         until = now.timestamp() + seconds
         pipe.set(self._key(channel), f"{until:.3f}", px=max(1, int(seconds * 1000)))
+
+    def pause_now(self, scope: str, seconds: float, now: datetime) -> None:
+        """`pause`, written at once."""
+        pipe = self.client.pipeline(transaction=False)
+        self.pause(scope, seconds, now, pipe)
+        pipe.execute()
 
 
 def wait_for(until: float, now: datetime) -> float | None:
@@ -117,6 +126,7 @@ class RateGate:
         return None if wait is None else max(0.001, float(wait))
 
     def pause(self, scope: str, seconds: float) -> None:
-        """Pause `scope` for `seconds`, as a vendor's Retry-After asked."""
+        """Pause `scope` for `seconds`, as a vendor's Retry-After asked (15 min at most)."""
+        seconds = bounded(seconds) or 0.0
         until = self.clock() + seconds
         self.client.set(self._pause_key(scope), f"{until:.3f}", px=max(1, int(seconds * 1000)))
