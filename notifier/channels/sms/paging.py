@@ -46,6 +46,7 @@ from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
 from notifier.config.schema import Member, Oncall, Rotation, Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
+from notifier.store.ops import outbox
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,11 @@ class Pager:
         return page
 
     def save(self, page: Page) -> None:
-        self.r.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
+        # The history keeps each page's latest state: levels reached, ack, resolution.
+        outbox.append(self.r, self.prefix, outbox.PAGE, page.last_paged_at, _row(page), pipe)
+        pipe.execute()
 
     def for_thread(self, thread_key: str) -> Page | None:
         page_id = self.r.get(self._k("page", "thread", thread_key))
@@ -331,6 +336,8 @@ class Pager:
             value = json.dumps({"by": member.name, "at": iso(now)})
             if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
                 page.acked_by, page.acked_at = member.name, now
+                row = {"page_id": page.id, "by": member.name, "at": iso(now)}
+                outbox.append(self.r, self.prefix, outbox.ACK, now, row)
                 log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
             else:  # acknowledged a moment ago by someone else: theirs stands
                 page = self.load(page.id) or page
@@ -472,6 +479,18 @@ if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('exists', KEYS[2]) == 1 then return 0 end
 return 1
 """
+
+
+def _row(page: Page) -> dict[str, Any]:
+    """What the history keeps of a page: who was in line (names), how far it went."""
+    return {
+        "page_id": page.id, "dedup_key": page.dedup_key, "thread_key": page.thread_key,
+        "subscriber": page.subscriber, "order": [m.name for m in page.order],
+        "level": page.level, "escalates": page.escalates,
+        "last_paged_at": iso(page.last_paged_at), "acked_by": page.acked_by,
+        "acked_at": iso(page.acked_at), "resolved_at": iso(page.resolved_at),
+        "detected_at": iso(page.detected_at),
+    }  # fmt: skip
 
 
 def _page_id(dedup_key: str) -> str:

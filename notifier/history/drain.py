@@ -1,0 +1,94 @@
+"""Drain the Redis outbox into the database, in batches, losing nothing.
+
+Each batch: read the oldest entries (left in place), write them in one transaction,
+and only once it committed drop them from the outbox. A database that is slow, down
+or not migrated yet leaves every entry where it is, to be written by a later drain;
+a batch written again (a crash between the commit and the drop) changes nothing.
+An entry that cannot be read, or that the database refuses as bad data, is logged
+and dropped: it would otherwise block every entry behind it forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+
+from notifier.history.apply import gather, write
+from notifier.store.ops.outbox import Entry, Outbox, parse_entry
+
+log = logging.getLogger(__name__)
+
+LOCK_S = 120  # longer than a batch takes; a killed drainer's lock lapses
+
+
+@dataclass(frozen=True, slots=True)
+class Drained:
+    entries: int  # taken off the outbox (written, or dropped as unreadable)
+    left: int  # still waiting
+    error: str = ""  # why the drain stopped early (the database did not take a batch)
+
+
+def drain(
+    box: Outbox, engine: Engine, names: Mapping[str, str], batch: int = 500,
+    max_batches: int = 50,
+) -> Drained:  # fmt: skip
+    """Write up to `max_batches` batches; another drainer at work makes this a no-op."""
+    token = box.lock(LOCK_S)
+    if token is None:
+        return Drained(0, box.depth(), "another drain is running")
+    taken, error = 0, ""
+    try:
+        for _ in range(max_batches):
+            raws = box.peek(batch)
+            if not raws:
+                break
+            entries = _read(raws)
+            try:
+                _write(engine, entries, names)
+            except SQLAlchemyError as exc:
+                error = f"{type(exc).__name__}: {_first_line(exc)}"
+                log.warning("history: the database did not take %d rows; they wait in the "
+                            "outbox (%s)", len(raws), error)  # fmt: skip
+                break
+            box.done(len(raws))
+            taken += len(raws)
+    finally:
+        box.unlock(token)
+    return Drained(taken, box.depth(), error)
+
+
+def _read(raws: list[bytes]) -> list[Entry]:
+    entries = []
+    for raw in raws:
+        found = parse_entry(raw)
+        if found is None:
+            log.error("history: dropped an outbox entry that is not ours: %.200r", raw)
+            continue
+        entries.append(found)
+    return entries
+
+
+def _write(engine: Engine, entries: list[Entry], names: Mapping[str, str]) -> None:
+    """One transaction for the batch; if the database refuses it as bad data, one
+    transaction per entry, dropping (and logging) those it refuses."""
+    try:
+        with engine.begin() as conn:
+            write(conn, gather(entries, names))
+        return
+    except (IntegrityError, DataError):
+        pass
+    for e in entries:
+        try:
+            with engine.begin() as conn:
+                write(conn, gather([e], names))
+        except (IntegrityError, DataError) as exc:
+            log.error("history: the database refused a %s row, dropped: %s", e.kind,
+                      _first_line(exc))  # fmt: skip
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
