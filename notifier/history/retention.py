@@ -25,8 +25,10 @@ def sweep(engine: Engine, cutoff: datetime) -> int:
         delete(t.change_events).where(t.change_events.c.detected_at < cutoff),
         delete(t.alerts).where(t.alerts.c.claimed_at < cutoff),
         delete(t.deliveries).where(
-            or_(t.deliveries.c.ended_at < cutoff,
-                and_(t.deliveries.c.ended_at.is_(None), t.deliveries.c.started_at < cutoff))
+            or_(
+                t.deliveries.c.ended_at < cutoff,
+                and_(t.deliveries.c.ended_at.is_(None), t.deliveries.c.started_at < cutoff),
+            )
         ),  # fmt: skip
         delete(t.pages).where(t.pages.c.last_paged_at < cutoff),
         delete(t.page_escalations).where(t.page_escalations.c.at < cutoff),

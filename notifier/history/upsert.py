@@ -26,9 +26,7 @@ def fold(rows: Iterable[Row], keys: tuple[str, ...]) -> list[Row]:
     return list(merged.values())
 
 
-def upsert(
-    conn: Connection, table: Table, rows: Iterable[Row], keep: Collection[str] = ()
-) -> int:
+def upsert(conn: Connection, table: Table, rows: Iterable[Row], keep: Collection[str] = ()) -> int:
     """Write `rows` into `table`; returns how many distinct keys were written."""
     keys = tuple(c.name for c in table.primary_key.columns)
     folded = fold(rows, keys)

@@ -102,7 +102,11 @@ def test_every_row_arrives_after_the_database_was_down(
     with db.engine_for(history_url).connect() as conn:
         inc = conn.execute(select(t.incidents)).one()
         assert (inc.provider, inc.incident_id, inc.status, inc.source) == (
-            "acme", "k7hist000001", "investigating", "live")
+            "acme",
+            "k7hist000001",
+            "investigating",
+            "live",
+        )
         alert = conn.execute(select(t.alerts)).one()
         assert (alert.dedup_key, alert.channel, alert.outcome) == (key, "slack", "delivered")
         tries = conn.execute(select(t.deliveries).order_by(t.deliveries.c.attempt)).all()

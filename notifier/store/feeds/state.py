@@ -42,8 +42,8 @@ from notifier.models import (
     to_jsonable,
 )
 from notifier.store.conn.batch import text
-from notifier.store.ops import outbox
 from notifier.store.feeds.snapshot import RECENT_WINDOW, FeedHealth, ProviderState, recent_until
+from notifier.store.ops import outbox
 
 EVENT_TTL = timedelta(days=30)
 LOCK_TTL = timedelta(minutes=2)
