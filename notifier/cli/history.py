@@ -30,8 +30,9 @@ from notifier.pipeline.archive import snapshot_incidents
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("history", help="the history database: import past incidents",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                       description=__doc__, formatter_class=raw)  # fmt: skip
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     imp = actions.add_parser("import", help="import past incidents (idempotent)")
     imp.add_argument("sources", nargs="+", metavar="SOURCE",

@@ -47,8 +47,8 @@ def import_incidents(
             upsert(conn, t.incidents, [incident_row(i, IMPORTED) for i in batch],
                    keep=("source",))  # fmt: skip
             upsert(conn, t.updates, [r for i in batch for r in update_rows(i)])
-            impacts = [impact_row(i, start) for i in batch
-                       if (i.provider, i.id) not in impacted and (start := start_of(i))]  # fmt: skip
+            fresh = [i for i in batch if (i.provider, i.id) not in impacted]
+            impacts = [impact_row(i, start) for i in fresh if (start := start_of(i))]
             upsert(conn, t.incident_impacts, impacts)
     return Imported(len(found), added)
 

@@ -18,18 +18,15 @@ def sweep(engine: Engine, cutoff: datetime) -> int:
     """Delete what ended before `cutoff`; how many rows went."""
     inc = t.incidents.c
     ended = func.coalesce(inc.resolved_at, inc.updated_at, inc.started_at)
+    d = t.deliveries.c
+    unended = and_(d.ended_at.is_(None), d.started_at < cutoff)
     statements = [
         delete(t.incidents).where(and_(ended.is_not(None), ended < cutoff)),
         delete(t.updates).where(t.updates.c.at < cutoff),
         delete(t.incident_impacts).where(t.incident_impacts.c.at < cutoff),
         delete(t.change_events).where(t.change_events.c.detected_at < cutoff),
         delete(t.alerts).where(t.alerts.c.claimed_at < cutoff),
-        delete(t.deliveries).where(
-            or_(
-                t.deliveries.c.ended_at < cutoff,
-                and_(t.deliveries.c.ended_at.is_(None), t.deliveries.c.started_at < cutoff),
-            )
-        ),  # fmt: skip
+        delete(t.deliveries).where(or_(d.ended_at < cutoff, unended)),
         delete(t.pages).where(t.pages.c.last_paged_at < cutoff),
         delete(t.page_escalations).where(t.page_escalations.c.at < cutoff),
         delete(t.silences).where(t.silences.c.ends_at < cutoff),

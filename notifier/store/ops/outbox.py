@@ -105,7 +105,9 @@ class Outbox:
 
     def peek(self, n: int) -> list[bytes]:
         """The oldest `n` entries, left in place."""
-        return list(self.r.lrange(self.key, 0, n - 1))
+        return [
+            r if isinstance(r, bytes) else r.encode() for r in self.r.lrange(self.key, 0, n - 1)
+        ]
 
     def done(self, n: int) -> None:
         """The oldest `n` entries are in the database: drop them. Entries only ever join
