@@ -43,6 +43,11 @@ def _get(node: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None
     return None
 
 
+def _id_of(node: yaml.Node) -> str | None:
+    found = _get(node, "id") if isinstance(node, yaml.MappingNode) else None
+    return str(found[1].value) if found is not None else None
+
+
 def _item(upstream: str, evidence: str, comment: str, indent: str) -> list[str]:
     """A block-sequence item at `indent` (the column of its dash)."""
     return [
@@ -68,16 +73,7 @@ def insert_edge(text: str, downstream: str, upstream: str, evidence: str, commen
     seq = found[1]
     if not isinstance(seq, yaml.SequenceNode) or seq.flow_style:
         raise AcceptError("`providers:` is written inline; write it as a block list first")
-    entry = next(
-        (
-            n
-            for n in seq.value
-            if isinstance(n, yaml.MappingNode)
-            and (_get(n, "id") or (None, None))[1] is not None
-            and str(_get(n, "id")[1].value) == downstream
-        ),
-        None,
-    )  # type: ignore[index]
+    entry = next((n for n in seq.value if _id_of(n) == downstream), None)
     if entry is None:  # a new item at the end of the list, at its dash's column
         dash = " " * max(0, seq.value[0].start_mark.column - 2) if seq.value else "  "
         new = [f"{dash}- id: {downstream}", f"{dash}  depends_on:",
