@@ -7,6 +7,10 @@ Healthy means all of these hold:
 - `due`: no due work (a delivery retry, a quiet-hours hold, an escalation check, a
   reconcile straggler) has waited past its time longer than `due_max_age`.
 
+One more check only informs, and never fails: `history`, the age of the oldest row
+waiting in the history outbox for the database (the database is optional: when it is
+down, pages still go, and its rows wait).
+
 `/healthz`, `notifier status` and the dead man's switch all ask `observe`, so they can
 never disagree.
 """
@@ -125,7 +129,17 @@ def assess(pulse: Pulse | None, limits: Limits, now: datetime, why: str = "") ->
             "" if ok else f", more than {_s(limits.due_max_age_s)}"
         )
     checks.append(Check("due", ok, overdue, limits.due_max_age_s, detail))
+    checks.append(_history(pulse, now))
     return Health(tuple(checks))
+
+
+def _history(pulse: Pulse, now: datetime) -> Check:
+    """Informational: how far the history database is behind (never unhealthy)."""
+    if pulse.outbox_oldest is None:
+        return Check("history", True, 0.0, None, "outbox empty: the database has every row")
+    age = _age(pulse.outbox_oldest, now)
+    return Check("history", True, age, None, f"{pulse.outbox_depth} rows wait for the "
+                 f"database, the oldest {_s(age)}")  # fmt: skip
 
 
 def observe(client: redis.Redis, prefix: str, limits: Limits, now: datetime) -> Health:
