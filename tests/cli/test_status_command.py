@@ -174,5 +174,11 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
     assert done.returncode == 0, done.stdout
     body = json.loads(done.stdout)
     assert body["health"]["healthy"] is True
-    assert [c["name"] for c in body["health"]["checks"]] == ["redis", "beat", "workers", "due", "history"]
+    assert [c["name"] for c in body["health"]["checks"]] == [
+        "redis",
+        "beat",
+        "workers",
+        "due",
+        "history",
+    ]
     assert body["providers"][0]["provider"] == "acme"
