@@ -16,20 +16,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 Row = dict[str, Any]
 
 
-def fold(rows: Iterable[Row], keys: tuple[str, ...]) -> list[Row]:
-    """Rows merged by key, in first-seen order; later fields win (None never erases)."""
+def fold(rows: Iterable[Row], keys: tuple[str, ...], keep: Collection[str] = ()) -> list[Row]:
+    """Rows merged by key, in first-seen order; later fields win (None never erases),
+    but a `keep` column keeps its first value."""
     merged: dict[tuple[Any, ...], Row] = {}
     for row in rows:
         k = tuple(row[c] for c in keys)
         into = merged.setdefault(k, {})
-        into.update({c: v for c, v in row.items() if v is not None or c not in into})
+        into.update({
+            c: v for c, v in row.items()
+            if c not in into or (v is not None and (c not in keep or into[c] is None))
+        })  # fmt: skip
     return list(merged.values())
 
 
 def upsert(conn: Connection, table: Table, rows: Iterable[Row], keep: Collection[str] = ()) -> int:
     """Write `rows` into `table`; returns how many distinct keys were written."""
     keys = tuple(c.name for c in table.primary_key.columns)
-    folded = fold(rows, keys)
+    folded = fold(rows, keys, keep)
     by_shape: dict[tuple[str, ...], list[Row]] = {}
     for row in folded:
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
