@@ -70,8 +70,8 @@ def test_an_entry_that_is_not_ours_is_dropped_and_the_rest_written(
 
 def test_one_drain_at_a_time(redis_client: redis.Redis, key_prefix: str, history_url: str) -> None:
     box = Outbox(redis_client, key_prefix)
-    outbox.append(redis_client, key_prefix, outbox.ACK, NOW, {"page_id": "p", "by": "a",
-                                                             "at": "2026-01-01T00:00:00Z"})  # fmt: skip
+    ack = {"page_id": "p", "by": "a", "at": "2026-01-01T00:00:00Z"}
+    outbox.append(redis_client, key_prefix, outbox.ACK, NOW, ack)
     token = box.lock(60)
     assert token is not None
     busy = drain(box, db.engine_for(history_url), {})
