@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
     url = db.database_url(settings)
     try:
-        starts = load_starts(db.engine_for(url), since)
+        starts = load_starts(db.ready(url), since)
     except SQLAlchemyError as exc:
         print(f"notifier deps: {db.shown(url)}: {type(exc).__name__}. Run `notifier db "
               "upgrade`?", file=sys.stderr)  # fmt: skip

@@ -53,9 +53,7 @@ def run_import(args: argparse.Namespace) -> int:
             return 2
         incidents += found
     try:
-        if db.is_sqlite(url):  # as `notifier run` does; another database: `notifier db upgrade`
-            db.upgrade(url)
-        done = import_incidents(db.engine_for(url), incidents, names)
+        done = import_incidents(db.ready(url), incidents, names)
     except SQLAlchemyError as exc:
         print(f"notifier history import: {db.shown(url)}: {type(exc).__name__}: "
               f"{(str(exc).splitlines() or [''])[0]}", file=sys.stderr)  # fmt: skip

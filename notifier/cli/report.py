@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
               " the upstream share reads 0", file=sys.stderr)  # fmt: skip
     url = db.database_url(settings)
     try:
-        report = build(db.engine_for(url), chosen, now, graph, args.provider)
+        report = build(db.ready(url), chosen, now, graph, args.provider)
     except SQLAlchemyError as exc:
         print(f"notifier report: {db.shown(url)}: {type(exc).__name__}: "
               f"{(str(exc).splitlines() or [''])[0]}. Run `notifier db upgrade`?",

@@ -67,6 +67,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
+def ready(url: str) -> Engine:
+    """The engine, with the default SQLite file migrated first (it needs no step of its
+    own); another database is migrated by `notifier db upgrade`."""
+    if is_sqlite(url):
+        upgrade(url)
+    return engine_for(url)
+
+
 def at_head(url: str) -> bool:
     """Whether the database has the tables (migrated at least once)."""
     return inspect(engine_for(url)).has_table("alembic_version")
