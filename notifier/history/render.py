@@ -27,11 +27,14 @@ def _t(at: datetime | None) -> str:
 
 
 def _n(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    """Minutes as people read them: 95, 1.5, 1023449 (never 1.02e+06)."""
+    if value is None:
+        return "-"
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _minutes(s: Stats) -> str:
-    return ", ".join(f"{i} {s.minutes.get(i, 0):g}" for i in IMPACTS)
+    return ", ".join(f"{i} {_n(s.minutes.get(i, 0))}" for i in IMPACTS)
 
 
 def text(report: Report, names: dict[str, str]) -> str:
@@ -45,9 +48,10 @@ def text(report: Report, names: dict[str, str]) -> str:
                 "", f"{name} ({s.provider}): {s.incidents} incidents",
                 f"  minutes by impact: {_minutes(s)}",
                 f"  time to resolve: median {_n(s.resolve_median)} min, p90 "
-                f"{_n(s.resolve_p90)} min",
+                f"{_n(s.resolve_p90)} min" if s.resolve_median is not None
+                else "  time to resolve: none resolved yet",
                 f"  longest: {s.longest} '{one_line(s.longest_title)[:80]}' "
-                f"{s.longest_minutes:g} min",
+                f"{_n(s.longest_minutes)} min",
                 f"  began while an upstream had one open: {s.upstream_open} of {s.incidents}",
             ]  # fmt: skip
             continue
@@ -56,7 +60,7 @@ def text(report: Report, names: dict[str, str]) -> str:
     if report.records:
         out += ["", "Delivery record"]
     for r in report.records:
-        span = f"{_t(r.start)} - {_t(r.end) if r.end else 'open'} ({r.minutes:g} min)"
+        span = f"{_t(r.start)} - {_t(r.end) if r.end else 'open'} ({_n(r.minutes)} min)"
         out.append(f"  {r.provider}/{r.incident_id} '{one_line(r.title)[:80]}' {span}")
         if r.upstreams_open:
             out.append(f"    began while open upstream: {', '.join(r.upstreams_open)}")
@@ -64,7 +68,7 @@ def text(report: Report, names: dict[str, str]) -> str:
             out.append("    nobody was told (no alert recorded)")
         for w in r.told:
             ack = f", acknowledged by {w.acked_by} at {_t(w.acked_at)}" if w.acked_by else ""
-            lag = (f", {w.after_first_update:g} min after the first update"
+            lag = (f", {_n(w.after_first_update)} min after the first update"
                    if w.after_first_update is not None else "")  # fmt: skip
             what = "paged" if w.paged else w.kind
             out.append(f"    {w.subscriber} {w.channel} {what} {w.outcome} {_t(w.at)}{lag}{ack}")
