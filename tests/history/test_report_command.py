@@ -92,7 +92,9 @@ def test_the_upstream_share_counts_incidents_that_began_while_an_upstream_was_op
     monkeypatch.setenv("NOTIFIER_CONFIG", str(config))
     get_settings.cache_clear()
     feeds = {
-        "azure": [_incident("az1", "major", "2024-12-26T18:40:00.000Z", "2024-12-27T01:00:00.000Z")],
+        "azure": [
+            _incident("az1", "major", "2024-12-26T18:40:00.000Z", "2024-12-27T01:00:00.000Z")
+        ],
         "openai": [
             _incident("oa1", "major", "2024-12-26T19:05:00.000Z", "2024-12-27T00:30:00.000Z"),
             _incident("oa2", "minor", "2024-12-28T09:00:00.000Z", "2024-12-28T09:30:00.000Z"),
