@@ -67,9 +67,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
+@cache
 def ready(url: str) -> Engine:
-    """The engine, with the default SQLite file migrated first (it needs no step of its
-    own); another database is migrated by `notifier db upgrade`."""
+    """The engine, with the default SQLite file migrated first, once per process (it
+    needs no step of its own); another database is migrated by `notifier db upgrade`."""
     if is_sqlite(url):
         upgrade(url)
     return engine_for(url)

@@ -50,7 +50,7 @@ def reliability_page(request: Request) -> Response:
     first = (end - timedelta(days=DAYS)).date() + timedelta(days=1)
     year = period.last_months(end - timedelta(seconds=1), MONTHS)
     try:
-        engine = db.engine_for(ctx.database_url)
+        engine = db.ready(ctx.database_url)
         report = build(engine, chosen, now, ups, only)
         with engine.connect() as conn:
             since = min(year.start, end - timedelta(days=DAYS + 1))
