@@ -11,6 +11,7 @@ and dropped: it would otherwise block every entry behind it forever.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from notifier.store.ops.outbox import Entry, Outbox, parse_entry
 log = logging.getLogger(__name__)
 
 LOCK_S = 120  # longer than a batch takes; a killed drainer's lock lapses
+WARN_EVERY_S = 60.0  # while the database stays away, say so once a minute, not every drain
+_outage: dict[str, float] = {}  # this process: when it last warned
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +54,25 @@ def drain(
                 _write(engine, entries, names)
             except SQLAlchemyError as exc:
                 error = f"{type(exc).__name__}: {_first_line(exc)}"
-                log.warning("history: the database did not take %d rows; they wait in the "
-                            "outbox (%s)", len(raws), error)  # fmt: skip
+                _tell_outage(box.depth(), error)
                 break
             box.done(len(raws))
             taken += len(raws)
+            if _outage.pop("warned", None) is not None:
+                log.warning("history: the database takes rows again")
     finally:
         box.unlock(token)
     return Drained(taken, box.depth(), error)
+
+
+def _tell_outage(waiting: int, error: str) -> None:
+    now = time.monotonic()
+    last = _outage.get("warned")
+    level = logging.WARNING if last is None or now - last >= WARN_EVERY_S else logging.DEBUG
+    if level == logging.WARNING:
+        _outage["warned"] = now
+    log.log(level, "history: the database did not take the rows; %d wait in the outbox (%s)",
+            waiting, error)  # fmt: skip
 
 
 def _read(raws: list[bytes]) -> list[Entry]:
