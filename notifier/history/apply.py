@@ -98,18 +98,21 @@ def _finish(e: Entry, out: Rows) -> None:
 
 
 def _page(e: Entry, out: Rows) -> None:
+    """A page's record as the pager stores it; the history keeps who was in line by name
+    (never their numbers)."""
     r = e.row
     last = parse_iso(r["last_paged_at"])
+    order = [str(member[0]) for member in r["order"]]
     out.add("pages", {
-        "page_id": r["page_id"], "dedup_key": r["dedup_key"], "thread_key": r["thread_key"],
-        "subscriber": r["subscriber"], "order": r["order"], "escalates": bool(r["escalates"]),
+        "page_id": r["id"], "dedup_key": r["dedup_key"], "thread_key": r["thread_key"],
+        "subscriber": r["subscriber"], "order": order, "escalates": bool(r["escalates"]),
         "level": int(r["level"]), "first_paged_at": last, "last_paged_at": last,
         "detected_at": parse_iso(r["detected_at"]), "acked_by": r["acked_by"],
         "acked_at": parse_iso(r["acked_at"]), "resolved_at": parse_iso(r["resolved_at"]),
     })  # fmt: skip
-    order, level = r["order"], int(r["level"])
+    level = int(r["level"])
     if last is not None and 0 <= level < len(order):
-        out.add("page_escalations", {"page_id": r["page_id"], "level": level,
+        out.add("page_escalations", {"page_id": r["id"], "level": level,
                                      "member": order[level], "at": last})  # fmt: skip
 
 

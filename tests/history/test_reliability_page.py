@@ -57,8 +57,8 @@ def _told(url: str) -> None:
              "channel": "sms", "page": True, "event_id": "e1", "provider": "acme",
              "incident_id": "acme1", "detected_at": "2025-11-03T10:03:00Z",
              "attached_to": None}  # fmt: skip
-    page = {"page_id": "p1", "dedup_key": "k1", "thread_key": "t1", "subscriber": "platform",
-            "order": ["Ana", "Bo"], "level": 0, "escalates": True,
+    page = {"id": "p1", "dedup_key": "k1", "thread_key": "t1", "subscriber": "platform",
+            "order": [["Ana", "+15550100"], ["Bo", "+15550101"]], "level": 0, "escalates": True,
             "last_paged_at": "2025-11-03T10:04:00Z", "acked_by": None, "acked_at": None,
             "resolved_at": None, "detected_at": "2025-11-03T10:03:00Z"}  # fmt: skip
     entries = [

@@ -33,7 +33,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -190,10 +190,10 @@ class Pager:
         return page
 
     def save(self, page: Page) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
-        # The history keeps each page's latest state: levels reached, ack, resolution.
-        outbox.append(self.r, self.prefix, outbox.PAGE, page.last_paged_at, _row(page), pipe)
+        body, pipe = page.to_json(), self.r.pipeline(transaction=False)
+        pipe.set(self._k("page", page.id), body, ex=PAGE_TTL)
+        # The history keeps each page's state: the levels reached, the ack, the resolution.
+        outbox.append(self.r, self.prefix, outbox.PAGE, datetime.now(UTC), json.loads(body), pipe)
         pipe.execute()
 
     def for_thread(self, thread_key: str) -> Page | None:
@@ -479,18 +479,6 @@ if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('exists', KEYS[2]) == 1 then return 0 end
 return 1
 """
-
-
-def _row(page: Page) -> dict[str, Any]:
-    """What the history keeps of a page: who was in line (names), how far it went."""
-    return {
-        "page_id": page.id, "dedup_key": page.dedup_key, "thread_key": page.thread_key,
-        "subscriber": page.subscriber, "order": [m.name for m in page.order],
-        "level": page.level, "escalates": page.escalates,
-        "last_paged_at": iso(page.last_paged_at), "acked_by": page.acked_by,
-        "acked_at": iso(page.acked_at), "resolved_at": iso(page.resolved_at),
-        "detected_at": iso(page.detected_at),
-    }  # fmt: skip
 
 
 def _page_id(dedup_key: str) -> str:
