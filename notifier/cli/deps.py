@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     names = {p.id: p.name for p in config.resolved_providers()}
     graph = config.dependency_graph()
     known = {node: set(upstreams(node, graph)) for node in graph}
-    direct = {node: {d.provider for d in deps} for node, deps in graph.items()}
+    direct = {node: {d.provider: d.source.split(":")[0] for d in deps}
+              for node, deps in graph.items()}  # fmt: skip
     since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
     url = db.database_url(settings)
     try:
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     if not edges:
         print("  none")
     for e in edges:
-        mark = {"config": "  [in config]", "implied": "  [implied by config]"}.get(e.known, "")
+        mark = f"  [{'implied by the configuration' if e.known == 'implied' else 'in ' + e.known}]"
+        mark = mark if e.known else ""
         print(f"  {e.upstream} -> {e.downstream}: {e.n} of {e.m}, median lag "
               f"{e.median_lag_min:g} min, p={e.p_value:.2g}, lift {e.lift:.1f}{mark}")  # fmt: skip
         print(f"    {e.sentence(names)}")
@@ -94,8 +96,8 @@ def _accept(wanted: str, edges: list[Edge], names: dict[str, str], path: Path) -
         print(f"notifier deps: {wanted} is not a listed edge (run `notifier deps suggest`)",
               file=sys.stderr)  # fmt: skip
         return 2
-    if edge.known == "config":
-        print(f"notifier deps: {a} -> {b} is already in the configuration", file=sys.stderr)
+    if edge.known in ("config", "catalog"):
+        print(f"notifier deps: {a} -> {b} is already in the {edge.known}", file=sys.stderr)
         return 2
     pairs = ", ".join(f"{p.upstream_incident}->{p.downstream_incident}" for p in edge.pairs[:5])
     comment = (f"observed by `notifier deps suggest` on {datetime.now(UTC):%Y-%m-%d}: "

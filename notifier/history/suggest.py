@@ -47,7 +47,7 @@ class Edge:
     p_value: float
     lift: float
     window_min: int
-    known: str = ""  # "config" when the edge is already there, "implied" when transitive
+    known: str = ""  # "catalog" or "config" when the edge is already there, "implied" by others
     pairs: list[Pair] = field(default_factory=list)
 
     def sentence(self, names: Mapping[str, str]) -> str:
@@ -99,10 +99,11 @@ def binom_tail(n: int, m: int, p: float) -> float:
 def suggest(
     starts: Starts, window: timedelta = timedelta(minutes=90), alpha: float = 0.01,
     known: Mapping[str, Collection[str]] | None = None,
-    direct: Mapping[str, Collection[str]] | None = None,
+    direct: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Edge]:  # fmt: skip
     """Candidate edges, strongest evidence first. `known` maps a provider to every
-    upstream the config implies (transitively), `direct` to the ones it names."""
+    upstream the configuration implies (transitively), `direct` to the ones it names,
+    each with where it is named ("catalog" or "config")."""
     everything = [at for v in starts.values() for at, _ in v]
     if len(everything) < 2:
         return []
@@ -115,8 +116,9 @@ def suggest(
             edge = _edge(a, a_starts, b, b_starts, window, span)
             if edge is None or edge.n < MIN_CO or edge.p_value >= alpha:
                 continue
-            if a in (direct or {}).get(b, ()):
-                edge.known = "config"
+            named = (direct or {}).get(b, {})
+            if a in named:
+                edge.known = named[a]
             elif a in (known or {}).get(b, ()):
                 edge.known = "implied"
             edges.append(edge)

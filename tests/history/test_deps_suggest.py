@@ -126,3 +126,27 @@ def test_accepting_writes_an_observed_edge_that_annotations_quote(
     assert main(["deps", "suggest", "--accept", "alpha->beta"]) == 2  # already there
     assert main(["deps", "suggest", "--accept", "gamma->beta"]) == 2  # not listed
     assert env.read_text() == after
+
+
+def test_an_edge_the_catalog_already_has_is_marked(
+    history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text("providers:\n  - id: openai\n  - id: azure\n"
+                      "subscribers:\n  - name: platform\n    slack: {channel: '#x'}\n")  # fmt: skip
+    monkeypatch.setenv("NOTIFIER_DATABASE_URL", history_url)
+    monkeypatch.setenv("NOTIFIER_CONFIG", str(config))
+    get_settings.cache_clear()
+    starts = [T0 + timedelta(days=9 * k) for k in range(5)]
+    incidents = [_inc("azure", k, at) for k, at in enumerate(starts)]
+    incidents += [_inc("openai", k, at + timedelta(minutes=20)) for k, at in enumerate(starts)]
+    import_incidents(db.engine_for(history_url), incidents, {})
+    try:
+        assert main(["deps", "suggest"]) == 0
+        out = capsys.readouterr().out
+        assert main(["deps", "suggest", "--accept", "azure->openai"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "azure -> openai: 5 of 5" in out and "[in catalog]" in out
+    assert "already in the catalog" in capsys.readouterr().err
