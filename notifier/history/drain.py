@@ -37,15 +37,18 @@ class Drained:
 
 def drain(
     box: Outbox, engine: Engine, names: Mapping[str, str], batch: int = 500,
-    max_batches: int = 50,
+    max_batches: int = 50, budget_s: float = 30.0,
 ) -> Drained:  # fmt: skip
-    """Write up to `max_batches` batches; another drainer at work makes this a no-op."""
+    """Write up to `max_batches` batches, for about `budget_s` at most (the next drain
+    goes on); another drainer at work makes this a no-op."""
     token = box.lock(LOCK_S)
     if token is None:
         return Drained(0, box.depth(), "another drain is running")
-    taken, error = 0, ""
+    taken, error, until = 0, "", time.monotonic() + budget_s
     try:
         for _ in range(max_batches):
+            if time.monotonic() > until or not box.extend(token, LOCK_S):
+                break
             raws = box.peek(batch)
             if not raws:
                 break
@@ -56,7 +59,8 @@ def drain(
                 error = f"{type(exc).__name__}: {_first_line(exc)}"
                 _tell_outage(box.depth(), error)
                 break
-            box.done(len(raws))
+            if not box.done(raws):
+                break  # another drainer took this batch on: it is written, and it is theirs
             taken += len(raws)
             if _outage.pop("warned", None) is not None:
                 log.warning("history: the database takes rows again")

@@ -90,3 +90,15 @@ def test_health_tells_the_outbox_age_and_metrics_its_depth(
     assert check.ok and check.age_s == 90.0 and "2 rows wait" in check.detail
     text = render(redis_client, key_prefix, f"{key_prefix}:celery:").decode()
     assert "notifier_history_outbox_depth 2.0" in text
+
+
+def test_a_batch_is_dropped_once_and_never_rows_behind_it(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    box = Outbox(redis_client, key_prefix)
+    for n in range(5):
+        outbox.append(redis_client, key_prefix, outbox.ACK, NOW, {"n": n})
+    batch = box.peek(2)
+    assert box.done(batch)  # one drainer wrote it and drops it
+    assert not box.done(batch)  # a second one, whose lock had lapsed, drops nothing more
+    assert box.depth() == 3 and box.peek(1)[0] != batch[0]

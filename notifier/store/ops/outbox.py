@@ -38,6 +38,19 @@ SILENCE: Final = "silence"
 KINDS: Final = frozenset({EVENT, ALERT, ATTEMPT, ERROR, FINISH, PAGE, ACK, SILENCE})
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+# Drop the batch that was read only if it is still the head (its first and last entries
+# where they were): a drainer whose lock lapsed never drops rows another one moved on to.
+_DONE = """
+local n = tonumber(ARGV[3])
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+if redis.call('LINDEX', KEYS[1], n - 1) ~= ARGV[2] then return 0 end
+redis.call('LTRIM', KEYS[1], n, -1)
+return 1
+"""
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 def outbox_key(prefix: str) -> str:
@@ -109,16 +122,22 @@ class Outbox:
             r if isinstance(r, bytes) else r.encode() for r in self.r.lrange(self.key, 0, n - 1)
         ]
 
-    def done(self, n: int) -> None:
-        """The oldest `n` entries are in the database: drop them. Entries only ever join
-        at the tail, so the head is still the batch that was read."""
-        if n > 0:
-            self.r.ltrim(self.key, n, -1)
+    def done(self, batch: list[bytes]) -> bool:
+        """`batch`, read from the head, is in the database: drop it. Entries only ever join
+        at the tail, so the head is still that batch, unless another drainer (one whose
+        lock lapsed) dropped it first: then nothing is dropped, and False says so."""
+        if not batch:
+            return True
+        return bool(self.r.eval(_DONE, 1, self.key, batch[0], batch[-1], len(batch)))
 
     def lock(self, ttl_s: int) -> str | None:
         """Take the drain lock; its token, or None when another drainer holds it."""
         token = secrets.token_hex(8)
         return token if self.r.set(self.lock_key, token, nx=True, ex=ttl_s) else None
+
+    def extend(self, token: str, ttl_s: int) -> bool:
+        """Keep the drain lock for another `ttl_s`; False when it is no longer ours."""
+        return bool(self.r.eval(_EXTEND, 1, self.lock_key, token, ttl_s))
 
     def unlock(self, token: str) -> None:
         self.r.eval(_RELEASE, 1, self.lock_key, token)
