@@ -20,10 +20,12 @@ run: install
 	$(VENV)/bin/notifier run
 
 # Lint (ruff, mypy and the import contract of pyproject.toml) and a strict build of the docs
-# are part of the suite: CI enforces them.
+# are part of the suite: CI enforces them. The history tests run on SQLite, and on the
+# PostgreSQL at 127.0.0.1:5432 too when it answers (tests/support/pg_probe.py).
 test: lint
 	$(MKDOCS) build --strict --quiet --site-dir build/site
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	NOTIFIER_TEST_DATABASE_URL="$${NOTIFIER_TEST_DATABASE_URL:-$$($(PY) -m tests.support.pg_probe)}" \
+		$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check notifier workers tests bench

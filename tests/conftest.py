@@ -22,6 +22,7 @@ pytest_plugins = ["tests.fakes.fixtures"]
 TEST_SWITCHES = frozenset(
     {
         "NOTIFIER_TEST_REDIS_URL",
+        "NOTIFIER_TEST_DATABASE_URL",
         "NOTIFIER_FEED_CORPUS",
         "NOTIFIER_TEST_CHROMIUM",
         "NOTIFIER_TEST_DOCS_SCREENSHOT",

@@ -77,6 +77,8 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "task_routes": {
             "notifier.poll": {"queue": "poll"},
             "notifier.probe": {"queue": "poll"},
+            "notifier.history_drain": {"queue": "poll"},
+            "notifier.history_sweep": {"queue": "poll"},
             # Time-critical and cheap: the page worker runs them, whatever the backlog.
             "notifier.escalate": {"queue": PAGES.queue},
             "notifier.release_retries": {"queue": PAGES.queue},

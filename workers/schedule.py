@@ -31,6 +31,7 @@ Entry = dict[str, Any]  # a Celery beat_schedule entry
 
 
 TICK_S = 1.0
+HISTORY_DRAIN_S = 5.0
 
 
 def beat_schedule(config: Config) -> dict[str, Entry]:
@@ -53,6 +54,14 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
     schedule["digests"] = {"task": "notifier.digests", "schedule": 60.0}
     # incidents resolved on absence: look for the provider's final words again
     schedule["final-lookups"] = {"task": "notifier.final_lookups", "schedule": 60.0}
+    # The history outbox into the database; a drain still queued when the next is due is
+    # superseded by it. Retention once an hour.
+    schedule["history-drain"] = {
+        "task": "notifier.history_drain",
+        "schedule": HISTORY_DRAIN_S,
+        "options": {"expires": HISTORY_DRAIN_S},
+    }
+    schedule["history-sweep"] = {"task": "notifier.history_sweep", "schedule": 3600.0}
     return schedule
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery import Task
 
-from notifier.pipeline import attempts, service
+from notifier.pipeline import attempts, history, service
 from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
 from notifier.pipeline.service import Runtime
@@ -131,3 +131,14 @@ def escalate() -> int:
 @app.task(name="notifier.digests", ignore_result=True)
 def send_digests() -> int:
     return service.send_digests(_rt(), service.utcnow())
+
+
+@app.task(name="notifier.history_drain", ignore_result=True)
+def drain_history() -> int:
+    """Write the history outbox to the database (a few seconds apart)."""
+    return history.drain_history(_rt(), service.utcnow()).entries
+
+
+@app.task(name="notifier.history_sweep", ignore_result=True)
+def sweep_history() -> int:
+    return history.sweep_history(_rt(), service.utcnow())

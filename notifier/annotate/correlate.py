@@ -244,7 +244,7 @@ def affected_services(config: Config, incident: Incident) -> list[str]:
 
 
 def _deps(specs: Iterable[DependencySpec]) -> Iterable[Dependency]:
-    return (Dependency(s.provider, tuple(s.regions), "config", CONFIG_BASIS) for s in specs)
+    return (s.edge() for s in specs)
 
 
 def _coincident(

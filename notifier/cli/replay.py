@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from notifier.models import ChangeEvent
+from notifier.pipeline.archive import Seen
 from notifier.pipeline.replay import (
     ReplayPlanner,
     Snapshot,
@@ -76,7 +77,8 @@ def run_replay(
               "(e.g. openai/20241226T190500Z.json)", file=err)  # fmt: skip
         return 2
     record = ReplayRecord(names=names)
-    observer = _observer(planner, record)
+    seen = Seen()  # the incidents the diff knows, as `notifier history import` counts them
+    observer = _observer(planner, record, seen)
 
     def report(message: str) -> None:
         print(f"notifier replay: {message}", file=err)
@@ -98,6 +100,7 @@ def run_replay(
             _emit(out, {"type": "alert", **alert})
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0
+    print(f"notifier replay: {seen.summary()}", file=err)
     if html is not None:
         return _write_html(html, record, root, err)
     return 0
@@ -120,12 +123,13 @@ def _write_html(path: Path, record: ReplayRecord, root: Path, err: TextIO) -> in
 
 
 def _observer(
-    planner: ReplayPlanner | None, record: ReplayRecord
+    planner: ReplayPlanner | None, record: ReplayRecord, seen: Seen
 ) -> Callable[[Snapshot, ProviderState], None]:
     """Teach the planner's world what the service's incident index would hold, and
     keep each provider's last state for the HTML report."""
 
     def on_state(snap: Snapshot, state: ProviderState) -> None:
+        seen.observe(snap, state)
         record.states[snap.provider] = state
         record.last = snap.at
         if planner is not None:

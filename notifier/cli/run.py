@@ -119,6 +119,8 @@ def start(
     )
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
     _check_generation(settings, config, url)
+    if mode == "run":
+        _migrate_history(settings)
     setproctitle("notifier: supervisor")
     web_url = f"http://{_shown_host(settings.web_host)}:{sock.getsockname()[1]}" if sock else None
     first_round = show_start(settings, config, url, web_url)
@@ -176,6 +178,24 @@ def _check_generation(settings: Settings, config: Config, url: str) -> None:
         continuity.check(gen, seen, ids, datetime.now(UTC), settings.data_dir)
     finally:
         client.close()
+
+
+def _migrate_history(settings: Settings) -> None:
+    """The default SQLite history needs no step of its own: migrate it here. Another
+    database is migrated by `notifier db upgrade`. A failure costs the history only:
+    its rows wait in the outbox."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from notifier.history import db
+
+    url = db.database_url(settings)
+    if not db.is_sqlite(url):
+        return
+    try:
+        db.upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        log.error("history: cannot migrate %s (%s); its rows wait in the outbox",
+                  db.shown(url), type(exc).__name__)  # fmt: skip
 
 
 def _reloader(

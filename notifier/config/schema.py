@@ -173,11 +173,38 @@ class DependencySpec(Strict):
     regions: tuple[str, ...] = Field(
         (), description="Only the upstream's incidents in these regions matter (empty: any)."
     )
+    confidence: Literal["stated", "assumed", "observed"] = Field(
+        "stated",
+        description="As in the catalog: `assumed` (nobody stated it; alerts say so), or "
+        "`observed`: learned from the incident history (`notifier deps suggest --accept`), "
+        "with its `evidence`, which alerts quote.",
+    )
+    evidence: str = Field(
+        "",
+        description="For an observed edge: what was seen, e.g. '7 of 9 Azure incidents "
+        "were followed by an OpenAI incident within 90 min'.",
+    )
 
     @_model_validator(mode="before")
     @classmethod
     def _from_id(cls, v: Any) -> Any:
         return {"provider": v} if isinstance(v, str) else v
+
+    @_model_validator(mode="after")
+    def _observed_has_evidence(self) -> DependencySpec:
+        if self.confidence == "observed" and not self.evidence.strip():
+            raise ValueError(f"edge to {self.provider}: an observed edge needs `evidence:`")
+        return self
+
+    def edge(self) -> Dependency:
+        """The graph's edge: the file's word, or what the history showed."""
+        if self.confidence == "observed":
+            return Dependency(self.provider, tuple(self.regions), "config: observed",
+                              f"observed: {self.evidence.strip()}")  # fmt: skip
+        if self.confidence == "assumed":
+            return Dependency(self.provider, tuple(self.regions), "config: assumed",
+                              ASSUMED_BASIS)  # fmt: skip
+        return Dependency(self.provider, tuple(self.regions), "config", CONFIG_BASIS)
 
 
 class ProbeHeader(Strict):
@@ -678,9 +705,7 @@ class Config(Strict):
         for pid, entry in self.catalog.providers.items():
             graph[pid] = tuple(_catalog_edge(d) for d in entry.depends_on)
         for p in self.providers:
-            extra = tuple(
-                Dependency(d.provider, d.regions, "config", CONFIG_BASIS) for d in p.depends_on
-            )
+            extra = tuple(d.edge() for d in p.depends_on)
             graph[p.id] = graph.get(p.id, ()) + extra
         self._graph = graph
         return dict(graph)

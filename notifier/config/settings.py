@@ -224,6 +224,18 @@ class Settings(BaseSettings):
         items = (i.strip() for i in self.fetch_allow_networks.split(","))
         return tuple(ipaddress.ip_network(i, strict=False) for i in items if i)
 
+    database_url: SecretStr | None = Field(
+        None,
+        description="History database (postgresql+psycopg://user:pass@host/db). Unset: SQLite "
+        "at <data_dir>/history.sqlite3.",
+    )
+    history_retention_days: int = Field(
+        730, ge=1, description="Days the history database keeps incidents, alerts and pages."
+    )
+    history_batch: int = Field(
+        500, ge=1, le=10_000, description="Outbox entries written to the database per transaction."
+    )
+
     @property
     def broker_prefix(self) -> str:
         """Every key Celery's Redis transport makes starts with this (kombu global_keyprefix)."""
@@ -239,6 +251,7 @@ class Settings(BaseSettings):
             self.smtp_password,
             self.web_token,
             self.heartbeat_url,
+            self.database_url,
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 

@@ -3,6 +3,7 @@ read-only console (`notifier.web.console.pages`: Jinja2, autoescaped).
 
   GET  /            Now: each provider's state and open incidents, and the health checks
   GET  /timeline, /incidents/{provider}/{id}, /subscriptions, /feeds   the console
+  GET  /reliability  each vendor's record from the history database (heatmap, bars)
   GET  /static/…    the console's stylesheet and its one script
   GET  /healthz     200 when healthy, else 503; JSON naming each check (open to all)
   GET  /metrics     Prometheus text from `notifier.store.ops.metrics`
@@ -39,6 +40,7 @@ from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.store.ops.metrics import render
 from notifier.web.console import pages
+from notifier.web.console.reliability import reliability_page
 from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
@@ -84,6 +86,7 @@ def create_app(ctx: WebContext) -> Starlette:
             Route("/incidents/{provider}/{incident_id:path}", pages.incident_page),
             Route("/subscriptions", pages.subscriptions_page),
             Route("/feeds", pages.feeds_page),
+            Route("/reliability", reliability_page),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             Route("/healthz", healthz),
             Route("/metrics", metrics),

@@ -14,6 +14,7 @@ from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
+from notifier.history.db import database_url
 from notifier.pipeline.runtime.health import Health, Limits, observe, watched_of
 
 
@@ -39,6 +40,7 @@ class WebContext:
     config_path: Path | None = None  # the subscription file `POST /-/reload` re-reads
     slack_signing_secret: SecretStr | None = None  # verifies Slack's "Acknowledge" presses
     slack: SlackChannel | None = None  # answers them in the incident's thread
+    database_url: str = ""  # the history database (`notifier.history.db`); "": none
 
     @classmethod
     def from_settings(
@@ -63,6 +65,7 @@ class WebContext:
             slack=SlackChannel(token=settings.slack_token, api_url=settings.slack_api_url)
             if settings.slack_token is not None
             else None,
+            database_url=database_url(settings),
         )
 
     def health(self) -> Health:

@@ -27,7 +27,9 @@ NEEDS_REDIS = (["status"], ["status", "--json"], ["deliveries"], ["pending", "--
                ["quarantine", "list"], ["web", "--port", "0"], ["worker"], ["beat"], ["run"],
                ["silence", "list"], ["silence", "expire", "abcd1234"])  # fmt: skip
 HEALTHCHECK = ["healthcheck"]
-OFFLINE = {"config", "feed", "providers", "replay", "test-alert"}
+# The history commands talk to the history database, never to Redis.
+OFFLINE = {"config", "feed", "providers", "replay", "test-alert", "db", "deps", "history",
+           "report"}  # fmt: skip
 
 
 def notifier(

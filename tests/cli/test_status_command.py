@@ -190,6 +190,7 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
         "workers",
         "due",
         "feeds",
+        "history",
     ]
     assert body["providers"][0]["provider"] == "acme"
 

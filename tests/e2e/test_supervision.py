@@ -148,7 +148,14 @@ def test_a_killed_beat_is_logged_replaced_and_polling_resumes(
 def test_a_frozen_beat_turns_healthz_to_503_naming_the_beat(service: Service) -> None:
     status, body = service.healthz()
     assert status == 200
-    assert [c["name"] for c in body["checks"]] == ["redis", "beat", "workers", "due", "feeds"]
+    assert [c["name"] for c in body["checks"]] == [
+        "redis",
+        "beat",
+        "workers",
+        "due",
+        "feeds",
+        "history",
+    ]
     assert all({"age_s", "threshold_s", "ok", "detail"} <= set(c) for c in body["checks"])
     beat = service.child("beat")
     os.kill(beat, signal.SIGSTOP)

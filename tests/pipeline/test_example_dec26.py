@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ def _replay() -> list[dict[str, Any]]:
     out, err = io.StringIO(), io.StringIO()
     code = run_replay(EXAMPLE, EXAMPLE / "subscriptions.yaml", out, err)
     assert code == 0, err.getvalue()
-    assert err.getvalue() == ""  # every snapshot parsed
+    assert _problems(err.getvalue()) == []  # every snapshot parsed
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -81,3 +82,10 @@ def test_openais_resolution_quotes_its_final_update_from_the_saved_history() -> 
     for alert in alerts:
         assert "ChatGPT, the API and Sora have fully recovered" in alert["text"], alert["channel"]
         assert "no final update was published" not in alert["text"]
+
+
+def _problems(err: str) -> list[str]:
+    """What the replay said on stderr but its closing count: each line is a problem."""
+    return [
+        line for line in err.splitlines() if not re.search(r" incidents in \d+ snapshots", line)
+    ]

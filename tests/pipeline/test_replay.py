@@ -134,8 +134,9 @@ def test_the_command_prints_json_lines_and_reports_bad_files(
     assert first["title"] == "Incident with Codespaces" and len(first["event_id"]) == 32
     changed = next(r for r in records if r["kind"] == "maintenance_started")
     assert (changed["previous"], changed["current"]) == ("scheduled", "in_progress")
-    assert err.count("\n") == 2
+    assert err.count("\n") == 3
     assert "20230209T000000Z.atom: skipped" in err and "notes.txt: skipped" in err
+    assert err.splitlines()[-1].startswith("notifier replay: ") and " incidents in " in err
 
 
 def test_the_command_refuses_a_missing_directory_or_config(tmp_path: Path) -> None:

@@ -82,3 +82,10 @@ def test_push_cost_projects_requests_bytes_and_cpu_for_an_hour(
     assert float(str(rows["cost/hour: requests"]["value"])) == pytest.approx(3180)
     assert float(str(rows["cost/hour: bytes on the wire"]["value"])) > 0
     assert float(str(rows["cost/hour: CPU, notifier"]["value"])) > 0
+
+
+def test_the_history_drain_benchmark_writes_every_row(redis_url: str, key_prefix: str) -> None:
+    from bench import bench_history
+
+    rows = bench_history.measure(redis_url, key_prefix, incidents=5)
+    assert rows[0]["metric"] == "drain into SQLite" and float(rows[0]["value"]) > 0  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from notifier.config.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-NOTIFIER_SERVICES = {n: s for n, s in SERVICES.items() if n != "redis"}
+NOTIFIER_SERVICES = {n: s for n, s in SERVICES.items() if n not in ("redis", "postgres")}
 
 
 def _subcommands() -> set[str]:
@@ -29,7 +29,8 @@ def _subcommands() -> set[str]:
 
 def test_it_declares_the_production_services() -> None:
     assert set(SERVICES) == {
-        "redis", "worker-poll", "worker-page", "worker-deliver", "beat", "beat-standby", "web"
+        "redis", "postgres", "worker-poll", "worker-page", "worker-deliver", "beat",
+        "beat-standby", "web",
     }  # fmt: skip
 
 

@@ -184,8 +184,8 @@ def test_every_key_starts_with_the_prefix(
     store.mark_processed(events[0].event_id)
     store.begin("acme")  # leaves the lease key
     names = {k.decode() for k in redis_client.scan_iter(match=f"{key_prefix}*")}
-    # provider, index, events, the incident's event index, processed, lease
-    assert len(names) == 2 + len(events) + 1 + 2
+    # provider, index, events, the incident's event index, processed, lease, history outbox
+    assert len(names) == 2 + len(events) + 1 + 2 + 1
     assert all(n.startswith(f"{key_prefix}:") for n in names)
     assert {e.kind for e in events} == {EventKind.NEW_INCIDENT, EventKind.NEW_UPDATE}
 

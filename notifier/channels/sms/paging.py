@@ -33,7 +33,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -46,6 +46,7 @@ from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
 from notifier.config.schema import Member, Oncall, Rotation, Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
+from notifier.store.ops import outbox
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,11 @@ class Pager:
         return page
 
     def save(self, page: Page) -> None:
-        self.r.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
+        body, pipe = page.to_json(), self.r.pipeline(transaction=False)
+        pipe.set(self._k("page", page.id), body, ex=PAGE_TTL)
+        # The history keeps each page's state: the levels reached, the ack, the resolution.
+        outbox.append(self.r, self.prefix, outbox.PAGE, datetime.now(UTC), json.loads(body), pipe)
+        pipe.execute()
 
     def for_thread(self, thread_key: str) -> Page | None:
         page_id = self.r.get(self._k("page", "thread", thread_key))
@@ -332,6 +337,8 @@ class Pager:
             value = json.dumps({"by": member.name, "at": iso(now)})
             if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
                 page.acked_by, page.acked_at = member.name, now
+                row = {"page_id": page.id, "by": member.name, "at": iso(now)}
+                outbox.append(self.r, self.prefix, outbox.ACK, now, row)
                 log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
             else:  # acknowledged a moment ago by someone else: theirs stands
                 page = self.load(page.id) or page

@@ -9,6 +9,10 @@ Healthy means all of these hold:
 - `feeds` (when providers are watched): no more than `blind_share` of them have had
   no good poll for 3 poll intervals (`notifier.pipeline.runtime.blindness`).
 
+One more check only informs, and never fails: `history`, the age of the oldest row
+waiting in the history outbox for the database (the database is optional: when it is
+down, pages still go, and its rows wait).
+
 `/healthz`, `notifier status` and the dead man's switch all ask `observe`, so they can
 never disagree.
 """
@@ -154,7 +158,17 @@ def assess(
         ok, detail = describe(blind, len(watched), limits.blind_share)
         oldest = max((b.age_s for b in blind), default=None)
         checks.append(Check("feeds", ok, oldest, None, detail))
+    checks.append(_history(pulse, now))
     return Health(tuple(checks))
+
+
+def _history(pulse: Pulse, now: datetime) -> Check:
+    """Informational: how far the history database is behind (never unhealthy)."""
+    if pulse.outbox_oldest is None:
+        return Check("history", True, 0.0, None, "outbox empty: the database has every row")
+    age = _age(pulse.outbox_oldest, now)
+    return Check("history", True, age, None, f"{pulse.outbox_depth} rows wait for the "
+                 f"database, the oldest {_s(age)}")  # fmt: skip
 
 
 def observe(

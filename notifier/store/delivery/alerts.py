@@ -31,6 +31,8 @@ import redis
 
 from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
+from notifier.store.ops import outbox
+from notifier.store.ops.outbox import alert_row
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -66,6 +68,7 @@ redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('RPUSH', KEYS[4], ARGV[4])
 return 1
 """
 # The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
@@ -137,9 +140,11 @@ class AlertStore:
         ev = alert.event
         keys = [
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
-            self.sequence_key(alert),
+            self.sequence_key(alert), outbox.outbox_key(self._prefix),
         ]  # fmt: skip
-        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
+        # The history's row goes in the same script: a claimed alert always has one.
+        row = outbox.entry(outbox.ALERT, datetime.now(UTC), alert_row(alert))
+        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key, row]))
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""

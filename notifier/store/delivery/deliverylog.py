@@ -29,6 +29,7 @@ import redis
 
 from notifier.models import Alert, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text, writing
+from notifier.store.ops import outbox
 from notifier.text import one_line
 
 RECORD_TTL = int(timedelta(days=30).total_seconds())
@@ -134,6 +135,9 @@ class DeliveryLog:
         self._history(
             alert.dedup_key, {"at": iso(now), "attempt": attempt, "event": "attempt"}, pipe
         )
+        row = {"dedup_key": alert.dedup_key, "attempt": attempt, "channel": alert.channel,
+               "subscriber": alert.subscriber, "fallback_of": fields["fallback_of"]}  # fmt: skip
+        outbox.append(self.r, self.prefix, outbox.ATTEMPT, now, row, pipe)
 
     def finish(
         self,
@@ -157,6 +161,9 @@ class DeliveryLog:
                 pipe.rpush(day, dedup_key)
                 pipe.expire(day, DAY_TTL)
             self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
+            row = {"dedup_key": dedup_key, "outcome": outcome, "message_id": message_id,
+                   "error": error}  # fmt: skip
+            outbox.append(self.r, self.prefix, outbox.FINISH, now, row, pipe)
 
     def error(
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
@@ -170,6 +177,9 @@ class DeliveryLog:
                 self._k(dedup_key), mapping={"error": error[:500], "updated_at": iso(now) or ""}
             )
             self._history(dedup_key, event, pipe)
+            row = {"dedup_key": dedup_key, "attempt": attempt, "error": error[:500],
+                   "permanent": permanent}  # fmt: skip
+            outbox.append(self.r, self.prefix, outbox.ERROR, now, row, pipe)
 
     def reopen(self, dedup_key: str, now: datetime, why: str) -> None:
         """Make a finished record pending again (an alert let out of quarantine):

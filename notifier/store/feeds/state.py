@@ -43,6 +43,7 @@ from notifier.models import (
 )
 from notifier.store.conn.batch import text
 from notifier.store.feeds.snapshot import RECENT_WINDOW, FeedHealth, ProviderState, recent_until
+from notifier.store.ops import outbox
 
 EVENT_TTL = timedelta(days=30)
 LOCK_TTL = timedelta(minutes=2)
@@ -308,15 +309,20 @@ class StateStore:
             return []
         ttl = int(EVENT_TTL.total_seconds())
         pipe = self.redis.pipeline(transaction=False)
+        rows = []
         for e in events:
-            body = json.dumps(to_jsonable(e), separators=(",", ":"), ensure_ascii=False)
+            row = to_jsonable(e)
+            body = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
             pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
+            rows.append(outbox.entry(outbox.EVENT, e.detected_at, row))
         for n, e in enumerate(events):  # after the SETs: their replies come first
             index = self.events_of_key(e.provider, e.incident_id)
             # One poll's events share a time: a millisecond each keeps their order.
             score = e.detected_at.timestamp() + min(n, 999) / 1000
             pipe.zadd(index, {e.event_id: score}, nx=True)
             pipe.expire(index, ttl)
+        # The history's rows, in the same round trip (the database upserts by event id).
+        pipe.rpush(outbox.outbox_key(self.prefix), *rows)
         replies = pipe.execute()[: len(events)]
         return [e.event_id for e, ok in zip(events, replies, strict=True) if ok]
 

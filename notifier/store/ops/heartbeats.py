@@ -20,6 +20,7 @@ import redis
 
 from notifier.store.conn.batch import text
 from notifier.store.ops.metrics import DUE_SETS
+from notifier.store.ops.outbox import outbox_key, parse_entry
 
 BEAT_KEEP_S = 24 * 3600
 
@@ -33,6 +34,10 @@ class Pulse:
     # The earliest time any due set (retries, holds, escalations, reconcile) holds work
     # for, whether or not that time has come yet.
     earliest_due: datetime | None
+    # The history outbox (`notifier.store.ops.outbox`): when its oldest row was queued, and
+    # how many wait for the database.
+    outbox_oldest: datetime | None = None
+    outbox_depth: int = 0
 
 
 def _at(score: float) -> datetime:
@@ -79,7 +84,10 @@ class Heartbeats:
         )
         for name in DUE_SETS:
             pipe.zrange(f"{self.prefix}:due:{name}", 0, 0, withscores=True)
-        beat_raw, workers_raw, *firsts = pipe.execute()
+        pipe.lindex(outbox_key(self.prefix), 0)
+        pipe.llen(outbox_key(self.prefix))
+        beat_raw, workers_raw, *firsts, oldest_raw, depth = pipe.execute()
+        oldest = parse_entry(oldest_raw) if oldest_raw else None
         beat = text(beat_raw)
         workers = {text(m) or "": _at(score) for m, score in workers_raw}
         scores = [first[0][1] for first in firsts if first]
@@ -87,4 +95,6 @@ class Heartbeats:
             beat_at=_at(float(beat)) if beat else None,
             workers=workers,
             earliest_due=_at(min(scores)) if scores else None,
+            outbox_oldest=oldest.at if oldest else None,
+            outbox_depth=int(depth),
         )

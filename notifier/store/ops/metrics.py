@@ -24,6 +24,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from notifier.store.conn.batch import Pipe, text, writing
+from notifier.store.ops.outbox import outbox_key
 from notifier.store.ops.quarantine import KEEP, KINDS, index_key
 from notifier.store.ops.reloads import ReloadState, parse_state
 
@@ -148,7 +149,8 @@ class RedisCollector(Collector):
         oldest = time.time() - KEEP.total_seconds()
         for kind in KINDS:
             pipe.zcount(index_key(self.prefix, kind), oldest, "+inf")
-        raw, config, *counts = pipe.execute()
+        pipe.llen(outbox_key(self.prefix))
+        raw, config, *counts, outbox_depth = pipe.execute()
         quarantined = counts[-len(KINDS) :]
         depths, waiting = sizes(counts[: -len(KINDS)])
         values = {k.decode(): float(v) for k, v in raw.items()}
@@ -176,6 +178,11 @@ class RedisCollector(Collector):
         for kind, count in zip(KINDS, quarantined, strict=True):
             held.add_metric([kind], count)
         yield held
+        yield GaugeMetricFamily(
+            "notifier_history_outbox_depth",
+            "Rows waiting in the Redis outbox for the history database.",
+            value=outbox_depth,
+        )
         yield from _config(parse_state({text(k): text(v) for k, v in config.items()}))
 
 

@@ -30,6 +30,7 @@ from notifier.config.schema import Config
 from notifier.config.suggest import closest
 from notifier.models import Impact, Incident, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, read_now, text
+from notifier.store.ops import outbox
 
 KEEP_ENDED = timedelta(days=7)
 
@@ -99,11 +100,19 @@ def new_id() -> str:
 
 class SilenceStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.r, self.key = client, f"{prefix}:silences"
+        self.r, self.key, self.prefix = client, f"{prefix}:silences", prefix
 
     def add(self, silence: Silence) -> Silence:
-        self.r.hset(self.key, silence.id, silence.to_json())
+        self._put(silence, silence.starts_at)
         return silence
+
+    def _put(self, silence: Silence, now: datetime) -> None:
+        """Store it, and queue it for the history in the same round trip."""
+        body = silence.to_json()
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(self.key, silence.id, body)
+        outbox.append(self.r, self.prefix, outbox.SILENCE, now, json.loads(body), pipe)
+        pipe.execute()
 
     def get(self, silence_id: str) -> Silence | None:
         raw = self.r.hget(self.key, silence_id)
@@ -116,7 +125,7 @@ class SilenceStore:
         if found is None or found.ends_at <= now:
             return found
         ended = replace(found, ends_at=max(now, found.starts_at), expired_by=by)
-        self.r.hset(self.key, silence_id, ended.to_json())
+        self._put(ended, now)
         return ended
 
     def all(self, now: datetime) -> list[Silence]:
