@@ -37,11 +37,15 @@ STATUS_LABEL = {
     Status.COMPLETED: "Completed",
 }
 
+# An annotation's text is a whole sentence that already says what it is ("Possible
+# upstream cause: …", "Stated cause: …", "Coincident, …", "Confirmed by …"): it is
+# shown as written, never behind a second label ("Stated cause: Stated cause: …").
 ANNOTATION_LABEL = {
-    AnnotationKind.UPSTREAM: "Upstream",
-    AnnotationKind.DOWNSTREAM: "Downstream",
+    AnnotationKind.UPSTREAM: "Possible upstream cause",
+    AnnotationKind.DOWNSTREAM: "Affects",
     AnnotationKind.COINCIDENT: "Coincident",
     AnnotationKind.STATED_CAUSE: "Stated cause",
+    AnnotationKind.PROBE: "Confirmed by",
 }
 
 
@@ -96,10 +100,9 @@ def change_line(alert: Alert) -> str:
 
 
 def annotation_lines(alert: Alert) -> list[str]:
-    return [
-        f"{ANNOTATION_LABEL.get(a.kind, a.kind.value)}: {one_line(a.text)}"
-        for a in alert.annotations
-    ]
+    """Each annotation's sentence, once, as the annotator wrote it (it carries its own
+    label: see `ANNOTATION_LABEL`)."""
+    return [one_line(a.text) for a in alert.annotations]
 
 
 def group_line(alert: Alert, p: Presentation) -> str | None:
