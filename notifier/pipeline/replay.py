@@ -100,12 +100,28 @@ def replay(
     on_state: Callable[[Snapshot, ProviderState], None] | None = None,
     names: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Snapshot, ChangeEvent]]:
-    """Yield (snapshot, event) for every change the snapshots show, in order.
+    """Yield (snapshot, event) for every change the snapshots show, in order (see
+    `replay_polls`, which this flattens)."""
+    for snap, events in replay_polls(root, formats, report, on_state, names):
+        for event in events:
+            yield snap, event
 
-    `on_state` sees each provider's new state before that snapshot's events, as
-    the service commits it (and updates its incident index) after each poll.
-    `names` are display names for notifier's own words. History lookups read the
-    provider's saved history documents, if any (see the module docstring).
+
+def replay_polls(
+    root: Path,
+    formats: Mapping[str, str] | None = None,
+    report: Report = lambda _: None,
+    on_state: Callable[[Snapshot, ProviderState], None] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Iterator[tuple[Snapshot, list[ChangeEvent]]]:
+    """Yield each snapshot with the events it shows (one poll), in order.
+
+    `on_state` sees each provider's new state just before that snapshot is yielded,
+    as the service commits it (and updates its incident index) after each poll; the
+    next snapshot is not read until the caller asks for it, so whatever the caller
+    decides for this one can only have seen what was known at its time. `names` are
+    display names for notifier's own words. History lookups read the provider's saved
+    history documents, if any (see the module docstring).
     """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
@@ -123,8 +139,7 @@ def replay(
         states[snap.provider] = result.state
         if on_state is not None:
             on_state(snap, result.state)
-        for event in result.events:
-            yield snap, event
+        yield snap, list(result.events)
 
 
 def saved_lookups(provider_dir: Path, snap: Snapshot, ids: list[str], report: Report) -> Lookups:
@@ -287,5 +302,6 @@ __all__ = [
     "event_line",
     "parse_stamp",
     "replay",
+    "replay_polls",
     "saved_lookups",
 ]
