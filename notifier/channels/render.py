@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from notifier.models import (
@@ -21,6 +21,7 @@ from notifier.models import (
     Impact,
     Incident,
     Status,
+    Update,
 )
 from notifier.text import clean, one_line
 
@@ -76,13 +77,60 @@ def is_resolution(alert: Alert) -> bool:
 
 def latest_body(alert: Alert) -> str:
     """The text of the update this alert is about, else notifier's own note (never an
-    older update re-quoted), else the incident's newest update."""
+    older update re-quoted), else the incident's newest update.
+
+    A burst (several updates seen in one poll, `ChangeEvent.earlier`) lists them all,
+    oldest first, one stamped paragraph each; an incident first seen already over
+    starts with the line that says so (`finished_line`)."""
+    ev = alert.event
+    if ev.earlier and ev.update is not None:
+        said = [f"{_hhmm(u.at)} {status_label(u.status)}: {clean(u.body)}" for u in burst(alert)]
+        head = finished_line(alert)
+        return "\n\n".join([head, *said] if head else said)
+    head = finished_line(alert)
+    if head:
+        body = clean(ev.update.body) if ev.update is not None else clean(ev.note or "")
+        return f"{head}\n\n{body}" if body else head
     if alert.event.update is not None:
         return clean(alert.event.update.body)
     if alert.event.note:
         return clean(alert.event.note)
     updates = alert.event.incident.updates
     return clean(updates[-1].body) if updates else ""
+
+
+def burst(alert: Alert) -> tuple[Update, ...]:
+    """The updates an alert carries, oldest first (one, or a burst seen in one poll)."""
+    ev = alert.event
+    return (*ev.earlier, ev.update) if ev.update is not None else ev.earlier
+
+
+def finished_line(alert: Alert) -> str:
+    """For an incident first seen already over: 'Began 16:24, completed 19:56 UTC, seen
+    at 04:47 UTC.' (dates added when the days differ); else ""."""
+    ev = alert.event
+    inc = ev.incident
+    if not ev.first_seen or not inc.status.is_closed:
+        return ""
+    times = [u.at for u in inc.updates]
+    began = inc.started_at or (min(times) if times else None)
+    ended = inc.resolved_at or (max(times) if times else None)
+    if began is None or ended is None:
+        return ""
+    verb = "completed" if inc.status is Status.COMPLETED else "resolved"
+    seen = ev.detected_at
+    same = began.date() == ended.date() == seen.date()
+    stamp = _hhmm if same else _day_hhmm
+    return f"Began {stamp(began)}, {verb} {stamp(ended)} UTC, seen at {stamp(seen)} UTC."
+
+
+def _hhmm(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%H:%M")
+
+
+def _day_hhmm(dt: datetime) -> str:
+    dt = dt.astimezone(UTC)
+    return f"{dt:%b} {dt.day} {dt:%H:%M}"
 
 
 def change_line(alert: Alert) -> str:

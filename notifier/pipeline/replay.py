@@ -139,7 +139,7 @@ def replay_polls(
         states[snap.provider] = result.state
         if on_state is not None:
             on_state(snap, result.state)
-        yield snap, list(result.events)
+        yield snap, list(result.messages)  # one per incident and poll, as the poller sends on
 
 
 def saved_lookups(provider_dir: Path, snap: Snapshot, ids: list[str], report: Report) -> Lookups:

@@ -182,8 +182,10 @@ def _poll(
         log.info("baseline taken again after Redis lost its data: %d open incident(s), "
                  "not alerted again", opened, extra={"provider": provider.id})  # fmt: skip
     else:
-        events += result_diff.events
-        _tell_changes(provider.id, result_diff.events)
+        # one event per incident and poll: a burst of updates is one message
+        messages = result_diff.messages
+        events += messages
+        _tell_changes(provider.id, messages)
     _hand_on(enqueue, events)
     unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
     if unconfirmed and extras.retry_final is not None and history_url(provider.url):
