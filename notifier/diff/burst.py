@@ -7,8 +7,9 @@ seen already done), `coalesce` makes them one event:
 
 - its kind is the most telling one: `new_incident` (for maintenance, the lifecycle
   event: `maintenance_started` and friends, which the maintenance policy routes),
-  else the status event (`resolved`, `reopened`, `maintenance_*`,
-  `status_changed`), else `new_update`;
+  else the lifecycle event (`resolved`, `reopened`, `maintenance_*`), else
+  `new_update` (a `status_changed` an update caused folds into it, keeping its
+  `previous` and `current`);
 - it carries the newest update as `update`, and the ones before it, oldest first,
   as `earlier`; a status event's `previous`, `current` and `note` are kept;
 - its `event_id` is the chosen event's own, so a re-diff still finds the same id;
@@ -42,6 +43,9 @@ MESSAGE_KINDS = frozenset(
     }
 )
 _STATUS_KINDS = MESSAGE_KINDS - {EventKind.NEW_INCIDENT, EventKind.NEW_UPDATE}
+# Status events that lead a burst; a `status_changed` an update caused is said by that
+# update (routes drop it where `new_update` goes), so it folds into the `new_update`.
+_LEADING = _STATUS_KINDS - {EventKind.STATUS_CHANGED}
 
 
 def coalesce_all(events: Sequence[ChangeEvent]) -> tuple[ChangeEvent, ...]:
@@ -72,12 +76,17 @@ def coalesce(events: Sequence[ChangeEvent]) -> list[ChangeEvent]:
 def _merge(messages: list[ChangeEvent]) -> ChangeEvent:
     opening = next((e for e in messages if e.kind is EventKind.NEW_INCIDENT), None)
     status = next((e for e in messages if e.kind in _STATUS_KINDS), None)
+    leading = status if status is not None and status.kind in _LEADING else None
     if opening is not None and not (
-        status is not None and opening.incident.kind is IncidentKind.MAINTENANCE
+        leading is not None and opening.incident.kind is IncidentKind.MAINTENANCE
     ):
         primary = opening
+    elif leading is not None:
+        primary = leading
     else:
-        primary = status or messages[-1]
+        primary = next(
+            (e for e in reversed(messages) if e.kind is EventKind.NEW_UPDATE), messages[-1]
+        )
     updates = _updates(messages)
     merged = replace(
         primary,
