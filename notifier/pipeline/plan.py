@@ -429,6 +429,13 @@ def _already_shown(event: ChangeEvent, existing: ThreadEntry | None) -> bool:
     """The opening alert showed this already: the diff reports a new incident's update
     as `new_update` too, and an impact change comes with the update that caused it
     (the opener, planned in the same poll, showed the incident at its new impact)."""
-    if existing is None or event.kind not in _SHOWN_BY_OPENER or event.update is None:
+    if existing is None or event.kind not in _SHOWN_BY_OPENER:
         return False
-    return bool(existing.shown_update) and event.update.key == existing.shown_update
+    if event.update is not None:
+        key = event.update.key
+    elif event.kind is EventKind.IMPACT_CHANGED:
+        # its update travels on the poll's message event (`notifier.diff.burst`)
+        key = _latest_update_key(event)
+    else:
+        return False
+    return bool(existing.shown_update) and key == existing.shown_update

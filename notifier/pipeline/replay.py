@@ -167,6 +167,8 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
 
     `status` is the update's status for events about an update (with `update_at`),
     else the incident's status after the change; `previous`/`current` when set;
+    `earlier` lists the updates a burst carries before that one (`{"at", "status"}`,
+    oldest first), `first_seen` marks the incident's first sight;
     `"late": true` and the `gap` (`{"from", "to"}`) for late news; `note` when
     notifier speaks where the provider did not.
     """
@@ -183,6 +185,10 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
         line["update_at"] = iso(event.update.at)
     else:
         line["status"] = event.incident.status.value
+    if event.earlier:  # a burst: the updates this one event carries before `update_at`
+        line["earlier"] = [{"at": iso(u.at), "status": u.status.value} for u in event.earlier]
+    if event.first_seen:
+        line["first_seen"] = True
     if event.previous is not None:
         line["previous"] = event.previous
     if event.current is not None:
