@@ -38,18 +38,6 @@ STATUS_LABEL = {
     Status.COMPLETED: "Completed",
 }
 
-# An annotation's text is a whole sentence that already says what it is ("Possible
-# upstream cause: …", "Stated cause: …", "Coincident, …", "Confirmed by …"): it is
-# shown as written, never behind a second label ("Stated cause: Stated cause: …").
-ANNOTATION_LABEL = {
-    AnnotationKind.UPSTREAM: "Possible upstream cause",
-    AnnotationKind.DOWNSTREAM: "Affects",
-    AnnotationKind.COINCIDENT: "Coincident",
-    AnnotationKind.STATED_CAUSE: "Stated cause",
-    AnnotationKind.PROBE: "Confirmed by",
-}
-
-
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if limit <= 0 or len(text) <= limit:
         return text
@@ -148,8 +136,9 @@ def change_line(alert: Alert) -> str:
 
 
 def annotation_lines(alert: Alert) -> list[str]:
-    """Each annotation's sentence, once, as the annotator wrote it (it carries its own
-    label: see `ANNOTATION_LABEL`)."""
+    """Each annotation's sentence, once, as the annotator wrote it: it already says what
+    it is ("Possible upstream cause: …", "Stated cause: …", "Coincident, …"), so it is
+    never put behind a second label ("Stated cause: Stated cause: …")."""
     return [one_line(a.text) for a in alert.annotations]
 
 
