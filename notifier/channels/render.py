@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from notifier.models import (
     Alert,
     AlertKind,
-    AnnotationKind,
     EventKind,
     FoldedIncident,
     Impact,
@@ -37,6 +36,7 @@ STATUS_LABEL = {
     Status.VERIFYING: "Verifying",
     Status.COMPLETED: "Completed",
 }
+
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if limit <= 0 or len(text) <= limit:

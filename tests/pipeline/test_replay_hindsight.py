@@ -42,11 +42,12 @@ def _cascade(root: Path) -> Path:
     """Acme Cloud goes down at 06:10; Vendor1..Vendor8 follow, five minutes apart
     (Vendor8 at 06:50, seen at 06:52); Acme recovers at 07:30, the vendors after it,
     and everyone is captured again at 09:05. History windows, so resolutions show."""
-    providers = "providers:\n  - id: acme\n    name: Acme Cloud\n    feed: {url: 'https://acme.example/api/v2/incidents.json', format: statuspage-json}\n"
+    feed = "feed: {{url: 'https://{}.example/api/v2/incidents.json', format: statuspage-json}}"
+    providers = f"providers:\n  - id: acme\n    name: Acme Cloud\n    {feed.format('acme')}\n"
     for i in range(1, VENDORS + 1):
         providers += (
             f"  - id: v{i}\n    name: Vendor{i}\n"
-            f"    feed: {{url: 'https://v{i}.example/api/v2/incidents.json', format: statuspage-json}}\n"
+            f"    {feed.format(f'v{i}')}\n"
             "    depends_on: [acme]\n"
         )
     (root / "subscriptions.yaml").write_text(
