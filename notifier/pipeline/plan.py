@@ -53,6 +53,7 @@ from notifier.models import (
     parse_iso,
 )
 from notifier.pipeline.ingest.probes import confirmation
+from notifier.route.drops import DropHook
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
 from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
@@ -92,8 +93,11 @@ def process_event(
     on_ready: Callable[[Alert], None] | None = None,
     followups: FollowUps | None = None,
     warnings: Mapping[str, Incident] | None = None,
+    on_drop: DropHook | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
+
+    `on_drop` counts what a rule decides to send nowhere (`notifier.route.drops`).
 
     `pages_only` names the routes that carry only pages and their resolutions
     (`notifier.channels.kinds.pages_only()`, read once per process).
@@ -132,7 +136,7 @@ def process_event(
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(
-        event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now)
+        event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now), on_drop
     )
     routes = [r for r in routes if not _probe_muted(event, r, pages_only)]
     out = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from notifier.feeds.common import assign_update_keys, closed_at, url_code
