@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from notifier.models import (
     Alert,
     AlertKind,
+    ChangeEvent,
     EventKind,
     FoldedIncident,
     Impact,
@@ -246,7 +247,9 @@ def _day_time(dt: datetime) -> str:
 
 def catch_up_title(alert: Alert, p: Presentation) -> str:
     """'While notifier was not watching GitHub (Jun 3 06:40 – Jun 7 06:38 UTC) it had
-    3 incidents'."""
+    3 incidents'; for incidents all posted after our last look at the feed (a backfill),
+    'Posted late on GitHub's status page (seen Oct 4 04:29 UTC, after our look at
+    Oct 3 04:29 UTC): 1 incident'."""
     ev = alert.event
     gap = ev.gap
     if gap is None or gap.start is None:
@@ -254,10 +257,22 @@ def catch_up_title(alert: Alert, p: Presentation) -> str:
     else:
         span = f"{_day_time(gap.start)} – {_day_time(gap.end)} UTC"
     n = len(alert.caught_up)
-    return (
-        f"While notifier was not watching {p.provider_name(ev.provider)} ({span}) "
-        f"it had {n} incident{'s' if n != 1 else ''}"
-    )
+    name = p.provider_name(ev.provider)
+    if gap is not None and gap.start is not None and all(_backfilled(e) for e in alert.caught_up):
+        # notifier was watching: the provider posted them after the time they name
+        return (
+            f"Posted late on {name}'s status page (seen {_day_time(gap.end)} UTC, after "
+            f"our look at {_day_time(gap.start)} UTC): {n} incident{'s' if n != 1 else ''}"
+        )
+    plural = "s" if n != 1 else ""
+    return f"While notifier was not watching {name} ({span}) it had {n} incident{plural}"
+
+
+def _backfilled(event: ChangeEvent) -> bool:
+    """It ended before the last look at the feed: posted after the time it names."""
+    gap, times = event.gap, [u.at for u in event.incident.updates]
+    end = event.incident.resolved_at or (max(times) if times else None)
+    return gap is not None and gap.start is not None and end is not None and end <= gap.start
 
 
 def catch_up_items(alert: Alert, limit: int = 300) -> list[str]:

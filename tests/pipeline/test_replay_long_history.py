@@ -120,6 +120,7 @@ def test_backfilled_incidents_come_out_late_in_a_catch_up(
     caught = [a for a in alerts if a["kind"] == "catch_up"]
     assert {a["channel"] for a in caught} == {"slack"}  # late news never pages
     said = " ".join(a["text"] for a in caught)
+    assert "[CATCH-UP] Posted late on Example's status page (seen " in said
     titles = {s.title for s in stories if s.code in backfilled & later}
     assert all(t in said for t in titles)
     paged = {a["incident_id"] for a in alerts if a["channel"] == "sms"}
