@@ -264,11 +264,13 @@ def _listed(
     prior = known.snapshot
     status = effective_status(inc, prior.status)
     unseen = [u for u in inc.updates if u.key not in known.seen]
-    seen = known.seen | {u.key for u in inc.updates}
     # Resolved because the list dropped it, now listed open again: a reopen, said once.
     relisted = known.absent_resolved_at is not None and not status.is_closed
     if not (unseen or relisted or _newer_stamp(prior, inc)):
-        return replace(known, seen=seen, gone_at=None, missing=0), []
+        if known.gone_at is None and not known.missing:
+            return known, []  # listed as before: nothing to remember (most of every poll)
+        return replace(known, gone_at=None, missing=0), []
+    seen = known.seen | {u.key for u in inc.updates}
     inc = replace(inc, status=status)
     note = token = None
     if relisted and not unseen:
@@ -286,6 +288,8 @@ def _unlisted(
     gone = known.gone_at or now
     prior = known.snapshot
     if kind is not DocumentKind.ACTIVE or not prior.is_active:
+        if known.gone_at == gone and not known.missing:
+            return known, []  # left a history window earlier: nothing new to remember
         return replace(known, gone_at=gone, missing=0), []
     found = ctx.lookups.get(prior.id)
     if found is not None and effective_status(found, prior.status).is_closed:
