@@ -2,7 +2,7 @@
 nothing twice.
 
 The run is made here (`tests.support.history_series`) from the real GitHub captures of
-the corpus: 150 days of daily `history.atom` captures, 25 entries each, every incident a
+the corpus: a year (365 days) of daily `history.atom` captures, 25 entries each, every incident a
 real one's title, labels, bodies and rhythm, re-dated; every ninth incident is posted
 days after it ended (a backfill). Checked against the timeline itself, not the diff:
 
@@ -29,7 +29,7 @@ from notifier.pipeline.replay import replay_polls
 from tests.support.history_series import Story, captures, templates, timeline, write_series
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
-DAYS = 150
+DAYS = 365
 Key = tuple[str, datetime, Status, str]  # incident, update time, status, body
 
 
