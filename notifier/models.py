@@ -196,6 +196,10 @@ class ChangeEvent:
     late: bool = False  # began and ended while we were not looking (see `gap`)
     gap: Gap | None = None  # for late events: when we were not looking
     note: str | None = None  # our own words where the provider gave none
+    # A burst: the updates of this incident that the same poll saw before `update`,
+    # oldest first, carried by this one event (one message lists them all).
+    earlier: tuple[Update, ...] = ()
+    first_seen: bool = False  # this event is also the incident's first sight
 
 
 class AnnotationKind(StrEnum):
@@ -350,6 +354,8 @@ def event_from_dict(d: dict[str, Any]) -> ChangeEvent:
         late=bool(d.get("late", False)),  # records stored before these fields lack them
         gap=gap_from_dict(d.get("gap")),
         note=d.get("note"),
+        earlier=tuple(update_from_dict(u) for u in d.get("earlier", ())),
+        first_seen=bool(d.get("first_seen", False)),
     )
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from notifier.models import (
     Alert,
     AlertKind,
-    AnnotationKind,
+    ChangeEvent,
     EventKind,
     FoldedIncident,
     Impact,
     Incident,
     Status,
+    Update,
 )
 from notifier.text import clean, one_line
 
@@ -35,15 +36,6 @@ STATUS_LABEL = {
     Status.IN_PROGRESS: "In progress",
     Status.VERIFYING: "Verifying",
     Status.COMPLETED: "Completed",
-}
-
-ANNOTATION_LABEL = {
-    AnnotationKind.UPSTREAM: "Upstream",
-    AnnotationKind.DOWNSTREAM: "Downstream",
-    AnnotationKind.COINCIDENT: "Coincident",
-    AnnotationKind.STATED_CAUSE: "Stated cause",
-    # The provider's incident confirms what our own probe saw first.
-    AnnotationKind.PROBE: "Early warning",
 }
 
 
@@ -74,13 +66,60 @@ def is_resolution(alert: Alert) -> bool:
 
 def latest_body(alert: Alert) -> str:
     """The text of the update this alert is about, else notifier's own note (never an
-    older update re-quoted), else the incident's newest update."""
+    older update re-quoted), else the incident's newest update.
+
+    A burst (several updates seen in one poll, `ChangeEvent.earlier`) lists them all,
+    oldest first, one stamped paragraph each; an incident first seen already over
+    starts with the line that says so (`finished_line`)."""
+    ev = alert.event
+    if ev.earlier and ev.update is not None:
+        said = [f"{_hhmm(u.at)} {status_label(u.status)}: {clean(u.body)}" for u in burst(alert)]
+        head = finished_line(alert)
+        return "\n\n".join([head, *said] if head else said)
+    head = finished_line(alert)
+    if head:
+        body = clean(ev.update.body) if ev.update is not None else clean(ev.note or "")
+        return f"{head}\n\n{body}" if body else head
     if alert.event.update is not None:
         return clean(alert.event.update.body)
     if alert.event.note:
         return clean(alert.event.note)
     updates = alert.event.incident.updates
     return clean(updates[-1].body) if updates else ""
+
+
+def burst(alert: Alert) -> tuple[Update, ...]:
+    """The updates an alert carries, oldest first (one, or a burst seen in one poll)."""
+    ev = alert.event
+    return (*ev.earlier, ev.update) if ev.update is not None else ev.earlier
+
+
+def finished_line(alert: Alert) -> str:
+    """For an incident first seen already over: 'Began 16:24, completed 19:56 UTC, seen
+    at 04:47 UTC.' (dates added when the days differ); else ""."""
+    ev = alert.event
+    inc = ev.incident
+    if not ev.first_seen or not inc.status.is_closed:
+        return ""
+    times = [u.at for u in inc.updates]
+    began = inc.started_at or (min(times) if times else None)
+    ended = inc.resolved_at or (max(times) if times else None)
+    if began is None or ended is None:
+        return ""
+    verb = "completed" if inc.status is Status.COMPLETED else "resolved"
+    seen = ev.detected_at
+    same = began.date() == ended.date() == seen.date()
+    stamp = _hhmm if same else _day_hhmm
+    return f"Began {stamp(began)}, {verb} {stamp(ended)} UTC, seen at {stamp(seen)} UTC."
+
+
+def _hhmm(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%H:%M")
+
+
+def _day_hhmm(dt: datetime) -> str:
+    dt = dt.astimezone(UTC)
+    return f"{dt:%b} {dt.day} {dt:%H:%M}"
 
 
 def change_line(alert: Alert) -> str:
@@ -100,10 +139,10 @@ def change_line(alert: Alert) -> str:
 
 
 def annotation_lines(alert: Alert) -> list[str]:
-    return [
-        f"{ANNOTATION_LABEL.get(a.kind, a.kind.value)}: {one_line(a.text)}"
-        for a in alert.annotations
-    ]
+    """Each annotation's sentence, once, as the annotator wrote it: it already says what
+    it is ("Possible upstream cause: …", "Stated cause: …", "Coincident, …"), so it is
+    never put behind a second label ("Stated cause: Stated cause: …")."""
+    return [one_line(a.text) for a in alert.annotations]
 
 
 def group_line(alert: Alert, p: Presentation) -> str | None:
@@ -210,7 +249,9 @@ def _day_time(dt: datetime) -> str:
 
 def catch_up_title(alert: Alert, p: Presentation) -> str:
     """'While notifier was not watching GitHub (Jun 3 06:40 – Jun 7 06:38 UTC) it had
-    3 incidents'."""
+    3 incidents'; for incidents all posted after our last look at the feed (a backfill),
+    'Posted late on GitHub's status page (seen Oct 4 04:29 UTC, after our look at
+    Oct 3 04:29 UTC): 1 incident'."""
     ev = alert.event
     gap = ev.gap
     if gap is None or gap.start is None:
@@ -218,10 +259,22 @@ def catch_up_title(alert: Alert, p: Presentation) -> str:
     else:
         span = f"{_day_time(gap.start)} – {_day_time(gap.end)} UTC"
     n = len(alert.caught_up)
-    return (
-        f"While notifier was not watching {p.provider_name(ev.provider)} ({span}) "
-        f"it had {n} incident{'s' if n != 1 else ''}"
-    )
+    name = p.provider_name(ev.provider)
+    if gap is not None and gap.start is not None and all(_backfilled(e) for e in alert.caught_up):
+        # notifier was watching: the provider posted them after the time they name
+        return (
+            f"Posted late on {name}'s status page (seen {_day_time(gap.end)} UTC, after "
+            f"our look at {_day_time(gap.start)} UTC): {n} incident{'s' if n != 1 else ''}"
+        )
+    plural = "s" if n != 1 else ""
+    return f"While notifier was not watching {name} ({span}) it had {n} incident{plural}"
+
+
+def _backfilled(event: ChangeEvent) -> bool:
+    """It ended before the last look at the feed: posted after the time it names."""
+    gap, times = event.gap, [u.at for u in event.incident.updates]
+    end = event.incident.resolved_at or (max(times) if times else None)
+    return gap is not None and gap.start is not None and end is not None and end <= gap.start
 
 
 def catch_up_items(alert: Alert, limit: int = 300) -> list[str]:

@@ -13,18 +13,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from itertools import groupby
 from pathlib import Path
 from typing import Any, TextIO
 
-from notifier.models import ChangeEvent
 from notifier.pipeline.archive import Seen
 from notifier.pipeline.replay import (
     ReplayPlanner,
     Snapshot,
     event_line,
     provider_dirs,
-    replay,
+    replay_polls,
 )
 from notifier.store.feeds.snapshot import ProviderState, recent_incidents
 from notifier.web.console.report import ReplayRecord
@@ -85,8 +83,9 @@ def run_replay(
 
     try:
         # One snapshot's events are one poll's: its late news makes one catch-up each.
-        for snap, group in groupby(replay(root, formats, report, observer, names), _snap):
-            events = [event for _, event in group]
+        # Each snapshot is planned before the next one is read (no look-ahead), so no
+        # decision for a capture can see a later capture's state.
+        for snap, events in replay_polls(root, formats, report, observer, names):
             for event in events:
                 _emit(out, event_line(snap, event))
                 for alert in planner.alerts(event, snap.at) if planner else ():
@@ -104,10 +103,6 @@ def run_replay(
     if html is not None:
         return _write_html(html, record, root, err)
     return 0
-
-
-def _snap(pair: tuple[Snapshot, ChangeEvent]) -> Snapshot:
-    return pair[0]
 
 
 def _write_html(path: Path, record: ReplayRecord, root: Path, err: TextIO) -> int:

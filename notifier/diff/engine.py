@@ -29,14 +29,15 @@ Rules (each one is a test in tests/test_diff*.py):
   its `updated_at` is later (with neither updates nor `updated_at`, we take it
   at face value).
 - History windows (`DocumentKind.HISTORY`): leaving means nothing; coming back
-  is not new. A closed incident we never knew that began before the earliest
-  incident of our first (history) poll is old history: silent.
+  is not new.
+- Nothing is silently skipped: after the first poll, every incident and update
+  that appears for the first time makes an event.
 - Late news: a closed incident we never knew whose last update is over 24 hours
-  old (`LATE_NEWS`) but after our last successful poll began and ended while we
-  were not looking (a gap between polls, downtime, an unreachable feed). Its
-  events keep their kinds and are flagged `late`, with the `gap` (the last
-  successful poll before, this poll), for one catch-up message instead of pages.
-  One that ended before our last successful poll is history: silent.
+  old (`LATE_NEWS`), or older than our last successful poll (which would have
+  shown it had it been posted on time: a backfilled incident), began and ended
+  while we could not see it (a gap between polls, downtime, an unreachable feed,
+  a provider posting days late). Its event is flagged `late`, with the `gap` (the
+  last successful poll before, this poll), for one catch-up message, never a page.
 - Active lists (`DocumentKind.ACTIVE`): an open incident that leaves the list is
   resolved (maintenance: completed) when its history lookup (`PollContext.lookups`,
   done by the poll stage) shows it closed: in the provider's final words. Else it
@@ -49,6 +50,12 @@ Rules (each one is a test in tests/test_diff*.py):
 - Status-only documents (`FeedDocument.services`) are turned into incidents
   first, with a short hysteresis (`notifier.diff.synth`); from then on they are
   incidents like any other.
+
+A burst is one message: `DiffResult.messages` makes the message events of one
+incident in one poll (its `new_incident`, `new_update`s and status event) one event
+(`notifier.diff.burst`), carrying the updates in order; so a maintenance's start or
+completion, like a resolution, travels on one event. The pipeline plans from
+`messages`; `events` keeps one event per fact, as the rules above state them.
 
 Order: incidents by (start time, id); within one, the order above.
 
@@ -66,6 +73,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from notifier.diff.burst import coalesce_all
 from notifier.diff.synth import synthesize
 from notifier.feeds.common import assign_update_keys
 from notifier.models import (
@@ -117,8 +125,16 @@ class PollContext:
 
 @dataclass(frozen=True, slots=True)
 class DiffResult:
+    """`events`: every change, one per fact (the rules above); `messages`: the same,
+    one per incident and poll (`notifier.diff.burst`), which is what the pipeline plans
+    alerts from."""
+
     events: tuple[ChangeEvent, ...]
     state: ProviderState
+
+    @property
+    def messages(self) -> tuple[ChangeEvent, ...]:
+        return coalesce_all(self.events)
 
 
 def event_id(provider: str, incident_id: str, kind: EventKind, cause: str, target: str = "") -> str:
@@ -150,7 +166,7 @@ def diff(
     for inc in listed.values():
         known = prev.incidents.get(inc.id)
         if known is None:
-            state, events = _first_sight(inc, previous is None, floor, now, gap)
+            state, events = _first_sight(inc, previous is None, now, gap)
         else:
             state, events = _listed(known, inc, now, ctx)
         states[inc.id] = state
@@ -175,6 +191,10 @@ class FinalWords:
     events: tuple[ChangeEvent, ...]
     state: ProviderState
     settled: bool
+
+    @property
+    def messages(self) -> tuple[ChangeEvent, ...]:
+        return coalesce_all(self.events)
 
 
 def final_words(
@@ -211,7 +231,7 @@ def final_words(
 
 
 def _first_sight(
-    inc: Incident, baseline: bool, floor: datetime | None, now: datetime, gap: Gap
+    inc: Incident, baseline: bool, now: datetime, gap: Gap
 ) -> tuple[IncidentState, list[ChangeEvent]]:
     status = effective_status(inc, None)
     state = IncidentState(_remember(inc, status), frozenset(u.key for u in inc.updates))
@@ -219,17 +239,23 @@ def _first_sight(
     events = _new_incident(replace(inc, status=status), status, now)
     if not status.is_closed:
         return state, events
-    if baseline or _began_before(inc, floor):
+    if baseline:
         return state, []
-    last = _last_time(inc)
-    if last is None or last > now - LATE_NEWS:
+    if not _late(inc, now, gap):
         return state, events
-    if gap.start is not None and last <= gap.start:
-        # it was over before our last look (knowledge pruned, or an upstream deletion
-        # let it back into a window): history, not news
-        return state, []
-    # Began and ended while we were not looking: late news, for a catch-up, not a page.
+    # Over before we could have seen it (a gap between polls, or posted after the
+    # time it names): late news, for a catch-up, not a page.
     return state, [replace(e, late=True, gap=gap) for e in events]
+
+
+def _late(inc: Incident, now: datetime, gap: Gap) -> bool:
+    """A closed incident first seen now is late news when it ended over `LATE_NEWS`
+    ago, or before our last successful poll (which would have shown it, had it been
+    published on time: a backfilled incident)."""
+    last = _last_time(inc)
+    if last is None:
+        return False
+    return last <= now - LATE_NEWS or (gap.start is not None and last <= gap.start)
 
 
 def _listed(
@@ -238,11 +264,13 @@ def _listed(
     prior = known.snapshot
     status = effective_status(inc, prior.status)
     unseen = [u for u in inc.updates if u.key not in known.seen]
-    seen = known.seen | {u.key for u in inc.updates}
     # Resolved because the list dropped it, now listed open again: a reopen, said once.
     relisted = known.absent_resolved_at is not None and not status.is_closed
     if not (unseen or relisted or _newer_stamp(prior, inc)):
-        return replace(known, seen=seen, gone_at=None, missing=0), []
+        if known.gone_at is None and not known.missing:
+            return known, []  # listed as before: nothing to remember (most of every poll)
+        return replace(known, gone_at=None, missing=0), []
+    seen = known.seen | {u.key for u in inc.updates}
     inc = replace(inc, status=status)
     note = token = None
     if relisted and not unseen:
@@ -260,6 +288,8 @@ def _unlisted(
     gone = known.gone_at or now
     prior = known.snapshot
     if kind is not DocumentKind.ACTIVE or not prior.is_active:
+        if known.gone_at == gone and not known.missing:
+            return known, []  # left a history window earlier: nothing new to remember
         return replace(known, gone_at=gone, missing=0), []
     found = ctx.lookups.get(prior.id)
     if found is not None and effective_status(found, prior.status).is_closed:
@@ -316,7 +346,7 @@ def _new_incident(inc: Incident, status: Status, now: datetime) -> list[ChangeEv
             events.append(_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u))
     if lifecycle is not None and carried is None:
         events.append(lifecycle)
-    return events
+    return [replace(e, first_seen=True) for e in events]
 
 
 def _changes(
@@ -493,12 +523,6 @@ def _newer_stamp(prior: Incident, inc: Incident) -> bool:
     if inc.updated_at is not None and prior.updated_at is not None:
         return inc.updated_at > prior.updated_at
     return not inc.updates  # nothing to judge freshness by: take it at face value
-
-
-def _began_before(inc: Incident, floor: datetime | None) -> bool:
-    """Older than the first poll's history window: scrolled in, not news."""
-    began = first_time(inc)
-    return floor is not None and began is not None and began < floor
 
 
 def _baseline_floor(kind: DocumentKind, incidents: Iterable[Incident]) -> datetime | None:

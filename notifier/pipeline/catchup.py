@@ -19,6 +19,7 @@ from datetime import datetime
 
 from notifier.config.schema import Config
 from notifier.models import Alert, AlertKind, ChangeEvent, iso
+from notifier.route.drops import LATE_NEWS_NEVER_PAGES, DropHook, dropped
 from notifier.route.match import route_event
 from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
 
@@ -39,15 +40,21 @@ def plan_catch_ups(
     now: datetime,
     *,
     pages_only: Collection[str],
+    on_drop: DropHook | None = None,
 ) -> list[Alert]:
     """The catch-up alerts for one poll's late events that still need delivering:
-    claimed now, or claimed before and still pending."""
+    claimed now, or claimed before and still pending. Late news whose only routes
+    carry pages reaches nobody: said at INFO and counted through `on_drop`."""
     members: dict[_Group, dict[str, ChangeEvent]] = {}
     holds: dict[_Group, datetime | None] = {}
     for event in events:
         if not event.late:
             continue
-        for route in route_event(event, config, now, lambda _s, _c: False):
+        routes = route_event(event, config, now, lambda _s, _c: False, on_drop)
+        if routes and all(r.channel in pages_only for r in routes):
+            where = ", ".join(f"{r.subscriber.name}/{r.channel}" for r in routes)
+            dropped(event, LATE_NEWS_NEVER_PAGES, where, on_drop)
+        for route in routes:
             if route.channel in pages_only:
                 continue  # late news never pages
             key: _Group = (route.subscriber.name, route.channel, catch_up_id(event))

@@ -53,6 +53,7 @@ from notifier.models import (
     parse_iso,
 )
 from notifier.pipeline.ingest.probes import confirmation
+from notifier.route.drops import DropHook
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
 from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
@@ -93,8 +94,11 @@ def process_event(
     on_ready: Callable[[Alert], None] | None = None,
     followups: FollowUps | None = None,
     warnings: Mapping[str, Incident] | None = None,
+    on_drop: DropHook | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
+
+    `on_drop` counts what a rule decides to send nowhere (`notifier.route.drops`).
 
     `pages_only` names the routes that carry only pages and their resolutions
     (`notifier.channels.kinds.pages_only()`, read once per process).
@@ -133,7 +137,7 @@ def process_event(
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
     routes = route_event(
-        event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now)
+        event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now), on_drop
     )
     routes = [r for r in routes if not _probe_muted(event, r, pages_only)]
     out = []
@@ -430,6 +434,13 @@ def _already_shown(event: ChangeEvent, existing: ThreadEntry | None) -> bool:
     """The opening alert showed this already: the diff reports a new incident's update
     as `new_update` too, and an impact change comes with the update that caused it
     (the opener, planned in the same poll, showed the incident at its new impact)."""
-    if existing is None or event.kind not in _SHOWN_BY_OPENER or event.update is None:
+    if existing is None or event.kind not in _SHOWN_BY_OPENER:
         return False
-    return bool(existing.shown_update) and event.update.key == existing.shown_update
+    if event.update is not None:
+        key = event.update.key
+    elif event.kind is EventKind.IMPACT_CHANGED:
+        # its update travels on the poll's message event (`notifier.diff.burst`)
+        key = _latest_update_key(event)
+    else:
+        return False
+    return bool(existing.shown_update) and key == existing.shown_update

@@ -100,12 +100,28 @@ def replay(
     on_state: Callable[[Snapshot, ProviderState], None] | None = None,
     names: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Snapshot, ChangeEvent]]:
-    """Yield (snapshot, event) for every change the snapshots show, in order.
+    """Yield (snapshot, event) for every change the snapshots show, in order (see
+    `replay_polls`, which this flattens)."""
+    for snap, events in replay_polls(root, formats, report, on_state, names):
+        for event in events:
+            yield snap, event
 
-    `on_state` sees each provider's new state before that snapshot's events, as
-    the service commits it (and updates its incident index) after each poll.
-    `names` are display names for notifier's own words. History lookups read the
-    provider's saved history documents, if any (see the module docstring).
+
+def replay_polls(
+    root: Path,
+    formats: Mapping[str, str] | None = None,
+    report: Report = lambda _: None,
+    on_state: Callable[[Snapshot, ProviderState], None] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Iterator[tuple[Snapshot, list[ChangeEvent]]]:
+    """Yield each snapshot with the events it shows (one poll), in order.
+
+    `on_state` sees each provider's new state just before that snapshot is yielded,
+    as the service commits it (and updates its incident index) after each poll; the
+    next snapshot is not read until the caller asks for it, so whatever the caller
+    decides for this one can only have seen what was known at its time. `names` are
+    display names for notifier's own words. History lookups read the provider's saved
+    history documents, if any (see the module docstring).
     """
     states: dict[str, ProviderState | None] = {}
     for snap in discover(root, report):
@@ -123,8 +139,7 @@ def replay(
         states[snap.provider] = result.state
         if on_state is not None:
             on_state(snap, result.state)
-        for event in result.events:
-            yield snap, event
+        yield snap, list(result.messages)  # one per incident and poll, as the poller sends on
 
 
 def snapshot_format(configured: str | None, path: Path) -> str:
@@ -166,6 +181,8 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
 
     `status` is the update's status for events about an update (with `update_at`),
     else the incident's status after the change; `previous`/`current` when set;
+    `earlier` lists the updates a burst carries before that one (`{"at", "status"}`,
+    oldest first), `first_seen` marks the incident's first sight;
     `"late": true` and the `gap` (`{"from", "to"}`) for late news; `note` when
     notifier speaks where the provider did not.
     """
@@ -182,6 +199,10 @@ def event_line(snap: Snapshot, event: ChangeEvent) -> dict[str, Any]:
         line["update_at"] = iso(event.update.at)
     else:
         line["status"] = event.incident.status.value
+    if event.earlier:  # a burst: the updates this one event carries before `update_at`
+        line["earlier"] = [{"at": iso(u.at), "status": u.status.value} for u in event.earlier]
+    if event.first_seen:
+        line["first_seen"] = True
     if event.previous is not None:
         line["previous"] = event.previous
     if event.current is not None:
@@ -301,5 +322,6 @@ __all__ = [
     "event_line",
     "parse_stamp",
     "replay",
+    "replay_polls",
     "saved_lookups",
 ]

@@ -308,11 +308,18 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     return planned
 
 
+def _drops(rt: Runtime) -> Callable[[str], None]:
+    """Count what a rule decided to send nowhere, by reason (`notifier.route.drops`)."""
+    return lambda reason: rt.metrics.inc("notifier_events_dropped_total", reason=reason)
+
+
 def _catch_up(
     rt: Runtime, events: Sequence[ChangeEvent], dispatcher: Dispatcher, now: datetime
 ) -> int:
     try:
-        alerts = plan_catch_ups(events, rt.config, rt.alerts, now, pages_only=rt.pages_only)
+        alerts = plan_catch_ups(
+            events, rt.config, rt.alerts, now, pages_only=rt.pages_only, on_drop=_drops(rt)
+        )
     except Exception as exc:
         if not poison.is_poison(exc):
             raise
@@ -375,7 +382,7 @@ def _process_one(
         alerts = process_event(
             event, rt.config, world, rt.threads, rt.alerts, now,
             pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
-            warnings=warnings,
+            warnings=warnings, on_drop=_drops(rt),
         )  # fmt: skip
     except Exception as exc:
         if not poison.is_poison(exc):

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from notifier.annotate.graph import norm
 from notifier.config.schema import ChannelName, Config, Filters, QuietHours, Subscriber
 from notifier.models import ChangeEvent, EventKind, Impact, IncidentKind
+from notifier.route.drops import QUIET_HOURS, DropHook, dropped
 
 HasThread = Callable[[str, str], bool]
 
@@ -53,9 +54,16 @@ class Route:
 
 
 def route_event(
-    event: ChangeEvent, config: Config, now: datetime, has_thread: HasThread
+    event: ChangeEvent,
+    config: Config,
+    now: datetime,
+    has_thread: HasThread,
+    on_drop: DropHook | None = None,
 ) -> list[Route]:
-    """Every (subscriber, channel) that should hear about `event`, in file order."""
+    """Every (subscriber, channel) that should hear about `event`, in file order.
+
+    A route that quiet hours in `suppress` mode silence is said at INFO and counted
+    through `on_drop` (`notifier.route.drops`)."""
     routes = []
     for sub in config.subscribers:
         for channel in sub.channel_names():
@@ -64,6 +72,7 @@ def route_event(
                 continue
             held = _quiet(event, sub, channel, continuing, now)
             if held is _DROP:
+                dropped(event, QUIET_HOURS, f"{sub.name}/{channel}", on_drop)
                 continue
             override = sub.channels_filters.get(channel)
             explicit = bool(override and override.events and event.kind in override.events)

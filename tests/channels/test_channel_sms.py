@@ -70,7 +70,9 @@ def test_letters_without_a_gsm_form_need_ucs2_with_its_70_limit() -> None:
 
 
 def test_fitting_shortens_the_title_first_then_the_annotation_and_never_splits() -> None:
-    long_note = Annotation(AnnotationKind.UPSTREAM, "Azure South Central US " * 8, "catalog")
+    long_note = Annotation(
+        AnnotationKind.UPSTREAM, "Upstream: " + "Azure South Central US " * 8, "catalog"
+    )
     alert = sample.alert(channel="sms", title="Elevated errors " * 20, annotations=(long_note,))
     text = page_text(alert, "K7", NAMES)
     assert gsm.encode(text).units <= 160

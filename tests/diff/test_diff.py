@@ -178,11 +178,29 @@ def test_an_incident_opened_and_closed_between_polls_is_reported_whole() -> None
     assert not any(e.late for e in steps[1])
 
 
-def test_a_closed_incident_older_than_the_first_window_scrolling_in_is_history() -> None:
-    # a deletion upstream lets an older, never-seen incident into the 2-entry window
+def test_a_closed_incident_older_than_the_first_window_scrolling_in_is_late_news() -> None:
+    # a deletion (or a backfill) upstream lets an older, never-seen incident into the
+    # 2-entry window: nothing is silently skipped, it is told once, as late news
     a, b, older = inc("a", (10, RES)), inc("b", (20, RES)), inc("z", (-30, INV), (-25, RES))
     steps, _ = run((doc(b, a), 21), (doc(b, older), 22))
-    assert steps[1] == ()
+    assert [e.kind.value for e in steps[1]] == ["new_incident", "new_update", "resolved"]
+    assert all(e.late and e.gap == Gap(at(21), at(22)) for e in steps[1])
+
+
+def test_a_backfilled_incident_posted_days_after_the_time_it_names_is_late_news() -> None:
+    # daily polls, no gap: published on day 7 with a single "Resolved" update dated day 0
+    day = 24 * 60
+    backfilled = inc("bf", (10, RES))
+    steps, _ = run(*((doc(), day * n) for n in range(7)), (doc(backfilled), 7 * day))
+    assert [e.kind.value for e in steps[7]] == ["new_incident", "resolved"]
+    assert all(e.late and e.gap == Gap(at(6 * day), at(7 * day)) for e in steps[7])
+
+
+def test_an_incident_posted_after_our_last_poll_but_dated_before_it_is_late_even_within_a_day() -> (
+    None
+):
+    steps, _ = run((doc(), 0), (doc(), 60), (doc(inc("bf", (30, INV), (50, RES))), 120))
+    assert [e.late for e in steps[2]] == [True, True, True]
 
 
 def test_a_closed_incident_first_seen_long_after_it_ended_is_late_news() -> None:
@@ -194,12 +212,13 @@ def test_a_closed_incident_first_seen_long_after_it_ended_is_late_news() -> None
     assert state is not None and "late" in state.incidents
 
 
-def test_knowledge_is_pruned_30_days_after_leaving_and_old_returns_stay_silent() -> None:
+def test_knowledge_is_pruned_30_days_after_leaving_and_an_old_return_is_late_news() -> None:
     a, b = inc("a", (0, INV), (5, RES)), inc("b", (1, RES))
     month = RETENTION.total_seconds() / 60
     steps, state = run((doc(a, b), 6), (doc(b), 7), (doc(b), 7 + month + 1), (doc(a, b), 8 + month))
     assert state is not None and "a" in state.incidents  # back in the window: known again
-    assert steps[2] == () and steps[3] == ()
+    assert steps[2] == ()
+    assert steps[3] and all(e.late for e in steps[3])  # forgotten, so told again, never paged
 
 
 def test_knowledge_of_a_listed_incident_is_never_pruned() -> None:

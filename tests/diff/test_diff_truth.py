@@ -128,21 +128,24 @@ CASES: dict[str, tuple[list[Step], list[list[str]]]] = {
         [[], ["late new_incident", "late new_update:investigating",
               "late new_update:identified", "late resolved:resolved"]],
     ),
-    # ended before our last look (knowledge pruned, an upstream deletion): history, silent
+    # ended before our last look (posted late, knowledge pruned, an upstream deletion):
+    # late news, never silently skipped
     "ended before our last look": (
         [(doc(), 20, {}), (doc(CLOSED), 20 + 2 * DAY, {})],
-        [[], []],
+        [[], ["late new_incident", "late new_update:investigating",
+              "late new_update:identified", "late resolved:resolved"]],
     ),
     # the first poll is a baseline: what is already closed there is silent, however old
     "first-poll baseline silent": (
         [(doc(CLOSED, inc("b", (-3 * DAY, S.RESOLVED))), 13, {})],
         [[]],
     ),
-    # older than the first poll's history window, scrolling in later: silent
+    # older than the first poll's history window, scrolling in later: late news
     "history older than the first window": (
         [(doc(inc("b", (100, S.RESOLVED))), 101, {}),
          (doc(inc("b", (100, S.RESOLVED)), CLOSED), 102 + 2 * DAY, {})],
-        [[], []],
+        [[], ["late new_incident", "late new_update:investigating",
+              "late new_update:identified", "late resolved:resolved"]],
     ),
 }  # fmt: skip
 

@@ -61,7 +61,7 @@ def alert(
         annotations = (
             Annotation(
                 AnnotationKind.UPSTREAM,
-                "Azure SCUS power",
+                "Upstream: Azure SCUS power",
                 "openai depends on azure (catalog)",
                 provider="azure",
             ),

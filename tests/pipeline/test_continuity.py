@@ -114,5 +114,7 @@ def test_after_a_loss_the_next_poll_is_a_silent_baseline_and_later_updates_alert
         incident.add("identified", "2024-12-26T19:20:00.000Z", "Found it.")
         feeds.put("/s.json", summary_json([incident]))
         later = _poll(store, gen, url, seen)
-        assert [e.kind for e in later] == [EventKind.NEW_UPDATE, EventKind.STATUS_CHANGED]
+        # one message: the update, carrying the status change it made
+        assert [e.kind for e in later] == [EventKind.NEW_UPDATE]
+        assert (later[0].previous, later[0].current) == ("investigating", "identified")
         assert later[0].update is not None and later[0].update.body == "Found it."

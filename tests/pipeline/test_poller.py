@@ -90,8 +90,10 @@ def store(redis_client: redis.Redis, key_prefix: str) -> StateStore:
 def test_a_first_poll_hands_on_the_events_and_commits_the_snapshot(store: StateStore) -> None:
     feed, out = ServedFeed(summary_json([inc("a", (0, INV))])), Collector()
     result = poll_provider(Provider("acme", "https://x"), store, feed, out, at(1))
-    assert result.outcome is Outcome.CHANGED and result.events == 2
-    assert [e.kind for e in out.events] == [EventKind.NEW_INCIDENT, EventKind.NEW_UPDATE]
+    # the incident and its first update: one event, one message
+    assert result.outcome is Outcome.CHANGED and result.events == 1
+    assert [e.kind for e in out.events] == [EventKind.NEW_INCIDENT]
+    assert out.events[0].update is not None and out.events[0].first_seen
     assert list(result.event_ids) == out.ids
     state = store.load_state("acme")
     assert state is not None and set(state.incidents) == {"a"}
@@ -124,10 +126,12 @@ def test_a_changed_feed_gives_the_changes(store: StateStore) -> None:
     feed.body = summary_json([inc("a", (0, INV), (4, IDE))])
     result = poll_provider(p, store, feed, out, at(5))
     assert result.outcome is Outcome.CHANGED
-    assert [e.kind.value for e in out.events] == ["new_update", "status_changed"]
+    assert [e.kind.value for e in out.events] == ["new_update"]  # carrying the status change
+    assert (out.events[0].previous, out.events[0].current) == ("investigating", "identified")
     feed.body = summary_json([])  # an active list that dropped it
+    before = len(out.events)
     poll_provider(p, store, feed, out, at(9))
-    assert out.events[-1].kind is EventKind.STATUS_CHANGED  # one absence may be a glitch
+    assert len(out.events) == before  # one absence may be a glitch
     # The same list again: the server would answer 304, but the poll asks in full to
     # confirm the absence, and resolves the incident in notifier's own words.
     assert poll_provider(p, store, feed, out, at(10)).outcome is Outcome.CHANGED
@@ -221,7 +225,7 @@ def test_a_parse_error_fails_only_its_own_provider(store: StateStore) -> None:
     fine = poll_provider(Provider("good", "https://g"), store, good, out, at(1))
     assert broken.outcome is Outcome.FAILED and broken.error_type is not None
     assert "ParseError" in broken.error_type or "Error" in broken.error_type
-    assert fine.outcome is Outcome.CHANGED and fine.events == 2
+    assert fine.outcome is Outcome.CHANGED and fine.events == 1
     # a broken body is fetched and parsed in full again next time (validators kept)
     assert (
         poll_provider(Provider("bad", "https://b"), store, bad, out, at(2)).outcome
@@ -356,7 +360,7 @@ def test_the_poller_and_replay_give_the_same_events_for_the_github_series(
         feed.body = f.read_bytes()
         assert poll_provider(p, store, feed, out, stamp).outcome is Outcome.CHANGED
     replayed = [e.event_id for _, e in replay(tmp_path)]
-    assert out.ids == replayed and len(replayed) > 20
+    assert out.ids == replayed and len(replayed) >= 5
 
 
 def _stamps(files: list[Path]) -> Iterator[datetime]:

@@ -100,7 +100,7 @@ def test_three_failures_send_one_unconfirmed_warning_and_the_incident_joins_its_
     service.poll(run.rt, "openai", run, run.now)
     confirmed = fake_slack.messages[1:]
     assert confirmed and all(m.get("thread_ts") == warning["ts"] for m in confirmed)
-    assert any("Early warning: Confirmed by OpenAI at 19:00 UTC, 29 min after our first "
+    assert any("Early warning: confirmed by OpenAI at 19:00 UTC, 29 min after our first "
                "failed probe" in str(m) for m in confirmed)  # fmt: skip
     assert not any("probe: Confirmed" in str(m) for m in confirmed)  # a label, not the kind
     # The SMS route never got the unconfirmed warning: the provider's incident is its

@@ -165,18 +165,17 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     assert len(_posted(slack, "Elevated API errors")) == 1
     assert _posted(slack, "Poisoned incident") == []
     assert run.rt is not None
-    # The incident came as two events (new_incident, new_update): the second failed the
-    # same way right after the first was given up on, and went at once.
+    # The incident and its first update came as one event (one message): given up on once.
     held = QuarantineStore(redis_client, key_prefix).listed(run.now)
     assert [(q.kind, q.provider, q.incident_id, q.reason) for q in held] == [
         ("event", "acme", POISON, "planning: ValueError")
-    ] * 2
-    assert sorted(q.tries for q in held) == [1, 3]
+    ]
+    assert [q.tries for q in held] == [3]
     # The code that raised, for whoever fixes it (the bug stands in for plan's code here).
     assert {re.sub(r":\d+ ", " ", q.where) for q in held} == {"test_quarantine.py in planned"}
     assert all(run.rt.state.is_processed(q.id) for q in held)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 2 and {getattr(r, "provider", None) for r in errors} == {"acme"}
+    assert len(errors) == 1 and {getattr(r, "provider", None) for r in errors} == {"acme"}
     for q, line in zip(sorted(held, key=lambda q: -q.tries), errors, strict=True):
         assert q.id in line.getMessage() and "ValueError" in line.getMessage()
     assert all(SECRET not in r.getMessage() for r in caplog.records)
@@ -193,11 +192,11 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     (update,) = slack.thread(opened["ts"])
     assert "bad deploy" in json.dumps(update["body"])
     assert sorted(QuarantineStore(redis_client, key_prefix).tries("event", q.id)
-                  for q in held) == [1, 3]  # fmt: skip
+                  for q in held) == [3]  # fmt: skip
     assert service.reconcile(run.rt, run.to(), run.now + timedelta(minutes=10)) == (0, 0)
     metrics = render_metrics(redis_client, key_prefix, "unused").decode()
-    assert 'notifier_quarantined_total{kind="event",stage="planning"} 2.0' in metrics
-    assert 'notifier_quarantine{kind="event"} 2.0' in metrics
+    assert 'notifier_quarantined_total{kind="event",stage="planning"} 1.0' in metrics
+    assert 'notifier_quarantine{kind="event"} 1.0' in metrics
 
 
 def test_an_alert_whose_rendering_raises_is_retried_within_a_minute_then_quarantined(
@@ -309,18 +308,18 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
             with pytest.raises(ValueError):
                 run.poll("acme", minute)
         assert json.loads(notifier("status", "--json")[1])["quarantine"]["events"] == 0
-        assert run.poll("acme", 2) == "changed"  # the third try: both events given up on
+        assert run.poll("acme", 2) == "changed"  # the third try: the event given up on
     finally:
         bug.undo()
 
     text = notifier("status")[1]
-    assert "quarantined: 2 events, 0 alerts" in text
+    assert "quarantined: 1 event, 0 alerts" in text
     ids = [q.id for q in QuarantineStore(redis_client, key_prefix).listed(run.now)]
     for event_id in ids:
         line = next(ln for ln in text.splitlines() if f"event:{event_id}" in ln)
         assert "planning: ValueError" in line and f"acme/{POISON}" in line
     body = json.loads(notifier("status", "--json")[1])["quarantine"]
-    assert (body["events"], body["alerts"]) == (2, 0)
+    assert (body["events"], body["alerts"]) == (1, 0)
     assert {i["id"] for i in body["items"]} == set(ids)
     assert SECRET not in text and SECRET not in json.dumps(body)
 
@@ -334,17 +333,17 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
         page = unhealthy.value.read().decode()
     finally:
         web.stop()
-    assert 'notifier_quarantine{kind="event"} 2.0' in metrics
+    assert 'notifier_quarantine{kind="event"} 1.0' in metrics
     assert 'notifier_quarantine{kind="alert"} 0.0' in metrics
-    assert "Quarantine: 2 given up on" in page
-    assert page.count('<tr class="quarantined" data-kind="event">') == 2
+    assert "Quarantine: 1 given up on" in page
+    assert page.count('<tr class="quarantined" data-kind="event">') == 1
     assert f'href="/incidents/acme/{POISON}"' in page
 
     # `notifier quarantine`: the same list, and a retry once the bug is fixed.
     code, out, _ = notifier("quarantine", "list", "--json")
     assert code == 0 and {i["id"] for i in json.loads(out)["items"]} == set(ids)
     code, out, _ = notifier("quarantine", "list")
-    assert out.count("raised at test_quarantine.py:") == 2 and out.count("event:") == 2
+    assert out.count("raised at test_quarantine.py:") == 1 and out.count("event:") == 1
     code, _, err = notifier("quarantine", "retry", "event:no-such-event")
     assert code == 1 and "nothing quarantined" in err
     for event_id in ids:
@@ -352,5 +351,5 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
         assert code == 0 and f"event:{event_id}: out of quarantine" in out
     assert "quarantined: 0 events, 0 alerts" in notifier("status")[1]
     assert run.rt is not None
-    assert service.reconcile(run.rt, run.to(), datetime.now(UTC)) == (2, 0)
+    assert service.reconcile(run.rt, run.to(), datetime.now(UTC)) == (1, 0)
     assert len(_posted(slack, "Poisoned incident")) == 1

@@ -90,6 +90,8 @@ def project(snap: Snapshot, e: ChangeEvent) -> dict[str, Any]:
     line["status"] = e.update.status.value if e.update else e.incident.status.value
     if e.update is not None:
         line["update_at"] = iso(e.update.at)
+    if e.earlier:  # a burst seen in one poll: one event carries the updates before it
+        line["earlier"] = [f"{iso(u.at)} {u.status.value}" for u in e.earlier]
     if e.late:
         line["late"] = True
     return line
@@ -129,8 +131,10 @@ def test_the_command_prints_json_lines_and_reports_bad_files(
     first = next(r for r in records if r["incident_id"] == "cmsz976yn1km" and "update_at" in r)
     assert first["type"] == "event" and first["at"] == "2023-02-08T04:26:00Z"
     assert first["provider"] == "github" and first["incident_id"] == "cmsz976yn1km"
-    assert first["kind"] == "new_update" and first["status"] == "investigating"
-    assert first["update_at"] == "2023-02-07T21:30:00Z"
+    # first seen with all its updates: one event carrying them, oldest first
+    assert first["kind"] == "new_incident" and first["first_seen"] is True
+    assert first["earlier"][0] == {"at": "2023-02-07T21:30:00Z", "status": "investigating"}
+    assert first["update_at"] == "2023-02-08T03:55:00Z" and first["status"] == "update"
     assert first["title"] == "Incident with Codespaces" and len(first["event_id"]) == 32
     changed = next(r for r in records if r["kind"] == "maintenance_started")
     assert (changed["previous"], changed["current"]) == ("scheduled", "in_progress")

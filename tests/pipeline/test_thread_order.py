@@ -127,8 +127,11 @@ def opened(
     d = Recorder()
     for key in _plan(rt, d, NOW):
         assert service.deliver(rt, key, d, NOW).status == "delivered"
-    _publish(feeds, 3)
+    # two polls, one update each (one poll's burst of updates would be one reply)
+    _publish(feeds, 2)
     replies = _plan(rt, d, NOW + timedelta(minutes=30))
+    _publish(feeds, 3)
+    replies += _plan(rt, d, NOW + timedelta(minutes=31))
     assert len(replies) == 4
     return rt, d, replies
 
@@ -220,9 +223,11 @@ def test_email_replies_keep_their_order_when_the_earlier_one_is_retried(
     d = Recorder()
     (opener,) = _plan(rt, d, NOW)
     assert service.deliver(rt, opener, d, NOW).status == "delivered"
-    _publish(feeds, 3)
     at = NOW + timedelta(minutes=30)
-    earlier, later = _plan(rt, d, at)
+    _publish(feeds, 2)
+    (earlier,) = _plan(rt, d, at)
+    _publish(feeds, 3)
+    (later,) = _plan(rt, d, at)
     fake_smtp.fail_next(1, code=451)  # the server asks to try the earlier one later
     with pytest.raises(DeliveryError):
         service.deliver(rt, earlier, d, at)

@@ -44,15 +44,18 @@ from notifier.channels.base import (
 from notifier.channels.render import (
     Presentation,
     annotation_lines,
+    finished_line,
     follow_up_sentence,
     impact_label,
     is_resolution,
     resolved_duration,
+    shown_status,
+    status_label,
 )
 from notifier.channels.slack.channel import retry_after
 from notifier.channels.sms import gsm
 from notifier.config.schema import Oncall, Subscriber
-from notifier.models import Alert, AlertKind, AnnotationKind
+from notifier.models import Alert, AlertKind, AnnotationKind, Status
 from notifier.route.oncall import on_call
 from notifier.store.delivery.pacing import Rate, RateGate
 from notifier.text import one_line
@@ -252,14 +255,21 @@ def page_text(alert: Alert, code: str | None, p: Presentation) -> str:
     inc = alert.event.incident
     head = f"[{impact_label(inc.impact)}] {p.provider_name(inc.provider)}: "
     tail = f". Reply 4 {code} to ack" if code else ""
-    return gsm.fit(head, one_line(inc.title), _note(alert), tail).text
+    note = _note(alert)
+    if alert.kind is not AlertKind.NEW:  # a later change (one text for a burst): its latest status
+        note = f". {status_label(shown_status(alert))}{note}"
+    return gsm.fit(head, one_line(inc.title), note, tail).text
 
 
 def resolved_text(alert: Alert, p: Presentation) -> str:
+    """`[RESOLVED] GitHub: title. Lasted 3h 32m`; for an incident first seen already
+    over, `... Began 16:24, resolved 19:56 UTC, seen at 04:47 UTC.` instead."""
     inc = alert.event.incident
     took = resolved_duration(inc, alert.event.detected_at)
-    head = f"[RESOLVED] {p.provider_name(inc.provider)}: "
-    tail = f". Lasted {took}" if took else ""
+    done = "COMPLETED" if inc.status is Status.COMPLETED else "RESOLVED"
+    head = f"[{done}] {p.provider_name(inc.provider)}: "
+    finished = finished_line(alert)
+    tail = f". {finished}" if finished else f". Lasted {took}" if took else ""
     return gsm.fit(head, one_line(inc.title), "", tail).text
 
 

@@ -79,7 +79,7 @@ def look_again(
         found = look_up(fetcher, provider.url, provider.id, [entry.incident])
         words = final_words(state, entry.incident, found.get(entry.incident), now)
         if words.events:
-            enqueue(words.events)
+            enqueue(words.messages)
         if words.state is not state:
             store.save_state(lease, words.state)
         else:

@@ -189,11 +189,14 @@ def _poll(
         log.info("baseline taken again after Redis lost its data: %d open incident(s), "
                  "not alerted again", opened, extra={"provider": provider.id})  # fmt: skip
     else:
-        found = contain(result_diff.events, provider.id, extras.name, extras.max_new, now,
+        # One event per incident and poll (a burst of updates is one message), and a
+        # flood of new incidents is one feed_flood alert.
+        messages = result_diff.messages
+        found = contain(messages, provider.id, extras.name, extras.max_new, now,
                         validators.body_hash or "")  # fmt: skip
-        if len(found) < len(result_diff.events):
+        if len(found) < len(messages):
             log.warning("feed flood: %d events of new incidents in one document became one "
-                        "feed_flood alert", len(result_diff.events) - len(found) + 1,
+                        "feed_flood alert", len(messages) - len(found) + 1,
                         extra={"provider": provider.id})  # fmt: skip
         events += found
         _tell_changes(provider.id, found)

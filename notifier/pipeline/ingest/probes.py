@@ -198,13 +198,15 @@ def _possessive(name: str) -> str:
 
 
 def confirmation(name: str, incident: Incident, warning: Incident, now: datetime) -> str:
-    """'Confirmed by OpenAI at 19:00 UTC, 29 min after our first failed probe'."""
+    """'Early warning: confirmed by OpenAI at 19:00 UTC, 29 min after our first failed
+    probe'. The sentence carries its own label, as every annotation's does."""
     # When the provider admitted it: its first update (a start time may be backdated).
     posted = incident.updates[0].at if incident.updates else incident.started_at
     at = min(posted or now, now)
     minutes = max(0, int((at - (warning.started_at or now)).total_seconds() // 60))
     who = " ".join(name.split())
-    return f"Confirmed by {who} at {_clock(at)}, {minutes} min after our first failed probe"
+    return (f"Early warning: confirmed by {who} at {_clock(at)}, {minutes} min after our "
+            "first failed probe")  # fmt: skip
 
 
 __all__ = ["ProbeOutcome", "confirmation", "run_probe"]

@@ -99,17 +99,18 @@ def _one(
         return None
     try:
         result = merge(lease.state(), push.document(), now, PollContext(name=names[provider]))
-        if result.events:
-            enqueue(result.events)
-            log.info("pushed: %d change(s) to incident %s", len(result.events),
-                     result.events[0].incident_id[:60], extra={"provider": provider})  # fmt: skip
+        messages = result.messages  # a burst of updates is one message
+        if messages:
+            enqueue(messages)
+            log.info("pushed: %d change(s) to incident %s", len(messages),
+                     messages[0].incident_id[:60], extra={"provider": provider})  # fmt: skip
         if not state.merge(lease, result.state, now):
             log.warning("poll lease lost before a push was stored", extra={"provider": provider})
     except BaseException:
         state.release(lease)
         raise
     cadence.sooner({poll_member(provider): now + RECONCILE_AFTER})
-    return len(result.events)
+    return len(messages)
 
 
 __all__ = ["BATCH", "RECONCILE_AFTER", "Ingested", "ingest"]

@@ -35,6 +35,11 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "notifier_polls_total": ("Polls by outcome.", ("provider", "outcome")),
     "notifier_feed_errors_total": ("Feed fetch or parse failures.", ("provider", "error")),
     "notifier_events_total": ("Change events emitted, by kind.", ("kind",)),
+    "notifier_events_dropped_total": (
+        "Changes a rule decided to send to a route nowhere (quiet hours that suppress, late "
+        "news whose only routes page), by reason; each is also logged at INFO.",
+        ("reason",),
+    ),
     "notifier_alerts_total": ("Alerts planned, by channel.", ("channel",)),
     "notifier_deliveries_total": ("Deliveries by channel and outcome.", ("channel", "outcome")),
     "notifier_probes_total": ("Synthetic probes by outcome.", ("provider", "outcome")),
