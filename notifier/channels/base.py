@@ -26,6 +26,7 @@ from notifier.config.schema import Oncall, Subscriber
 from notifier.config.settings import Settings
 from notifier.logs import RedactSecrets
 from notifier.models import Alert
+from notifier.text import one_line
 
 REDACTED = "**********"
 
@@ -213,6 +214,42 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def connection_failed(
+    vendor: str, exc: BaseException, secrets: Iterable[str], **kw: bool
+) -> DeliveryError:
+    """A transient `DeliveryError` for a request that got no answer, carrying the cause as
+    the network stack told it (`slack: connection failed: [Errno 111] Connection refused`,
+    `… certificate verify failed …`), one line, scrubbed of `secrets`, then the error's
+    type. `kw` goes to DeliveryError (e.g. `unknown=`)."""
+    return DeliveryError(
+        f"{vendor}: connection failed: {cause_of(exc, secrets)} ({type(exc).__name__})",
+        permanent=False,
+        **kw,
+    )
+
+
+def cause_of(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """The innermost reason an exception names: a URLError's `reason`, an OSError's
+    `strerror`, the exception it was raised from; else its own text."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None)
+        if isinstance(inner, BaseException):
+            exc = inner
+            continue
+        cause = exc.__cause__ or exc.__context__
+        if not str(exc).strip() and cause is not None:
+            exc = cause
+            continue
+        break
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc.strerror, Exception):
+        text = f"{exc.strerror}" + (f" [Errno {exc.errno}]" if exc.errno else "")
+    else:
+        text = str(exc) or type(exc).__name__
+    return redact(one_line(text), secrets)[:160]
 
 
 def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:

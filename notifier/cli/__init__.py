@@ -2,12 +2,15 @@
 `register(subparsers)` (it adds a parser and sets `func=handler`; the handler takes the
 parsed args and returns the exit code). This module discovers and dispatches, and is
 the one place where a Redis that cannot be reached becomes one line on stderr and
-exit status 2 (UNREACHABLE) instead of a traceback, whichever command met it."""
+exit status 2 (UNREACHABLE) instead of a traceback, whichever command met it, and where a
+reader that closed the pipe (`notifier deliveries --json | head -1`) ends the command
+quietly with status 0. The conventions are docs/commands.md's."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -15,6 +18,8 @@ from urllib.parse import parse_qs, urlparse
 
 import redis
 
+from notifier import __version__
+from notifier.cli._shared import REDIS_ADVICE, NoRedisError
 from notifier.config.settings import get_settings
 from notifier.store.conn.server import RedisUnavailableError
 from notifier.store.conn.url import private_socket, redacted
@@ -27,8 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="notifier", description="Incident notifications from your vendors' status pages."
     )
+    parser.add_argument("--version", action="version", version=f"notifier {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue  # shared helpers, not a command
         module = importlib.import_module(f"{__name__}.{info.name}")
         module.register(sub)
     return parser
@@ -38,6 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        return _reader_left()
+    except NoRedisError as exc:
+        print(f"notifier {args.command}: {exc}. {REDIS_ADVICE}", file=sys.stderr)
+        return UNREACHABLE
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         print(f"notifier {args.command}: {redis_failure(exc)}", file=sys.stderr)
         return UNREACHABLE
@@ -46,6 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Or set NOTIFIER_REDIS_URL to a Redis of your own", file=sys.stderr)  # fmt: skip
         return UNREACHABLE
     return code
+
+
+def _reader_left() -> int:
+    """The reader closed our stdout (`| head -1`): what it wanted it has, so this is no
+    failure. Point stdout at /dev/null so the interpreter's last flush cannot fail too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def redis_failure(exc: redis.RedisError) -> str:
@@ -64,14 +87,7 @@ def redis_failure(exc: redis.RedisError) -> str:
     where = redacted(url)
     if isinstance(exc, redis.AuthenticationError):
         return f"Redis at {where} refused us ({reason}). Check the password in NOTIFIER_REDIS_URL"
-    if configured:
-        advice = (
-            "Is it running? Fix NOTIFIER_REDIS_URL, or unset it and start the service with "
-            "`notifier run`, which brings its own Redis"
-        )
-    else:
-        advice = "Start the service with `notifier run`, or set NOTIFIER_REDIS_URL"
-    return f"cannot reach Redis at {where} ({reason}). {advice}"
+    return f"cannot reach Redis at {where} ({reason}). {REDIS_ADVICE}"
 
 
 def _password(url: str) -> str | None:

@@ -29,6 +29,7 @@ import redis
 from setproctitle import setproctitle
 
 from notifier import logs
+from notifier.cli._shared import redis_url
 from notifier.config.load import ConfigError, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
@@ -94,8 +95,7 @@ def start(
         return 1
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None and mode != "run":
-        print("error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr)
-        return 2
+        url = redis_url()  # raises NoRedisError: notifier.cli.main says it the one way
     if url is not None:
         # Celery would retry a dead broker for minutes, one warning at a time; say it once
         # (notifier.cli.main turns the error into one line). A supervisor restarts us.

@@ -184,9 +184,14 @@ class Settings(BaseSettings):
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def config_path(self) -> Path:
+        """NOTIFIER_CONFIG; else config/subscriptions.yaml; else, in a checkout, the
+        example; else config/subscriptions.yaml all the same, which `notifier init` writes
+        (and which a command then reports missing, saying so)."""
         if self.config is not None:
             return self.config
-        return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else EXAMPLE_CONFIG
+        if not DEFAULT_CONFIG.exists() and EXAMPLE_CONFIG.exists():
+            return EXAMPLE_CONFIG
+        return DEFAULT_CONFIG
 
 
 @cache

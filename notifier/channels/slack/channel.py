@@ -52,6 +52,7 @@ from notifier.channels.base import (
     NotYet,
     SendResult,
     Target,
+    connection_failed,
     redact,
     redacting_logger,
     secret_values,
@@ -322,10 +323,8 @@ class SlackChannel(Channel):
                 error = self._scoped(error, f"slack:method:{method}", method)
             raise error from None
         except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
-            raise DeliveryError(
-                f"slack: connection failed ({type(exc).__name__})",
-                permanent=False,
-                unknown=not _refused(exc),
+            raise connection_failed(
+                "slack", exc, self.secrets(), unknown=not _refused(exc)
             ) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -352,10 +351,8 @@ class SlackChannel(Channel):
         try:
             response = client.send(text=message["text"], blocks=message["blocks"])
         except (URLError, TimeoutError, ConnectionError) as exc:
-            raise DeliveryError(
-                f"slack webhook: connection failed ({type(exc).__name__})",
-                permanent=False,
-                unknown=not _refused(exc),
+            raise connection_failed(
+                "slack webhook", exc, (*self.secrets(), secret), unknown=not _refused(exc)
             ) from None
         except (ValueError, OverflowError, TypeError):
             # urllib/http.client reject the URL itself (their text quotes it: a secret).
