@@ -27,7 +27,7 @@ NEEDS_REDIS = (["status"], ["status", "--json"], ["deliveries"], ["pending", "--
                ["quarantine", "list"], ["web", "--port", "0"], ["worker"], ["beat"], ["run"],
                ["silence", "list"], ["silence", "expire", "abcd1234"])  # fmt: skip
 HEALTHCHECK = ["healthcheck"]
-OFFLINE = {"config", "feed", "providers", "replay", "test-alert"}
+OFFLINE = {"config", "feed", "init", "providers", "replay", "test-alert"}
 
 
 def notifier(

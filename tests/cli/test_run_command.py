@@ -60,7 +60,8 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
             "    email: {to: [ops@example.com]}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d"}
+        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d",
+                "NOTIFIER_WEB_PORT": str(_free_port())}  # fmt: skip
         err = Path(tmp) / "stderr"
         with err.open("w") as stderr:
             proc = subprocess.Popen(
