@@ -51,7 +51,7 @@ def claims() -> list[Claim]:
         pairs = frozenset(PAIR.findall(sends.split(":", 1)[0].split(". ", 1)[0]))
         assert m["name"] in ids, f"{m['name']!r} is not a provider of the example: {ids}"
         day = m["day"] or "26"
-        quotes = tuple(q for q in re.findall(r"`([^`]+)`", m["rest"]) if len(q) >= 20)
+        quotes = tuple(q for q in re.findall(r"`([^`]+)`", m["rest"]) if " " in q and len(q) >= 20)
         at = f"2024-12-{day}T{m['time']}:00Z"
         out.append(Claim(at, ids[m["name"]], m["kind"], pairs, quotes))
     return out
