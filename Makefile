@@ -37,6 +37,7 @@ lint: install
 # The documentation site (mkdocs.yml, docs/) into build/site; offline, and --strict so a broken
 # link, anchor or page fails.
 docs: install
+	$(PY) docs/hooks/config_reference.py
 	$(MKDOCS) build --strict --site-dir build/site
 
 bench: install

@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     )
     config: Path | None = Field(
         None,
-        description="Subscription file. Default config/subscriptions.yaml, else the example.",
+        description="Subscription file. Default: config/subscriptions.yaml (`notifier init` "
+        "writes it); in a checkout without one, config/subscriptions.example.yaml.",
     )
-    data_dir: Path = Field(Path(".notifier"), description="Embedded Redis data and socket.")
+    data_dir: Path = Field(
+        Path(".notifier"),
+        description="The private Redis's data and socket, and the marker that tells a Redis "
+        "that lost its data (so nothing is sent again): keep it on a volume.",
+    )
     key_prefix: str = Field("notifier", description="Prefix of every Redis key this service owns.")
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Log one JSON object per line.")
