@@ -6,6 +6,7 @@ send failed. The work is `notifier.pipeline.test_alert`'s; this parses and print
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
@@ -37,10 +38,14 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 1
     destinations = Destinations(config)
     channels = vendor_channels(settings, destinations.presentation(), config.subscribers)
+    # With --json, stdout is the results': what the console prints in a vendor's stead goes
+    # to stderr.
+    printed = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     try:
-        results = send_test_alerts(
-            config, channels, datetime.now(UTC), args.subscriber, args.channel
-        )
+        with printed:
+            results = send_test_alerts(
+                config, channels, datetime.now(UTC), args.subscriber, args.channel
+            )
     except LookupError as exc:
         print(f"notifier test-alert: {exc.args[0]}", file=sys.stderr)
         return 2
