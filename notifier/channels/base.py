@@ -252,7 +252,22 @@ def cause_of(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     return redact(one_line(text), secrets)[:160]
 
 
-def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:
+class DropSaidAgain(logging.Filter):
+    """Drops the records that begin with one of `prefixes`: an SDK's own line about an
+    error it then raises, which the channel turns into its DeliveryError, cause included,
+    reported where it is handled. The SDK's line would say it a second time, unformatted."""
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+def redacting_logger(
+    name: str, secrets: Iterable[str], said_again: Iterable[str] = ()
+) -> logging.Logger:
     """A logger for a vendor SDK that scrubs `secrets` from every record it emits.
 
     slack_sdk's WebhookClient logs its URL (the secret) at DEBUG; twilio logs
@@ -267,4 +282,7 @@ def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:
     # Several channel instances may share the name (tests, reloads): keep every secret.
     known = existing[0].secrets
     known.extend(s for s in secrets if len(s) >= 6 and s not in known)
+    prefixes = tuple(said_again)
+    if prefixes and not any(isinstance(f, DropSaidAgain) for f in logger.filters):
+        logger.addFilter(DropSaidAgain(prefixes))
     return logger

@@ -174,6 +174,7 @@ def test_a_failed_connection_says_why_in_the_networks_words(tmp_path: Path) -> N
         "Connection refused [Errno 111] (URLError)"
     )
     assert "xoxb-test-token-1234" not in done.stdout + done.stderr
+    assert done.stderr == ""  # said once, in the row: not again in slack_sdk's own log line
 
 
 def test_json_prints_one_object_per_target(tmp_path: Path, fake_slack: FakeSlack) -> None:

@@ -67,6 +67,8 @@ from notifier.safeurl import split_clean
 from notifier.store.delivery.pacing import Rate, RateGate
 
 log = logging.getLogger(__name__)
+# slack_sdk's ERROR line for a request that got no answer, before it raises the error.
+SDK_NO_ANSWER = "Failed to send a request to Slack API server"
 
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "is_archived",
@@ -141,7 +143,8 @@ class SlackChannel(Channel):
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.timeout = timeout
         self.presentation = presentation or Presentation()
-        self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets())
+        self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets(),
+                                         said_again=[SDK_NO_ANSWER])  # fmt: skip
         self._client: WebClient | None = None
 
     def secrets(self) -> tuple[str, ...]:
