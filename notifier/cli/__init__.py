@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import select
 import sys
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlparse
@@ -48,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
+        if not _stdout_gone():
+            raise  # a broken pipe of some other connection is a failure like any other
         return _reader_left()
     except NoRedisError as exc:
         print(f"notifier {args.command}: {exc}. {REDIS_ADVICE}", file=sys.stderr)
@@ -60,6 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Or set NOTIFIER_REDIS_URL to a Redis of your own", file=sys.stderr)  # fmt: skip
         return UNREACHABLE
     return code
+
+
+def _stdout_gone() -> bool:
+    """Whether the reader of our stdout has closed it (a pipe whose read end is gone
+    reports an error condition on its write end)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    watch = select.poll()
+    watch.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in watch.poll(0))
 
 
 def _reader_left() -> int:
