@@ -1,29 +1,40 @@
-"""The processes a test started, read from /proc (Linux): descendants, liveness, titles."""
+"""Finding a process's children by the title they gave themselves (Linux /proc). Made here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
+def title(pid: int) -> str:
+    """What ps shows for `pid` (its argv, as setproctitle left it); '' once it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\x00", b" ").decode(errors="replace").strip()
+
+
+def children(pid: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in listed.split()]
+
+
+def child_titled(pid: int, prefix: str) -> int | None:
+    """The first child of `pid` whose title starts with `prefix`."""
+    for child in children(pid):
+        if title(child).startswith(prefix):
+            return child
+    return None
 
 
 def descendants(pid: int) -> set[int]:
     """Every process below `pid`, however deep."""
-    tree, found, todo = _children(), set(), [pid]
+    found, todo = set(), [pid]
     while todo:
-        for child in tree.get(todo.pop(), []):
+        for child in _children_of_every_thread(todo.pop()):
             found.add(child)
             todo.append(child)
     return found
@@ -38,10 +49,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def title(pid: int) -> str:
-    """The process's command line (or the title it set), words joined by spaces."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+def _children_of_every_thread(pid: int) -> list[int]:
+    """A child belongs to the thread that started it: read every thread's list."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
