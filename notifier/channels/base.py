@@ -240,6 +240,8 @@ def cause_of(exc: BaseException, secrets: Iterable[str] = ()) -> str:
         if isinstance(inner, BaseException):
             exc = inner
             continue
+        if isinstance(inner, str) and inner.strip():
+            return redact(one_line(inner), secrets)[:160]
         cause = exc.__cause__ or exc.__context__
         if not str(exc).strip() and cause is not None:
             exc = cause
