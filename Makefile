@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `exec`: the service replaces the recipe's shell, so SIGTERM to make (which make passes
+# on) reaches it. SIGINT to make alone, make does not pass on: --stop-with-parent has the
+# service notice that make was told to stop (notifier/pipeline/runtime/parent.py).
 run: install
-	$(VENV)/bin/notifier run
+	exec $(VENV)/bin/notifier run --stop-with-parent
 
 # Lint (ruff, mypy and the import contract of pyproject.toml) and a strict build of the docs
 # are part of the suite: CI enforces them. The history tests run on SQLite, and on the
@@ -36,6 +39,7 @@ lint: install
 # The documentation site (mkdocs.yml, docs/) into build/site; offline, and --strict so a broken
 # link, anchor or page fails.
 docs: install
+	$(PY) docs/hooks/config_reference.py
 	$(MKDOCS) build --strict --site-dir build/site
 
 bench: install

@@ -6,7 +6,11 @@ and `description=`, so the page cannot go stale: a new field appears on the next
 `tests/project/test_config_reference.py` fails when a field has no description.
 
 A page asks for a table with a marker on a line of its own:
-`<!-- config-reference: settings -->` or `<!-- config-reference: subscriptions -->`.
+`<!-- config-reference: settings -->` or `<!-- config-reference: subscriptions -->`. In the
+repository the table follows the marker, up to `<!-- /config-reference -->`, so the page
+reads whole on GitHub too: `python docs/hooks/config_reference.py` (run by `make docs`)
+writes it, the site build renders it afresh, and the test fails when the committed copy
+is not what the models say.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ from pydantic_core import PydanticUndefined
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
 
-MARKER = re.compile(r"^<!-- config-reference: (settings|subscriptions) -->$", re.MULTILINE)
+MARKER = re.compile(
+    r"^<!-- config-reference: (settings|subscriptions) -->$"
+    r"(?:\n.*?^<!-- /config-reference -->$)?",
+    re.MULTILINE | re.DOTALL,
+)
+END = "<!-- /config-reference -->"
+PAGE = Path(__file__).resolve().parents[1] / "config-reference.md"
 ENV_PREFIX = "NOTIFIER_"
 
 # Validators whose name says what a plain `str`/`time` really holds.
@@ -45,8 +55,17 @@ class Section(NamedTuple):
 
 
 def on_page_markdown(markdown: str, **_: Any) -> str:
-    """MkDocs calls this for every page: replace each marker with its table."""
+    """MkDocs calls this for every page: replace each marker (and what follows it up to
+    the end marker) with its table."""
     return MARKER.sub(lambda m: RENDERERS[m.group(1)](), markdown)
+
+
+def regenerate(markdown: str) -> str:
+    """The page as committed: each marker followed by its current table and the end marker."""
+    return MARKER.sub(
+        lambda m: f"<!-- config-reference: {m.group(1)} -->\n\n{RENDERERS[m.group(1)]()}\n\n{END}",
+        markdown,
+    )
 
 
 # ---- settings --------------------------------------------------------------------------
@@ -213,3 +232,8 @@ def _bounds(field: FieldInfo) -> str:
         if getattr(m, "min_length", None):
             parts.append(f"at least {m.min_length} item(s)")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+if __name__ == "__main__":
+    PAGE.write_text(regenerate(PAGE.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {PAGE}")

@@ -27,6 +27,7 @@ from notifier.config.settings import Settings
 from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert
+from notifier.text import one_line
 
 REDACTED = "**********"
 
@@ -218,7 +219,60 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return scrub(text, secrets)
 
 
-def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:
+def connection_failed(
+    vendor: str, exc: BaseException, secrets: Iterable[str], **kw: bool
+) -> DeliveryError:
+    """A transient `DeliveryError` for a request that got no answer, carrying the cause as
+    the network stack told it (`slack: connection failed: [Errno 111] Connection refused`,
+    `… certificate verify failed …`), one line, scrubbed of `secrets`, then the error's
+    type. `kw` goes to DeliveryError (e.g. `unknown=`)."""
+    return DeliveryError(
+        f"{vendor}: connection failed: {cause_of(exc, secrets)} ({type(exc).__name__})",
+        permanent=False,
+        **kw,
+    )
+
+
+def cause_of(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """The innermost reason an exception names: a URLError's `reason`, an OSError's
+    `strerror`, the exception it was raised from; else its own text."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None)
+        if isinstance(inner, BaseException):
+            exc = inner
+            continue
+        if isinstance(inner, str) and inner.strip():
+            return redact(one_line(inner), secrets)[:160]
+        cause = exc.__cause__ or exc.__context__
+        if not str(exc).strip() and cause is not None:
+            exc = cause
+            continue
+        break
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc.strerror, Exception):
+        text = f"{exc.strerror}" + (f" [Errno {exc.errno}]" if exc.errno else "")
+    else:
+        text = str(exc) or type(exc).__name__
+    return redact(one_line(text), secrets)[:160]
+
+
+class DropSaidAgain(logging.Filter):
+    """Drops the records that begin with one of `prefixes`: an SDK's own line about an
+    error it then raises, which the channel turns into its DeliveryError, cause included,
+    reported where it is handled. The SDK's line would say it a second time, unformatted."""
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+def redacting_logger(
+    name: str, secrets: Iterable[str], said_again: Iterable[str] = ()
+) -> logging.Logger:
     """A logger for a vendor SDK that scrubs `secrets` from every record it emits.
 
     slack_sdk's WebhookClient logs its URL (the secret) at DEBUG; twilio logs
@@ -233,4 +287,7 @@ def redacting_logger(name: str, secrets: Iterable[str]) -> logging.Logger:
     # Several channel instances may share the name (tests, reloads): keep every secret.
     known = existing[0].secrets
     known.extend(s for s in secrets if len(s) >= 6 and s not in known)
+    prefixes = tuple(said_again)
+    if prefixes and not any(isinstance(f, DropSaidAgain) for f in logger.filters):
+        logger.addFilter(DropSaidAgain(prefixes))
     return logger

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from notifier.channels.base import DeliveryError, redact
+from notifier.channels.base import DeliveryError, connection_failed, redact
 from notifier.config.schema import SECRET_NOT_NAME, looks_like_secret
 from notifier.httpwait import retry_after as read_retry_after
 from notifier.text import one_line
@@ -68,9 +68,7 @@ def post_json(
     except httpx.TimeoutException:
         raise DeliveryError(f"{vendor}: timed out", permanent=False) from None
     except (httpx.HTTPError, ValueError) as exc:  # a URL httpx refuses is a ValueError kin
-        raise DeliveryError(
-            f"{vendor}: connection failed ({type(exc).__name__})", permanent=False
-        ) from None
+        raise connection_failed(vendor, exc, secrets) from None
     if 200 <= response.status_code < 300:
         return response
     raise classify(vendor, response.status_code, response.text, response.headers, secrets)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import redis
 
+from notifier.cli._shared import emit, json_flag
 from notifier.config.catalog import Catalog
-from notifier.config.load import ConfigError, check_config, load_config
+from notifier.config.load import ConfigError, ConfigReport, check_config, load_config
 from notifier.config.schema import Config
 from notifier.config.settings import get_settings
 from notifier.store.conn.url import resolve_redis_url
@@ -36,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="Subscription file (default: NOTIFIER_CONFIG, else config/subscriptions.yaml,"
         " else the example).",
     )
+    json_flag(check)
     check.set_defaults(func=run_check)
 
 
@@ -43,6 +46,9 @@ def run_check(args: argparse.Namespace) -> int:
     settings = get_settings()
     path: Path = args.file if args.file is not None else settings.config_path()
     report = check_config(path, CATALOG, settings, seen_components=_seen_components(path))
+    if args.json:
+        emit(as_dict(path, report), sys.stdout)
+        return 0 if report.config is not None else 1
     if report.config is None:
         for line in report.errors:
             print(line, file=sys.stderr)
@@ -53,6 +59,18 @@ def run_check(args: argparse.Namespace) -> int:
         print(_as_warning(line), file=sys.stderr)
     print(summary(path, report.config, len(report.warnings)))
     return 0
+
+
+def as_dict(path: Path, report: ConfigReport) -> dict[str, Any]:
+    """The check as one object: `ok`, the `errors` or `warnings` as the text shows them
+    (`file:line: path: message`), and what a good file watches and tells."""
+    out: dict[str, Any] = {"file": str(path), "ok": report.config is not None,
+                           "errors": report.errors, "warnings": report.warnings}  # fmt: skip
+    if report.config is not None:
+        out["providers"] = [{"id": p.id, "format": p.format, "poll_interval_s": p.poll_interval}
+                            for p in report.config.resolved_providers()]  # fmt: skip
+        out["subscribers"] = {s.name: s.channel_names() for s in report.config.subscribers}
+    return out
 
 
 def _as_warning(line: str) -> str:

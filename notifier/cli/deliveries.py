@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TextIO
 
 import redis
 
+from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
-from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
 from notifier.text import inert_stream, one_line
 
@@ -19,16 +18,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     text = "show recent deliveries: outcome, attempts, provider message id, last error"
     p = sub.add_parser("deliveries", help=text, description=text)
     p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    json_flag(p, "delivery")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
-        return 2
+    url = redis_url()
     records = DeliveryLog(redis.Redis.from_url(url), settings.key_prefix).recent(args.limit)
     show(records, as_json=args.json, out=sys.stdout)
     return 0
@@ -37,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
 def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
     out = inert_stream(out)
     if as_json:
-        for rec in records:
-            out.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+        emit_lines((rec.to_dict() for rec in records), out)
         return
     if not records:
         out.write("no deliveries yet\n")

@@ -11,7 +11,6 @@ subscription file as `confidence: observed`, with its evidence.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from notifier.annotate.graph import upstreams
+from notifier.cli._shared import emit_lines
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.history import db
@@ -67,8 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if args.accept:
         return _accept(args.accept, edges, names, settings.config_path())
     if args.json:
-        print(json.dumps({"method": METHOD, "window_min": args.window, "alpha": args.alpha,
-                          "edges": [asdict(e) for e in edges]}, indent=2))  # fmt: skip
+        # A list: JSON Lines, one edge a line, each saying how it was found.
+        how = {"method": METHOD, "window_min": args.window, "alpha": args.alpha}
+        emit_lines(({**how, **asdict(e)} for e in edges), sys.stdout)
         return 0
     print(f"Candidate dependencies, A -> B (B depends on A): B's incident began within "
           f"{args.window} min after A's; {METHOD}, alpha {args.alpha}; at least 3 "

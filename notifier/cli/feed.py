@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from notifier.cli._shared import emit
 from notifier.feeds import registry
 from notifier.feeds.errors import FeedError, UndetectedFormatError
 from notifier.models import to_jsonable
@@ -52,7 +52,5 @@ def run_parse(args: argparse.Namespace) -> int:
     if document.services:
         # A status-only feed: the states it gives; the diff makes incidents of them.
         out["services"] = to_jsonable(document.services)
-    stream = inert_stream(sys.stdout)  # feed text: no terminal escapes
-    json.dump(out, stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    emit(out, inert_stream(sys.stdout))  # one document: one object; feed text inert
     return 0

@@ -9,15 +9,14 @@ reconcile sweep will re-send.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import redis
 
+from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.settings import get_settings
-from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
@@ -31,24 +30,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     text = "what is waiting: queues, paused channels, retries, holds, escalations"
     p = sub.add_parser("pending", help=text, description=text)
     p.add_argument("--limit", type=int, default=10, help="items listed per kind (default 10)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     out = inert_stream(out)
     settings = get_settings()
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
-        return 2
+    url = redis_url()
     client = redis.Redis.from_url(url)
     found = report(
         client, settings.key_prefix, settings.broker_prefix, datetime.now(UTC), args.limit
     )
     if args.json:
-        json.dump(found, out, indent=2)
-        out.write("\n")
+        emit(found, out)
     else:
         out.write(render(found))
     return 0

@@ -11,16 +11,15 @@ minute. Run `retry` after the fix is deployed: the same bug quarantines it again
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import redis
 
+from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
 from notifier.pipeline.delivery import poison
-from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import inert_stream, one_line
 
@@ -31,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="what is in quarantine (30 days), newest first")
     listing.add_argument("--limit", type=int, default=50, help="items per kind (default 50)")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    json_flag(listing, "quarantined item")
     again = actions.add_parser("retry", help="let one out: plan or deliver it again")
     again.add_argument("id", help="event:<id>, alert:<dedup key>, or the bare id")
     p.set_defaults(func=run)
@@ -40,17 +39,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     out = inert_stream(out)
     settings = get_settings()
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
-        return 2
+    url = redis_url()
     client = redis.Redis.from_url(url)
     store, now = QuarantineStore(client, settings.key_prefix), datetime.now(UTC)
     if args.action == "list":
         found = report(store, now, args.limit)
         if args.json:
-            json.dump(found, out, indent=2)
-            out.write("\n")
+            emit_lines(found["items"], out)
         else:
             out.write(render(found, limit=args.limit, where=True) + "\n")
         return 0

@@ -29,11 +29,12 @@ import redis
 from setproctitle import setproctitle
 
 from notifier import logs
+from notifier.cli._shared import redis_url
 from notifier.config.load import ConfigError, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.ingest import continuity
-from notifier.pipeline.runtime import banner
+from notifier.pipeline.runtime import banner, parent
 from notifier.pipeline.runtime.supervise import Child, Supervisor, terminate
 from notifier.store.conn.generation import Generation, remembered
 from notifier.store.conn.server import PrivateRedis, answers, ping
@@ -67,12 +68,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             help="the worker's node name (default celery@<host>); give each worker on one "
             "host its own, e.g. w2@%%h",
         )
+        if mode == "run":
+            p.add_argument(
+                "--stop-with-parent",
+                action="store_true",
+                help="also stop when the parent process is gone or told to stop (Linux; "
+                "`make run` uses it: make does not pass SIGINT on to what it runs)",
+            )
         p.set_defaults(func=_runner(mode))
 
 
 def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
-        return start(mode, args.queues, args.concurrency, args.hostname)
+        with_parent = getattr(args, "stop_with_parent", False)
+        return start(mode, args.queues, args.concurrency, args.hostname, with_parent)
 
     return handler
 
@@ -83,7 +92,11 @@ PAGE_WORKER = ["worker", "--queues", "page", "--concurrency", "2", "--hostname",
 
 
 def start(
-    mode: str, queues: str | None, concurrency: int | None, hostname: str | None = None
+    mode: str,
+    queues: str | None,
+    concurrency: int | None,
+    hostname: str | None = None,
+    stop_with_parent: bool = False,
 ) -> int:
     settings = get_settings()
     try:  # a typo must stop us here with its line, not as a traceback in a child
@@ -94,8 +107,7 @@ def start(
         return 1
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None and mode != "run":
-        print("error: no Redis. Set NOTIFIER_REDIS_URL (or use `notifier run`).", file=sys.stderr)
-        return 2
+        url = redis_url()  # raises NoRedisError: notifier.cli.main says it the one way
     if url is not None:
         # Celery would retry a dead broker for minutes, one warning at a time; say it once
         # (notifier.cli.main turns the error into one line). A supervisor restarts us.
@@ -109,7 +121,9 @@ def start(
             return 2
     children: list[Child] = []
     if url is None:
-        private = PrivateRedis(settings.data_dir / "redis").start(persist=True)
+        # In a session of its own: Ctrl-C reaches the group, and Redis must outlive the
+        # workers, which still write as they stop; the supervisor stops it last.
+        private = PrivateRedis(settings.data_dir / "redis", detached=True).start(persist=True)
         url = private.url
         print(f"notifier: started private Redis at {private.socket}", file=sys.stderr)
         children.append(_redis_child(private))
@@ -145,10 +159,13 @@ def start(
         redis_answers=lambda: answers(url, timeout=1.0),
         redis_grace=settings.redis_grace,
     )
-    # A supervisor's SIGTERM reaches only us; Ctrl-C reaches the whole group. Either
-    # way: stop watching, pass SIGTERM on for a warm shutdown, wait.
+    # A supervisor's SIGTERM reaches only us; Ctrl-C reaches the whole group (but our
+    # Redis). Either way: stop watching, pass SIGTERM on for a warm shutdown, wait, and
+    # stop Redis last (the children are stopped in the reverse order of their start).
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
+    if stop_with_parent:
+        parent.watch(supervisor.stop, supervisor.stopping)
     reloads = ConfigReloads(redis.Redis.from_url(url, socket_timeout=5), settings.key_prefix)
     reloads.started(loaded.hash, datetime.now(UTC))
     # SIGHUP: validate the file and, if good, tell every process through Redis (a Celery

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 
 import redis
 
+from notifier.cli._shared import emit, emit_lines, json_flag, redis_url
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.models import iso
-from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.silences import (
     Silence,
@@ -52,13 +52,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--any-impact", action="store_true",
                      help="mute even if the incident grows past its impact now")  # fmt: skip
     add.add_argument("--by", default=None, help="who adds it (default: your user name)")
+    json_flag(add)
     add.set_defaults(func=run_add)
     listing = actions.add_parser("list", help="list active and recently ended silences")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    json_flag(listing, "silence")
     listing.set_defaults(func=run_list)
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("id", help="the silence id `silence list` shows")
     expire.add_argument("--by", default=None, help="who ends it (default: your user name)")
+    json_flag(expire)
     expire.set_defaults(func=run_expire)
 
 
@@ -80,13 +82,9 @@ def parse_matchers(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _client() -> tuple[redis.Redis, str] | None:
+def _client() -> tuple[redis.Redis, str]:
     settings = get_settings()
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
-        return None
-    return redis.Redis.from_url(url), settings.key_prefix
+    return redis.Redis.from_url(redis_url()), settings.key_prefix
 
 
 def _who(given: str | None) -> str:
@@ -109,10 +107,7 @@ def run_add(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if problem:
         print(f"notifier silence add: {problem}", file=sys.stderr)
         return 1
-    found = _client()
-    if found is None:
-        return 2
-    client, prefix = found
+    client, prefix = _client()
     now = datetime.now(UTC)
     incidents = StateStore(client, prefix).recent_incidents(now)
     silence = make(
@@ -122,7 +117,10 @@ def run_add(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         open_incidents=incidents,
     )  # fmt: skip
     SilenceStore(client, prefix).add(silence)
-    out.write(f"{silence.id}\n")
+    if args.json:
+        emit(as_dict(silence, now), out)
+    else:
+        out.write(f"{silence.id}\n")
     print(f"silenced {describe(silence)} until {iso(silence.ends_at)}", file=sys.stderr)
     if silence.max_impact is not None and impact_now(incidents, silence.provider,
                                                      silence.component) is None:  # fmt: skip
@@ -142,15 +140,11 @@ def _unknown_names(matchers: dict[str, str]) -> str | None:
 
 
 def run_list(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    found = _client()
-    if found is None:
-        return 2
-    client, prefix = found
+    client, prefix = _client()
     now = datetime.now(UTC)
     silences = SilenceStore(client, prefix).all(now)
     if args.json:
-        for s in silences:
-            out.write(json.dumps(as_dict(s, now)) + "\n")
+        emit_lines((as_dict(s, now) for s in silences), out)
         return 0
     if not silences:
         out.write("no silences\n")
@@ -165,15 +159,16 @@ def run_list(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run_expire(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    found = _client()
-    if found is None:
-        return 2
-    client, prefix = found
-    ended = SilenceStore(client, prefix).expire(args.id, datetime.now(UTC), _who(args.by))
+    client, prefix = _client()
+    now = datetime.now(UTC)
+    ended = SilenceStore(client, prefix).expire(args.id, now, _who(args.by))
     if ended is None:
         print(f"notifier silence expire: no silence {args.id!r}", file=sys.stderr)
         return 1
-    out.write(f"expired {ended.id}: {describe(ended)}\n")
+    if args.json:
+        emit(as_dict(ended, now), out)
+    else:
+        out.write(f"expired {ended.id}: {describe(ended)}\n")
     return 0
 
 

@@ -17,7 +17,6 @@ before the first poll.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 import redis
 
 from notifier.cli import quarantine
+from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.load import ConfigError, load_config
 from notifier.config.schema import ResolvedProvider
 from notifier.config.settings import get_settings
@@ -33,7 +33,6 @@ from notifier.feeds.states import FeedState, feed_state
 from notifier.models import iso
 from notifier.pipeline.runtime.blindness import Watched
 from notifier.pipeline.runtime.health import Health, Limits, observe
-from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
 from notifier.store.feeds.discovered import DiscoveredStore
 from notifier.store.feeds.state import StateStore
@@ -49,7 +48,7 @@ def watched_of_providers(providers: list[ResolvedProvider]) -> tuple[Watched, ..
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="feed health, last poll and active incidents per provider")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    json_flag(p)
     p.set_defaults(func=run)
 
 
@@ -65,10 +64,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(f"the subscription file is invalid (a running service keeps the config it "
               f"loaded):\n{exc}", file=sys.stderr)  # fmt: skip
         watched = None
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
-        return 2
+    url = redis_url()
     client = redis.Redis.from_url(url)
     now = datetime.now(UTC)
     limits = Limits.from_settings(settings)
@@ -86,8 +82,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         report = {"health": health.to_json(), "config": config_json(reload_state),
                   "silences": muting, "providers": rows, "quarantine": held,
                   "discovered": found}  # fmt: skip
-        json.dump(report, out, indent=2)
-        out.write("\n")
+        emit(report, out)
     else:
         parts = [render_health(health), render_config(reload_state), *muting]
         tables = ["\n".join(parts), render(rows), quarantine.render(held)]

@@ -11,10 +11,11 @@ import sys
 import redis
 from starlette.types import ASGIApp
 
+from notifier.cli._shared import redis_url
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
 from notifier.store.conn.server import ping
-from notifier.store.conn.url import redacted, resolve_redis_url
+from notifier.store.conn.url import redacted
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,10 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_json, secrets_for_logging(settings))
-    url = resolve_redis_url(settings.redis_url, settings.data_dir)
-    if url is None:
-        print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
-        return 2
+    url = redis_url()
     ping(url)  # a dead Redis is one line now (notifier.cli.main), not 503s later
     host = args.host or settings.web_host
     port = settings.web_port if args.port is None else args.port

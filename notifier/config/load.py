@@ -26,6 +26,7 @@ from notifier.config.catalog import Catalog, load_catalog
 from notifier.config.messages import schema_problems
 from notifier.config.references import Parts, Problem, check_references
 from notifier.config.schema import Config, Dependency, ResolvedProvider
+from notifier.config.settings import DEFAULT_CONFIG
 
 if TYPE_CHECKING:
     from notifier.config.settings import Settings
@@ -80,8 +81,18 @@ def check_config(
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
-        return ConfigReport(None, [f"{path}: cannot read: {exc.strerror or exc}"])
+        return ConfigReport(None, [unreadable(path, exc)])
     return check_text(text, path.name, catalog, settings, now, seen_components)
+
+
+def unreadable(path: Path, exc: OSError) -> str:
+    """`FILE: cannot read: why`, and for a file that is not there, how to get one."""
+    line = f"{path}: cannot read: {exc.strerror or exc}"
+    if isinstance(exc, FileNotFoundError):
+        init = "notifier init" if path == DEFAULT_CONFIG else f"notifier init {path}"
+        line += (f". `{init}` writes a commented starter file there; or set NOTIFIER_CONFIG "
+                 "to the subscription file you have")  # fmt: skip
+    return line
 
 
 def check_text(

@@ -28,9 +28,14 @@ class Settings(BaseSettings):
     )
     config: Path | None = Field(
         None,
-        description="Subscription file. Default config/subscriptions.yaml, else the example.",
+        description="Subscription file. Default: config/subscriptions.yaml (`notifier init` "
+        "writes it); in a checkout without one, config/subscriptions.example.yaml.",
     )
-    data_dir: Path = Field(Path(".notifier"), description="Embedded Redis data and socket.")
+    data_dir: Path = Field(
+        Path(".notifier"),
+        description="The private Redis's data and socket, and the marker that tells a Redis "
+        "that lost its data (so nothing is sent again): keep it on a volume.",
+    )
     key_prefix: str = Field("notifier", description="Prefix of every Redis key this service owns.")
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(False, description="Log one JSON object per line.")
@@ -256,9 +261,14 @@ class Settings(BaseSettings):
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def config_path(self) -> Path:
+        """NOTIFIER_CONFIG; else config/subscriptions.yaml; else, in a checkout, the
+        example; else config/subscriptions.yaml all the same, which `notifier init` writes
+        (and which a command then reports missing, saying so)."""
         if self.config is not None:
             return self.config
-        return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else EXAMPLE_CONFIG
+        if not DEFAULT_CONFIG.exists() and EXAMPLE_CONFIG.exists():
+            return EXAMPLE_CONFIG
+        return DEFAULT_CONFIG
 
 
 @cache

@@ -93,7 +93,7 @@ def as_json(report: Report) -> str:
         "providers": [_plain(asdict(s)) for s in report.stats],
         "incidents": [_plain(asdict(r)) for r in report.records],
     }  # fmt: skip
-    return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(d, ensure_ascii=False) + "\n"  # one thing: one object on one line
 
 
 def as_csv(report: Report) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from notifier.cli import main
 from notifier.cli.providers import check as check_cmd
 from notifier.cli.providers import components as components_cmd
 from notifier.config.catalog import Catalog, CatalogEntry, CatalogFeed
+from notifier.config.settings import get_settings
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.status_sites import COMPONENTS, serve_sites
 
@@ -85,6 +87,46 @@ def test_check_names_an_unknown_id_and_its_closest_match(
 ) -> None:
     assert main(["providers", "check", "githb"]) == 2
     assert "did you mean 'github'?" in capsys.readouterr().err
+
+
+@pytest.fixture
+def watching(sites: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A subscription file that watches `mine` (defined in the file, on a local feed) and
+    the test catalog's `acme`; the catalog is `_catalog`'s."""
+    config = tmp_path / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n"
+        f"  - {{id: mine, name: Mine, feed: {{url: '{sites.url('/sp/api/v2/summary.json')}',"
+        " format: statuspage-json}}\n"
+        "  - id: acme\n"
+        "subscribers:\n  - name: sre\n    email: {to: [sre@example.com]}\n"
+    )
+    monkeypatch.setenv("NOTIFIER_CONFIG", str(config))
+    monkeypatch.setattr(check_cmd, "load_catalog", lambda: _catalog(sites))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_check_with_no_id_checks_the_watched_providers(
+    watching: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["providers", "check", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["provider"] for r in rows] == ["mine", "acme"]
+    assert all(r["ok"] and r["components"] == 3 for r in rows)
+
+
+def test_check_takes_ids_of_the_file_and_goes_on_past_an_unknown_one(
+    watching: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["providers", "check", "mnie", "mine", "gone"]) == 2
+    out, err = capsys.readouterr()
+    says = {line.split()[1]: line for line in out.splitlines()[:-1]}
+    assert says["mine"].startswith("ok ") and says["gone"].startswith("FAIL")
+    assert out.splitlines()[-1] == "1 of 2 answered with a readable feed; 1 unknown"
+    assert err.strip() == ("notifier providers check: 'mnie' is neither in the subscription "
+                           "file nor in the catalog; did you mean 'mine'?")  # fmt: skip
 
 
 def test_components_lists_the_names_as_the_live_feed_spells_them(

@@ -64,7 +64,7 @@ def test_without_the_service_it_says_the_interval_is_only_configured(
     monkeypatch.setenv("NOTIFIER_REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens
     get_settings.cache_clear()
     assert main(["providers", "--watched", "--json"]) == 0
-    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {(r := json.loads(line))["id"]: r for line in capsys.readouterr().out.splitlines()}
     assert rows["openai"]["interval_s"] == 300
     assert rows["openai"]["active_poll_interval_s"] == 10
     assert rows["openai"]["why"].startswith("configured")

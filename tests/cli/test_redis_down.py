@@ -28,7 +28,7 @@ NEEDS_REDIS = (["status"], ["status", "--json"], ["deliveries"], ["pending", "--
                ["silence", "list"], ["silence", "expire", "abcd1234"])  # fmt: skip
 HEALTHCHECK = ["healthcheck"]
 # The history commands talk to the history database, never to Redis.
-OFFLINE = {"config", "feed", "providers", "replay", "test-alert", "db", "deps", "history",
+OFFLINE = {"config", "feed", "init", "providers", "replay", "test-alert", "db", "deps", "history",
            "report"}  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.support.feed_server import feed_server
 from tests.support.local import ALLOW_ENV
+from tests.support.procs import alive, descendants, title
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +62,11 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
             "    email: {to: [ops@example.com]}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
-        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d"}
+        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d",
+                "NOTIFIER_WEB_PORT": str(_free_port())}  # fmt: skip
         err = Path(tmp) / "stderr"
+        workers: set[int] = set()
+        redis_pid = 0
         with err.open("w") as stderr:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "notifier", "run", "--concurrency", "1"],
@@ -76,9 +80,19 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
                     assert proc.poll() is None, err.read_text()[-3000:]
                     time.sleep(0.2)
                 time.sleep(4)  # a few more rounds of polls, tasks and HTTP requests
+                below = descendants(proc.pid)
+                (redis_pid,) = [p for p in below if "redis-server" in title(p).split()[0]]
+                workers = below - {redis_pid}
             finally:
-                os.killpg(proc.pid, signal.SIGINT)
-                out, _ = proc.communicate(timeout=60)
+                os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal
+                try:
+                    # The private Redis is out of the group's reach: it stops after the
+                    # workers and the beat, which still write to it as they stop.
+                    while [p for p in workers if alive(p)]:
+                        assert alive(redis_pid), "the private Redis stopped before the workers"
+                        time.sleep(0.02)
+                finally:
+                    out, _ = proc.communicate(timeout=60)
         log = err.read_text()
     banner = [line.removeprefix("notifier: ") for line in log.splitlines()]
     assert f"config    {config}: 2 providers, 1 subscriber" in banner

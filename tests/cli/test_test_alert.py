@@ -3,7 +3,9 @@ vendor clients (against the local fakes) and reports each vendor's answer."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -156,3 +158,34 @@ def test_a_channel_without_credentials_fails_when_others_have_them(fake_slack: F
     assert [r.describe() for r in results] == [
         "FAILED (permanent): no email credentials in the settings (alerts are lost)"
     ]
+
+
+def test_a_failed_connection_says_why_in_the_networks_words(tmp_path: Path) -> None:
+    with socket.socket() as nothing_listens:  # bound, never listening: refused
+        nothing_listens.bind(("127.0.0.1", 0))
+        port = nothing_listens.getsockname()[1]
+        env = _env(tmp_path, NOTIFIER_SLACK_TOKEN="xoxb-test-token-1234",
+                   NOTIFIER_SLACK_API_URL=f"http://127.0.0.1:{port}/api/")  # fmt: skip
+        done = _run(env, "--subscriber", "platform", "--channel", "slack")
+    assert done.returncode == 1
+    row = " ".join(done.stdout.splitlines()[0].split())
+    assert row == (
+        "platform slack #ops FAILED (transient): slack: connection failed: "
+        "Connection refused [Errno 111] (URLError)"
+    )
+    assert "xoxb-test-token-1234" not in done.stdout + done.stderr
+    assert done.stderr == ""  # said once, in the row: not again in slack_sdk's own log line
+
+
+def test_json_prints_one_object_per_target(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    env = _env(tmp_path, NOTIFIER_SLACK_TOKEN=fake_slack.token,
+               NOTIFIER_SLACK_API_URL=fake_slack.api_url)  # fmt: skip
+    fake_slack.fail_next(1, status=404, error="channel_not_found")
+    done = _run(env, "--subscriber", "platform", "--json")
+    assert done.returncode == 1, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["channel"], r["outcome"]) for r in rows] == [
+        ("slack", "failed"), ("sms", "failed"), ("email", "failed"),
+    ]  # fmt: skip
+    assert rows[0]["permanent"] is True and "channel_not_found" in rows[0]["detail"]
+    assert rows[1]["detail"].startswith("no SMS credentials")

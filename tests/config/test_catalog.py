@@ -141,7 +141,7 @@ def test_providers_prints_an_aligned_table(capsys: pytest.CaptureFixture[str]) -
 
 def test_providers_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["providers", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [p["id"] for p in data] == sorted(CATALOG.providers)
     aws = next(p for p in data if p["id"] == "aws")
     assert aws["feed"] == {

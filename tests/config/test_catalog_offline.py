@@ -121,7 +121,7 @@ def test_search_prints_the_matches_and_says_when_nothing_matches(
     rows = capsys.readouterr().out.splitlines()
     assert len(rows) == 2 and rows[1].startswith("github ")
     assert main(["providers", "search", "zzqqxx-no-vendor"]) == 1
-    assert "notifier providers discover" in capsys.readouterr().out
+    assert "notifier providers discover" in capsys.readouterr().err
 
 
 def test_an_entry_that_discovers_needs_a_page() -> None:

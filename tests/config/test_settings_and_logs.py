@@ -39,12 +39,15 @@ def test_secrets_never_appear_in_the_repr(settings: Settings) -> None:
         assert secret not in text
 
 
-def test_it_defaults_to_the_example_config_when_no_file_is_given(
+def test_it_defaults_to_the_example_in_a_checkout_and_to_the_file_init_writes_elsewhere(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert Settings(_env_file=None).config_path() == Path("config/subscriptions.example.yaml")  # type: ignore[call-arg]
+    # Outside a checkout (a pip install): the file `notifier init` writes, reported missing.
+    assert Settings(_env_file=None).config_path() == Path("config/subscriptions.yaml")  # type: ignore[call-arg]
     (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "subscriptions.example.yaml").write_text("providers: []\n")
+    assert Settings(_env_file=None).config_path() == Path("config/subscriptions.example.yaml")  # type: ignore[call-arg]
     (tmp_path / "config" / "subscriptions.yaml").write_text("providers: []\n")
     assert Settings(_env_file=None).config_path() == Path("config/subscriptions.yaml")  # type: ignore[call-arg]
 

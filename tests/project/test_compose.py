@@ -87,3 +87,11 @@ def test_every_environment_name_is_a_real_setting() -> None:
 
 def test_subcommands_of_the_production_split_exist() -> None:
     assert {"run", "worker", "beat", "web", "healthcheck"} <= _subcommands()
+
+
+def test_every_notifier_service_keeps_its_data_dir_on_a_volume() -> None:
+    # The generation marker there is what stops re-alerting after a Redis loss.
+    for name, service in NOTIFIER_SERVICES.items():
+        data_dir = service["environment"]["NOTIFIER_DATA_DIR"]
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert mounts.get(data_dir) in COMPOSE["volumes"], name

@@ -82,3 +82,11 @@ def test_the_reference_page_asks_for_both_tables() -> None:
     expanded = hook.on_page_markdown(page)
     assert "<!-- config-reference" not in expanded
     assert "NOTIFIER_REDIS_URL" in expanded and "`subscribers[].slack`" in expanded
+
+
+def test_the_committed_page_is_what_the_models_say() -> None:
+    page = (ROOT / "docs" / "config-reference.md").read_text(encoding="utf-8")
+    assert "| `NOTIFIER_REDIS_URL` |" in page, "the tables are not in the committed page"
+    assert hook.regenerate(page) == page, (
+        "docs/config-reference.md is stale: run `python docs/hooks/config_reference.py`"
+    )

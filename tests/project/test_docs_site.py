@@ -22,10 +22,13 @@ DOCS = ROOT / "docs"
 def test_every_command_is_in_the_command_reference() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    page = (DOCS / "operations.md").read_text()
-    reference = page[page.index("## Command reference") :]
+    page = (DOCS / "commands.md").read_text()
+    reference = page[page.index("## Commands") :]
     missing = [name for name in sub.choices if f"`notifier {name}" not in reference]
     assert missing == []
+    exits = page[page.index("## Exit status") : page.index("## Commands")]
+    unchecked = [name for name in sub.choices if f"| `notifier {name}" not in exits]
+    assert unchecked == [], "every command needs a row in the exit status table"
 
 
 def test_the_nav_lists_every_page_in_reading_order() -> None:

@@ -28,3 +28,33 @@ def child_titled(pid: int, prefix: str) -> int | None:
         if title(child).startswith(prefix):
             return child
     return None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, however deep."""
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children_of_every_thread(todo.pop()):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _children_of_every_thread(pid: int) -> list[int]:
+    """A child belongs to the thread that started it: read every thread's list."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out

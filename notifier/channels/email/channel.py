@@ -34,6 +34,7 @@ from notifier.channels.base import (
     DeliveryError,
     SendResult,
     Target,
+    connection_failed,
     redact,
     secret_values,
 )
@@ -208,7 +209,7 @@ class EmailChannel(Channel):
         if isinstance(exc, ssl.SSLCertVerificationError | smtplib.SMTPNotSupportedError):
             return DeliveryError(f"smtp: {type(exc).__name__}", permanent=True)
         if isinstance(exc, smtplib.SMTPException | OSError):
-            return DeliveryError(f"smtp: connection failed ({type(exc).__name__})", permanent=False)
+            return connection_failed("smtp", exc, secrets)
         return exc
 
 

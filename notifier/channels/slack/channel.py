@@ -52,6 +52,7 @@ from notifier.channels.base import (
     NotYet,
     SendResult,
     Target,
+    connection_failed,
     redact,
     redacting_logger,
     secret_values,
@@ -67,6 +68,8 @@ from notifier.safeurl import split_clean
 from notifier.store.delivery.pacing import Rate, RateGate
 
 log = logging.getLogger(__name__)
+# slack_sdk's ERROR line for a request that got no answer, before it raises the error.
+SDK_NO_ANSWER = "Failed to send a request to Slack API server"
 
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "is_archived",
@@ -141,7 +144,8 @@ class SlackChannel(Channel):
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.timeout = timeout
         self.presentation = presentation or Presentation()
-        self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets())
+        self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets(),
+                                         said_again=[SDK_NO_ANSWER])  # fmt: skip
         self._client: WebClient | None = None
 
     def secrets(self) -> tuple[str, ...]:
@@ -330,10 +334,8 @@ class SlackChannel(Channel):
                 error = self._scoped(error, f"slack:method:{method}", method)
             raise error from None
         except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
-            raise DeliveryError(
-                f"slack: connection failed ({type(exc).__name__})",
-                permanent=False,
-                unknown=not _refused(exc),
+            raise connection_failed(
+                "slack", exc, self.secrets(), unknown=not _refused(exc)
             ) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -360,10 +362,8 @@ class SlackChannel(Channel):
         try:
             response = client.send(text=message["text"], blocks=message["blocks"])
         except (URLError, TimeoutError, ConnectionError) as exc:
-            raise DeliveryError(
-                f"slack webhook: connection failed ({type(exc).__name__})",
-                permanent=False,
-                unknown=not _refused(exc),
+            raise connection_failed(
+                "slack webhook", exc, (*self.secrets(), secret), unknown=not _refused(exc)
             ) from None
         except (ValueError, OverflowError, TypeError):
             # urllib/http.client reject the URL itself (their text quotes it: a secret).

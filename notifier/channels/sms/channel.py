@@ -37,6 +37,7 @@ from notifier.channels.base import (
     NotYet,
     SendResult,
     Target,
+    connection_failed,
     redact,
     redacting_logger,
     secret_values,
@@ -190,10 +191,8 @@ class SmsChannel(Channel):
             raise self._classify(exc) from None
         except (requests.ConnectionError, requests.Timeout, TwilioException, OSError) as exc:
             # Only a failed connect is sure not to have reached Twilio.
-            raise DeliveryError(
-                f"twilio: connection failed ({type(exc).__name__})",
-                permanent=False,
-                unknown=not _never_sent(exc),
+            raise connection_failed(
+                "twilio", exc, self.secrets(), unknown=not _never_sent(exc)
             ) from None
         return str(message.sid)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from notifier.cli._shared import json_flag
 from notifier.cli.providers import check, components, discover, listing, search
 from notifier.cli.providers.listing import as_json, render_table, row
 
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "With an action: find a feed from a status page, search the catalog, check feeds live, "
         "or list a provider's components.",
     )
-    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    json_flag(parser, "provider")
     parser.add_argument(
         "--watched",
         action="store_true",

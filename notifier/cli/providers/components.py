@@ -13,6 +13,7 @@ from typing import TextIO
 
 import redis
 
+from notifier.cli._shared import emit_lines, json_flag
 from notifier.cli.providers.common import fetcher, read_feed
 from notifier.config.catalog import load_catalog
 from notifier.config.settings import get_settings
@@ -29,6 +30,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--last-poll", action="store_true", help="only the names earlier polls saw (Redis)"
     )
+    json_flag(p, "component")
     p.set_defaults(func=run)
 
 
@@ -46,21 +48,28 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         live, reason = _live(entry.feed.url if entry.feed else None, entry.feed.format
                              if entry.feed else "auto", entry.status_page)  # fmt: skip
         if live:
-            stream.write(f"# {len(live)} components listed by {entry.id}'s feed now\n")
-            stream.write("\n".join(live) + "\n")
-            return 0
+            return _show(stream, args.json, live, "feed",
+                         f"# {len(live)} components listed by {entry.id}'s feed now")  # fmt: skip
     seen = sorted(_last_poll(entry.id), key=str.lower)
     if seen:
-        stream.write(f"# {len(seen)} components seen by earlier polls ({reason})\n")
-        stream.write("\n".join(seen) + "\n")
-        return 0
+        return _show(stream, args.json, seen, "last_poll",
+                     f"# {len(seen)} components seen by earlier polls ({reason})")  # fmt: skip
     known = list(entry.components)
     if known:
-        stream.write(f"# from the catalog, not the feed ({reason}; no poll has seen any)\n")
-        stream.write("\n".join(known) + "\n")
-        return 0
-    print(f"no components known for {entry.id} ({reason})", file=stream)
+        heading = f"# from the catalog, not the feed ({reason}; no poll has seen any)"
+        return _show(stream, args.json, known, "catalog", heading)
+    print(f"notifier providers components: no components known for {entry.id} ({reason})",
+          file=sys.stderr)  # fmt: skip
     return 1
+
+
+def _show(out: TextIO, as_json: bool, names: list[str], source: str, heading: str) -> int:
+    """The names under a `# heading` line, or JSON Lines saying where each came from."""
+    if as_json:
+        emit_lines(({"component": n, "source": source} for n in names), out)
+    else:
+        out.write(f"{heading}\n" + "\n".join(names) + "\n")
+    return 0
 
 
 def _live(url: str | None, fmt: str, page: str) -> tuple[list[str], str]:

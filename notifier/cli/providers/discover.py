@@ -10,6 +10,7 @@ import sys
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from notifier.cli._shared import emit, json_flag
 from notifier.cli.providers.common import fetcher
 from notifier.config.catalog import load_catalog
 from notifier.feeds.discover.find import Discovery, discover
@@ -21,7 +22,7 @@ SHOWN_COMPONENTS = 40
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = actions.add_parser("discover", help="find the feed behind a status page's address")
     p.add_argument("url", help="the status page, like https://status.vendor.com")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    json_flag(p)
     p.set_defaults(func=run)
 
 
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     with fetcher() as f:
         found = discover(url, f)
     if args.json:
-        stream.write(json.dumps(as_json(found), indent=2) + "\n")
+        emit(as_json(found), stream)
     else:
         stream.write(render(found))
     return 0 if found.feeds else 1

@@ -9,7 +9,6 @@ Redis they are worked out from the file alone, and say so."""
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any, TextIO
 
 import redis
 
+from notifier.cli._shared import emit_lines
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return show_watched(stream, as_json=args.json)
     catalog = load_catalog()
     if args.json:
-        stream.write(json.dumps(as_json(catalog), indent=2) + "\n")
+        emit_lines(as_json(catalog), stream)
     else:
         # On a terminal, a row never wraps: a long note or URL is cut to fit.
         width = shutil.get_terminal_size().columns if stream.isatty() else None
@@ -110,7 +110,7 @@ def show_watched(out: TextIO, as_json: bool = False) -> int:
             "probes": len(p.probes),
         })  # fmt: skip
     if as_json:
-        out.write(json.dumps(rows, indent=2) + "\n")
+        emit_lines(rows, out)
         return 0
     table = [WATCHED_COLUMNS] + [
         (r["id"], f"{r['interval_s']:.0f}s", r["why"],

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import TextIO
 
-from notifier.cli.providers.listing import render_table
+from notifier.cli._shared import emit_lines, json_flag
+from notifier.cli.providers.listing import as_json, render_table
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.suggest import closest
 from notifier.text import inert_stream
@@ -15,6 +16,7 @@ from notifier.text import inert_stream
 def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = actions.add_parser("search", help="find catalog entries by id, name or alias")
     p.add_argument("word", help="part of an id, name, alias or status page address (gh, o365)")
+    json_flag(p, "entry")
     p.set_defaults(func=run)
 
 
@@ -42,8 +44,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         every = {n.lower() for e in catalog.providers.values() for n in e.names()}
         near = closest(args.word.lower(), every)
         hint = f"; did you mean {near!r}?" if near else ""
-        print(f"nothing in the catalog matches {args.word!r}{hint} Any status page works too: "
-              "`notifier providers discover https://status.vendor.com`", file=stream)  # fmt: skip
+        print(f"notifier providers search: nothing in the catalog matches {args.word!r}{hint} "
+              "Any status page works too: `notifier providers discover https://status.vendor.com`",
+              file=sys.stderr)  # fmt: skip
         return 1
-    stream.write(render_table(Catalog(providers={e.id: e for e in found})))
+    if args.json:
+        emit_lines(as_json(Catalog(providers={e.id: e for e in found})), stream)
+    else:
+        stream.write(render_table(Catalog(providers={e.id: e for e in found})))
     return 0

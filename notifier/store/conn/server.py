@@ -71,6 +71,9 @@ class PrivateRedis:
     directory: Path
     binary: str | None = None  # default: redis_binary()
     process: subprocess.Popen[bytes] | None = None
+    # In a session of its own, out of reach of a terminal's Ctrl-C to our process group:
+    # whoever started it stops it, when it is done with it.
+    detached: bool = False
 
     @property
     def socket(self) -> Path:
@@ -96,7 +99,12 @@ class PrivateRedis:
             "--appendonly", "yes" if persist else "no",
             "--appendfsync", "everysec",
         ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=self.detached,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

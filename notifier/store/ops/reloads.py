@@ -23,7 +23,7 @@ from pathlib import Path
 
 import redis
 
-from notifier.config.load import ConfigError, load_config
+from notifier.config.load import ConfigError, load_config, unreadable
 from notifier.config.schema import Config
 from notifier.models import iso, parse_iso
 from notifier.store.conn.batch import text
@@ -51,7 +51,7 @@ def load_hashed(path: Path) -> Loaded:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+        raise ConfigError([unreadable(path, exc)]) from None
     return Loaded(load_config(path), file_hash(data))
 
 
