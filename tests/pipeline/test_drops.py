@@ -36,7 +36,7 @@ class Inline:
 
 def test_a_backfilled_incident_reaching_only_a_pager_is_logged_and_counted_as_dropped(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
-    fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture,
+    fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture, local_fetches: None,
 ) -> None:  # fmt: skip
     caplog.set_level(logging.INFO)
     with feed_server() as feeds:
@@ -75,7 +75,7 @@ def test_a_backfilled_incident_reaching_only_a_pager_is_logged_and_counted_as_dr
 
 def test_quiet_hours_that_suppress_are_logged_and_counted(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
-    fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture,
+    fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture, local_fetches: None,
 ) -> None:  # fmt: skip
     caplog.set_level(logging.INFO)
     night = datetime(2025, 9, 26, 23, 0, tzinfo=UTC)
