@@ -25,7 +25,7 @@ from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import PAGES
-from notifier.store.conn.url import broker_url
+from notifier.store.conn.connect import celery_broker, redbeat_options
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
 
@@ -52,7 +52,9 @@ ROUTINE = ("notifier.release_retries", "release-retries")
 
 
 def celery_config(settings: Settings, url: str) -> dict[str, Any]:
-    """Celery's settings for this deployment; `url` is the Redis it talks to."""
+    """Celery's settings for this deployment; `url` is the state Redis (redbeat's too),
+    and the broker's unless NOTIFIER_BROKER_URL names another."""
+    broker, broker_options = celery_broker(settings.broker_url or url)
     if settings.visibility_timeout < TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S:
         logging.getLogger(__name__).warning(
             "NOTIFIER_VISIBILITY_TIMEOUT=%d is below %d s: a long task may run twice "
@@ -61,7 +63,7 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S,
         )
     return {
-        "broker_url": broker_url(url),
+        "broker_url": broker,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "global_keyprefix": settings.broker_prefix,
@@ -72,6 +74,8 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
+            # Sentinel: the group's master name (and the sentinels' own password)
+            **broker_options,
         },
         "task_default_queue": "deliver",
         "task_routes": {
@@ -100,13 +104,13 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "timezone": "UTC",
         # Builds the schedule from the subscription file when beat starts.
         "beat_scheduler": "workers.schedule:Scheduler",
-        "redbeat_redis_url": url,
         "redbeat_key_prefix": f"{settings.key_prefix}:redbeat",
         "redbeat_lock_key": f"{settings.key_prefix}:redbeat::lock",
         # A crashed beat's lock lapses this fast; the live beat renews it every loop.
         "redbeat_lock_timeout": 5,
-        # Explicit, so redbeat does not inherit the broker's kombu-only transport options.
-        "redbeat_redis_options": {"health_check_interval": 30},
+        # Explicit (also for one server), so redbeat does not inherit the broker's
+        # kombu-only transport options; through Sentinel, its own sentinel options.
+        **redbeat_options(url, settings.redis_failover_wait),
         "beat_max_loop_interval": 1,
     }
 

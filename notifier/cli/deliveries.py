@@ -7,9 +7,8 @@ import json
 import sys
 from typing import TextIO
 
-import redis
-
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
 
@@ -28,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if url is None:
         print("error: no Redis. Set NOTIFIER_REDIS_URL (or start `notifier run`).", file=sys.stderr)
         return 2
-    records = DeliveryLog(redis.Redis.from_url(url), settings.key_prefix).recent(args.limit)
+    records = DeliveryLog(connect(url), settings.key_prefix).recent(args.limit)
     show(records, as_json=args.json, out=sys.stdout)
     return 0
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import redis
 
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.pacing import Pacing
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if url is None:
         print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
         return 2
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     found = report(
         client, settings.key_prefix, settings.broker_prefix, datetime.now(UTC), args.limit
     )

@@ -16,10 +16,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import redis
-
 from notifier.config.settings import get_settings
 from notifier.pipeline.delivery import poison
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import one_line
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if url is None:
         print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
         return 2
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     store, now = QuarantineStore(client, settings.key_prefix), datetime.now(UTC)
     if args.action == "list":
         found = report(store, now, args.limit)

@@ -24,6 +24,7 @@ import redis
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.models import iso
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.silences import (
@@ -86,7 +87,7 @@ def _client() -> tuple[redis.Redis, str] | None:
     if url is None:
         print("error: no Redis (set NOTIFIER_REDIS_URL, or start `notifier run`)", file=sys.stderr)
         return None
-    return redis.Redis.from_url(url), settings.key_prefix
+    return connect(url), settings.key_prefix
 
 
 def _who(given: str | None) -> str:

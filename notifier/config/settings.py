@@ -22,7 +22,21 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(
-        None, description="Broker and state store. Unset: a private embedded Redis under data_dir."
+        None,
+        description="State store (and broker, unless NOTIFIER_BROKER_URL): redis://, rediss://, "
+        "unix:// or redis+sentinel://[:password@]host1:26379,host2:26379/<master>/<db>. "
+        "Unset: a private embedded Redis under data_dir.",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="Celery's broker, when it is not the state Redis (same URL forms). "
+        "Unset: the state Redis.",
+    )
+    redis_failover_wait: float = Field(
+        45.0,
+        ge=0,
+        description="Seconds a command waits for Sentinel to name a new primary before it "
+        "fails (retried with a backoff of at most 1 s).",
     )
     config: Path | None = Field(
         None,

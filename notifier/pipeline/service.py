@@ -41,6 +41,7 @@ from notifier.pipeline.ingest import cadence, continuity, finals, push
 from notifier.pipeline.ingest.poll import PollOutcome, poll_provider
 from notifier.pipeline.ingest.probes import ProbeOutcome, run_probe
 from notifier.pipeline.plan import confirms, process_event
+from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import FAILED
@@ -144,7 +145,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, redis_url: str, config: Config) -> Runtime:
         """Connect to `redis_url` and build the stores and channels for `config`."""
-        client = redis.Redis.from_url(redis_url, health_check_interval=30)
+        client = connect(
+            redis_url, failover_wait=settings.redis_failover_wait, health_check_interval=30
+        )
         prefix = settings.key_prefix
         fetcher = Fetcher(
             timeout=settings.http_timeout,

@@ -39,13 +39,15 @@ class WebContext:
     config_path: Path | None = None  # the subscription file `POST /-/reload` re-reads
     slack_signing_secret: SecretStr | None = None  # verifies Slack's "Acknowledge" presses
     slack: SlackChannel | None = None  # answers them in the incident's thread
+    redis_url: str | None = None  # names the primary in use in /healthz and /metrics
 
     @classmethod
     def from_settings(
         cls, settings: Settings, client: redis.Redis, pager: Pager | None,
-        config: Config | None = None,
+        config: Config | None = None, redis_url: str | None = None,
     ) -> WebContext:  # fmt: skip
         return cls(
+            redis_url=redis_url,
             client=client,
             prefix=settings.key_prefix,
             broker_prefix=settings.broker_prefix,
@@ -68,4 +70,4 @@ class WebContext:
     def health(self) -> Health:
         # The file in force now: a reload changes what is watched.
         return observe(self.client, self.prefix, self.limits, self.clock(),
-                       watched_of(self.config))  # fmt: skip
+                       watched_of(self.config), self.redis_url)  # fmt: skip
