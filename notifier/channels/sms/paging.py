@@ -46,6 +46,7 @@ from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
 from notifier.config.schema import Member, Oncall, Rotation, Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
+from notifier.store.conn.durable import confirmed
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,9 @@ class Pager:
         return page
 
     def save(self, page: Page) -> None:
-        self.r.set(self._k("page", page.id), page.to_json(), ex=PAGE_TTL)
+        key, value = self._k("page", page.id), page.to_json()
+        # Confirmed by a replica: a page record lost in a failover is a page sent again.
+        confirmed(self.r, "a page record", lambda p: p.set(key, value, ex=PAGE_TTL))
 
     def for_thread(self, thread_key: str) -> Page | None:
         page_id = self.r.get(self._k("page", "thread", thread_key))
@@ -291,7 +294,8 @@ class Pager:
             escalates=rotation is not None, detected_at=alert.event.detected_at,
         )  # fmt: skip
         self.save(page)
-        self.r.set(self._k("page", "thread", alert.thread_key), page_id, ex=PAGE_TTL)
+        key = self._k("page", "thread", alert.thread_key)
+        confirmed(self.r, "a page record", lambda p: p.set(key, page_id, ex=PAGE_TTL))
         return page
 
     def resolve(self, alert: Alert, now: datetime) -> PageOutcome:
@@ -329,7 +333,12 @@ class Pager:
         if page.acked_by is None:
             member = next(m for m in page.order if m.phone == from_number)
             value = json.dumps({"by": member.name, "at": iso(now)})
-            if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
+            key = self._k("page", "ack", page.id)
+            # Confirmed by a replica: an ack lost in a failover lets escalation go on.
+            (taken,) = confirmed(
+                self.r, "an ack", lambda p: p.set(key, value, nx=True, ex=PAGE_TTL)
+            )
+            if taken:
                 page.acked_by, page.acked_at = member.name, now
                 log.info("page acknowledged", extra={"dedup_key": page.dedup_key})
             else:  # acknowledged a moment ago by someone else: theirs stands

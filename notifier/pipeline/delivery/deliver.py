@@ -64,6 +64,7 @@ from notifier.pipeline.delivery.destinations import Destinations
 from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
 from notifier.route.silencing import silence_for
 from notifier.store.conn.batch import Batch, Later, Pipe
+from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import DeliveryState, Earlier, dedup_key_for
 from notifier.store.delivery.deliverylog import (
     DELIVERED,
@@ -275,7 +276,9 @@ def deliver_alert(
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
-        writes.execute()
+        # Confirmed by a replica: sent marks, the thread's reference and the outcome
+        # lost in a failover are a second send of what was delivered.
+        writes.execute(confirm="a delivery's outcome")
 
 
 def _take_turn(
@@ -480,7 +483,7 @@ def _send(
             # Recorded as soon as it returns: a crash while the next target is tried
             # must not leave this one to be looked up (or, for email, sent) again. The
             # last target's mark goes with the outcome, which follows without any I/O.
-            progress.writes.execute()
+            execute_confirmed(ctx.client, progress.writes, "a sent mark")
         ids.append(result.message_id)
     return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
 

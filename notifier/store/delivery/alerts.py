@@ -31,6 +31,7 @@ import redis
 
 from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
+from notifier.store.conn.durable import confirmed
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -139,7 +140,14 @@ class AlertStore:
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
             self.sequence_key(alert),
         ]  # fmt: skip
-        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
+        # Confirmed by a replica: a claim lost in a failover is a duplicate alert.
+        (created,) = confirmed(
+            self._r, "a dedup claim",
+            # EVAL, not EVALSHA: a pipeline would ask SCRIPT EXISTS first (a round trip),
+            # and a newly promoted primary has no script cache.
+            lambda pipe: pipe.eval(_CLAIM, len(keys), *keys, body, ttl, alert.dedup_key),
+        )  # fmt: skip
+        return bool(created)
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""

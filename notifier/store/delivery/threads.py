@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 import redis
 
 from notifier.store.conn.batch import Pipe, text, writing
+from notifier.store.conn.durable import confirmed, execute_confirmed
 
 RouteKey = tuple[str, str]  # (subscriber, channel)
 IncidentRef = tuple[str, str]  # (provider, incident id)
@@ -143,7 +144,13 @@ class RedisThreadStore:
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         """Store `entry` unless one exists; return the stored one."""
         key = self._key("thread", route, incident)
-        if self._r.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl):
+        value = json.dumps(asdict(entry))
+        # Confirmed by a replica: a thread entry lost in a failover is a new parent
+        # message and a second page for the incident's next update.
+        (created,) = confirmed(
+            self._r, "a thread entry", lambda p: p.set(key, value, nx=True, ex=self._ttl)
+        )
+        if created:
             return entry
         stored = self.get(route, incident)
         return stored if stored is not None else entry
@@ -151,7 +158,8 @@ class RedisThreadStore:
     def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
         """Replace the route's entry: an escalation took the opening over from an alert
         held for quiet hours. Planning runs under the provider's lock, so no race."""
-        self._r.set(self._key("thread", route, incident), json.dumps(asdict(entry)), ex=self._ttl)
+        key, value = self._key("thread", route, incident), json.dumps(asdict(entry))
+        confirmed(self._r, "a thread entry", lambda p: p.set(key, value, ex=self._ttl))
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         """The thread of the cascade rooted at `root`, if any."""
@@ -164,7 +172,7 @@ class RedisThreadStore:
         pipe = self._r.pipeline(transaction=False)
         pipe.set(key, thread_key, nx=True, ex=self._ttl)
         pipe.get(key)
-        _, raw = pipe.execute()
+        _, raw = execute_confirmed(self._r, pipe, "a cascade's thread")
         return thread_key if raw is None else text(raw)
 
     def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
