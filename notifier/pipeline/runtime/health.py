@@ -118,7 +118,8 @@ def primary_words(p: Primary) -> str:
     if p.replicas is not None:
         extra.append(f"{p.replicas} replica(s)")
     tail = f", {', '.join(extra)}" if extra else ""
-    return f"primary {p.address} (via {p.via}){since}{tail}"
+    degraded = "; DEGRADED: no replica confirms writes" if p.degraded else ""
+    return f"primary {p.address} (via {p.via}){since}{tail}{degraded}"
 
 
 def _age(then: datetime, now: datetime) -> float:

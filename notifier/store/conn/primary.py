@@ -31,6 +31,12 @@ class Primary:
     replicas: int | None = None
     error: str | None = None
 
+    @property
+    def degraded(self) -> bool:
+        """Through Sentinel with no replica connected: no write is confirmed by a second
+        copy, so a failover now could lose the last ones (`durable`)."""
+        return self.via == "sentinel" and self.replicas == 0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -38,6 +44,7 @@ class Primary:
             "via": self.via,
             "failovers": self.failovers,
             "replicas": self.replicas,
+            "degraded": self.degraded,
             "error": self.error,
         }
 
@@ -80,7 +87,7 @@ def _through_sentinel(url: str, client: redis.Redis, now: datetime) -> Primary:
                 now - timedelta(milliseconds=ago_ms),
                 "sentinel",
                 failovers=int(state.get("config-epoch", 0)),
-                replicas=int(state.get("num-slaves", 0)),
+                replicas=_connected_replicas(client),
             )
         return Primary(None, None, "sentinel", error="no sentinel names a reachable primary")
     finally:
@@ -118,3 +125,11 @@ def _usable(state: object) -> bool:
     if not isinstance(state, dict):
         return False
     return bool(state.get("is_master")) and not state.get("is_odown") and not state.get("is_sdown")
+
+
+def _connected_replicas(client: redis.Redis) -> int | None:
+    """Replicas connected to the primary now (the sentinels also count dead ones)."""
+    try:
+        return int(client.info("replication").get("connected_slaves", 0))
+    except (redis.RedisError, OSError):
+        return None
