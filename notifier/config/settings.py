@@ -125,11 +125,11 @@ class Settings(BaseSettings):
         3, description="Consecutive failures before a status page counts as unreachable."
     )
     visibility_timeout: int = Field(
-        300,
+        60,
         ge=1,
-        description="Seconds before the broker redelivers a killed worker's unacknowledged "
-        "task. Keep it above 150 (the 90 s task time limit plus the 60 s infrastructure "
-        "retry countdown); a lower value only suits tests.",
+        description="Seconds before the broker redelivers the unacknowledged tasks of a "
+        "killed worker process. Keep it above 30 (the longest infrastructure retry "
+        "countdown); a lower value only suits tests.",
     )
     web_host: str = Field(
         "127.0.0.1",
