@@ -296,6 +296,10 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
+        # Nothing to plan from an id whose event is gone: the reconcile sweep must not
+        # send it again every few minutes forever.
+        found = {e.event_id for e in events}
+        rt.due("unprocessed").discard(*[i for i in event_ids if i not in found])
     world = rt.state.recent_incidents(now)  # planning writes none of it: read it once
     providers = list(dict.fromkeys(e.provider for e in events))
     warnings = _open_warnings(rt, providers)

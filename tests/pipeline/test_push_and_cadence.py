@@ -270,3 +270,13 @@ def test_a_provider_removed_from_the_file_leaves_no_key_behind(
     assert not client.exists(f"{key_prefix}:provider:azure", f"{key_prefix}:discovered:azure",
                              f"{key_prefix}:components:azure")  # fmt: skip
     assert after.cadence.size() == 1
+
+
+def test_an_unprocessed_id_whose_event_expired_is_dropped_not_sent_again_forever(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
+) -> None:
+    run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
+    unprocessed = run.rt.due("unprocessed")
+    unprocessed.add_many(["expired-event-id"], T0)
+    assert service.process(run.rt, ["expired-event-id"], run, T0) == 0
+    assert len(unprocessed) == 0
