@@ -237,7 +237,7 @@ def deliver_alert(
         reads, dedup_key, lock_prefix=lock_prefix, retries_key=ctx.retries.key
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
-    silences = ctx.silences.all_into(reads)
+    silences = ctx.silences.all_into(reads, now)
     reads.execute()
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
