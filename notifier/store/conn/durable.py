@@ -9,9 +9,9 @@ escalation after the ack, a lost page record a page sent again.
 
 So those writes end with `WAIT 1 <timeout>` in the same round trip: the reply comes once
 at least one replica holds them (`bench/bench_replication.py` measures what it costs).
-When the primary has no replica connected there is nothing to wait for and no WAIT is sent: the service
-runs *degraded* (a single copy, as with one Redis); this is logged once at WARNING when
-it starts and when it ends, and `notifier status` and `/healthz` say so. A WAIT that
+When the primary has no replica connected there is nothing to wait for and no WAIT is
+sent: the service runs *degraded* (a single copy, as with one Redis); this is logged once
+at WARNING when it starts and when it ends, and `notifier status` and `/healthz` say so. A WAIT that
 times out (a replica connected but lagging) is logged the same way; the write stands.
 
 Which writes: `AlertStore.claim` (dedup claim), the delivery's outcome batch (sent marks,
