@@ -25,14 +25,16 @@ from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import PAGES
-from notifier.store.conn.url import broker_url
+from notifier.pipeline.runtime.health import TICKS
+from notifier.store.conn.connect import celery_broker, redbeat_options
+from notifier.store.delivery import lease
 from workers.context import context, redis_url
 from workers.pulse import WorkerPulse
 
 # Delivery retries wait in Redis (notifier.store.delivery.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
-MAX_INFRA_COUNTDOWN_S = 60
+MAX_INFRA_COUNTDOWN_S = 30
 # A delivery's lock (notifier.pipeline.delivery.deliver.LOCK_MS) must outlast any task that took
 # it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
@@ -52,26 +54,32 @@ ROUTINE = ("notifier.release_retries", "release-retries")
 
 
 def celery_config(settings: Settings, url: str) -> dict[str, Any]:
-    """Celery's settings for this deployment; `url` is the Redis it talks to."""
-    if settings.visibility_timeout < TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S:
+    """Celery's settings for this deployment; `url` is the state Redis (redbeat's too),
+    and the broker's unless NOTIFIER_BROKER_URL names another."""
+    broker, broker_options = celery_broker(settings.broker_url or url)
+    if settings.visibility_timeout <= MAX_INFRA_COUNTDOWN_S:
         logging.getLogger(__name__).warning(
-            "NOTIFIER_VISIBILITY_TIMEOUT=%d is below %d s: a long task may run twice "
-            "(idempotent, but wasted work)",
+            "NOTIFIER_VISIBILITY_TIMEOUT=%d is not above the %d s retry countdown: a task "
+            "waiting for its retry is handed to a second worker (idempotent, but wasted work)",
             settings.visibility_timeout,
-            TASK_TIME_LIMIT_S + MAX_INFRA_COUNTDOWN_S,
+            MAX_INFRA_COUNTDOWN_S,
         )
     return {
-        "broker_url": broker_url(url),
+        "broker_url": broker,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "global_keyprefix": settings.broker_prefix,
-            # How long a killed worker's message waits to be redelivered. Must outlive
-            # the task time limit and MAX_INFRA_COUNTDOWN_S, or the transport hands a
-            # running or waiting task to a second worker (see settings).
+            # How long a killed worker's message waits to be redelivered (60 s by
+            # default). Above MAX_INFRA_COUNTDOWN_S, so no task waiting for its retry is
+            # handed to a second worker. A task still running after it (the time limit
+            # is 90 s) may be: its second copy meets the delivery lock or the poll's
+            # provider lock and waits, so it never sends twice (see settings).
             "visibility_timeout": settings.visibility_timeout,
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
+            # Sentinel: the group's master name (and the sentinels' own password)
+            **broker_options,
         },
         "task_default_queue": "deliver",
         "task_routes": {
@@ -102,13 +110,13 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "timezone": "UTC",
         # Builds the schedule from the subscription file when beat starts.
         "beat_scheduler": "workers.schedule:Scheduler",
-        "redbeat_redis_url": url,
         "redbeat_key_prefix": f"{settings.key_prefix}:redbeat",
         "redbeat_lock_key": f"{settings.key_prefix}:redbeat::lock",
         # A crashed beat's lock lapses this fast; the live beat renews it every loop.
         "redbeat_lock_timeout": 5,
-        # Explicit, so redbeat does not inherit the broker's kombu-only transport options.
-        "redbeat_redis_options": {"health_check_interval": 30},
+        # Explicit (also for one server), so redbeat does not inherit the broker's
+        # kombu-only transport options; through Sentinel, its own sentinel options.
+        **redbeat_options(url, settings.redis_failover_wait),
         "beat_max_loop_interval": 1,
     }
 
@@ -125,10 +133,13 @@ def _configure_logging(**_: object) -> None:
 
 
 @celeryd_init.connect
-def _load_at_worker_start(**_: object) -> None:
+def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     """Parse the subscription file in the worker's main process, before the pool forks:
-    a broken file stops the worker here, and every pool process inherits the result."""
-    context()
+    a broken file stops the worker here, and every pool process inherits the result.
+    The delivery locks this worker takes name it (its node, `celery@host`), so another
+    worker takes them over once this one's heartbeat is stale (`lease`)."""
+    ctx = context()
+    lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
 
 
 _pulse: list[WorkerPulse] = []  # this worker's heartbeat thread, once it is ready

@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 from functools import cache
 
-import redis
-
 from notifier.config.load import ConfigError
 from notifier.config.settings import get_settings
 from notifier.pipeline.runtime.process import ProcessContext
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.heartbeats import Heartbeats
 
@@ -44,7 +43,7 @@ def context() -> ProcessContext:
 
 @cache
 def _heartbeats(pid: int) -> Heartbeats:
-    client = redis.Redis.from_url(redis_url(), socket_timeout=5, socket_connect_timeout=5)
+    client = connect(redis_url(), socket_timeout=5, socket_connect_timeout=5)
     return Heartbeats(client, get_settings().key_prefix)
 
 

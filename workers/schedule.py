@@ -19,6 +19,7 @@ from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
 from notifier.pipeline.ingest import continuity
+from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation, remembered
 from workers.context import context
 from workers.pulse import BeatPulse
@@ -137,7 +138,7 @@ class Scheduler(RedBeatScheduler):
     def _check_generation(self, seen: str | None) -> str | None:
         ctx = context()
         if self._client is None:
-            self._client = redis.Redis.from_url(ctx.redis_url, socket_timeout=5)
+            self._client = connect(ctx.redis_url, socket_timeout=5)
         gen = Generation(self._client, ctx.settings.key_prefix)
         ids = [p.id for p in ctx.config.resolved_providers()]
         return continuity.check(gen, seen, ids, datetime.now(UTC), ctx.settings.data_dir)

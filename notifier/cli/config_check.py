@@ -20,6 +20,7 @@ from notifier.config.catalog import Catalog
 from notifier.config.load import ConfigError, ConfigReport, check_config, load_config
 from notifier.config.schema import Config
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.discovered import DiscoveredStore
 
@@ -109,7 +110,7 @@ def _seen_components(path: Path) -> dict[str, set[str]]:
     if url is None or not wanted:
         return {}
     try:
-        store = DiscoveredStore(redis.Redis.from_url(url, socket_timeout=2), settings.key_prefix)
+        store = DiscoveredStore(connect(url, socket_timeout=2), settings.key_prefix)
         return {pid: store.components(pid) for pid in wanted}
     except redis.RedisError:
         return {}

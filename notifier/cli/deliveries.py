@@ -6,10 +6,9 @@ import argparse
 import sys
 from typing import TextIO
 
-import redis
-
 from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
 from notifier.text import inert_stream, one_line
 
@@ -25,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     url = redis_url()
-    records = DeliveryLog(redis.Redis.from_url(url), settings.key_prefix).recent(args.limit)
+    records = DeliveryLog(connect(url), settings.key_prefix).recent(args.limit)
     show(records, as_json=args.json, out=sys.stdout)
     return 0
 

@@ -10,10 +10,9 @@ import socket
 import sys
 from datetime import UTC, datetime
 
-import redis
-
 from notifier.config.settings import get_settings
 from notifier.pipeline.runtime.health import Limits, observe
+from notifier.store.conn.connect import connect
 from notifier.store.conn.server import answers
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.heartbeats import Heartbeats
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print("unhealthy: Redis does not answer", file=sys.stderr)
         return 1
     if args.beat or args.worker:
-        client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+        client = connect(url, failover_wait=0, socket_timeout=3, socket_connect_timeout=3)
         limits = Limits.from_settings(settings)
         beat = observe(client, settings.key_prefix, limits, datetime.now(UTC)).checks[1]
         if args.beat and not beat.ok:

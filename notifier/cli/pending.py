@@ -17,6 +17,7 @@ import redis
 
 from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     out = inert_stream(out)
     settings = get_settings()
     url = redis_url()
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     found = report(
         client, settings.key_prefix, settings.broker_prefix, datetime.now(UTC), args.limit
     )

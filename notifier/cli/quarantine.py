@@ -15,11 +15,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import redis
-
 from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
 from notifier.pipeline.delivery import poison
+from notifier.store.conn.connect import connect
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import inert_stream, one_line
 
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     out = inert_stream(out)
     settings = get_settings()
     url = redis_url()
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     store, now = QuarantineStore(client, settings.key_prefix), datetime.now(UTC)
     if args.action == "list":
         found = report(store, now, args.limit)

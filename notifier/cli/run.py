@@ -36,6 +36,7 @@ from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.ingest import continuity
 from notifier.pipeline.runtime import banner, parent
 from notifier.pipeline.runtime.supervise import Child, Supervisor, terminate
+from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation, remembered
 from notifier.store.conn.server import PrivateRedis, answers, ping
 from notifier.store.conn.url import redacted, resolve_redis_url
@@ -166,7 +167,7 @@ def start(
     signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
     if stop_with_parent:
         parent.watch(supervisor.stop, supervisor.stopping)
-    reloads = ConfigReloads(redis.Redis.from_url(url, socket_timeout=5), settings.key_prefix)
+    reloads = ConfigReloads(connect(url, socket_timeout=5), settings.key_prefix)
     reloads.started(loaded.hash, datetime.now(UTC))
     # SIGHUP: validate the file and, if good, tell every process through Redis (a Celery
     # worker would take the signal itself as a restart). Not done in the handler: it
@@ -187,7 +188,7 @@ def start(
 def _check_generation(settings: Settings, config: Config, url: str) -> None:
     """Write the generation marker at the first start; if Redis lost it while the service
     was down (the data dir remembers it), the providers are baselined again silently."""
-    client = redis.Redis.from_url(url, socket_timeout=10)
+    client = connect(url, socket_timeout=10)
     try:
         gen = Generation(client, settings.key_prefix)
         ids = [p.id for p in config.resolved_providers()]
@@ -260,7 +261,7 @@ def show_start(
     """Print the banner now; return what prints the first round of polls when it is in."""
     for line in banner.startup_lines(settings, config, settings.config_path(), web_url):
         print(f"notifier: {line}", file=sys.stderr)
-    store = StateStore(redis.Redis.from_url(url), settings.key_prefix)
+    store = StateStore(connect(url), settings.key_prefix)
     ids = [p.id for p in config.resolved_providers()]
     since, resumed = datetime.now(UTC), banner.polled_before(store, ids)
     # Long enough for a start-up and one feed's worst case (connect + read timeouts).

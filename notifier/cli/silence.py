@@ -25,6 +25,7 @@ from notifier.cli._shared import emit, emit_lines, json_flag, redis_url
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.models import iso
+from notifier.store.conn.connect import connect
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.silences import (
     Silence,
@@ -84,7 +85,7 @@ def parse_matchers(items: list[str]) -> dict[str, str]:
 
 def _client() -> tuple[redis.Redis, str]:
     settings = get_settings()
-    return redis.Redis.from_url(redis_url()), settings.key_prefix
+    return connect(redis_url()), settings.key_prefix
 
 
 def _who(given: str | None) -> str:

@@ -33,6 +33,7 @@ from notifier.feeds.states import FeedState, feed_state
 from notifier.models import iso
 from notifier.pipeline.runtime.blindness import Watched
 from notifier.pipeline.runtime.health import Health, Limits, observe
+from notifier.store.conn.connect import connect
 from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
 from notifier.store.feeds.discovered import DiscoveredStore
 from notifier.store.feeds.state import StateStore
@@ -65,10 +66,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
               f"loaded):\n{exc}", file=sys.stderr)  # fmt: skip
         watched = None
     url = redis_url()
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     now = datetime.now(UTC)
     limits = Limits.from_settings(settings)
-    health = observe(client, settings.key_prefix, limits, now, watched_of_providers(providers))
+    health = observe(client, settings.key_prefix, limits, now, watched_of_providers(providers), url)
     store = StateStore(client, settings.key_prefix)
     if watched is None:  # from what the service has seen, for want of a readable file
         watched = sorted({i.provider for i in store.recent_incidents(now)})

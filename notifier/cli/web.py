@@ -8,12 +8,12 @@ import argparse
 import socket
 import sys
 
-import redis
 from starlette.types import ASGIApp
 
 from notifier.cli._shared import redis_url
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.conn.server import ping
 from notifier.store.conn.url import redacted
 
@@ -93,8 +93,14 @@ def web_app(
             print(f"notifier web: the console runs without the subscription file: "
                   f"{exc.errors[0] if exc.errors else exc}", file=sys.stderr)  # fmt: skip
 
-    client = redis.Redis.from_url(
-        url, health_check_interval=30, socket_timeout=3, socket_connect_timeout=3
+    client = connect(
+        url,
+        # an SMS ack during a failover waits for the new primary; a health check
+        # answers no later than this either way
+        failover_wait=min(settings.redis_failover_wait, 10.0),
+        health_check_interval=30,
+        socket_timeout=3,
+        socket_connect_timeout=3,
     )
     _, pager = build_channels(settings, client, settings.key_prefix)
     if not notes:
@@ -109,4 +115,4 @@ def web_app(
         print(f"notifier web: NOTIFIER_WEB_PUBLIC_URL is unset; listening on {host}, it answers "
               "only requests for localhost, 127.0.0.1 or [::1] (any other Host gets 421)",
               file=sys.stderr)  # fmt: skip
-    return build_app(settings, client, pager, config, bind_host)
+    return build_app(settings, client, pager, config, bind_host, url)

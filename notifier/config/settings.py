@@ -24,7 +24,21 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(
-        None, description="Broker and state store. Unset: a private embedded Redis under data_dir."
+        None,
+        description="State store (and broker, unless NOTIFIER_BROKER_URL): redis://, rediss://, "
+        "unix:// or redis+sentinel://[:password@]host1:26379,host2:26379/<master>/<db>. "
+        "Unset: a private embedded Redis under data_dir.",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="Celery's broker, when it is not the state Redis (same URL forms). "
+        "Unset: the state Redis.",
+    )
+    redis_failover_wait: float = Field(
+        45.0,
+        ge=0,
+        description="Seconds a command waits for Sentinel to name a new primary before it "
+        "fails (retried with a backoff of at most 1 s).",
     )
     config: Path | None = Field(
         None,
@@ -139,11 +153,11 @@ class Settings(BaseSettings):
         3, description="Consecutive failures before a status page counts as unreachable."
     )
     visibility_timeout: int = Field(
-        300,
+        60,
         ge=1,
-        description="Seconds before the broker redelivers a killed worker's unacknowledged "
-        "task. Keep it above 150 (the 90 s task time limit plus the 60 s infrastructure "
-        "retry countdown); a lower value only suits tests.",
+        description="Seconds before the broker redelivers the unacknowledged tasks of a "
+        "killed worker process. Keep it above 30 (the longest infrastructure retry "
+        "countdown); a lower value only suits tests.",
     )
     web_host: str = Field(
         "127.0.0.1",

@@ -41,6 +41,7 @@ from notifier.pipeline.ingest import cadence, continuity, finals, push
 from notifier.pipeline.ingest.poll import PollOutcome, poll_provider
 from notifier.pipeline.ingest.probes import ProbeOutcome, run_probe
 from notifier.pipeline.plan import confirms, process_event
+from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import FAILED
@@ -50,6 +51,7 @@ from notifier.store.delivery.retries import RetryQueue
 from notifier.store.delivery.threads import RedisThreadStore
 from notifier.store.feeds.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.feeds.discovered import DiscoveredStore
+from notifier.store.feeds.forget import forget_providers, scheduled_providers
 from notifier.store.feeds.probes import ProbeStore
 from notifier.store.feeds.pushes import PushQueue
 from notifier.store.feeds.state import StateStore
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 # takes milliseconds; a delivery may sit in retry backoff (up to 15 min a retry).
 RECONCILE_EVENTS_AFTER = timedelta(minutes=5)
 RECONCILE_ALERTS_AFTER = timedelta(minutes=30)
+DUE_BATCH = 1000  # due members read per round trip by the tick
 HAND_ON_EVERY = 10  # alerts planned before they are handed on for delivery
 RESEED_EVERY = timedelta(minutes=1)  # the tick re-adds missing providers this often
 
@@ -144,7 +147,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, redis_url: str, config: Config) -> Runtime:
         """Connect to `redis_url` and build the stores and channels for `config`."""
-        client = redis.Redis.from_url(redis_url, health_check_interval=30)
+        client = connect(
+            redis_url, failover_wait=settings.redis_failover_wait, health_check_interval=30
+        )
         prefix = settings.key_prefix
         fetcher = Fetcher(
             timeout=settings.http_timeout,
@@ -221,7 +226,7 @@ def poll(rt: Runtime, provider_id: str, dispatcher: Dispatcher, now: datetime) -
         provider, rt.state, rt.fetcher, _enqueuer(rt, dispatcher, now), now,
         rt.settings.feed_failure_threshold, name=provider.name, retry_final=retry_final,
         on_unmarked=on_unmarked, rebaselined=rt.generation.rebaselined,
-        on_components=on_components,
+        on_components=on_components, known_before_loss=rt.threads.known_before_loss,
         max_new_incidents=rt.settings.max_new_incidents_per_poll,
     )  # fmt: skip
     if outcome.retry_after is not None:
@@ -293,6 +298,10 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
+        # Nothing to plan from an id whose event is gone: the reconcile sweep must not
+        # send it again every few minutes forever.
+        found = {e.event_id for e in events}
+        rt.due("unprocessed").discard(*[i for i in event_ids if i not in found])
     world = rt.state.recent_incidents(now)  # planning writes none of it: read it once
     providers = list(dict.fromkeys(e.provider for e in events))
     warnings = _open_warnings(rt, providers)
@@ -640,6 +649,7 @@ def tick(
             # once when members are missing: a Redis that lost its data lost them all.
             store.seed(members, now)
             rt._seeded = now
+            _forget_removed(rt)
         why = intervals(rt, now)
         # Turned active (own or upstream incident): due within the active interval.
         store.sooner({
@@ -647,7 +657,7 @@ def tick(
             for p, w in why.items() if w.interval < rt.providers[p].poll_interval
         })  # fmt: skip
         _explain(rt, store, why, now)
-        due = store.due(now)
+        due = _live_due(rt, store, why, now)
         holds = store.holds()
         polls, probes, schedule = [], [], {}
         for member in due:
@@ -668,6 +678,35 @@ def tick(
         for provider, n, every in probes:
             start_probe(provider, n, every)
         return TickResult(pushed, tuple(p for p, _ in polls), tuple((p, n) for p, n, _ in probes))
+
+
+def _live_due(rt: Runtime, store: Cadence, why: dict[str, Why], now: datetime) -> list[str]:
+    """The due members of configured providers. Members of removed ones are dropped as
+    they are met, and the read goes on past them: they can never crowd out the live."""
+    live: dict[str, None] = {}  # in due order; a live member read twice counts once
+    for _ in range(100):  # 100,000 dead members at most per tick
+        batch = store.due(now, limit=DUE_BATCH)
+        dead = [m for m in batch if not _configured(rt, why, m)]
+        live.update((m, None) for m in batch if _configured(rt, why, m))
+        store.drop(dead)
+        if len(batch) < DUE_BATCH or not dead:
+            break
+    return list(live)
+
+
+def _configured(rt: Runtime, why: dict[str, Why], member: str) -> bool:
+    kind, _, rest = member.partition(":")
+    return (kind == "poll" and rest in why) or (kind == "probe" and _probe_of(rt, rest) is not None)
+
+
+def _forget_removed(rt: Runtime) -> None:
+    """Providers removed from the file leave no key behind (`store.feeds.forget`)."""
+    prefix = rt.settings.key_prefix
+    gone = scheduled_providers(rt.client, prefix) - set(rt.providers)
+    if gone:
+        forget_providers(rt.client, prefix, gone)
+        log.info("forgot %d provider(s) no longer in the file: %s", len(gone),
+                 ", ".join(sorted(gone)))  # fmt: skip
 
 
 def intervals(rt: Runtime, now: datetime) -> dict[str, Why]:

@@ -38,6 +38,8 @@ from starlette.types import ASGIApp
 from notifier.channels.sms.paging import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
+from notifier.store.conn.primary import describe as describe_primary
+from notifier.store.conn.primary import primary_metrics
 from notifier.store.ops.metrics import render
 from notifier.web.console import pages
 from notifier.web.console.reliability import reliability_page
@@ -61,6 +63,8 @@ def metrics(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     try:
         data = render(ctx.client, ctx.prefix, ctx.broker_prefix)
+        if ctx.redis_url is not None:
+            data += primary_metrics(describe_primary(ctx.redis_url, ctx.client))
     except (redis.RedisError, OSError):
         return PlainTextResponse("redis unavailable\n", status_code=503)
     return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -113,13 +117,14 @@ def build_app(
     pager: Pager | None,
     config: Config | None = None,
     bind_host: str | None = None,
+    redis_url: str | None = None,
 ) -> ASGIApp:
     """The app for `notifier run` and `notifier web`, from settings and the loaded
     subscription file (None: the console shows what Redis holds, without names, and no
     Statuspage webhook is served); with `config`, its providers' webhooks too. It
     answers the Host names of `known_hosts` (loopback, `bind_host` or NOTIFIER_WEB_HOST,
     NOTIFIER_WEB_PUBLIC_URL's) and no other."""
-    main = create_app(WebContext.from_settings(settings, client, pager, config))
+    main = create_app(WebContext.from_settings(settings, client, pager, config, redis_url))
     hooks = Hooks.from_config(config, client, settings.key_prefix)
     served = with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
     names = known_hosts(bind_host or settings.web_host, settings.web_public_url)

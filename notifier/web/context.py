@@ -41,13 +41,15 @@ class WebContext:
     slack_signing_secret: SecretStr | None = None  # verifies Slack's "Acknowledge" presses
     slack: SlackChannel | None = None  # answers them in the incident's thread
     database_url: str = ""  # the history database (`notifier.history.db`); "": none
+    redis_url: str | None = None  # names the primary in use in /healthz and /metrics
 
     @classmethod
     def from_settings(
         cls, settings: Settings, client: redis.Redis, pager: Pager | None,
-        config: Config | None = None,
+        config: Config | None = None, redis_url: str | None = None,
     ) -> WebContext:  # fmt: skip
         return cls(
+            redis_url=redis_url,
             client=client,
             prefix=settings.key_prefix,
             broker_prefix=settings.broker_prefix,
@@ -71,4 +73,4 @@ class WebContext:
     def health(self) -> Health:
         # The file in force now: a reload changes what is watched.
         return observe(self.client, self.prefix, self.limits, self.clock(),
-                       watched_of(self.config))  # fmt: skip
+                       watched_of(self.config), self.redis_url)  # fmt: skip

@@ -230,6 +230,26 @@ def test_a_delivery_in_progress_elsewhere_is_retried_later(
     assert world.slack.messages == []
 
 
+def test_a_lock_of_a_worker_whose_heartbeat_is_gone_is_taken_over(
+    world: World, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # celery@alive wrote its heartbeat a moment ago; celery@dead's is 20 s old (3
+    # intervals of 5 s make it stale after 15 s): its lock is taken over, not waited out.
+    workers = f"{key_prefix}:heartbeat:workers"
+    redis_client.zadd(workers, {"celery@alive": NOW.timestamp() - 1})
+    redis_client.zadd(workers, {"celery@dead": NOW.timestamp() - 20})
+    alive = world.store(sample.alert(key="ev-a", thread_key="t/a"))
+    dead = world.store(sample.alert(key="ev-d", thread_key="t/d"))
+    redis_client.set(f"{key_prefix}:delivery:lock:{alive}", "celery@alive|t1", px=90_000)
+    redis_client.set(f"{key_prefix}:delivery:lock:{dead}", "celery@dead|t2", px=90_000)
+    with pytest.raises(NotYet):
+        deliver_alert(alive, world.ctx, NOW)
+    assert deliver_alert(dead, world.ctx, NOW).status == "delivered"
+    assert len(world.slack.messages) == 1
+    assert not redis_client.exists(f"{key_prefix}:delivery:lock:{dead}")  # released
+    assert redis_client.get(f"{key_prefix}:delivery:lock:{alive}") == b"celery@alive|t1"
+
+
 def test_missing_and_held_alerts_send_nothing(world: World) -> None:
     assert deliver_alert("nope", world.ctx, NOW).status == "missing"
     held = replace(sample.alert(), hold_until=NOW + timedelta(hours=1))

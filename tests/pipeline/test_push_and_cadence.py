@@ -206,3 +206,80 @@ def test_a_429_with_retry_after_holds_the_polls_of_that_page(
         assert polled_at and polled_at[0] >= 120  # not at 30 s, 60 s, 90 s
     finally:
         page.stop()
+
+
+def test_a_thousand_removed_providers_never_starve_the_live_ones_of_their_polls(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
+) -> None:
+    feeds.put(SUMMARY, summary_json([]))
+    feeds.put("/azure" + SUMMARY, summary_json([]))
+    run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
+    run.tick(T0)  # seeds the live providers
+    run.polls.clear()
+    # 1,000 members of providers no longer in the file, all due long before the live ones
+    old = T0 - timedelta(days=1)
+    run.rt.cadence.next_at({poll_member(f"gone{i:04d}"): old for i in range(1000)})
+    run.rt.cadence.next_at({poll_member("acme"): T0, poll_member("azure"): T0})
+    run.tick(T0 + timedelta(seconds=1))
+    assert sorted(run.polls) == ["acme", "azure"]
+    assert run.rt.cadence.size() == 2  # the dead members are gone, not rescheduled
+
+
+def test_a_provider_removed_from_the_file_leaves_no_key_behind(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
+) -> None:
+    import redis as redis_lib
+
+    client = redis_lib.Redis.from_url(redis_url)
+    outage = FakeIncident("az0001", "Power event in South Central US")
+    outage.add("investigating", "2024-12-26T19:04:00.000Z", "Investigating.")
+    feeds.put(SUMMARY, summary_json([]))
+    feeds.put("/azure" + SUMMARY, summary_json([outage]))
+    run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
+    run.tick(T0)
+    for provider in run.polls:
+        service.poll(run.rt, provider, run, T0)
+    run.tick(T0 + timedelta(seconds=1))
+    client.hset(f"{key_prefix}:discovered:azure", mapping={"page": "p", "url": "u"})
+    client.sadd(f"{key_prefix}:components:azure", "Compute")
+
+    def azure_keys() -> list[str]:
+        keys = [k.decode() for k in client.scan_iter(match=f"{key_prefix}:*azure*")]
+        fields = [
+            f"{h}:{f.decode()}"
+            for h in ("incidents", "metrics", "cadence:why", "cadence:hold")
+            for f in client.hkeys(f"{key_prefix}:{h}")
+            if "azure" in f.decode()
+        ]
+        members = [m.decode() for m in client.zrange(f"{key_prefix}:cadence:due", 0, -1)]
+        return keys + fields + [m for m in members if "azure" in m]
+
+    assert azure_keys()  # state, incidents entry, metrics, schedule, discovery
+    # azure leaves the file; the service reloads it
+    without = (
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url(SUMMARY)}', format: statuspage-json}}\n"
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
+    )
+    after = runtime(tmp_path, redis_url, key_prefix, without,
+                    slack_token="xoxb-push-test", slack_api_url=fake_slack.url)  # fmt: skip
+    Inline(after, T0).tick(T0 + timedelta(seconds=2))
+    # Its schedule, state, index entries, metrics and discovery are gone. What it alerted
+    # (events, alerts, threads) was delivered history: it expires on its own (30 days).
+    left = azure_keys()
+    keys = [k for k in left if k.startswith(f"{key_prefix}:")]
+    assert [k for k in keys if client.ttl(k) < 0] == []
+    assert [k for k in left if not k.startswith(f"{key_prefix}:")] == []  # no field, no member
+    assert not client.exists(f"{key_prefix}:provider:azure", f"{key_prefix}:discovered:azure",
+                             f"{key_prefix}:components:azure")  # fmt: skip
+    assert after.cadence.size() == 1
+
+
+def test_an_unprocessed_id_whose_event_expired_is_dropped_not_sent_again_forever(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
+) -> None:
+    run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
+    unprocessed = run.rt.due("unprocessed")
+    unprocessed.add_many(["expired-event-id"], T0)
+    assert service.process(run.rt, ["expired-event-id"], run, T0) == 0
+    assert len(unprocessed) == 0

@@ -63,7 +63,8 @@ def test_expiring_ends_it_now_and_keeps_it_for_the_record_for_seven_days(
     assert not ended.active(later)
     assert [s.id for s in store.all(later + timedelta(days=6))] == [made.id]
     assert store.all(later + timedelta(days=7, minutes=1)) == []
-    assert redis_client.hlen(f"{key_prefix}:silences") == 0  # pruned, not only hidden
+    assert redis_client.zcard(f"{key_prefix}:silences:ends") == 0  # pruned, not only hidden
+    assert redis_client.ttl(f"{key_prefix}:silence:{made.id}") > 0  # and it expires by itself
     assert store.expire("nope", later, "bo") is None
 
 
@@ -82,3 +83,21 @@ def test_durations_read_as_people_write_them(text: str, took: timedelta) -> None
 def test_a_duration_that_is_not_one_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_a_delivery_reads_only_silences_not_ended_and_old_hashes_move_to_the_new_form(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    from notifier.store.conn.batch import read_now
+
+    store = SilenceStore(redis_client, key_prefix)
+    ended = store.add(make("openai", lasting=timedelta(minutes=5), reason="r", by="a", now=NOW))
+    live = make("azure", lasting=timedelta(hours=2), reason="r", by="a", now=NOW)
+    # written by an earlier release: one hash of every silence
+    redis_client.hset(f"{key_prefix}:silences", live.id, live.to_json())
+    later = NOW + timedelta(hours=1)
+    seen = read_now(redis_client, lambda b: store.all_into(b, later))
+    assert [s.id for s in seen] == [live.id]  # the ended one is not read
+    assert {s.id for s in store.all(later)} == {ended.id, live.id}  # the record keeps both
+    assert not redis_client.exists(f"{key_prefix}:silences")  # moved
+    assert [s.id for s in read_now(redis_client, lambda b: store.all_into(b, later))] == [live.id]

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 
 from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
@@ -46,6 +47,7 @@ from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
 from notifier.config.schema import Member, Oncall, Rotation, Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
+from notifier.store.conn.durable import confirmed
 from notifier.store.ops import outbox
 
 log = logging.getLogger(__name__)
@@ -191,11 +193,16 @@ class Pager:
         return page
 
     def save(self, page: Page) -> None:
-        body, pipe = page.to_json(), self.r.pipeline(transaction=False)
-        pipe.set(self._k("page", page.id), body, ex=PAGE_TTL)
-        # The history keeps each page's state: the levels reached, the ack, the resolution.
-        outbox.append(self.r, self.prefix, outbox.PAGE, datetime.now(UTC), json.loads(body), pipe)
-        pipe.execute()
+        key, body = self._k("page", page.id), page.to_json()
+
+        def writes(pipe: Pipeline) -> None:
+            pipe.set(key, body, ex=PAGE_TTL)
+            # The history keeps each page's state: the levels reached, the ack, the end.
+            outbox.append(self.r, self.prefix, outbox.PAGE, datetime.now(UTC), json.loads(body),
+                          pipe)  # fmt: skip
+
+        # Confirmed by a replica: a page record lost in a failover is a page sent again.
+        confirmed(self.r, "a page record", writes)
 
     def for_thread(self, thread_key: str) -> Page | None:
         page_id = self.r.get(self._k("page", "thread", thread_key))
@@ -297,7 +304,8 @@ class Pager:
             escalates=rotation is not None, detected_at=alert.event.detected_at,
         )  # fmt: skip
         self.save(page)
-        self.r.set(self._k("page", "thread", alert.thread_key), page_id, ex=PAGE_TTL)
+        key = self._k("page", "thread", alert.thread_key)
+        confirmed(self.r, "a page record", lambda p: p.set(key, page_id, ex=PAGE_TTL))
         return page
 
     def resolve(self, alert: Alert, now: datetime) -> PageOutcome:
@@ -335,7 +343,12 @@ class Pager:
         if page.acked_by is None:
             member = next(m for m in page.order if m.phone == from_number)
             value = json.dumps({"by": member.name, "at": iso(now)})
-            if self.r.set(self._k("page", "ack", page.id), value, nx=True, ex=PAGE_TTL):
+            key = self._k("page", "ack", page.id)
+            # Confirmed by a replica: an ack lost in a failover lets escalation go on.
+            (taken,) = confirmed(
+                self.r, "an ack", lambda p: p.set(key, value, nx=True, ex=PAGE_TTL)
+            )
+            if taken:
                 page.acked_by, page.acked_at = member.name, now
                 row = {"page_id": page.id, "by": member.name, "at": iso(now)}
                 outbox.append(self.r, self.prefix, outbox.ACK, now, row)

@@ -19,6 +19,7 @@ from notifier.config.catalog import load_catalog
 from notifier.config.settings import get_settings
 from notifier.config.suggest import closest
 from notifier.feeds.discover.find import discover
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.discovered import DiscoveredStore
 from notifier.text import inert_stream
@@ -91,6 +92,6 @@ def _last_poll(provider: str) -> set[str]:
     if url is None:
         return set()
     try:
-        return DiscoveredStore(redis.Redis.from_url(url), s.key_prefix).components(provider)
+        return DiscoveredStore(connect(url), s.key_prefix).components(provider)
     except redis.RedisError:
         return set()

@@ -20,6 +20,7 @@ from notifier.cli._shared import emit_lines
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
+from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.feeds.cadence import Cadence, poll_member
 from notifier.text import inert_stream
@@ -129,7 +130,7 @@ def _cadence(url: str | None, data_dir: Any, prefix: str) -> Cadence | None:
     resolved = resolve_redis_url(url, data_dir)
     if resolved is None:
         return None
-    client = redis.Redis.from_url(resolved, socket_timeout=1, socket_connect_timeout=1)
+    client = connect(resolved, failover_wait=0, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
     except (redis.RedisError, OSError):

@@ -36,8 +36,9 @@ the vendor cannot be asked, the message is sent again (at-least-once).
 A killed worker: the attempt record also schedules the next attempt `WATCHDOG`
 later in the retry queue; a delivery that ends (in any outcome) removes it, a
 transient failure replaces it with its own retry. So a delivery whose worker was
-killed (a hard time limit, kill -9) is tried again within a minute instead of
-waiting for the reconcile sweep.
+killed (a hard time limit, kill -9) is tried again within seconds instead of
+waiting for the reconcile sweep, and takes the dead worker's lock over as soon as
+that worker's heartbeat is stale (`notifier.store.delivery.lease`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.route.silencing import silence_for
 from notifier.store.conn.batch import Batch, Later, Pipe
+from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import DeliveryState, Earlier, dedup_key_for
 from notifier.store.delivery.deliverylog import (
     DELIVERED,
@@ -76,6 +78,7 @@ from notifier.store.delivery.deliverylog import (
     DeliveryLog,
 )
 from notifier.store.delivery.followups import FollowUps
+from notifier.store.delivery.lease import RELEASE, lock_value, queue_take
 from notifier.store.delivery.pacing import Pacing, wait_for
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
@@ -89,8 +92,10 @@ FALLBACK_MARK = ":fallback:"
 # lapses at most this long after it was taken.
 LOCK_MS = 90_000
 # The next attempt of a delivery whose worker is killed mid-attempt comes this soon
-# (see the module docstring); a live attempt finishes well before (the soft limit).
-WATCHDOG = timedelta(seconds=60)
+# (see the module docstring); it takes the lock over once the dead worker's heartbeat
+# is stale (`lease`: 3 heartbeat intervals). A live attempt still sending by then keeps
+# its lock, and the watchdog's attempt waits its turn.
+WATCHDOG = timedelta(seconds=15)
 PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
 
 
@@ -215,12 +220,13 @@ def deliver_alert(
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
     `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
-    lock_prefix, token = f"{ctx.prefix}:delivery:lock:", secrets.token_hex(8)
+    lock_prefix, token = f"{ctx.prefix}:delivery:lock:", lock_value(secrets.token_hex(8))
     lock_key = lock_prefix + dedup_key
     # One round trip takes the lock and reads all a delivery decides on (the reads
     # run after the SET, so they see what the previous holder wrote).
     reads = Batch(ctx.client)
-    reads.pipe.set(lock_key, token, nx=True, px=LOCK_MS)
+    # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`).
+    queue_take(reads.pipe, ctx.prefix, lock_key, token, LOCK_MS, now)
     locked = reads.later(bool)
     reads.pipe.pttl(lock_key)
     lock_left = reads.later(int)
@@ -233,12 +239,14 @@ def deliver_alert(
         reads, dedup_key, lock_prefix=lock_prefix, retries_key=ctx.retries.key
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
-    silences = ctx.silences.all_into(reads)
+    silences = ctx.silences.all_into(reads, now)
     reads.execute()
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
+        # A killed holder's lock is taken over once its heartbeat is stale (`lease`):
+        # look again soon.
         left = max(1.0, lock_left.get() / 1000)
-        raise NotYet("delivery already in progress", retry_after=min(10.0, left))
+        raise NotYet("delivery already in progress", retry_after=min(5.0, left))
     # What this delivery records goes in one more round trip, ending with the release.
     writes = Batch(ctx.client)
     ended = True  # False while a transient error goes up: its retry replaces the watchdog
@@ -277,7 +285,9 @@ def deliver_alert(
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
-        writes.execute()
+        # Confirmed by a replica: sent marks, the thread's reference and the outcome
+        # lost in a failover are a second send of what was delivered.
+        writes.execute(confirm="a delivery's outcome")
 
 
 def _take_turn(
@@ -483,7 +493,7 @@ def _send(
             # Recorded as soon as it returns: a crash while the next target is tried
             # must not leave this one to be looked up (or, for email, sent) again. The
             # last target's mark goes with the outcome, which follows without any I/O.
-            progress.writes.execute()
+            execute_confirmed(ctx.client, progress.writes, "a sent mark")
         ids.append(result.message_id)
     return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
 
@@ -631,7 +641,7 @@ def _record(
 
 
 # EVAL on the write pipeline (see AlertStore.set_state for why not a registered script).
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+_RELEASE = RELEASE
 
 
 __all__ = [

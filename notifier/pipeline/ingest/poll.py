@@ -48,6 +48,8 @@ OnUnmarked = Callable[[], bool]
 Rebaselined = Callable[[str], None]
 # told the component names each freshly parsed document lists
 OnComponents = Callable[[tuple[str, ...]], None]
+# (provider, incidents open at a silent re-baseline): they were alerted before the loss.
+KnownBeforeLoss = Callable[[str, list[str]], None]
 
 
 class ProviderLike(Protocol):
@@ -112,6 +114,7 @@ def poll_provider(
     rebaselined: Rebaselined | None = None,
     on_components: OnComponents | None = None,
     max_new_incidents: int = DEFAULT_LIMIT,
+    known_before_loss: KnownBeforeLoss | None = None,
 ) -> PollOutcome:
     """Poll once. Unchanged feeds cost two Redis round trips in all (one before the GET).
 
@@ -119,7 +122,8 @@ def poll_provider(
     `retry_final` schedules later history lookups (None: none are scheduled).
     A first poll after Redis lost its data (the provider is marked for it, or
     `on_unmarked` says so) is a silent baseline: its state is stored, its incident
-    events are dropped (they were alerted before the loss), and `rebaselined` is told.
+    events are dropped (they were alerted before the loss), `known_before_loss` is told
+    its open incidents (their next updates are follow-ups), and `rebaselined` is told.
     A document adding more than `max_new_incidents` incidents is one `feed_flood`
     event (pipeline.ingest.flood); its incidents are still recorded."""
     lease = store.begin(provider.id)
@@ -127,7 +131,13 @@ def poll_provider(
         return PollOutcome(Outcome.SKIPPED_LOCKED)
     try:
         extras = _Extras(
-            name, retry_final, on_unmarked, rebaselined, on_components, max_new_incidents
+            name,
+            retry_final,
+            on_unmarked,
+            rebaselined,
+            on_components,
+            max_new_incidents,
+            known_before_loss,
         )
         return _poll(provider, lease, store, fetcher, enqueue, now, failure_threshold, extras)
     except BaseException:
@@ -143,6 +153,7 @@ class _Extras:
     rebaselined: Rebaselined | None = None
     on_components: OnComponents | None = None
     max_new: int = DEFAULT_LIMIT
+    known_before_loss: KnownBeforeLoss | None = None
 
 
 def _poll(
@@ -185,7 +196,10 @@ def _poll(
     result_diff = diff(previous, doc, now, context)
     silent = previous is None and _lost(lease, extras)
     if silent:
-        opened = sum(1 for i in result_diff.state.incidents.values() if i.snapshot.is_active)
+        still_open = [k for k, i in result_diff.state.incidents.items() if i.snapshot.is_active]
+        opened = len(still_open)
+        if extras.known_before_loss is not None:
+            extras.known_before_loss(provider.id, still_open)
         log.info("baseline taken again after Redis lost its data: %d open incident(s), "
                  "not alerted again", opened, extra={"provider": provider.id})  # fmt: skip
     else:

@@ -1,7 +1,8 @@
 """Is the service doing its job? One pure decision over what Redis says, and its reader.
 
 Healthy means all of these hold:
-- `redis`: Redis answers;
+- `redis`: Redis answers (and, through Sentinel, the sentinels name a primary; the check
+  says which primary is in use and since when);
 - `beat`: the beat's heartbeat is at most 3 ticks old (polls are being scheduled);
 - `workers`: at least one worker wrote its heartbeat within 3 ticks (someone runs them);
 - `due`: no due work (a delivery retry, a quiet-hours hold, an escalation check, a
@@ -20,7 +21,7 @@ never disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ import redis
 
 from notifier.config.settings import Settings
 from notifier.pipeline.runtime.blindness import Watched, blind_feeds, describe, read_feeds
+from notifier.store.conn.primary import Primary
+from notifier.store.conn.primary import describe as describe_primary
 from notifier.store.ops.heartbeats import Heartbeats, Pulse
 
 if TYPE_CHECKING:
@@ -79,6 +82,7 @@ class Check:
 @dataclass(frozen=True, slots=True)
 class Health:
     checks: tuple[Check, ...]
+    primary: Primary | None = None  # the Redis primary in use, when asked for
 
     @property
     def healthy(self) -> bool:
@@ -88,7 +92,38 @@ class Health:
         return [c for c in self.checks if not c.ok]
 
     def to_json(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "checks": [c.to_json() for c in self.checks]}
+        out: dict[str, Any] = {
+            "healthy": self.healthy,
+            "checks": [c.to_json() for c in self.checks],
+        }
+        if self.primary is not None:
+            out["redis_primary"] = self.primary.as_dict()
+        return out
+
+    def with_primary(self, primary: Primary) -> Health:
+        """The same checks, and `primary` named in the redis check and the JSON."""
+        # No primary named (the sentinels know none): not healthy, whatever else answered.
+        ok = primary.address is not None
+        checks = tuple(
+            replace(c, ok=c.ok and ok, detail=f"{c.detail}; {primary_words(primary)}")
+            if c.name == "redis"
+            else c
+            for c in self.checks
+        )
+        return Health(checks, primary)
+
+
+def primary_words(p: Primary) -> str:
+    """`primary 10.0.0.5:6379 (via sentinel) since 2026-…, 2 failovers, 1 replica`."""
+    if p.address is None:
+        return f"no primary ({p.error or 'unknown'})"
+    since = f" since {p.since.isoformat(timespec='seconds')}" if p.since else ""
+    extra = [f"{p.failovers} failover(s)"] if p.failovers is not None else []
+    if p.replicas is not None:
+        extra.append(f"{p.replicas} replica(s)")
+    tail = f", {', '.join(extra)}" if extra else ""
+    degraded = "; DEGRADED: no replica confirms writes" if p.degraded else ""
+    return f"primary {p.address} (via {p.via}){since}{tail}{degraded}"
 
 
 def _age(then: datetime, now: datetime) -> float:
@@ -177,13 +212,16 @@ def observe(
     limits: Limits,
     now: datetime,
     watched: Sequence[Watched] = (),
+    redis_url: str | None = None,
 ) -> Health:
     """Read the signs of life from Redis and judge them; a Redis that does not answer
     is a failed check, never an exception. `watched`: the providers the feeds check
-    looks at (none: no feeds check)."""
+    looks at (none: no feeds check). With `redis_url`, also which primary is in use."""
     try:
         pulse = Heartbeats(client, prefix).read(now, limits.heartbeat_max_age_s)
         feeds = read_feeds(client, prefix, watched) if watched else {}
     except (redis.RedisError, OSError) as exc:
-        return assess(None, limits, now, type(exc).__name__, watched)
-    return assess(pulse, limits, now, "", watched, feeds)
+        health = assess(None, limits, now, type(exc).__name__, watched)
+    else:
+        health = assess(pulse, limits, now, "", watched, feeds)
+    return health if redis_url is None else health.with_primary(describe_primary(redis_url, client))

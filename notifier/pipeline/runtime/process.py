@@ -25,6 +25,7 @@ from notifier import logs
 from notifier.config.load import Config, ConfigError, load_config
 from notifier.config.settings import Settings
 from notifier.pipeline.service import Runtime
+from notifier.store.conn.connect import connect
 from notifier.store.ops.reloads import ConfigReloads, load_hashed
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,11 @@ class ProcessContext:
     def _generation_now(self) -> int | None:
         pid = os.getpid()
         if self._reloads is None or self._reloads[0] != pid:
-            client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+            client = connect(
+                self.redis_url,
+                failover_wait=self.settings.redis_failover_wait,
+                socket_timeout=5,
+            )
             self._reloads = (pid, ConfigReloads(client, self.settings.key_prefix))
         try:
             return self._reloads[1].generation()

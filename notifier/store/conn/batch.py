@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar, overload
 import redis
 from redis.client import Pipeline
 
+from notifier.store.conn.durable import execute_confirmed
+
 T = TypeVar("T")
 
 # A pipeline that queues commands of several stores for one round trip. Store methods
@@ -27,6 +29,7 @@ Pipe = Pipeline
 class Batch:
     def __init__(self, client: redis.Redis) -> None:
         # Not MULTI/EXEC: each command stands alone; the pipeline keeps their order.
+        self.client = client
         self.pipe: Pipe = client.pipeline(transaction=False)
         self._results: list[Any] | None = None
 
@@ -34,8 +37,13 @@ class Batch:
         """The reply of the command queued last, parsed once the batch has run."""
         return Later(self, len(self.pipe) - 1, parse)
 
-    def execute(self) -> None:
-        self._results = self.pipe.execute() if len(self.pipe) else []
+    def execute(self, confirm: str | None = None) -> None:
+        """Run the batch; with `confirm` (what it protects, for the log), its writes are
+        confirmed by a replica in the same round trip (`durable`)."""
+        if confirm is not None:
+            self._results = execute_confirmed(self.client, self.pipe, confirm)
+        else:
+            self._results = self.pipe.execute() if len(self.pipe) else []
 
     def result(self, index: int) -> Any:
         if self._results is None:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import redis
 
+from notifier.store.conn.connect import connect
+
 
 class RedisUnavailableError(RuntimeError):
     pass
@@ -36,7 +38,7 @@ def redis_binary(prefer_system: bool = True) -> str:
 def ping(url: str, timeout: float = 5.0) -> None:
     """PING the Redis at `url`, or raise what redis-py raises: ConnectionError (refused, no
     such socket, wrong password), TimeoutError, or ValueError for a URL it cannot read."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    client = connect(url, failover_wait=0, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
     finally:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse
 
+from notifier.store.conn.connect import celery_broker
 from notifier.store.conn.server import answers
+
+_SECRET_PARAMS = ("password", "sentinel_password")
 
 
 def private_socket(data_dir: Path) -> Path:
@@ -28,12 +31,8 @@ def resolve_redis_url(configured: str | None, data_dir: Path) -> str | None:
 
 
 def broker_url(redis_url: str) -> str:
-    """kombu spells a unix socket `redis+socket:///path`; redis-py spells it `unix:///path`."""
-    parsed = urlparse(redis_url)
-    if parsed.scheme == "unix":
-        query = f"?{parsed.query}" if parsed.query else ""
-        return f"redis+socket://{parsed.path}{query}"
-    return redis_url
+    """Celery's broker URL for `redis_url` (kombu's spelling of the same address)."""
+    return celery_broker(redis_url)[0]
 
 
 def redacted(redis_url: str) -> str:
@@ -45,7 +44,7 @@ def redacted(redis_url: str) -> str:
         out = out.replace(f":{parsed.password}@", ":***@", 1)
     if parsed.query:
         pairs = parse_qsl(parsed.query, keep_blank_values=True)
-        if any(k == "password" for k, _ in pairs):
-            hidden = [(k, "***" if k == "password" else v) for k, v in pairs]
+        if any(k in _SECRET_PARAMS for k, _ in pairs):
+            hidden = [(k, "***" if k in _SECRET_PARAMS else v) for k, v in pairs]
             out = out.replace(f"?{parsed.query}", f"?{urlencode(hidden, safe='*/')}", 1)
     return out

@@ -31,6 +31,7 @@ import redis
 
 from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
+from notifier.store.conn.durable import confirmed
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import alert_row
 
@@ -144,7 +145,14 @@ class AlertStore:
         ]  # fmt: skip
         # The history's row goes in the same script: a claimed alert always has one.
         row = outbox.entry(outbox.ALERT, datetime.now(UTC), alert_row(alert))
-        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key, row]))
+        # Confirmed by a replica: a claim lost in a failover is a duplicate alert.
+        (created,) = confirmed(
+            self._r, "a dedup claim",
+            # EVAL, not EVALSHA: a pipeline would ask SCRIPT EXISTS first (a round trip),
+            # and a newly promoted primary has no script cache.
+            lambda pipe: pipe.eval(_CLAIM, len(keys), *keys, body, ttl, alert.dedup_key, row),
+        )  # fmt: skip
+        return bool(created)
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""

@@ -188,6 +188,8 @@ class DeliveryLog:
             pipe.hset(
                 self._k(dedup_key), mapping={"outcome": PENDING, "updated_at": iso(now) or ""}
             )
+            # A record that had expired is created again here: never without its TTL.
+            pipe.expire(self._k(dedup_key), RECORD_TTL)
             self._history(dedup_key, {"at": iso(now), "event": "reopened", "error": why}, pipe)
 
     def _history(self, dedup_key: str, event: dict[str, Any], pipe: Pipe | None = None) -> None:

@@ -18,7 +18,12 @@ ones earlier releases wrote, so a running deployment's threads stay readable):
 - `<prefix>:cascade-members:<thread key>`: list of provider display names in
   first-come order, with `<...>:set` beside it to keep them unique;
 - `<prefix>:threadref:<thread key>`: hash, field `<channel>:<target id>` -> the
-  vendor's reference to the thread's parent message.
+  vendor's reference to the thread's parent message;
+- `<prefix>:before-loss:<provider>:<incident>`: "1", an incident that was open when
+  Redis lost its data (written by the silent re-baseline, `known_before_loss`). A route
+  with no entry for it reads a stand-in entry (`LOST_OPENER`, not paged): its next update
+  is a follow-up that pages nobody, not the incident's first alert. The vendor's thread
+  reference was lost with the data, so that update opens the incident's new thread.
 
 `InMemoryThreadStore` has the same semantics in dicts, for replays and tests.
 """
@@ -33,7 +38,10 @@ from dataclasses import asdict, dataclass
 import redis
 
 from notifier.store.conn.batch import Pipe, text, writing
+from notifier.store.conn.durable import confirmed, execute_confirmed
 
+# The opener of a stand-in entry: an incident alerted before Redis lost its data.
+LOST_OPENER = "(before Redis lost its data)"
 RouteKey = tuple[str, str]  # (subscriber, channel)
 IncidentRef = tuple[str, str]  # (provider, incident id)
 THREAD_TTL_SECONDS = 30 * 24 * 3600
@@ -123,10 +131,25 @@ class RedisThreadStore:
     def _key(self, kind: str, route: RouteKey, ref: IncidentRef) -> str:
         return f"{self._prefix}:{kind}:{route[0]}:{route[1]}:{ref[0]}:{ref[1]}"
 
+    def _before_loss_key(self, ref: IncidentRef) -> str:
+        return f"{self._prefix}:before-loss:{ref[0]}:{ref[1]}"
+
+    def known_before_loss(self, provider: str, incident_ids: Sequence[str]) -> None:
+        """These incidents were open when Redis lost its data: their routes heard of
+        them already (see `LOST_OPENER`)."""
+        if not incident_ids:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        for iid in incident_ids:
+            pipe.set(self._before_loss_key((provider, iid)), "1", ex=self._ttl)
+        pipe.execute()
+
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
         """The route's entry for the incident (None: nothing planned there yet)."""
-        raw = self._r.get(self._key("thread", route, incident))
-        return None if raw is None else ThreadEntry(**json.loads(raw))
+        raw, lost = self._r.mget(
+            [self._key("thread", route, incident), self._before_loss_key(incident)]
+        )
+        return _entry(raw, route, incident, lost is not None)
 
     def get_many(
         self, routes: Sequence[RouteKey], incident: IncidentRef, chunk: int = 500
@@ -135,15 +158,22 @@ class RedisThreadStore:
         found: dict[RouteKey, ThreadEntry | None] = {}
         for i in range(0, len(routes), chunk):
             part = routes[i : i + chunk]
-            raws = self._r.mget([self._key("thread", r, incident) for r in part])
+            keys = [self._key("thread", r, incident) for r in part]
+            *raws, lost = self._r.mget([*keys, self._before_loss_key(incident)])
             for route, raw in zip(part, raws, strict=True):
-                found[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+                found[route] = _entry(raw, route, incident, lost is not None)
         return found
 
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         """Store `entry` unless one exists; return the stored one."""
         key = self._key("thread", route, incident)
-        if self._r.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl):
+        value = json.dumps(asdict(entry))
+        # Confirmed by a replica: a thread entry lost in a failover is a new parent
+        # message and a second page for the incident's next update.
+        (created,) = confirmed(
+            self._r, "a thread entry", lambda p: p.set(key, value, nx=True, ex=self._ttl)
+        )
+        if created:
             return entry
         stored = self.get(route, incident)
         return stored if stored is not None else entry
@@ -151,7 +181,8 @@ class RedisThreadStore:
     def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
         """Replace the route's entry: an escalation took the opening over from an alert
         held for quiet hours. Planning runs under the provider's lock, so no race."""
-        self._r.set(self._key("thread", route, incident), json.dumps(asdict(entry)), ex=self._ttl)
+        key, value = self._key("thread", route, incident), json.dumps(asdict(entry))
+        confirmed(self._r, "a thread entry", lambda p: p.set(key, value, ex=self._ttl))
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
         """The thread of the cascade rooted at `root`, if any."""
@@ -164,7 +195,7 @@ class RedisThreadStore:
         pipe = self._r.pipeline(transaction=False)
         pipe.set(key, thread_key, nx=True, ex=self._ttl)
         pipe.get(key)
-        _, raw = pipe.execute()
+        _, raw = execute_confirmed(self._r, pipe, "a cascade's thread")
         return thread_key if raw is None else text(raw)
 
     def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
@@ -193,7 +224,20 @@ class RedisThreadStore:
             pipe.expire(key, self._ttl)
 
 
+def _entry(
+    raw: bytes | str | None, route: RouteKey, incident: IncidentRef, before_loss: bool
+) -> ThreadEntry | None:
+    if raw is not None:
+        return ThreadEntry(**json.loads(raw))
+    if not before_loss:
+        return None
+    # The route's own thread key (`route.grouping.thread_key_for`: store cannot import it).
+    own = f"{route[0]}/{route[1]}/{incident[0]}/{incident[1]}"
+    return ThreadEntry(own, LOST_OPENER, paged=False)
+
+
 __all__ = [
+    "LOST_OPENER",
     "THREAD_TTL_SECONDS",
     "InMemoryThreadStore",
     "IncidentRef",

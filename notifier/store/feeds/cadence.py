@@ -64,6 +64,12 @@ class Cadence:
             self.client.zrem(self.due_key, *gone)
         return len(gone)
 
+    def drop(self, members: Iterable[str]) -> None:
+        """Unschedule `members` (no longer configured)."""
+        members = list(members)
+        if members:
+            self.client.zrem(self.due_key, *members)
+
     def due(self, now: datetime, limit: int = 1000) -> list[str]:
         raw: list[bytes] = self.client.zrangebyscore(  # type: ignore[assignment]
             self.due_key, "-inf", now.timestamp(), start=0, num=limit

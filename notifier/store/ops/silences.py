@@ -10,8 +10,13 @@ that grows past it is heard again, unless the silence was made for any impact (N
 Expiring a silence ends it now; ended silences stay readable for `KEEP_ENDED`, for the
 record, and are pruned as the list is read.
 
-Key: <prefix>:silences (hash: id -> JSON). One hash, read whole: silences are few,
-and a delivery reads them in the same round trip as the rest of its inputs.
+Keys (under the prefix), a form that expires by itself:
+- `silence:<id>`: the silence's JSON, expiring `KEEP_ENDED` after the silence ends;
+- `silences:ends` sorted set: id -> when it ends (Unix seconds), pruned of silences ended
+  more than `KEEP_ENDED` ago whenever it is read or written.
+A delivery reads only the silences not ended yet (one script, in the same round trip as
+the rest of its inputs), never the ones kept for the record. The hash `silences` of
+earlier releases is still read, and moved into this form at the next list or write.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -29,7 +34,7 @@ import redis
 from notifier.config.schema import Config
 from notifier.config.suggest import closest
 from notifier.models import Impact, Incident, iso, parse_iso
-from notifier.store.conn.batch import Batch, Later, read_now, text
+from notifier.store.conn.batch import Batch, Later, text
 from notifier.store.ops import outbox
 
 KEEP_ENDED = timedelta(days=7)
@@ -98,29 +103,47 @@ def new_id() -> str:
     return secrets.token_hex(4)
 
 
+# KEYS: the index. ARGV: now, prune-before (Unix seconds), the key prefix of silences.
+# The JSON of every silence that ends at or after `now`, pruning the index first.
+_NOT_ENDED = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+if #ids == 0 then return {} end
+local keys = {}
+for i, id in ipairs(ids) do keys[i] = ARGV[3] .. id end
+return redis.call('MGET', unpack(keys))
+"""
+
+
 class SilenceStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.r, self.key, self.prefix = client, f"{prefix}:silences", prefix
+        self.r, self.legacy, self.prefix = client, f"{prefix}:silences", prefix
+        self.index, self.base = f"{prefix}:silences:ends", f"{prefix}:silence:"
 
     def add(self, silence: Silence) -> Silence:
+        self._migrate()
         self._put(silence, silence.starts_at)
         return silence
 
     def _put(self, silence: Silence, now: datetime) -> None:
-        """Store it, and queue it for the history in the same round trip."""
+        """Store it (a key that expires itself, and its end in the index), and queue it
+        for the history in the same round trip."""
         body = silence.to_json()
+        keep = silence.ends_at + KEEP_ENDED - min(now, silence.ends_at)
         pipe = self.r.pipeline(transaction=False)
-        pipe.hset(self.key, silence.id, body)
+        pipe.set(self.base + silence.id, body, ex=max(60, int(keep.total_seconds())))
+        pipe.zadd(self.index, {silence.id: silence.ends_at.timestamp()})
         outbox.append(self.r, self.prefix, outbox.SILENCE, now, json.loads(body), pipe)
         pipe.execute()
 
     def get(self, silence_id: str) -> Silence | None:
-        raw = self.r.hget(self.key, silence_id)
+        raw = self.r.get(self.base + silence_id) or self.r.hget(self.legacy, silence_id)
         return Silence.from_json(text(raw)) if raw else None
 
     def expire(self, silence_id: str, now: datetime, by: str) -> Silence | None:
         """End the silence now (kept for the record); None when there is no such id.
         Expiring an ended silence changes nothing."""
+        self._migrate()
         found = self.get(silence_id)
         if found is None or found.ends_at <= now:
             return found
@@ -131,22 +154,41 @@ class SilenceStore:
     def all(self, now: datetime) -> list[Silence]:
         """Every silence not yet pruned (active first, then the most recently ended);
         prunes those ended more than `KEEP_ENDED` ago."""
-        found = read_now(self.r, lambda batch: self.all_into(batch))
-        old = [s.id for s in found if s.ends_at < now - KEEP_ENDED]
-        if old:
-            self.r.hdel(self.key, *old)
-        kept = [s for s in found if s.id not in old]
+        self._migrate()
+        prune = (now - KEEP_ENDED).timestamp()
+        raw = self.r.eval(_NOT_ENDED, 1, self.index, repr(prune), repr(prune), self.base)
+        found = _parse_values([v for v in raw if v is not None])
+        kept = [s for s in found if s.ends_at >= now - KEEP_ENDED]
         return sorted(kept, key=lambda s: (not s.active(now), -s.ends_at.timestamp()))
 
-    def all_into(self, batch: Batch) -> Later[list[Silence]]:
-        """Every stored silence, read on `batch` (a delivery's one read round trip)."""
-        batch.pipe.hgetall(self.key)
-        return batch.later(_parse_all)
+    def all_into(self, batch: Batch, now: datetime | None = None) -> Later[list[Silence]]:
+        """The silences not ended at `now` (default: the real time), read on `batch` (a
+        delivery's one read round trip), with any left in the old hash."""
+        at = (now or datetime.now(UTC)).timestamp()
+        prune = at - KEEP_ENDED.total_seconds()
+        batch.pipe.eval(_NOT_ENDED, 1, self.index, repr(at), repr(prune), self.base)
+        current = batch.later(lambda raw: [v for v in raw if v is not None])
+        batch.pipe.hgetall(self.legacy)
+        legacy = batch.later(lambda raw: list(raw.values()))
+        return batch.later(lambda _: _parse_values([*current.get(), *legacy.get()]))
+
+    def _migrate(self) -> None:
+        """Move the silences of the old hash (earlier releases) into the self-expiring form."""
+        raw = self.r.hgetall(self.legacy)
+        if not raw:
+            return
+        for silence in _parse_all(raw):
+            self._put(silence, datetime.now(UTC))
+        self.r.delete(self.legacy)
 
 
-def _parse_all(raw: dict[bytes, bytes]) -> list[Silence]:
+def _parse_all(raw: Mapping[Any, Any]) -> list[Silence]:
+    return _parse_values(list(raw.values()))
+
+
+def _parse_values(values: list[Any]) -> list[Silence]:
     out = []
-    for value in raw.values():
+    for value in values:
         try:
             out.append(Silence.from_json(text(value)))
         except (ValueError, KeyError, TypeError):

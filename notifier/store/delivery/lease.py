@@ -1,0 +1,67 @@
+"""The delivery lock's holder, so a dead holder's lock is taken over in seconds.
+
+`{p}:delivery:lock:<dedup_key>` holds `<node>|<token>`: the Celery node (`celery@host`)
+whose process took it, and a random token only the taker knows. The lock lapses after
+`LOCK_MS` in any case, but a worker killed mid-delivery would keep its alert waiting that
+long. So taking the lock also takes it *over* when its node's heartbeat
+(`{p}:heartbeat:workers`, `notifier.store.ops.heartbeats`) is missing or older than
+`stale_after_s` (3 heartbeat intervals): that node is gone, and with it the attempt.
+
+A process that is not a Celery worker (a test, a replay) has no node: its locks can only
+lapse or be released. Taking over is judged from Redis alone, so any process may take over
+the lock of a node whose heartbeat is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from notifier.store.conn.batch import Pipe
+
+# KEYS: lock, workers heartbeat set. ARGV: value, px, stale-before (epoch seconds).
+# 1: taken (free, or its node is gone: taken over); 0: held by a live holder.
+_TAKE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local held = redis.call('GET', KEYS[1])
+if not held then return 0 end
+local node = string.match(held, '^(.-)|')
+if not node or node == '' then return 0 end
+local seen = redis.call('ZSCORE', KEYS[2], node)
+if seen and tonumber(seen) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+@dataclass
+class Holder:
+    """Who this process is, for the locks it takes: set once when a worker starts."""
+
+    node: str = ""
+    stale_after_s: float = 15.0
+
+
+HOLDER = Holder()
+
+
+def identify(node: str, stale_after_s: float) -> None:
+    """This process works for Celery node `node`, whose heartbeat is stale after
+    `stale_after_s` seconds."""
+    HOLDER.node, HOLDER.stale_after_s = node, stale_after_s
+
+
+def lock_value(token: str) -> str:
+    return f"{HOLDER.node}|{token}"
+
+
+def queue_take(
+    pipe: Pipe, prefix: str, lock_key: str, value: str, lock_ms: int, now: datetime
+) -> None:
+    """Queue taking `lock_key` with `value` (or over, from a gone node) on `pipe`;
+    its reply is 1 when taken."""
+    stale_before = now.timestamp() - HOLDER.stale_after_s
+    workers = f"{prefix}:heartbeat:workers"
+    pipe.eval(_TAKE, 2, lock_key, workers, value, lock_ms, repr(stale_before))

@@ -1,0 +1,18 @@
+"""No delivery-log record lives forever."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import redis
+
+from notifier.store.delivery.deliverylog import RECORD_TTL, DeliveryLog
+
+
+def test_reopening_an_expired_record_creates_it_with_its_ttl(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    DeliveryLog(redis_client, key_prefix).reopen("gone/sre/slack", datetime.now(UTC), "released")
+    keys = list(redis_client.scan_iter(match=f"{key_prefix}:*"))
+    assert keys
+    assert all(0 < redis_client.ttl(k) <= RECORD_TTL for k in keys), keys
