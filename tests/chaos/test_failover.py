@@ -148,6 +148,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "5",
         "NOTIFIER_REDIS_FAILOVER_WAIT": "20",
+        **ALLOW_ENV,  # the feed is on loopback
     }
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
     w = World(group, slack, script, service)

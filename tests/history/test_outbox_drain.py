@@ -24,6 +24,7 @@ from notifier.pipeline import service
 from notifier.pipeline.history import drain_history
 from notifier.store.ops.outbox import Outbox
 from tests.fakes.slack_api import FakeSlack
+from tests.support.local import LOCAL_CIDRS
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
@@ -64,7 +65,7 @@ def _runtime(tmp_path: Path, redis_url: str, prefix: str, feed: str, slack: Fake
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, config=config, key_prefix=prefix, data_dir=tmp_path,
         slack_token="xoxb-history-test", slack_api_url=slack.url,
-        database_url=SecretStr(database),
+        database_url=SecretStr(database), fetch_allow_networks=LOCAL_CIDRS,
     )  # fmt: skip
     return service.Runtime.build(settings, redis_url, load_config(config))
 

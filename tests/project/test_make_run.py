@@ -68,7 +68,7 @@ def test_a_signal_to_make_stops_every_process_make_run_started(
     )
     stamp = workdir / "installed"  # the venv is this one: make must not install anything
     stamp.touch()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
     env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": str(workdir / "d"),
             "NOTIFIER_WEB_PORT": str(_free_port())}  # fmt: skip
     venv = Path(sys.executable).parent.parent
