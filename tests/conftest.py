@@ -1,8 +1,13 @@
-"""Shared fixtures: the session's own Redis with a private key prefix, and the feed corpus."""
+"""Shared fixtures: the session's own Redis with a private key prefix, and the feed corpus.
+
+Under pytest-xdist each worker is a session of its own: its own Redis, its own data
+directory, its own free ports. Nothing here is shared between workers."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +34,23 @@ TEST_SWITCHES = frozenset(
 )
 for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
     del os.environ[_name]
+# Not the checkout's `.notifier/` (shared by every worker, and the developer's own): a
+# directory of this process's, removed at exit. A test that needs its own sets its own.
+_DATA_DIR = tempfile.mkdtemp(prefix="notifier-data-")
+os.environ["NOTIFIER_DATA_DIR"] = _DATA_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked whole_machine (a load measurement) share one xdist group: one worker
+    runs them, one after another, never two at once."""
+    for item in items:
+        if item.get_closest_marker("whole_machine"):
+            item.add_marker(pytest.mark.xdist_group("whole_machine"))
 
 
 def _corpus_dir() -> Path | None:

@@ -49,6 +49,36 @@ def wait_for(
     pytest.fail(f"timed out after {timeout}s waiting for {what}\n{log()[-15000:]}")
 
 
+# The tasks that carry an alert towards a channel; a beat's housekeeping (tick, polls, the
+# retry sweep) comes and goes every second and sends nothing by itself.
+ALERT_TASKS = frozenset(
+    {"notifier.process", "notifier.deliver", "notifier.deliver_chunk", "notifier.escalate"}
+)
+# The due sets that hold work a sweep hands on again (not held alerts or escalations,
+# which wait for an hour or an acknowledgement).
+PENDING_SETS = ("retrying", "unprocessed", "undelivered")
+
+
+def alert_work(client: redis.Redis, prefix: str) -> list[str]:
+    """What is still on its way to a channel: alert tasks queued or taken by a worker and
+    not acknowledged (the broker redelivers those after a kill), and alerts due again.
+    Empty means nothing more can be sent unless something new comes in."""
+    broker = f"{prefix}:celery:"
+    work: list[str] = []
+    raws: list[bytes] = []
+    for queue in ("poll", "page", "deliver"):
+        raws += client.lrange(broker + queue, 0, -1)  # type: ignore[operator]
+    for raw in client.hvals(broker + "unacked"):  # type: ignore[union-attr]
+        raws.append(json.dumps(json.loads(raw)[0]).encode())
+    for raw in raws:
+        task = json.loads(raw).get("headers", {}).get("task", "")
+        if task in ALERT_TASKS:
+            work.append(task)
+    for name in PENDING_SETS:
+        work += [f"due:{name}"] * int(client.zcard(f"{prefix}:due:{name}"))  # type: ignore[arg-type]
+    return work
+
+
 class OwnedRedis:
     """A redis-server on a unix socket in `directory`, owned by the test: it may be
     killed (-9), restarted on the same files (AOF replayed, or a blank instance), stopped

@@ -55,6 +55,7 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
         "NOTIFIER_SLACK_TOKEN": "xoxb-fleet-not-a-token",
         "NOTIFIER_SLACK_API_URL": slack.api_url,
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",  # a killed worker's tasks come back after 3 s
     }
     services = [
