@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,10 +153,12 @@ class OwnedRedis:
         return thread
 
     def stop(self) -> None:
+        """Stop it and remove its directory (socket, AOF, log)."""
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)
             self.proc.terminate()
             self.proc.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class HangingFeeds(FeedServer):

@@ -61,6 +61,7 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
         env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d"}
+        env["NOTIFIER_WEB_PORT"] = "0"  # a free port, never 8080: other runs share the machine
         err = Path(tmp) / "stderr"
         with err.open("w") as stderr:
             proc = subprocess.Popen(
@@ -74,7 +75,13 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
                     assert time.monotonic() < deadline, err.read_text()[-3000:]
                     assert proc.poll() is None, err.read_text()[-3000:]
                     time.sleep(0.2)
-                time.sleep(4)  # a few more rounds of polls, tasks and HTTP requests
+                # A few more rounds of polls (both providers are polled every second),
+                # tasks and HTTP requests.
+                polled = feeds.hits.get("/a.json", 0)
+                while feeds.hits.get("/a.json", 0) < polled + 3:
+                    assert time.monotonic() < deadline + 30, err.read_text()[-3000:]
+                    assert proc.poll() is None, err.read_text()[-3000:]
+                    time.sleep(0.1)
             finally:
                 os.killpg(proc.pid, signal.SIGINT)
                 out, _ = proc.communicate(timeout=60)
