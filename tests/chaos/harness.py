@@ -13,41 +13,25 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
 from notifier.store.conn.server import redis_binary
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
-from tests.support.procs import child_titled, children, title
+from tests.support.procs import children
+from tests.support.served import Served
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
 FEED_PATH = "/api/v2/summary.json"
-
-
-def wait_for(
-    condition: Callable[[], bool], timeout: float, what: str, log: Callable[[], str]
-) -> float:
-    """Poll `condition` every 0.1 s; the seconds it took, or fail with the log's tail."""
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if condition():
-            return time.monotonic() - began
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{log()[-15000:]}")
 
 
 # The tasks that carry an alert towards a channel; a beat's housekeeping (tick, polls, the
@@ -225,82 +209,12 @@ def posts_per_update(slack: FakeSlack) -> Counter[tuple[str, str | None]]:
     return Counter((str(m["channel"]), marker(m)) for m in slack_posts(slack))
 
 
-@dataclass
-class Service:
-    """`python -m notifier <args>` in its own process group, logging to `log`."""
-
-    args: list[str]
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "notifier", *self.args], cwd=ROOT, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def child(self, role: str) -> int:
-        pid = child_titled(self.pid, f"notifier: {role}")
-        assert pid is not None, (role, self.text()[-5000:])
-        return pid
+class Service(Served):
+    """A served `notifier` process (tests.support.served), and its worker's pool."""
 
     def pool(self) -> list[int]:
         """The worker's pool processes (children of the worker's main process)."""
         return children(self.child("worker"))
-
-    def processes(self) -> set[int]:
-        """Every process of the service: supervisor, its children and theirs."""
-        found, todo = set(), [self.pid]
-        while todo:
-            pid = todo.pop()
-            if title(pid):
-                found.add(pid)
-                todo += children(pid)
-        return found
-
-    @property
-    def url(self) -> str:
-        for line in self.text().splitlines():  # the start banner's `web` line
-            if line.startswith("notifier: web ") and "http://" in line:
-                return line.split()[2]
-        return ""
-
-    def healthz(self) -> int:
-        try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as err:
-            return int(err.code)
-        except OSError:
-            return 0
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: nothing shuts down cleanly."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for pid in self.processes():
-            os.kill(pid, signal.SIGCONT)
-        os.killpg(self.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 def local_tcp_ports(pids: set[int]) -> set[int]:

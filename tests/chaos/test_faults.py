@@ -30,12 +30,12 @@ from tests.chaos.harness import (
     marker,
     posts_per_update,
     slack_posts,
-    wait_for,
 )
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.procs import child_titled
+from tests.support.served import wait_for
 
 # One worker runs this module's tests, in order, on the one service they share.
 pytestmark = [pytest.mark.chaos, pytest.mark.xdist_group("chaos-faults")]

@@ -23,9 +23,9 @@ from tests.chaos.harness import (
     alert_work,
     local_tcp_ports,
     slack_posts,
-    wait_for,
 )
 from tests.support.feed_server import FeedServer
+from tests.support.served import wait_for
 from tests.support.statuspage_docs import summary_json
 
 pytestmark = pytest.mark.chaos
