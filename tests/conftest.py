@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from _pytest.nodeid import NodeId
 
 from tests.support.own_redis import own_redis
 
@@ -44,13 +45,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked whole_machine (a load measurement) share one xdist group: one worker
-    runs them, one after another, never two at once."""
+    runs them, one after another, never two at once. And a module marked xdist_group
+    (its tests share a module-scoped service) stays on one worker, in order.
+
+    pytest-xdist's `--dist loadgroup` tells the controller a test's group by a suffix
+    `@group` on its node id, which it sets through `item._nodeid`; pytest 9 keeps the
+    id in `item._id` instead, so that suffix never arrives and groups were split. Set
+    here, where it is read, unless xdist managed it."""
     for item in items:
         if item.get_closest_marker("whole_machine"):
             item.add_marker(pytest.mark.xdist_group("whole_machine"))
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})  # fmt: skip
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def _corpus_dir() -> Path | None:

@@ -39,28 +39,33 @@ FEED_PATH = "/api/v2/summary.json"
 ALERT_TASKS = frozenset(
     {"notifier.process", "notifier.deliver", "notifier.deliver_chunk", "notifier.escalate"}
 )
-# The due sets that hold work a sweep hands on again (not held alerts or escalations,
-# which wait for an hour or an acknowledgement).
+# The due sets that hold work a sweep hands on again. Escalations count only once due
+# (a page's next step waits minutes for an acknowledgement); held alerts not at all.
 PENDING_SETS = ("retrying", "unprocessed", "undelivered")
 
 
-def alert_work(client: redis.Redis, prefix: str) -> list[str]:
-    """What is still on its way to a channel: alert tasks queued or taken by a worker and
-    not acknowledged (the broker redelivers those after a kill), and alerts due again.
-    Empty means nothing more can be sent unless something new comes in."""
+def alert_tasks(client: redis.Redis, prefix: str) -> list[str]:
+    """The alert tasks queued, or taken by a worker and not acknowledged (the broker
+    redelivers those after a kill)."""
     broker = f"{prefix}:celery:"
-    work: list[str] = []
     raws: list[bytes] = []
     for queue in ("poll", "page", "deliver"):
         raws += client.lrange(broker + queue, 0, -1)  # type: ignore[operator]
     for raw in client.hvals(broker + "unacked"):  # type: ignore[union-attr]
         raws.append(json.dumps(json.loads(raw)[0]).encode())
-    for raw in raws:
-        task = json.loads(raw).get("headers", {}).get("task", "")
-        if task in ALERT_TASKS:
-            work.append(task)
+    tasks = [json.loads(raw).get("headers", {}).get("task", "") for raw in raws]
+    return [t for t in tasks if t in ALERT_TASKS]
+
+
+def alert_work(client: redis.Redis, prefix: str) -> list[str]:
+    """What is still on its way to a channel: alert tasks (`alert_tasks`), alerts due
+    again and escalations due now. Empty means nothing more can be sent unless
+    something new comes in."""
+    work = alert_tasks(client, prefix)
     for name in PENDING_SETS:
         work += [f"due:{name}"] * int(client.zcard(f"{prefix}:due:{name}"))  # type: ignore[arg-type]
+    escalations = client.zcount(f"{prefix}:due:escalations", "-inf", time.time() + 1)
+    work += ["due:escalations"] * int(escalations)  # type: ignore[arg-type]
     return work
 
 
