@@ -44,9 +44,9 @@ ALERT_TASKS = frozenset(
 PENDING_SETS = ("retrying", "unprocessed", "undelivered")
 
 
-def alert_tasks(client: redis.Redis, prefix: str) -> list[str]:
-    """The alert tasks queued, or taken by a worker and not acknowledged (the broker
-    redelivers those after a kill)."""
+def alert_tasks(client: redis.Redis, prefix: str, names: frozenset[str] = ALERT_TASKS) -> list[str]:
+    """The tasks named `names` queued, or taken by a worker and not acknowledged (the
+    broker redelivers those after a kill)."""
     broker = f"{prefix}:celery:"
     raws: list[bytes] = []
     for queue in ("poll", "page", "deliver"):
@@ -54,7 +54,7 @@ def alert_tasks(client: redis.Redis, prefix: str) -> list[str]:
     for raw in client.hvals(broker + "unacked"):  # type: ignore[union-attr]
         raws.append(json.dumps(json.loads(raw)[0]).encode())
     tasks = [json.loads(raw).get("headers", {}).get("task", "") for raw in raws]
-    return [t for t in tasks if t in ALERT_TASKS]
+    return [t for t in tasks if t in names]
 
 
 def alert_work(client: redis.Redis, prefix: str) -> list[str]:
@@ -241,13 +241,24 @@ def local_tcp_ports(pids: set[int]) -> set[int]:
 
 
 class PeerSlack(FakeSlack):
-    """The fake Slack, also noting the client port of every chat.postMessage."""
+    """The fake Slack, also noting the client port of every chat.postMessage. With
+    `hold_after` set, the posts after that many wait, unanswered, until `release` is
+    set: a fan-out is then certainly under way (and not over) when a test breaks it."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold_after: int | None = None) -> None:
         super().__init__()
         self.peers: list[int] = []
+        self.hold_after, self.held = hold_after, 0
+        self.release = threading.Event()
+        self._gate = threading.Lock()
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         if h.path.endswith("chat.postMessage"):
-            self.peers.append(int(h.client_address[1]))
-        super()._serve(h)
+            with self._gate:
+                self.peers.append(int(h.client_address[1]))
+                hold = self.hold_after is not None and len(self.peers) > self.hold_after
+                self.held += hold
+            if hold:
+                self.release.wait(60)
+        with contextlib.suppress(OSError):  # a held post's client may be dead by now
+            super()._serve(h)
