@@ -99,7 +99,8 @@ def start(tmp_path: Path, env: dict[str, str], *args: str) -> Service:
     log = tmp_path / f"{args[0]}.log"
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+                                stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
     return Service(proc, log, Path(env["NOTIFIER_CONFIG"]))
 
 
@@ -117,7 +118,7 @@ def service(
             try:
                 svc.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                svc.proc.kill()
+                os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
                 svc.proc.wait()
 
 
@@ -174,7 +175,7 @@ def test_a_child_that_keeps_dying_ends_notifier_run_non_zero(
         svc.proc.wait(timeout=40)
     finally:
         if svc.proc.poll() is None:
-            svc.proc.kill()
+            os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
     assert svc.proc.returncode == 1
     assert "beat died 2 times in 600 s: giving up" in svc.text()
 
@@ -192,6 +193,6 @@ def test_notifier_worker_exits_non_zero_when_its_worker_dies(
         svc.proc.wait(timeout=15)
     finally:
         if svc.proc.poll() is None:
-            svc.proc.kill()
+            os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
     assert svc.proc.returncode == 1
     assert f"worker (pid {worker}) died: killed by SIGKILL" in svc.text()
