@@ -37,6 +37,7 @@ for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TE
     del os.environ[_name]
 # Not the checkout's `.notifier/` (shared by every worker, and the developer's own): a
 # directory of this process's, removed at exit. A test that needs its own sets its own.
+SERVICE_TIMEOUT_S = 120
 _DATA_DIR = tempfile.mkdtemp(prefix="notifier-data-")
 os.environ["NOTIFIER_DATA_DIR"] = _DATA_DIR
 
@@ -58,6 +59,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("whole_machine"):
             item.add_marker(pytest.mark.xdist_group("whole_machine"))
+        # A hang fails after 60 s (pyproject.toml). A test that starts real services
+        # (Celery worker, beat, supervisor) spends most of that starting processes, which a
+        # busy machine slows several times over: it gets SERVICE_TIMEOUT_S.
+        real = item.get_closest_marker("e2e") or item.get_closest_marker("chaos")
+        if real and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SERVICE_TIMEOUT_S))
     if not getattr(config.option, "loadgroup", False):
         return
     for item in items:

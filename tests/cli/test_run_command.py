@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.feed_server import feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
@@ -42,6 +44,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.e2e
 def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
     """A real `notifier run` (private Redis, Celery worker with embedded beat) against a
     local feed and an address where nothing listens, both polled every second."""
