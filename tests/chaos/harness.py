@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,26 @@ ALERT_TASKS = frozenset(
 PENDING_SETS = ("retrying", "unprocessed", "undelivered")
 
 
-def alert_tasks(client: redis.Redis, prefix: str, names: frozenset[str] = ALERT_TASKS) -> list[str]:
+def alert_tasks(
+    client: redis.Redis, prefix: str, names: frozenset[str] = ALERT_TASKS, *, due: bool = False
+) -> list[str]:
     """The tasks named `names` queued, or taken by a worker and not acknowledged (the
-    broker redelivers those after a kill)."""
+    broker redelivers those after a kill). With `due`, not those a worker holds for a
+    countdown that ends later (a retry after our own infrastructure failed)."""
     broker = f"{prefix}:celery:"
     raws: list[bytes] = []
     for queue in ("poll", "page", "deliver"):
         raws += client.lrange(broker + queue, 0, -1)  # type: ignore[operator]
     for raw in client.hvals(broker + "unacked"):  # type: ignore[union-attr]
         raws.append(json.dumps(json.loads(raw)[0]).encode())
-    tasks = [json.loads(raw).get("headers", {}).get("task", "") for raw in raws]
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    tasks = []
+    for raw in raws:
+        headers = json.loads(raw).get("headers", {})
+        eta = headers.get("eta")
+        if due and eta and datetime.fromisoformat(eta).replace(tzinfo=UTC) > later:
+            continue
+        tasks.append(headers.get("task", ""))
     return [t for t in tasks if t in names]
 
 

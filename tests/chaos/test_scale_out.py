@@ -126,7 +126,8 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
 
 
 def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> float:
-    """Wait until no delivery task is queued or taken by a live worker, every alert due
+    """Wait until no delivery task is queued or taken by a live worker (but for a
+    retry's countdown: it waits in Redis as well), every alert due
     again waits for a delivery lock (the killed worker's: they lapse after 90 s) and
     Slack's count holds, five looks in a row. The seconds it took."""
     looks: list[tuple[bool, int]] = []
@@ -136,13 +137,14 @@ def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> f
         return [k for k in due if not client.exists(f"fleet:delivery:lock:{k}")]
 
     def quiet() -> bool:
-        broker_idle = not alert_tasks(client, "fleet", SENDS) and not unlocked()
+        broker_idle = not alert_tasks(client, "fleet", SENDS, due=True) and not unlocked()
         looks.append((broker_idle, len(slack_posts(slack))))
         last = looks[-5:]
         return len(last) == 5 and all(idle for idle, _ in last) and len({n for _, n in last}) == 1
 
     def state() -> str:
-        return (f"{logs()[-8000:]}\nalert tasks {alert_tasks(client, 'fleet', SENDS)}; due, "
-                f"unlocked {unlocked()[:20]}; looks {looks[-5:]}")  # fmt: skip
+        tasks = alert_tasks(client, "fleet", SENDS, due=True)
+        return f"{logs()[-8000:]}\nalert tasks {tasks}; due, unlocked {unlocked()[:20]}; " \
+               f"looks {looks[-5:]}"  # fmt: skip
 
     return wait_for(quiet, 60, "the fan-out settled", state)
