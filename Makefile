@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Material's end-of-life banner is not a build problem; keep the build output to what is.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
 
-.PHONY: install run test lint docs bench clean
+.PHONY: install run test test-stress lint docs bench clean
 
 install: $(STAMP)
 
@@ -22,13 +22,30 @@ $(STAMP): pyproject.toml
 run: install
 	exec $(VENV)/bin/notifier run --stop-with-parent
 
+# The suite on every core (pytest-xdist), each worker with its own Redis, ports and data
+# directory. The tests of a module marked xdist_group run on one worker, in order; so do
+# the tests marked whole_machine (tests/conftest.py). `make test PYTEST_ARGS="-n 0"` runs serially.
+SUITE := $(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadgroup --durations=15 $(PYTEST_ARGS)
+
 # Lint (ruff, mypy and the import contract of pyproject.toml) and a strict build of the docs
 # are part of the suite: CI enforces them. The history tests run on SQLite, and on the
 # PostgreSQL at 127.0.0.1:5432 too when it answers (tests/support/pg_probe.py).
 test: lint
 	$(MKDOCS) build --strict --quiet --site-dir build/site
 	NOTIFIER_TEST_DATABASE_URL="$${NOTIFIER_TEST_DATABASE_URL:-$$($(PY) -m tests.support.pg_probe)}" \
-		$(PY) -m pytest -q $(PYTEST_ARGS)
+		$(SUITE)
+
+# The suite three times in a row on a machine kept busy by two CPU-burning processes: a test
+# that only passes on an idle machine fails here. The burners are stopped whatever happens.
+test-stress: install
+	@set -e; \
+	$(PY) -c 'while True: pass' & b1=$$!; \
+	$(PY) -c 'while True: pass' & b2=$$!; \
+	trap "kill $$b1 $$b2 2>/dev/null" EXIT; \
+	for run in 1 2 3; do \
+		echo "== stress run $$run of 3 (two CPU burners running)"; \
+		$(SUITE); \
+	done
 
 lint: install
 	$(VENV)/bin/ruff check notifier workers tests bench

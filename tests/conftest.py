@@ -1,14 +1,20 @@
-"""Shared fixtures: the session's own Redis with a private key prefix, and the feed corpus."""
+"""Shared fixtures: the session's own Redis with a private key prefix, and the feed corpus.
+
+Under pytest-xdist each worker is a session of its own: its own Redis, its own data
+directory, its own free ports. Nothing here is shared between workers."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from _pytest.nodeid import NodeId
 
 from tests.support.own_redis import own_redis
 
@@ -31,6 +37,43 @@ TEST_SWITCHES = frozenset(
 )
 for _name in [n for n in os.environ if n.startswith("NOTIFIER_") and n not in TEST_SWITCHES]:
     del os.environ[_name]
+# Not the checkout's `.notifier/` (shared by every worker, and the developer's own): a
+# directory of this process's, removed at exit. A test that needs its own sets its own.
+SERVICE_TIMEOUT_S = 120
+_DATA_DIR = tempfile.mkdtemp(prefix="notifier-data-")
+os.environ["NOTIFIER_DATA_DIR"] = _DATA_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked whole_machine (a load measurement) share one xdist group: one worker
+    runs them, one after another, never two at once. And a module marked xdist_group
+    (its tests share a module-scoped service) stays on one worker, in order.
+
+    pytest-xdist's `--dist loadgroup` tells the controller a test's group by a suffix
+    `@group` on its node id, which it sets through `item._nodeid`; pytest 9 keeps the
+    id in `item._id` instead, so that suffix never arrives and groups were split. Set
+    here, where it is read, unless xdist managed it."""
+    for item in items:
+        if item.get_closest_marker("whole_machine"):
+            item.add_marker(pytest.mark.xdist_group("whole_machine"))
+        # A hang fails after 60 s (pyproject.toml). A test that starts real services
+        # (Celery worker, beat, supervisor) spends most of that starting processes, which a
+        # busy machine slows several times over: it gets SERVICE_TIMEOUT_S.
+        real = item.get_closest_marker("e2e") or item.get_closest_marker("chaos")
+        if real and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SERVICE_TIMEOUT_S))
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})  # fmt: skip
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def _corpus_dir() -> Path | None:

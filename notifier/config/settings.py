@@ -159,6 +159,13 @@ class Settings(BaseSettings):
         "killed worker process. Keep it above 30 (the longest infrastructure retry "
         "countdown); a lower value only suits tests.",
     )
+    retry_base: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds of backoff before a failed delivery's first retry when the "
+        "vendor gave no Retry-After; each retry may wait up to twice the last (full jitter, "
+        "at most 15 min). A lower value only suits tests.",
+    )
     web_host: str = Field(
         "127.0.0.1",
         description="Bind address of the web endpoint (`notifier run`, `notifier web`).",

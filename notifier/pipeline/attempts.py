@@ -55,7 +55,7 @@ def retry_later(
     rt: Runtime, dedup_keys: Sequence[str], attempt: int, exc: DeliveryError, now: datetime
 ) -> None:
     """Attempt `attempt` of these alerts failed with the transient `exc`: schedule the next."""
-    number, when = retry.next_try(exc, attempt, now)
+    number, when = retry.next_try(exc, attempt, now, rt.settings.retry_base)
     ids = {"dedup_key": dedup_keys[0]} if len(dedup_keys) == 1 else {}
     log.info("%d alert(s): attempt %d at %s: %s", len(dedup_keys), number,
              when.strftime("%H:%M:%S"), exc, extra=ids)  # fmt: skip

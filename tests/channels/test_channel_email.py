@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -177,7 +176,7 @@ def test_a_session_the_server_hung_up_on_is_replaced_before_sending() -> None:
     try:
         ch = plain(server)
         ch.send(sample.alert(channel="email", key="ev1"), TO, None)
-        time.sleep(1.0)  # the server has closed the idle session by now
+        assert server.hung_up()  # the server closed the idle session
         ch.send(sample.alert(channel="email", key="ev2"), TO, None)  # no error: NOOP caught it
         assert len(server.messages) == 2 and server.sessions == 2
     finally:

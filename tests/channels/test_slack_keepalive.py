@@ -4,7 +4,6 @@ slack-sdk client, with only its transport replaced, against the keep-alive fake)
 from __future__ import annotations
 
 import ssl
-import time
 from pathlib import Path
 from urllib.error import URLError
 
@@ -44,7 +43,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_sending(
     fake_slack._server.RequestHandlerClass.timeout = 0.2  # type: ignore[attr-defined]
     ch = channel(fake_slack)
     ch.send(sample.alert(key="ev1"), OPS, None)
-    time.sleep(1.0)  # the fake has closed the idle connection by now
+    assert fake_slack.hung_up()  # the fake closed the idle connection
     ch.send(sample.alert(key="ev2"), OPS, None)  # no failure: a fresh connection
     assert posts(fake_slack) == 2 and len(fake_slack.connections) == 2
 
@@ -84,7 +83,7 @@ def test_a_refused_connection_is_a_transient_error_and_nothing_is_sent_twice(
     ch = channel(fake_slack)
     ch.send(sample.alert(key="ev1"), OPS, None)
     fake_slack.stop()  # no more connections are accepted
-    time.sleep(1.0)  # and the kept one has been closed by the server
+    assert fake_slack.hung_up()  # and the kept one has been closed by the server
     with pytest.raises(DeliveryError) as err:
         ch.send(sample.alert(key="ev2"), OPS, None)
     assert not err.value.permanent and "connection failed" in err.value.message

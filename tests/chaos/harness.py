@@ -10,43 +10,74 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
 from notifier.store.conn.server import redis_binary
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
-from tests.support.procs import child_titled, children, title
+from tests.support.procs import children
+from tests.support.served import Served
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
 FEED_PATH = "/api/v2/summary.json"
 
 
-def wait_for(
-    condition: Callable[[], bool], timeout: float, what: str, log: Callable[[], str]
-) -> float:
-    """Poll `condition` every 0.1 s; the seconds it took, or fail with the log's tail."""
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if condition():
-            return time.monotonic() - began
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{log()[-15000:]}")
+# The tasks that carry an alert towards a channel; a beat's housekeeping (tick, polls, the
+# retry sweep) comes and goes every second and sends nothing by itself.
+ALERT_TASKS = frozenset(
+    {"notifier.process", "notifier.deliver", "notifier.deliver_chunk", "notifier.escalate"}
+)
+# The due sets that hold work a sweep hands on again. Escalations count only once due
+# (a page's next step waits minutes for an acknowledgement); held alerts not at all.
+PENDING_SETS = ("retrying", "unprocessed", "undelivered")
+
+
+def alert_tasks(
+    client: redis.Redis, prefix: str, names: frozenset[str] = ALERT_TASKS, *, due: bool = False
+) -> list[str]:
+    """The tasks named `names` queued, or taken by a worker and not acknowledged (the
+    broker redelivers those after a kill). With `due`, not those a worker holds for a
+    countdown that ends later (a retry after our own infrastructure failed)."""
+    broker = f"{prefix}:celery:"
+    raws: list[bytes] = []
+    for queue in ("poll", "page", "deliver"):
+        raws += client.lrange(broker + queue, 0, -1)  # type: ignore[operator]
+    for raw in client.hvals(broker + "unacked"):  # type: ignore[union-attr]
+        raws.append(json.dumps(json.loads(raw)[0]).encode())
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    tasks = []
+    for raw in raws:
+        headers = json.loads(raw).get("headers", {})
+        eta = headers.get("eta")
+        if due and eta and datetime.fromisoformat(eta).replace(tzinfo=UTC) > later:
+            continue
+        tasks.append(headers.get("task", ""))
+    return [t for t in tasks if t in names]
+
+
+def alert_work(client: redis.Redis, prefix: str) -> list[str]:
+    """What is still on its way to a channel: alert tasks (`alert_tasks`), alerts due
+    again and escalations due now. Empty means nothing more can be sent unless
+    something new comes in."""
+    work = alert_tasks(client, prefix)
+    for name in PENDING_SETS:
+        work += [f"due:{name}"] * int(client.zcard(f"{prefix}:due:{name}"))  # type: ignore[arg-type]
+    escalations = client.zcount(f"{prefix}:due:escalations", "-inf", time.time() + 1)
+    work += ["due:escalations"] * int(escalations)  # type: ignore[arg-type]
+    return work
 
 
 class OwnedRedis:
@@ -122,10 +153,12 @@ class OwnedRedis:
         return thread
 
     def stop(self) -> None:
+        """Stop it and remove its directory (socket, AOF, log)."""
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)
             self.proc.terminate()
             self.proc.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class HangingFeeds(FeedServer):
@@ -192,82 +225,12 @@ def posts_per_update(slack: FakeSlack) -> Counter[tuple[str, str | None]]:
     return Counter((str(m["channel"]), marker(m)) for m in slack_posts(slack))
 
 
-@dataclass
-class Service:
-    """`python -m notifier <args>` in its own process group, logging to `log`."""
-
-    args: list[str]
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "notifier", *self.args], cwd=ROOT, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def child(self, role: str) -> int:
-        pid = child_titled(self.pid, f"notifier: {role}")
-        assert pid is not None, (role, self.text()[-5000:])
-        return pid
+class Service(Served):
+    """A served `notifier` process (tests.support.served), and its worker's pool."""
 
     def pool(self) -> list[int]:
         """The worker's pool processes (children of the worker's main process)."""
         return children(self.child("worker"))
-
-    def processes(self) -> set[int]:
-        """Every process of the service: supervisor, its children and theirs."""
-        found, todo = set(), [self.pid]
-        while todo:
-            pid = todo.pop()
-            if title(pid):
-                found.add(pid)
-                todo += children(pid)
-        return found
-
-    @property
-    def url(self) -> str:
-        for line in self.text().splitlines():  # the start banner's `web` line
-            if line.startswith("notifier: web ") and "http://" in line:
-                return line.split()[2]
-        return ""
-
-    def healthz(self) -> int:
-        try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as err:
-            return int(err.code)
-        except OSError:
-            return 0
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: nothing shuts down cleanly."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for pid in self.processes():
-            os.kill(pid, signal.SIGCONT)
-        os.killpg(self.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 def local_tcp_ports(pids: set[int]) -> set[int]:
@@ -289,13 +252,24 @@ def local_tcp_ports(pids: set[int]) -> set[int]:
 
 
 class PeerSlack(FakeSlack):
-    """The fake Slack, also noting the client port of every chat.postMessage."""
+    """The fake Slack, also noting the client port of every chat.postMessage. With
+    `hold_after` set, the posts after that many wait, unanswered, until `release` is
+    set: a fan-out is then certainly under way (and not over) when a test breaks it."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold_after: int | None = None) -> None:
         super().__init__()
         self.peers: list[int] = []
+        self.hold_after, self.held = hold_after, 0
+        self.release = threading.Event()
+        self._gate = threading.Lock()
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         if h.path.endswith("chat.postMessage"):
-            self.peers.append(int(h.client_address[1]))
-        super()._serve(h)
+            with self._gate:
+                self.peers.append(int(h.client_address[1]))
+                hold = self.hold_after is not None and len(self.peers) > self.hold_after
+                self.held += hold
+            if hold:
+                self.release.wait(60)
+        with contextlib.suppress(OSError):  # a held post's client may be dead by now
+            super()._serve(h)

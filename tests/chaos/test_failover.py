@@ -38,6 +38,7 @@ from tests.chaos.harness import (
 )
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.sentinel_group import SentinelGroup
 
 pytestmark = pytest.mark.chaos

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +26,20 @@ from tests.chaos.harness import (
     OwnedRedis,
     Script,
     Service,
+    alert_work,
     marker,
     posts_per_update,
     slack_posts,
-    wait_for,
 )
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.local import ALLOW_ENV
+from tests.support.procs import child_titled
+from tests.support.served import wait_for
 
-pytestmark = pytest.mark.chaos
+# One worker runs this module's tests, in order, on the one service they share.
+pytestmark = [pytest.mark.chaos, pytest.mark.xdist_group("chaos-faults")]
 PAGER = "+15550100001"
 
 
@@ -74,9 +76,21 @@ class World:
         return wait_for(lambda: self.feeds.hits.get(FEED_PATH, 0) > hits, timeout,
                         "a poll", self.log)  # fmt: skip
 
+    def settled(self, timeout: float = 40) -> None:
+        """Wait until nothing is on its way to a channel: no alert task queued or held
+        unacknowledged by a worker (the broker would redeliver it), none due again."""
+        client = self.redis.client()
+        try:
+            wait_for(lambda: not alert_work(client, "chaos"), timeout, "no alert work left",
+                     lambda: f"{alert_work(client, 'chaos')}\n{self.log()}")  # fmt: skip
+        finally:
+            client.close()
+
     def check(self, pages: int | None = 1) -> None:
-        """Every update so far: once on Slack, replies in order, once by mail; one page."""
-        time.sleep(2.5)  # a duplicate would come from a retry or a redelivery by now
+        """Every update so far: once on Slack, replies in order, once by mail; one page.
+        Checked once the service has settled: a duplicate would come from a retry or a
+        redelivery, and by then none is left to come."""
+        self.settled()
         counts = posts_per_update(self.slack)
         expected = {f"[U{i}]" for i in range(1, self.script.n + 1)}
         assert {m for _, m in counts} == expected, counts  # 0 lost
@@ -126,8 +140,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_SMTP_PORT": str(smtp.port),
         "NOTIFIER_SMTP_STARTTLS": "false",
         # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed
-        # worker's task back after 3 s, a hung feed given up after 2 s.
+        # worker's task back after 3 s, a hung feed given up after 2 s, a storm's four
+        # retries (without Retry-After) within 0.5 + 1 + 2 + 4 s.
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
         "NOTIFIER_HTTP_TIMEOUT": "2",
         "NOTIFIER_HTTP_CONNECT_TIMEOUT": "1",
@@ -153,12 +169,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def test_a_killed_beat_is_replaced_and_polling_resumes_within_30_s(world: World) -> None:
     beat = world.service.child("beat")
     os.kill(beat, signal.SIGKILL)
+    wait_for(lambda: _child(world, "beat") not in (None, beat), 30, "a new beat", world.log)
     hits = world.feeds.hits.get(FEED_PATH, 0)
-    time.sleep(1.5)
     assert world.polled_after(hits + 1, timeout=30) < 30
-    assert world.service.child("beat") != beat
     world.delivered(world.script.advance())
     world.check()
+
+
+def _child(world: World, role: str) -> int | None:
+    return child_titled(world.service.pid, f"notifier: {role}")
 
 
 def test_a_killed_pool_process_costs_nothing(world: World) -> None:
@@ -189,7 +208,10 @@ def test_an_smtp_server_that_refuses_connections_gets_the_mail_when_it_is_back(
     try:
         mark = world.script.advance()
         world.delivered(mark)
-        time.sleep(3)
+        # The mail was tried, refused and put back to wait for its retry.
+        client = world.redis.client()
+        wait_for(lambda: client.zcard("chaos:due:retrying") > 0, 30, "a mail retry", world.log)
+        client.close()
         assert mark not in world.mail_marks()
     finally:
         # A new server on the same port, keeping what the old one received.
@@ -203,10 +225,13 @@ def test_an_smtp_server_that_refuses_connections_gets_the_mail_when_it_is_back(
 
 def test_a_feed_that_hangs_past_the_timeout_holds_up_nothing(world: World) -> None:
     processes = world.service.processes()
+    failed = world.log().count("feed poll failed")
     world.feeds.hang.set()
     try:
         mark = world.script.advance()
-        time.sleep(4.5)  # two polls give up after 2 s each
+        # A poll gives up on the hung feed after NOTIFIER_HTTP_TIMEOUT.
+        wait_for(lambda: world.log().count("feed poll failed") > failed, 30, "a poll given up",
+                 world.log)  # fmt: skip
     finally:
         world.feeds.hang.clear()
     world.delivered(mark)
@@ -221,7 +246,11 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
         took = wait_for(lambda: world.service.healthz() == 503, 60, "503", world.log)
         assert took < 60
         mark = world.script.advance()
-        time.sleep(6)  # past the beat lock's 5 s: it lapses while the beat is frozen
+        # The frozen beat's lock (redbeat_lock_timeout, 5 s) lapses while it is frozen.
+        client = world.redis.client()
+        wait_for(lambda: not client.exists("chaos:redbeat::lock"), 30, "the lock lapsed",
+                 world.log)  # fmt: skip
+        client.close()
         assert mark not in {m for _, m in posts_per_update(world.slack)}
     finally:
         os.kill(beat, signal.SIGCONT)
@@ -231,9 +260,11 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
     world.check()
 
 
-def test_redis_paused_30_s_costs_no_process(world: World) -> None:
+def test_redis_paused_past_every_client_timeout_costs_no_process(world: World) -> None:
     processes = world.service.processes()
-    stall = world.redis.sleep(30)
+    # Longer than every socket timeout the service sets on Redis (10 s at most) and than
+    # a heartbeat's staleness: every process sees Redis fail, and none dies of it.
+    stall = world.redis.sleep(12)
     mark = world.script.advance()
     stall.join()
     world.delivered(mark, timeout=40)
@@ -272,7 +303,8 @@ def test_redis_restarted_empty_rebaselines_silently_and_resends_nothing(
 
 def test_after_redis_lost_its_data_an_open_incident_does_not_page_again(world: World) -> None:
     # The re-baseline marked the open incident as heard of before the loss: its next
-    # update was a follow-up (store/threads.py `LOST_OPENER`), not a first alert.
+    # update was a follow-up (`LOST_OPENER` in notifier/store/delivery/threads.py), not a
+    # first alert.
     assert len(world.twilio.to(PAGER)) == 1
     world.delivered(world.script.advance())
     world.check(pages=1)

@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.feed_server import feed_server
 from tests.support.local import ALLOW_ENV
 from tests.support.procs import alive, descendants, title
@@ -44,6 +46,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.e2e
 def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
     """A real `notifier run` (private Redis, Celery worker with embedded beat) against a
     local feed and an address where nothing listens, both polled every second."""
@@ -62,8 +65,8 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
             "    email: {to: [ops@example.com]}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | ALLOW_ENV
-        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d",
-                "NOTIFIER_WEB_PORT": str(_free_port())}  # fmt: skip
+        env |= {"NOTIFIER_CONFIG": str(config), "NOTIFIER_DATA_DIR": f"{tmp}/d"}
+        env["NOTIFIER_WEB_PORT"] = "0"  # a free port, never 8080: other runs share the machine
         err = Path(tmp) / "stderr"
         workers: set[int] = set()
         redis_pid = 0
@@ -79,7 +82,13 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
                     assert time.monotonic() < deadline, err.read_text()[-3000:]
                     assert proc.poll() is None, err.read_text()[-3000:]
                     time.sleep(0.2)
-                time.sleep(4)  # a few more rounds of polls, tasks and HTTP requests
+                # A few more rounds of polls (both providers are polled every second),
+                # tasks and HTTP requests.
+                polled = feeds.hits.get("/a.json", 0)
+                while feeds.hits.get("/a.json", 0) < polled + 3:
+                    assert time.monotonic() < deadline + 30, err.read_text()[-3000:]
+                    assert proc.poll() is None, err.read_text()[-3000:]
+                    time.sleep(0.1)
                 below = descendants(proc.pid)
                 (redis_pid,) = [p for p in below if "redis-server" in title(p).split()[0]]
                 workers = below - {redis_pid}

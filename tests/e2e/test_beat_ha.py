@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ def _queued(client: redis.Redis, key: str) -> int:
     """Tick messages waiting in the queue (other beat entries share it)."""
     raws: list[bytes] = client.lrange(key, 0, -1)  # type: ignore[assignment]
     return sum(json.loads(r).get("headers", {}).get("task") == "notifier.tick" for r in raws)
+
+
+def _wait(condition: Callable[[], bool], what: str, *beats: WorkerProcess) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}\n" + "\n".join(b.tail() for b in beats))
+        time.sleep(0.1)
 
 
 def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
@@ -48,11 +57,9 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
     first = WorkerProcess(["beat"], env, tmp_path / "beat1.log").start()
     second = WorkerProcess(["beat"], env, tmp_path / "beat2.log").start()
     try:
-        deadline = time.monotonic() + 30
-        while _queued(redis_client, queue) == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait(lambda: _queued(redis_client, queue) > 0, "a first tick", first, second)
         start, began = _queued(redis_client, queue), time.monotonic()
-        time.sleep(6)
+        _wait(lambda: _queued(redis_client, queue) - start >= 4, "four more ticks", first, second)
         sent = _queued(redis_client, queue) - start
         elapsed = time.monotonic() - began
         # one beat: about one tick a second; two active beats would send about twice that
@@ -67,8 +74,9 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         leader = senders[0]
         leader.kill()  # a crash: the lock is never released
         before = _queued(redis_client, queue)
-        time.sleep(12)  # the lock lapses after 5 s; the standby takes over
-        assert _queued(redis_client, queue) - before >= 3
+        # The lock lapses after 5 s; the standby takes over and ticks on.
+        _wait(lambda: _queued(redis_client, queue) - before >= 3, "the standby's ticks",
+              first, second)  # fmt: skip
     finally:
         first.stop()
         second.stop()

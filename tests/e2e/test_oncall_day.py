@@ -155,7 +155,10 @@ def test_sighup_keeps_the_old_config_on_a_broken_file_and_applies_a_good_one(
     service.config.write_text(config_text(service.feeds.url(FEED), ["a", "b"]))
     os.kill(service.proc.pid, signal.SIGHUP)
     service.wait(lambda: "config reload: " in service.stderr.read_text(), "the reload")
-    time.sleep(1.5)  # processes look at the generation at most once a second
+    # Each process loads the new file at its next task (the beat, the worker's and the
+    # page worker's pool processes): then the next incident is routed by it.
+    service.wait(lambda: service.stderr.read_text().count("config reloaded from") >= 3,
+                 "every process on the new config")  # fmt: skip
     service.incident(_incident("inc-1", "First outage", "API"),
                      _incident("inc-2", "Second outage", "API"))  # fmt: skip
     service.wait(lambda: any("Second outage" in p for p in service.posts_to("b")), "team b")

@@ -101,7 +101,8 @@ def start(tmp_path: Path, env: dict[str, str], *args: str) -> Service:
     log = tmp_path / f"{args[0]}.log"
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+                                stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
     return Service(proc, log, Path(env["NOTIFIER_CONFIG"]))
 
 
@@ -119,7 +120,7 @@ def service(
             try:
                 svc.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                svc.proc.kill()
+                os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
                 svc.proc.wait()
 
 
@@ -173,7 +174,8 @@ def test_a_frozen_beat_turns_healthz_to_503_naming_the_beat(service: Service) ->
 def test_a_child_that_keeps_dying_ends_notifier_run_non_zero(
     tmp_path: Path, environment: dict[str, str], redis_client: redis.Redis
 ) -> None:
-    svc = start(tmp_path, environment | {"NOTIFIER_RESTART_LIMIT": "3"}, "run")
+    # Two deaths make a crash loop: each death costs a process start, the slow part here.
+    svc = start(tmp_path, environment | {"NOTIFIER_RESTART_LIMIT": "2"}, "run")
     try:
         svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: beat") is not None, 30,
                      "the beat")  # fmt: skip
@@ -182,9 +184,9 @@ def test_a_child_that_keeps_dying_ends_notifier_run_non_zero(
         svc.proc.wait(timeout=40)
     finally:
         if svc.proc.poll() is None:
-            svc.proc.kill()
+            os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
     assert svc.proc.returncode == 1
-    assert "beat died 3 times in 600 s: giving up" in svc.text()
+    assert "beat died 2 times in 600 s: giving up" in svc.text()
 
 
 def test_notifier_worker_exits_non_zero_when_its_worker_dies(
@@ -192,7 +194,7 @@ def test_notifier_worker_exits_non_zero_when_its_worker_dies(
 ) -> None:
     svc = start(tmp_path, environment, "worker", "--concurrency", "1")
     try:
-        svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: worker") is not None, 30,
+        svc.wait_for(lambda: child_titled(svc.proc.pid, "notifier: worker") is not None, 50,
                      "the worker")  # fmt: skip
         worker = svc.child("worker")
         svc.wait_for(lambda: "ready" in svc.text(), 30, "the worker ready")
@@ -200,6 +202,6 @@ def test_notifier_worker_exits_non_zero_when_its_worker_dies(
         svc.proc.wait(timeout=15)
     finally:
         if svc.proc.poll() is None:
-            svc.proc.kill()
+            os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
     assert svc.proc.returncode == 1
     assert f"worker (pid {worker}) died: killed by SIGKILL" in svc.text()

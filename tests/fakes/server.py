@@ -58,6 +58,7 @@ class FakeServer:
         self._drop_after = 0  # requests answered normally before the drops begin
         self._delays: list[float] = []  # seconds to wait before answering the next requests
         self.dropped = 0
+        self.hangups = threading.Semaphore(0)  # released once per connection that ended
         self.accepted = threading.Event()  # set when a request is acted on but not answered
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -86,7 +87,14 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def shutdown_request(self, request: Any) -> None:
+                try:
+                    super().shutdown_request(request)  # the socket is closed here
+                finally:
+                    fake.hangups.release()
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._scheme = "http"
         if tls is not None:
@@ -102,6 +110,11 @@ class FakeServer:
     def url(self) -> str:
         assert self._server is not None, "start() first"
         return f"{self._scheme}://127.0.0.1:{self._server.server_port}"
+
+    def hung_up(self, timeout: float = 10) -> bool:
+        """Wait until a connection has ended (the server's idle timeout, or the client);
+        False if none did within `timeout`."""
+        return self.hangups.acquire(timeout=timeout)
 
     def stop(self) -> None:
         self._release.set()

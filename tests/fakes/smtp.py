@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -32,6 +32,7 @@ class Recorder:
         self.failures: list[tuple[int, str]] = []
         self.refuse_once: dict[str, tuple[int, str]] = {}  # address -> reply, used once
         self.sessions: set[Any] = set()  # client (host, port) of every session that sent mail
+        self.hangups = threading.Semaphore(0)  # released once per connection that ended
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -53,6 +54,22 @@ class Recorder:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.sessions.add(session.peer)
         return "250 Message accepted"
+
+
+class _CountingSMTP(SMTP):
+    """aiosmtpd's server, telling the recorder when a client's session ends (either
+    side); not the controller's own probe at start, which never says EHLO."""
+
+    def connection_lost(self, error: Exception | None) -> None:
+        greeted = self.session is not None and bool(self.session.host_name)
+        super().connection_lost(error)
+        if greeted:
+            self.event_handler.hangups.release()
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class FakeSmtp:
@@ -77,7 +94,7 @@ class FakeSmtp:
             kwargs.update(authenticator=self._auth, auth_require_tls=tls_context is not None)
         if idle_timeout is not None:
             kwargs.update(timeout=idle_timeout)
-        self.controller = Controller(
+        self.controller: Controller = _Controller(
             self.recorder, hostname="127.0.0.1", port=self.port, ready_timeout=5, **kwargs
         )
 
@@ -97,6 +114,11 @@ class FakeSmtp:
     def sessions(self) -> int:
         """How many SMTP sessions delivered mail."""
         return len(self.recorder.sessions)
+
+    def hung_up(self, timeout: float = 10) -> bool:
+        """Wait until a connection has ended (the server's idle timeout, or the client);
+        False if none did within `timeout`."""
+        return self.recorder.hangups.acquire(timeout=timeout)
 
     def fail_next(self, n: int = 1, *, code: int = 451, message: str = "4.3.0 try later") -> None:
         with self.recorder.lock:

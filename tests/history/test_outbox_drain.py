@@ -24,8 +24,8 @@ from notifier.pipeline import service
 from notifier.pipeline.history import drain_history
 from notifier.store.ops.outbox import Outbox
 from tests.fakes.slack_api import FakeSlack
-from tests.support.local import LOCAL_CIDRS
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.local import LOCAL_CIDRS
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2025, 11, 4, 9, 0, tzinfo=UTC)

@@ -274,7 +274,7 @@ class P:
     id, url, format = "github", "https://x", "statuspage-atom"
 
 client = redis.Redis.from_url(url)
-store = StateStore(client, prefix, lock_ttl=timedelta(seconds=3))
+store = StateStore(client, prefix, lock_ttl=timedelta(seconds=60))
 
 def enqueue(events):
     store.save_events(events)
@@ -297,12 +297,17 @@ def test_a_process_dying_between_enqueue_and_commit_is_made_whole_by_the_next_po
     first = [i.decode() if isinstance(i, bytes) else str(i) for i in queued]
     store = StateStore(redis_client, key_prefix, lock_ttl=timedelta(seconds=3))
     assert first and store.load_state("github") is None  # handed on, never committed
-    # The dead worker's 3 s lease (long enough to outlast a loaded machine's start-up).
-    left = redis_client.pttl(f"{key_prefix}:provider:github:lock")
+    # The dead worker's lease (60 s: it holds however slowly the machine runs).
+    lock = f"{key_prefix}:provider:github:lock"
+    assert redis_client.pttl(lock) > 0
     p = Provider("github", "https://x", "statuspage-atom")
     feed = ServedFeed(path.read_bytes())
     assert poll_provider(p, store, feed, Collector(), at(0)).outcome is Outcome.SKIPPED_LOCKED
-    time.sleep(max(left, 0) / 1000 + 0.05)  # the dead worker's lease runs out
+    redis_client.pexpire(lock, 1)  # the dead worker's lease runs out (its TTL is Redis's)
+    deadline = time.monotonic() + 10
+    while redis_client.exists(lock):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     again = Collector()
     assert poll_provider(p, store, feed, again, at(1)).outcome is Outcome.CHANGED
     assert again.ids == first  # same ids: after dedup, nothing lost and nothing twice
@@ -332,10 +337,18 @@ def test_concurrent_polls_of_one_provider_emit_each_event_once(
     threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
     for t in threads:
         t.start()
+
+    def raced(fetches: int) -> None:
+        """Until the threads fetched `fetches` more times (each version is raced over)."""
+        target, deadline = feed.calls + fetches, time.monotonic() + 30
+        while feed.calls < target:
+            assert time.monotonic() < deadline, feed.calls
+            time.sleep(0.005)
+
+    raced(6)
     for body in versions[1:]:
-        time.sleep(0.1)
         feed.body = body
-    time.sleep(0.1)
+        raced(6)
     stop.set()
     for t in threads:
         t.join(timeout=30)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.feed_server import feed_server
+from tests.support.local import ALLOW_ENV
 from tests.support.procs import alive, descendants, title
 from tests.support.statuspage_docs import summary_json
 

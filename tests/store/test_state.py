@@ -72,9 +72,15 @@ def test_a_commit_stores_the_state_and_bumps_the_version(store: StateStore) -> N
 def test_a_poll_whose_lease_expired_cannot_commit_over_the_next_one(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix, lock_ttl=timedelta(milliseconds=100))
+    store = StateStore(redis_client, key_prefix, lock_ttl=timedelta(seconds=60))
     slow = store.begin("acme")
-    time.sleep(0.15)  # the slow poll outlives its lease
+    # The slow poll outlives its lease: Redis lets the lock lapse (a TTL of Redis's own).
+    lock = f"{key_prefix}:provider:acme:lock"
+    assert redis_client.pexpire(lock, 1)
+    deadline = time.monotonic() + 10
+    while redis_client.exists(lock):
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
     fast = store.begin("acme")
     assert slow is not None and fast is not None
     state = diff(None, doc(inc("a", (0, INV))), at(1)).state

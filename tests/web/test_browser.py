@@ -22,6 +22,8 @@ from tests.support.console import Console, dec26_console
 from tests.support.dec26 import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
+# One worker runs this module: its tests share one Chromium and one console.
+pytestmark = pytest.mark.xdist_group("web-browser")
 OPENAI_ID = "01JG25G8609QK3M7RT2XBV6DHN"
 WINDOW = "from=2024-12-26T17:00:00Z&to=2024-12-27T02:00:00Z"
 

@@ -19,6 +19,8 @@ from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
 from tests.support.console import LIMITS, Console, dec26_console
 
+# One worker runs this module: its tests share one console with the example played in.
+pytestmark = pytest.mark.xdist_group("web-console")
 OPENAI_ID = "01JG25G8609QK3M7RT2XBV6DHN"
 WINDOW = "from=2024-12-26T17:00:00Z&to=2024-12-27T02:00:00Z"
 

@@ -9,7 +9,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -134,8 +134,14 @@ def test_a_malformed_request_gets_400_and_is_logged(
             assert sock.recv(200).startswith(b"HTTP/1.1 400")
         finally:
             sock.close()
-        time.sleep(0.1)
-    assert any("Invalid HTTP request" in r.getMessage() for r in caplog.records)
+        _until(lambda: any("Invalid HTTP request" in r.getMessage() for r in caplog.records))
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def test_the_page_escapes_what_it_shows(redis_client: redis.Redis, key_prefix: str) -> None:
@@ -160,11 +166,11 @@ def test_the_dead_mans_switch_calls_only_while_healthy(
                          heartbeat_every=0.1)  # fmt: skip
         with caplog.at_level(logging.INFO):
             for _ in serve(ctx):
-                time.sleep(0.5)  # unhealthy: no beat, no worker
+                # Unhealthy (no beat, no worker): it says so and calls nobody.
+                _until(lambda: any("unhealthy" in r.getMessage() for r in caplog.records))
                 assert check.hits.get("/ping/check-token-123", 0) == 0
                 beats.beat(datetime.now(UTC))
                 beats.worker("celery@a", datetime.now(UTC), expire_after=15)
-                time.sleep(0.5)
-                assert check.hits["/ping/check-token-123"] >= 3
+                _until(lambda: check.hits.get("/ping/check-token-123", 0) >= 3)
     assert any("not calling the heartbeat URL: unhealthy" in r.getMessage() for r in caplog.records)
     assert all("check-token-123" not in r.getMessage() for r in caplog.records)

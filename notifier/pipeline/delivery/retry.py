@@ -37,15 +37,18 @@ def is_last(attempt: int) -> bool:
     return attempt >= MAX_DELIVERY_RETRIES
 
 
-def next_try(exc: DeliveryError, attempt: int, now: datetime) -> tuple[int, datetime]:
+def next_try(
+    exc: DeliveryError, attempt: int, now: datetime, base: float = 5.0
+) -> tuple[int, datetime]:
     """The number and time of the try after attempt `attempt` (0 = the first) failed
     with the transient `exc`. A vendor's Retry-After is honoured (never earlier) and
     spread over half as long again, so a rate-limited fan-out does not return as one
     burst. A wait (`NotYet`) is not an attempt: the number stays, so waiting for a
-    thread's first message through a long outage cannot use up the retry budget."""
+    thread's first message through a long outage cannot use up the retry budget.
+    Without a Retry-After the wait is `backoff(attempt, base)` (NOTIFIER_RETRY_BASE)."""
     if isinstance(exc, NotYet):
         return attempt, now + timedelta(seconds=min(exc.retry_after or 5.0, MAX_RETRY_WAIT_S))
-    wait = exc.retry_after * random.uniform(1.0, 1.5) if exc.retry_after else backoff(attempt)
+    wait = exc.retry_after * random.uniform(1.0, 1.5) if exc.retry_after else backoff(attempt, base)
     return attempt + 1, now + timedelta(seconds=min(wait, MAX_RETRY_WAIT_S))
 
 
