@@ -34,12 +34,12 @@ from tests.chaos.harness import (
     marker,
     posts_per_update,
     slack_posts,
-    wait_for,
 )
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.local import ALLOW_ENV
 from tests.support.sentinel_group import SentinelGroup
+from tests.support.served import wait_for
 
 pytestmark = pytest.mark.chaos
 CHANNELS = 20
