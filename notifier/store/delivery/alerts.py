@@ -141,6 +141,14 @@ class AlertStore:
         ]  # fmt: skip
         return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
 
+    def claim_into(self, pipe: Pipe, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> None:
+        """`claim` queued on `pipe` (its reply: 1 for the caller that created the record):
+        one chunk of a fan-out claims all its routes in one round trip."""
+        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        ev = alert.event
+        pipe.eval(_CLAIM, 3, self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
+                  self.sequence_key(alert), body, ttl, alert.dedup_key)  # fmt: skip
+
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""
         return sorted(text(k) or "" for k in self._r.smembers(self.of_key(provider, incident_id)))

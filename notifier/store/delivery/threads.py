@@ -120,6 +120,10 @@ class RedisThreadStore:
         self._ttl = ttl
         self._add_member = client.register_script(_ADD_MEMBER)
 
+    @property
+    def client(self) -> redis.Redis:
+        return self._r
+
     def _key(self, kind: str, route: RouteKey, ref: IncidentRef) -> str:
         return f"{self._prefix}:{kind}:{route[0]}:{route[1]}:{ref[0]}:{ref[1]}"
 
@@ -174,6 +178,48 @@ class RedisThreadStore:
         base = f"{self._prefix}:cascade-members:{thread_key}"
         raw = self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl])
         return [text(x) for x in raw]
+
+    # What one chunk of a fan-out batches (`notifier.store.delivery.deferred`): one read
+    # of every route's entry and cascade registration, and the openings' writes queued on
+    # the chunk's pipeline, sent with its claims.
+
+    def prefetch(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> tuple[dict[RouteKey, ThreadEntry | None], dict[RouteKey, str | None]]:
+        """Each route's entry for `incident` and the cascade thread registered for it
+        there, in one round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        for i in range(0, len(routes), 500):
+            part = routes[i : i + 500]
+            pipe.mget([self._key("thread", r, incident) for r in part])
+            pipe.mget([self._key("cascade", r, incident) for r in part])
+        replies = pipe.execute() if routes else []
+        entries: dict[RouteKey, ThreadEntry | None] = {}
+        cascades: dict[RouteKey, str | None] = {}
+        for n, i in enumerate(range(0, len(routes), 500)):
+            part = routes[i : i + 500]
+            for route, raw, cas in zip(part, replies[2 * n], replies[2 * n + 1], strict=True):
+                entries[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+                cascades[route] = text(cas) if cas is not None else None
+        return entries, cascades
+
+    def open_into(
+        self, pipe: Pipe, route: RouteKey, incident: IncidentRef, entry: ThreadEntry
+    ) -> None:
+        """`open` queued on `pipe` (its reply: whether this entry was stored)."""
+        key = self._key("thread", route, incident)
+        pipe.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl)
+
+    def join_cascade_into(
+        self, pipe: Pipe, route: RouteKey, root: IncidentRef, thread_key: str
+    ) -> None:
+        """`join_cascade` queued on `pipe`, for a registration the prefetch found absent."""
+        pipe.set(self._key("cascade", route, root), thread_key, nx=True, ex=self._ttl)
+
+    def add_member_into(self, pipe: Pipe, thread_key: str, name: str) -> None:
+        """`add_member` queued on `pipe` (EVAL: a registered script costs a round trip there)."""
+        base = f"{self._prefix}:cascade-members:{thread_key}"
+        pipe.eval(_ADD_MEMBER, 2, f"{base}:set", base, name, self._ttl)
 
     def _ref_key(self, thread_key: str) -> str:
         return f"{self._prefix}:threadref:{thread_key}"
