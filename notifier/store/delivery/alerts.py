@@ -29,8 +29,9 @@ from typing import Any, Literal, Protocol
 
 import redis
 
-from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
+from notifier.models import Alert, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
+from notifier.store.delivery.eventrefs import EventRefs
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
@@ -59,7 +60,9 @@ class AlertClaims(Protocol):
 # last claimed alert), so an alert gets its place exactly when it is created.
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
+local body = ARGV[1]
+if ARGV[4] and redis.call('EXISTS', KEYS[4]) == 0 then body = ARGV[4] end
+redis.call('HSET', KEYS[1], 'alert', body, 'state', 'pending')
 local earlier = redis.call('GET', KEYS[3])
 if earlier and earlier ~= ARGV[3] then redis.call('HSET', KEYS[1], 'after', earlier) end
 redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
@@ -120,6 +123,7 @@ class AlertStore:
         self._claim = client.register_script(_CLAIM)
         self._set_state = client.register_script(_SET_STATE)
         self._update_pending = client.register_script(_UPDATE_PENDING)
+        self._events = EventRefs(client, prefix)
 
     def key(self, dedup_key: str) -> str:
         return f"{self._prefix}:alert:{dedup_key}"
@@ -131,23 +135,25 @@ class AlertStore:
         """The key naming the last alert claimed in `alert`'s thread on its route."""
         return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
 
-    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
-        """True for the one caller that created the record; False if it existed."""
-        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+    def _claim_args(self, alert: Alert, ttl: int) -> tuple[list[str], list[str | int]]:
         ev = alert.event
         keys = [
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
-            self.sequence_key(alert),
+            self.sequence_key(alert), self._events.key(ev.event_id),
         ]  # fmt: skip
-        return bool(self._claim(keys=keys, args=[body, ttl, alert.dedup_key]))
+        ref, full = self._events.bodies(alert)
+        return keys, [ref, ttl, alert.dedup_key, full]
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        """True for the one caller that created the record; False if it existed."""
+        keys, args = self._claim_args(alert, ttl)
+        return bool(self._claim(keys=keys, args=args))
 
     def claim_into(self, pipe: Pipe, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> None:
         """`claim` queued on `pipe` (its reply: 1 for the caller that created the record):
         one chunk of a fan-out claims all its routes in one round trip."""
-        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
-        ev = alert.event
-        pipe.eval(_CLAIM, 3, self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
-                  self.sequence_key(alert), body, ttl, alert.dedup_key)  # fmt: skip
+        keys, args = self._claim_args(alert, ttl)
+        pipe.eval(_CLAIM, len(keys), *keys, *args)
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""
@@ -158,7 +164,7 @@ class AlertStore:
         pipe = self._r.pipeline(transaction=False)
         for k in dedup_keys:
             pipe.hmget(self.key(k), ["alert", "state"])
-        found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
+        found = [self._parse(reply) for reply in pipe.execute()] if dedup_keys else []
         return [(a, s or "pending") for a, s in found if a is not None]
 
     def routing(self, dedup_keys: Sequence[str]) -> dict[str, str]:
@@ -176,7 +182,7 @@ class AlertStore:
     def update_pending(self, alert: Alert) -> bool:
         """Replace the record of an alert not yet delivered (a follow-up batch that a
         critical member released from quiet hours); False when it is no longer pending."""
-        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        body = self._events.bodies(alert)[1]  # rare (a released follow-up): whole
         return bool(self._update_pending(keys=[self.key(alert.dedup_key)], args=[body]))
 
     def get(self, dedup_key: str) -> Alert | None:
@@ -189,7 +195,11 @@ class AlertStore:
     def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
         """`load` as part of the caller's round trip."""
         batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
-        return batch.later(_parse_loaded)
+        return batch.later(self._parse)
+
+    def _parse(self, reply: list[Any]) -> tuple[Alert | None, str | None]:
+        raw, state = reply
+        return (None if raw is None else self._events.alert(raw)), text(state)
 
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
@@ -278,8 +288,3 @@ def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
         key, state, parse_iso(hold or None), running == "1",
         datetime.fromtimestamp(float(retry), UTC) if retry else None,
     )  # fmt: skip
-
-
-def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:
-    raw, state = reply
-    return (None if raw is None else alert_from_dict(json.loads(raw))), text(state)
