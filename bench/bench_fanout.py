@@ -201,9 +201,18 @@ def _rows(
     ]  # fmt: skip
 
 
+TARGET_SCALE = 1.8  # two workers' rate over one worker's
+
+
 def run() -> list[Row]:
     """One worker, then two on the same Redis (scale-out: nothing may be sent twice)."""
-    return run_isolated(measure) + run_isolated(lambda url, prefix: measure(url, prefix, workers=2))
+    one = run_isolated(measure)
+    two = run_isolated(lambda url, prefix: measure(url, prefix, workers=2))
+    rate1, rate2 = float(one[0]["value"] or 0), float(two[0]["value"] or 0)  # type: ignore[arg-type]
+    scale = row(NAME, "two workers over one (deliveries/s)", rate2 / rate1 if rate1 else 0.0,
+                "x", target=f">= {TARGET_SCALE}", ok=rate1 > 0 and rate2 >= TARGET_SCALE * rate1,
+                note="the same fan-out; both on this one machine, with the fakes")  # fmt: skip
+    return [*one, *two, scale]
 
 
 if __name__ == "__main__":

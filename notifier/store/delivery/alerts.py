@@ -153,7 +153,9 @@ class AlertStore:
         """`claim` queued on `pipe` (its reply: 1 for the caller that created the record):
         one chunk of a fan-out claims all its routes in one round trip."""
         keys, args = self._claim_args(alert, ttl)
-        pipe.eval(_CLAIM, len(keys), *keys, *args)
+        # EVALSHA: the script's text is not packed and sent once per route (the pipeline
+        # checks once that Redis has it).
+        self._claim(keys=keys, args=args, client=pipe)
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""

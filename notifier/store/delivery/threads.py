@@ -54,6 +54,9 @@ class ThreadEntry:
     held_until: str = ""
 
 
+_ENTRY_FIELDS = tuple(ThreadEntry.__dataclass_fields__)
+
+
 class InMemoryThreadStore:
     """For replays and tests: the same semantics as Redis, in dicts."""
 
@@ -208,7 +211,8 @@ class RedisThreadStore:
     ) -> None:
         """`open` queued on `pipe` (its reply: whether this entry was stored)."""
         key = self._key("thread", route, incident)
-        pipe.set(key, json.dumps(asdict(entry)), nx=True, ex=self._ttl)
+        body = {f: getattr(entry, f) for f in _ENTRY_FIELDS}  # flat: no deep copy (asdict)
+        pipe.set(key, json.dumps(body), nx=True, ex=self._ttl)
 
     def join_cascade_into(
         self, pipe: Pipe, route: RouteKey, root: IncidentRef, thread_key: str
@@ -217,9 +221,9 @@ class RedisThreadStore:
         pipe.set(self._key("cascade", route, root), thread_key, nx=True, ex=self._ttl)
 
     def add_member_into(self, pipe: Pipe, thread_key: str, name: str) -> None:
-        """`add_member` queued on `pipe` (EVAL: a registered script costs a round trip there)."""
+        """`add_member` queued on `pipe` (EVALSHA: the pipeline checks once for the script)."""
         base = f"{self._prefix}:cascade-members:{thread_key}"
-        pipe.eval(_ADD_MEMBER, 2, f"{base}:set", base, name, self._ttl)
+        self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl], client=pipe)
 
     def _ref_key(self, thread_key: str) -> str:
         return f"{self._prefix}:threadref:{thread_key}"
