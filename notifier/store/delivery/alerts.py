@@ -58,19 +58,31 @@ class AlertClaims(Protocol):
 # Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
 # The same script takes the alert's place in its thread (KEYS[3] holds the thread's
 # last claimed alert), so an alert gets its place exactly when it is created.
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local body = ARGV[1]
-if ARGV[4] and redis.call('EXISTS', KEYS[4]) == 0 then body = ARGV[4] end
-redis.call('HSET', KEYS[1], 'alert', body, 'state', 'pending')
-local earlier = redis.call('GET', KEYS[3])
-if earlier and earlier ~= ARGV[3] then redis.call('HSET', KEYS[1], 'after', earlier) end
-redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
+_CLAIM_TEMPLATE = """
+if redis.call('EXISTS', KEYS[{k0}]) == 1 then return 0 end
+local body = ARGV[{a0}]
+if redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
+redis.call('HSET', KEYS[{k0}], 'alert', body, 'state', 'pending')
+local earlier = redis.call('GET', KEYS[{k2}])
+if earlier and earlier ~= ARGV[{a2}] then redis.call('HSET', KEYS[{k0}], 'after', earlier) end
+redis.call('SET', KEYS[{k2}], ARGV[{a2}], 'EX', ARGV[{a1}])
+redis.call('EXPIRE', KEYS[{k0}], ARGV[{a1}])
+redis.call('SADD', KEYS[{k1}], ARGV[{a2}])
+redis.call('EXPIRE', KEYS[{k1}], ARGV[{a1}])
 return 1
 """
+
+
+def claim_lua(k: int, a: int) -> str:
+    """The claim as Lua, its keys from KEYS[k] on (the record, the incident's alert set,
+    the thread's last alert, the event's record) and its arguments from ARGV[a] on (the
+    record naming its event, the TTL, the dedup key, the record with the event in it);
+    `claim_parts` gives both lists. It returns 1 when it created the record, else 0."""
+    n = {f"k{i}": k + i for i in range(4)} | {f"a{i}": a + i for i in range(4)}
+    return _CLAIM_TEMPLATE.format(**n)
+
+
+_CLAIM = claim_lua(1, 1)
 # The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
 # hold, whether a worker holds its delivery lock, and when its retry is due. Its key
 # comes from the record, so the script reads keys it was not given: fine on the one
@@ -135,7 +147,9 @@ class AlertStore:
         """The key naming the last alert claimed in `alert`'s thread on its route."""
         return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
 
-    def _claim_args(self, alert: Alert, ttl: int) -> tuple[list[str], list[str | int]]:
+    def claim_parts(
+        self, alert: Alert, ttl: int = ALERT_TTL_SECONDS
+    ) -> tuple[list[str], list[str | int]]:
         ev = alert.event
         keys = [
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
@@ -146,16 +160,8 @@ class AlertStore:
 
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         """True for the one caller that created the record; False if it existed."""
-        keys, args = self._claim_args(alert, ttl)
+        keys, args = self.claim_parts(alert, ttl)
         return bool(self._claim(keys=keys, args=args))
-
-    def claim_into(self, pipe: Pipe, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> None:
-        """`claim` queued on `pipe` (its reply: 1 for the caller that created the record):
-        one chunk of a fan-out claims all its routes in one round trip."""
-        keys, args = self._claim_args(alert, ttl)
-        # EVALSHA: the script's text is not packed and sent once per route (the pipeline
-        # checks once that Redis has it).
-        self._claim(keys=keys, args=args, client=pipe)
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""

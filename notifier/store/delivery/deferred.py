@@ -13,15 +13,49 @@ opens this route's thread for this incident meanwhile. The same chunk run twice 
 wins and the other finds it (`claimed` is False). Writes that concern other incidents'
 cascades (a cascade member's thread, an upstream's registration) go straight to the
 store, as before: they are rare and their answers decide the thread.
+
+At the flush each route's writes go as one script call (`_ROUTE`: its cascade
+registration, its thread entry, its cascade membership and its claim, in that order),
+so the Redis client packs and parses one command a route instead of four.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from notifier.models import Alert
-from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.alerts import AlertStore, claim_lua
 from notifier.store.delivery.threads import IncidentRef, RedisThreadStore, RouteKey, ThreadEntry
+
+_ENTRY_FIELDS = tuple(ThreadEntry.__dataclass_fields__)
+
+
+# KEYS: thread entry, cascade registration, members set, members list, then the claim's 4.
+# ARGV: TTL, cascade thread, entry JSON, member name ('' = none of it), then the claim's 4
+# ('' as its first: no claim, -1).
+_ROUTE = """
+local ttl = ARGV[1]
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ttl) end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ttl) end
+if ARGV[4] ~= '' then
+  if redis.call('SADD', KEYS[3], ARGV[4]) == 1 then redis.call('RPUSH', KEYS[4], ARGV[4]) end
+  redis.call('EXPIRE', KEYS[3], ttl)
+  redis.call('EXPIRE', KEYS[4], ttl)
+end
+if ARGV[5] == '' then return -1 end
+""" + claim_lua(5, 5)
+
+
+@dataclass
+class _Writes:
+    """One route's writes, waiting for the flush."""
+
+    cascade: str = ""  # the cascade thread to register for the event's incident
+    entry: str = ""  # the thread entry's JSON
+    member: str = ""  # the provider name joining the route's own thread
+    claim: Alert | None = None
 
 
 class DeferredThreads:
@@ -29,10 +63,13 @@ class DeferredThreads:
 
     def __init__(self, store: RedisThreadStore, alerts: AlertStore, incident: IncidentRef) -> None:
         self.store, self.alerts, self.incident = store, alerts, incident
-        self.pipe = store.client.pipeline(transaction=False)
         self.entries: dict[RouteKey, ThreadEntry | None] = {}
         self.cascades: dict[RouteKey, str | None] = {}
-        self._claims: list[Alert] = []
+        self._writes: dict[RouteKey, _Writes] = {}
+        self._script = store.client.register_script(_ROUTE)
+
+    def _of(self, route: RouteKey) -> _Writes:
+        return self._writes.setdefault(route, _Writes())
 
     def get_many(
         self, routes: Sequence[RouteKey], incident: IncidentRef
@@ -57,7 +94,7 @@ class DeferredThreads:
         if incident != self.incident or self.entries.get(route) is not None:
             stored = self.store.open(route, incident, entry)
         else:
-            self.store.open_into(self.pipe, route, incident, entry)
+            self._of(route).entry = json.dumps({f: getattr(entry, f) for f in _ENTRY_FIELDS})
             stored = entry
         if incident == self.incident:
             self.entries[route] = stored
@@ -79,7 +116,7 @@ class DeferredThreads:
         found = self.cascades[route]
         if found is not None:
             return found
-        self.store.join_cascade_into(self.pipe, route, root, thread_key)
+        self._of(route).cascade = thread_key
         self.cascades[route] = thread_key
         return thread_key
 
@@ -88,19 +125,32 @@ class DeferredThreads:
         if thread_key != own:  # a cascade's thread: its members name the alert's group
             return self.store.add_member(route, thread_key, name)
         # The route's own thread: its member list only matters once others join it.
-        self.store.add_member_into(self.pipe, thread_key, name)
+        self._of(route).member = name
         return [name]
 
     def claim(self, alert: Alert) -> None:
         """Queue the alert's claim; `flush` says whether it won."""
-        self.alerts.claim_into(self.pipe, alert)
-        self._claims.append(alert)
+        self._of((alert.subscriber, alert.channel)).claim = alert
 
     def flush(self) -> list[tuple[Alert, bool]]:
-        """Send the queued writes and claims in one round trip: each alert, and whether
+        """Send every route's writes and claim in one round trip: each alert, and whether
         this call created its record (False: claimed before)."""
-        replies = self.pipe.execute() if len(self.pipe) else []
-        won = replies[len(replies) - len(self._claims) :]
-        out = [(a, bool(r)) for a, r in zip(self._claims, won, strict=True)]
-        self._claims = []
-        return out
+        pipe = self.store.client.pipeline(transaction=False)
+        claimed: list[Alert] = []
+        for route, w in self._writes.items():
+            thread_key = f"{route[0]}/{route[1]}/{self.incident[0]}/{self.incident[1]}"
+            keys = [*self.store.route_keys(route, self.incident),
+                    *self.store.member_keys(thread_key)]  # fmt: skip
+            args: list[str | int] = [self.store.ttl, w.cascade, w.entry, w.member]
+            if w.claim is None:
+                keys += ["", "", "", ""]
+                args += ["", "", "", ""]
+            else:
+                more_keys, more_args = self.alerts.claim_parts(w.claim)
+                keys, args = keys + more_keys, args + more_args
+                claimed.append(w.claim)
+            self._script(keys=keys, args=args, client=pipe)
+        replies = pipe.execute() if self._writes else []
+        self._writes = {}
+        won = [r for r in replies if r != -1]
+        return [(a, r == 1) for a, r in zip(claimed, won, strict=True)]

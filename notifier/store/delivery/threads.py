@@ -54,9 +54,6 @@ class ThreadEntry:
     held_until: str = ""
 
 
-_ENTRY_FIELDS = tuple(ThreadEntry.__dataclass_fields__)
-
-
 class InMemoryThreadStore:
     """For replays and tests: the same semantics as Redis, in dicts."""
 
@@ -183,8 +180,7 @@ class RedisThreadStore:
         return [text(x) for x in raw]
 
     # What one chunk of a fan-out batches (`notifier.store.delivery.deferred`): one read
-    # of every route's entry and cascade registration, and the openings' writes queued on
-    # the chunk's pipeline, sent with its claims.
+    # of every route's entry and cascade registration; its writes go by these keys.
 
     def prefetch(
         self, routes: Sequence[RouteKey], incident: IncidentRef
@@ -206,24 +202,18 @@ class RedisThreadStore:
                 cascades[route] = text(cas) if cas is not None else None
         return entries, cascades
 
-    def open_into(
-        self, pipe: Pipe, route: RouteKey, incident: IncidentRef, entry: ThreadEntry
-    ) -> None:
-        """`open` queued on `pipe` (its reply: whether this entry was stored)."""
-        key = self._key("thread", route, incident)
-        body = {f: getattr(entry, f) for f in _ENTRY_FIELDS}  # flat: no deep copy (asdict)
-        pipe.set(key, json.dumps(body), nx=True, ex=self._ttl)
+    def route_keys(self, route: RouteKey, incident: IncidentRef) -> tuple[str, str]:
+        """The keys of the route's entry for `incident` and of its cascade registration."""
+        return self._key("thread", route, incident), self._key("cascade", route, incident)
 
-    def join_cascade_into(
-        self, pipe: Pipe, route: RouteKey, root: IncidentRef, thread_key: str
-    ) -> None:
-        """`join_cascade` queued on `pipe`, for a registration the prefetch found absent."""
-        pipe.set(self._key("cascade", route, root), thread_key, nx=True, ex=self._ttl)
-
-    def add_member_into(self, pipe: Pipe, thread_key: str, name: str) -> None:
-        """`add_member` queued on `pipe` (EVALSHA: the pipeline checks once for the script)."""
+    def member_keys(self, thread_key: str) -> tuple[str, str]:
+        """The keys of a cascade thread's members: the set and the first-come list."""
         base = f"{self._prefix}:cascade-members:{thread_key}"
-        self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl], client=pipe)
+        return f"{base}:set", base
+
+    @property
+    def ttl(self) -> int:
+        return self._ttl
 
     def _ref_key(self, thread_key: str) -> str:
         return f"{self._prefix}:threadref:{thread_key}"
