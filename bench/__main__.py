@@ -97,6 +97,10 @@ def main() -> int:
         except Exception as exc:  # a broken benchmark must not hide the others
             failed += 1
             print(f"FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            results.setdefault("failed", {})[name.removeprefix("bench_")] = (  # type: ignore[union-attr]
+                f"{type(exc).__name__}: {first}"[:300]
+            )
             continue
         print(_table(rows))
         print(f"({time.perf_counter() - start:.1f}s)")

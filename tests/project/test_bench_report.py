@@ -37,3 +37,9 @@ def test_a_partial_run_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_the_performance_page_has_the_markers() -> None:
     doc = report.DOC.read_text()
     assert report.BEGIN in doc and report.END in doc
+
+
+def test_a_benchmark_that_failed_is_listed_as_not_completed() -> None:
+    failed = {**RUN, "full": False, "failed": {"push": "RuntimeError: push never reached Slack"}}
+    out = report.render(f"{report.BEGIN}\n{report.END}", failed, "run.json")
+    assert "| push | did not complete in this run: RuntimeError: push never reached" in out
