@@ -44,6 +44,11 @@ def table(results: dict[str, Any], source: str) -> str:
              "|---|---|---|---|---|---|"]  # fmt: skip
     for name, rows in results["benchmarks"].items():
         for r in rows:
+            if "metric" not in r or "value" not in r:  # a benchmark with its own columns
+                first, *rest = r.items()
+                cells = ", ".join(f"{k} {_num(v)}" for k, v in rest)
+                lines.append(f"| {name} | {_cell(first[1])} | {_cell(cells)} | | | |")
+                continue
             base = ""
             if r.get("baseline") is not None:
                 base = f"{_num(r['baseline'])} {r['unit']}"
