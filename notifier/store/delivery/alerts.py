@@ -61,7 +61,7 @@ class AlertClaims(Protocol):
 _CLAIM_TEMPLATE = """
 if redis.call('EXISTS', KEYS[{k0}]) == 1 then return 0 end
 local body = ARGV[{a0}]
-if redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
+if ARGV[{a3}] ~= '' and redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
 redis.call('HSET', KEYS[{k0}], 'alert', body, 'state', 'pending')
 local earlier = redis.call('GET', KEYS[{k2}])
 if earlier and earlier ~= ARGV[{a2}] then redis.call('HSET', KEYS[{k0}], 'after', earlier) end
@@ -148,15 +148,22 @@ class AlertStore:
         return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
 
     def claim_parts(
-        self, alert: Alert, ttl: int = ALERT_TTL_SECONDS
+        self, alert: Alert, ttl: int = ALERT_TTL_SECONDS, whole: bool = True
     ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of the claim's script (`claim_lua`). Without `whole`
+        (the caller knows the event's record exists) the copy with the event in it is
+        not built or sent, and the record names its event."""
         ev = alert.event
         keys = [
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
             self.sequence_key(alert), self._events.key(ev.event_id),
         ]  # fmt: skip
-        ref, full = self._events.bodies(alert)
+        ref, full = self._events.bodies(alert, whole)
         return keys, [ref, ttl, alert.dedup_key, full]
+
+    def event_stored(self, event_id: str) -> bool:
+        """The event has its own record (asked once per event and process)."""
+        return self._events.stored(event_id)
 
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         """True for the one caller that created the record; False if it existed."""

@@ -137,6 +137,10 @@ class DeferredThreads:
         this call created its record (False: claimed before)."""
         pipe = self.store.client.pipeline(transaction=False)
         claimed: list[Alert] = []
+        # The event's own record exists (the poll saved it): each claim names it, and the
+        # copy with the event in it (kilobytes a route) is neither built nor sent.
+        events = {w.claim.event.event_id for w in self._writes.values() if w.claim}
+        whole = not all(self.alerts.event_stored(e) for e in events)
         for route, w in self._writes.items():
             thread_key = f"{route[0]}/{route[1]}/{self.incident[0]}/{self.incident[1]}"
             keys = [*self.store.route_keys(route, self.incident),
@@ -146,7 +150,7 @@ class DeferredThreads:
                 keys += ["", "", "", ""]
                 args += ["", "", "", ""]
             else:
-                more_keys, more_args = self.alerts.claim_parts(w.claim)
+                more_keys, more_args = self.alerts.claim_parts(w.claim, whole=whole)
                 keys, args = keys + more_keys, args + more_args
                 claimed.append(w.claim)
             self._script(keys=keys, args=args, client=pipe)

@@ -34,19 +34,35 @@ class EventRefs:
         self._lock = threading.Lock()
         self._events: OrderedDict[str, ChangeEvent] = OrderedDict()
         self._bodies: OrderedDict[str, str] = OrderedDict()  # event id -> its JSON
+        self._stored: OrderedDict[str, bool] = OrderedDict()  # event ids with a record
 
     def key(self, event_id: str) -> str:
         """The event's own record (the key `StateStore.event_key` names)."""
         return f"{self._prefix}:event:{event_id}"
 
-    def bodies(self, alert: Alert) -> tuple[str, str]:
-        """The alert's record referencing its event, and the same with the event in it."""
+    def bodies(self, alert: Alert, whole: bool = True) -> tuple[str, str]:
+        """The alert's record referencing its event, and the same with the event in it
+        ("" without `whole`)."""
         # Fields at their defaults (None, empty, False) are left out: the reader fills them.
         own = {f.name: to_jsonable(v) for f in fields(alert)
                if f.name != "event" and (v := getattr(alert, f.name)) not in _DEFAULTS}  # fmt: skip
         own["event_id"] = alert.event.event_id
         ref = json.dumps(own, separators=(",", ":"))
+        if not whole:
+            return ref, ""
         return ref, f'{ref[:-1]},"event":{self._event_json(alert.event)}}}'
+
+    def stored(self, event_id: str) -> bool:
+        """The event has its own record; a yes is remembered (records are never rewritten
+        and outlive the work that asks)."""
+        with self._lock:
+            if event_id in self._stored:
+                return True
+        if not self._r.exists(self.key(event_id)):
+            return False
+        with self._lock:
+            self._remember(self._stored, event_id, True)
+        return True
 
     def alert(self, raw: bytes | str) -> Alert | None:
         """An alert record of either shape; None when its event's record is gone."""
