@@ -1,12 +1,21 @@
-"""Run the benchmarks, print one table per benchmark, write bench/results.json."""
+"""Run the benchmarks, print one table per benchmark, write the results to build/bench/.
+
+Each run writes `build/bench/results-<UTC time>.json` and `build/bench/latest.json`
+(untracked: running the benchmarks changes no tracked file), stamped with the machine
+(CPU, cores, load average when the run began), the commit (and whether the work tree
+had changes) and the date. `python -m bench.report` turns one full run into the table
+of docs/performance.md.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -14,7 +23,36 @@ from pathlib import Path
 
 import bench
 
-RESULTS = Path(__file__).with_name("results.json")
+OUT = Path(__file__).resolve().parent.parent / "build" / "bench"
+
+
+def _commit() -> str:
+    """The commit measured, `+dirty` when the work tree had changes."""
+    root = OUT.parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo()
+                if line.startswith("model name")), platform.processor() or "?")  # fmt: skip
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{platform.machine()}, {os.cpu_count()} cores ({cpu}), {platform.system()}, "
+            f"{platform.python_implementation()} {platform.python_version()}, "
+            f"load average {load} at the start")  # fmt: skip
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
 
 
 def _table(rows: list[dict[str, object]]) -> str:
@@ -42,10 +80,12 @@ def main() -> int:
     )
     if args.only:
         names = [n for n in names if n.removeprefix("bench_") in args.only or n in args.only]
+    when = datetime.now(UTC)
     results: dict[str, object] = {
-        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": f"{platform.machine()} {platform.python_implementation()} "
-        f"{platform.python_version()}",
+        "when": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": _machine(),
+        "commit": _commit(),
+        "full": not args.only,  # every benchmark ran: docs/performance.md may be made from it
         "benchmarks": {},
     }
     failed = 0
@@ -57,12 +97,21 @@ def main() -> int:
         except Exception as exc:  # a broken benchmark must not hide the others
             failed += 1
             print(f"FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            results.setdefault("failed", {})[name.removeprefix("bench_")] = (  # type: ignore[union-attr]
+                f"{type(exc).__name__}: {first}"[:300]
+            )
             continue
         print(_table(rows))
         print(f"({time.perf_counter() - start:.1f}s)")
         results["benchmarks"][name.removeprefix("bench_")] = rows  # type: ignore[index]
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    results["full"] = results["full"] and not failed
+    OUT.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(results, indent=2) + "\n"
+    stamped = OUT / f"results-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
+    stamped.write_text(body)
+    (OUT / "latest.json").write_text(body)
+    print(f"\nwrote {stamped} and {OUT / 'latest.json'}")
     return 1 if failed else 0
 
 

@@ -5,9 +5,10 @@ A generated subscription file has one provider and `subscribers` subscribers, ea
 with its own Slack channel. This process polls the provider once (real
 `notifier.pipeline.service.poll`, inline dispatcher) so the incident's event is stored, then
 sends ONE `notifier.process` task to the broker. Real workers (`python -m workers
-worker -Q deliver`, `processes` prefork processes each, every process sending
-`in_flight` requests at once) plan the alerts, queue them in chunks and deliver them
-with the real slack-sdk client to the fake.
+worker -Q poll,deliver` as `notifier run` starts them, `processes` prefork processes
+each, every process sending `in_flight` requests at once) plan the alerts (in chunk
+tasks above 400 subscribers), queue them in chunks and deliver them with the real
+slack-sdk client to the fake.
 
 Reported: deliveries/s from the process task's send to the last message, the same
 over the delivery phase alone (first to last message), and the duplicate check:
@@ -153,13 +154,14 @@ def measure(
             with ExitStack() as stack:
                 running = [
                     stack.enter_context(WorkerProcess(
-                        ["worker", "--queues", "deliver", "--concurrency", str(processes),
+                        ["worker", "--queues", "poll,deliver", "--concurrency", str(processes),
                          "--hostname", f"bench{w}@%h"], env, Path(tmp) / f"worker{w}.log"))
                     for w in range(workers)
                 ]  # fmt: skip
                 _warm_up(app, running, processes)
                 started = time.monotonic()
-                app.send_task("notifier.process", args=(collect.events,), queue="deliver")
+                # As the poll would queue it: planning (and its chunks) go on `poll`.
+                app.send_task("notifier.process", args=(collect.events,), queue="poll")
                 if not slack.wait(lambda: len(slack.post_times) >= subscribers, 120):
                     raise TimeoutError(f"{len(slack.post_times)}/{subscribers} delivered\n"
                                        f"--- worker log ---\n{running[0].tail()}")  # fmt: skip
@@ -203,9 +205,18 @@ def _rows(
     ]  # fmt: skip
 
 
+TARGET_SCALE = 1.8  # two workers' rate over one worker's
+
+
 def run() -> list[Row]:
     """One worker, then two on the same Redis (scale-out: nothing may be sent twice)."""
-    return run_isolated(measure) + run_isolated(lambda url, prefix: measure(url, prefix, workers=2))
+    one = run_isolated(measure)
+    two = run_isolated(lambda url, prefix: measure(url, prefix, workers=2))
+    rate1, rate2 = float(one[0]["value"] or 0), float(two[0]["value"] or 0)  # type: ignore[arg-type]
+    scale = row(NAME, "two workers over one (deliveries/s)", rate2 / rate1 if rate1 else 0.0,
+                "x", target=f">= {TARGET_SCALE}", ok=rate1 > 0 and rate2 >= TARGET_SCALE * rate1,
+                note="the same fan-out; both on this one machine, with the fakes")  # fmt: skip
+    return [*one, *two, scale]
 
 
 if __name__ == "__main__":

@@ -381,14 +381,15 @@ def annotation_from_dict(d: dict[str, Any]) -> Annotation:
     )
 
 
-def alert_from_dict(d: dict[str, Any]) -> Alert:
+def alert_from_dict(d: dict[str, Any], event: ChangeEvent | None = None) -> Alert:
+    """An alert record; `event` is its event when the record only names it (`event_id`)."""
     return Alert(
         dedup_key=d["dedup_key"],
         thread_key=d["thread_key"],
         kind=AlertKind(d["kind"]),
         subscriber=d["subscriber"],
         channel=d["channel"],
-        event=event_from_dict(d["event"]),
+        event=event if event is not None else event_from_dict(d["event"]),
         annotations=tuple(annotation_from_dict(a) for a in d.get("annotations", ())),
         page=bool(d.get("page", False)),
         attached_to=d.get("attached_to"),

@@ -14,6 +14,7 @@ from celery import Task
 from notifier.pipeline import attempts, history, service
 from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
+from notifier.pipeline.fanout import PlanLater
 from notifier.pipeline.service import Runtime
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
 from workers.context import context
@@ -33,8 +34,13 @@ class CeleryQueues:
     def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
         deliver_chunk.apply_async((dedup_keys,), queue=lane.queue)
 
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        plan_chunk.apply_async((event_ids, number, subscribers), queue=PLANNING.queue)
+
 
 QUEUES = CeleryQueues()
+PLAN_LATER_S = 0.5  # how soon a provider's next event looks again at a fan-out in chunks
+PLAN_LATER_TRIES = 1200  # ten minutes of them: the lease lapses well before
 
 
 def _rt() -> Runtime:
@@ -74,10 +80,21 @@ def tick() -> int:
     return len(result.polls) + len(result.probes) + result.pushes.merged
 
 
-@app.task(name="notifier.process", ignore_result=True, **INFRASTRUCTURE_RETRY)
-def process_events(event_ids: list[str]) -> int:
+@app.task(bind=True, name="notifier.process", ignore_result=True, **INFRASTRUCTURE_RETRY)
+def process_events(self: Task, event_ids: list[str]) -> int:
     rt = _rt()
-    return service.process(rt, event_ids, _to(rt), service.utcnow())
+    try:
+        return service.process(rt, event_ids, _to(rt), service.utcnow())
+    except PlanLater as exc:  # the provider's earlier fan-out is still being planned
+        raise self.retry(countdown=PLAN_LATER_S, max_retries=PLAN_LATER_TRIES, exc=exc) from None
+
+
+@app.task(name="notifier.plan_chunk", ignore_result=True, **INFRASTRUCTURE_RETRY)
+def plan_chunk(event_ids: list[str], number: int, subscribers: list[str]) -> int:
+    """One chunk of a large fan-out (`notifier.pipeline.fanout`); its time limit is
+    retried, not counted as a poison try: what it claimed stays claimed."""
+    rt = _rt()
+    return service.plan_chunk(rt, event_ids, number, subscribers, _to(rt), service.utcnow())
 
 
 @app.task(

@@ -689,11 +689,25 @@ class Config(Strict):
     def resolved_providers(self) -> list[ResolvedProvider]:
         return [self._resolve(p) for p in self.providers]
 
+    def with_subscribers(self, names: list[str]) -> Config:
+        """This file with only the subscribers named (in that order; unknown names are
+        skipped): what one chunk of a large fan-out plans. Nothing is re-validated."""
+        index = self.subscribers_by_name
+        part = [s for n in names if (s := index.get(n)) is not None]
+        copy = self.model_copy(update={"subscribers": part})
+        copy.__dict__.pop("subscribers_by_name", None)  # the cached index is the whole file's
+        return copy
+
+    @cached_property
+    def _provider_names(self) -> dict[str, str]:
+        return {p.id: p.name for p in reversed(self.providers) if p.name}
+
     def provider_name(self, provider_id: str) -> str:
-        """Display name: the file's, else the catalog's, else the id."""
-        for p in self.providers:
-            if p.id == provider_id and p.name:
-                return p.name
+        """Display name: the file's, else the catalog's, else the id (from an index:
+        a fan-out asks once per route)."""
+        name = self._provider_names.get(provider_id)
+        if name:
+            return name
         entry = self.catalog.get(provider_id)
         return entry.name if entry is not None else provider_id
 

@@ -25,6 +25,7 @@ from typing import NamedTuple, Protocol
 
 from notifier.channels.kinds import channel_kind
 from notifier.pipeline import service
+from notifier.pipeline.fanout import PlanLater
 from notifier.pipeline.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ class TaskQueues(Protocol):
         """Queue the first attempt of a chunk of one fan-out (see `attempts.deliver_chunk`)."""
         ...
 
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        """Queue chunk `number` of one provider's fan-out (see `service.plan_chunk`)."""
+        ...
+
 
 class QueueDispatcher:
     """A `service.Dispatcher` over a harness's queues, for a task running on `rt`.
@@ -78,6 +83,8 @@ class QueueDispatcher:
         self, rt: Runtime, queues: TaskQueues, transient: tuple[type[BaseException], ...]
     ) -> None:
         self.rt, self.queues, self.transient = rt, queues, transient
+        # A busy provider (its earlier fan-out still planned in chunks): queue the plan.
+        self._inline_retry: tuple[type[BaseException], ...] = (*transient, PlanLater)
 
     def process(self, event_ids: Sequence[str]) -> None:
         # One batch per poll: its events are planned in order (see service.process).
@@ -88,9 +95,14 @@ class QueueDispatcher:
             try:
                 service.process(self.rt, list(event_ids), self, service.utcnow())
                 return
-            except self.transient as exc:
+            except self._inline_retry as exc:
                 log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
         self.queues.plan(list(event_ids))
+
+    def plan_chunks(self, event_ids: list[str], chunks: Sequence[list[str]]) -> None:
+        """Queue the chunks of one provider's fan-out, to be planned by any worker."""
+        for number, names in enumerate(chunks):
+            self.queues.plan_chunk(event_ids, number, names)
 
     def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
         keys = list(dedup_keys)

@@ -56,9 +56,15 @@ from notifier.pipeline.ingest.probes import confirmation
 from notifier.route.drops import DropHook
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
-from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
+from notifier.store.delivery.alerts import AlertClaims, AlertStore, dedup_key_for
+from notifier.store.delivery.deferred import DeferredThreads
 from notifier.store.delivery.followups import FollowUps
-from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
+from notifier.store.delivery.threads import (
+    IncidentRef,
+    RedisThreadStore,
+    RouteKey,
+    ThreadEntry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +124,13 @@ def process_event(
     warning's thread, confirming it, instead of paging again."""
     if event.late:
         return []
-    threads = _Remembering(threads)
+    ref: IncidentRef = (event.provider, event.incident_id)
+    deferred = (
+        DeferredThreads(threads, alerts, ref)
+        if isinstance(threads, RedisThreadStore) and isinstance(alerts, AlertStore)
+        else None
+    )
+    threads = deferred if deferred is not None else _Remembering(threads)
     # One search for upstream incidents serves the annotations and the cascades.
     upstream = safe_upstreams(event, config, world, now)
     annotations = safe_annotations(event, config, world, now, upstream)
@@ -132,7 +144,6 @@ def process_event(
             note = Annotation(AnnotationKind.PROBE, text, f"probe warning {warning.id}",
                               warning.provider, warning.id)  # fmt: skip
             annotations = (note, *annotations)
-    ref: IncidentRef = (event.provider, event.incident_id)
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
     threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
@@ -146,17 +157,32 @@ def process_event(
         alert = _plan(event, route, config, annotations, roots, threads, folding)
         if alert is None:
             continue
-        if alerts.claim(alert):
-            ready = alert
-        else:  # claimed before: hand it on again only while it is still undelivered
-            found, state = alerts.load(alert.dedup_key)
-            if state != "pending":
-                continue
-            ready = _released(found, alert, alerts) if found is not None else alert
-        out.append(ready)
-        if on_ready is not None:
-            on_ready(ready)
+        if deferred is not None:  # claimed with the rest of the chunk, in one round trip
+            deferred.claim(alert)
+            continue
+        ready = _ready(alert, alerts.claim(alert), alerts)
+        if ready is not None:
+            out.append(ready)
+            if on_ready is not None:
+                on_ready(ready)
+    for alert, won in deferred.flush() if deferred is not None else ():
+        ready = _ready(alert, won, alerts)
+        if ready is not None:
+            out.append(ready)
+            if on_ready is not None:
+                on_ready(ready)
     return out
+
+
+def _ready(alert: Alert, claimed: bool, alerts: AlertClaims) -> Alert | None:
+    """The alert to hand on: the one just claimed, or one claimed before while it is
+    still undelivered (a re-run after a crash hands it on again); None when done."""
+    if claimed:
+        return alert
+    found, state = alerts.load(alert.dedup_key)
+    if state != "pending":
+        return None
+    return _released(found, alert, alerts) if found is not None else alert
 
 
 def escalates(event: ChangeEvent) -> bool:

@@ -28,7 +28,7 @@ from notifier.feeds.discover import follow
 from notifier.feeds.fetch import Fetcher
 from notifier.feeds.probe import Prober
 from notifier.models import Alert, ChangeEvent, EventKind, Incident
-from notifier.pipeline import sending
+from notifier.pipeline import fanout, sending
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.delivery import digest, poison
 from notifier.pipeline.delivery.deliver import (
@@ -37,6 +37,7 @@ from notifier.pipeline.delivery.deliver import (
     check_escalation,
     deliver_alert,
 )
+from notifier.pipeline.fanout import PlanLater
 from notifier.pipeline.ingest import cadence, continuity, finals, push
 from notifier.pipeline.ingest.poll import PollOutcome, poll_provider
 from notifier.pipeline.ingest.probes import ProbeOutcome, run_probe
@@ -46,6 +47,7 @@ from notifier.store.conn.generation import Generation
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import FAILED
 from notifier.store.delivery.dueset import DueSet, due_set
+from notifier.store.delivery.fanouts import FanOuts
 from notifier.store.delivery.followups import RedisFollowUps
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.delivery.threads import RedisThreadStore
@@ -135,6 +137,10 @@ class Runtime:
     def due(self, name: str) -> DueSet:
         """The sorted set of `name` work: held, escalations, unprocessed, undelivered."""
         return due_set(self.client, self.settings.key_prefix, name)
+
+    @property
+    def fanouts(self) -> FanOuts:
+        return FanOuts(self.client, self.settings.key_prefix)
 
     @property
     def retries(self) -> RetryQueue:
@@ -307,10 +313,20 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     warnings = _open_warnings(rt, providers)
     planned = 0
     for provider in providers:
-        with _provider_lock(rt, provider):
+        with _provider_lock(rt, provider) as renew:
             mine = [e for e in events if e.provider == provider]
-            for event in (e for e in mine if not e.late):
-                planned += _process_one(rt, event, world, dispatcher, now, warnings)
+            todo = [e for e in mine if not e.late]
+            if todo and rt.fanouts.in_flight(todo[0].event_id):
+                todo = []  # a re-sent batch whose chunks are out: they finish it
+            if todo and (other := rt.fanouts.blocking(provider, todo[0].event_id)):
+                raise PlanLater(f"{provider}: {other} is still being planned in chunks")
+            parts = fanout.split(rt.config, rt.pages_only) if todo else None
+            if parts is not None:
+                planned += _fan_out(rt, todo, parts, world, dispatcher, now, warnings)
+            for event in todo if parts is None else ():
+                planned += _plan_part(rt, event, rt.config, world, dispatcher, now, warnings)
+                _finish(rt, event, warnings, now)
+                renew()
             late = [e for e in mine if e.late]
             if late:  # one poll's late news: one catch-up per subscriber and gap
                 planned += _catch_up(rt, late, dispatcher, now)
@@ -363,9 +379,67 @@ def _open_warnings(rt: Runtime, providers: Sequence[str]) -> dict[str, Incident]
     return {p: w.incident for p, w in rt.probes.warnings(probed).items()}
 
 
-def _process_one(
+def _fan_out(
+    rt: Runtime, events: Sequence[ChangeEvent], parts: fanout.Split, world: Sequence[Incident],
+    dispatcher: Dispatcher, now: datetime, warnings: dict[str, Incident] | None,
+) -> int:  # fmt: skip
+    """A large fan-out of one provider's events: the page lanes here, for each event in
+    order, then the rest in chunk tasks, each planning its subscribers' routes for every
+    event in order (`notifier.pipeline.fanout`); the last chunk marks them processed."""
+    events = [e for e in events if not rt.state.is_processed(e.event_id)]  # a re-sent batch
+    first = rt.config.with_subscribers(parts.first)
+    planned = sum(_plan_part(rt, e, first, world, dispatcher, now, warnings) for e in events)
+    send = getattr(dispatcher, "plan_chunks", None)
+    if send is None or not parts.chunks or not events:  # an inline harness: one by one
+        for names in parts.chunks if events else ():
+            config = rt.config.with_subscribers(names)
+            for event in events:
+                planned += _plan_part(rt, event, config, world, dispatcher, now, warnings)
+        for event in events:
+            _finish(rt, event, warnings, now)
+        return planned
+    ids = [e.event_id for e in events]
+    rt.fanouts.start(events[0].provider, ids[0], len(parts.chunks))
+    send(ids, parts.chunks)
+    return planned
+
+
+def plan_chunk(
+    rt: Runtime, event_ids: Sequence[str], number: int, names: Sequence[str],
+    dispatcher: Dispatcher, now: datetime,
+) -> int:  # fmt: skip
+    """Plan chunk `number` of a fan-out: the routes of the subscribers `names` for each
+    of one provider's events in order (`notifier.pipeline.fanout`). Idempotent; the last
+    chunk to finish marks the events processed."""
+    events = rt.state.load_events(event_ids)
+    if not events:
+        log.warning("chunk %d of %s: event records missing (expired?)", number, event_ids[0])
+        return 0
+    provider = events[0].provider
+    rt.fanouts.renew(provider, event_ids[0])
+    world = rt.state.recent_incidents(now)
+    warnings = _open_warnings(rt, [provider])
+    config = rt.config.with_subscribers(list(names))
+    planned = sum(_plan_part(rt, e, config, world, dispatcher, now, warnings) for e in events)
+    if rt.fanouts.done(provider, event_ids[0], number):
+        for event in events:
+            _finish(rt, event, warnings, now)
+    return planned
+
+
+def _finish(
+    rt: Runtime, event: ChangeEvent, warnings: dict[str, Incident] | None, now: datetime
+) -> None:
+    if event.kind is EventKind.NEW_INCIDENT and confirms(event, warnings) is not None:
+        rt.probes.confirm(event.provider, now)  # its recovery then needs no all-clear
+    rt.state.mark_processed(event.event_id)
+    rt.due("unprocessed").discard(event.event_id)
+
+
+def _plan_part(
     rt: Runtime,
     event: ChangeEvent,
+    config: Config,
     world: Sequence[Incident],
     dispatcher: Dispatcher,
     now: datetime,
@@ -389,33 +463,33 @@ def _process_one(
 
     try:
         alerts = process_event(
-            event, rt.config, world, rt.threads, rt.alerts, now,
+            event, config, world, rt.threads, rt.alerts, now,
             pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
             warnings=warnings, on_drop=_drops(rt),
         )  # fmt: skip
     except Exception as exc:
-        if not poison.is_poison(exc):
-            raise
         if batch:  # claimed before the failure: they go out, whatever becomes of the rest
             hand_on()
+        # The harness's transient failures (its time limit too) are retried where the
+        # plan stopped, never counted: the claims made stay made, the rest is planned then.
+        if not poison.is_poison(exc) or isinstance(exc, getattr(dispatcher, "transient", ())):
+            raise
         what = poison.entry("event", event.event_id, event.provider, event.incident_id,
                             "planning", exc, now)  # fmt: skip
         if not poison.failed_try(rt.quarantine, rt.metrics, what):
             raise
         alerts = []
-    if event.kind is EventKind.NEW_INCIDENT and confirms(event, warnings) is not None:
-        rt.probes.confirm(event.provider, now)  # its recovery then needs no all-clear
     if batch:
         hand_on()
     for channel, count in Counter(a.channel for a in alerts).items():
         rt.metrics.inc("notifier_alerts_total", count, channel=channel)
-    rt.state.mark_processed(event.event_id)
-    rt.due("unprocessed").discard(event.event_id)
     return len(alerts)
 
 
 @contextmanager
-def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60, wait_s: int = 20) -> Iterator[None]:
+def _provider_lock(
+    rt: Runtime, provider: str, ttl_s: int = 60, wait_s: int = 20
+) -> Iterator[Callable[[], None]]:
     # Wait well under the task's soft time limit: a timeout here is retried by the task.
     lock = rt.client.lock(
         f"{rt.settings.key_prefix}:plan-lock:{provider}",
@@ -425,8 +499,13 @@ def _provider_lock(rt: Runtime, provider: str, ttl_s: int = 60, wait_s: int = 20
     )
     if not lock.acquire():
         raise TimeoutError(f"planning lock for {provider} not acquired in {wait_s}s")
+
+    def renew() -> None:  # a plan that runs long keeps its lock (never lapses under it)
+        with suppress(redis.exceptions.LockError):
+            lock.extend(ttl_s, replace_ttl=True)
+
     try:
-        yield
+        yield renew
     finally:
         with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
             lock.release()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench import bench_fanout, bench_latency, bench_memory, bench_pages, bench_polling
+from bench import (
+    bench_fanout,
+    bench_latency,
+    bench_memory,
+    bench_pages,
+    bench_plan,
+    bench_polling,
+)
 from bench.support import percentile
 
 
@@ -89,3 +96,13 @@ def test_the_history_drain_benchmark_writes_every_row(redis_url: str, key_prefix
 
     rows = bench_history.measure(redis_url, key_prefix, incidents=5)
     assert rows[0]["metric"] == "drain into SQLite" and float(rows[0]["value"]) > 0  # type: ignore[arg-type]
+
+
+def test_plan_completes_a_fan_out_in_chunks_and_counts_round_trips(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    rows = by_metric(bench_plan.measure(redis_url, key_prefix, subscribers=700))
+    assert rows["700-route fan-out completes"]["ok"] == "yes"
+    assert rows["quarantined"]["value"] == 0
+    per_alert = float(str(rows["Redis round trips to plan and publish, per alert"]["value"]))
+    assert 0 < per_alert <= 3

@@ -41,6 +41,7 @@ from notifier.channels.base import (
 from notifier.channels.digest import Digest
 from notifier.channels.email import digest as digest_mail
 from notifier.channels.email.session import DEFAULT_LIMIT, SmtpSessions
+from notifier.channels.memo import RenderMemo
 from notifier.channels.render import (
     Presentation,
     catch_up_items,
@@ -103,6 +104,7 @@ class EmailChannel(Channel):
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.presentation = presentation or Presentation()
+        self.memo = RenderMemo()
         self._sessions = SmtpSessions(max_sessions)
 
     def secrets(self) -> tuple[str, ...]:
@@ -124,13 +126,18 @@ class EmailChannel(Channel):
         return SendResult(message_id=message_id, thread_ref=thread_ref or message_id)
 
     def render(self, alert: Alert, to: str, thread_ref: str | None) -> EmailMessage:
-        msg = self.new_message(to, subject(alert, self.presentation))
+        # The subject and bodies are the same for every recipient of the event: once.
+        title, text, html = self.memo.get("email", alert, lambda: (
+            subject(alert, self.presentation), text_body(alert, self.presentation),
+            html_body(alert, self.presentation),
+        ))  # fmt: skip
+        msg = self.new_message(to, title)
         msg.replace_header("Message-ID", self.message_id(alert.dedup_key, to))
         if thread_ref:
             msg["In-Reply-To"] = thread_ref
             msg["References"] = thread_ref
-        msg.set_content(text_body(alert, self.presentation))
-        msg.add_alternative(html_body(alert, self.presentation), subtype="html")
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
         return msg
 
     def send_digest(self, target: Target, digest: Digest) -> SendResult:

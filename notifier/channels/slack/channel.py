@@ -57,6 +57,7 @@ from notifier.channels.base import (
     redacting_logger,
     secret_values,
 )
+from notifier.channels.memo import RenderMemo
 from notifier.channels.render import Presentation, is_resolution
 from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.http import KeepAliveWebClient
@@ -144,6 +145,7 @@ class SlackChannel(Channel):
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.timeout = timeout
         self.presentation = presentation or Presentation()
+        self.memo = RenderMemo()
         self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets(),
                                          said_again=[SDK_NO_ANSWER])  # fmt: skip
         self._client: WebClient | None = None
@@ -234,12 +236,18 @@ class SlackChannel(Channel):
         # The button stays on the parent while the incident is open: each edit re-renders it.
         inc = alert.event.incident
         actions = ack_block(alert.subscriber, inc.provider, inc.id) if acks else None
-        parent = slack_blocks.parent_message(alert, self.presentation, actions=actions)
+        if actions is None:  # the same for every subscriber of the event: rendered once
+            parent = self.memo.get("parent", alert, lambda: slack_blocks.parent_message(
+                alert, self.presentation))  # fmt: skip
+        else:  # the button names the subscriber
+            parent = slack_blocks.parent_message(alert, self.presentation, actions=actions)
         tagged = {"metadata": metadata(alert, channel)}
         if thread_ref is None:
             return self._post_parent(channel, {**parent, **tagged})
         channel_id, _, parent_ts = thread_ref.partition("/")
-        reply = {**slack_blocks.reply_message(alert, self.presentation), **tagged}
+        made = self.memo.get("reply", alert, lambda: slack_blocks.reply_message(
+            alert, self.presentation))  # fmt: skip
+        reply = {**made, **tagged}
         if alert.attached_to:
             # Folded into an upstream's thread: reply there, leave its parent alone.
             data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)

@@ -29,9 +29,10 @@ from typing import Any, Literal, Protocol
 
 import redis
 
-from notifier.models import Alert, alert_from_dict, parse_iso, to_jsonable
+from notifier.models import Alert, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
+from notifier.store.delivery.eventrefs import EventRefs
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import alert_row
 
@@ -60,18 +61,33 @@ class AlertClaims(Protocol):
 # Atomic "create with both fields or do nothing": a hash cannot be SET NX'd directly.
 # The same script takes the alert's place in its thread (KEYS[3] holds the thread's
 # last claimed alert), so an alert gets its place exactly when it is created.
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'state', 'pending')
-local earlier = redis.call('GET', KEYS[3])
-if earlier and earlier ~= ARGV[3] then redis.call('HSET', KEYS[1], 'after', earlier) end
-redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('RPUSH', KEYS[4], ARGV[4])
+_CLAIM_TEMPLATE = """
+if redis.call('EXISTS', KEYS[{k0}]) == 1 then return 0 end
+local body = ARGV[{a0}]
+if ARGV[{a3}] ~= '' and redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
+redis.call('HSET', KEYS[{k0}], 'alert', body, 'state', 'pending')
+local earlier = redis.call('GET', KEYS[{k2}])
+if earlier and earlier ~= ARGV[{a2}] then redis.call('HSET', KEYS[{k0}], 'after', earlier) end
+redis.call('SET', KEYS[{k2}], ARGV[{a2}], 'EX', ARGV[{a1}])
+redis.call('EXPIRE', KEYS[{k0}], ARGV[{a1}])
+redis.call('SADD', KEYS[{k1}], ARGV[{a2}])
+redis.call('EXPIRE', KEYS[{k1}], ARGV[{a1}])
+redis.call('RPUSH', KEYS[{k4}], ARGV[{a4}])
 return 1
 """
+
+
+def claim_lua(k: int, a: int) -> str:
+    """The claim as Lua, its keys from KEYS[k] on (the record, the incident's alert set,
+    the thread's last alert, the event's record, the history outbox) and its arguments
+    from ARGV[a] on (the record naming its event, the TTL, the dedup key, the record with
+    the event in it, the history's row); `claim_parts` gives both lists. It returns 1
+    when it created the record, else 0."""
+    n = {f"k{i}": k + i for i in range(5)} | {f"a{i}": a + i for i in range(5)}
+    return _CLAIM_TEMPLATE.format(**n)
+
+
+_CLAIM = claim_lua(1, 1)
 # The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
 # hold, whether a worker holds its delivery lock, and when its retry is due. Its key
 # comes from the record, so the script reads keys it was not given: fine on the one
@@ -124,6 +140,7 @@ class AlertStore:
         self._claim = client.register_script(_CLAIM)
         self._set_state = client.register_script(_SET_STATE)
         self._update_pending = client.register_script(_UPDATE_PENDING)
+        self._events = EventRefs(client, prefix)
 
     def key(self, dedup_key: str) -> str:
         return f"{self._prefix}:alert:{dedup_key}"
@@ -135,22 +152,36 @@ class AlertStore:
         """The key naming the last alert claimed in `alert`'s thread on its route."""
         return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
 
-    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
-        """True for the one caller that created the record; False if it existed."""
-        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+    def claim_parts(
+        self, alert: Alert, ttl: int = ALERT_TTL_SECONDS, whole: bool = True
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of the claim's script (`claim_lua`). Without `whole`
+        (the caller knows the event's record exists) the copy with the event in it is
+        not built or sent, and the record names its event."""
         ev = alert.event
         keys = [
             self.key(alert.dedup_key), self.of_key(ev.provider, ev.incident_id),
-            self.sequence_key(alert), outbox.outbox_key(self._prefix),
+            self.sequence_key(alert), self._events.key(ev.event_id),
+            outbox.outbox_key(self._prefix),
         ]  # fmt: skip
+        ref, full = self._events.bodies(alert, whole)
         # The history's row goes in the same script: a claimed alert always has one.
         row = outbox.entry(outbox.ALERT, datetime.now(UTC), alert_row(alert))
+        return keys, [ref, ttl, alert.dedup_key, full, row]
+
+    def event_stored(self, event_id: str) -> bool:
+        """The event has its own record (asked once per event and process)."""
+        return self._events.stored(event_id)
+
+    def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
+        """True for the one caller that created the record; False if it existed."""
+        keys, args = self.claim_parts(alert, ttl)
         # Confirmed by a replica: a claim lost in a failover is a duplicate alert.
         (created,) = confirmed(
             self._r, "a dedup claim",
             # EVAL, not EVALSHA: a pipeline would ask SCRIPT EXISTS first (a round trip),
             # and a newly promoted primary has no script cache.
-            lambda pipe: pipe.eval(_CLAIM, len(keys), *keys, body, ttl, alert.dedup_key, row),
+            lambda pipe: pipe.eval(_CLAIM, len(keys), *keys, *args),
         )  # fmt: skip
         return bool(created)
 
@@ -163,7 +194,7 @@ class AlertStore:
         pipe = self._r.pipeline(transaction=False)
         for k in dedup_keys:
             pipe.hmget(self.key(k), ["alert", "state"])
-        found = [_parse_loaded(reply) for reply in pipe.execute()] if dedup_keys else []
+        found = [self._parse(reply) for reply in pipe.execute()] if dedup_keys else []
         return [(a, s or "pending") for a, s in found if a is not None]
 
     def routing(self, dedup_keys: Sequence[str]) -> dict[str, str]:
@@ -181,7 +212,7 @@ class AlertStore:
     def update_pending(self, alert: Alert) -> bool:
         """Replace the record of an alert not yet delivered (a follow-up batch that a
         critical member released from quiet hours); False when it is no longer pending."""
-        body = json.dumps(to_jsonable(alert), separators=(",", ":"))
+        body = self._events.bodies(alert)[1]  # rare (a released follow-up): whole
         return bool(self._update_pending(keys=[self.key(alert.dedup_key)], args=[body]))
 
     def get(self, dedup_key: str) -> Alert | None:
@@ -194,7 +225,11 @@ class AlertStore:
     def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
         """`load` as part of the caller's round trip."""
         batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
-        return batch.later(_parse_loaded)
+        return batch.later(self._parse)
+
+    def _parse(self, reply: list[Any]) -> tuple[Alert | None, str | None]:
+        raw, state = reply
+        return (None if raw is None else self._events.alert(raw)), text(state)
 
     def state(self, dedup_key: str) -> str | None:
         raw = self._r.hget(self.key(dedup_key), "state")
@@ -283,8 +318,3 @@ def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
         key, state, parse_iso(hold or None), running == "1",
         datetime.fromtimestamp(float(retry), UTC) if retry else None,
     )  # fmt: skip
-
-
-def _parse_loaded(reply: list[Any]) -> tuple[Alert | None, str | None]:
-    raw, state = reply
-    return (None if raw is None else alert_from_dict(json.loads(raw))), text(state)

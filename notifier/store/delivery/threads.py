@@ -128,6 +128,10 @@ class RedisThreadStore:
         self._ttl = ttl
         self._add_member = client.register_script(_ADD_MEMBER)
 
+    @property
+    def client(self) -> redis.Redis:
+        return self._r
+
     def _key(self, kind: str, route: RouteKey, ref: IncidentRef) -> str:
         return f"{self._prefix}:{kind}:{route[0]}:{route[1]}:{ref[0]}:{ref[1]}"
 
@@ -205,6 +209,42 @@ class RedisThreadStore:
         base = f"{self._prefix}:cascade-members:{thread_key}"
         raw = self._add_member(keys=[f"{base}:set", base], args=[name, self._ttl])
         return [text(x) for x in raw]
+
+    # What one chunk of a fan-out batches (`notifier.store.delivery.deferred`): one read
+    # of every route's entry and cascade registration; its writes go by these keys.
+
+    def prefetch(
+        self, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> tuple[dict[RouteKey, ThreadEntry | None], dict[RouteKey, str | None]]:
+        """Each route's entry for `incident` and the cascade thread registered for it
+        there, in one round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        for i in range(0, len(routes), 500):
+            part = routes[i : i + 500]
+            pipe.mget([self._key("thread", r, incident) for r in part])
+            pipe.mget([self._key("cascade", r, incident) for r in part])
+        replies = pipe.execute() if routes else []
+        entries: dict[RouteKey, ThreadEntry | None] = {}
+        cascades: dict[RouteKey, str | None] = {}
+        for n, i in enumerate(range(0, len(routes), 500)):
+            part = routes[i : i + 500]
+            for route, raw, cas in zip(part, replies[2 * n], replies[2 * n + 1], strict=True):
+                entries[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+                cascades[route] = text(cas) if cas is not None else None
+        return entries, cascades
+
+    def route_keys(self, route: RouteKey, incident: IncidentRef) -> tuple[str, str]:
+        """The keys of the route's entry for `incident` and of its cascade registration."""
+        return self._key("thread", route, incident), self._key("cascade", route, incident)
+
+    def member_keys(self, thread_key: str) -> tuple[str, str]:
+        """The keys of a cascade thread's members: the set and the first-come list."""
+        base = f"{self._prefix}:cascade-members:{thread_key}"
+        return f"{base}:set", base
+
+    @property
+    def ttl(self) -> int:
+        return self._ttl
 
     def _ref_key(self, thread_key: str) -> str:
         return f"{self._prefix}:threadref:{thread_key}"

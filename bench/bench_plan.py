@@ -1,0 +1,157 @@
+"""Planning a 30,000-route fan-out in chunks, and the Redis round trips it costs.
+
+One provider, `subscribers` subscribers with a Slack channel each. This process polls
+the incident, then runs the real `service.process` with the real `QueueDispatcher`
+over queues that only count their messages (each message is one broker round trip),
+and plans every chunk task it queued with the real `service.plan_chunk`, one after
+another, timing each (the workers run them side by side; here they share one CPU).
+Every Redis request of the notifier client is counted (a pipeline or script is one).
+
+Reported: that the fan-out completes (every route claimed once, the event processed,
+nothing quarantined), the time per chunk and in all, the Redis round trips of planning
+and publishing per alert (broker messages included), and those of delivering per alert
+(the first attempt of a chunk to a fake Slack that answers at once).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.support import Row, StampedFeedServer, TimedSlack, percentile, row, run_isolated
+from notifier.config.load import load_config
+from notifier.config.settings import Settings
+from notifier.pipeline import service
+from notifier.pipeline.delivery.retry import INFRASTRUCTURE
+from notifier.pipeline.dispatch import Lane, QueueDispatcher
+from tests.support.roundtrips import RoundTrips
+from tests.support.statuspage_docs import FakeIncident, summary_json
+
+NAME = "plan"
+FEED = "/plan/api/v2/summary.json"
+TARGET_TRIPS = 3.0  # Redis round trips per alert to plan and publish it
+
+
+class _Queues:
+    """A harness's queues that only count: one message = one broker round trip."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.chunks: list[tuple[list[str], int, list[str]]] = []
+        self.handed: list[str] = []
+
+    def plan(self, event_ids: list[str]) -> None:
+        self.messages += 1
+
+    def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
+        self.messages += 1
+        self.handed.append(dedup_key)
+
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
+        self.messages += 1
+        self.handed.extend(dedup_keys)
+
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        self.messages += 1
+        self.chunks.append((event_ids, number, subscribers))
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        self.events.extend(event_ids)
+
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+        raise AssertionError("planned below")
+
+
+def _config(path: Path, url: str, subscribers: int) -> None:
+    lines = ["providers:", "  - id: plan", "    name: Plan Cloud",
+             f'    feed: {{url: "{url}", format: statuspage-json}}', "subscribers:"]  # fmt: skip
+    for n in range(subscribers):
+        lines += [f"  - name: team{n:05d}", f'    slack: {{channel: "#plan-{n:05d}"}}']
+    path.write_text("\n".join(lines) + "\n")
+
+
+def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]:
+    feeds, slack = StampedFeedServer().start(), TimedSlack(0.0).start()
+    feeds.put(FEED, summary_json([]))
+    try:
+        with tempfile.TemporaryDirectory(prefix="notifier-bench-plan-") as tmp:
+            config = Path(tmp) / "subscriptions.yaml"
+            _config(config, feeds.url(FEED), subscribers)
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None, redis_url=redis_url, config=config, key_prefix=prefix,
+                slack_token="xoxb-bench-plan", slack_api_url=slack.url,
+            )  # fmt: skip
+            rt = service.Runtime.build(settings, redis_url, load_config(config))
+            try:
+                return _plan(rt, feeds, subscribers)
+            finally:
+                rt.client.close()
+    finally:
+        feeds.stop()
+        slack.stop()
+
+
+def _plan(rt: service.Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
+    service.poll(rt, "plan", _Collect(), service.utcnow())  # the quiet baseline
+    incident = FakeIncident("planinc00001", "Elevated API errors", impact="critical")
+    incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
+    feeds.put(FEED, summary_json([incident]))
+    found = _Collect()
+    service.poll(rt, "plan", found, service.utcnow())
+    queues = _Queues()
+    dispatcher = QueueDispatcher(rt, queues, INFRASTRUCTURE)
+    trips = RoundTrips(rt.client)
+    started = time.perf_counter()
+    service.process(rt, found.events, dispatcher, service.utcnow())
+    times = []
+    for event_ids, number, names in list(queues.chunks):
+        t0 = time.perf_counter()
+        service.plan_chunk(rt, event_ids, number, names, dispatcher, service.utcnow())
+        times.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    planned = len(queues.handed)
+    plan_trips = trips.count + queues.messages
+    done = all(rt.state.is_processed(e) for e in found.events)
+    quarantined = sum(rt.quarantine.counts(service.utcnow()).values())
+    # Delivering: the first attempt of one chunk, every Redis request counted.
+    chunk = queues.handed[: rt.settings.delivery_in_flight]
+    before = trips.count
+    service.deliver_chunk(rt, chunk, dispatcher, service.utcnow())
+    deliver_trips = (trips.count - before) / len(chunk)
+    exact = planned == subscribers and len(set(queues.handed)) == subscribers
+    return [
+        row(NAME, f"{subscribers:,}-route fan-out completes", float(exact and done), "yes=1",
+            target="every route claimed once, the event processed", ok=exact and done,
+            note=f"{planned:,} alerts handed on, {len(set(queues.handed)):,} distinct; "
+                 f"{len(queues.chunks)} chunk tasks"),
+        row(NAME, "quarantined", quarantined, "items", target="== 0", ok=quarantined == 0),
+        row(NAME, "planning, all chunks one after another", total, "s",
+            note=f"{total / subscribers * 1e3:.3f} ms a route on one CPU; the workers run "
+                 "the chunks side by side"),
+        row(NAME, "planning one chunk, p50 / max", percentile(times, 50) * 1e3, "ms",
+            note=f"max {max(times) * 1e3:.0f} ms; chunks of {len(queues.chunks[0][2])} "
+                 "subscribers"),
+        row(NAME, "Redis round trips to plan and publish, per alert", plan_trips / planned,
+            "round trips", target=f"<= {TARGET_TRIPS:.0f}",
+            ok=plan_trips / planned <= TARGET_TRIPS,
+            note=f"{trips.count:,} Redis requests + {queues.messages:,} broker messages "
+                 f"for {planned:,} alerts"),
+        row(NAME, "Redis round trips to deliver, per alert", deliver_trips, "round trips",
+            note=f"the first attempt of a chunk of {len(chunk)} to Slack"),
+    ]  # fmt: skip
+
+
+def run() -> list[Row]:
+    return run_isolated(measure)
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(r)
