@@ -16,6 +16,7 @@ from notifier.config.settings import Settings
 from notifier.pipeline import fanout, service
 from notifier.pipeline.fanout import PlanLater
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.local import LOCAL_CIDRS
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -66,7 +67,9 @@ def _runtime(tmp_path: Path, redis_url: str, key_prefix: str, url: str) -> servi
             lines.append(f"    sms: {{to: ['+1555010{n:04d}']}}")
     path = tmp_path / "subscriptions.yaml"
     path.write_text("\n".join(lines) + "\n")
-    settings = Settings(_env_file=None, config=path, key_prefix=key_prefix)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, config=path, key_prefix=key_prefix, fetch_allow_networks=LOCAL_CIDRS
+    )
     return service.Runtime.build(settings, redis_url, load_config(path))
 
 
