@@ -20,7 +20,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.support import Row, StampedFeedServer, TimedSlack, percentile, row, run_isolated
+from bench.support import (
+    LOCAL_NETWORKS,
+    Row,
+    StampedFeedServer,
+    TimedSlack,
+    percentile,
+    row,
+    run_isolated,
+)
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline import service
@@ -87,6 +95,7 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, redis_url=redis_url, config=config, key_prefix=prefix,
                 slack_token="xoxb-bench-plan", slack_api_url=slack.url,
+                fetch_allow_networks=LOCAL_NETWORKS,  # the feed is on 127.0.0.1
             )  # fmt: skip
             rt = service.Runtime.build(settings, redis_url, load_config(config))
             try:

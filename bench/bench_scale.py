@@ -35,6 +35,7 @@ import redis
 from celery import Celery
 
 from bench.support import (
+    LOCAL_NETWORKS,
     Row,
     StampedFeedServer,
     TimedSlack,
@@ -169,7 +170,8 @@ def measure(
             "NOTIFIER_SMTP_PORT": str(smtp.port),
             "NOTIFIER_SMTP_STARTTLS": "false",
         }
-        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix)
+        settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
+                            fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
         service.poll(rt, "scale", _Collect(), service.utcnow())  # the quiet baseline
         app = Celery("notifier-bench", broker=broker_url(redis_url))

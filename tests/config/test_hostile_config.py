@@ -19,7 +19,7 @@ KEY = "e93facc04764012d7bfb002500d5d1a6"  # made here: shaped like a PagerDuty r
          "s.yaml:2: the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
         ("x: !!python/name:os.system ''\n", "s.yaml:1: the tag"),
         ("x: !custom 1\n", "s.yaml:1: the tag '!custom' is not allowed"),
-        ("[" * 5000 + "]" * 5000, "s.yaml:1: YAML error"),
+        ("[" * 5000 + "]" * 5000, "s.yaml:1: YAML"),  # "error" or "syntax error" (libyaml)
         ("d: 2024-13-45\n", "s.yaml:1: YAML error: a value YAML cannot read"),
     ],
 )  # fmt: skip

@@ -34,6 +34,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import redis
 
@@ -223,13 +224,16 @@ class RedisThreadStore:
             part = routes[i : i + 500]
             pipe.mget([self._key("thread", r, incident) for r in part])
             pipe.mget([self._key("cascade", r, incident) for r in part])
-        replies = pipe.execute() if routes else []
+        # An incident open when Redis lost its data reads as heard of (`LOST_OPENER`).
+        pipe.exists(self._before_loss_key(incident))
+        replies: list[Any] = pipe.execute() if routes else [0]
+        lost = bool(replies[-1])
         entries: dict[RouteKey, ThreadEntry | None] = {}
         cascades: dict[RouteKey, str | None] = {}
         for n, i in enumerate(range(0, len(routes), 500)):
             part = routes[i : i + 500]
             for route, raw, cas in zip(part, replies[2 * n], replies[2 * n + 1], strict=True):
-                entries[route] = None if raw is None else ThreadEntry(**json.loads(raw))
+                entries[route] = _entry(raw, route, incident, lost)
                 cascades[route] = text(cas) if cas is not None else None
         return entries, cascades
 
