@@ -25,7 +25,6 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -34,11 +33,13 @@ from celery import Celery
 
 from bench.support import (
     LOCAL_NETWORKS,
+    CollectEvents,
     Row,
     StampedFeedServer,
     TimedSlack,
     row,
     run_isolated,
+    slack_teams_config,
     wait_until,
     worker_env,
 )
@@ -55,27 +56,6 @@ TARGET_RATE = 200.0  # deliveries/s at real vendor latency: 1,000 subscribers in
 TARGET_RATIO = 0.7  # of the bare client with the same concurrency
 LATENCY_S = 0.150
 FEED = "/fanout/api/v2/summary.json"
-
-
-class _Collect:
-    """Inline dispatcher: remembers what would have been queued."""
-
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events.extend(event_ids)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        raise AssertionError("this benchmark plans in the worker, not here")
-
-
-def _config(path: Path, url: str, subscribers: int) -> None:
-    lines = ["providers:", "  - id: fanout", "    name: Fanout Cloud",
-             f'    feed: {{url: "{url}", format: statuspage-json}}', "subscribers:"]  # fmt: skip
-    for n in range(subscribers):
-        lines += [f"  - name: team{n:04d}", f'    slack: {{channel: "#fanout-{n:04d}"}}']
-    path.write_text("\n".join(lines) + "\n")
 
 
 def _producer(redis_url: str, settings: Settings) -> Celery:
@@ -140,13 +120,13 @@ def measure(
     feeds.put(FEED, summary_json([incident]))
     with tempfile.TemporaryDirectory(prefix="notifier-bench-fanout-") as tmp:
         config = Path(tmp) / "subscriptions.yaml"
-        _config(config, feeds.url(FEED), subscribers)
+        slack_teams_config(config, "fanout", feeds.url(FEED), subscribers, 4)
         env = worker_env(redis_url, prefix, config, Path(tmp) / "data", slack.url)
         env["NOTIFIER_DELIVERY_IN_FLIGHT"] = str(in_flight)
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
-        collect = _Collect()
+        collect = CollectEvents()
         service.poll(rt, "fanout", collect, service.utcnow())
         assert collect.events, "the poll found no incident"
         app = _producer(redis_url, settings)

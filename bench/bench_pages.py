@@ -16,13 +16,13 @@ with nothing queued, in the same run.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from celery import Celery
 
 from bench.support import (
     LOCAL_NETWORKS,
+    CollectEvents,
     Row,
     StampedFeedServer,
     TimedSlack,
@@ -43,17 +43,6 @@ NAME = "pages"
 TARGET_S = 1.0
 BULK, CORE = "/bulk/api/v2/summary.json", "/core/api/v2/summary.json"
 ONCALL = "+15550100001"
-
-
-class _Collect:
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events.extend(event_ids)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        raise AssertionError("planned in the worker")
 
 
 def _config(path: Path, feeds: StampedFeedServer, backlog: int) -> None:
@@ -110,7 +99,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
         for pid in ("bulk", "core"):  # the baselines: nothing open yet
-            service.poll(rt, pid, _Collect(), service.utcnow())
+            service.poll(rt, pid, CollectEvents(), service.utcnow())
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip
@@ -123,7 +112,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                     _page(app, feeds, twilio, 1)  # every process has built its Runtime
                     idle = _page(app, feeds, twilio, 2)
                     feeds.put(BULK, _incidents("bulk", 1))
-                    collect = _Collect()
+                    collect = CollectEvents()
                     service.poll(rt, "bulk", collect, service.utcnow())
                     app.send_task("notifier.process", args=(collect.events,), queue="poll")
                     wait_until(lambda: len(slack.post_times) >= backlog // 10, 60,

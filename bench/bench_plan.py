@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from bench.support import (
     LOCAL_NETWORKS,
+    CollectEvents,
     Row,
     StampedFeedServer,
     TimedSlack,
     percentile,
     row,
     run_isolated,
+    slack_teams_config,
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
@@ -66,32 +67,13 @@ class _Queues:
         self.chunks.append((event_ids, number, subscribers))
 
 
-class _Collect:
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events.extend(event_ids)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        raise AssertionError("planned below")
-
-
-def _config(path: Path, url: str, subscribers: int) -> None:
-    lines = ["providers:", "  - id: plan", "    name: Plan Cloud",
-             f'    feed: {{url: "{url}", format: statuspage-json}}', "subscribers:"]  # fmt: skip
-    for n in range(subscribers):
-        lines += [f"  - name: team{n:05d}", f'    slack: {{channel: "#plan-{n:05d}"}}']
-    path.write_text("\n".join(lines) + "\n")
-
-
 def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]:
     feeds, slack = StampedFeedServer().start(), TimedSlack(0.0).start()
     feeds.put(FEED, summary_json([]))
     try:
         with tempfile.TemporaryDirectory(prefix="notifier-bench-plan-") as tmp:
             config = Path(tmp) / "subscriptions.yaml"
-            _config(config, feeds.url(FEED), subscribers)
+            slack_teams_config(config, "plan", feeds.url(FEED), subscribers, 5)
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, redis_url=redis_url, config=config, key_prefix=prefix,
                 slack_token="xoxb-bench-plan", slack_api_url=slack.url,
@@ -108,11 +90,11 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
 
 
 def _plan(rt: service.Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
-    service.poll(rt, "plan", _Collect(), service.utcnow())  # the quiet baseline
+    service.poll(rt, "plan", CollectEvents(), service.utcnow())  # the quiet baseline
     incident = FakeIncident("planinc00001", "Elevated API errors", impact="critical")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
     feeds.put(FEED, summary_json([incident]))
-    found = _Collect()
+    found = CollectEvents()
     service.poll(rt, "plan", found, service.utcnow())
     queues = _Queues()
     dispatcher = QueueDispatcher(rt, queues, INFRASTRUCTURE)

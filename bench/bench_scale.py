@@ -26,7 +26,6 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from celery import Celery
 
 from bench.support import (
     LOCAL_NETWORKS,
+    CollectEvents,
     Row,
     StampedFeedServer,
     TimedSlack,
@@ -72,17 +72,6 @@ class _SlowRecorder(Recorder):
         reply: str = await super().handle_DATA(server, session, envelope)
         self.arrived.append(time.monotonic())
         return reply
-
-
-class _Collect:
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events.extend(event_ids)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        raise AssertionError("planned in the workers")
 
 
 def _config(path: Path, url: str, subscribers: int, email: int, on_call: int) -> None:
@@ -173,7 +162,7 @@ def measure(
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = service.Runtime.build(settings, redis_url, load_config(config))
-        service.poll(rt, "scale", _Collect(), service.utcnow())  # the quiet baseline
+        service.poll(rt, "scale", CollectEvents(), service.utcnow())  # the quiet baseline
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip

@@ -338,7 +338,33 @@ class TimedTwilio(FakeTwilio):
 
 # ---- real worker processes -------------------------------------------------------------
 
+
 # The fake feed servers listen on loopback, which the fetch guard refuses unless allowed.
+class CollectEvents:
+    """An inline dispatcher for a benchmark's own polls: remembers the events a poll
+    hands on; nothing is delivered here (the workers, or the benchmark, plan them)."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def process(self, event_ids: Sequence[str]) -> None:
+        self.events.extend(event_ids)
+
+    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+        raise AssertionError("a benchmark's poll hands on events, never deliveries")
+
+
+def slack_teams_config(path: Path, provider: str, url: str, subscribers: int, digits: int) -> None:
+    """A subscription file: one statuspage-json provider and `subscribers` teams, each
+    with a Slack channel of its own."""
+    lines = ["providers:", f"  - id: {provider}", f"    name: {provider.title()} Cloud",
+             f'    feed: {{url: "{url}", format: statuspage-json}}', "subscribers:"]  # fmt: skip
+    for n in range(subscribers):
+        lines += [f"  - name: team{n:0{digits}d}",
+                  f'    slack: {{channel: "#{provider}-{n:0{digits}d}"}}']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+
+
 LOCAL_NETWORKS = "127.0.0.0/8,::1/128"
 
 
