@@ -27,7 +27,7 @@ from notifier.channels.sms.paging import Pager
 from notifier.channels.webhook.channel import WebhookChannel
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
-from notifier.store.delivery.pacing import Rate, RateGate
+from notifier.store.delivery.pacing import Pacing, Rate
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def build_channels(
 ) -> tuple[dict[str, Channel], Pager | None]:
     """(channels by name, the SMS Pager or None): `vendor_channels`, and the pager
     that pages, acknowledges and escalates through the SMS channel (state in Redis)."""
-    gate = RateGate(client, prefix)
+    gate = Pacing(client, prefix)
     channels = vendor_channels(settings, presentation, subscribers, gate)
     sms = channels.get(SmsChannel.name)
     pager = None
@@ -87,7 +87,7 @@ def vendor_channels(
     settings: Settings,
     presentation: Presentation | None = None,
     subscribers: Iterable[Subscriber] = (),
-    gate: RateGate | None = None,
+    gate: Pacing | None = None,
 ) -> dict[str, Channel]:
     """A real channel for every vendor with credentials, the console under its own
     name, and the console for every vendor when none has any.

@@ -40,7 +40,8 @@ def show(records: list[DeliveryRecord], as_json: bool, out: TextIO) -> None:
     out.write(f"{'UPDATED':20} {'OUTCOME':9} {'CHANNEL':7} {'TRIES':>5}  SUBSCRIBER / ALERT\n")
     for rec in records:
         title = _safe(f"{rec.provider}: {rec.title}")[:70]
-        out.write(f"{rec.updated_at or '-':20} {rec.outcome:9} {rec.channel:7} {rec.attempts:>5}  "
+        outcome = rec.outcome or "expired"  # its alert's record is gone
+        out.write(f"{rec.updated_at or '-':20} {outcome:9} {rec.channel:7} {rec.attempts:>5}  "
                   f"{_safe(rec.subscriber)} / {title}\n")  # fmt: skip
         detail = rec.error or rec.message_id
         if detail:

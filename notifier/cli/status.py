@@ -34,7 +34,8 @@ from notifier.models import iso
 from notifier.pipeline.runtime.blindness import Watched
 from notifier.pipeline.runtime.health import Health, Limits, observe
 from notifier.store.conn.connect import connect
-from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.discovered import DiscoveredStore
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.quarantine import QuarantineStore
@@ -128,7 +129,7 @@ def muting_lines(client: redis.Redis, prefix: str, now: datetime) -> list[str]:
         return []
     muted: dict[str, int] = {}
     for rec in DeliveryLog(client, prefix).recent(200):
-        if rec.outcome == SILENCED:
+        if rec.outcome is AlertStatus.SILENCED:
             sid = rec.message_id.removeprefix("silence:")
             muted[sid] = muted.get(sid, 0) + 1
     lines = [f"silences: {len(active)} active"]

@@ -20,6 +20,7 @@ from notifier.history import tables as t
 from notifier.history.rows import LIVE, Row, impact_row, incident_row, update_rows
 from notifier.history.upsert import upsert
 from notifier.models import EventKind, event_from_dict, parse_iso
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import Entry
 
@@ -91,7 +92,7 @@ def _error(e: Entry, out: Rows) -> None:
 def _finish(e: Entry, out: Rows) -> None:
     out.finishes.append(e)
     r = e.row
-    if r["outcome"] == "silenced" and str(r["message_id"]).startswith("silence:"):
+    if r["outcome"] == AlertStatus.SILENCED and str(r["message_id"]).startswith("silence:"):
         silence_id = str(r["message_id"]).removeprefix("silence:")
         out.add("silence_mutes", {"silence_id": silence_id, "dedup_key": r["dedup_key"],
                                   "at": e.at})  # fmt: skip

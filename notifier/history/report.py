@@ -26,6 +26,7 @@ from notifier.history import tables as t
 from notifier.history.db import utc
 from notifier.history.period import Period
 from notifier.history.spans import IMPACTS, Span, load_spans
+from notifier.store.delivery.status import AlertStatus
 
 ALL = ""  # the component of a provider's all-components row
 
@@ -164,6 +165,6 @@ def _with_deliveries(conn: Connection, records: list[Record]) -> None:
             if when is not None and rec.first_update is not None:
                 lag = round((when - rec.first_update).total_seconds() / 60, 1)
             rec.told.append(Told(
-                row.subscriber, row.channel, row.kind, row.outcome or "pending", when,
+                row.subscriber, row.channel, row.kind, row.outcome or AlertStatus.PENDING, when,
                 row.acked_by, utc(row.acked_at), row.first_paged_at is not None, lag,
             ))  # fmt: skip

@@ -22,6 +22,7 @@ from notifier.models import Alert, AlertKind, ChangeEvent, iso
 from notifier.route.drops import LATE_NEWS_NEVER_PAGES, DropHook, dropped
 from notifier.route.match import route_event
 from notifier.store.delivery.alerts import AlertClaims, dedup_key_for
+from notifier.store.delivery.status import AlertStatus
 
 _Group = tuple[str, str, str]  # (subscriber, channel, catch_up_id)
 
@@ -80,7 +81,7 @@ def plan_catch_ups(
             out.append(alert)
             continue
         found, state = alerts.load(alert.dedup_key)
-        if state == "pending":
+        if state is AlertStatus.PENDING:
             out.append(found or alert)
     return out
 

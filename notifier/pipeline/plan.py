@@ -59,6 +59,7 @@ from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
 from notifier.store.delivery.alerts import AlertClaims, AlertStore, dedup_key_for
 from notifier.store.delivery.deferred import DeferredThreads
 from notifier.store.delivery.followups import FollowUps
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import (
     IncidentRef,
     RedisThreadStore,
@@ -180,7 +181,7 @@ def _ready(alert: Alert, claimed: bool, alerts: AlertClaims) -> Alert | None:
     if claimed:
         return alert
     found, state = alerts.load(alert.dedup_key)
-    if state != "pending":
+    if state is not AlertStatus.PENDING:
         return None
     return _released(found, alert, alerts) if found is not None else alert
 
@@ -376,7 +377,7 @@ def _take_over(
     key: RouteKey = (route.subscriber.name, route.channel)
     ref: IncidentRef = (event.provider, event.incident_id)
     found, state = folding.alerts.load(existing.opened_by)
-    carried = (found.event,) if found is not None and state == "pending" else ()
+    carried = (found.event,) if found is not None and state is AlertStatus.PENDING else ()
     entry = dataclasses.replace(
         existing, opened_by=dedup, paged=True, shown_update=_latest_update_key(event),
         held_until="",

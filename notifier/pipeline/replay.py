@@ -45,6 +45,7 @@ from notifier.pipeline.plan import process_event
 from notifier.route.match import FEED_EVENTS
 from notifier.store.delivery.alerts import InMemoryAlertStore
 from notifier.store.delivery.followups import InMemoryFollowUps
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import IncidentRef, InMemoryThreadStore
 from notifier.store.feeds.snapshot import ProviderState
 
@@ -248,7 +249,7 @@ class ReplayPlanner:
             if alert.kind is AlertKind.FOLLOW_UP:
                 self._waiting.setdefault(alert.dedup_key, (alert.hold_until or now, alert))
                 continue
-            self.store.set_state(alert.dedup_key, "delivered")  # a replay delivers at once
+            self.store.finish(alert.dedup_key, AlertStatus.DELIVERED)  # a replay delivers at once
             lines.append(self.line(alert, now))
         return lines + self.due(now)
 
@@ -260,7 +261,7 @@ class ReplayPlanner:
             return []
         planned = plan_catch_ups(late, self.config, self.store, now, pages_only=self.pages_only)
         for alert in planned:
-            self.store.set_state(alert.dedup_key, "delivered")
+            self.store.finish(alert.dedup_key, AlertStatus.DELIVERED)
         return [self.line(alert, now) for alert in planned]
 
     def due(self, now: datetime | None = None, before: bool = False) -> list[dict[str, Any]]:
@@ -272,9 +273,9 @@ class ReplayPlanner:
             if now is not None and (when > now or (before and when == now)):
                 continue
             del self._waiting[key]
-            if self.store.state(key) != "pending":
+            if self.store.status(key) is not AlertStatus.PENDING:
                 continue
-            self.store.set_state(key, "delivered")
+            self.store.finish(key, AlertStatus.DELIVERED)
             sent = replace(alert, folded=tuple(self.followups.close(key)), hold_until=when)
             out.append(self.line(sent, when))
         return out

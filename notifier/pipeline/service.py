@@ -45,11 +45,11 @@ from notifier.pipeline.plan import confirms, process_event
 from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation
 from notifier.store.delivery.alerts import AlertStore
-from notifier.store.delivery.deliverylog import FAILED
 from notifier.store.delivery.dueset import DueSet, due_set
 from notifier.store.delivery.fanouts import FanOuts
 from notifier.store.delivery.followups import RedisFollowUps
 from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore
 from notifier.store.feeds.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.feeds.discovered import DiscoveredStore
@@ -659,9 +659,9 @@ def _poisoned(
         retry_later(rt, [dedup_key], attempt + 1, now + poison.DELIVERY_RETRY)
         return DeliveryOutcome(dedup_key, "retrying", channel, error=what.reason)
     pipe = rt.client.pipeline(transaction=False)
-    rt.delivery.log.finish(dedup_key, FAILED, now, error=f"quarantined: {what.reason}", pipe=pipe)
-    rt.alerts.set_state(dedup_key, FAILED, pipe=pipe)
-    rt.metrics.record_delivery(channel or "unknown", FAILED, None, pipe=pipe)
+    rt.alerts.finish(dedup_key, AlertStatus.FAILED, now, error=f"quarantined: {what.reason}",
+                     pipe=pipe)  # fmt: skip
+    rt.metrics.record_delivery(channel or "unknown", AlertStatus.FAILED, None, pipe=pipe)
     pipe.execute()
     finished.append(dedup_key)
     return DeliveryOutcome(dedup_key, "quarantined", channel, error=what.reason)

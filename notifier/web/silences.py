@@ -18,7 +18,8 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from notifier.models import iso
-from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration, unknown_name
 from notifier.text import one_line
@@ -44,7 +45,8 @@ def _row(s: Silence, ctx: WebContext) -> dict[str, Any]:
 def _page(request: Request, error: str = "", status: int = 200) -> Response:
     ctx: WebContext = request.app.state.ctx
     silences = SilenceStore(ctx.client, ctx.prefix).all(ctx.clock())
-    muted = [r for r in DeliveryLog(ctx.client, ctx.prefix).recent(100) if r.outcome == SILENCED]
+    recent = DeliveryLog(ctx.client, ctx.prefix).recent(100)
+    muted = [r for r in recent if r.outcome is AlertStatus.SILENCED]
     return _templates(request).TemplateResponse(
         request, "silences.html",
         {"silences": [_row(s, ctx) for s in silences], "muted": muted[:20], "error": error,

@@ -21,7 +21,7 @@ cannot be looked up: it stays at-least-once.
 slack_sdk's WebClient retries connection errors itself by default (with a
 sleep); we pass `retry_handlers=[]` so the task layer alone retries.
 
-Pacing (with a `RateGate`): each channel (and each webhook) gets at most its rate, 1
+Pacing (a shared `Pacing`): each channel (and each webhook) gets at most its rate, 1
 message a second by default with a burst of a few, as Slack documents for
 chat.postMessage; a message over it waits its turn (`NotYet`, not an attempt). A 429
 pauses only what it limited: the channel for chat.postMessage, else the API method
@@ -66,7 +66,7 @@ from notifier.config.schema import Subscriber
 from notifier.httpwait import retry_after as read_retry_after
 from notifier.models import Alert
 from notifier.safeurl import split_clean
-from notifier.store.delivery.pacing import Rate, RateGate
+from notifier.store.delivery.pacing import Pacing, Rate
 
 log = logging.getLogger(__name__)
 # slack_sdk's ERROR line for a request that got no answer, before it raises the error.
@@ -135,7 +135,7 @@ class SlackChannel(Channel):
         webhook_url: SecretStr | None = None,
         timeout: float = 10.0,
         presentation: Presentation | None = None,
-        gate: RateGate | None = None,
+        gate: Pacing | None = None,
         channel_rate: Rate = CHANNEL_RATE,
     ) -> None:
         self._token = token

@@ -9,7 +9,7 @@ rewrites `https://api.twilio.com` to the configured base, remembers the last
 Retry-After header (TwilioRestException does not carry it), and logs through a
 redacting logger (twilio logs request URLs and headers at INFO/DEBUG).
 
-Pacing (with a `RateGate`): the sending number sends at most its rate
+Pacing (a shared `Pacing`): the sending number sends at most its rate
 (NOTIFIER_TWILIO_RATE, 1 a second for a long code, with a small burst); an SMS over
 it waits its turn (`NotYet`) instead of joining Twilio's own queue behind it.
 """
@@ -58,7 +58,7 @@ from notifier.channels.sms import gsm
 from notifier.config.schema import Oncall, Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind, Status
 from notifier.route.oncall import on_call
-from notifier.store.delivery.pacing import Rate, RateGate
+from notifier.store.delivery.pacing import Pacing, Rate
 from notifier.text import one_line
 
 TWILIO_API = "https://api.twilio.com"
@@ -128,7 +128,7 @@ class SmsChannel(Channel):
         api_url: str | None = None,
         timeout: float = 10.0,
         presentation: Presentation | None = None,
-        gate: RateGate | None = None,
+        gate: Pacing | None = None,
         rate: Rate = NUMBER_RATE,
     ) -> None:
         self._gate, self.rate = gate, rate

@@ -68,19 +68,13 @@ from notifier.pipeline.delivery.targets import send_paced
 from notifier.route.silencing import silence_for
 from notifier.store.conn.batch import Batch, Later, Pipe
 from notifier.store.conn.durable import execute_confirmed
-from notifier.store.delivery.alerts import DeliveryState, Earlier, dedup_key_for
-from notifier.store.delivery.deliverylog import (
-    DELIVERED,
-    FAILED,
-    PRINTED,
-    SILENCED,
-    SKIPPED,
-    DeliveryLog,
-)
+from notifier.store.delivery.alerts import Earlier, dedup_key_for
+from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.followups import FollowUps
 from notifier.store.delivery.lease import RELEASE, lock_value, queue_take
 from notifier.store.delivery.pacing import Pacing, wait_for
 from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
 from notifier.store.ops.silences import Silence, SilenceStore
 
@@ -102,17 +96,20 @@ PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
 class AlertSource(Protocol):
     """The part of `notifier.store.delivery.alerts.AlertStore` delivery uses."""
 
-    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]: ...
+    def load_into(
+        self, batch: Batch, dedup_key: str
+    ) -> Later[tuple[Alert | None, AlertStatus | None]]: ...
 
     def earlier_into(
         self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
     ) -> Later[Earlier | None]: ...
 
-    def state(self, dedup_key: str) -> str | None: ...
+    def status(self, dedup_key: str) -> AlertStatus | None: ...
 
-    def set_state(
-        self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None
-    ) -> object: ...
+    def finish(
+        self, dedup_key: str, status: AlertStatus, now: datetime, *, message_id: str = "",
+        error: str = "", pipe: Pipe | None = None,
+    ) -> object: ...  # fmt: skip
 
     def claim(self, alert: Alert) -> bool: ...
 
@@ -231,7 +228,6 @@ def deliver_alert(
     reads.pipe.pttl(lock_key)
     lock_left = reads.later(int)
     loaded = ctx.alerts.load_into(reads, dedup_key)
-    logged = ctx.log.outcome_into(reads, dedup_key)
     sent = ctx.log.sent_to_into(reads, dedup_key)
     flight = ctx.log.in_flight_into(reads, dedup_key)
     paused = ctx.pacing.pauses_into(reads, list(ctx.channels))
@@ -255,17 +251,17 @@ def deliver_alert(
         if alert is None:
             log.warning("alert record missing (expired?)", extra={"dedup_key": dedup_key})
             return DeliveryOutcome(dedup_key, "missing")
-        done = _finished(state, logged.get())
-        if done:
-            return DeliveryOutcome(dedup_key, f"already_{done}", alert.channel)
+        if state is not None and state.finished:
+            return DeliveryOutcome(dedup_key, f"already_{state.value}", alert.channel)
         if alert.hold_until is not None and alert.hold_until > now:
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
         muted = _silenced(alert, silences.get(), ctx, now)
         if muted is not None:  # decided at send time: a silence added now mutes at once
             ctx.log.attempt(alert, attempt, now)  # the record the log and console list
-            _record(ctx, alert, SILENCED, DELIVERED, now, writes.pipe,
+            _record(ctx, alert, AlertStatus.SILENCED, now, writes.pipe,
                     message_id=f"silence:{muted.id}")  # fmt: skip
-            return DeliveryOutcome(dedup_key, SILENCED, alert.channel, (f"silence:{muted.id}",))
+            return DeliveryOutcome(dedup_key, AlertStatus.SILENCED, alert.channel,
+                                   (f"silence:{muted.id}",))  # fmt: skip
         until = paused.get().get(alert.channel)
         wait = wait_for(until, now) if until is not None else None
         if wait is not None:
@@ -377,16 +373,11 @@ def _silenced(
     def opening_sent() -> bool:
         entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
         opener = entry.opened_by if entry is not None else None
-        return opener is not None and ctx.log.outcome(opener) in (DELIVERED, PRINTED)
+        return opener is not None and ctx.alerts.status(opener) in (
+            AlertStatus.DELIVERED, AlertStatus.PRINTED,
+        )  # fmt: skip
 
     return silence_for(alert, silences, now, opening_sent) if silences else None
-
-
-def _finished(state: str | None, outcome: str | None) -> str | None:
-    # The log knows SKIPPED and SILENCED; the alert state does not.
-    if outcome in (DELIVERED, FAILED, SKIPPED, PRINTED, SILENCED):
-        return outcome
-    return state if state in (DELIVERED, FAILED) else None
 
 
 def _deliver(
@@ -401,8 +392,8 @@ def _deliver(
     started = _Attempt(ctx, alert, attempt, now, fallback_of, progress)
     if alert.kind is AlertKind.FOLLOW_UP and not alert.folded:
         started.begin()
-        _record(ctx, alert, SKIPPED, DELIVERED, now, progress.writes, error="no members")
-        return DeliveryOutcome(key, SKIPPED, alert.channel, error="no members")
+        _record(ctx, alert, AlertStatus.SKIPPED, now, progress.writes, error="no members")
+        return DeliveryOutcome(key, AlertStatus.SKIPPED, alert.channel, error="no members")
     try:
         outcome = _send(alert, ctx, now, progress, started)
     except DeliveryError as exc:
@@ -416,12 +407,13 @@ def _deliver(
             log.info("transient delivery error: %s", exc.message, extra={"dedup_key": key})
             raise
         log.warning("delivery failed: %s", exc.message, extra={"dedup_key": key})
-        _record(ctx, alert, FAILED, FAILED, now, progress.writes, error=exc.message)
+        _record(ctx, alert, AlertStatus.FAILED, now, progress.writes, error=exc.message)
         fb = None if fallback_of else _fallback(alert, ctx)
-        return DeliveryOutcome(key, FAILED, alert.channel, error=exc.message, fallback_key=fb)
+        return DeliveryOutcome(key, AlertStatus.FAILED, alert.channel, error=exc.message,
+                               fallback_key=fb)  # fmt: skip
     ids = ",".join(outcome.message_ids)
-    _record(ctx, alert, outcome.status, DELIVERED, now, progress.writes, message_id=ids)
-    if outcome.status in (DELIVERED, PRINTED) and not fallback_of:
+    _record(ctx, alert, AlertStatus(outcome.status), now, progress.writes, message_id=ids)
+    if outcome.status in (AlertStatus.DELIVERED, AlertStatus.PRINTED) and not fallback_of:
         _fold_carried(ctx, alert, now, progress.writes)
     _tell(alert, outcome)
     return outcome
@@ -432,8 +424,8 @@ def _fold_carried(ctx: DeliveryContext, alert: Alert, now: datetime, pipe: Pipe)
     finished, and their release at the end of quiet hours is a no-op."""
     for event in alert.carried:
         held = dedup_key_for(event.event_id, alert.subscriber, alert.channel)
-        ctx.log.finish(held, SKIPPED, now, error=f"carried by {alert.dedup_key}", pipe=pipe)
-        ctx.alerts.set_state(held, DELIVERED, pipe=pipe)
+        ctx.alerts.finish(held, AlertStatus.SKIPPED, now, error=f"carried by {alert.dedup_key}",
+                          pipe=pipe)  # fmt: skip
 
 
 def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
@@ -441,10 +433,10 @@ def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
     inc = alert.event.incident
     what = f"{alert.event.kind.value} {inc.provider}/{inc.id} to {alert.subscriber}"
     ids = {"dedup_key": alert.dedup_key}
-    if outcome.status == DELIVERED:
+    if outcome.status == AlertStatus.DELIVERED:
         log.info("delivered %s %s (%s)", alert.channel, what, ", ".join(outcome.message_ids),
                  extra=ids)  # fmt: skip
-    elif outcome.status == PRINTED:
+    elif outcome.status == AlertStatus.PRINTED:
         log.info("%s: %s", outcome.message_ids[0], what, extra=ids)
     else:
         log.debug("%s %s %s: %s", outcome.status, alert.channel, what, outcome.error, extra=ids)
@@ -461,7 +453,8 @@ def _send(
     kind = channel_kind(alert.channel) or type(channel)
     if kind.pages_only and not (alert.page or is_resolution(alert)):
         started.begin()
-        return DeliveryOutcome(alert.dedup_key, SKIPPED, alert.channel, error="not a page")
+        return DeliveryOutcome(alert.dedup_key, AlertStatus.SKIPPED, alert.channel,
+                               error="not a page")  # fmt: skip
     if stands_in(channel, alert.channel):
         started.begin()
         return _print(alert, channel, ctx)
@@ -495,7 +488,7 @@ def _send(
             # last target's mark goes with the outcome, which follows without any I/O.
             execute_confirmed(ctx.client, progress.writes, "a sent mark")
         ids.append(result.message_id)
-    return DeliveryOutcome(alert.dedup_key, DELIVERED, alert.channel, tuple(ids))
+    return DeliveryOutcome(alert.dedup_key, AlertStatus.DELIVERED, alert.channel, tuple(ids))
 
 
 def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutcome:
@@ -511,7 +504,7 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutc
     kind = channel_kind(alert.channel)
     label = (kind.label if kind is not None else "") or alert.channel
     note = f"printed (no {label} credentials)"
-    return DeliveryOutcome(alert.dedup_key, PRINTED, alert.channel, (note,))
+    return DeliveryOutcome(alert.dedup_key, AlertStatus.PRINTED, alert.channel, (note,))
 
 
 def _send_threaded(
@@ -579,7 +572,7 @@ def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
                 f"{alert.channel}: no numbers or rotation configured", permanent=True
             )
         done = ctx.pager.page(alert, recipients, now)
-    outcome = DELIVERED if done.message_ids else SKIPPED
+    outcome = AlertStatus.DELIVERED if done.message_ids else AlertStatus.SKIPPED
     capped = "rate capped: " + ",".join(done.suppressed) if done.suppressed else ""
     return DeliveryOutcome(
         alert.dedup_key, outcome, alert.channel, done.message_ids, page_id=done.page_id,
@@ -604,7 +597,7 @@ def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
         return  # it opens its thread (NEW: the common fan-out case, no lookup)
     entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
     opener = entry.opened_by if entry is not None else None
-    if opener and opener != alert.dedup_key and ctx.alerts.state(opener) == "pending":
+    if opener and opener != alert.dedup_key and ctx.alerts.status(opener) is AlertStatus.PENDING:
         raise NotYet("waiting for the thread's first message", retry_after=5.0)
 
 
@@ -627,20 +620,19 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 
 
 def _record(
-    ctx: DeliveryContext, alert: Alert, outcome: str, state: DeliveryState, now: datetime,
+    ctx: DeliveryContext, alert: Alert, status: AlertStatus, now: datetime,
     pipe: Pipe, message_id: str = "", error: str = "",
 ) -> None:  # fmt: skip
-    """The delivery log, the alert's state and the metrics, queued on `pipe`."""
-    ctx.log.finish(alert.dedup_key, outcome, now, message_id=message_id, error=error, pipe=pipe)
-    ctx.alerts.set_state(alert.dedup_key, state, pipe=pipe)
+    """The alert's status (with the end of its attempts) and the metrics, on `pipe`."""
+    ctx.alerts.finish(alert.dedup_key, status, now, message_id=message_id, error=error, pipe=pipe)
     if ctx.metrics is not None:
         latency = None
-        if outcome == DELIVERED:
+        if status is AlertStatus.DELIVERED:
             latency = max(0.0, (now - alert.event.detected_at).total_seconds())
-        ctx.metrics.record_delivery(alert.channel, outcome, latency, pipe=pipe)
+        ctx.metrics.record_delivery(alert.channel, status, latency, pipe=pipe)
 
 
-# EVAL on the write pipeline (see AlertStore.set_state for why not a registered script).
+# EVAL on the write pipeline (see AlertStore.finish for why not a registered script).
 _RELEASE = RELEASE
 
 

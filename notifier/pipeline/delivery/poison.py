@@ -31,8 +31,8 @@ import redis
 from notifier.channels.base import DeliveryError
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.store.delivery.alerts import AlertStore
-from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.dueset import due_set
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.metrics import Metrics
 from notifier.store.ops.quarantine import Kind, Quarantined, QuarantineStore, parse_member
@@ -123,8 +123,9 @@ def release(client: redis.Redis, prefix: str, what: Quarantined, now: datetime) 
         StateStore(client, prefix).unmark_processed(what.id)
         due = due_set(client, prefix, "unprocessed")
     else:
-        DeliveryLog(client, prefix).reopen(what.id, now, f"out of quarantine ({what.reason})")
-        AlertStore(client, prefix).set_state(what.id, "pending")
+        AlertStore(client, prefix).finish(
+            what.id, AlertStatus.PENDING, now, error=f"out of quarantine ({what.reason})"
+        )
         due = due_set(client, prefix, "undelivered")
     QuarantineStore(client, prefix).release(what)
     due.add(what.id, now)

@@ -18,6 +18,7 @@ import redis
 
 from notifier.channels.base import DeliveryError, NotYet
 from notifier.store.delivery.alerts import Earlier
+from notifier.store.delivery.status import AlertStatus
 
 MAX_RETRY_WAIT_S = 15 * 60  # the longest wait between two attempts
 # Attempts after the first; the last one reports a failure instead of asking for more.
@@ -86,7 +87,7 @@ def turn_wait(
     (`carried`: dedup keys), or whose record expired; nor, once it has waited
     `TURN_WAIT_MAX` since `waiting_since` (its first wait; None: this is the first).
     It looks again when the earlier one's retry is due, or `TURN_CHECK_S` from now."""
-    if earlier is None or earlier.state != "pending" or earlier.dedup_key in carried:
+    if earlier is None or earlier.status is not AlertStatus.PENDING or earlier.dedup_key in carried:
         return None
     if earlier.hold_until is not None and earlier.hold_until > now:
         return None

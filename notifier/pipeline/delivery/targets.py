@@ -42,7 +42,7 @@ def send_paced(
     except DeliveryError as exc:
         if exc.retry_after is None or exc.permanent or isinstance(exc, NotYet):
             raise
-        pacing.pause_now(where, exc.retry_after, now)
+        pacing.pause(where, exc.retry_after, now)
         raise DeliveryError(f"{exc.message} ({target_id} paused {exc.retry_after:.0f} s)",
                             permanent=False, unknown=exc.unknown) from None  # fmt: skip
 

@@ -4,8 +4,9 @@ An alert's key is derived from the change event's identity (its `event_id`, whic
 the diff makes stable across re-diffs, replays and the provider's alternative feeds),
 the subscriber and the channel. `AlertStore.claim` creates `<prefix>:alert:<key>`
 only if it does not exist (the healthchecks "claim the state change" idea as Redis
-SET-NX semantics), holding the alert JSON and a delivery state:
-pending → delivered | failed. The record lives 30 days, in Redis, so a restarted
+SET-NX semantics), holding the alert JSON and its delivery status
+(`notifier.store.delivery.status`): pending, then one finished status that `finish`
+writes, the only writer after the claim. The record lives 30 days, in Redis, so a restarted
 worker does not send the same alert again. Each claim also adds its key to
 `<prefix>:alerts-of:<provider>/<incident_id>` (a set, 30 days): the web console shows
 every alert one incident made.
@@ -14,7 +15,7 @@ Order within a thread: each claim also notes the alert that was claimed before i
 the same thread on the same route (`<prefix>:thread-seq:<subscriber>:<channel>:<thread
 key>` holds the last one, 30 days), as the record's `after` field. The claim writes it
 once, so planning again after a crash never changes an alert's place. Delivery reads
-that earlier alert's state with its own record (`earlier_into`) to send a thread's
+that earlier alert's status with its own record (`earlier_into`) to send a thread's
 replies in the order they were planned.
 """
 
@@ -22,22 +23,30 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import redis
 
 from notifier.models import Alert, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
+from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.eventrefs import EventRefs
+from notifier.store.delivery.status import (
+    FIELDS,
+    LEGACY_OUTCOME,
+    AlertStatus,
+    from_reply,
+    legacy_log_key,
+    parse,
+    record_key,
+)
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import alert_row
 
-DeliveryState = Literal["pending", "delivered", "failed"]
-STATES: frozenset[str] = frozenset({"pending", "delivered", "failed"})
 ALERT_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -51,7 +60,7 @@ class AlertClaims(Protocol):
 
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool: ...
 
-    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]: ...
+    def load(self, dedup_key: str) -> tuple[Alert | None, AlertStatus | None]: ...
 
     def update_pending(self, alert: Alert) -> bool:
         """Replace the record of an alert still pending (False: not pending)."""
@@ -65,7 +74,7 @@ _CLAIM_TEMPLATE = """
 if redis.call('EXISTS', KEYS[{k0}]) == 1 then return 0 end
 local body = ARGV[{a0}]
 if ARGV[{a3}] ~= '' and redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
-redis.call('HSET', KEYS[{k0}], 'alert', body, 'state', 'pending')
+redis.call('HSET', KEYS[{k0}], 'alert', body, 'status', 'pending')
 local earlier = redis.call('GET', KEYS[{k2}])
 if earlier and earlier ~= ARGV[{a2}] then redis.call('HSET', KEYS[{k0}], 'after', earlier) end
 redis.call('SET', KEYS[{k2}], ARGV[{a2}], 'EX', ARGV[{a1}])
@@ -88,34 +97,40 @@ def claim_lua(k: int, a: int) -> str:
 
 
 _CLAIM = claim_lua(1, 1)
-# The earlier alert of the thread, as delivery needs it: its state, its quiet-hours
+# The earlier alert of the thread, as delivery needs it: its status (a record of the
+# previous release: its `state`, which tells pending from finished), its quiet-hours
 # hold, whether a worker holds its delivery lock, and when its retry is due. Its key
 # comes from the record, so the script reads keys it was not given: fine on the one
 # Redis notifier runs on (it does not support Redis Cluster).
 _EARLIER = """
 local earlier = redis.call('HGET', KEYS[1], 'after')
 if not earlier then return false end
-local rec = redis.call('HMGET', ARGV[1] .. earlier, 'state', 'alert')
-if not rec[1] then return {earlier} end
+local rec = redis.call('HMGET', ARGV[1] .. earlier, 'status', 'state', 'alert')
+local status = rec[1] or rec[2]
+if not status then return {earlier} end
 local hold = ''
-if rec[1] == 'pending' and rec[2] then
-  local ok, alert = pcall(cjson.decode, rec[2])
+if status == 'pending' and rec[3] then
+  local ok, alert = pcall(cjson.decode, rec[3])
   if ok and type(alert) == 'table' and type(alert['hold_until']) == 'string' then
     hold = alert['hold_until']
   end
 end
 local running = redis.call('EXISTS', ARGV[2] .. earlier)
 local retry = redis.call('ZSCORE', KEYS[2], earlier) or ''
-return {earlier, rec[1], hold, running, retry}
+return {earlier, status, hold, running, retry}
 """
 _UPDATE_PENDING = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+local rec = redis.call('HMGET', KEYS[1], 'status', 'state')
+if (rec[1] or rec[2]) ~= 'pending' then return 0 end
 redis.call('HSET', KEYS[1], 'alert', ARGV[1])
 return 1
 """
-_SET_STATE = """
+# The one status write: never creates a record (an expired claim stays expired), and
+# drops the previous release's field, which `status` now says instead.
+_SET_STATUS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+redis.call('HDEL', KEYS[1], 'state')
 return 1
 """
 
@@ -125,25 +140,26 @@ class Earlier:
     """The alert claimed just before one alert in its thread (on the same route)."""
 
     dedup_key: str
-    state: str | None  # None: its record expired
+    status: AlertStatus | None  # None: its record expired
     hold_until: datetime | None = None  # quiet hours hold it (while pending)
     running: bool = False  # a worker holds its delivery lock: an attempt is under way
     retry_at: datetime | None = None  # when its next attempt is due, if one waits
 
 
 class AlertStore:
-    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, state}."""
+    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, status}."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._r = client
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
-        self._set_state = client.register_script(_SET_STATE)
+        self._set_status = client.register_script(_SET_STATUS)
         self._update_pending = client.register_script(_UPDATE_PENDING)
         self._events = EventRefs(client, prefix)
+        self._log = DeliveryLog(client, prefix)
 
     def key(self, dedup_key: str) -> str:
-        return f"{self._prefix}:alert:{dedup_key}"
+        return record_key(self._prefix, dedup_key)
 
     def of_key(self, provider: str, incident_id: str) -> str:
         return f"{self._prefix}:alerts-of:{provider}/{incident_id}"
@@ -189,13 +205,15 @@ class AlertStore:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""
         return sorted(text(k) or "" for k in self._r.smembers(self.of_key(provider, incident_id)))
 
-    def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, str]]:
-        """The stored ones among `dedup_keys` with their states, in one round trip."""
-        pipe = self._r.pipeline(transaction=False)
-        for k in dedup_keys:
-            pipe.hmget(self.key(k), ["alert", "state"])
-        found = [self._parse(reply) for reply in pipe.execute()] if dedup_keys else []
-        return [(a, s or "pending") for a, s in found if a is not None]
+    def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, AlertStatus]]:
+        """The stored ones among `dedup_keys` with their statuses, in one round trip."""
+        if not dedup_keys:
+            return []
+        batch = Batch(self._r)
+        found = [self.load_into(batch, k) for k in dedup_keys]
+        batch.execute()
+        loaded = [later.get() for later in found]
+        return [(a, s or AlertStatus.PENDING) for a, s in loaded if a is not None]
 
     def routing(self, dedup_keys: Sequence[str]) -> dict[str, str]:
         """The channel of each stored alert among `dedup_keys`, in one round trip: what
@@ -218,22 +236,41 @@ class AlertStore:
     def get(self, dedup_key: str) -> Alert | None:
         return self.load(dedup_key)[0]
 
-    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
-        """The alert and its delivery state, in one round trip."""
+    def load(self, dedup_key: str) -> tuple[Alert | None, AlertStatus | None]:
+        """The alert and its delivery status, in one round trip."""
         return read_now(self._r, lambda batch: self.load_into(batch, dedup_key))
 
-    def load_into(self, batch: Batch, dedup_key: str) -> Later[tuple[Alert | None, str | None]]:
+    def load_into(
+        self, batch: Batch, dedup_key: str
+    ) -> Later[tuple[Alert | None, AlertStatus | None]]:
         """`load` as part of the caller's round trip."""
-        batch.pipe.hmget(self.key(dedup_key), ["alert", "state"])
-        return batch.later(self._parse)
+        batch.pipe.hmget(self.key(dedup_key), ["alert", *FIELDS])
+        record = batch.later(list)
+        status = self._decode_after(batch, dedup_key, lambda: record.get()[1:])
+        return batch.later(lambda _: (self._alert(record.get()[0]), status.get()))
 
-    def _parse(self, reply: list[Any]) -> tuple[Alert | None, str | None]:
-        raw, state = reply
-        return (None if raw is None else self._events.alert(raw)), text(state)
+    def _alert(self, raw: bytes | None) -> Alert | None:
+        return None if raw is None else self._events.alert(raw)
 
-    def state(self, dedup_key: str) -> str | None:
-        raw = self._r.hget(self.key(dedup_key), "state")
-        return text(raw)
+    def status(self, dedup_key: str) -> AlertStatus | None:
+        """The alert's delivery status; None when it was never claimed (or expired)."""
+        return read_now(self._r, lambda batch: self.status_into(batch, dedup_key))
+
+    def status_into(self, batch: Batch, dedup_key: str) -> Later[AlertStatus | None]:
+        """`status` as part of the caller's round trip."""
+        batch.pipe.hmget(self.key(dedup_key), list(FIELDS))
+        record = batch.later(list)
+        return self._decode_after(batch, dedup_key, record.get)
+
+    def _decode_after(
+        self, batch: Batch, dedup_key: str, fields: Callable[[], list[Any]]
+    ) -> Later[AlertStatus | None]:
+        """The status from the record's fields (`fields()`, once the batch has run) and
+        the log's outcome of the previous release, queued here on the same round trip:
+        the one place a status is read."""
+        # For one release: a record written before `status` existed needs the outcome.
+        batch.pipe.hget(legacy_log_key(self._prefix, dedup_key), LEGACY_OUTCOME)
+        return batch.later(lambda outcome: from_reply(fields(), outcome))
 
     def earlier_into(
         self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
@@ -242,69 +279,75 @@ class AlertStore:
         or was claimed before threads were ordered), as part of the caller's round trip.
         `lock_prefix` + a key is that alert's delivery lock; `retries_key` is the sorted
         set of retries waiting (`notifier.store.delivery.retries`)."""
-        # EVAL, as in set_state: a registered script on a pipeline costs a round trip.
+        # EVAL, as in finish: a registered script on a pipeline costs a round trip.
         batch.pipe.eval(_EARLIER, 2, self.key(dedup_key), retries_key, self.key(""), lock_prefix)
         return batch.later(_parse_earlier)
 
-    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
-        """Record the delivery outcome; False if the alert was never claimed (or expired).
-        On `pipe`, the write is only queued (and True returned)."""
-        _check(state)
+    def finish(
+        self, dedup_key: str, status: AlertStatus, now: datetime, *, message_id: str = "",
+        error: str = "", pipe: Pipe | None = None,
+    ) -> bool:  # fmt: skip
+        """Record how the alert's delivery ended (or, with PENDING, that it is open
+        again): the one writer of its status, which goes in its record, while the
+        delivery log notes the end of its attempts (message id, error, history). False
+        if the alert was never claimed (or expired); on `pipe`, the writes are only
+        queued (and True returned)."""
+        status = AlertStatus(status)
         if pipe is not None:
+            self._log.ended(dedup_key, status, now, message_id, error, pipe)
             # EVAL, not the registered script: a script on a pipeline costs a SCRIPT
             # EXISTS round trip first, and Redis caches the compiled text anyway.
-            pipe.eval(_SET_STATE, 1, self.key(dedup_key), state)
+            pipe.eval(_SET_STATUS, 1, self.key(dedup_key), status.value)
             return True
-        return bool(self._set_state(keys=[self.key(dedup_key)], args=[state]))
+        self._log.ended(dedup_key, status, now, message_id, error)
+        return bool(self._set_status(keys=[self.key(dedup_key)], args=[status.value]))
 
 
 class InMemoryAlertStore:
-    """The same contract in a dict, for replays and pure tests."""
+    """The same contract in a dict, for replays and pure tests (no delivery log)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._alerts: dict[str, tuple[Alert, str]] = {}
+        self._alerts: dict[str, tuple[Alert, AlertStatus]] = {}
 
     def claim(self, alert: Alert, ttl: int = ALERT_TTL_SECONDS) -> bool:
         with self._lock:
             if alert.dedup_key in self._alerts:
                 return False
-            self._alerts[alert.dedup_key] = (alert, "pending")
+            self._alerts[alert.dedup_key] = (alert, AlertStatus.PENDING)
             return True
 
     def update_pending(self, alert: Alert) -> bool:
         with self._lock:
             found = self._alerts.get(alert.dedup_key)
-            if found is None or found[1] != "pending":
+            if found is None or found[1] is not AlertStatus.PENDING:
                 return False
-            self._alerts[alert.dedup_key] = (alert, "pending")
+            self._alerts[alert.dedup_key] = (alert, AlertStatus.PENDING)
             return True
 
     def get(self, dedup_key: str) -> Alert | None:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[0]
 
-    def load(self, dedup_key: str) -> tuple[Alert | None, str | None]:
+    def load(self, dedup_key: str) -> tuple[Alert | None, AlertStatus | None]:
         found = self._alerts.get(dedup_key)
         return (None, None) if found is None else found
 
-    def state(self, dedup_key: str) -> str | None:
+    def status(self, dedup_key: str) -> AlertStatus | None:
         found = self._alerts.get(dedup_key)
         return None if found is None else found[1]
 
-    def set_state(self, dedup_key: str, state: DeliveryState, pipe: Pipe | None = None) -> bool:
-        _check(state)
+    def finish(
+        self, dedup_key: str, status: AlertStatus, now: datetime | None = None, *,
+        message_id: str = "", error: str = "", pipe: Pipe | None = None,
+    ) -> bool:  # fmt: skip
+        status = AlertStatus(status)
         with self._lock:
             found = self._alerts.get(dedup_key)
             if found is None:
                 return False
-            self._alerts[dedup_key] = (found[0], state)
+            self._alerts[dedup_key] = (found[0], status)
             return True
-
-
-def _check(state: str) -> None:
-    if state not in STATES:
-        raise ValueError(f"unknown delivery state {state!r}; one of {sorted(STATES)}")
 
 
 def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
@@ -313,8 +356,8 @@ def _parse_earlier(reply: list[Any] | None) -> Earlier | None:
     key = text(reply[0])
     if len(reply) == 1:
         return Earlier(key, None)
-    state, hold, running, retry = (text(x) for x in reply[1:])
+    status, hold, running, retry = (text(x) for x in reply[1:])
     return Earlier(
-        key, state, parse_iso(hold or None), running == "1",
+        key, parse(status), parse_iso(hold or None), running == "1",
         datetime.fromtimestamp(float(retry), UTC) if retry else None,
     )  # fmt: skip

@@ -1,7 +1,9 @@
-"""The delivery log in Redis: what was tried for each alert, and how it ended.
+"""The delivery log in Redis: what was tried for each alert, attempt by attempt.
 
-Per dedup_key: a record (alert summary, outcome, provider message id, last
-error, timestamps, attempt count), its attempt history, and the targets
+It keeps the attempts, not the alert's status: that is the alert record's
+(`notifier.store.delivery.status`), written by `AlertStore.finish`, which notes here how
+the attempts ended (`ended`). Per dedup_key: a record (alert summary, provider
+message id, last error, timestamps, attempt count), its attempt history, and the targets
 already sent to (so a retry after a partial failure sends only what is
 missing), and the targets a request is in flight to: written before the request,
 removed when its answer is recorded. A mark still there when the next attempt
@@ -23,12 +25,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 import redis
 
 from notifier.models import Alert, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text, writing
+from notifier.store.delivery.status import (
+    FIELDS,
+    LEGACY_OUTCOME,
+    AlertStatus,
+    from_reply,
+    record_key,
+)
 from notifier.store.ops import outbox
 from notifier.text import one_line
 
@@ -36,15 +45,6 @@ RECORD_TTL = int(timedelta(days=30).total_seconds())
 DAY_TTL = int(timedelta(days=3).total_seconds())
 RECENT_MAX = 1000
 ATTEMPTS_MAX = 25
-
-PENDING: Final = "pending"
-DELIVERED: Final = "delivered"
-FAILED: Final = "failed"
-SKIPPED: Final = "skipped"
-# The console stood in for a vendor with no credentials: shown on stdout, not sent.
-PRINTED: Final = "printed"
-# A silence muted it on purpose: not sent; `message_id` is "silence:<id>".
-SILENCED: Final = "silenced"
 
 
 @dataclass
@@ -60,7 +60,8 @@ class DeliveryRecord:
     impact: str = ""
     url: str = ""
     detected_at: str | None = None
-    outcome: str = PENDING
+    # The alert's status, read from its record with the log's (None: the record expired).
+    outcome: AlertStatus | None = AlertStatus.PENDING
     attempts: int = 0
     message_id: str = ""
     error: str = ""
@@ -126,7 +127,6 @@ class DeliveryLog:
     ) -> None:  # fmt: skip
         pipe.hset(key, mapping=fields)
         pipe.hsetnx(key, "first_attempt_at", iso(now) or "")
-        pipe.hsetnx(key, "outcome", PENDING)
         pipe.hincrby(key, "attempts", 1)
         pipe.expire(key, RECORD_TTL)
         # A retry pushes the key again; `recent` reads past the repeats.
@@ -139,29 +139,34 @@ class DeliveryLog:
                "subscriber": alert.subscriber, "fallback_of": fields["fallback_of"]}  # fmt: skip
         outbox.append(self.r, self.prefix, outbox.ATTEMPT, now, row, pipe)
 
-    def finish(
-        self,
-        dedup_key: str,
-        outcome: str,
-        now: datetime,
-        message_id: str = "",
-        error: str = "",
-        pipe: Pipe | None = None,
-    ) -> None:
-        """Record how delivery ended; on `pipe` when the caller batches its writes."""
+    def ended(
+        self, dedup_key: str, status: AlertStatus, now: datetime, message_id: str = "",
+        error: str = "", pipe: Pipe | None = None,
+    ) -> None:  # fmt: skip
+        """Note how the attempts ended, or (PENDING) that they begin again (an alert let
+        out of quarantine). Only `AlertStore.finish` calls it, as it writes the status;
+        on `pipe` when the caller batches its writes."""
         key, error = self._k(dedup_key), error[:500]
-        fields: dict[Any, Any] = {"outcome": outcome, "updated_at": iso(now) or "", "error": error}
-        if message_id:
-            fields["message_id"] = message_id
         with writing(self.r, pipe) as pipe:
+            if status is AlertStatus.PENDING:
+                pipe.hset(key, "updated_at", iso(now) or "")
+                # A record that had expired is created again here: never without its TTL.
+                pipe.expire(key, RECORD_TTL)
+                self._history(
+                    dedup_key, {"at": iso(now), "event": "reopened", "error": error}, pipe
+                )
+                return
+            fields: dict[Any, Any] = {"updated_at": iso(now) or "", "error": error}
+            if message_id:
+                fields["message_id"] = message_id
             pipe.hset(key, mapping=fields)
             pipe.expire(key, RECORD_TTL)
-            if outcome in (DELIVERED, PRINTED):
+            if status.reached:
                 day = self._k("day", now.strftime("%Y-%m-%d"))
                 pipe.rpush(day, dedup_key)
                 pipe.expire(day, DAY_TTL)
-            self._history(dedup_key, {"at": iso(now), "event": outcome, "error": error}, pipe)
-            row = {"dedup_key": dedup_key, "outcome": outcome, "message_id": message_id,
+            self._history(dedup_key, {"at": iso(now), "event": status.value, "error": error}, pipe)
+            row = {"dedup_key": dedup_key, "outcome": status.value, "message_id": message_id,
                    "error": error}  # fmt: skip
             outbox.append(self.r, self.prefix, outbox.FINISH, now, row, pipe)
 
@@ -169,7 +174,7 @@ class DeliveryLog:
         self, dedup_key: str, attempt: int, now: datetime, error: str, permanent: bool,
         pipe: Pipe | None = None,
     ) -> None:  # fmt: skip
-        """A failed attempt that the task layer will retry (or that ends in `finish`)."""
+        """A failed attempt that the task layer will retry (or that ends in `ended`)."""
         event = {"at": iso(now), "attempt": attempt, "event": "error", "error": error[:500],
                  "permanent": permanent}  # fmt: skip
         with writing(self.r, pipe) as pipe:
@@ -180,17 +185,6 @@ class DeliveryLog:
             row = {"dedup_key": dedup_key, "attempt": attempt, "error": error[:500],
                    "permanent": permanent}  # fmt: skip
             outbox.append(self.r, self.prefix, outbox.ERROR, now, row, pipe)
-
-    def reopen(self, dedup_key: str, now: datetime, why: str) -> None:
-        """Make a finished record pending again (an alert let out of quarantine):
-        the next delivery tries it instead of taking it for done."""
-        with writing(self.r) as pipe:
-            pipe.hset(
-                self._k(dedup_key), mapping={"outcome": PENDING, "updated_at": iso(now) or ""}
-            )
-            # A record that had expired is created again here: never without its TTL.
-            pipe.expire(self._k(dedup_key), RECORD_TTL)
-            self._history(dedup_key, {"at": iso(now), "event": "reopened", "error": why}, pipe)
 
     def _history(self, dedup_key: str, event: dict[str, Any], pipe: Pipe | None = None) -> None:
         """Append to the attempt history, on `pipe` when the caller batches writes."""
@@ -274,20 +268,18 @@ class DeliveryLog:
         for key in dedup_keys:
             pipe.hgetall(self._k(key))
             pipe.lrange(self._k(key, "attempts"), 0, -1)
+            # The status is the alert record's; the log's own `outcome` is the previous
+            # release's, read for one release (`status.decode`).
+            pipe.hmget(record_key(self.prefix, key), list(FIELDS))
         replies = pipe.execute()
         out = {}
         for n, key in enumerate(dedup_keys):
-            raw, history = replies[2 * n], replies[2 * n + 1]
+            raw, history, fields = replies[3 * n : 3 * n + 3]
             if raw:
-                out[key] = _record(key, raw, history)
+                rec = _record(key, raw, history)
+                rec.outcome = from_reply(fields, raw.get(LEGACY_OUTCOME.encode()))
+                out[key] = rec
         return out
-
-    def outcome(self, dedup_key: str) -> str | None:
-        return read_now(self.r, lambda batch: self.outcome_into(batch, dedup_key))
-
-    def outcome_into(self, batch: Batch, dedup_key: str) -> Later[str | None]:
-        batch.pipe.hget(self._k(dedup_key), "outcome")
-        return batch.later(lambda value: text(value) if value else None)
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:
         keys = self.r.lrange(self._k("recent"), 0, max(0, limit * 4 - 1))
@@ -306,7 +298,7 @@ def _record(dedup_key: str, raw: dict[bytes, bytes], history: list[bytes]) -> De
     d = {k.decode(): v.decode() for k, v in raw.items()}
     rec = DeliveryRecord(dedup_key=dedup_key)
     for name in rec.__dataclass_fields__:
-        if name in d and name not in ("attempts", "history"):
+        if name in d and name not in ("attempts", "history", "outcome"):
             setattr(rec, name, d[name] or (None if name.endswith("_at") else ""))
     rec.attempts = int(d.get("attempts", 0))
     rec.history = [json.loads(h) for h in history]

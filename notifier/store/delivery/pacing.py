@@ -7,9 +7,10 @@ finds the pause waits (`NotYet`, which does not use up its retry budget) until a
 moment spread over one more pause-length, so a fan-out held back by a rate limit
 comes back as a trickle rather than one burst that is refused again.
 
-`RateGate` keeps us inside the vendors' documented limits before they say so: a token
-bucket per destination (a Slack channel, an SMS sending number), and pauses scoped to
-what a 429 limited (one channel, one API method) so the other destinations go on.
+The same `Pacing` keeps us inside the vendors' documented limits before they say so:
+a token bucket per destination (a Slack channel, an SMS sending number), and pauses
+scoped to what a 429 limited (one channel, one API method) so the other destinations
+go on. One class writes every pause key, so each path sees the others' pauses.
 """
 
 from __future__ import annotations
@@ -23,42 +24,7 @@ from datetime import UTC, datetime
 import redis
 
 from notifier.httpwait import bounded
-from notifier.store.conn.batch import Batch, Later, Pipe, read_now
-
-
-class Pacing:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.client, self.prefix = client, prefix
-
-    def _key(self, channel: str) -> str:
-        return f"{self.prefix}:pause:{channel}"
-
-    def pauses_into(self, batch: Batch, channels: Sequence[str]) -> Later[dict[str, float]]:
-        """When each paused channel may be called again (epoch seconds)."""
-        names = list(channels)
-        # MGET needs a key; with no channels, ask for one that is never set.
-        batch.pipe.mget([self._key(c) for c in names] or [self._key("-")])
-        return batch.later(
-            lambda raw: {c: float(v) for c, v in zip(names, raw, strict=False) if v is not None}
-        )
-
-    def paused(self, channels: Sequence[str], now: datetime) -> dict[str, datetime]:
-        """The channels paused at `now`, with when each may be called again."""
-        until = read_now(self.client, lambda batch: self.pauses_into(batch, channels))
-        return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
-
-    def pause(self, channel: str, seconds: float, now: datetime, pipe: Pipe) -> None:
-        """Queue a pause of `channel` for `seconds` on `pipe` (finite, 15 minutes at
-        most: a vendor's Retry-After is untrusted)."""
-        seconds = bounded(seconds) or 0.0
-        until = now.timestamp() + seconds
-        pipe.set(self._key(channel), f"{until:.3f}", px=max(1, int(seconds * 1000)))
-
-    def pause_now(self, scope: str, seconds: float, now: datetime) -> None:
-        """`pause`, written at once."""
-        pipe = self.client.pipeline(transaction=False)
-        self.pause(scope, seconds, now, pipe)
-        pipe.execute()
+from notifier.store.conn.batch import Batch, Later, Pipe, read_now, writing
 
 
 def wait_for(until: float, now: datetime) -> float | None:
@@ -99,14 +65,20 @@ return false
 """
 
 
-class RateGate:
-    """Per-destination pacing shared by every worker: one token bucket per destination
-    (a Slack channel, a sending number) in Redis, and the pauses a vendor's 429 asked
-    for, scoped to what it limited (one channel, one API method) rather than the whole
-    vendor. One round trip per send; concurrent workers can never overshoot.
+class Pacing:
+    """The one pause mechanism, shared by every worker: the pauses a vendor asked for
+    and a token bucket per destination (a Slack channel, a sending number).
 
-    `clock` is epoch seconds (time.time): buckets are shared between machines, so
-    their clocks are what counts; a clock behind another's never mints tokens."""
+    A pause has a scope: a whole channel (`slack`, written by delivery after a vendor's
+    Retry-After), or what a 429 limited (one Slack channel, one API method, one target),
+    written by the channel or `targets.send_paced`. `pause` is the one writer of
+    `<prefix>:pause:<scope>` (the end, as epoch seconds); `paused`, `pauses_into` and
+    `take` read it, so a pause one path sets holds the others back too.
+
+    `take` keeps us inside the vendors' documented limits before they say so: one round
+    trip per send, and concurrent workers can never overshoot. `clock` is epoch seconds
+    (time.time): buckets are shared between machines, so their clocks are what counts;
+    a clock behind another's never mints tokens."""
 
     def __init__(
         self, client: redis.Redis, prefix: str, clock: Callable[[], float] = time.time
@@ -114,19 +86,38 @@ class RateGate:
         self.client, self.prefix, self.clock = client, prefix, clock
         self._take = client.register_script(_TAKE)
 
-    def _pause_key(self, scope: str) -> str:
+    def _key(self, scope: str) -> str:
         return f"{self.prefix}:pause:{scope}"
+
+    def pause(
+        self, scope: str, seconds: float, now: datetime | None = None, pipe: Pipe | None = None
+    ) -> None:
+        """Pause `scope` for `seconds` from `now` (default: the clock), as a vendor's
+        Retry-After asked (finite, 15 minutes at most: it is untrusted). On `pipe` the
+        write is only queued."""
+        seconds = bounded(seconds) or 0.0
+        until = (self.clock() if now is None else now.timestamp()) + seconds
+        with writing(self.client, pipe) as pipe:
+            pipe.set(self._key(scope), f"{until:.3f}", px=max(1, int(seconds * 1000)))
+
+    def pauses_into(self, batch: Batch, scopes: Sequence[str]) -> Later[dict[str, float]]:
+        """When each paused scope may be called again (epoch seconds)."""
+        names = list(scopes)
+        # MGET needs a key; with no scopes, ask for one that is never set.
+        batch.pipe.mget([self._key(c) for c in names] or [self._key("-")])
+        return batch.later(
+            lambda raw: {c: float(v) for c, v in zip(names, raw, strict=False) if v is not None}
+        )
+
+    def paused(self, scopes: Sequence[str], now: datetime) -> dict[str, datetime]:
+        """The scopes paused at `now`, with when each may be called again."""
+        until = read_now(self.client, lambda batch: self.pauses_into(batch, scopes))
+        return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
 
     def take(self, destination: str, rate: Rate, paused_by: Sequence[str] = ()) -> float | None:
         """Take a send for `destination`: None when it may go now, else the seconds until
         it may (its bucket is empty, or one of the scopes `paused_by` is paused)."""
-        keys = [f"{self.prefix}:pace:{destination}", *map(self._pause_key, paused_by)]
+        keys = [f"{self.prefix}:pace:{destination}", *map(self._key, paused_by)]
         args: list[str | float] = [f"{self.clock():.6f}", rate.per_second, rate.burst]
         wait = self._take(keys=keys, args=args)
         return None if wait is None else max(0.001, float(wait))
-
-    def pause(self, scope: str, seconds: float) -> None:
-        """Pause `scope` for `seconds`, as a vendor's Retry-After asked (15 min at most)."""
-        seconds = bounded(seconds) or 0.0
-        until = self.clock() + seconds
-        self.client.set(self._pause_key(scope), f"{until:.3f}", px=max(1, int(seconds * 1000)))

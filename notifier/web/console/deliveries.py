@@ -12,6 +12,7 @@ from notifier.channels.sms.cap import mask
 from notifier.channels.sms.paging import Page
 from notifier.models import Alert, parse_iso
 from notifier.store.delivery.deliverylog import DeliveryRecord
+from notifier.store.delivery.status import AlertStatus
 
 FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.deliver` makes fallback keys
 
@@ -46,7 +47,7 @@ def hhmm(t: datetime | None) -> str:
 
 def describe(
     alert: Alert,
-    state: str,
+    state: AlertStatus,
     record: DeliveryRecord | None,
     page: Page | None,
     fallbacks: Sequence[str],
@@ -55,7 +56,7 @@ def describe(
     """`fallbacks`: the dedup keys of every alert of the incident (to find this one's)."""
     status, detail = _status(alert, state, record, now)
     fell = [k for k in fallbacks if k.startswith(alert.dedup_key + FALLBACK_MARK)]
-    if status == "failed" and fell:
+    if status == AlertStatus.FAILED and fell:
         channel = fell[0].rsplit(FALLBACK_MARK, 1)[1]
         detail = f"{detail}; fell back to {channel}" if detail else f"fell back to {channel}"
     if FALLBACK_MARK in alert.dedup_key:
@@ -70,19 +71,20 @@ def describe(
 
 
 def _status(
-    alert: Alert, state: str, record: DeliveryRecord | None, now: datetime
+    alert: Alert, state: AlertStatus, record: DeliveryRecord | None, now: datetime
 ) -> tuple[str, str]:
+    """The words for the alert's status (`state`); the log's record, when it has one,
+    tells a queued alert from one being sent or retried, and says why one failed."""
     if record is None:
         if alert.hold_until is not None and alert.hold_until > now:
             return "held", f"quiet hours, until {hhmm(alert.hold_until)}"
-        return ("queued", "") if state == "pending" else (state, "")
-    outcome = record.outcome
-    if outcome == "delivered":
+        return ("queued", "") if state is AlertStatus.PENDING else (state.value, "")
+    if state is AlertStatus.DELIVERED:
         return "sent", ""
-    if outcome == "printed":
+    if state is AlertStatus.PRINTED:
         return "printed", "no credentials for this channel: shown on the console instead"
-    if outcome in ("failed", "skipped"):
-        return outcome, record.error
+    if state in (AlertStatus.FAILED, AlertStatus.SKIPPED):
+        return state.value, record.error
     if record.error:
         return "retrying", f"after {record.attempts} attempt(s): {record.error}"
     return "sending", ""

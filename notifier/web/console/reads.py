@@ -29,6 +29,7 @@ from notifier.models import (
 )
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.snapshot import IncidentState, ProviderState, first_time
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.metrics import poll_outcomes, poll_stats, raw_values
@@ -39,7 +40,11 @@ Ref = tuple[str, str]  # (provider, incident id)
 
 # What a finished delivery log outcome is called on the timeline.
 NEAR = timedelta(days=1)
-WENT_OUT = {"delivered": "sent", "printed": "printed", "failed": "failed"}
+WENT_OUT = {
+    AlertStatus.DELIVERED: "sent",
+    AlertStatus.PRINTED: "printed",
+    AlertStatus.FAILED: "failed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +118,7 @@ class FeedView:
 @dataclass
 class Delivery:
     alert: Alert
-    state: str
+    state: AlertStatus
     record: DeliveryRecord | None
     page: Page | None = None
 
@@ -213,7 +218,7 @@ class Reader:
         records = self.log.get_many([a.dedup_key for a, _ in alerts])
         return rows, bars, self.links(alerts), ticks_of(alerts, records)
 
-    def alerts_of(self, refs: Sequence[Ref]) -> list[tuple[Alert, str]]:
+    def alerts_of(self, refs: Sequence[Ref]) -> list[tuple[Alert, AlertStatus]]:
         """Every alert claimed for the incidents `refs`, with its state: two round trips."""
         if not refs:
             return []
@@ -224,7 +229,7 @@ class Reader:
         return self.alerts.load_many(keys)
 
     @staticmethod
-    def links(alerts: Iterable[tuple[Alert, str]]) -> list[Link]:
+    def links(alerts: Iterable[tuple[Alert, AlertStatus]]) -> list[Link]:
         """Upstream → downstream, as the alerts' annotations named them, once each."""
         found: dict[tuple[Ref, Ref], Link] = {}
         for alert, _ in alerts:
@@ -317,13 +322,15 @@ def _overlaps(bar: Bar, window: Window, now: datetime) -> bool:
     return bar.start <= window.end and (bar.end or now) >= window.start
 
 
-def ticks_of(alerts: Iterable[tuple[Alert, str]], records: dict[str, DeliveryRecord]) -> list[Tick]:
+def ticks_of(
+    alerts: Iterable[tuple[Alert, AlertStatus]], records: dict[str, DeliveryRecord]
+) -> list[Tick]:
     """A tick for each alert whose delivery finished as sent, printed or failed."""
     out = []
     for alert, _ in alerts:
         rec = records.get(alert.dedup_key)
         at = parse_iso(rec.updated_at) if rec and rec.updated_at else None
-        if rec is None or at is None or rec.outcome not in WENT_OUT:
+        if rec is None or at is None or rec.outcome is None or rec.outcome not in WENT_OUT:
             continue
         ev = alert.event
         out.append(Tick(ev.provider, ev.incident_id, alert.channel, alert.subscriber, at,
