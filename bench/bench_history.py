@@ -24,7 +24,8 @@ from bench.support import Row, bench_redis, delete_prefix, new_prefix, row
 from notifier.history import db
 from notifier.history.drain import drain
 from notifier.store.delivery.alerts import AlertStore
-from notifier.store.delivery.deliverylog import DELIVERED, DeliveryLog
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.state import StateStore
 from notifier.store.ops.outbox import Outbox
 from tests.fakes import sample
@@ -41,7 +42,7 @@ def _fill(client: redis.Redis, prefix: str, incidents: int) -> int:
         state.save_events([alert.event])
         alerts.claim(alert)
         log.attempt(alert, 0, when)
-        log.finish(alert.dedup_key, DELIVERED, when, message_id=f"m{n}")
+        alerts.finish(alert.dedup_key, AlertStatus.DELIVERED, when, message_id=f"m{n}")
     return Outbox(client, prefix).depth()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -23,6 +24,7 @@ from notifier.store.conn.connect import connect
 from notifier.store.conn.durable import REPLICATION
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from tests.fakes import sample
 from tests.support.sentinel_group import SentinelGroup
 
@@ -35,7 +37,7 @@ def _one(client: redis.Redis, alerts: AlertStore, log: DeliveryLog, key: str) ->
     alerts.claim(replace(sample.alert(), dedup_key=key))
     writes = Batch(client)
     log.mark_sent(key, "#c", "C1/1.0001", pipe=writes.pipe)
-    alerts.set_state(key, "delivered", pipe=writes.pipe)
+    alerts.finish(key, AlertStatus.DELIVERED, datetime.now(UTC), pipe=writes.pipe)
     writes.execute(confirm="a delivery's outcome")
     return time.perf_counter() - began
 

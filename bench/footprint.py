@@ -20,6 +20,7 @@ from bench.support import redis_bytes
 from notifier.models import Status, Update, to_jsonable
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore, ThreadEntry
 from tests.fakes import sample
 
@@ -65,7 +66,8 @@ def per_alert(client: redis.Redis, prefix: str, alerts: int = 500) -> tuple[floa
         threads.set_ref(alert.thread_key, "slack", "#c", f"C0123/17000000{i:05d}.000100")
         log.attempt(alert, 0, now)
         log.mark_sent(alert.dedup_key, "#c", f"C0123/17000000{i:05d}.000200")
-        log.finish(alert.dedup_key, "delivered", now, message_id=f"C0123/17000000{i:05d}.000200")
+        store.finish(alert.dedup_key, AlertStatus.DELIVERED, now,
+                     message_id=f"C0123/17000000{i:05d}.000200")  # fmt: skip
         event_bytes += len(json.dumps(to_jsonable(alert.event), separators=(",", ":")))
     after = redis_bytes(client, prefix)[1]
     return (after - before) / alerts, event_bytes / alerts

@@ -13,7 +13,7 @@ from notifier.channels.base import DeliveryError, NotYet
 from notifier.channels.email.channel import EmailChannel, EmailTarget
 from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.channels.sms.channel import SmsChannel
-from notifier.store.delivery.pacing import Rate, RateGate
+from notifier.store.delivery.pacing import Pacing, Rate
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -26,7 +26,7 @@ OPS, WEB = SlackTarget(channel="#ops"), SlackTarget(channel="#web")
 ONE_A_SECOND = Rate(1.0, 2)
 
 
-def slack(fake: FakeSlack, gate: RateGate, rate: Rate = ONE_A_SECOND) -> SlackChannel:
+def slack(fake: FakeSlack, gate: Pacing, rate: Rate = ONE_A_SECOND) -> SlackChannel:
     return SlackChannel(
         token=SecretStr(fake.token), api_url=fake.api_url, gate=gate, channel_rate=rate
     )
@@ -38,12 +38,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def gate(redis_client: redis.Redis, key_prefix: str, clock: Clock) -> RateGate:
-    return RateGate(redis_client, key_prefix, clock)
+def gate(redis_client: redis.Redis, key_prefix: str, clock: Clock) -> Pacing:
+    return Pacing(redis_client, key_prefix, clock)
 
 
 def test_a_slack_channel_gets_its_burst_and_then_waits_its_turn(
-    fake_slack: FakeSlack, gate: RateGate, clock: Clock
+    fake_slack: FakeSlack, gate: Pacing, clock: Clock
 ) -> None:
     ch = slack(fake_slack, gate)
     ch.send(sample.alert(key="a"), OPS, None)
@@ -58,7 +58,7 @@ def test_a_slack_channel_gets_its_burst_and_then_waits_its_turn(
 
 
 def test_a_429_on_a_post_pauses_that_channel_only(
-    fake_slack: FakeSlack, gate: RateGate, clock: Clock
+    fake_slack: FakeSlack, gate: Pacing, clock: Clock
 ) -> None:
     ch = slack(fake_slack, gate, Rate(100.0, 100))
     fake_slack.fail_next(1, status=429, retry_after=30)
@@ -77,7 +77,7 @@ def test_a_429_on_a_post_pauses_that_channel_only(
 
 
 def test_a_429_on_another_method_pauses_that_method_in_every_channel(
-    fake_slack: FakeSlack, gate: RateGate
+    fake_slack: FakeSlack, gate: Pacing
 ) -> None:
     ch = slack(fake_slack, gate, Rate(100.0, 100))
     ops = ch.send(sample.alert(key="a"), OPS, None).thread_ref
@@ -91,7 +91,7 @@ def test_a_429_on_another_method_pauses_that_method_in_every_channel(
 
 
 def test_the_sending_number_sends_at_its_rate(
-    fake_twilio: FakeTwilio, gate: RateGate, clock: Clock
+    fake_twilio: FakeTwilio, gate: Pacing, clock: Clock
 ) -> None:
     sms = SmsChannel(fake_twilio.account_sid, SecretStr(fake_twilio.auth_token), "+15550001111",
                      api_url=fake_twilio.url, gate=gate, rate=Rate(1.0, 2))  # fmt: skip

@@ -16,7 +16,9 @@ from notifier.config.schema import Member, Rotation
 from notifier.history import db
 from notifier.history import tables as t
 from notifier.history.drain import drain
-from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
+from notifier.store.delivery.alerts import AlertStore
+from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.outbox import Outbox
 from notifier.store.ops.silences import SilenceStore, make
 from tests.fakes import sample
@@ -64,7 +66,9 @@ def test_a_silence_and_the_alert_it_muted_are_in_the_history(
     alert = sample.alert()
     log = DeliveryLog(redis_client, key_prefix)
     log.attempt(alert, 0, NOW)
-    log.finish(alert.dedup_key, SILENCED, NOW, message_id=f"silence:{silence.id}")
+    AlertStore(redis_client, key_prefix).finish(
+        alert.dedup_key, AlertStatus.SILENCED, NOW, message_id=f"silence:{silence.id}"
+    )
     store.expire(silence.id, NOW + timedelta(minutes=30), "bo")
     assert not drain(Outbox(redis_client, key_prefix), db.engine_for(history_url), {}).error
     with db.engine_for(history_url).connect() as conn:

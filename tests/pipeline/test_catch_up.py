@@ -23,6 +23,7 @@ from notifier.pipeline import service
 from notifier.pipeline.catchup import plan_catch_ups
 from notifier.pipeline.plan import process_event
 from notifier.store.delivery.alerts import InMemoryAlertStore
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import InMemoryThreadStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
@@ -130,7 +131,7 @@ def test_late_news_is_planned_as_catch_ups(row: Row) -> None:
     again = plan_catch_ups(row.events, cfg, store, NOW, pages_only=kinds.pages_only())
     assert [a.dedup_key for a in again] == [a.dedup_key for a in alerts]
     for a in alerts:
-        store.set_state(a.dedup_key, "delivered")
+        store.finish(a.dedup_key, AlertStatus.DELIVERED)
     assert plan_catch_ups(row.events, cfg, store, NOW, pages_only=kinds.pages_only()) == []
 
 

@@ -26,6 +26,7 @@ from notifier.pipeline.delivery.deliver import DeliveryContext, check_escalation
 from notifier.pipeline.delivery.destinations import Destinations
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore
 from notifier.store.ops.metrics import Metrics
 from tests.fakes import sample
@@ -107,7 +108,7 @@ def test_delivering_the_same_dedup_key_twice_posts_once(world: World) -> None:
     second = deliver_alert(key, world.ctx, NOW)
     assert (first.status, second.status) == ("delivered", "already_delivered")
     assert len(world.slack.messages) == 1
-    assert world.alerts.state(key) == "delivered"
+    assert world.alerts.status(key) is AlertStatus.DELIVERED
     record = world.ctx.log.get(key)
     assert record is not None and record.message_id == first.message_ids[0]
 
@@ -120,7 +121,7 @@ def test_a_transient_error_is_raised_for_the_task_and_the_retry_posts_once(
     with pytest.raises(DeliveryError) as err:
         deliver_alert(key, world.ctx, NOW, attempt=0)
     assert not err.value.permanent
-    assert world.alerts.state(key) == "pending"
+    assert world.alerts.status(key) is AlertStatus.PENDING
     assert deliver_alert(key, world.ctx, NOW, attempt=1).status == "delivered"
     assert len(world.slack.messages) == 1
     record = world.ctx.log.get(key)
@@ -143,8 +144,8 @@ def test_a_permanent_error_records_failure_and_falls_back_to_email(world: World)
         "lead@example.com",
         "oncall@example.com",
     ]
-    assert world.alerts.state(key) == "failed"
-    assert world.alerts.state(out.fallback_key) == "delivered"
+    assert world.alerts.status(key) is AlertStatus.FAILED
+    assert world.alerts.status(out.fallback_key) is AlertStatus.DELIVERED
     # a rerun of either task changes nothing
     assert deliver_alert(key, world.ctx, NOW).status == "already_failed"
     assert deliver_alert(out.fallback_key, world.ctx, NOW).status == "already_delivered"
@@ -363,7 +364,7 @@ def test_a_rate_limit_pauses_the_channel_for_every_worker_without_using_up_retri
     with pytest.raises(NotYet) as paused:
         deliver_alert(second, world.ctx, NOW + timedelta(seconds=10), attempt=8, final=True)
     assert paused.value.retry_after is not None and 20 <= paused.value.retry_after <= 40
-    assert len(world.slack.requests) == calls and world.alerts.state(second) == "pending"
+    assert len(world.slack.requests) == calls and world.alerts.status(second) is AlertStatus.PENDING
 
     # Email and SMS are not paused by Slack's limit.
     email = world.store(sample.alert(key="ev3", channel="email"))

@@ -19,6 +19,7 @@ from notifier.pipeline.plan import process_event
 from notifier.pipeline.replay import ReplayPlanner
 from notifier.route.grouping import ThreadRegistry
 from notifier.store.delivery.alerts import AlertStore, InMemoryAlertStore
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import InMemoryThreadStore, RedisThreadStore
 from tests.planning_helpers import at, config, event, incident, test_catalog
 from tests.support.roundtrips import RoundTrips
@@ -61,7 +62,7 @@ class Harness:
             pages_only=PAGES_ONLY,
         )  # fmt: skip
         for a in out:
-            self.alerts.set_state(a.dedup_key, "delivered")
+            self.alerts.finish(a.dedup_key, AlertStatus.DELIVERED, when)
         return out
 
     def text(self, alert: Alert) -> str:

@@ -36,6 +36,7 @@ from notifier.pipeline import attempts, plan, service
 from notifier.pipeline.delivery import poison
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.pipeline.dispatch import Lane, QueueDispatcher
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.metrics import render as render_metrics
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.web.app import create_app
@@ -231,9 +232,9 @@ def test_an_alert_whose_rendering_raises_is_retried_within_a_minute_then_quarant
     assert run.sweep(0.5) == 0  # waits its minute, not the 30-minute reconcile sweep
     assert run.sweep(1.1) == 1  # try 2 fails
     assert run.sweep(2.2) == 1  # try 3 fails: quarantined
-    assert run.rt.alerts.state(key) == "failed"
+    assert run.rt.alerts.status(key) is AlertStatus.FAILED
     record = run.rt.delivery.log.get(key)
-    assert record is not None and record.outcome == "failed"
+    assert record is not None and record.outcome is AlertStatus.FAILED
     assert record.error == "quarantined: delivery: KeyError"
     assert run.sweep(10) == 0 and len(slack.messages) == 1
     (held,) = QuarantineStore(redis_client, key_prefix).listed(run.now)
@@ -250,7 +251,7 @@ def test_an_alert_whose_rendering_raises_is_retried_within_a_minute_then_quarant
         slack._channel_id("#data"),
         slack._channel_id("#platform"),
     ]
-    assert run.rt.alerts.state(key) == "delivered"
+    assert run.rt.alerts.status(key) is AlertStatus.DELIVERED
 
 
 def test_infrastructure_failures_are_never_counted_against_an_event(

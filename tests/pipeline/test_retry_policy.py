@@ -20,6 +20,7 @@ from notifier.pipeline.delivery.retry import (
     turn_wait,
 )
 from notifier.store.delivery.alerts import Earlier
+from notifier.store.delivery.status import AlertStatus
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 TRANSIENT = DeliveryError("slack: HTTP 503", permanent=False)
@@ -73,7 +74,7 @@ def test_the_eighth_retry_is_the_last_attempt() -> None:
 
 
 def pending(**kw: object) -> Earlier:
-    return Earlier("e1/ops/slack", "pending", **kw)  # type: ignore[arg-type]
+    return Earlier("e1/ops/slack", AlertStatus.PENDING, **kw)  # type: ignore[arg-type]
 
 
 def test_a_reply_waits_for_the_earlier_one_while_it_is_pending() -> None:
@@ -91,8 +92,8 @@ def test_a_reply_waits_for_the_earlier_one_while_it_is_pending() -> None:
     "earlier",
     [
         None,  # the first of its thread
-        Earlier("e1/ops/slack", "delivered"),  # also skipped, carried and printed ones
-        Earlier("e1/ops/slack", "failed"),  # for good: its fallback goes elsewhere
+        Earlier("e1/ops/slack", AlertStatus.DELIVERED),  # also skipped, carried and printed ones
+        Earlier("e1/ops/slack", AlertStatus.FAILED),  # for good: its fallback goes elsewhere
         Earlier("e1/ops/slack", None),  # its record expired
         pending(hold_until=NOW + timedelta(hours=7)),  # held for quiet hours
     ],

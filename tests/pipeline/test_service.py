@@ -18,6 +18,7 @@ from notifier.config.settings import Settings
 from notifier.pipeline import service
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.status import AlertStatus
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -146,7 +147,7 @@ def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
     # Even on its last attempt it waits: a long outage must not fail the thread's updates.
     with pytest.raises(NotYet):
         service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2), attempt=8, final=True)
-    assert slack.messages == [] and rt.alerts.state(follow_up) == "pending"
+    assert slack.messages == [] and rt.alerts.status(follow_up) is AlertStatus.PENDING
     service.deliver(rt, opener, d, NOW + timedelta(minutes=2))
     service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2))
     parent, reply = (m for m in slack.messages if m["method"] == "chat.postMessage")

@@ -104,6 +104,6 @@ def test_a_pause_asked_for_forever_is_fifteen_minutes(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     pacing = Pacing(redis_client, key_prefix)
-    pacing.pause_now("webhook", float("inf"), NOW)
+    pacing.pause("webhook", float("inf"), NOW)
     until = pacing.paused(["webhook"], NOW)["webhook"]
     assert until <= NOW + timedelta(seconds=MAX_WAIT_S)

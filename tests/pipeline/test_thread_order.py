@@ -19,6 +19,7 @@ from notifier.config.settings import Settings
 from notifier.pipeline import attempts, service
 from notifier.pipeline.delivery.deliver import deliver_alert
 from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn
+from notifier.store.delivery.status import AlertStatus
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -149,7 +150,7 @@ def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_i
         service.deliver(rt, later, d, at + timedelta(seconds=2))
     assert earlier in wait.value.message
     assert wait.value.retry_after is not None and wait.value.retry_after >= 1.0
-    assert rt.alerts.state(later) == "pending"
+    assert rt.alerts.status(later) is AlertStatus.PENDING
     # The retry sweep hands the earlier one on; then the later one, whenever it comes.
     sweep = Recorder()
     assert service.release_retries(rt, sweep, retry) == 1 and sweep.delivered == [earlier]
@@ -208,7 +209,7 @@ def test_a_reply_waits_at_most_the_longest_wait_then_goes_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.deliver"):
         assert service.deliver(rt, later, d, at + TURN_WAIT_MAX).status == "delivered"
     assert f"sending out of order: {earlier}" in caplog.text
-    assert rt.alerts.state(earlier) == "pending"  # it still goes, after
+    assert rt.alerts.status(earlier) is AlertStatus.PENDING  # it still goes, after
     assert service.deliver(rt, earlier, d, at + TURN_WAIT_MAX).status == "delivered"
     assert _said(fake_slack, "#vendor-status") == ["investigating", "monitoring", "identified"]
 

@@ -9,6 +9,7 @@ import redis
 
 from notifier.models import Alert, AlertKind, to_jsonable
 from notifier.store.delivery.alerts import AlertStore, dedup_key_for
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.state import StateStore
 from tests.planning_helpers import event, incident
 
@@ -34,7 +35,7 @@ def test_an_alert_whose_event_is_stored_names_it_and_reads_back_whole(
     assert "event" not in record
     fresh = AlertStore(redis_client, key_prefix)  # another process: nothing cached
     assert fresh.get(alert.dedup_key) == alert
-    assert fresh.load_many([alert.dedup_key]) == [(alert, "pending")]
+    assert fresh.load_many([alert.dedup_key]) == [(alert, AlertStatus.PENDING)]
 
 
 def test_a_referencing_record_is_a_small_part_of_a_copying_one(
@@ -59,7 +60,7 @@ def test_a_record_of_the_earlier_shape_is_read(redis_client: redis.Redis, key_pr
     store = AlertStore(redis_client, key_prefix)
     body = json.dumps(to_jsonable(alert))  # as the release before wrote every record
     redis_client.hset(store.key(alert.dedup_key), mapping={"alert": body, "state": "delivered"})
-    assert store.load(alert.dedup_key) == (alert, "delivered")
+    assert store.load(alert.dedup_key) == (alert, AlertStatus.DELIVERED)
     assert store.routing([alert.dedup_key]) == {alert.dedup_key: "slack"}
 
 
@@ -72,4 +73,4 @@ def test_an_alert_whose_event_record_is_gone_reads_as_missing(
     store = AlertStore(redis_client, key_prefix)
     store.claim(alert)
     redis_client.delete(state.event_key(alert.event.event_id))
-    assert AlertStore(redis_client, key_prefix).load(alert.dedup_key) == (None, "pending")
+    assert AlertStore(redis_client, key_prefix).load(alert.dedup_key) == (None, AlertStatus.PENDING)

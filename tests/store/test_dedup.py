@@ -14,8 +14,11 @@ from notifier.models import Alert, AlertKind, EventKind
 from notifier.store.conn.batch import read_now
 from notifier.store.delivery.alerts import AlertStore, Earlier, InMemoryAlertStore, dedup_key_for
 from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import InMemoryThreadStore, RedisThreadStore, ThreadEntry
 from tests.planning_helpers import event, incident
+
+NOW = datetime(2024, 12, 26, 20, 0, tzinfo=UTC)
 
 
 def _alert(subscriber: str = "ops", channel: str = "slack") -> Alert:
@@ -44,19 +47,19 @@ def test_an_alert_is_claimed_once_and_read_back(alerts: AlertStore | InMemoryAle
     assert alerts.claim(alert) is True
     assert alerts.claim(alert) is False
     assert alerts.get(alert.dedup_key) == alert
-    assert alerts.state(alert.dedup_key) == "pending"
+    assert alerts.status(alert.dedup_key) is AlertStatus.PENDING
 
 
-def test_the_delivery_state_moves_on(alerts: AlertStore | InMemoryAlertStore) -> None:
+def test_the_delivery_status_moves_on(alerts: AlertStore | InMemoryAlertStore) -> None:
     alert = _alert()
     alerts.claim(alert)
-    assert alerts.set_state(alert.dedup_key, "delivered") is True
-    assert alerts.state(alert.dedup_key) == "delivered"
+    assert alerts.finish(alert.dedup_key, AlertStatus.DELIVERED, NOW) is True
+    assert alerts.status(alert.dedup_key) is AlertStatus.DELIVERED
     assert alerts.get(alert.dedup_key) == alert  # the alert itself is untouched
-    assert alerts.set_state("never-claimed", "failed") is False
-    assert alerts.state("never-claimed") is None
+    assert alerts.finish("never-claimed", AlertStatus.FAILED, NOW) is False
+    assert alerts.status("never-claimed") is None
     with pytest.raises(ValueError):
-        alerts.set_state(alert.dedup_key, "lost")  # type: ignore[arg-type]
+        alerts.finish(alert.dedup_key, "lost", NOW)  # type: ignore[arg-type]
 
 
 def test_each_subscriber_and_channel_has_its_own_claim(
@@ -222,11 +225,11 @@ def test_each_claim_notes_the_alert_claimed_before_it_in_its_thread_once(
     assert store.claim(first) and store.claim(second) and store.claim(other)
     assert _earlier(store, key_prefix, first) is None
     assert _earlier(store, key_prefix, other) is None  # another thread: its own order
-    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending")
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, AlertStatus.PENDING)
     # Planning the second again (after a crash) does not move it behind the third.
     assert store.claim(third) and not store.claim(second)
-    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending")
-    assert _earlier(store, key_prefix, third) == Earlier(second.dedup_key, "pending")
+    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, AlertStatus.PENDING)
+    assert _earlier(store, key_prefix, third) == Earlier(second.dedup_key, AlertStatus.PENDING)
 
 
 def test_the_earlier_alert_is_read_with_its_hold_lock_and_retry(
@@ -237,16 +240,18 @@ def test_the_earlier_alert_is_read_with_its_hold_lock_and_retry(
     first, second = _reply(1, hold_until=until), _reply(2)
     store.claim(first)
     store.claim(second)
-    assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, "pending", until)
+    assert _earlier(store, key_prefix, second) == Earlier(
+        first.dedup_key, AlertStatus.PENDING, until
+    )
     retry_at = until + timedelta(seconds=30)
     RetryQueue(redis_client, key_prefix).schedule([first.dedup_key], 1, retry_at)
     redis_client.set(f"{key_prefix}:delivery:lock:{first.dedup_key}", "t", px=5000)
     assert _earlier(store, key_prefix, second) == Earlier(
-        first.dedup_key, "pending", until, running=True, retry_at=retry_at
+        first.dedup_key, AlertStatus.PENDING, until, running=True, retry_at=retry_at
     )
-    store.set_state(first.dedup_key, "failed")
+    store.finish(first.dedup_key, AlertStatus.FAILED, until)
     assert _earlier(store, key_prefix, second) == Earlier(
-        first.dedup_key, "failed", None, running=True, retry_at=retry_at
+        first.dedup_key, AlertStatus.FAILED, None, running=True, retry_at=retry_at
     )
     redis_client.delete(store.key(first.dedup_key))  # expired
     assert _earlier(store, key_prefix, second) == Earlier(first.dedup_key, None)

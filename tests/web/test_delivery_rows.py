@@ -1,4 +1,4 @@
-"""One delivery in words (pure): each outcome of the log, quiet-hours holds, retries,
+"""One delivery in words (pure): each status of the alert, quiet-hours holds, retries,
 fallbacks, and an SMS page's acknowledgement with masked numbers."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from notifier.channels.sms.paging import Page
 from notifier.store.delivery.deliverylog import DeliveryRecord
+from notifier.store.delivery.status import AlertStatus
 from notifier.web.console.deliveries import describe
 from tests.fakes import sample
 
@@ -17,7 +18,7 @@ NOW = datetime(2024, 12, 26, 23, tzinfo=UTC)
 
 
 def record(outcome: str, **kw: object) -> DeliveryRecord:
-    return DeliveryRecord(dedup_key="k", outcome=outcome, **kw)  # type: ignore[arg-type]
+    return DeliveryRecord(dedup_key="k", outcome=AlertStatus(outcome), **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -39,18 +40,19 @@ def test_each_delivery_reads_as_its_status(
     rec: DeliveryRecord | None, hold: datetime | None, status: str, detail: str
 ) -> None:
     alert = replace(sample.alert(channel="slack"), hold_until=hold)
-    row = describe(alert, "pending", rec, None, [], NOW)
+    state = rec.outcome if rec is not None and rec.outcome else AlertStatus.PENDING
+    row = describe(alert, state, rec, None, [], NOW)
     assert (row.status, row.detail) == (status, detail)
 
 
 def test_a_failed_delivery_names_its_fallback_and_the_fallback_names_its_origin() -> None:
     alert = sample.alert(channel="sms")
     fallback_key = f"{alert.dedup_key}:fallback:email"
-    row = describe(alert, "failed", record("failed", error="sms: down"), None,
+    row = describe(alert, AlertStatus.FAILED, record("failed", error="sms: down"), None,
                    [alert.dedup_key, fallback_key], NOW)  # fmt: skip
     assert row.detail == "sms: down; fell back to email"
     fb = replace(alert, dedup_key=fallback_key, channel="email")
-    assert describe(fb, "delivered", record("delivered"), None, [], NOW).detail == (
+    assert describe(fb, AlertStatus.DELIVERED, record("delivered"), None, [], NOW).detail == (
         "fallback for sms"
     )
 
@@ -61,10 +63,10 @@ def test_an_sms_page_shows_its_acknowledgement_with_masked_numbers() -> None:
                 text="x", resolved_text="y", order=[], level=0, last_paged_at=NOW,
                 escalate_after=timedelta(minutes=5), escalates=False,
                 paged=["+15550100001"])  # fmt: skip
-    waiting = describe(alert, "delivered", record("delivered"), page, [], NOW)
+    waiting = describe(alert, AlertStatus.DELIVERED, record("delivered"), page, [], NOW)
     assert waiting.ack == "not acknowledged yet (code K7); paged ***0001"
     acked = replace(page, acked_by="+15550100001", acked_at=NOW)
-    assert describe(alert, "delivered", record("delivered"), acked, [], NOW).ack == (
+    assert describe(alert, AlertStatus.DELIVERED, record("delivered"), acked, [], NOW).ack == (
         "acknowledged by ***0001 at 26 Dec 23:00:00 UTC (code K7)"
     )
     assert "+1555" not in waiting.ack

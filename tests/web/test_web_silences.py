@@ -13,7 +13,9 @@ import pytest
 import redis
 from pydantic import SecretStr
 
+from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.silences import SilenceStore, make
 from notifier.web.context import WebContext
 from tests.fakes import sample
@@ -118,9 +120,10 @@ def test_expiring_from_the_console_ends_the_silence_and_shows_what_it_muted(
     store = SilenceStore(redis_client, key_prefix)
     silence = store.add(make("openai", lasting=timedelta(hours=1), reason="r", by="a", now=NOW))
     alert = sample.alert()
-    log = DeliveryLog(redis_client, key_prefix)
-    log.attempt(alert, 0, NOW)
-    log.finish(alert.dedup_key, "silenced", NOW, message_id=f"silence:{silence.id}")
+    alerts = AlertStore(redis_client, key_prefix)
+    alerts.claim(alert)
+    DeliveryLog(redis_client, key_prefix).attempt(alert, 0, NOW)
+    alerts.finish(alert.dedup_key, AlertStatus.SILENCED, NOW, message_id=f"silence:{silence.id}")
     page = call(f"{web}/silences")[1]
     assert f"silence:{silence.id}" in page and "Elevated errors on API" in page
     assert call(f"{web}/silences/{silence.id}/expire", {})[0] == 303
