@@ -18,7 +18,7 @@ from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
-from tests.store.test_rate_gate import Clock
+from tests.store.test_pacing import Clock
 
 OPS, WEB = SlackTarget(channel="#ops"), SlackTarget(channel="#web")
 
