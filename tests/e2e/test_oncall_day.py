@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.status import AlertStatus
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.local import ALLOW_ENV
@@ -126,8 +127,9 @@ def test_a_silence_added_from_the_cli_mutes_the_running_service_at_once(
     service.incident(noisy, _incident("inc-web", "Web down", "Web"))
     service.wait(lambda: any("Web down" in p for p in service.posts_to("a")), "the unmuted post")
     log = DeliveryLog(redis_client, key_prefix)
-    service.wait(lambda: any(r.outcome == "silenced" for r in log.recent()), "the muted alert")
-    [record] = [r for r in log.recent() if r.outcome == "silenced"]
+    muted = AlertStatus.SILENCED
+    service.wait(lambda: any(r.outcome is muted for r in log.recent()), "the muted alert")
+    [record] = [r for r in log.recent() if r.outcome is AlertStatus.SILENCED]
     assert (record.incident_id, record.message_id) == ("inc-api", f"silence:{silence_id}")
     assert not any("Fifth time today" in p for p in service.posts_to("a"))
     shown = service.cli("deliveries").stdout

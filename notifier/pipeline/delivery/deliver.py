@@ -1,8 +1,8 @@
 """Deliver one alert, exactly once as far as we can tell, and record how it went.
 
 `deliver_alert` is what the `deliver` task runs. It is idempotent: a short
-per-dedup_key lock keeps two workers apart, a finished record in the delivery
-log (or a final AlertStore state) makes a rerun a no-op, and per-target marks
+per-dedup_key lock keeps two workers apart, a finished status in the alert's
+record (`notifier.store.delivery.status`) makes a rerun a no-op, and per-target marks
 make a retry after a partial failure send only what is missing. So a task run
 twice, `acks_late` redelivery after a crash, or a retry posts once.
 
