@@ -35,7 +35,6 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -113,12 +112,6 @@ class SlackTarget:
         if self.channel:
             return self.channel
         return "webhook"
-
-
-def webhook_routes(subscribers: Iterable[Subscriber]) -> bool:
-    """Whether any subscriber posts to Slack through its own webhook URL (so Slack is
-    usable without a bot token or a default webhook)."""
-    return any(s.slack is not None and s.slack.webhook_url is not None for s in subscribers)
 
 
 class SlackChannel(Channel):
