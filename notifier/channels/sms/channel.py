@@ -54,7 +54,7 @@ from notifier.channels.render import (
     shown_status,
     status_label,
 )
-from notifier.channels.slack.channel import retry_after
+from notifier.channels.slack.errors import retry_after
 from notifier.channels.sms import gsm
 from notifier.config.schema import Oncall, Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind, Status
