@@ -6,7 +6,9 @@ never loops, retries or sleeps: it classifies the vendor's answer as a
 decides whether to try again (alertmanager's Retrier, healthchecks' transports).
 
 Each channel builds its own targets from the subscriber's route it owns (healthchecks'
-`Transport`), so the pipeline needs no per-channel code; see `Channel`.
+`Transport`), so the pipeline needs no per-channel code; see `Channel`. How a channel
+is built from the settings, what it needs and how a route of it reads is its kind's to
+say (`notifier.channels.kind`).
 """
 
 from __future__ import annotations
