@@ -6,7 +6,9 @@ never loops, retries or sleeps: it classifies the vendor's answer as a
 decides whether to try again (alertmanager's Retrier, healthchecks' transports).
 
 Each channel builds its own targets from the subscriber's route it owns (healthchecks'
-`Transport`), so the pipeline needs no per-channel code; see `Channel`.
+`Transport`), so the pipeline needs no per-channel code; see `Channel`. How a channel
+is built from the settings, what it needs and how a route of it reads is its kind's to
+say (`notifier.channels.kind`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from typing import ClassVar, Protocol
 from pydantic import SecretStr
 
 from notifier.channels.digest import Digest
-from notifier.channels.render import Presentation
 from notifier.config.schema import Oncall, Subscriber
-from notifier.config.settings import Settings
 from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert
@@ -145,19 +145,6 @@ class Channel(ABC):
     # Each target answers for itself (a webhook URL, a routing key): a 429's
     # Retry-After pauses that target alone, not the channel (pipeline.delivery.targets).
     pauses_per_target: ClassVar[bool] = False
-
-    @classmethod
-    def routed(
-        cls,
-        settings: Settings,
-        subscribers: list[Subscriber],
-        presentation: Presentation | None = None,
-    ) -> Channel | None:
-        """For a channel whose credentials come with each route (an environment variable
-        the subscriber names) rather than from the settings: an instance when some
-        subscriber routes to it, else None. Others are built from the settings
-        (`notifier.channels.build`) and keep this default."""
-        return None
 
     @abstractmethod
     def targets(self, subscriber: Subscriber) -> list[Target]:

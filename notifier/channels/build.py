@@ -1,10 +1,11 @@
 """Outbound channels: Slack, SMS (Twilio), email (SMTP), and the console.
 
 `build_channels(settings, ...)` makes a real channel for every vendor whose
-credentials are set. With no vendor credentials at all, the console stands in for
-every channel, so a fresh install prints alerts to stdout. Once any vendor is
-configured, a route to an unconfigured one is a permanent delivery failure (which
-the subscriber's fallback catches), never a silent print to a log nobody reads.
+credentials are set, each as its `ChannelKind` (`notifier.channels.kinds`) says.
+With no vendor credentials at all, the console stands in for every channel, so a
+fresh install prints alerts to stdout. Once any vendor is configured, a route to an
+unconfigured one is a permanent delivery failure (which the subscriber's fallback
+catches), never a silent print to a log nobody reads.
 """
 
 from __future__ import annotations
@@ -14,53 +15,34 @@ from collections.abc import Iterable
 
 import redis
 
-from notifier.channels.apprise.channel import AppriseChannel
 from notifier.channels.base import Channel
 from notifier.channels.console.channel import ConsoleChannel
-from notifier.channels.email.channel import EmailChannel
-from notifier.channels.opsgenie.channel import OpsgenieChannel
-from notifier.channels.pagerduty.channel import PagerDutyChannel
+from notifier.channels.kinds import vendors
 from notifier.channels.render import Presentation
-from notifier.channels.slack.channel import SlackChannel, webhook_routes
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager
-from notifier.channels.webhook.channel import WebhookChannel
+from notifier.channels.sms.pager import Pager
 from notifier.config.schema import Subscriber
 from notifier.config.settings import Settings
-from notifier.store.delivery.pacing import Pacing, Rate
+from notifier.store.delivery.pacing import Pacing
 
 log = logging.getLogger(__name__)
 
 
-# Channels whose credentials come with each route (`Channel.routed`).
-ROUTED: tuple[type[Channel], ...] = (PagerDutyChannel, OpsgenieChannel, WebhookChannel,
-                                     AppriseChannel)  # fmt: skip
-VENDORS = (SlackChannel.name, SmsChannel.name, EmailChannel.name, *(k.name for k in ROUTED))
+# The kinds whose credentials come with each route (`ChannelKind.per_route`).
+ROUTED = tuple(kind for kind in vendors() if kind.per_route)
+VENDORS = tuple(kind.name for kind in vendors())
 
 
 def credentials(settings: Settings, subscribers: Iterable[Subscriber] = ()) -> dict[str, str]:
     """Which vendors have credentials, each with what it has in a few words (never a
     secret): {"slack": "bot token", "email": "SMTP smtp.example.com:587"}. A vendor
     missing here gets no real channel from `build_channels`."""
+    subscribers = list(subscribers)
     found: dict[str, str] = {}
-    slack = [
-        what
-        for what, present in (
-            ("bot token", settings.slack_token),
-            ("webhook", settings.slack_webhook_url),
-            ("subscriber webhooks", webhook_routes(subscribers)),
-        )
-        if present
-    ]
-    if slack:
-        found[SlackChannel.name] = " + ".join(slack)
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        found[SmsChannel.name] = f"Twilio, from {settings.twilio_from}"
-    if settings.smtp_host:
-        found[EmailChannel.name] = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
-    for kind in ROUTED:
-        if any(kind.name in s.channel_names() for s in subscribers):
-            found[kind.name] = "keys from the environment, per route"
+    for kind in vendors():
+        has = kind.credentials(settings, subscribers)
+        if has:
+            found[kind.name] = has
     return found
 
 
@@ -101,31 +83,15 @@ def vendor_channels(
     console = ConsoleChannel(None, presentation)  # stdout at send time
     channels: dict[str, Channel] = {console.name: console}
     subscribers = list(subscribers)
-    if SlackChannel.name in credentials(settings, subscribers):
-        channels[SlackChannel.name] = SlackChannel(
-            token=settings.slack_token, api_url=settings.slack_api_url,
-            webhook_url=settings.slack_webhook_url, presentation=presentation, gate=gate,
-            channel_rate=Rate(settings.slack_channel_rate, settings.slack_channel_burst),
-        )  # fmt: skip
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        channels[SmsChannel.name] = SmsChannel(
-            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
-            api_url=settings.twilio_api_url, presentation=presentation, gate=gate,
-            rate=Rate(settings.twilio_rate, settings.twilio_burst),
-        )  # fmt: skip
-    if settings.smtp_host:
-        channels[EmailChannel.name] = EmailChannel(
-            settings.smtp_host, settings.smtp_port, settings.smtp_from,
-            username=settings.smtp_username, password=settings.smtp_password,
-            starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl,
-            presentation=presentation, max_sessions=settings.smtp_max_sessions,
-        )  # fmt: skip
-    for kind in ROUTED:
-        routed = kind.routed(settings, subscribers, presentation)
-        if routed is not None:
-            channels[kind.name] = routed
-    missing = [name for name in VENDORS if name not in channels]
-    if len(missing) == len(VENDORS):
+    for kind in vendors():
+        if kind.credentials(settings, subscribers) is None:
+            continue
+        channel = kind.build(settings, subscribers, presentation, gate)
+        if channel is not None:
+            channels[kind.name] = channel
+    names = [kind.name for kind in vendors()]
+    missing = [name for name in names if name not in channels]
+    if len(missing) == len(names):
         for name in missing:
             channels[name] = console
         # Said once at start-up by `notifier run` (pipeline.runtime.banner), not per process.

@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 
+from notifier.channels.reach import ChannelReach
 from notifier.cli._shared import emit, json_flag
 from notifier.config.catalog import Catalog
 from notifier.config.load import ConfigError, ConfigReport, check_config, load_config
@@ -46,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_check(args: argparse.Namespace) -> int:
     settings = get_settings()
     path: Path = args.file if args.file is not None else settings.config_path()
-    report = check_config(path, CATALOG, settings, seen_components=_seen_components(path))
+    reach = ChannelReach(settings)
+    report = check_config(path, CATALOG, reach, seen_components=_seen_components(path))
     if args.json:
         emit(as_dict(path, report), sys.stdout)
         return 0 if report.config is not None else 1

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import redis
 
+from notifier.channels.kinds import all_kinds
 from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.settings import get_settings
 from notifier.store.conn.connect import connect
@@ -23,8 +24,6 @@ from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.ops.metrics import DUE_SETS, QUEUES, waiting_sizes
 from notifier.text import inert_stream, one_line
-
-CHANNELS = ("slack", "sms", "email")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,9 +64,11 @@ def report(
             for m, when in DueSet(client, f"{prefix}:due:{name}").upcoming(limit)
         ]
 
+    # Every channel's pause: what each kind is registered as, not a list kept here.
+    channels = [kind.name for kind in all_kinds()]
     return {
         "queues": dict(zip(QUEUES, depths, strict=True)),
-        "paused": {c: _iso(t) for c, t in Pacing(client, prefix).paused(CHANNELS, now).items()},
+        "paused": {c: _iso(t) for c, t in Pacing(client, prefix).paused(channels, now).items()},
         "retrying": {
             "count": counts["retrying"],
             "next": [

@@ -6,50 +6,43 @@ a channel with no credentials in the settings (its alerts go to the fallback, or
 nowhere), a fallback that cannot deliver, nothing watched or nobody told, filters
 that can never match, a rotation nobody pages or that has not started.
 
-Which channel can deliver mirrors `notifier.channels.build.build_channels`: with no
-vendor credentials at all the console stands in for every channel (a fresh install),
+Which channel can deliver is the channels' to say (`Reach`, answered by each channel's
+kind, as `notifier.channels.build.build_channels` builds them): with no vendor
+credentials at all the console stands in for every channel (a fresh install),
 otherwise a route to an unconfigured vendor fails permanently.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from notifier.config.carries import filter_limits, regions_unfiltered
 from notifier.config.catalog import Catalog
-from notifier.config.references import Loc, Problem
-from notifier.config.schema import ChannelName, Config, Filters, Subscriber
+from notifier.config.references import Loc, Problem, rotation_routes
+from notifier.config.schema import Config, Filters, Subscriber
 from notifier.config.suggest import closest, quote
-
-if TYPE_CHECKING:
-    from notifier.config.settings import Settings
-
-NEEDS: dict[str, str] = {
-    "slack": "NOTIFIER_SLACK_TOKEN",
-    "sms": "NOTIFIER_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM",
-    "email": "NOTIFIER_SMTP_HOST",
-}
 
 
 def config_warnings(
     config: Config,
     catalog: Catalog,
-    settings: Settings | None,
+    reach: Reach | None,
     now: datetime,
     seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> Iterator[Problem]:
-    """`seen_components`: per provider, every component name its feed has listed in the
-    running service's polls (Redis); a filter naming none of them never matches."""
+    """`reach`: what the channels can deliver with the current settings (None skips the
+    warnings about channels that cannot). `seen_components`: per provider, every
+    component name its feed has listed in the running service's polls (Redis); a filter
+    naming none of them never matches."""
     if not config.providers:
         yield ("providers",), "no providers: nothing is polled"
     if not config.subscribers:
         yield ("subscribers",), "no subscribers: changes are found but nobody is told"
-    if settings is not None:
-        yield from _credentials(config, settings)
+    if reach is not None:
+        yield from _credentials(config, reach)
     for i, sub in enumerate(config.subscribers):
         yield from _fallback_itself(("subscribers", i), sub)
         yield from _dead_filters(("subscribers", i), sub, config, catalog)
@@ -70,40 +63,27 @@ def config_warnings(
 # ---- credentials ------------------------------------------------------------------
 
 
-def _can_deliver(settings: Settings) -> dict[str, bool]:
-    return {
-        "slack": settings.slack_token is not None,  # a `channel:` route; webhooks need none
-        "sms": bool(
-            settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
-        ),
-        "email": bool(settings.smtp_host),
-    }
+class Reach(Protocol):
+    """What the channels say about delivering with the current settings and environment.
+
+    `notifier.channels.reach.ChannelReach` answers, each channel for itself (config lies
+    below the channels and cannot ask them by name)."""
+
+    def any_vendor(self, subscribers: Sequence[Subscriber]) -> bool:
+        """Whether some vendor can be sent to: else the console stands in for all."""
+        ...
+
+    def ready(self, subscriber: Subscriber, channel: str) -> bool:
+        """Whether `subscriber`'s route named `channel` can deliver."""
+        ...
+
+    def needs(self, subscriber: Subscriber, channel: str) -> str:
+        """What that route lacks, in words naming the setting or variable."""
+        ...
 
 
-def _env_route(sub: Subscriber, channel: str) -> str | None:
-    """The environment variable a route that brings its own key reads it from."""
-    route = getattr(sub, channel, None)
-    for field in ("routing_key_env", "api_key_env", "urls_env", "secret_env"):
-        if route is not None and getattr(route, field, None):
-            return str(getattr(route, field))
-    return None
-
-
-def _needs(sub: Subscriber, channel: str) -> str:
-    env = _env_route(sub, channel)
-    return f"{env} set in the environment" if env else NEEDS[channel]
-
-
-def _credentials(config: Config, settings: Settings) -> Iterator[Problem]:
-    ready = _can_deliver(settings)
-    hooks = any(s.slack is not None and s.slack.webhook_url for s in config.subscribers)
-    # Routes that bring their own keys (pagerduty, opsgenie, webhook, apprise) make real
-    # channels, so the console no longer stands in for everything.
-    own = any(_env_route(s, c) or c == "webhook" for s in config.subscribers
-              for c in s.channel_names())  # fmt: skip
-    if config.subscribers and not (
-        any(ready.values()) or settings.slack_webhook_url or hooks or own
-    ):
+def _credentials(config: Config, reach: Reach) -> Iterator[Problem]:
+    if config.subscribers and not reach.any_vendor(config.subscribers):
         yield (
             ("subscribers",),
             "no channel credentials are set: every alert prints to stdout instead",
@@ -111,7 +91,7 @@ def _credentials(config: Config, settings: Settings) -> Iterator[Problem]:
         return
     for i, sub in enumerate(config.subscribers):
         loc: Loc = ("subscribers", i)
-        usable = {ch: _route_ready(sub, ch, ready) for ch in sub.channel_names()}
+        usable = {ch: reach.ready(sub, ch) for ch in sub.channel_names()}
         fallback = sub.fallback
         for ch, ok in usable.items():
             if ok or ch == fallback:
@@ -120,24 +100,12 @@ def _credentials(config: Config, settings: Settings) -> Iterator[Problem]:
                 then = f"its alerts go to the fallback {fallback!r}"
             else:
                 then = "its alerts are lost (no fallback that can deliver)"
-            yield (*loc, ch), f"{ch} cannot deliver without {_needs(sub, ch)}: {then}"
+            yield (*loc, ch), f"{ch} cannot deliver without {reach.needs(sub, ch)}: {then}"
         if fallback is not None and fallback in usable and not usable[fallback]:
             yield (
                 (*loc, "fallback"),
-                f"fallback {fallback!r} cannot deliver without {_needs(sub, fallback)}",
+                f"fallback {fallback!r} cannot deliver without {reach.needs(sub, fallback)}",
             )
-
-
-def _route_ready(sub: Subscriber, channel: ChannelName, ready: dict[str, bool]) -> bool:
-    if channel == "slack" and sub.slack is not None and sub.slack.webhook_url is not None:
-        return True
-    if channel == "webhook" and sub.webhook is not None:
-        secret = sub.webhook.secret_env
-        return secret is None or bool(os.environ.get(secret))
-    env = _env_route(sub, channel)
-    if env is not None:
-        return bool(os.environ.get(env))
-    return ready[channel]
 
 
 def _fallback_itself(loc: Loc, sub: Subscriber) -> Iterator[Problem]:
@@ -230,7 +198,7 @@ def _unknown_component(loc: Loc, name: str, lists: dict[str, tuple[str, ...]]) -
 
 
 def _rotations(config: Config, now: datetime) -> Iterator[Problem]:
-    used = {s.sms.rotation for s in config.subscribers if s.sms is not None and s.sms.rotation}
+    used = {name for s in config.subscribers for _, name in rotation_routes(s)}
     for name, rotation in config.oncall.rotations.items():
         loc: Loc = ("oncall", "rotations", name)
         if name not in used:

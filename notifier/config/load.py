@@ -15,21 +15,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
 
 from notifier.config import yamlmarks
-from notifier.config.advice import config_warnings
+from notifier.config.advice import Reach, config_warnings
 from notifier.config.catalog import Catalog, load_catalog
 from notifier.config.messages import schema_problems
 from notifier.config.references import Parts, Problem, check_references
 from notifier.config.schema import Config, Dependency, ResolvedProvider
-from notifier.config.settings import DEFAULT_CONFIG
-
-if TYPE_CHECKING:
-    from notifier.config.settings import Settings
+from notifier.config.settings import DEFAULT_CONFIG, Settings
 
 # A finding longer than this is cut: a line is read at a glance, not scrolled.
 MAX_LINE = 180  # file:line: path: message; a warning about a channel override runs long
@@ -72,17 +68,18 @@ def parse_config(text: str, filename: str, catalog: Catalog | None = None) -> Co
 def check_config(
     path: Path,
     catalog: Catalog | None = None,
-    settings: Settings | None = None,
+    reach: Reach | None = None,
     now: datetime | None = None,
     seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> ConfigReport:
-    """Errors, or the config and its warnings. `settings` (the channel credentials) is
-    needed for the warnings about channels that cannot deliver; None skips them."""
+    """Errors, or the config and its warnings. `reach` (what the channels can deliver
+    with the current settings, `notifier.channels.reach.ChannelReach`) is needed for the
+    warnings about channels that cannot deliver; None skips them."""
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
         return ConfigReport(None, [unreadable(path, exc)])
-    return check_text(text, path.name, catalog, settings, now, seen_components)
+    return check_text(text, path.name, catalog, reach, now, seen_components)
 
 
 def unreadable(path: Path, exc: OSError) -> str:
@@ -99,7 +96,7 @@ def check_text(
     text: str,
     filename: str,
     catalog: Catalog | None = None,
-    settings: Settings | None = None,
+    reach: Reach | None = None,
     now: datetime | None = None,
     seen_components: Mapping[str, Collection[str]] | None = None,
 ) -> ConfigReport:
@@ -137,7 +134,7 @@ def check_text(
     if problems or config is None:
         return ConfigReport(None, _format(filename, root, problems))
     config.bind_catalog(catalog)
-    found = config_warnings(config, catalog, settings, now or datetime.now(UTC), seen_components)
+    found = config_warnings(config, catalog, reach, now or datetime.now(UTC), seen_components)
     return ConfigReport(config, [], _format(filename, root, list(found)))
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.config.catalog import Catalog
 from notifier.config.schema import (
+    CHANNELS,
     FEED_FORMATS,
     Config,
     DependencySpec,
@@ -102,9 +103,17 @@ def _valid(model: type[M], items: Any) -> list[tuple[Any, M]]:
 # Keys a reference rule reads to decide (a channel for `fallback`, a feed for a custom
 # provider): leaving one out would make the rule report a problem that is not there.
 _ESSENTIAL: dict[type[BaseModel], frozenset[str]] = {
-    Subscriber: frozenset({"name", "slack", "sms", "email"}),
+    Subscriber: frozenset({"name", *CHANNELS}),
     ProviderConfig: frozenset({"id", "name", "feed", "page"}),
 }
+
+
+def rotation_routes(sub: Subscriber) -> Iterator[tuple[str, str]]:
+    """(channel, rotation name) for each of `sub`'s routes that pages an on-call rotation."""
+    for channel in sub.channel_names():
+        name = getattr(getattr(sub, channel), "rotation", None)
+        if isinstance(name, str):
+            yield channel, name
 
 
 def check_references(parts: Parts, catalog: Catalog) -> Iterator[Problem]:
@@ -184,13 +193,14 @@ def _check_deps(
 
 def _check_subscriber(loc: Loc, sub: Subscriber, parts: Parts) -> Iterator[Problem]:
     rotations = parts.rotation_names
-    if sub.sms is not None and sub.sms.rotation is not None and sub.sms.rotation not in rotations:
-        name = sub.sms.rotation
+    for channel, name in rotation_routes(sub):
+        if name in rotations:
+            continue
         if rotations:
             msg = f"unknown rotation {quote(name)}{hint(name, rotations, known='have')}"
         else:
             msg = f"unknown rotation {quote(name)} (have: none defined under oncall.rotations)"
-        yield (*loc, "sms", "rotation"), msg
+        yield (*loc, channel, "rotation"), msg
     channels = sub.channel_names()
     if sub.fallback is not None and sub.fallback not in channels:
         yield (
@@ -212,4 +222,4 @@ def _check_subscriber(loc: Loc, sub: Subscriber, parts: Parts) -> Iterator[Probl
             yield (*loc, "channels_filters", ch), f"this subscriber has no {ch} channel"
 
 
-__all__ = ["Parts", "Problem", "check_references"]
+__all__ = ["Parts", "Problem", "check_references", "rotation_routes"]

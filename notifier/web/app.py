@@ -35,7 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from notifier.channels.sms.paging import Pager
+from notifier.channels.sms.pager import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.store.conn.primary import describe as describe_primary

@@ -11,7 +11,7 @@ import redis
 from pydantic import SecretStr
 
 from notifier.channels.slack.channel import SlackChannel
-from notifier.channels.sms.paging import Pager
+from notifier.channels.sms.pager import Pager
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.history.db import database_url

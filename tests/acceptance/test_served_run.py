@@ -23,8 +23,9 @@ import redis
 from pydantic import SecretStr
 
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Page, Pager
+from notifier.channels.sms.pager import Pager
 from notifier.route.grouping import thread_key_for
+from notifier.store.delivery.pages import Page
 from tests.acceptance.served import Served, slack_press, slack_signed, twilio_signed
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
@@ -59,7 +60,7 @@ class Stack:
         self.pager = Pager(client, prefix, sms)  # reads the pages the service keeps
 
     def page_for(self, incident_id: str) -> Page | None:
-        return self.pager.for_thread(thread_key_for(("sre", "sms"), ("acme", incident_id)))
+        return self.pager.pages.for_thread(thread_key_for(("sre", "sms"), ("acme", incident_id)))
 
     def parent_post(self, title: str) -> dict[str, Any]:
         [post] = [m for m in self.slack.messages

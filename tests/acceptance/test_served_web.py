@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.load import parse_config
 from tests.acceptance.served import ROOT, Served, slack_press, slack_signed
 from tests.fakes import sample
@@ -113,7 +113,7 @@ def test_a_signed_press_to_notifier_web_acknowledges_the_page(web: Web) -> None:
     answer = web.served.call("POST", "/hooks/slack/interactivity", body,
                              {**FORM, **slack_signed(body, SIGNING)})  # fmt: skip
     assert answer.status == 200, answer.body
-    page = web.pager.load(page_id)
+    page = web.pager.pages.load(page_id)
     assert page is not None and page.acked_by == "@ana.lopez"
     texts = len(web.twilio.sent)
     assert web.pager.check_escalation(page_id, datetime.now(UTC) + timedelta(hours=1)) is None
@@ -128,7 +128,7 @@ def test_a_signed_press_to_notifier_web_acknowledges_the_page(web: Web) -> None:
     answer = web.served.call("POST", "/hooks/slack/interactivity", again,
                              {**FORM, **slack_signed(again, SIGNING)})  # fmt: skip
     assert answer.status == 200
-    page = web.pager.load(page_id)
+    page = web.pager.pages.load(page_id)
     assert page is not None and page.acked_by == "@ana.lopez"
     assert [m["text"] for m in web.slack.thread(post["ts"])][-1] == "Acknowledged by @ana.lopez"
 

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 from notifier.channels.base import DeliveryError
 from notifier.channels.render import Presentation
 from notifier.channels.sms import gsm
+from notifier.channels.sms.acks import parse_ack
 from notifier.channels.sms.cap import CAP_NOTICE
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients, parse_ack
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.schema import Member, Rotation
 from notifier.models import Alert, EventKind
 from tests.fakes import sample
@@ -316,7 +317,7 @@ def test_pages_survive_a_new_pager_instance(
     out = pager.page(sample.alert(channel="sms"), ROTA, NOW)
     fresh = Pager(redis_client, key_prefix, pager.sms)  # a restarted worker
     assert fresh.ack(ANA.phone, f"4 {out.code}", NOW).ok
-    loaded = fresh.load(out.page_id or "")
+    loaded = fresh.pages.load(out.page_id or "")
     assert loaded is not None and loaded.acked_by == "ana"
     assert replace(loaded).paged == [ANA.phone]
 
@@ -335,7 +336,7 @@ def test_a_page_record_written_before_an_upgrade_reads_back_with_the_same_fields
         "resolved_at": None, "detected_at": "2024-01-01T11:59:00Z",
     }  # fmt: skip
     redis_client.set(f"{key_prefix}:page:0123456789abcdef", json.dumps(stored))
-    loaded = pager.load("0123456789abcdef")
+    loaded = pager.pages.load("0123456789abcdef")
     assert loaded is not None
     assert [(m.name, m.phone) for m in loaded.order] == [("ana", ANA.phone), (BO.phone, BO.phone)]
     assert json.loads(loaded.to_json()) == stored

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from notifier.channels.base import DeliveryError
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.schema import Member, Rotation
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
@@ -64,7 +64,7 @@ def test_an_ack_during_a_running_escalation_is_not_overwritten_by_it(
 
     thread.join(10)
     assert ack.ok
-    page = pager.load(out.page_id)
+    page = pager.pages.load(out.page_id)
     assert page is not None and page.acked_by == "ana"  # the escalation's save kept it
     # and nobody else is woken
     assert pager.check_escalation(out.page_id, DUE + timedelta(hours=1)) is None
@@ -84,13 +84,13 @@ def test_a_slack_ack_during_a_running_escalation_is_not_overwritten_by_it(
 
     thread.join(10)
     assert ack.ok
-    page = pager.load(out.page_id)
+    page = pager.pages.load(out.page_id)
     assert page is not None and page.acked_by == "@ana.lopez"  # the escalation's save kept it
     assert pager.check_escalation(out.page_id, DUE + timedelta(hours=1)) is None
     assert [m["To"] for m in fake_twilio.sent] == [ANA.phone, BO.phone]
     # An SMS ACK after it does not take it over: the first acknowledgement stands.
     assert pager.ack(BO.phone, f"4 {out.code}", DUE + timedelta(minutes=1)).ok
-    page = pager.load(out.page_id)
+    page = pager.pages.load(out.page_id)
     assert page is not None and (page.acked_by, page.acked_at) == ("@ana.lopez", DUE)
 
 
@@ -101,7 +101,7 @@ def test_the_first_ack_stands_when_two_people_answer(pager: Pager) -> None:
     first = pager.ack(BO.phone, f"4 {out.code}", DUE)
     second = pager.ack(ANA.phone, f"4 {out.code}", DUE + timedelta(seconds=1))
     assert first.ok and second.ok and "bo" in second.reply
-    page = pager.load(out.page_id)
+    page = pager.pages.load(out.page_id)
     assert page is not None and (page.acked_by, page.acked_at) == ("bo", DUE)
 
 

@@ -63,3 +63,28 @@ def test_the_command_prints_json(redis_url: str, key_prefix: str, tmp_path: Path
     )  # fmt: skip
     found = json.loads(done.stdout)
     assert found["retrying"] == {"count": 0, "next": []} and found["paused"] == {}
+
+
+def test_the_command_lists_a_pause_of_every_channel_kind(
+    redis_client: redis.Redis, redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    # Pauses of channels beyond Slack, SMS and email, as a vendor's 429 leaves them.
+    pipe = redis_client.pipeline()
+    now = datetime.now(UTC)
+    for channel in ("pagerduty", "opsgenie", "webhook", "apprise"):
+        Pacing(redis_client, key_prefix).pause(channel, 600, now, pipe)
+    pipe.execute()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env.update(NOTIFIER_REDIS_URL=redis_url, NOTIFIER_KEY_PREFIX=key_prefix,
+               NOTIFIER_DATA_DIR=str(tmp_path))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", "pending", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert set(json.loads(done.stdout)["paused"]) == {"pagerduty", "opsgenie", "webhook", "apprise"}
+    text = subprocess.run(
+        [sys.executable, "-m", "notifier", "pending"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    paused = next(x for x in text.splitlines() if x.startswith("paused"))
+    assert all(f"{c} until" in paused for c in ("pagerduty", "opsgenie", "webhook", "apprise"))

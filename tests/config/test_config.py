@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.channels.sms.paging import Recipients
+from notifier.channels.sms.pager import Recipients
 from notifier.cli import main
 from notifier.config.load import ConfigError, load_config, parse_config
 from notifier.config.schema import Dependency

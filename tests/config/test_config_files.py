@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from notifier.channels.reach import ChannelReach
 from notifier.config.load import MAX_LINE, ConfigError, check_config, load_config
 from notifier.config.settings import Settings
 from tests.planning_helpers import test_catalog
@@ -52,7 +53,7 @@ def test_good_files_load_with_exactly_their_warnings(path: Path) -> None:
     for provider in config.resolved_providers():
         assert provider.url.startswith("https://")
     text = path.read_text()
-    report = check_config(path, test_catalog(), _settings(text), NOW)
+    report = check_config(path, test_catalog(), ChannelReach(_settings(text)), NOW)
     assert report.config is not None and not report.errors
     _assert_matches(path.name, WARN.findall(text), report.warnings)
 

@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from notifier.channels.build import build_channels
+from notifier.channels.reach import ChannelReach
 from notifier.config.load import check_config, load_config
 from notifier.config.settings import Settings
 from notifier.pipeline.delivery.destinations import Destinations
@@ -43,7 +44,7 @@ def test_config_check_warns_of_the_console_exactly_when_the_service_uses_it(
     redis_client: redis.Redis, key_prefix: str, credentials: dict[str, str]
 ) -> None:
     settings = Settings(_env_file=None, key_prefix=key_prefix, **credentials)  # type: ignore[arg-type]
-    report = check_config(EXAMPLE, settings=settings)
+    report = check_config(EXAMPLE, reach=ChannelReach(settings))
     assert report.config is not None
     channels, _ = build_channels(
         settings, redis_client, key_prefix, None, report.config.subscribers

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from notifier.channels.slack.interact import ack_press, signed
-from notifier.channels.sms.paging import parse_ack
+from notifier.channels.sms.acks import parse_ack
 from notifier.config.load import check_text
 from notifier.feeds.errors import FeedError
 from notifier.feeds.webhook import parse as parse_push

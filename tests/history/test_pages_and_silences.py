@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.schema import Member, Rotation
 from notifier.history import db
 from notifier.history import tables as t

@@ -17,7 +17,7 @@ from notifier.channels.base import DeliveryError, NotYet
 from notifier.channels.email.channel import EmailChannel
 from notifier.channels.slack.channel import SlackChannel
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager
+from notifier.channels.sms.pager import Pager
 from notifier.cli.deliveries import show
 from notifier.config.load import parse_config
 from notifier.config.settings import Settings

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from notifier.channels.reach import ChannelReach
 from notifier.config.load import check_config
 from notifier.config.settings import Settings
 
@@ -38,7 +39,7 @@ def test_its_ten_line_configuration_is_valid(tmp_path: Path) -> None:
     assert len(block.group(1).splitlines()) <= 10
     path = tmp_path / "subscriptions.yaml"
     path.write_text(block.group(1))
-    report = check_config(path, settings=Settings(_env_file=None))
+    report = check_config(path, reach=ChannelReach(Settings(_env_file=None)))
     assert report.errors == []
     assert report.config is not None and len(report.config.subscribers) == 1
 

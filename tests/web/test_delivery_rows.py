@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notifier.channels.sms.paging import Page
 from notifier.store.delivery.deliverylog import DeliveryRecord
+from notifier.store.delivery.pages import Page
 from notifier.store.delivery.status import AlertStatus
 from notifier.web.console.deliveries import describe
 from tests.fakes import sample

@@ -17,7 +17,7 @@ from redis.retry import Retry
 from twilio.request_validator import RequestValidator
 
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.pipeline.runtime.health import Limits
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.store.ops.metrics import Metrics
@@ -92,7 +92,7 @@ def test_a_signed_ack_acknowledges_the_page_and_answers_with_twiml(
     status, body = post(web, "/twilio/sms", form, sign(fake_twilio.auth_token, "/twilio/sms", form))
     assert status == 200
     assert body.startswith("<?xml") and "<Response><Message>Acknowledged" in body
-    loaded = pager.load(page.page_id or "")
+    loaded = pager.pages.load(page.page_id or "")
     assert loaded is not None and loaded.acked_by == ANA
 
 
@@ -120,7 +120,7 @@ def test_an_unsigned_or_wrongly_signed_request_gets_403_and_changes_nothing(
         signature = sign(fake_twilio.auth_token, "/elsewhere", form)
     status, _ = post(web, "/twilio/sms", form, signature)
     assert status == 403
-    loaded = pager.load(page.page_id or "")
+    loaded = pager.pages.load(page.page_id or "")
     assert loaded is not None and loaded.acked_by is None
 
 

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.channels.sms.channel import SmsChannel
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.load import parse_config
 from notifier.web.context import WebContext
 from tests.fakes import sample
@@ -132,7 +132,7 @@ def test_a_signed_press_stops_the_escalation_and_answers_in_the_thread(
     page_id, thread = _paged(pager, slack)
     body = press(thread)
     assert post(web, body, sign(body)) == 200
-    page = pager.load(page_id)
+    page = pager.pages.load(page_id)
     assert page is not None and page.acked_by == "@ana.lopez"
     paged_before = len(fake_twilio.requests)
     assert pager.check_escalation(page_id, NOW + timedelta(minutes=6)) is None
@@ -156,7 +156,7 @@ def test_a_press_that_is_not_signed_right_gets_401_and_changes_nothing(
     }[how]
     posts = len(fake_slack.messages)
     assert post(web, body, headers) == 401
-    page = pager.load(page_id)
+    page = pager.pages.load(page_id)
     assert page is not None and page.acked_by is None
     assert len(fake_slack.messages) == posts
 

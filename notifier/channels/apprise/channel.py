@@ -27,7 +27,6 @@ from notifier.channels.console.text import text_lines
 from notifier.channels.httpjson import env_named
 from notifier.channels.render import Presentation, truncate
 from notifier.config.schema import Subscriber
-from notifier.config.settings import Settings
 from notifier.models import Alert, Impact
 
 BODY_MAX = 4000  # apprise splits or trims further for services with smaller limits
@@ -66,13 +65,6 @@ class AppriseChannel(Channel):
         self.presentation = presentation or Presentation()
         # In memory: apprise would otherwise keep state files under the user's cache.
         self._asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
-
-    @classmethod
-    def routed(
-        cls, settings: Settings, subscribers: list[Subscriber],
-        presentation: Presentation | None = None,
-    ) -> Channel | None:  # fmt: skip
-        return cls(presentation) if any(s.apprise for s in subscribers) else None
 
     def targets(self, subscriber: Subscriber) -> list[Target]:
         route = subscriber.apprise

@@ -32,7 +32,6 @@ from notifier.channels.render import (
     truncate,
 )
 from notifier.config.schema import Subscriber
-from notifier.config.settings import Settings
 from notifier.models import Alert, Impact
 from notifier.text import one_line
 
@@ -95,15 +94,6 @@ class OpsgenieChannel(Channel):
         self.base = api_url.rstrip("/")
         self.presentation = presentation or Presentation()
         self._http: httpx.Client | None = None
-
-    @classmethod
-    def routed(
-        cls, settings: Settings, subscribers: list[Subscriber],
-        presentation: Presentation | None = None,
-    ) -> Channel | None:  # fmt: skip
-        if not any(s.opsgenie for s in subscribers):
-            return None
-        return cls(settings.opsgenie_api_url, presentation)
 
     def targets(self, subscriber: Subscriber) -> list[Target]:
         route = subscriber.opsgenie

@@ -32,7 +32,6 @@ from notifier.channels.render import (
     truncate,
 )
 from notifier.config.schema import Subscriber
-from notifier.config.settings import Settings
 from notifier.models import Alert, Impact
 from notifier.text import one_line
 
@@ -100,16 +99,6 @@ class PagerDutyChannel(Channel):
         self.url = api_url.rstrip("/") + "/v2/enqueue"
         self.presentation = presentation or Presentation()
         self._http: httpx.Client | None = None
-
-    @classmethod
-    def routed(
-        cls, settings: Settings, subscribers: list[Subscriber],
-        presentation: Presentation | None = None,
-    ) -> Channel | None:  # fmt: skip
-        """The channel when a subscriber routes to PagerDuty (the keys are per route)."""
-        if not any(s.pagerduty for s in subscribers):
-            return None
-        return cls(settings.pagerduty_api_url, presentation)
 
     def targets(self, subscriber: Subscriber) -> list[Target]:
         route = subscriber.pagerduty

@@ -31,11 +31,8 @@ pauses only what it limited: the channel for chat.postMessage, else the API meth
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -44,7 +41,6 @@ from urllib.error import URLError
 from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
 
 from notifier.channels.base import (
     Channel,
@@ -53,38 +49,24 @@ from notifier.channels.base import (
     SendResult,
     Target,
     connection_failed,
-    redact,
     redacting_logger,
     secret_values,
 )
 from notifier.channels.memo import RenderMemo
 from notifier.channels.render import Presentation, is_resolution
 from notifier.channels.slack import blocks as slack_blocks
+from notifier.channels.slack.errors import THREAD_GONE, ThreadGoneError, classify, refused
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.channels.slack.interact import ack_block
+from notifier.channels.slack.webhook import send_webhook
 from notifier.config.schema import Subscriber
-from notifier.httpwait import retry_after as read_retry_after
 from notifier.models import Alert
-from notifier.safeurl import split_clean
 from notifier.store.delivery.pacing import Pacing, Rate
 
 log = logging.getLogger(__name__)
 # slack_sdk's ERROR line for a request that got no answer, before it raises the error.
 SDK_NO_ANSWER = "Failed to send a request to Slack API server"
 
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "is_archived",
-    "token_revoked", "token_expired", "not_authed", "missing_scope", "no_permission",
-    "restricted_action", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
-    "no_text", "too_many_attachments", "invalid_arguments", "invalid_token", "no_service",
-    "action_prohibited", "posting_to_general_channel_denied", "channel_is_archived",
-    "ekm_access_denied", "team_access_not_granted", "cant_update_message", "edit_window_closed",
-})  # fmt: skip
-TRANSIENT_ERRORS = frozenset({
-    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-    "request_timeout", "team_added_to_org",
-})  # fmt: skip
-THREAD_GONE = frozenset({"message_not_found", "thread_not_found"})
 # The message metadata every Web API post carries, so a post can be found again.
 EVENT_TYPE = "notifier_alert"
 # Slack's clock and ours may differ: look this much further back than the attempt.
@@ -113,12 +95,6 @@ class SlackTarget:
         if self.channel:
             return self.channel
         return "webhook"
-
-
-def webhook_routes(subscribers: Iterable[Subscriber]) -> bool:
-    """Whether any subscriber posts to Slack through its own webhook URL (so Slack is
-    usable without a bot token or a default webhook)."""
-    return any(s.slack is not None and s.slack.webhook_url is not None for s in subscribers)
 
 
 class SlackChannel(Channel):
@@ -188,7 +164,9 @@ class SlackChannel(Channel):
         scope = f"slack:webhook:{tag}"
         self._pace(scope, "the webhook")
         try:
-            return self._send_webhook(alert, webhook)
+            return send_webhook(
+                alert, webhook, self.timeout, self._sdk_log, self.presentation, self.secrets()
+            )
         except DeliveryError as exc:
             raise self._scoped(exc, scope, "the webhook") from None
 
@@ -254,7 +232,7 @@ class SlackChannel(Channel):
             return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
         try:
             self._call("chat_update", channel=channel_id, ts=parent_ts, **parent)
-        except _ThreadGoneError:
+        except ThreadGoneError:
             log.info("slack thread parent is gone; starting a new thread")
             return self._post_parent(channel, {**parent, **tagged})
         except DeliveryError as exc:
@@ -343,7 +321,7 @@ class SlackChannel(Channel):
             raise error from None
         except (URLError, TimeoutError, ConnectionError, SlackClientError) as exc:
             raise connection_failed(
-                "slack", exc, self.secrets(), unknown=not _refused(exc)
+                "slack", exc, self.secrets(), unknown=not refused(exc)
             ) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -352,39 +330,8 @@ class SlackChannel(Channel):
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         error = str(data.get("error") or "unknown")
         if error in THREAD_GONE:
-            return _ThreadGoneError(error)
+            return ThreadGoneError(error)
         return classify(status, error, exc.response.headers, self.secrets())
-
-    # ---- incoming webhook -------------------------------------------------------
-
-    def _send_webhook(self, alert: Alert, url: SecretStr) -> SendResult:
-        secret = url.get_secret_value()
-        # A subscriber's own webhook is not among the secrets we were built with.
-        redacting_logger(self._sdk_log.name, (secret,))
-        if not _well_formed(secret):
-            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True)
-        client = WebhookClient(
-            secret, timeout=cast(int, self.timeout), logger=self._sdk_log, retry_handlers=[]
-        )
-        message = slack_blocks.parent_message(alert, self.presentation, include_body=True)
-        try:
-            response = client.send(text=message["text"], blocks=message["blocks"])
-        except (URLError, TimeoutError, ConnectionError) as exc:
-            raise connection_failed(
-                "slack webhook", exc, (*self.secrets(), secret), unknown=not _refused(exc)
-            ) from None
-        except (ValueError, OverflowError, TypeError):
-            # urllib/http.client reject the URL itself (their text quotes it: a secret).
-            raise DeliveryError(MALFORMED_WEBHOOK, permanent=True) from None
-        if response.status_code == 200:
-            # Webhooks return no ts: there is nothing to thread on.
-            return SendResult(message_id=f"webhook:{alert.dedup_key}", thread_ref=None)
-        error = _first_word(response.body)
-        raise classify(response.status_code, error, response.headers, (*self.secrets(), secret))
-
-
-class _ThreadGoneError(Exception):
-    pass
 
 
 def metadata(alert: Alert, channel: str) -> dict[str, Any]:
@@ -409,59 +356,3 @@ def _tagged(message: Any, alert: Alert, channel: str) -> bool:
 def _is_channel_id(channel: str) -> bool:
     """`C0123ABCD` (public), `G…` (private), `D…` (a DM): not `#name`."""
     return channel[:1] in ("C", "G", "D") and channel.isalnum() and channel.upper() == channel
-
-
-def _refused(exc: BaseException) -> bool:
-    """The request never left: the connection was refused, so nothing reached Slack."""
-    reason = exc.reason if isinstance(exc, URLError) else exc
-    while isinstance(reason, URLError):
-        reason = reason.reason
-    return isinstance(reason, ConnectionRefusedError)
-
-
-MALFORMED_WEBHOOK = "slack webhook: malformed webhook URL (check slack.webhook_url)"
-
-
-def _well_formed(url: str) -> bool:
-    """An http(s) URL with a host, a valid port and no whitespace or control characters."""
-    parts = split_clean(url)
-    return parts is not None and parts.scheme in ("http", "https")
-
-
-def classify(status: int, error: str, headers: Any, secrets: tuple[str, ...]) -> DeliveryError:
-    """Slack's answer as a DeliveryError: 429/5xx/transient codes retry, the rest do not."""
-    error = redact(error, secrets)[:80]
-    message = f"slack: HTTP {status} {error}"
-    if status == 429 or error in {"ratelimited", "rate_limited"}:
-        return DeliveryError(message, permanent=False, retry_after=retry_after(headers))
-    if status >= 500 or error in TRANSIENT_ERRORS:
-        return DeliveryError(message, permanent=False)
-    # 404, the documented permanent codes, and any other client error a retry cannot fix
-    if error not in PERMANENT_ERRORS:
-        log.warning("unknown Slack error %r treated as permanent", error)
-    return DeliveryError(message, permanent=True)
-
-
-def retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    value = None
-    for key in ("Retry-After", "retry-after"):
-        value = headers.get(key)
-        if value:
-            break
-    if isinstance(value, list):
-        value = value[0] if value else None
-    # Finite and 15 minutes at most: a vendor's answer is untrusted (notifier.httpwait).
-    return read_retry_after(value) if isinstance(value, str) else None
-
-
-def _first_word(body: str | None) -> str:
-    text = (body or "").strip()
-    if text.startswith("{"):
-        try:
-            return str(json.loads(text).get("error", "unknown"))
-        except (ValueError, AttributeError):
-            return "unknown"
-    match = re.match(r"[a-z_]+", text)
-    return match.group(0) if match else "unknown"

@@ -1,6 +1,7 @@
 """Twilio SMS: one page in one segment to one number.
 
-Who is paged, ack codes, escalation and the rate cap live in `notifier.channels.sms.paging`;
+Who is paged (`pager`), ack codes (`acks`), escalation (`escalation`) and the rate cap (`cap`)
+live next to this module, the page records in `notifier.store.delivery.pages`;
 this module renders the text and classifies Twilio's answer.
 
 The base URL override (`twilio_api_url`, for local fakes or a proxy) goes
@@ -53,7 +54,7 @@ from notifier.channels.render import (
     shown_status,
     status_label,
 )
-from notifier.channels.slack.channel import retry_after
+from notifier.channels.slack.errors import retry_after
 from notifier.channels.sms import gsm
 from notifier.config.schema import Oncall, Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind, Status
@@ -109,7 +110,7 @@ class SmsTarget:
 
 class SmsChannel(Channel):
     """SMS wakes people: it carries pages and their resolutions only, sending one
-    means paging (`notifier.channels.sms.paging.Pager` picks the numbers), and a
+    means paging (`notifier.channels.sms.pager.Pager` picks the numbers), and a
     fallback onto SMS is a page."""
 
     name: ClassVar[str] = "sms"

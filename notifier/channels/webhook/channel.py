@@ -30,7 +30,6 @@ from notifier.channels.base import Channel, DeliveryError, SendResult, Target
 from notifier.channels.httpjson import client, env_named, post_json
 from notifier.channels.render import Presentation, incident_key, latest_body, notes, truncate
 from notifier.config.schema import Subscriber
-from notifier.config.settings import Settings
 from notifier.models import Alert, iso
 from notifier.text import clean, one_line
 
@@ -98,13 +97,6 @@ class WebhookChannel(Channel):
         self.presentation = presentation or Presentation()
         self.clock = clock
         self._http: httpx.Client | None = None
-
-    @classmethod
-    def routed(
-        cls, settings: Settings, subscribers: list[Subscriber],
-        presentation: Presentation | None = None,
-    ) -> Channel | None:  # fmt: skip
-        return cls(presentation) if any(s.webhook for s in subscribers) else None
 
     def targets(self, subscriber: Subscriber) -> list[Target]:
         route = subscriber.webhook

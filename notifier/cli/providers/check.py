@@ -33,7 +33,7 @@ USAGE = 2
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class FeedToCheck:
     """One feed to check: its URL and format, or the page to find it behind."""
 
     id: str
@@ -43,13 +43,13 @@ class Target:
     skipped: bool = False  # the catalog knows no public feed for it
 
     @classmethod
-    def of_entry(cls, entry: CatalogEntry) -> Target:
+    def of_entry(cls, entry: CatalogEntry) -> FeedToCheck:
         if entry.feed is not None:
             return cls(entry.id, entry.feed.url, entry.feed.format)
         return cls(entry.id, page=entry.status_page, skipped=entry.support == "unsupported")
 
     @classmethod
-    def of_watched(cls, p: ResolvedProvider) -> Target:
+    def of_watched(cls, p: ResolvedProvider) -> FeedToCheck:
         return cls(p.id, p.url, p.format, p.page)
 
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     catalog = load_catalog()
     unknown: list[str] = []
     if args.all:
-        targets = [Target.of_entry(e) for e in catalog.providers.values()
+        targets = [FeedToCheck.of_entry(e) for e in catalog.providers.values()
                    if e.support == "supported"]  # fmt: skip
     else:
         watched = _watched(catalog, required=not args.ids)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return USAGE if unknown else (1 if failed else 0)
 
 
-def _watched(catalog: Catalog, required: bool) -> list[Target] | None:
+def _watched(catalog: Catalog, required: bool) -> list[FeedToCheck] | None:
     """The subscription file's providers; None (having said why) when the file is needed
     and cannot be read; [] when it is not needed."""
     path = get_settings().config_path()
@@ -95,12 +95,12 @@ def _watched(catalog: Catalog, required: bool) -> list[Target] | None:
             return []
         print(f"notifier providers check: {exc}\nName catalog ids, or --all", file=sys.stderr)
         return None
-    return [Target.of_watched(p) for p in config.resolved_providers()]
+    return [FeedToCheck.of_watched(p) for p in config.resolved_providers()]
 
 
 def _chosen(
-    ids: list[str], watched: list[Target], catalog: Catalog
-) -> tuple[list[Target], list[str]]:
+    ids: list[str], watched: list[FeedToCheck], catalog: Catalog
+) -> tuple[list[FeedToCheck], list[str]]:
     """The targets the ids name, the file's first; the unknown ids are said on stderr."""
     mine = {t.id: t for t in watched}
     targets, unknown = [], []
@@ -110,7 +110,7 @@ def _chosen(
             targets.append(mine[i])
             continue
         if entry is not None:
-            targets.append(Target.of_entry(entry))
+            targets.append(FeedToCheck.of_entry(entry))
             continue
         unknown.append(i)
         near = closest(i, [*mine, *catalog.providers])
@@ -120,7 +120,7 @@ def _chosen(
     return targets, unknown
 
 
-def _check_all(targets: list[Target], args: argparse.Namespace, out: TextIO) -> int:
+def _check_all(targets: list[FeedToCheck], args: argparse.Namespace, out: TextIO) -> int:
     workers = max(1, min(args.concurrency, MAX_CONCURRENCY))
     failed = 0
     with fetcher() as f, ThreadPoolExecutor(max_workers=workers) as pool:
@@ -136,7 +136,7 @@ def _check_all(targets: list[Target], args: argparse.Namespace, out: TextIO) -> 
     return failed
 
 
-def check_one(f: Fetcher, target: Target) -> dict[str, Any]:
+def check_one(f: Fetcher, target: FeedToCheck) -> dict[str, Any]:
     """What one feed answers now, as a JSON-ready dict with `ok` and `says`."""
     base: dict[str, Any] = {"provider": target.id}
     if target.skipped:
@@ -160,6 +160,6 @@ def check_one(f: Fetcher, target: Target) -> dict[str, Any]:
             "open_incidents": r.open_incidents, "says": says}  # fmt: skip
 
 
-def line(target: Target, result: dict[str, Any]) -> str:
+def line(target: FeedToCheck, result: dict[str, Any]) -> str:
     mark = "ok  " if result["ok"] else "FAIL"
     return f"{mark} {target.id:<24} {result['says']}"

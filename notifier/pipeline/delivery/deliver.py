@@ -58,7 +58,7 @@ from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
-from notifier.channels.sms.paging import Pager, Recipients
+from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.schema import Config
 from notifier.config.settings import Settings
 from notifier.models import Alert, AlertKind

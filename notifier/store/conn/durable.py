@@ -16,7 +16,7 @@ times out (a replica connected but lagging) is logged the same way; the write st
 
 Which writes: `AlertStore.claim` (dedup claim), the delivery's outcome batch (sent marks,
 thread reference, state), `RedisThreadStore.open`/`take_over`/`join_cascade` (thread
-entry), `Pager.ack` and page saves (ack, page record).
+entry), `PageStore.take_ack` and page saves (ack, page record).
 """
 
 from __future__ import annotations

@@ -1,3 +1,3 @@
 """What delivery keeps: alert claims, the delivery log, threads, follow-up batches, vendor
-pauses, retries and work due later.
+pauses, retries, work due later, and SMS pages (who was paged, the ack, what was sent).
 """

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from notifier.channels.sms.cap import mask
-from notifier.channels.sms.paging import Page
 from notifier.models import Alert, parse_iso
 from notifier.store.delivery.deliverylog import DeliveryRecord
+from notifier.store.delivery.pages import Page
 from notifier.store.delivery.status import AlertStatus
 
 FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.deliver` makes fallback keys

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from notifier.channels.kinds import describe
 from notifier.config.carries import carries, filter_limits, impact_possible, impact_words
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
 from notifier.config.suggest import closest, listing, quote
 from notifier.models import ChangeEvent, EventKind, Impact, Incident, IncidentKind, Status
 from notifier.route.match import route_event
@@ -111,8 +112,8 @@ def ask(question: Question, config: Config, now: datetime) -> list[Answer]:
         when = "now" if route.hold_until is None else (
             "held until " + route.hold_until.strftime("%d %b %H:%M UTC") + " (quiet hours)"
         )  # fmt: skip
-        out.append(Answer(route.subscriber.name, route.channel, destination(route.subscriber,
-                          route.channel, config), when, route.explicit))  # fmt: skip
+        out.append(Answer(route.subscriber.name, route.channel, describe(route.subscriber,
+                          route.channel), when, route.explicit))  # fmt: skip
     return out
 
 
@@ -134,20 +135,6 @@ def synthetic_event(question: Question, config: Config, now: datetime) -> Change
     )
     return ChangeEvent("dry-run", EventKind(question.kind), question.provider, "dry-run", now,
                        incident)  # fmt: skip
-
-
-def destination(sub: Subscriber, channel: str, config: Config) -> str:
-    """Where `channel` reaches for `sub`, without secrets (a webhook URL is one): the
-    Slack channel, the SMS numbers' last digits or rotation, the email addresses."""
-    if channel == "slack" and sub.slack is not None:
-        return sub.slack.channel or "its webhook"
-    if channel == "sms" and sub.sms is not None:
-        if sub.sms.rotation:
-            return f"rotation {sub.sms.rotation}"
-        return ", ".join("***" + n[-4:] for n in sub.sms.to or ())
-    if channel == "email" and sub.email is not None:
-        return ", ".join(sub.email.to)
-    return channel
 
 
 def _list(value: str) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from notifier.web.console.reads import Reader
 from notifier.web.context import WebContext
 from notifier.web.serving.templating import TEMPLATES
 from notifier.web.timeline import Bar, render
-from notifier.web.window import query, window_of, zoom_links
+from notifier.web.timeline_query import query, window_of, zoom_links
 
 REFRESH_S = 5
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import redis
 
-from notifier.channels.sms.paging import Page, pages_of
 from notifier.config.schema import Config
 from notifier.feeds.errors import cause_words
 from notifier.feeds.states import FeedState, feed_state
@@ -29,6 +28,7 @@ from notifier.models import (
 )
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
+from notifier.store.delivery.pages import Page, pages_of
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.snapshot import IncidentState, ProviderState, first_time
 from notifier.store.feeds.state import StateStore

@@ -55,7 +55,7 @@ def _acknowledge(ctx: WebContext, press: AckPress) -> None:
     else:
         thread = thread_key_for((press.subscriber, pager.sms.name),
                                 (press.provider, press.incident_id))  # fmt: skip
-        page = pager.for_thread(thread)
+        page = pager.pages.for_thread(thread)
         result = pager.acknowledge(page.id, f"@{press.user}", ctx.clock()) if page else None
         acked = result is not None and result.ok
         # The first acknowledgement stands: a later press names who made it.

@@ -15,7 +15,7 @@ import ipaddress
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from notifier.web.replies import send_text
+from notifier.web.serving.plaintext import send_text
 
 OPEN_PATHS = frozenset({"/healthz", "/twilio/sms", "/hooks/slack/interactivity"})
 

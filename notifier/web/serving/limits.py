@@ -10,7 +10,7 @@ import logging
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notifier.web.replies import send_text
+from notifier.web.serving.plaintext import send_text
 
 log = logging.getLogger(__name__)
 

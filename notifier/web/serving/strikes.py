@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notifier.web.replies import send_text
+from notifier.web.serving.plaintext import send_text
 
 BURST = 10
 REFILL_S = 6.0  # one strike back every 6 s: 10 a minute, sustained

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from notifier.web.window import window_of, zoom_links
+from notifier.web.timeline_query import window_of, zoom_links
 
 NOW = datetime(2024, 12, 27, 2, tzinfo=UTC)
 
