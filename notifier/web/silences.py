@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from notifier.models import iso
 from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration, unknown_name
 from notifier.text import one_line
 from notifier.web.context import WebContext
@@ -84,7 +84,7 @@ async def add_silence(request: Request) -> Response:
         by=field["by"][:100] or "web console", now=now,
         component=field["component"][:200] or None, subscriber=field["subscriber"][:200] or None,
         any_impact=bool(form.get("any_impact")),
-        open_incidents=StateStore(ctx.client, ctx.prefix).recent_incidents(now),
+        open_incidents=IncidentIndex(ctx.client, ctx.prefix).recent_incidents(now),
     )  # fmt: skip
     SilenceStore(ctx.client, ctx.prefix).add(silence)
     return RedirectResponse("/silences", status_code=303)

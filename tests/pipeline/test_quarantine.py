@@ -174,7 +174,7 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     assert [q.tries for q in held] == [3]
     # The code that raised, for whoever fixes it (the bug stands in for plan's code here).
     assert {re.sub(r":\d+ ", " ", q.where) for q in held} == {"test_quarantine.py in planned"}
-    assert all(run.rt.state.is_processed(q.id) for q in held)
+    assert all(run.rt.events.is_processed(q.id) for q in held)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and {getattr(r, "provider", None) for r in errors} == {"acme"}
     for q, line in zip(sorted(held, key=lambda q: -q.tries), errors, strict=True):

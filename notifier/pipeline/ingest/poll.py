@@ -32,8 +32,8 @@ from notifier.feeds.errors import Cause, FeedError
 from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
 from notifier.pipeline.ingest.flood import DEFAULT_LIMIT, contain
+from notifier.store.feeds.providers import Lease, ProviderStore, Validators
 from notifier.store.feeds.snapshot import ProviderState
-from notifier.store.feeds.state import Lease, StateStore, Validators
 from notifier.text import one_line
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class PollOutcome:
 
 def poll_provider(
     provider: ProviderLike,
-    store: StateStore,
+    store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,
@@ -159,7 +159,7 @@ class _Extras:
 def _poll(
     provider: ProviderLike,
     lease: Lease,
-    store: StateStore,
+    store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,
@@ -275,7 +275,7 @@ def _awaiting_final(events: Sequence[ChangeEvent], state: ProviderState) -> list
 def _failed(
     provider: ProviderLike,
     lease: Lease,
-    store: StateStore,
+    store: ProviderStore,
     enqueue: Enqueue,
     now: datetime,
     threshold: int,

@@ -29,8 +29,8 @@ from notifier.feeds import webhook
 from notifier.feeds.errors import FeedError
 from notifier.models import ChangeEvent
 from notifier.store.feeds.cadence import Cadence, poll_member
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.pushes import PushQueue
-from notifier.store.feeds.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Ingested:
 
 def ingest(
     queue: PushQueue,
-    state: StateStore,
+    state: ProviderStore,
     cadence: Cadence,
     names: dict[str, str],
     enqueue: Callable[[Sequence[ChangeEvent]], None],
@@ -72,7 +72,7 @@ def ingest(
 def _one(
     provider: str,
     body: bytes,
-    state: StateStore,
+    state: ProviderStore,
     cadence: Cadence,
     names: dict[str, str],
     enqueue: Callable[[Sequence[ChangeEvent]], None],
