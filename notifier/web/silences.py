@@ -22,8 +22,8 @@ from notifier.store.delivery.deliverylog import SILENCED, DeliveryLog
 from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration, unknown_name
 from notifier.text import one_line
-from notifier.web.context import WebContext
 from notifier.web.serving.origin import same_origin
+from notifier.web.wiring import WebWiring
 
 
 def _templates(request: Request) -> Jinja2Templates:
@@ -31,7 +31,7 @@ def _templates(request: Request) -> Jinja2Templates:
     return templates
 
 
-def _row(s: Silence, ctx: WebContext) -> dict[str, Any]:
+def _row(s: Silence, ctx: WebWiring) -> dict[str, Any]:
     now = ctx.clock()
     state = "active" if s.active(now) else ("pending" if s.starts_at > now else "ended")
     return {
@@ -42,7 +42,7 @@ def _row(s: Silence, ctx: WebContext) -> dict[str, Any]:
 
 
 def _page(request: Request, error: str = "", status: int = 200) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     silences = SilenceStore(ctx.client, ctx.prefix).all(ctx.clock())
     muted = [r for r in DeliveryLog(ctx.client, ctx.prefix).recent(100) if r.outcome == SILENCED]
     return _templates(request).TemplateResponse(
@@ -61,7 +61,7 @@ async def list_silences(request: Request) -> Response:
 async def add_silence(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("cross-site request refused\n", status_code=403)
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     # Parsed here, as the Twilio webhook does: the body is already read and bounded
     # (`notifier.web.serving.limits`), and form parsing would need another dependency.
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -93,7 +93,7 @@ async def add_silence(request: Request) -> Response:
 async def expire_silence(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("cross-site request refused\n", status_code=403)
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     silence_id = request.path_params["silence_id"]
     if SilenceStore(ctx.client, ctx.prefix).expire(silence_id, ctx.clock(), "web console") is None:
         return _page(request, f"no silence {silence_id}", 404)

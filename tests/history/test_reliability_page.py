@@ -24,8 +24,8 @@ from notifier.pipeline.runtime.health import Limits
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import OutboxEntry
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.support.browser import chromium
 
 CLOCK = datetime(2025, 12, 2, 12, tzinfo=UTC)
@@ -84,7 +84,7 @@ def site(history_url: str, tmp_path: Path, redis_url: str) -> Iterator[str]:
     config.write_text(CONFIG)
     prefix = f"notifier-test:{uuid.uuid4().hex[:12]}"
     client = redis.Redis.from_url(redis_url)
-    ctx = WebContext(client, prefix, f"{prefix}:celery:", Limits(5.0, 120.0),
+    ctx = WebWiring(client, prefix, f"{prefix}:celery:", Limits(5.0, 120.0),
                      config=load_config(config), clock=lambda: CLOCK,
                      database_url=history_url)  # fmt: skip
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()

@@ -25,8 +25,8 @@ from notifier.pipeline.runtime.health import Limits, observe
 from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes.smtp import free_port
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -115,7 +115,7 @@ def served(redis_client: redis.Redis, key_prefix: str) -> tuple[str, WebThread]:
         for w in WATCHED
     )
     now = T0 + timedelta(seconds=240)
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      clock=lambda: now, config=parse_config(text, "s.yaml"))  # fmt: skip
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     return web.url, web

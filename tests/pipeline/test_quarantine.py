@@ -39,8 +39,8 @@ from notifier.pipeline.dispatch import Lane, QueueDispatcher
 from notifier.store.ops.metrics import render as render_metrics
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes.slack_api import FakeSlack
 from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server
@@ -327,7 +327,7 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
     assert {i["id"] for i in body["items"]} == set(ids)
     assert SECRET not in text and SECRET not in json.dumps(body)
 
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     try:
         with urllib.request.urlopen(web.url + "/metrics", timeout=10) as resp:

@@ -24,7 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from notifier.diff.engine import PollContext, diff
+from notifier.diff.engine import diff
+from notifier.diff.facts import PollFacts
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
 from notifier.feeds.discover.components import listed_components
@@ -192,7 +193,7 @@ def _poll(
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
-    context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
+    context = PollFacts(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
     silent = previous is None and _lost(lease, extras)
     if silent:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from notifier.config.schema import ProbeSpec, ResolvedProvider, env_secret
-from notifier.diff.engine import event_id
+from notifier.diff.events import event_id
 from notifier.feeds.probe import Prober, ProbeResult
 from notifier.models import (
     ChangeEvent,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notifier.diff.engine import PollContext
+from notifier.diff.facts import PollFacts
 from notifier.diff.partial import merge
 from notifier.feeds import webhook
 from notifier.feeds.errors import FeedError
@@ -98,7 +98,7 @@ def _one(
     if lease is None:
         return None
     try:
-        result = merge(lease.state(), push.document(), now, PollContext(name=names[provider]))
+        result = merge(lease.state(), push.document(), now, PollFacts(name=names[provider]))
         messages = result.messages  # a burst of updates is one message
         if messages:
             enqueue(messages)
