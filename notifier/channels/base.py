@@ -22,7 +22,8 @@ from pydantic import SecretStr
 
 from notifier.channels.digest import Digest
 from notifier.channels.render import Presentation
-from notifier.config.schema import Oncall, Subscriber
+from notifier.config.schema.oncall import Oncall
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub

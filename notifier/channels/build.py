@@ -25,7 +25,7 @@ from notifier.channels.slack.channel import SlackChannel, webhook_routes
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager
 from notifier.channels.webhook.channel import WebhookChannel
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Rate, RateGate
 

@@ -26,7 +26,7 @@ import redis
 from notifier.cli import quarantine
 from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.load import ConfigError, load_config
-from notifier.config.schema import ResolvedProvider
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words
 from notifier.feeds.states import FeedState, feed_state

@@ -25,7 +25,9 @@ from notifier.config.advice import config_warnings
 from notifier.config.catalog import Catalog, load_catalog
 from notifier.config.messages import schema_problems
 from notifier.config.references import Parts, Problem, check_references
-from notifier.config.schema import Config, Dependency, ResolvedProvider
+from notifier.config.schema import Config
+from notifier.config.schema.providers import Dependency
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.config.settings import DEFAULT_CONFIG
 
 if TYPE_CHECKING:

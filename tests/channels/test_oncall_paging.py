@@ -18,7 +18,7 @@ from notifier.channels.sms import gsm
 from notifier.channels.sms.cap import CAP_NOTICE
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.paging import Pager, Recipients, parse_ack
-from notifier.config.schema import Member, Rotation
+from notifier.config.schema.oncall import Member, Rotation
 from notifier.models import Alert, EventKind
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio

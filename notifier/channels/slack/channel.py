@@ -62,7 +62,7 @@ from notifier.channels.render import Presentation, is_resolution
 from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.channels.slack.interact import ack_block
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.httpwait import retry_after as read_retry_after
 from notifier.models import Alert
 from notifier.safeurl import split_clean

@@ -44,7 +44,8 @@ from notifier.channels.render import Presentation
 from notifier.channels.sms import gsm
 from notifier.channels.sms.cap import CAP_NOTICE, SmsRateCap, mask
 from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
-from notifier.config.schema import Member, Oncall, Rotation, Subscriber
+from notifier.config.schema.oncall import Member, Oncall, Rotation
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert, iso, parse_iso
 from notifier.route.oncall import PageState, escalate_after, escalation_order, next_escalation
 from notifier.store.conn.durable import confirmed

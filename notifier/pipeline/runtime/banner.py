@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 
 from notifier.channels.build import ROUTED, VENDORS, credentials
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.feeds.errors import cause_words
 from notifier.feeds.states import FeedState, feed_state

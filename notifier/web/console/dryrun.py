@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notifier.config.carries import carries, filter_limits, impact_possible, impact_words
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.suggest import closest, listing, quote
 from notifier.models import ChangeEvent, EventKind, Impact, Incident, IncidentKind, Status
 from notifier.route.match import route_event
