@@ -4,7 +4,7 @@ same batch written a second time (a redelivered batch: upserts that change nothi
 
 Each incident contributes the rows the pipeline queues for one alert: its event, the
 claimed alert, the delivery attempt and its end. The rows go into the outbox through the
-real stores (`StateStore.save_events`, `AlertStore.claim`, `DeliveryLog`), then one
+real stores (`EventStore.save_events`, `AlertStore.claim`, `DeliveryLog`), then one
 `drain` writes them in batches of 500.
 """
 
@@ -26,7 +26,7 @@ from notifier.history.drain import drain
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.events import EventStore
 from notifier.store.ops.outbox import Outbox
 from tests.fakes import sample
 
@@ -34,12 +34,12 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _fill(client: redis.Redis, prefix: str, incidents: int) -> int:
-    state, alerts, log = StateStore(client, prefix), AlertStore(client, prefix), DeliveryLog(
+    events, alerts, log = EventStore(client, prefix), AlertStore(client, prefix), DeliveryLog(
         client, prefix)  # fmt: skip
     for n in range(incidents):
         alert = sample.alert(key=f"ev{n}", id=f"inc{n}", thread_key=f"t{n}")
         when = alert.event.detected_at + timedelta(seconds=n)
-        state.save_events([alert.event])
+        events.save_events([alert.event])
         alerts.claim(alert)
         log.attempt(alert, 0, when)
         alerts.finish(alert.dedup_key, AlertStatus.DELIVERED, when, message_id=f"m{n}")

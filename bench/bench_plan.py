@@ -109,7 +109,7 @@ def _plan(rt: service.Runtime, feeds: StampedFeedServer, subscribers: int) -> li
     total = time.perf_counter() - started
     planned = len(queues.handed)
     plan_trips = trips.count + queues.messages
-    done = all(rt.state.is_processed(e) for e in found.events)
+    done = all(rt.events.is_processed(e) for e in found.events)
     quarantined = sum(rt.quarantine.counts(service.utcnow()).values())
     # Delivering: the first attempt of one chunk, every Redis request counted.
     chunk = queues.handed[: rt.settings.delivery_in_flight]

@@ -5,12 +5,12 @@ Atom captures (a change is the page's next real capture) or, without the corpus,
 made-here summary.json documents. Each round 1/20 of the feeds (5%) change and the
 rest answer 304 to the ETag the poller sends.
 
-- pipeline: `notifier.pipeline.ingest.poll.poll_provider` with a real `StateStore` on Redis, the
+- pipeline: `notifier.pipeline.ingest.poll.poll_provider` with a real `ProviderStore` on Redis, the
   real `Fetcher`, and an inline enqueue that stores the events (what
   `notifier.pipeline.service.poll` does before handing ids to Celery). Priming (every feed
   fetched and parsed once, as after a deploy) is measured on `prime` feeds and
   reported on its own; the other feeds get the state a first poll of the same
-  document stored, copied through the StateStore API (parsing 2,000 Atom documents
+  document stored, copied through the ProviderStore API (parsing 2,000 Atom documents
   would take a minute and measures the parser, which `bench_parse` covers). The
   steady state is the rounds after it, over all feeds.
 - baseline: GET without validators + `feedparser.parse`, on a sample of the feeds.
@@ -44,8 +44,9 @@ from notifier.feeds.fetch import Fetcher
 from notifier.feeds.guard import parse_networks
 from notifier.models import ChangeEvent
 from notifier.pipeline.ingest.poll import poll_provider
+from notifier.store.feeds.events import EventStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.snapshot import ProviderState
-from notifier.store.feeds.state import StateStore
 
 NAME = "polling"
 TARGET_RATIO = 10.0
@@ -81,11 +82,11 @@ def measure(
 ) -> list[Row]:
     series, ctype, fmt = documents()
     client = redis.Redis.from_url(redis_url)
-    store = StateStore(client, prefix)
+    store, kept = ProviderStore(client, prefix), EventStore(client, prefix)
     stored: list[ChangeEvent] = []
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
-        store.save_events(events)  # durable, as service.poll does; no queue
+        kept.save_events(events)  # durable, as service.poll does; no queue
         stored.extend(events)
 
     with (
@@ -154,7 +155,7 @@ def _rows(
 
 
 def _copier(
-    store: StateStore, providers: Sequence[FarmProvider], templates: int
+    store: ProviderStore, providers: Sequence[FarmProvider], templates: int
 ) -> Callable[[int], str]:
     """Give feed i the state feed (i % templates) stored for the same document."""
     leases = [store.begin(p.id) for p in providers[:templates]]

@@ -211,8 +211,8 @@ def _follow(
     wait_until(lambda: len(twilio.arrived) >= 1, 30, "the page")
 
     def planned_all() -> bool:
-        ids = [e.event_id for e in rt.state.events_of("scale", "scaleinc0001")]
-        return bool(ids) and all(rt.state.is_processed(e) for e in ids)
+        ids = [e.event_id for e in rt.events.events_of("scale", "scaleinc0001")]
+        return bool(ids) and all(rt.events.is_processed(e) for e in ids)
 
     wait_until(planned_all, 120, "every route to be planned", step=0.01)
     planned = time.monotonic()

@@ -23,13 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from notifier.annotate.causes import stated_cause
 from notifier.annotate.graph import Path, downstreams, norm, regions_overlap, upstreams
-from notifier.config.schema import (
-    ASSUMED_BASIS,
-    CONFIG_BASIS,
-    Config,
-    Dependency,
-    DependencySpec,
-)
+from notifier.config.schema import Config
+from notifier.config.schema.providers import ASSUMED_BASIS, CONFIG_BASIS, Dependency, DependencySpec
 from notifier.models import Annotation, AnnotationKind, ChangeEvent, Incident, IncidentKind
 
 RESOLVED_LOOKBACK = timedelta(hours=2)  # a just-resolved upstream still explains an incident

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from notifier.config.schema import Dependency
+from notifier.config.schema.providers import Dependency
 
 Graph = dict[str, tuple[Dependency, ...]]
 

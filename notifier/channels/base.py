@@ -23,7 +23,8 @@ from typing import ClassVar, Protocol
 from pydantic import SecretStr
 
 from notifier.channels.digest import Digest
-from notifier.config.schema import Oncall, Subscriber
+from notifier.config.schema.oncall import Oncall
+from notifier.config.schema.subscribers import Subscriber
 from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert

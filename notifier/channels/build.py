@@ -21,7 +21,7 @@ from notifier.channels.kinds import vendors
 from notifier.channels.render import Presentation
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Pacing
 

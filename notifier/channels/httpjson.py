@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from notifier.channels.base import DeliveryError, connection_failed, redact
-from notifier.config.schema import SECRET_NOT_NAME, looks_like_secret
+from notifier.config.schema.fields import SECRET_NOT_NAME, looks_like_secret
 from notifier.httpwait import retry_after as read_retry_after
 from notifier.text import one_line
 

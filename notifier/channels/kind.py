@@ -18,7 +18,7 @@ from typing import Any
 
 from notifier.channels.base import Channel
 from notifier.channels.render import Presentation
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Pacing
 

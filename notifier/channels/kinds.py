@@ -19,7 +19,7 @@ from notifier.channels.pagerduty.kind import KIND as PAGERDUTY
 from notifier.channels.slack.kind import KIND as SLACK
 from notifier.channels.sms.kind import KIND as SMS
 from notifier.channels.webhook.kind import KIND as WEBHOOK
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 
 # In the order start-up lists them.
 _KINDS: dict[str, ChannelKind] = {

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from notifier.channels.build import credentials
 from notifier.channels.kinds import kind_of
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 
 

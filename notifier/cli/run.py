@@ -40,7 +40,7 @@ from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation, remembered
 from notifier.store.conn.server import PrivateRedis, answers, ping
 from notifier.store.conn.url import redacted, resolve_redis_url
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.reloads import ConfigReloads, load_hashed
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ def show_start(
     """Print the banner now; return what prints the first round of polls when it is in."""
     for line in banner.startup_lines(settings, config, settings.config_path(), web_url):
         print(f"notifier: {line}", file=sys.stderr)
-    store = StateStore(connect(url), settings.key_prefix)
+    store = ProviderStore(connect(url), settings.key_prefix)
     ids = [p.id for p in config.resolved_providers()]
     since, resumed = datetime.now(UTC), banner.polled_before(store, ids)
     # Long enough for a start-up and one feed's worst case (connect + read timeouts).

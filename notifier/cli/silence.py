@@ -26,7 +26,7 @@ from notifier.config.load import ConfigError, load_config
 from notifier.config.settings import get_settings
 from notifier.models import iso
 from notifier.store.conn.connect import connect
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.ops.silences import (
     Silence,
     SilenceStore,
@@ -110,7 +110,7 @@ def run_add(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return 1
     client, prefix = _client()
     now = datetime.now(UTC)
-    incidents = StateStore(client, prefix).recent_incidents(now)
+    incidents = IncidentIndex(client, prefix).recent_incidents(now)
     silence = make(
         matchers["provider"], lasting=lasting, reason=one_line(args.reason)[:500],
         by=_who(args.by), now=now, component=matchers.get("component"),

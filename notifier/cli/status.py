@@ -26,7 +26,7 @@ import redis
 from notifier.cli import quarantine
 from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.load import ConfigError, load_config
-from notifier.config.schema import ResolvedProvider
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.feeds.errors import cause_words
 from notifier.feeds.states import FeedState, feed_state
@@ -37,7 +37,8 @@ from notifier.store.conn.connect import connect
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.feeds.discovered import DiscoveredStore
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.incidents import IncidentIndex
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.store.ops.reloads import ConfigReloads, ReloadState
 from notifier.store.ops.silences import SilenceStore
@@ -71,10 +72,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     now = datetime.now(UTC)
     limits = Limits.from_settings(settings)
     health = observe(client, settings.key_prefix, limits, now, watched_of_providers(providers), url)
-    store = StateStore(client, settings.key_prefix)
+    prefix = settings.key_prefix
+    store, index = ProviderStore(client, prefix), IncidentIndex(client, prefix)
     if watched is None:  # from what the service has seen, for want of a readable file
-        watched = sorted({i.provider for i in store.recent_incidents(now)})
-    rows = status_rows(store, watched, now)
+        watched = sorted({i.provider for i in index.recent_incidents(now)})
+    rows = status_rows(store, index, watched, now)
     reload_state = ConfigReloads(client, settings.key_prefix).state()
     muting = muting_lines(client, settings.key_prefix, now)
     # Not a health check: an item given up on is told, not a reason to restart anything.
@@ -140,9 +142,11 @@ def muting_lines(client: redis.Redis, prefix: str, now: datetime) -> list[str]:
     return lines
 
 
-def status_rows(store: StateStore, provider_ids: list[str], now: datetime) -> list[dict[str, Any]]:
+def status_rows(
+    store: ProviderStore, index: IncidentIndex, provider_ids: list[str], now: datetime
+) -> list[dict[str, Any]]:
     active: dict[str, list[str]] = {}
-    for incident in store.recent_incidents(now):
+    for incident in index.recent_incidents(now):
         if incident.is_active:
             active.setdefault(incident.provider, []).append(f"{incident.id} {incident.title}")
     rows = []

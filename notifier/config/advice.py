@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from notifier.config.carries import filter_limits, regions_unfiltered
 from notifier.config.catalog import Catalog
 from notifier.config.references import Loc, Problem, rotation_routes
-from notifier.config.schema import Config, Filters, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Filters, Subscriber
 from notifier.config.suggest import closest, quote
 
 

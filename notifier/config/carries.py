@@ -25,7 +25,8 @@ from notifier.models import Impact
 
 if TYPE_CHECKING:
     from notifier.config.catalog import Catalog, CatalogFeed
-    from notifier.config.schema import Filters, ResolvedProvider
+    from notifier.config.schema.resolution import ResolvedProvider
+    from notifier.config.schema.subscribers import Filters
 
 ImpactSource = Literal["stated", "derived", "fixed", "none"]
 

@@ -24,7 +24,9 @@ from notifier.config.advice import Reach, config_warnings
 from notifier.config.catalog import Catalog, load_catalog
 from notifier.config.messages import schema_problems
 from notifier.config.references import Parts, Problem, check_references
-from notifier.config.schema import Config, Dependency, ResolvedProvider
+from notifier.config.schema import Config
+from notifier.config.schema.providers import Dependency
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.config.settings import DEFAULT_CONFIG, Settings
 
 # A finding longer than this is cut: a line is read at a glance, not scrolled.

@@ -17,15 +17,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from notifier.config.catalog import Catalog
-from notifier.config.schema import (
-    CHANNELS,
+from notifier.config.schema import Config
+from notifier.config.schema.fields import CHANNELS
+from notifier.config.schema.providers import (
     FEED_FORMATS,
-    Config,
     DependencySpec,
     ProviderConfig,
     ServiceConfig,
-    Subscriber,
 )
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.suggest import closest, hint, quote
 
 Loc = tuple[int | str, ...]

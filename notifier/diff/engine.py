@@ -39,7 +39,7 @@ Rules (each one is a test in tests/test_diff*.py):
   a provider posting days late). Its event is flagged `late`, with the `gap` (the
   last successful poll before, this poll), for one catch-up message, never a page.
 - Active lists (`DocumentKind.ACTIVE`): an open incident that leaves the list is
-  resolved (maintenance: completed) when its history lookup (`PollContext.lookups`,
+  resolved (maintenance: completed) when its history lookup (`PollFacts.lookups`,
   done by the poll stage) shows it closed: in the provider's final words. Else it
   is resolved on absence only at the second successful poll in a row that lacks
   it, with notifier's own `note` ("No longer listed on X's status page as of
@@ -59,21 +59,20 @@ completion, like a resolution, travels on one event. The pipeline plans from
 
 Order: incidents by (start time, id); within one, the order above.
 
-`event_id` is a short hash (32 hex chars of SHA-256) over provider, incident id,
-event kind, the causing update's key (or a stand-in when no update caused it)
-and, for status/impact/components events, the target value. The same change,
-re-diffed or replayed, always gets the same id.
+Events are built and identified in `notifier.diff.events` (`event_id`: the same
+change, re-diffed or replayed, always gets the same id); what the poll knows besides
+the document, and notifier's own words, are in `notifier.diff.facts`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from notifier.diff.burst import coalesce_all
+from notifier.diff.events import change_events, make_event, new_incident_events
+from notifier.diff.facts import PollFacts, clock, possessive, unlisted_note
 from notifier.diff.synth import synthesize
 from notifier.feeds.common import assign_update_keys
 from notifier.models import (
@@ -85,7 +84,6 @@ from notifier.models import (
     Incident,
     IncidentKind,
     Status,
-    Update,
     iso,
 )
 from notifier.store.feeds.snapshot import (
@@ -104,23 +102,6 @@ LATE_NEWS = timedelta(hours=24)
 # successful polls in a row lacked it: one missing poll may be a CDN glitch or a
 # half-rendered page.
 ABSENCES_TO_RESOLVE = 2
-# Status events that carry the update which caused them instead of a `new_update` of
-# it: a resolution or a reopen is one message, not two.
-_CARRIERS = frozenset({EventKind.RESOLVED, EventKind.REOPENED})
-
-
-@dataclass(frozen=True, slots=True)
-class PollContext:
-    """What the poll stage knows besides the document; every field is optional.
-
-    `lookups` holds the history lookups of incidents that left an active list in
-    this poll: the incident as the provider's history shows it, or None when the
-    history was unreachable or lacks it. An id not in it was not looked up.
-    """
-
-    name: str = ""  # the provider's display name, for notifier's own words ("": its id)
-    last_ok: datetime | None = None  # the last successful poll before (default: the state's)
-    lookups: Mapping[str, Incident | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,26 +118,20 @@ class DiffResult:
         return coalesce_all(self.events)
 
 
-def event_id(provider: str, incident_id: str, kind: EventKind, cause: str, target: str = "") -> str:
-    """Stable id of one change (see the module docstring)."""
-    raw = "\x1f".join((provider, incident_id, kind.value, cause, target))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
 def diff(
     previous: ProviderState | None,
     current: FeedDocument,
     now: datetime,
-    context: PollContext | None = None,
+    facts: PollFacts | None = None,
 ) -> DiffResult:
     """Events from `previous` to `current`, and the state to store next."""
     prev = previous or ProviderState()
-    ctx = context or PollContext()
+    facts = facts or PollFacts()
     # Status-only feeds: service states become incidents first (memory in `prev.services`).
     synthesis = synthesize(prev.services, current.services, now)
     if synthesis.incidents:
         current = replace(current, incidents=current.incidents + synthesis.incidents)
-    gap = Gap(ctx.last_ok or prev.polled_at, now)
+    gap = Gap(facts.last_ok or prev.polled_at, now)
     listed: dict[str, Incident] = {}
     for inc in current.incidents:
         listed.setdefault(inc.id, _keyed(inc))
@@ -168,12 +143,12 @@ def diff(
         if known is None:
             state, events = _first_sight(inc, previous is None, now, gap)
         else:
-            state, events = _listed(known, inc, now, ctx)
+            state, events = _listed(known, inc, now, facts)
         states[inc.id] = state
         batches.append((_order(inc), events))
     for iid, known in prev.incidents.items():
         if iid not in listed:
-            kept, events = _unlisted(known, current.kind, now, ctx)
+            kept, events = _unlisted(known, current.kind, now, facts)
             if kept is not None:
                 states[iid] = kept
             batches.append((_order(known.snapshot), events))
@@ -219,7 +194,7 @@ def final_words(
         return FinalWords((), state, False)  # its history lags behind: look again later
     unseen = [u for u in found.updates if u.key not in known.seen]
     inc = replace(found, status=status)
-    events = tuple(_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u) for u in unseen)
+    events = tuple(make_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u) for u in unseen)
     seen = known.seen | {u.key for u in found.updates}
     snapshot = _remember(inc, status) if unseen else known.snapshot
     kept = replace(known, snapshot=snapshot, seen=seen, awaiting_final=False)
@@ -236,7 +211,7 @@ def _first_sight(
     status = effective_status(inc, None)
     state = IncidentState(_remember(inc, status), frozenset(u.key for u in inc.updates))
     # Events carry the real status, so no channel ever shows Atom's "Update" label as one.
-    events = _new_incident(replace(inc, status=status), status, now)
+    events = new_incident_events(replace(inc, status=status), status, now)
     if not status.is_closed:
         return state, events
     if baseline:
@@ -259,7 +234,7 @@ def _late(inc: Incident, now: datetime, gap: Gap) -> bool:
 
 
 def _listed(
-    known: IncidentState, inc: Incident, now: datetime, ctx: PollContext
+    known: IncidentState, inc: Incident, now: datetime, facts: PollFacts
 ) -> tuple[IncidentState, list[ChangeEvent]]:
     prior = known.snapshot
     status = effective_status(inc, prior.status)
@@ -274,14 +249,14 @@ def _listed(
     inc = replace(inc, status=status)
     note = token = None
     if relisted and not unseen:
-        note = f"Listed again as open on {_possessive(ctx, inc)} status page at {_clock(now)}."
+        note = f"Listed again as open on {possessive(facts, inc)} status page at {clock(now)}."
         token = f"relisted:{iso(known.absent_resolved_at)}"
-    events = _changes(prior, inc, status, unseen, now, ctx, note=note, token=token)
+    events = change_events(prior, inc, status, unseen, now, facts, note=note, token=token)
     return IncidentState(_remember(inc, status), seen), events
 
 
 def _unlisted(
-    known: IncidentState, kind: DocumentKind, now: datetime, ctx: PollContext
+    known: IncidentState, kind: DocumentKind, now: datetime, facts: PollFacts
 ) -> tuple[IncidentState | None, list[ChangeEvent]]:
     if known.gone_at is not None and known.gone_at <= now - RETENTION:
         return None, []  # pruned
@@ -291,9 +266,9 @@ def _unlisted(
         if known.gone_at == gone and not known.missing:
             return known, []  # left a history window earlier: nothing new to remember
         return replace(known, gone_at=gone, missing=0), []
-    found = ctx.lookups.get(prior.id)
+    found = facts.lookups.get(prior.id)
     if found is not None and effective_status(found, prior.status).is_closed:
-        return _confirmed(known, _keyed(found), gone, now, ctx)
+        return _confirmed(known, _keyed(found), gone, now, facts)
     missing = known.missing + 1
     if missing < ABSENCES_TO_RESOLVE:
         return replace(known, gone_at=gone, missing=missing), []
@@ -301,20 +276,20 @@ def _unlisted(
     closed = Status.COMPLETED if maintenance else Status.RESOLVED
     after = replace(prior, status=closed, resolved_at=gone)
     last = prior.updates[-1].key if prior.updates else iso(prior.updated_at) or ""
-    event = _event(
+    event = make_event(
         EventKind.MAINTENANCE_COMPLETED if maintenance else EventKind.RESOLVED,
         after,
         now,
         f"absent:{last}@{iso(gone)}",
         previous=prior.status.value,
         current=closed.value,
-        note=_unlisted_note(ctx, prior, gone),
+        note=unlisted_note(facts, prior, gone),
     )
     return IncidentState(after, known.seen, gone, now, awaiting_final=True), [event]
 
 
 def _confirmed(
-    known: IncidentState, found: Incident, gone: datetime, now: datetime, ctx: PollContext
+    known: IncidentState, found: Incident, gone: datetime, now: datetime, facts: PollFacts
 ) -> tuple[IncidentState, list[ChangeEvent]]:
     """Left the active list, and its history shows it closed: resolved, in the
     provider's own final words when it published any we have not posted."""
@@ -322,149 +297,10 @@ def _confirmed(
     status = effective_status(found, prior.status)
     unseen = [u for u in found.updates if u.key not in known.seen]
     inc = replace(found, status=status)
-    note = None if any(u.status.is_closed for u in unseen) else _unlisted_note(ctx, prior, gone)
-    events = _changes(prior, inc, status, unseen, now, ctx, note=note)
+    note = None if any(u.status.is_closed for u in unseen) else unlisted_note(facts, prior, gone)
+    events = change_events(prior, inc, status, unseen, now, facts, note=note)
     seen = known.seen | {u.key for u in found.updates}
     return IncidentState(_remember(inc, status), seen, gone), events
-
-
-# ---- events ----------------------------------------------------------------------
-
-
-def _new_incident(inc: Incident, status: Status, now: datetime) -> list[ChangeEvent]:
-    events = [_event(EventKind.NEW_INCIDENT, inc, now, "")]
-    kind = _opening_kind(inc.kind, status)
-    carried = _carried(kind, status, list(inc.updates)) if kind is not None else None
-    lifecycle = None
-    if kind is not None:
-        cause = carried or (inc.updates[-1] if inc.updates else None)
-        lifecycle = _event(kind, inc, now, _cause(inc, cause), update=cause, current=status)
-    for u in inc.updates:
-        if u is carried and lifecycle is not None:
-            events.append(lifecycle)  # in its update's place, carrying it
-        else:
-            events.append(_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u))
-    if lifecycle is not None and carried is None:
-        events.append(lifecycle)
-    return [replace(e, first_seen=True) for e in events]
-
-
-def _changes(
-    prior: Incident,
-    inc: Incident,
-    status: Status,
-    unseen: list[Update],
-    now: datetime,
-    ctx: PollContext,
-    *,
-    note: str | None = None,
-    token: str | None = None,
-) -> list[ChangeEvent]:
-    """new_updates (oldest first), at most one status event, impact, components.
-
-    A resolution or a reopen carries the update that caused it, in that update's
-    place, instead of a separate new_update of it: one message, not two. A status
-    event no update caused says `note` and is identified by `token` when given."""
-    last = unseen[-1] if unseen else None
-    kind = _status_kind(prior.status, status, inc.kind)
-    carried = _carried(kind, status, unseen) if kind is not None else None
-    status_event = None
-    if kind is not None:
-        # A resolution or reopen no update of its own caused carries none (an older
-        # update is never shown as if it were the resolution).
-        cause = carried if kind in _CARRIERS else last
-        if kind is EventKind.RESOLVED and cause is None and note is None:
-            note = _no_words_note(ctx, inc, now)
-        status_event = _event(
-            kind, inc, now, token or _cause(inc, cause or last), update=cause,
-            previous=prior.status, current=status, note=note if cause is None else None,
-        )  # fmt: skip
-    events: list[ChangeEvent] = []
-    for u in unseen:
-        if u is carried and status_event is not None:
-            events.append(status_event)
-        else:
-            events.append(_event(EventKind.NEW_UPDATE, inc, now, u.key, update=u))
-    if status_event is not None and carried is None:
-        events.append(status_event)
-    token = _cause(inc, last)
-    if prior.impact != inc.impact:
-        events.append(
-            _event(EventKind.IMPACT_CHANGED, inc, now, token, update=last,
-                   previous=prior.impact.value, current=inc.impact.value)
-        )  # fmt: skip
-    before, after = ", ".join(sorted(prior.components)), ", ".join(sorted(inc.components))
-    if before != after:
-        events.append(
-            _event(EventKind.COMPONENTS_CHANGED, inc, now, token, update=last,
-                   previous=before, current=after)
-        )  # fmt: skip
-    return events
-
-
-def _carried(kind: EventKind, status: Status, updates: list[Update]) -> Update | None:
-    """The update a resolution or reopen carries: the newest one that closed (or, for
-    a reopen, opened) the incident; None for other kinds or when no update did."""
-    if kind not in _CARRIERS:
-        return None
-    closing = status.is_closed
-    for u in reversed(updates):
-        if u.status is not Status.UPDATE and u.status.is_closed == closing:
-            return u
-    return None
-
-
-def _event(
-    kind: EventKind,
-    inc: Incident,
-    now: datetime,
-    cause: str,
-    *,
-    update: Update | None = None,
-    previous: str | None = None,
-    current: str | None = None,
-    note: str | None = None,
-) -> ChangeEvent:
-    previous = previous.value if isinstance(previous, StrEnum) else previous
-    current = current.value if isinstance(current, StrEnum) else current
-    return ChangeEvent(
-        event_id=event_id(inc.provider, inc.id, kind, cause, current or ""),
-        kind=kind,
-        provider=inc.provider,
-        incident_id=inc.id,
-        detected_at=now,
-        incident=inc,
-        update=update,
-        previous=previous,
-        current=current,
-        note=note,
-    )
-
-
-def _status_kind(old: Status, new: Status, kind: IncidentKind) -> EventKind | None:
-    if old == new:
-        return None
-    opened, closed = old.is_closed and not new.is_closed, new.is_closed and not old.is_closed
-    if kind is IncidentKind.MAINTENANCE:
-        if new is Status.SCHEDULED:
-            return EventKind.MAINTENANCE_SCHEDULED
-        if new is Status.IN_PROGRESS:
-            return EventKind.MAINTENANCE_STARTED
-        return EventKind.MAINTENANCE_COMPLETED if closed else EventKind.STATUS_CHANGED
-    if closed:
-        return EventKind.RESOLVED
-    return EventKind.REOPENED if opened else EventKind.STATUS_CHANGED
-
-
-def _opening_kind(kind: IncidentKind, status: Status) -> EventKind | None:
-    """The lifecycle event a first-seen incident announces besides `new_incident`."""
-    if kind is IncidentKind.MAINTENANCE:
-        if status.is_closed:
-            return EventKind.MAINTENANCE_COMPLETED
-        if status in (Status.IN_PROGRESS, Status.VERIFYING):
-            return EventKind.MAINTENANCE_STARTED
-        return EventKind.MAINTENANCE_SCHEDULED
-    return EventKind.RESOLVED if status.is_closed else None
 
 
 # ---- helpers ---------------------------------------------------------------------
@@ -488,35 +324,8 @@ def _remember(inc: Incident, status: Status) -> Incident:
     return replace(compact(inc), status=status)
 
 
-def _possessive(ctx: PollContext, inc: Incident) -> str:
-    name = " ".join((ctx.name or inc.provider).split())
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
-def _clock(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%H:%M UTC")
-
-
-def _unlisted_note(ctx: PollContext, inc: Incident, gone: datetime) -> str:
-    """Our words for a resolution the provider gave none for (never an older update)."""
-    where = f"{_possessive(ctx, inc)} status page"
-    return f"No longer listed on {where} as of {_clock(gone)}; no final update was published"
-
-
-def _no_words_note(ctx: PollContext, inc: Incident, now: datetime) -> str:
-    where = f"{_possessive(ctx, inc)} status page"
-    return f"Marked resolved on {where} as of {_clock(now)}; no final update was published"
-
-
 def _last_time(inc: Incident) -> datetime | None:
     return max((u.at for u in inc.updates), default=inc.updated_at)
-
-
-def _cause(inc: Incident, update: Update | None) -> str:
-    """The identity of what caused a change: an update key, else the incident's stamp."""
-    if update is not None:
-        return update.key
-    return f"at:{iso(inc.updated_at) or ''}"
 
 
 def _newer_stamp(prior: Incident, inc: Incident) -> bool:
@@ -548,10 +357,7 @@ __all__ = [
     "LATE_NEWS",
     "DiffResult",
     "FinalWords",
-    "PollContext",
-    "ProviderState",
     "diff",
     "effective_status",
-    "event_id",
     "final_words",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from notifier.diff.engine import event_id
+from notifier.diff.events import event_id
 from notifier.feeds.common import update_key
 from notifier.feeds.errors import cause_words, is_unreadable
 from notifier.models import (

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from notifier.diff.engine import DiffResult, PollContext, diff
+from notifier.diff.engine import DiffResult, diff
+from notifier.diff.facts import PollFacts
 from notifier.models import DocumentKind, FeedDocument
 from notifier.store.feeds.snapshot import ProviderState
 
@@ -22,7 +23,7 @@ def merge(
     previous: ProviderState | None,
     document: FeedDocument,
     now: datetime,
-    context: PollContext | None = None,
+    facts: PollFacts | None = None,
 ) -> DiffResult:
     """Events for the incidents `document` names, and the state with only those changed.
 
@@ -33,7 +34,7 @@ def merge(
     # Only what was pushed is diffed: the others are not in this document on purpose.
     scoped = replace(prev, incidents={k: v for k, v in prev.incidents.items() if k in named})
     window = replace(document, kind=DocumentKind.HISTORY)
-    result = diff(scoped, window, now, context)
+    result = diff(scoped, window, now, facts)
     incidents = {**prev.incidents, **{k: v for k, v in result.state.incidents.items()}}
     state = ProviderState(polled_at=prev.polled_at, floor=prev.floor, incidents=incidents)
     return DiffResult(result.events, state)

@@ -32,15 +32,15 @@ HISTORY_FORMAT = "statuspage-json"
 Lookups = dict[str, Incident | None]
 
 
-class _Result(Protocol):
+class _HistoryBody(Protocol):
     @property
     def body(self) -> bytes | None: ...
 
 
-class Fetcher(Protocol):
+class HistoryFetcher(Protocol):
     def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
-    ) -> _Result: ...
+    ) -> _HistoryBody: ...
 
 
 def history_url(feed_url: str) -> str | None:
@@ -52,7 +52,7 @@ def history_url(feed_url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, match["base"] + "incidents.json", "", ""))
 
 
-def look_up(fetcher: Fetcher, feed_url: str, provider: str, ids: Iterable[str]) -> Lookups:
+def look_up(fetcher: HistoryFetcher, feed_url: str, provider: str, ids: Iterable[str]) -> Lookups:
     """Each id → the incident as the provider's history shows it, or None when the
     history is unreachable, unreadable or lacks it. Empty when the feed has no history.
     Never raises: a lookup is a bonus, the absence rule still resolves the incident."""

@@ -2,7 +2,7 @@
 
 The startup banner, the console (Now, Feeds), `notifier status`, `/healthz` and the
 dry run all say a feed's state with `feed_state(raw)`, read from the provider hash
-the poll writes (`notifier.store.feeds.state`):
+the poll writes (`notifier.store.feeds.providers`):
 
 - `unknown`: never polled (no poll has recorded anything). Never "operational".
 - `ok`: the last poll worked.
@@ -39,7 +39,7 @@ class FeedState(StrEnum):
 
 
 def feed_state(raw: Mapping[str, str]) -> FeedState:
-    """The state of a provider's feed from its hash (`StateStore.status`)."""
+    """The state of a provider's feed from its hash (`ProviderStore.status`)."""
     if not raw.get("polled_at"):
         return FeedState.UNKNOWN
     if raw.get("unreachable") == "1":

@@ -22,7 +22,7 @@ from notifier.history.upsert import upsert
 from notifier.models import EventKind, event_from_dict, parse_iso
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops import outbox
-from notifier.store.ops.outbox import Entry
+from notifier.store.ops.outbox import OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,14 @@ class Rows:
     def __init__(self, names: Mapping[str, str]) -> None:
         self.names = names
         self.tables: dict[str, list[Row]] = defaultdict(list)
-        self.finishes: list[Entry] = []
+        self.finishes: list[OutboxEntry] = []
         self.acks: list[Row] = []
 
     def add(self, table: str, row: Row) -> None:
         self.tables[table].append(row)
 
 
-def _event(e: Entry, out: Rows) -> None:
+def _event(e: OutboxEntry, out: Rows) -> None:
     ev = event_from_dict(e.row)
     out.add("change_events", {
         "event_id": ev.event_id, "provider": ev.provider, "incident_id": ev.incident_id,
@@ -65,13 +65,13 @@ def _event(e: Entry, out: Rows) -> None:
         out.add("incident_impacts", impact_row(inc, began or ev.detected_at))
 
 
-def _alert(e: Entry, out: Rows) -> None:
+def _alert(e: OutboxEntry, out: Rows) -> None:
     r = e.row
     out.add("alerts", {**r, "page": bool(r["page"]), "detected_at": parse_iso(r["detected_at"]),
                        "claimed_at": e.at})  # fmt: skip
 
 
-def _attempt(e: Entry, out: Rows) -> None:
+def _attempt(e: OutboxEntry, out: Rows) -> None:
     r = e.row
     out.add("deliveries", {
         "dedup_key": r["dedup_key"], "attempt": int(r["attempt"]), "channel": r["channel"],
@@ -80,7 +80,7 @@ def _attempt(e: Entry, out: Rows) -> None:
     })  # fmt: skip
 
 
-def _error(e: Entry, out: Rows) -> None:
+def _error(e: OutboxEntry, out: Rows) -> None:
     r = e.row
     out.add("deliveries", {
         "dedup_key": r["dedup_key"], "attempt": int(r["attempt"]), "ended_at": e.at,
@@ -89,7 +89,7 @@ def _error(e: Entry, out: Rows) -> None:
     })  # fmt: skip
 
 
-def _finish(e: Entry, out: Rows) -> None:
+def _finish(e: OutboxEntry, out: Rows) -> None:
     out.finishes.append(e)
     r = e.row
     if r["outcome"] == AlertStatus.SILENCED and str(r["message_id"]).startswith("silence:"):
@@ -98,7 +98,7 @@ def _finish(e: Entry, out: Rows) -> None:
                                   "at": e.at})  # fmt: skip
 
 
-def _page(e: Entry, out: Rows) -> None:
+def _page(e: OutboxEntry, out: Rows) -> None:
     """A page's record as the pager stores it; the history keeps who was in line by name
     (never their numbers)."""
     r = e.row
@@ -117,12 +117,12 @@ def _page(e: Entry, out: Rows) -> None:
                                      "member": order[level], "at": last})  # fmt: skip
 
 
-def _ack(e: Entry, out: Rows) -> None:
+def _ack(e: OutboxEntry, out: Rows) -> None:
     r = e.row
     out.acks.append({"p": r["page_id"], "by": r["by"], "at": parse_iso(r["at"]) or e.at})
 
 
-def _silence(e: Entry, out: Rows) -> None:
+def _silence(e: OutboxEntry, out: Rows) -> None:
     r = e.row
     out.add("silences", {
         "silence_id": r["id"], "provider": r["provider"], "component": r.get("component"),
@@ -133,7 +133,7 @@ def _silence(e: Entry, out: Rows) -> None:
     })  # fmt: skip
 
 
-HANDLERS: dict[str, Callable[[Entry, Rows], None]] = {
+HANDLERS: dict[str, Callable[[OutboxEntry, Rows], None]] = {
     outbox.EVENT: _event, outbox.ALERT: _alert, outbox.ATTEMPT: _attempt,
     outbox.ERROR: _error, outbox.FINISH: _finish, outbox.PAGE: _page, outbox.ACK: _ack,
     outbox.SILENCE: _silence,
@@ -149,7 +149,7 @@ ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
-def gather(entries: Sequence[Entry], names: Mapping[str, str]) -> Rows:
+def gather(entries: Sequence[OutboxEntry], names: Mapping[str, str]) -> Rows:
     """The rows of a batch; an entry that does not read is logged and left out."""
     out = Rows(names)
     for e in entries:

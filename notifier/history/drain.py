@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from notifier.history.apply import gather, write
-from notifier.store.ops.outbox import Entry, Outbox, parse_entry
+from notifier.store.ops.outbox import Outbox, OutboxEntry, parse_entry
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def _tell_outage(waiting: int, error: str) -> None:
             waiting, error)  # fmt: skip
 
 
-def _read(raws: list[bytes]) -> list[Entry]:
+def _read(raws: list[bytes]) -> list[OutboxEntry]:
     entries = []
     for raw in raws:
         found = parse_entry(raw)
@@ -90,7 +90,7 @@ def _read(raws: list[bytes]) -> list[Entry]:
     return entries
 
 
-def _write(engine: Engine, entries: list[Entry], names: Mapping[str, str]) -> None:
+def _write(engine: Engine, entries: list[OutboxEntry], names: Mapping[str, str]) -> None:
     """One transaction for the batch; if the database refuses it as bad data, one
     transaction per entry, dropping (and logging) those it refuses."""
     try:

@@ -34,7 +34,8 @@ from notifier.annotate.correlate import with_history
 from notifier.channels import kinds
 from notifier.channels.console.text import render_text
 from notifier.config.schema import Config
-from notifier.diff.engine import PollContext, diff
+from notifier.diff.engine import diff
+from notifier.diff.facts import PollFacts
 from notifier.feeds import registry
 from notifier.feeds.history import Lookups, read_history
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
@@ -135,7 +136,7 @@ def replay_polls(
         previous = states.get(snap.provider)
         left = left_active(previous, doc)
         lookups = saved_lookups(root / snap.provider, snap, left, report) if left else {}
-        context = PollContext(name=(names or {}).get(snap.provider, ""), lookups=lookups)
+        context = PollFacts(name=(names or {}).get(snap.provider, ""), lookups=lookups)
         result = diff(previous, doc, snap.at, context)
         states[snap.provider] = result.state
         if on_state is not None:

@@ -53,10 +53,12 @@ from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore
 from notifier.store.feeds.cadence import Cadence, Why, poll_member, probe_member
 from notifier.store.feeds.discovered import DiscoveredStore
+from notifier.store.feeds.events import EventStore
 from notifier.store.feeds.forget import forget_providers, scheduled_providers
+from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.feeds.probes import ProbeStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.pushes import PushQueue
-from notifier.store.feeds.state import StateStore
 from notifier.store.ops.metrics import Metrics
 from notifier.store.ops.quarantine import QuarantineStore
 
@@ -93,7 +95,9 @@ class Runtime:
     settings: Settings
     client: redis.Redis
     config: Config
-    state: StateStore
+    state: ProviderStore
+    events: EventStore
+    incidents: IncidentIndex
     alerts: AlertStore
     threads: RedisThreadStore
     metrics: Metrics
@@ -179,7 +183,9 @@ class Runtime:
             settings=settings,
             client=client,
             config=config,
-            state=StateStore(client, prefix),
+            state=ProviderStore(client, prefix),
+            events=EventStore(client, prefix),
+            incidents=IncidentIndex(client, prefix),
             alerts=alerts,
             threads=threads,
             metrics=metrics,
@@ -197,7 +203,7 @@ def _enqueuer(
 ) -> Callable[[Sequence[ChangeEvent]], None]:
     def enqueue(events: Sequence[ChangeEvent]) -> None:
         # Durable first: the records, then the queue. Only then may the poller commit.
-        rt.state.save_events(events)
+        rt.events.save_events(events)
         # Until processed, the reconcile sweep re-sends them, in this order.
         rt.due("unprocessed").add_many([e.event_id for e in events], now + RECONCILE_EVENTS_AFTER)
         dispatcher.process([e.event_id for e in events])
@@ -301,14 +307,14 @@ def process(rt: Runtime, event_ids: Sequence[str], dispatcher: Dispatcher, now: 
     be retried in order; at its third failed try it is quarantined instead, marked
     processed, and the rest of the batch is planned (`notifier.pipeline.delivery.poison`).
     """
-    events = rt.state.load_events(event_ids)
+    events = rt.events.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
         # Nothing to plan from an id whose event is gone: the reconcile sweep must not
         # send it again every few minutes forever.
         found = {e.event_id for e in events}
         rt.due("unprocessed").discard(*[i for i in event_ids if i not in found])
-    world = rt.state.recent_incidents(now)  # planning writes none of it: read it once
+    world = rt.incidents.recent_incidents(now)  # planning writes none of it: read it once
     providers = list(dict.fromkeys(e.provider for e in events))
     warnings = _open_warnings(rt, providers)
     planned = 0
@@ -368,7 +374,7 @@ def _catch_up(
     for channel, count in Counter(a.channel for a in alerts).items():
         rt.metrics.inc("notifier_alerts_total", count, channel=channel)
     for event in events:
-        rt.state.mark_processed(event.event_id)
+        rt.events.mark_processed(event.event_id)
     rt.due("unprocessed").discard(*[e.event_id for e in events])
     return len(alerts)
 
@@ -386,7 +392,7 @@ def _fan_out(
     """A large fan-out of one provider's events: the page lanes here, for each event in
     order, then the rest in chunk tasks, each planning its subscribers' routes for every
     event in order (`notifier.pipeline.fanout`); the last chunk marks them processed."""
-    events = [e for e in events if not rt.state.is_processed(e.event_id)]  # a re-sent batch
+    events = [e for e in events if not rt.events.is_processed(e.event_id)]  # a re-sent batch
     first = rt.config.with_subscribers(parts.first)
     planned = sum(_plan_part(rt, e, first, world, dispatcher, now, warnings) for e in events)
     send = getattr(dispatcher, "plan_chunks", None)
@@ -411,13 +417,13 @@ def plan_chunk(
     """Plan chunk `number` of a fan-out: the routes of the subscribers `names` for each
     of one provider's events in order (`notifier.pipeline.fanout`). Idempotent; the last
     chunk to finish marks the events processed."""
-    events = rt.state.load_events(event_ids)
+    events = rt.events.load_events(event_ids)
     if not events:
         log.warning("chunk %d of %s: event records missing (expired?)", number, event_ids[0])
         return 0
     provider = events[0].provider
     rt.fanouts.renew(provider, event_ids[0])
-    world = rt.state.recent_incidents(now)
+    world = rt.incidents.recent_incidents(now)
     warnings = _open_warnings(rt, [provider])
     config = rt.config.with_subscribers(list(names))
     planned = sum(_plan_part(rt, e, config, world, dispatcher, now, warnings) for e in events)
@@ -432,7 +438,7 @@ def _finish(
 ) -> None:
     if event.kind is EventKind.NEW_INCIDENT and confirms(event, warnings) is not None:
         rt.probes.confirm(event.provider, now)  # its recovery then needs no all-clear
-    rt.state.mark_processed(event.event_id)
+    rt.events.mark_processed(event.event_id)
     rt.due("unprocessed").discard(event.event_id)
 
 
@@ -790,7 +796,7 @@ def _forget_removed(rt: Runtime) -> None:
 
 def intervals(rt: Runtime, now: datetime) -> dict[str, Why]:
     """Each watched provider's effective interval now, with its reason."""
-    open_now = cadence.open_providers(rt.state.recent_incidents(now))
+    open_now = cadence.open_providers(rt.incidents.recent_incidents(now))
     graph = rt.config.dependency_graph()
     names = {p: rt.config.provider_name(p) for p in open_now}
     return {pid: cadence.effective(p, open_now, graph, names) for pid, p in rt.providers.items()}

@@ -21,7 +21,8 @@ from datetime import datetime
 from notifier.channels.base import Channel, DeliveryError
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import (
     Alert,
     AlertKind,

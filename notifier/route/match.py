@@ -23,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from notifier.annotate.graph import norm
-from notifier.config.schema import ChannelName, Config, Filters, QuietHours, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.fields import ChannelName
+from notifier.config.schema.subscribers import Filters, QuietHours, Subscriber
 from notifier.models import ChangeEvent, EventKind, Impact, IncidentKind
 from notifier.route.drops import QUIET_HOURS, DropHook, dropped
 

@@ -1,6 +1,6 @@
 """On-call rotations and the escalation clock. Pure: `now` is always passed in.
 
-A rotation is the subscription file's `notifier.config.schema.Rotation`; this
+A rotation is the subscription file's `notifier.config.schema.oncall.Rotation`; this
 module is the policy that reads it, as functions, so there is one `Rotation`
 and one clock (the one paging uses).
 
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.config.schema import Member, Rotation, parse_weekday
+from notifier.config.schema.fields import parse_weekday
+from notifier.config.schema.oncall import Member, Rotation
 
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=10)
 EPOCH_WEEK = date(1970, 1, 5)  # a Monday

@@ -43,7 +43,6 @@ from notifier.store.conn.primary import primary_metrics
 from notifier.store.ops.metrics import render
 from notifier.web.console import pages
 from notifier.web.console.reliability import reliability_page
-from notifier.web.context import WebContext
 from notifier.web.deadman import DeadMansSwitch
 from notifier.web.health import healthz
 from notifier.web.hooks.reload import ROUTES as RELOAD_ROUTES
@@ -57,10 +56,11 @@ from notifier.web.serving.security import SecurityHeaders
 from notifier.web.serving.strikes import LimitFailures
 from notifier.web.serving.templating import STATIC, TEMPLATES
 from notifier.web.silences import ROUTES as SILENCE_ROUTES
+from notifier.web.wiring import WebWiring
 
 
 def metrics(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     try:
         data = render(ctx.client, ctx.prefix, ctx.broker_prefix)
         if ctx.redis_url is not None:
@@ -70,7 +70,7 @@ def metrics(request: Request) -> Response:
     return Response(data, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def create_app(ctx: WebContext) -> Starlette:
+def create_app(ctx: WebWiring) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         switch = None
@@ -124,7 +124,7 @@ def build_app(
     Statuspage webhook is served); with `config`, its providers' webhooks too. It
     answers the Host names of `known_hosts` (loopback, `bind_host` or NOTIFIER_WEB_HOST,
     NOTIFIER_WEB_PUBLIC_URL's) and no other."""
-    main = create_app(WebContext.from_settings(settings, client, pager, config, redis_url))
+    main = create_app(WebWiring.from_settings(settings, client, pager, config, redis_url))
     hooks = Hooks.from_config(config, client, settings.key_prefix)
     served = with_hooks(main, hooks_app(hooks, settings.web_read_timeout))
     names = known_hosts(bind_host or settings.web_host, settings.web_public_url)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 
 
 def healthz(request: Request) -> JSONResponse:
     # A plain function: Starlette runs it in its thread pool, so a slow Redis never
     # blocks the event loop (the client's socket timeout bounds the wait).
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     health = ctx.health()
     return JSONResponse(health.to_json(), status_code=200 if health.healthy else 503)

@@ -20,11 +20,11 @@ from starlette.templating import Jinja2Templates
 from notifier.models import iso
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.ops.silences import Silence, SilenceStore, make, parse_duration, unknown_name
 from notifier.text import one_line
-from notifier.web.context import WebContext
 from notifier.web.serving.origin import same_origin
+from notifier.web.wiring import WebWiring
 
 
 def _templates(request: Request) -> Jinja2Templates:
@@ -32,7 +32,7 @@ def _templates(request: Request) -> Jinja2Templates:
     return templates
 
 
-def _row(s: Silence, ctx: WebContext) -> dict[str, Any]:
+def _row(s: Silence, ctx: WebWiring) -> dict[str, Any]:
     now = ctx.clock()
     state = "active" if s.active(now) else ("pending" if s.starts_at > now else "ended")
     return {
@@ -43,7 +43,7 @@ def _row(s: Silence, ctx: WebContext) -> dict[str, Any]:
 
 
 def _page(request: Request, error: str = "", status: int = 200) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     silences = SilenceStore(ctx.client, ctx.prefix).all(ctx.clock())
     recent = DeliveryLog(ctx.client, ctx.prefix).recent(100)
     muted = [r for r in recent if r.outcome is AlertStatus.SILENCED]
@@ -63,7 +63,7 @@ async def list_silences(request: Request) -> Response:
 async def add_silence(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("cross-site request refused\n", status_code=403)
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     # Parsed here, as the Twilio webhook does: the body is already read and bounded
     # (`notifier.web.serving.limits`), and form parsing would need another dependency.
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -86,7 +86,7 @@ async def add_silence(request: Request) -> Response:
         by=field["by"][:100] or "web console", now=now,
         component=field["component"][:200] or None, subscriber=field["subscriber"][:200] or None,
         any_impact=bool(form.get("any_impact")),
-        open_incidents=StateStore(ctx.client, ctx.prefix).recent_incidents(now),
+        open_incidents=IncidentIndex(ctx.client, ctx.prefix).recent_incidents(now),
     )  # fmt: skip
     SilenceStore(ctx.client, ctx.prefix).add(silence)
     return RedirectResponse("/silences", status_code=303)
@@ -95,7 +95,7 @@ async def add_silence(request: Request) -> Response:
 async def expire_silence(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("cross-site request refused\n", status_code=403)
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     silence_id = request.path_params["silence_id"]
     if SilenceStore(ctx.client, ctx.prefix).expire(silence_id, ctx.clock(), "web console") is None:
         return _page(request, f"no silence {silence_id}", 404)

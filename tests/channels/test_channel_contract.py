@@ -19,7 +19,7 @@ from notifier.channels.base import Channel, SendResult, Target
 from notifier.channels.console.channel import ConsoleChannel
 from notifier.channels.kinds import channel_kind, register, unregister
 from notifier.config.load import parse_config
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
 from notifier.pipeline.delivery.deliver import deliver_alert
 from notifier.pipeline.delivery.destinations import Destinations

@@ -12,7 +12,8 @@ from notifier.channels.build import vendor_channels
 from notifier.channels.kinds import all_kinds, describe, kind_of, register, unregister, vendors
 from notifier.channels.reach import ChannelReach
 from notifier.config.load import parse_config
-from notifier.config.schema import CHANNELS, Subscriber
+from notifier.config.schema.fields import CHANNELS
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.models import Alert
 

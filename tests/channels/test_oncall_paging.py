@@ -19,7 +19,7 @@ from notifier.channels.sms.acks import parse_ack
 from notifier.channels.sms.cap import CAP_NOTICE
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager, Recipients
-from notifier.config.schema import Member, Rotation
+from notifier.config.schema.oncall import Member, Rotation
 from notifier.models import Alert, EventKind
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio

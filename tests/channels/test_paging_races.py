@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from notifier.channels.base import DeliveryError
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager, Recipients
-from notifier.config.schema import Member, Rotation
+from notifier.config.schema.oncall import Member, Rotation
 from tests.fakes import sample
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -26,7 +26,8 @@ from notifier.cli.status import render, status_rows
 from notifier.config.settings import get_settings
 from notifier.feeds.fetch import Fetcher
 from notifier.pipeline.ingest.poll import poll_provider
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.incidents import IncidentIndex
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.text import inert_stream
 from tests.support.feed_server import feed_server
@@ -47,7 +48,7 @@ class Provider:
 def test_it_shows_health_last_poll_and_active_incidents(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     incident = FakeIncident("k7statusinc1", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking into it.")
     with feed_server() as server, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
@@ -57,7 +58,12 @@ def test_it_shows_health_last_poll_and_active_incidents(
         poll_provider(ok, store, fetcher, lambda events: None, NOW, 3)
         for _ in range(3):
             poll_provider(broken, store, fetcher, lambda events: None, NOW, 3)
-    rows = {r["provider"]: r for r in status_rows(store, ["acme", "brokenco", "idle"], NOW)}
+    rows = {
+        r["provider"]: r
+        for r in status_rows(
+            store, IncidentIndex(redis_client, key_prefix), ["acme", "brokenco", "idle"], NOW
+        )
+    }
     assert rows["acme"]["health"] == "ok"
     assert rows["acme"]["last_poll"] == "2024-12-26T19:05:00Z"
     assert rows["acme"]["active_incidents"] == ["k7statusinc1 Elevated API errors"]
@@ -114,7 +120,7 @@ def _closed_port() -> int:
 def test_it_says_in_plain_words_why_each_feed_fails(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     with (
         _troubled_server() as base,
         Fetcher(timeout=0.3, connect_timeout=0.3, allow=LOCAL) as fetcher,
@@ -128,7 +134,12 @@ def test_it_says_in_plain_words_why_each_feed_fails(
         ]
         for p in providers:
             poll_provider(p, store, fetcher, lambda events: None, NOW, 1)
-    rows = {r["provider"]: r for r in status_rows(store, [p.id for p in providers], NOW)}
+    rows = {
+        r["provider"]: r
+        for r in status_rows(
+            store, IncidentIndex(redis_client, key_prefix), [p.id for p in providers], NOW
+        )
+    }
     health = {pid: row["health"] for pid, row in rows.items()}
     assert health == {
         "refused": "unreachable: connection refused: nothing listens at that address (1 failure)",
@@ -146,10 +157,10 @@ def test_it_says_in_plain_words_why_each_feed_fails(
 def test_a_failure_below_the_threshold_already_says_why(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     with _troubled_server() as base, Fetcher(timeout=2, connect_timeout=2, allow=LOCAL) as fetcher:
         poll_provider(Provider("down", f"{base}/down"), store, fetcher, lambda e: None, NOW, 3)
-    (row,) = status_rows(store, ["down"], NOW)
+    (row,) = status_rows(store, IncidentIndex(redis_client, key_prefix), ["down"], NOW)
     assert row["health"] == "failing: HTTP status 503: the server has a problem (1 failure)"
 
 
@@ -199,7 +210,7 @@ def test_a_hostile_feed_title_reaches_notifier_status_inert(
     redis_url: str, key_prefix: str, redis_client: redis.Redis, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     incident = FakeIncident("k7esc", "Outage \x1b]0;pwned\x07\x1b[2J here")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking.")
     with feed_server() as server, Fetcher(timeout=2, allow=LOCAL) as fetcher:

@@ -10,7 +10,7 @@ import pytest
 from notifier.config.carries import FORMAT_CARRIES, impact_possible
 from notifier.config.catalog import load_catalog
 from notifier.config.load import check_config, check_text
-from notifier.config.schema import FEED_FORMATS
+from notifier.config.schema.providers import FEED_FORMATS
 from notifier.feeds.registry import parsers
 from notifier.models import Impact
 

@@ -151,7 +151,7 @@ def test_providers_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_every_format_a_subscription_file_may_name_has_a_parser() -> None:
-    from notifier.config.schema import FEED_FORMATS
+    from notifier.config.schema.providers import FEED_FORMATS
 
     assert {*registry.parsers(), "auto"} == FEED_FORMATS
 

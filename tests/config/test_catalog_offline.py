@@ -11,7 +11,7 @@ import pytest
 from notifier.cli import main
 from notifier.cli.providers.search import find
 from notifier.config.catalog import CatalogEntry, load_catalog
-from notifier.config.schema import FEED_FORMATS
+from notifier.config.schema.providers import FEED_FORMATS
 
 CATALOG = load_catalog()
 ENTRIES = list(CATALOG.providers.values())

@@ -10,7 +10,7 @@ import pytest
 from notifier.channels.sms.pager import Recipients
 from notifier.cli import main
 from notifier.config.load import ConfigError, load_config, parse_config
-from notifier.config.schema import Dependency
+from notifier.config.schema.providers import Dependency
 from notifier.route import oncall
 from tests.planning_helpers import config, test_catalog
 

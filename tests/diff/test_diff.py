@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from notifier.diff.engine import LATE_NEWS, diff, event_id
+from notifier.diff.engine import LATE_NEWS, diff
+from notifier.diff.events import event_id
 from notifier.models import DocumentKind, EventKind, Gap, Impact, IncidentKind, Status
 from notifier.store.feeds.snapshot import RETENTION, ProviderState
 from tests.diffkit import PROVIDER, at, doc, inc, kinds

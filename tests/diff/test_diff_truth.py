@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from notifier.diff.engine import PollContext, diff, final_words
+from notifier.diff.engine import diff, final_words
+from notifier.diff.facts import PollFacts
 from notifier.models import ChangeEvent, DocumentKind, EventKind, FeedDocument, Gap, Incident
 from notifier.models import Status as S
 from notifier.store.feeds.snapshot import ProviderState
@@ -48,7 +49,7 @@ def run(steps: Sequence[Step]) -> tuple[list[list[ChangeEvent]], ProviderState |
     state: ProviderState | None = None
     out = []
     for document, minute, lookups in steps:
-        result = diff(state, document, at(minute), PollContext(name="Acme", lookups=lookups))
+        result = diff(state, document, at(minute), PollFacts(name="Acme", lookups=lookups))
         state = ProviderState.from_json(result.state.to_json())  # stored and read back
         out.append(list(result.events))
     return out, state
@@ -197,7 +198,7 @@ def test_late_news_carries_the_gap_it_happened_in() -> None:
     assert {e.gap for e in got[1]} == {Gap(at(0), at(12 + DAY + 1))}
     # the poll stage knows the last successful poll better than the state (unchanged polls)
     state = diff(None, doc(), at(0)).state
-    later = diff(state, doc(CLOSED), at(12 + DAY + 1), PollContext(last_ok=at(5)))
+    later = diff(state, doc(CLOSED), at(12 + DAY + 1), PollFacts(last_ok=at(5)))
     assert {e.gap for e in later.events} == {Gap(at(5), at(12 + DAY + 1))}
 
 

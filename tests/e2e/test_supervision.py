@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from notifier.models import parse_iso
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 from tests.support.feed_server import FeedServer
 from tests.support.local import ALLOW_ENV
 from tests.support.procs import child_titled, title
@@ -125,7 +125,7 @@ def service(
 
 
 def last_poll(client: redis.Redis, prefix: str) -> datetime | None:
-    return parse_iso(StateStore(client, prefix).status("acme").get("polled_at"))
+    return parse_iso(ProviderStore(client, prefix).status("acme").get("polled_at"))
 
 
 def test_a_killed_beat_is_logged_replaced_and_polling_resumes(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager, Recipients
-from notifier.config.schema import Member, Rotation
+from notifier.config.schema.oncall import Member, Rotation
 from notifier.history import db
 from notifier.history import tables as t
 from notifier.history.drain import drain

@@ -22,10 +22,10 @@ from notifier.history.importer import import_incidents
 from notifier.models import Impact, Incident, IncidentKind, Status, Update
 from notifier.pipeline.runtime.health import Limits
 from notifier.store.ops import outbox
-from notifier.store.ops.outbox import Entry
+from notifier.store.ops.outbox import OutboxEntry
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.support.browser import chromium
 
 CLOCK = datetime(2025, 12, 2, 12, tzinfo=UTC)
@@ -62,13 +62,13 @@ def _told(url: str) -> None:
             "last_paged_at": "2025-11-03T10:04:00Z", "acked_by": None, "acked_at": None,
             "resolved_at": None, "detected_at": "2025-11-03T10:03:00Z"}  # fmt: skip
     entries = [
-        Entry(outbox.ALERT, at, alert),
-        Entry(outbox.ATTEMPT, at, {"dedup_key": "k1", "attempt": 0, "channel": "sms",
+        OutboxEntry(outbox.ALERT, at, alert),
+        OutboxEntry(outbox.ATTEMPT, at, {"dedup_key": "k1", "attempt": 0, "channel": "sms",
                                    "subscriber": "platform", "fallback_of": ""}),
-        Entry(outbox.PAGE, at, page),
-        Entry(outbox.FINISH, at, {"dedup_key": "k1", "outcome": "delivered",
+        OutboxEntry(outbox.PAGE, at, page),
+        OutboxEntry(outbox.FINISH, at, {"dedup_key": "k1", "outcome": "delivered",
                                   "message_id": "SM1", "error": ""}),
-        Entry(outbox.ACK, at, {"page_id": "p1", "by": "Ana", "at": "2025-11-03T10:09:00Z"}),
+        OutboxEntry(outbox.ACK, at, {"page_id": "p1", "by": "Ana", "at": "2025-11-03T10:09:00Z"}),
     ]  # fmt: skip
     with db.engine_for(url).begin() as conn:
         write(conn, gather(entries, {}))
@@ -84,7 +84,7 @@ def site(history_url: str, tmp_path: Path, redis_url: str) -> Iterator[str]:
     config.write_text(CONFIG)
     prefix = f"notifier-test:{uuid.uuid4().hex[:12]}"
     client = redis.Redis.from_url(redis_url)
-    ctx = WebContext(client, prefix, f"{prefix}:celery:", Limits(5.0, 120.0),
+    ctx = WebWiring(client, prefix, f"{prefix}:celery:", Limits(5.0, 120.0),
                      config=load_config(config), clock=lambda: CLOCK,
                      database_url=history_url)  # fmt: skip
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()

@@ -16,7 +16,7 @@ from notifier.models import ChangeEvent, EventKind
 from notifier.pipeline.ingest import continuity
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.conn.generation import Generation, remember, remembered
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 from tests.support.feed_server import feed_server
 from tests.support.local import LOCAL
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -79,7 +79,7 @@ def test_a_process_that_never_saw_a_marker_does_not_call_a_blank_redis_a_loss(
     assert gen.current() is None
 
 
-def _poll(store: StateStore, gen: Generation, url: str, seen: str | None) -> list[ChangeEvent]:
+def _poll(store: ProviderStore, gen: Generation, url: str, seen: str | None) -> list[ChangeEvent]:
     got: list[ChangeEvent] = []
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
@@ -98,7 +98,7 @@ def test_after_a_loss_the_next_poll_is_a_silent_baseline_and_later_updates_alert
 ) -> None:
     incident = FakeIncident("inc000loss01", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Looking into it.")
-    store, gen = StateStore(redis_client, key_prefix), Generation(redis_client, key_prefix)
+    store, gen = ProviderStore(redis_client, key_prefix), Generation(redis_client, key_prefix)
     with feed_server() as feeds:
         feeds.put("/s.json", summary_json([incident]))
         url = feeds.url("/s.json")

@@ -49,7 +49,7 @@ class _Config:
         self.subscribers = [object()] * subscribers
 
 
-class _State:
+class _Events:
     def load_events(self, event_ids: list[str]) -> list[object]:
         raise redis.ConnectionError("Redis blinked")
 
@@ -59,7 +59,7 @@ class _Runtime:
 
     def __init__(self, subscribers: int, alerts: AlertStore | None = None) -> None:
         self.config = _Config(subscribers)
-        self.state = _State()
+        self.events = _Events()
         self.alerts = alerts
         self.settings = Settings(delivery_in_flight=CHUNK)
 

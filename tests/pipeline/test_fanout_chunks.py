@@ -104,13 +104,13 @@ def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     expected = -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
     assert len(spread.chunks) == expected
     assert all(len(names) <= fanout.CHUNK for _, _, names in spread.chunks)
-    assert not any(rt.state.is_processed(e) for e in events)  # the chunks finish it
+    assert not any(rt.events.is_processed(e) for e in events)  # the chunks finish it
     for event_ids, number, names in reversed(spread.chunks):  # any order, any worker
         service.plan_chunk(rt, event_ids, number, names, spread, NOW)
     handed = Counter(k for batch in spread.handed for k in batch)
     assert len(handed) == SUBSCRIBERS + ON_CALL  # every route once, none twice
     assert max(handed.values()) == 1
-    assert all(rt.state.is_processed(e) for e in events)
+    assert all(rt.events.is_processed(e) for e in events)
     assert rt.due("unprocessed").due(NOW + timedelta(hours=1)) == []
     # Each alert record names its event (stored once by the poll) instead of copying it.
     raw = rt.client.hget(rt.alerts.key(next(iter(handed))), "alert")
@@ -159,4 +159,4 @@ def test_a_chunk_cut_short_by_its_time_limit_is_tried_again_and_loses_nothing(
         service.plan_chunk(rt, event_ids, number, names, spread, NOW)
     handed = {k for batch in spread.handed for k in batch}
     assert len(handed) == SUBSCRIBERS + ON_CALL
-    assert all(rt.state.is_processed(e) for e in events)
+    assert all(rt.events.is_processed(e) for e in events)

@@ -13,7 +13,7 @@ from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent, EventKind, Status
 from notifier.pipeline.ingest.poll import Outcome, poll_provider
 from notifier.route.match import FEED_EVENTS
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
 from tests.support.local import LOCAL
@@ -39,7 +39,7 @@ class Collector:
 def test_fifteen_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     known = inc("known", (0, INV))
     flood = [inc(f"f{i}", (1, INV), title=f"Flood {i}") for i in range(15_000)]
     with (
@@ -92,7 +92,7 @@ def test_a_flood_event_is_the_same_event_when_the_same_document_is_decided_again
     flood = [inc(f"f{i}", (1, INV)) for i in range(60)]
     ids = []
     for n in range(2):
-        store = StateStore(redis_client, f"{key_prefix}:{n}")
+        store = ProviderStore(redis_client, f"{key_prefix}:{n}")
         with feed_server() as server, Fetcher(timeout=5, allow=LOCAL) as fetcher:
             server.put("/s.json", summary_json([inc("k", (0, INV))]))
             p = Provider("acme", server.url("/s.json"))

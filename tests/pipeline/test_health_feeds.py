@@ -22,11 +22,11 @@ from notifier.models import ChangeEvent
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.pipeline.runtime.blindness import Watched, blind_feeds, describe
 from notifier.pipeline.runtime.health import Limits, observe
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes.smtp import free_port
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -75,7 +75,7 @@ def test_a_feed_that_never_answered_counts_from_its_first_failure() -> None:
     assert feed_state({}) is FeedState.UNKNOWN
 
 
-def _unreachable_polls(store: StateStore, until: datetime) -> None:
+def _unreachable_polls(store: ProviderStore, until: datetime) -> None:
     url = f"http://127.0.0.1:{free_port()}/api/v2/summary.json"  # nothing listens
     fetcher = Fetcher(timeout=2, connect_timeout=1)
     at = T0
@@ -88,7 +88,7 @@ def _unreachable_polls(store: StateStore, until: datetime) -> None:
 def test_every_feed_unreachable_for_three_intervals_fails_health(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store = StateStore(redis_client, key_prefix)
+    store = ProviderStore(redis_client, key_prefix)
     _unreachable_polls(store, T0 + timedelta(seconds=240))
     beats = Heartbeats(redis_client, key_prefix)
     now = T0 + timedelta(seconds=240)
@@ -115,7 +115,7 @@ def served(redis_client: redis.Redis, key_prefix: str) -> tuple[str, WebThread]:
         for w in WATCHED
     )
     now = T0 + timedelta(seconds=240)
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      clock=lambda: now, config=parse_config(text, "s.yaml"))  # fmt: skip
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     return web.url, web
@@ -134,7 +134,7 @@ def test_healthz_answers_503_naming_the_blind_feeds(
 ) -> None:
     url, web = served
     try:
-        store = StateStore(redis_client, key_prefix)
+        store = ProviderStore(redis_client, key_prefix)
         _unreachable_polls(store, T0 + timedelta(seconds=240))
         beats = Heartbeats(redis_client, key_prefix)
         beats.beat(T0 + timedelta(seconds=240))

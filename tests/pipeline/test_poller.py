@@ -24,8 +24,9 @@ from notifier.feeds.fetch import Fetcher, FetchResult
 from notifier.models import ChangeEvent, EventKind, Status
 from notifier.pipeline.ingest.poll import Outcome, poll_provider
 from notifier.pipeline.replay import replay
+from notifier.store.feeds.events import EventStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.snapshot import FeedHealth
-from notifier.store.feeds.state import StateStore
 from tests.diffkit import at, inc, summary_json
 from tests.support.feed_server import feed_server
 from tests.support.local import LOCAL
@@ -83,11 +84,11 @@ class Collector:
 
 
 @pytest.fixture
-def store(redis_client: redis.Redis, key_prefix: str) -> StateStore:
-    return StateStore(redis_client, key_prefix)
+def store(redis_client: redis.Redis, key_prefix: str) -> ProviderStore:
+    return ProviderStore(redis_client, key_prefix)
 
 
-def test_a_first_poll_hands_on_the_events_and_commits_the_snapshot(store: StateStore) -> None:
+def test_a_first_poll_hands_on_the_events_and_commits_the_snapshot(store: ProviderStore) -> None:
     feed, out = ServedFeed(summary_json([inc("a", (0, INV))])), Collector()
     result = poll_provider(Provider("acme", "https://x"), store, feed, out, at(1))
     # the incident and its first update: one event, one message
@@ -109,7 +110,7 @@ def test_a_first_poll_hands_on_the_events_and_commits_the_snapshot(store: StateS
     ],
 )
 def test_an_unchanged_feed_gives_no_events(
-    store: StateStore, honour_etag: bool, expected: Outcome
+    store: ProviderStore, honour_etag: bool, expected: Outcome
 ) -> None:
     feed, out = ServedFeed(summary_json([inc("a", (0, INV))]), honour_etag), Collector()
     poll_provider(Provider("acme", "https://x"), store, feed, out, at(1))
@@ -118,7 +119,7 @@ def test_an_unchanged_feed_gives_no_events(
     assert result.outcome is expected and out.events == []
 
 
-def test_a_changed_feed_gives_the_changes(store: StateStore) -> None:
+def test_a_changed_feed_gives_the_changes(store: ProviderStore) -> None:
     feed, out = ServedFeed(summary_json([inc("a", (0, INV))])), Collector()
     p = Provider("acme", "https://x")
     poll_provider(p, store, feed, out, at(1))
@@ -143,7 +144,7 @@ def test_an_unchanged_poll_over_http_costs_one_redis_round_trip_after_the_get(
 ) -> None:
     client = redis.Redis.from_url(redis_url)
     trips = RoundTrips(client)
-    store = StateStore(client, key_prefix)
+    store = ProviderStore(client, key_prefix)
     with feed_server() as server, Fetcher(timeout=5, connect_timeout=5, allow=LOCAL) as fetcher:
         server.put("/summary.json", summary_json([inc("a", (0, INV))]))
         p = Provider("acme", server.url("/summary.json"))
@@ -173,7 +174,7 @@ class _With:
 
 
 def test_three_failures_make_one_unreachable_event_and_success_one_recovery(
-    store: StateStore,
+    store: ProviderStore,
 ) -> None:
     feed, out = ServedFeed(summary_json([inc("a", (0, INV))])), Collector()
     p = Provider("acme", "https://x")
@@ -196,7 +197,7 @@ def test_three_failures_make_one_unreachable_event_and_success_one_recovery(
 
 
 def test_a_feed_that_answers_with_a_web_page_is_announced_as_unreadable_not_unreachable(
-    store: StateStore,
+    store: ProviderStore,
 ) -> None:
     page, out = ServedFeed(b"<!DOCTYPE html><html><body>Sign in</body></html>"), Collector()
     p = Provider("acme", "https://x")
@@ -215,7 +216,7 @@ def test_a_feed_that_answers_with_a_web_page_is_announced_as_unreadable_not_unre
     assert up.update is not None and "reads again after 3 failed polls" in up.update.body
 
 
-def test_a_parse_error_fails_only_its_own_provider(store: StateStore) -> None:
+def test_a_parse_error_fails_only_its_own_provider(store: ProviderStore) -> None:
     good, bad, out = (
         ServedFeed(summary_json([inc("a", (0, INV))])),
         ServedFeed(b"<html>"),
@@ -234,7 +235,7 @@ def test_a_parse_error_fails_only_its_own_provider(store: StateStore) -> None:
 
 
 def test_a_crash_after_enqueue_before_commit_loses_nothing_and_duplicates_nothing(
-    store: StateStore,
+    store: ProviderStore,
 ) -> None:
     p = Provider("acme", "https://x")
     feed = ServedFeed(summary_json([inc("a", (0, INV))]))
@@ -243,7 +244,7 @@ def test_a_crash_after_enqueue_before_commit_loses_nothing_and_duplicates_nothin
     handed: list[str] = []
 
     def enqueue_then_crash(events: Sequence[ChangeEvent]) -> None:
-        store.save_events(events)
+        EventStore(store.redis, store.prefix).save_events(events)
         handed.extend(e.event_id for e in events)
         raise ConnectionError("broker went away after taking the events")
 
@@ -261,7 +262,9 @@ from datetime import datetime, timedelta
 import redis
 from notifier.feeds.fetch import FetchResult
 from notifier.pipeline.ingest.poll import poll_provider
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.events import EventStore
+from notifier.store.feeds.events import EventStore
+from notifier.store.feeds.providers import ProviderStore
 
 url, prefix, path = sys.argv[1:4]
 body = open(path, "rb").read()
@@ -274,10 +277,10 @@ class P:
     id, url, format = "github", "https://x", "statuspage-atom"
 
 client = redis.Redis.from_url(url)
-store = StateStore(client, prefix, lock_ttl=timedelta(seconds=60))
+store = ProviderStore(client, prefix, lock_ttl=timedelta(seconds=60))
 
 def enqueue(events):
-    store.save_events(events)
+    EventStore(client, prefix).save_events(events)
     client.rpush(prefix + ":queue", *[e.event_id for e in events])
     os._exit(3)  # the worker dies right after handing the events on
 
@@ -295,7 +298,7 @@ def test_a_process_dying_between_enqueue_and_commit_is_made_whole_by_the_next_po
     assert died.returncode == 3, died.stderr.decode()
     queued = redis_client.lrange(f"{key_prefix}:queue", 0, -1)
     first = [i.decode() if isinstance(i, bytes) else str(i) for i in queued]
-    store = StateStore(redis_client, key_prefix, lock_ttl=timedelta(seconds=3))
+    store = ProviderStore(redis_client, key_prefix, lock_ttl=timedelta(seconds=3))
     assert first and store.load_state("github") is None  # handed on, never committed
     # The dead worker's lease (60 s: it holds however slowly the machine runs).
     lock = f"{key_prefix}:provider:github:lock"
@@ -330,7 +333,7 @@ def test_concurrent_polls_of_one_provider_emit_each_event_once(
     clients = [redis.Redis.from_url(redis_url) for _ in range(6)]
 
     def worker(client: redis.Redis) -> None:
-        store = StateStore(client, key_prefix)
+        store = ProviderStore(client, key_prefix)
         while not stop.is_set():
             poll_provider(p, store, feed, out, at(10))
 
@@ -362,7 +365,7 @@ def test_concurrent_polls_of_one_provider_emit_each_event_once(
 
 
 def test_the_poller_and_replay_give_the_same_events_for_the_github_series(
-    corpus: Path, store: StateStore, tmp_path: Path
+    corpus: Path, store: ProviderStore, tmp_path: Path
 ) -> None:
     files = sorted((corpus / GITHUB_SERIES).glob("githubstatus_history_2023-02-*.atom"))
     (tmp_path / "github").mkdir()

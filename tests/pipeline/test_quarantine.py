@@ -40,8 +40,8 @@ from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.metrics import render as render_metrics
 from notifier.store.ops.quarantine import QuarantineStore
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes.slack_api import FakeSlack
 from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server
@@ -175,7 +175,7 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     assert [q.tries for q in held] == [3]
     # The code that raised, for whoever fixes it (the bug stands in for plan's code here).
     assert {re.sub(r":\d+ ", " ", q.where) for q in held} == {"test_quarantine.py in planned"}
-    assert all(run.rt.state.is_processed(q.id) for q in held)
+    assert all(run.rt.events.is_processed(q.id) for q in held)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and {getattr(r, "provider", None) for r in errors} == {"acme"}
     for q, line in zip(sorted(held, key=lambda q: -q.tries), errors, strict=True):
@@ -328,7 +328,7 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
     assert {i["id"] for i in body["items"]} == set(ids)
     assert SECRET not in text and SECRET not in json.dumps(body)
 
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     try:
         with urllib.request.urlopen(web.url + "/metrics", timeout=10) as resp:

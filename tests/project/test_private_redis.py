@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A slice of the suite that reaches Redis every way the suite does: in-process clients, a
 # CLI command as a child process, and a real Celery worker started by the bench support.
 SLICE = (
-    "tests/store/test_state.py",
+    "tests/store/test_provider_store.py",
     "tests/cli/test_pending_command.py",
     "tests/project/test_bench_smoke.py::test_fanout_posts_once_per_subscriber",
 )

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.config.schema import Member, Rotation, parse_time, parse_weekday
+from notifier.config.schema.fields import parse_time, parse_weekday
+from notifier.config.schema.oncall import Member, Rotation
 from notifier.route.oncall import (
     PageState,
     escalate_after,

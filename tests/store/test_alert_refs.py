@@ -10,7 +10,7 @@ import redis
 from notifier.models import Alert, AlertKind, to_jsonable
 from notifier.store.delivery.alerts import AlertStore, dedup_key_for
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.events import EventStore
 from tests.planning_helpers import event, incident
 
 
@@ -27,7 +27,7 @@ def test_an_alert_whose_event_is_stored_names_it_and_reads_back_whole(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     alert = _alert("ops")
-    StateStore(redis_client, key_prefix).save_events([alert.event])
+    EventStore(redis_client, key_prefix).save_events([alert.event])
     store = AlertStore(redis_client, key_prefix)
     assert store.claim(alert) is True
     record = json.loads(redis_client.hget(store.key(alert.dedup_key), "alert"))  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ def test_a_referencing_record_is_a_small_part_of_a_copying_one(
     store.claim(alert)  # no event record: the whole copy is kept
     whole = redis_client.hget(store.key(alert.dedup_key), "alert")
     assert json.loads(whole)["event"]["event_id"] == alert.event.event_id  # type: ignore[arg-type]
-    StateStore(redis_client, key_prefix).save_events([alert.event])
+    EventStore(redis_client, key_prefix).save_events([alert.event])
     other = _alert("dev")
     store.claim(other)
     named = redis_client.hget(store.key(other.dedup_key), "alert")
@@ -68,7 +68,7 @@ def test_an_alert_whose_event_record_is_gone_reads_as_missing(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     alert = _alert("ops")
-    state = StateStore(redis_client, key_prefix)
+    state = EventStore(redis_client, key_prefix)
     state.save_events([alert.event])
     store = AlertStore(redis_client, key_prefix)
     store.claim(alert)

@@ -18,8 +18,8 @@ import redis
 from notifier.config.schema import Config
 from notifier.pipeline.runtime.health import Limits
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
@@ -62,7 +62,7 @@ def dec26_console(tmp: Path, redis_url: str) -> Iterator[Console]:
     client = redis.Redis.from_url(redis_url)
     try:
         config = load_dec26(tmp, redis_url, prefix, slack, twilio, smtp, hostile_copy(tmp))
-        ctx = WebContext(client, prefix, f"{prefix}:celery:", LIMITS, config=config,
+        ctx = WebWiring(client, prefix, f"{prefix}:celery:", LIMITS, config=config,
                          clock=lambda: CLOCK)  # fmt: skip
         web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
         try:

@@ -15,8 +15,8 @@ import redis
 from pydantic import SecretStr
 
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.support.console import LIMITS, Console, dec26_console
 
 # One worker runs this module: its tests share one console with the example played in.
@@ -192,7 +192,7 @@ def test_a_page_refreshes_only_while_an_incident_is_open(console: Console) -> No
 
 def test_the_token_guards_the_console_pages(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    ctx = WebContext(client, "notifier-test:guard", "", LIMITS, web_token=SecretStr("t0ken"))
+    ctx = WebWiring(client, "notifier-test:guard", "", LIMITS, web_token=SecretStr("t0ken"))
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     try:
         for path in ("/timeline", "/feeds", "/subscriptions", "/static/console.css"):

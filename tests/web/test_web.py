@@ -22,8 +22,8 @@ from notifier.pipeline.runtime.health import Limits
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.store.ops.metrics import Metrics
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.fakes import sample
 from tests.fakes.smtp import free_port
 from tests.fakes.twilio_api import FakeTwilio
@@ -43,7 +43,7 @@ def pager(redis_client: redis.Redis, key_prefix: str, fake_twilio: FakeTwilio) -
 LIMITS = Limits(tick_s=5.0, due_max_age_s=120.0)
 
 
-def serve(ctx: WebContext) -> Iterator[str]:
+def serve(ctx: WebWiring) -> Iterator[str]:
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0)).start()
     try:
         yield web.url
@@ -55,7 +55,7 @@ def serve(ctx: WebContext) -> Iterator[str]:
 def web(
     redis_client: redis.Redis, key_prefix: str, pager: Pager, fake_twilio: FakeTwilio
 ) -> Iterator[str]:
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS, pager,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS, pager,
                      SecretStr(fake_twilio.auth_token), PUBLIC, clock=lambda: NOW)  # fmt: skip
     yield from serve(ctx)
 
@@ -139,7 +139,7 @@ def test_healthz_is_200_while_redis_answers_and_the_service_is_alive_and_503_whe
     status, body = get(web + "/healthz")
     assert status == 200 and '"healthy":true' in body
     dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
-    for base in serve(WebContext(dead, key_prefix, "", LIMITS)):
+    for base in serve(WebWiring(dead, key_prefix, "", LIMITS)):
         status, body = get(base + "/healthz")
         assert status == 503 and '"name":"redis","ok":false' in body
 
@@ -147,7 +147,7 @@ def test_healthz_is_200_while_redis_answers_and_the_service_is_alive_and_503_whe
 def test_metrics_render_prometheus_text(redis_client: redis.Redis, key_prefix: str) -> None:
     Metrics(redis_client, key_prefix).inc("notifier_deliveries_total", channel="slack",
                                           outcome="delivered")  # fmt: skip
-    for base in serve(WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)):
+    for base in serve(WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS)):
         status, body = get(base + "/metrics")
         assert status == 200
         assert 'notifier_deliveries_total{channel="slack",outcome="delivered"} 1.0' in body

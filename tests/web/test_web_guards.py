@@ -19,9 +19,9 @@ from pydantic import SecretStr
 from notifier.pipeline.runtime.health import Limits
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.web.app import create_app
-from notifier.web.context import WebContext
 from notifier.web.serving.auth import is_loopback, refusal
 from notifier.web.serving.serve import WebThread, bind
+from notifier.web.wiring import WebWiring
 from tests.support.feed_server import feed_server
 
 TOKEN = "s3cret-web-token-value"
@@ -39,7 +39,7 @@ def request(
         return err.code, err.read().decode()
 
 
-def serve(ctx: WebContext, header_timeout: float = 10.0) -> Iterator[str]:
+def serve(ctx: WebWiring, header_timeout: float = 10.0) -> Iterator[str]:
     web = WebThread(create_app(ctx), bind("127.0.0.1", 0), header_timeout).start()
     try:
         yield web.url
@@ -49,7 +49,7 @@ def serve(ctx: WebContext, header_timeout: float = 10.0) -> Iterator[str]:
 
 @pytest.fixture
 def guarded(redis_client: redis.Redis, key_prefix: str) -> Iterator[str]:
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      web_token=SecretStr(TOKEN), read_timeout=0.5)  # fmt: skip
     yield from serve(ctx, header_timeout=0.5)
 
@@ -149,7 +149,7 @@ def test_the_page_escapes_what_it_shows(redis_client: redis.Redis, key_prefix: s
     beats = Heartbeats(redis_client, key_prefix)
     beats.beat(now)
     beats.worker("<script>alert(1)</script>", now, expire_after=15)
-    for base in serve(WebContext(redis_client, key_prefix, "", LIMITS)):
+    for base in serve(WebWiring(redis_client, key_prefix, "", LIMITS)):
         status, page = request(base + "/")
         assert status == 200 and "notifier: healthy" in page
         assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -162,7 +162,7 @@ def test_the_dead_mans_switch_calls_only_while_healthy(
     with feed_server() as check:
         check.put("/ping/check-token-123", b"OK", "text/plain")
         url = check.url("/ping/check-token-123")
-        ctx = WebContext(redis_client, key_prefix, "", LIMITS, heartbeat_url=SecretStr(url),
+        ctx = WebWiring(redis_client, key_prefix, "", LIMITS, heartbeat_url=SecretStr(url),
                          heartbeat_every=0.1)  # fmt: skip
         with caplog.at_level(logging.INFO):
             for _ in serve(ctx):

@@ -12,7 +12,7 @@ import redis
 from pydantic import SecretStr
 
 from notifier.store.ops.reloads import ConfigReloads, file_hash
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 from tests.web.test_web import LIMITS, NOW, serve
 from tests.web.test_web_silences import TOKEN, call
 
@@ -28,7 +28,7 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def web(redis_client: redis.Redis, key_prefix: str, config: Path) -> Iterator[str]:
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      web_token=SecretStr(TOKEN), clock=lambda: NOW, config_path=config)  # fmt: skip
     yield from serve(ctx)
 

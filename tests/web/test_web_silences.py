@@ -17,7 +17,7 @@ from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.silences import SilenceStore, make
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 from tests.fakes import sample
 from tests.web.test_web import LIMITS, NOW, serve
 
@@ -47,7 +47,7 @@ def call(url: str, form: dict[str, str] | None = None, token: str | None = TOKEN
 
 @pytest.fixture
 def web(redis_client: redis.Redis, key_prefix: str) -> Iterator[str]:
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      web_token=SecretStr(TOKEN), clock=lambda: NOW)  # fmt: skip
     yield from serve(ctx)
 
@@ -75,7 +75,7 @@ def watching(redis_client: redis.Redis, key_prefix: str) -> Iterator[str]:
     from notifier.config.load import parse_config
 
     config = parse_config("providers:\n  - id: openai\n  - id: azure\n", "s.yaml")
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS,
                      web_token=SecretStr(TOKEN), clock=lambda: NOW, config=config)  # fmt: skip
     yield from serve(ctx)
 

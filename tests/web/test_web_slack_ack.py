@@ -22,7 +22,7 @@ from notifier.channels.slack.channel import SlackChannel, SlackTarget
 from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager, Recipients
 from notifier.config.load import parse_config
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
@@ -62,7 +62,7 @@ def slack(fake_slack: FakeSlack) -> SlackChannel:
 @pytest.fixture
 def web(redis_client: redis.Redis, key_prefix: str, pager: Pager, slack: SlackChannel,
         ) -> Iterator[str]:  # fmt: skip
-    ctx = WebContext(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS, pager,
+    ctx = WebWiring(redis_client, key_prefix, f"{key_prefix}:celery:", LIMITS, pager,
                      web_token=SecretStr("the-console-token"), clock=lambda: NOW,
                      slack_signing_secret=SecretStr(SIGNING), slack=slack)  # fmt: skip
     yield from serve(ctx)

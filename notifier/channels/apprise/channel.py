@@ -26,7 +26,7 @@ from notifier.channels.base import Channel, DeliveryError, SendResult, Target, r
 from notifier.channels.console.text import text_lines
 from notifier.channels.httpjson import env_named
 from notifier.channels.render import Presentation, truncate
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert, Impact
 
 BODY_MAX = 4000  # apprise splits or trims further for services with smaller limits

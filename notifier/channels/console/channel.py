@@ -15,7 +15,7 @@ from typing import ClassVar, TextIO
 from notifier.channels.base import Channel, SendResult, Target
 from notifier.channels.console.text import text_lines
 from notifier.channels.render import Presentation
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
 from notifier.text import one_line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from notifier.channels.console.channel import ConsoleChannel
 from notifier.channels.kind import ChannelKind
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 
 
 class ConsoleKind(ChannelKind):

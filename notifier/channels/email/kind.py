@@ -8,7 +8,7 @@ from notifier.channels.base import Channel
 from notifier.channels.email.channel import EmailChannel
 from notifier.channels.kind import ChannelKind
 from notifier.channels.render import Presentation
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Pacing
 

@@ -31,7 +31,7 @@ from notifier.channels.render import (
     status_label,
     truncate,
 )
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert, Impact
 from notifier.text import one_line
 

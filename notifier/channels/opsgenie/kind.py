@@ -8,7 +8,7 @@ from notifier.channels.base import Channel
 from notifier.channels.kind import EnvKeyKind
 from notifier.channels.opsgenie.channel import OpsgenieChannel
 from notifier.channels.render import Presentation
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Pacing
 

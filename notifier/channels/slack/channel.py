@@ -59,7 +59,7 @@ from notifier.channels.slack.errors import THREAD_GONE, ThreadGoneError, classif
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.channels.slack.interact import ack_block
 from notifier.channels.slack.webhook import send_webhook
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
 from notifier.store.delivery.pacing import Pacing, Rate
 

@@ -56,7 +56,8 @@ from notifier.channels.render import (
 )
 from notifier.channels.slack.errors import retry_after
 from notifier.channels.sms import gsm
-from notifier.config.schema import Oncall, Subscriber
+from notifier.config.schema.oncall import Oncall
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert, AlertKind, AnnotationKind, Status
 from notifier.route.oncall import on_call
 from notifier.store.delivery.pacing import Pacing, Rate

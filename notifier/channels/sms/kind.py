@@ -9,7 +9,7 @@ from notifier.channels.kind import ChannelKind
 from notifier.channels.render import Presentation
 from notifier.channels.sms.cap import mask
 from notifier.channels.sms.channel import SmsChannel
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.store.delivery.pacing import Pacing, Rate
 

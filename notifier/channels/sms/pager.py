@@ -26,7 +26,8 @@ from notifier.channels.sms.cap import SmsRateCap
 from notifier.channels.sms.channel import SmsChannel, page_text, resolved_text
 from notifier.channels.sms.escalation import Escalation, page_state
 from notifier.channels.sms.sender import PageSender
-from notifier.config.schema import Member, Oncall, Rotation, Subscriber
+from notifier.config.schema.oncall import Member, Oncall, Rotation
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
 from notifier.route.oncall import escalate_after, escalation_order, next_escalation
 from notifier.store.delivery.pages import Page, PageStore, covers, page_id

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target
 from notifier.channels.httpjson import client, env_named, post_json
 from notifier.channels.render import Presentation, incident_key, latest_body, notes, truncate
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert, iso
 from notifier.text import clean, one_line
 

@@ -21,7 +21,7 @@ from notifier.cli._shared import emit, json_flag
 from notifier.cli.providers.common import Reading, fetcher, read_feed
 from notifier.config.catalog import Catalog, CatalogEntry, load_catalog
 from notifier.config.load import ConfigError, load_config
-from notifier.config.schema import ResolvedProvider
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.config.settings import get_settings
 from notifier.config.suggest import closest
 from notifier.feeds.discover.find import discover

@@ -42,7 +42,7 @@ _SP_ATOM_ID = b",2005:/history"
 _SP_FEED_PATHS = ("/history.atom", "/history.rss")
 
 
-class _Result(Protocol):
+class _PageBody(Protocol):
     @property
     def body(self) -> bytes | None: ...
 
@@ -50,7 +50,7 @@ class _Result(Protocol):
 class Fetches(Protocol):
     """What discovery needs of `notifier.feeds.fetch.Fetcher`."""
 
-    def fetch(self, url: str, *, site: str | None = None) -> _Result: ...
+    def fetch(self, url: str, *, site: str | None = None) -> _PageBody: ...
 
 
 @dataclass(frozen=True, slots=True)

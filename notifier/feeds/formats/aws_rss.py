@@ -76,7 +76,9 @@ class _Item:
 
 
 @dataclass(slots=True)
-class _Group:
+class _ItemChain:
+    """Items with one key and title, each within `CHAIN_GAP` of the one before: one incident."""
+
     items: list[_Item] = field(default_factory=list)
 
     @property
@@ -112,9 +114,9 @@ def _item(node: Element, fallback_key: str) -> _Item:
     return _Item(key, at, title, closing, impact, _body(text(node, "description")))
 
 
-def _group(items: list[_Item]) -> list[_Group]:
-    groups: list[_Group] = []
-    latest: dict[tuple[str, str], _Group] = {}
+def _group(items: list[_Item]) -> list[_ItemChain]:
+    groups: list[_ItemChain] = []
+    latest: dict[tuple[str, str], _ItemChain] = {}
     for item in sorted(items, key=lambda i: i.at):
         group_key = (item.key, item.title.lower())
         group = latest.get(group_key)
@@ -123,14 +125,14 @@ def _group(items: list[_Item]) -> list[_Group]:
         if group is not None and group.closed:
             joins = joins and item.closing and gap is not None and gap <= RESTATEMENT_GAP
         if not joins or group is None:
-            group = _Group()
+            group = _ItemChain()
             groups.append(group)
             latest[group_key] = group
         group.items.append(item)
     return groups
 
 
-def _incident(group: _Group, provider: str, component_of: dict[str, str]) -> Incident:
+def _incident(group: _ItemChain, provider: str, component_of: dict[str, str]) -> Incident:
     items = group.items
     flags = [False] * (len(items) - 1) + [items[-1].closing]
     updates = assign_update_keys(

@@ -52,7 +52,7 @@ SCHEDULED_MARK = "THIS IS A SCHEDULED EVENT"
 
 
 @dataclass(frozen=True)
-class Entry:
+class FeedEntry:
     """The fields of one Atom entry or RSS item that matter to us."""
 
     ident: str  # <id> or <guid>
@@ -90,7 +90,7 @@ def _is_maintenance(blob: Blob, updates: list[Update]) -> bool:
     )
 
 
-def entry_incident(entry: Entry, provider: str) -> Incident | None:
+def entry_incident(entry: FeedEntry, provider: str) -> Incident | None:
     """One entry as an Incident, or None when it has no usable id or date."""
     code = url_code(entry.link) or entry.ident.rsplit("Incident/", 1)[-1] or entry.link
     if not code or entry.reference is None:
@@ -124,7 +124,7 @@ def _latest(*values: str) -> datetime | None:
     return max(dates, default=None)
 
 
-def atom_entries(root: Element) -> list[Entry]:
+def atom_entries(root: Element) -> list[FeedEntry]:
     if local(root.tag) != "feed":
         raise ParseError(f"expected an Atom <feed>, got <{local(root.tag)}>")
     entries = []
@@ -132,7 +132,7 @@ def atom_entries(root: Element) -> list[Entry]:
         links = children(e, "link")
         alternate = [x for x in links if x.get("rel", "alternate") == "alternate"] or links
         entries.append(
-            Entry(
+            FeedEntry(
                 ident=text(e, "id"),
                 link=(alternate[0].get("href", "") if alternate else "").strip(),
                 title=text(e, "title"),
@@ -143,12 +143,12 @@ def atom_entries(root: Element) -> list[Entry]:
     return entries
 
 
-def rss_entries(root: Element) -> list[Entry]:
+def rss_entries(root: Element) -> list[FeedEntry]:
     channel = child(root, "channel")
     if local(root.tag) != "rss" or channel is None:
         raise ParseError(f"expected an RSS <rss><channel>, got <{local(root.tag)}>")
     return [
-        Entry(
+        FeedEntry(
             ident=text(item, "guid"),
             link=text(item, "link"),
             title=text(item, "title"),
@@ -166,7 +166,7 @@ def rss_entries(root: Element) -> list[Entry]:
 _entry_incident = lru_cache(maxsize=4096)(entry_incident)
 
 
-def _document(fmt: str, entries: list[Entry], provider: str) -> FeedDocument:
+def _document(fmt: str, entries: list[FeedEntry], provider: str) -> FeedDocument:
     incidents = [i for i in (_entry_incident(e, provider) for e in entries) if i is not None]
     return FeedDocument(format=fmt, kind=DocumentKind.HISTORY, incidents=tuple(incidents))
 

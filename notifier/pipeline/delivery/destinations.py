@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from notifier.channels.render import Presentation
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Subscriber
 
 
 @dataclass(frozen=True, slots=True)

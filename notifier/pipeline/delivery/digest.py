@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from notifier.channels.base import Channel, DeliveryError
 from notifier.channels.digest import Digest, DigestLine
-from notifier.config.schema import Subscriber
+from notifier.config.schema.subscribers import Subscriber
 from notifier.models import parse_iso
 from notifier.pipeline.delivery.deliver import DeliveryContext
 from notifier.store.delivery.deliverylog import DeliveryRecord

@@ -33,7 +33,7 @@ from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.dueset import due_set
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.events import EventStore
 from notifier.store.ops.metrics import Metrics
 from notifier.store.ops.quarantine import Kind, Quarantined, QuarantineStore, parse_member
 
@@ -120,7 +120,7 @@ def release(client: redis.Redis, prefix: str, what: Quarantined, now: datetime) 
     and it is due now in the reconcile sweep's set, which hands it on within a minute.
     An alert is made pending again first, so its delivery does not take it for done."""
     if what.kind == "event":
-        StateStore(client, prefix).unmark_processed(what.id)
+        EventStore(client, prefix).unmark_processed(what.id)
         due = due_set(client, prefix, "unprocessed")
     else:
         AlertStore(client, prefix).finish(

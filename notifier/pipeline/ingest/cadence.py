@@ -14,7 +14,8 @@ import random
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from notifier.config.schema import Dependency, ResolvedProvider
+from notifier.config.schema.providers import Dependency
+from notifier.config.schema.resolution import ResolvedProvider
 from notifier.models import Incident, IncidentKind
 from notifier.store.feeds.cadence import Why
 

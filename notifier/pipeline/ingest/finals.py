@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from notifier.diff.engine import final_words
 from notifier.feeds.history import look_up
 from notifier.pipeline.ingest.poll import Enqueue, FetcherLike, ProviderLike
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 
 # When to look again, after the resolution: a history lagging behind its list is
 # usually a minute or two late; after half a day, nothing more is coming.
@@ -58,7 +58,7 @@ def wait(entry: Entry) -> timedelta:
 def look_again(
     entry: Entry,
     provider: ProviderLike,
-    store: StateStore,
+    store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from notifier.diff.engine import event_id
+from notifier.diff.events import event_id
 from notifier.feeds.common import update_key
 from notifier.models import (
     ChangeEvent,

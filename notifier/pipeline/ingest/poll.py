@@ -24,7 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from notifier.diff.engine import PollContext, diff
+from notifier.diff.engine import diff
+from notifier.diff.facts import PollFacts
 from notifier.diff.health import DEFAULT_THRESHOLD, record_failure, record_success
 from notifier.feeds import registry
 from notifier.feeds.discover.components import listed_components
@@ -32,8 +33,8 @@ from notifier.feeds.errors import Cause, FeedError
 from notifier.feeds.history import history_url, look_up
 from notifier.models import ChangeEvent, DocumentKind, FeedDocument
 from notifier.pipeline.ingest.flood import DEFAULT_LIMIT, contain
+from notifier.store.feeds.providers import Lease, ProviderStore, Validators
 from notifier.store.feeds.snapshot import ProviderState
-from notifier.store.feeds.state import Lease, StateStore, Validators
 from notifier.text import one_line
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class PollOutcome:
 
 def poll_provider(
     provider: ProviderLike,
-    store: StateStore,
+    store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,
@@ -159,7 +160,7 @@ class _Extras:
 def _poll(
     provider: ProviderLike,
     lease: Lease,
-    store: StateStore,
+    store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,
@@ -192,7 +193,7 @@ def _poll(
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
-    context = PollContext(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
+    context = PollFacts(name=extras.name, last_ok=_last_ok(lease), lookups=lookups)
     result_diff = diff(previous, doc, now, context)
     silent = previous is None and _lost(lease, extras)
     if silent:
@@ -275,7 +276,7 @@ def _awaiting_final(events: Sequence[ChangeEvent], state: ProviderState) -> list
 def _failed(
     provider: ProviderLike,
     lease: Lease,
-    store: StateStore,
+    store: ProviderStore,
     enqueue: Enqueue,
     now: datetime,
     threshold: int,

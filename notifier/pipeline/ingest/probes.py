@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from notifier.config.schema import ProbeSpec, ResolvedProvider, env_secret
-from notifier.diff.engine import event_id
+from notifier.config.schema.fields import env_secret
+from notifier.config.schema.providers import ProbeSpec
+from notifier.config.schema.resolution import ResolvedProvider
+from notifier.diff.events import event_id
 from notifier.feeds.probe import Prober, ProbeResult
 from notifier.models import (
     ChangeEvent,

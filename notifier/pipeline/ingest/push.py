@@ -23,14 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notifier.diff.engine import PollContext
+from notifier.diff.facts import PollFacts
 from notifier.diff.partial import merge
 from notifier.feeds import webhook
 from notifier.feeds.errors import FeedError
 from notifier.models import ChangeEvent
 from notifier.store.feeds.cadence import Cadence, poll_member
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.pushes import PushQueue
-from notifier.store.feeds.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Ingested:
 
 def ingest(
     queue: PushQueue,
-    state: StateStore,
+    state: ProviderStore,
     cadence: Cadence,
     names: dict[str, str],
     enqueue: Callable[[Sequence[ChangeEvent]], None],
@@ -72,7 +72,7 @@ def ingest(
 def _one(
     provider: str,
     body: bytes,
-    state: StateStore,
+    state: ProviderStore,
     cadence: Cadence,
     names: dict[str, str],
     enqueue: Callable[[Sequence[ChangeEvent]], None],
@@ -98,7 +98,7 @@ def _one(
     if lease is None:
         return None
     try:
-        result = merge(lease.state(), push.document(), now, PollContext(name=names[provider]))
+        result = merge(lease.state(), push.document(), now, PollFacts(name=names[provider]))
         messages = result.messages  # a burst of updates is one message
         if messages:
             enqueue(messages)

@@ -22,13 +22,14 @@ from datetime import datetime
 from pathlib import Path
 
 from notifier.channels.build import ROUTED, VENDORS, credentials
-from notifier.config.schema import Config, Subscriber
+from notifier.config.schema import Config
+from notifier.config.schema.subscribers import Subscriber
 from notifier.config.settings import Settings
 from notifier.feeds.errors import cause_words
 from notifier.feeds.states import FeedState, feed_state
 from notifier.models import IncidentKind, parse_iso
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.snapshot import IncidentState
-from notifier.store.feeds.state import StateStore
 
 PROVIDERS_SHOWN = 8  # more than this are summarised as "and N more"
 
@@ -90,13 +91,13 @@ class FirstRound:
         return out
 
 
-def polled_before(store: StateStore, provider_ids: Sequence[str]) -> dict[str, bool]:
+def polled_before(store: ProviderStore, provider_ids: Sequence[str]) -> dict[str, bool]:
     """Which providers already had a snapshot before this start (a restart resumes)."""
     return {pid: bool(store.status(pid).get("polled_at")) for pid in provider_ids}
 
 
 def first_round(
-    store: StateStore, provider_ids: Sequence[str], since: datetime, resumed: Mapping[str, bool]
+    store: ProviderStore, provider_ids: Sequence[str], since: datetime, resumed: Mapping[str, bool]
 ) -> FirstRound:
     """What the polls since `since` recorded, one entry per provider."""
     done: dict[str, str] = {}
@@ -120,7 +121,7 @@ def first_round(
 
 
 def wait_first_round(
-    store: StateStore,
+    store: ProviderStore,
     provider_ids: Sequence[str],
     since: datetime,
     resumed: Mapping[str, bool],

@@ -19,7 +19,7 @@ import redis
 
 from notifier.feeds.states import FeedState, feed_state
 from notifier.models import parse_iso
-from notifier.store.feeds.state import StateStore
+from notifier.store.feeds.providers import ProviderStore
 
 INTERVALS = 3
 FIELDS = ("polled_at", "ok_at", "since", "failures", "unreachable", "cause")
@@ -42,7 +42,7 @@ def read_feeds(
     client: redis.Redis, prefix: str, watched: Sequence[Watched]
 ) -> dict[str, dict[str, str]]:
     """Each watched provider's hash fields that health needs, in one round trip."""
-    store = StateStore(client, prefix)
+    store = ProviderStore(client, prefix)
     pipe = client.pipeline(transaction=False)
     for w in watched:
         pipe.hmget(store.provider_key(w.provider), list(FIELDS))

@@ -3,7 +3,7 @@
 An alert record used to embed a full copy of its change event (about 3.4 KB): 34 MB
 for one event sent to 10,000 subscribers. Now the record holds the alert's own fields
 (its route, thread, page, hold, annotations) and `event_id`; the event is the one
-record the poll stored (`<prefix>:event:<event_id>`, `notifier.store.feeds.state`,
+record the poll stored (`<prefix>:event:<event_id>`, `notifier.store.feeds.events`,
 written once with SET NX, so it never changes). Loading an alert reads the event
 from a small per-process cache: a fan-out's alerts all share one event, read once.
 
@@ -37,7 +37,7 @@ class EventRefs:
         self._stored: OrderedDict[str, bool] = OrderedDict()  # event ids with a record
 
     def key(self, event_id: str) -> str:
-        """The event's own record (the key `StateStore.event_key` names)."""
+        """The event's own record (the key `EventStore.event_key` names)."""
         return f"{self._prefix}:event:{event_id}"
 
     def bodies(self, alert: Alert, whole: bool = True) -> tuple[str, str]:

@@ -147,7 +147,9 @@ class RedisFollowUps:
 
 
 @dataclass
-class _Group:
+class _GroupBatches:
+    """One group's batches: when the next may be due, the open one, how many so far."""
+
     next_at: datetime | None = None
     open: str | None = None
     seq: int = 0
@@ -158,14 +160,14 @@ class InMemoryFollowUps:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._groups: dict[str, _Group] = {}
+        self._groups: dict[str, _GroupBatches] = {}
         self._due: dict[str, datetime] = {}
         self._joined: dict[tuple[str, str], str] = {}
         self._members: dict[str, list[FoldedIncident]] = {}
 
     def started(self, group: str, at: datetime, interval: timedelta) -> None:
         with self._lock:
-            g = self._groups.setdefault(group, _Group())
+            g = self._groups.setdefault(group, _GroupBatches())
             if g.next_at is None:
                 g.next_at = at + interval
 
@@ -177,7 +179,7 @@ class InMemoryFollowUps:
             known = self._joined.get((group, member_id))
             if known is not None:
                 return Joined(known, self._due[known], False)
-            g = self._groups.setdefault(group, _Group())
+            g = self._groups.setdefault(group, _GroupBatches())
             opened = g.open is None
             if g.open is None:
                 g.seq += 1

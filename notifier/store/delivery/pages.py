@@ -32,7 +32,7 @@ from typing import Any
 import redis
 from redis.client import Pipeline
 
-from notifier.config.schema import Member
+from notifier.config.schema.oncall import Member
 from notifier.models import iso, parse_iso
 from notifier.store.conn.durable import confirmed
 from notifier.store.ops import outbox

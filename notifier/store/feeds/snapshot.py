@@ -5,7 +5,7 @@ Compact on purpose. Per incident it keeps the last believed snapshot with at mos
 its newest update (enough to build a `resolved` event when an active list drops
 it), the identities of every update ever seen (never forgotten, so a stale copy
 cannot re-alert), and when it left the document. It round-trips through JSON
-(`to_json` / `from_json`), which is how `notifier.store.feeds.state` stores it in Redis.
+(`to_json` / `from_json`), which is how `notifier.store.feeds.providers` stores it in Redis.
 """
 
 from __future__ import annotations

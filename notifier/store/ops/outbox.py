@@ -83,20 +83,20 @@ def alert_row(alert: Alert) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class OutboxEntry:
     kind: str
     at: datetime
     row: dict[str, Any]
 
 
-def parse_entry(raw: bytes | str) -> Entry | None:
+def parse_entry(raw: bytes | str) -> OutboxEntry | None:
     """An entry read back; None for one that is not ours (reported by the drain)."""
     try:
         d = json.loads(raw)
         at = parse_iso(d["at"])
         if d["k"] not in KINDS or at is None or not isinstance(d["r"], dict):
             return None
-        return Entry(d["k"], at, d["r"])
+        return OutboxEntry(d["k"], at, d["r"])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -152,8 +152,8 @@ __all__ = [
     "FINISH",
     "PAGE",
     "SILENCE",
-    "Entry",
     "Outbox",
+    "OutboxEntry",
     "alert_row",
     "append",
     "entry",

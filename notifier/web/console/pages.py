@@ -24,10 +24,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from notifier.web.console.deliveries import describe
 from notifier.web.console.dryrun import IMPACTS, KINDS, Question, ask, notes
 from notifier.web.console.reads import Reader
-from notifier.web.context import WebContext
 from notifier.web.serving.templating import TEMPLATES
 from notifier.web.timeline import Bar, render
 from notifier.web.timeline_query import query, window_of, zoom_links
+from notifier.web.wiring import WebWiring
 
 REFRESH_S = 5
 
@@ -37,7 +37,7 @@ def incident_href(provider: str, incident_id: str) -> str:
 
 
 def _page(request: Request, name: str, status: int = 200, **values: object) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     values.setdefault("refresh", 0)
     values.setdefault("now", ctx.clock())
     return TEMPLATES.TemplateResponse(request, name, values, status_code=status)
@@ -49,12 +49,12 @@ def _unavailable() -> Response:
 
 
 def _reader(request: Request) -> tuple[Reader, datetime]:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     return Reader(ctx.client, ctx.prefix, ctx.config), ctx.clock()
 
 
 def now_page(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     health = ctx.health()
     reader, now = _reader(request)
     try:
@@ -125,7 +125,7 @@ def _iso(t: datetime) -> str:
 
 
 def subscriptions_page(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     now = ctx.clock()
     params = dict(request.query_params)
     try:

@@ -30,8 +30,9 @@ from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog, DeliveryRecord
 from notifier.store.delivery.pages import Page, pages_of
 from notifier.store.delivery.status import AlertStatus
+from notifier.store.feeds.events import EventStore
+from notifier.store.feeds.providers import ProviderStore
 from notifier.store.feeds.snapshot import IncidentState, ProviderState, first_time
-from notifier.store.feeds.state import StateStore
 from notifier.store.ops.metrics import poll_outcomes, poll_stats, raw_values
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.web.timeline import Bar, Link, Row, Tick, Window
@@ -137,7 +138,8 @@ class IncidentStory:
 class Reader:
     def __init__(self, client: redis.Redis, prefix: str, config: Config | None) -> None:
         self.client, self.prefix, self.config = client, prefix, config
-        self.state = StateStore(client, prefix)
+        self.state = ProviderStore(client, prefix)
+        self.events = EventStore(client, prefix)
         self.alerts = AlertStore(client, prefix)
         self.log = DeliveryLog(client, prefix)
 
@@ -245,7 +247,7 @@ class Reader:
     def story(self, provider: str, incident_id: str) -> IncidentStory | None:
         state = self.state.load_state(provider)
         known = state.incidents.get(incident_id) if state else None
-        events = self.state.events_of(provider, incident_id)
+        events = self.events.events_of(provider, incident_id)
         incident = known.snapshot if known else (events[-1].incident if events else None)
         if incident is None:
             return None

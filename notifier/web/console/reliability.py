@@ -18,16 +18,16 @@ from notifier.history import db, period
 from notifier.history.calendar import daily, monthly
 from notifier.history.report import build
 from notifier.history.spans import load_spans
-from notifier.web.context import WebContext
 from notifier.web.reliability import heatmap, month_bars
 from notifier.web.serving.templating import TEMPLATES
+from notifier.web.wiring import WebWiring
 
 DAYS = 365
 MONTHS = 12
 
 
 def reliability_page(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     now, q = ctx.clock(), request.query_params
     provider = q.get("provider") or None
     names = {p.id: p.name for p in ctx.config.resolved_providers()} if ctx.config else {}

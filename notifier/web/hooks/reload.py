@@ -14,14 +14,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from notifier.store.ops.reloads import ConfigReloads
-from notifier.web.context import WebContext
 from notifier.web.serving.origin import same_origin
+from notifier.web.wiring import WebWiring
 
 
 async def reload_config(request: Request) -> Response:
     if not same_origin(request):
         return PlainTextResponse("cross-site request refused\n", status_code=403)
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     if ctx.config_path is None:
         return PlainTextResponse("no subscription file to reload\n", status_code=404)
     reloads = ConfigReloads(ctx.client, ctx.prefix)

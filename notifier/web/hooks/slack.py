@@ -26,7 +26,7 @@ from notifier.channels.slack.interact import (
     signed,
 )
 from notifier.route.grouping import thread_key_for
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ PATH = "/hooks/slack/interactivity"
 
 
 async def slack_interactivity(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     body = await request.body()  # already read, and bounded, by notifier.web.serving.limits
     secret = ctx.slack_signing_secret
     if secret is None or not signed(secret.get_secret_value(), body, request.headers):
@@ -47,7 +47,7 @@ async def slack_interactivity(request: Request) -> Response:
     return PlainTextResponse("")  # Slack wants a 200 within 3 s; the answer is in the thread
 
 
-def _acknowledge(ctx: WebContext, press: AckPress) -> None:
+def _acknowledge(ctx: WebWiring, press: AckPress) -> None:
     pager = ctx.pager
     acked, by = False, press.user
     if pager is None:

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from notifier.web.context import WebContext
+from notifier.web.wiring import WebWiring
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def _target(request: Request) -> str:
     return raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
 
 
-def _signed(ctx: WebContext, target: str, params: dict[str, str], signature: str) -> bool:
+def _signed(ctx: WebWiring, target: str, params: dict[str, str], signature: str) -> bool:
     token = ctx.twilio_token.get_secret_value() if ctx.twilio_token is not None else ""
     if not token or not ctx.public_url or not signature:
         return False
@@ -36,7 +36,7 @@ def _signed(ctx: WebContext, target: str, params: dict[str, str], signature: str
 
 
 async def twilio_sms(request: Request) -> Response:
-    ctx: WebContext = request.app.state.ctx
+    ctx: WebWiring = request.app.state.ctx
     body = await request.body()  # already read, and bounded, by notifier.web.serving.limits
     params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     if not _signed(ctx, _target(request), params, request.headers.get("x-twilio-signature", "")):

@@ -23,7 +23,10 @@ def utcnow() -> datetime:
 
 
 @dataclass
-class WebContext:
+class WebWiring:
+    """The web endpoint's connections, stores and settings, shared by every route
+    (`request.app.state.ctx`)."""
+
     client: redis.Redis
     prefix: str
     broker_prefix: str
@@ -47,7 +50,7 @@ class WebContext:
     def from_settings(
         cls, settings: Settings, client: redis.Redis, pager: Pager | None,
         config: Config | None = None, redis_url: str | None = None,
-    ) -> WebContext:  # fmt: skip
+    ) -> WebWiring:  # fmt: skip
         return cls(
             redis_url=redis_url,
             client=client,

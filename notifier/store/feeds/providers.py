@@ -1,5 +1,4 @@
-"""Redis-backed state: per-provider snapshot, validators and health; event records;
-the recent-incident index used for correlation.
+"""Each provider's poll state (snapshot, validators, health) and the poll lease.
 
 Keys (all under `prefix`):
 - `{p}:provider:{id}` hash: `state` (ProviderState JSON), `version`, `etag`,
@@ -9,12 +8,9 @@ Keys (all under `prefix`):
   `ProviderState.recheck`), `failures`, `unreachable`, `since`, `last_error`, `cause`,
   `index_due`.
 - `{p}:provider:{id}:lock`: the poll lease (token, TTL). One poll per provider.
-- `{p}:event:{event_id}`: the ChangeEvent JSON (30 days); `{p}:processed:{event_id}`.
-- `{p}:events-of:{provider}/{incident_id}` sorted set: the incident's event ids by the
-  time each was detected (30 days), for the web console's incident page.
 - `begin` also reads `{p}:generation` and `{p}:rebaseline` (`notifier.store.conn.generation`).
-- `{p}:incidents` hash: `{provider}/{incident_id}` → open incidents and those closed
-  within `RECENT_WINDOW`, read in one round trip by `recent_incidents()`.
+- `{p}:incidents`: a snapshot's write also updates the recent-incident index, in the
+  same script (`notifier.store.feeds.incidents`).
 
 Cost: `begin` is one round trip (lock + read, pipelined) and `finish`/`commit` is
 one (a script that checks the lease, writes and releases), so an unchanged poll
@@ -23,29 +19,19 @@ costs one round trip after the conditional GET.
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 
-from notifier.models import (
-    ChangeEvent,
-    Incident,
-    event_from_dict,
-    incident_from_dict,
-    iso,
-    parse_iso,
-    to_jsonable,
-)
+from notifier.models import iso, parse_iso
 from notifier.store.conn.batch import text
-from notifier.store.feeds.snapshot import RECENT_WINDOW, FeedHealth, ProviderState, recent_until
-from notifier.store.ops import outbox
+from notifier.store.feeds.incidents import IndexWrites, index_key, index_writes
+from notifier.store.feeds.snapshot import FeedHealth, ProviderState
 
-EVENT_TTL = timedelta(days=30)
 LOCK_TTL = timedelta(minutes=2)
 
 # Checks the lease (and the version when ARGV[2] is not empty), applies the writes,
@@ -107,7 +93,9 @@ class Lease:
         return self._parsed
 
 
-class StateStore:
+class ProviderStore:
+    """Per-provider poll state, written only under the provider's poll lease."""
+
     def __init__(self, redis: redis.Redis, prefix: str, lock_ttl: timedelta = LOCK_TTL) -> None:
         self.redis = redis
         self.prefix = prefix
@@ -118,18 +106,6 @@ class StateStore:
 
     def provider_key(self, provider: str) -> str:
         return f"{self.prefix}:provider:{provider}"
-
-    def event_key(self, event_id: str) -> str:
-        return f"{self.prefix}:event:{event_id}"
-
-    def events_of_key(self, provider: str, incident_id: str) -> str:
-        return f"{self.prefix}:events-of:{provider}/{incident_id}"
-
-    def _processed_key(self, event_id: str) -> str:
-        return f"{self.prefix}:processed:{event_id}"
-
-    def _index_key(self) -> str:
-        return f"{self.prefix}:incidents"
 
     # ---- the poll lease --------------------------------------------------------
 
@@ -179,10 +155,10 @@ class StateStore:
         health: FeedHealth | None = None,
     ) -> bool:
         """Record a poll that changed no snapshot and release; False if the lease was lost."""
-        index: tuple[dict[str, str], list[str], datetime | None] | None = None
+        index: IndexWrites | None = None
         state = lease.state() if lease.index_due and now >= lease.index_due else None
         if state is not None:
-            index = _index_ops(lease.provider, state, None, now)
+            index = index_writes(lease.provider, state, None, now)
         return self._write(lease, now, outcome, validators, health, None, index)
 
     def commit(
@@ -196,7 +172,7 @@ class StateStore:
         health: FeedHealth,
     ) -> bool:
         """Store the new snapshot if nobody else did meanwhile (lease + version check)."""
-        index = _index_ops(lease.provider, state, lease.state(), now)
+        index = index_writes(lease.provider, state, lease.state(), now)
         return self._write(lease, now, outcome, validators, health, state, index)
 
     def save_state(self, lease: Lease, state: ProviderState) -> bool:
@@ -208,7 +184,7 @@ class StateStore:
     def merge(self, lease: Lease, state: ProviderState, now: datetime) -> bool:
         """Store a snapshot a push changed, with the incident index, and release; the
         poll's own fields (validators, health, `polled_at`) stay as they were."""
-        iset, idel, due = _index_ops(lease.provider, state, lease.state(), now)
+        iset, idel, due = index_writes(lease.provider, state, lease.state(), now)
         sets: dict[str, str | bytes] = {"state": state.to_json()}
         sets["recheck"] = "1" if state.recheck else "0"
         dels: list[str] = []
@@ -227,7 +203,7 @@ class StateStore:
         validators: Validators | None,
         health: FeedHealth | None,
         state: ProviderState | None,
-        index: tuple[dict[str, str], list[str], datetime | None] | None,
+        index: IndexWrites | None,
     ) -> bool:
         sets: dict[str, str | bytes] = {"polled_at": iso(now) or "", "outcome": outcome}
         if outcome != "failed":
@@ -269,7 +245,7 @@ class StateStore:
         args += [len(dels), *dels, len(iset), *(x for kv in iset.items() for x in kv)]
         args += [len(idel), *idel]
         key = self.provider_key(lease.provider)
-        result = self._apply(keys=[key, f"{key}:lock", self._index_key()], args=args)
+        result = self._apply(keys=[key, f"{key}:lock", index_key(self.prefix)], args=args)
         return int(result) >= 0
 
     def _ttl_ms(self) -> int:
@@ -300,95 +276,6 @@ class StateStore:
         raw = self.redis.hgetall(self.provider_key(provider))
         return {text(k) or "": text(v) or "" for k, v in raw.items() if text(k) != "state"}
 
-    # ---- events ----------------------------------------------------------------
-
-    def save_events(self, events: Iterable[ChangeEvent]) -> list[str]:
-        """Store each event record once (SET NX, 30 days); the ids newly stored."""
-        events = list(events)
-        if not events:
-            return []
-        ttl = int(EVENT_TTL.total_seconds())
-        pipe = self.redis.pipeline(transaction=False)
-        rows = []
-        for e in events:
-            row = to_jsonable(e)
-            body = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
-            pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
-            rows.append(outbox.entry(outbox.EVENT, e.detected_at, row))
-        for n, e in enumerate(events):  # after the SETs: their replies come first
-            index = self.events_of_key(e.provider, e.incident_id)
-            # One poll's events share a time: a millisecond each keeps their order.
-            score = e.detected_at.timestamp() + min(n, 999) / 1000
-            pipe.zadd(index, {e.event_id: score}, nx=True)
-            pipe.expire(index, ttl)
-        # The history's rows, in the same round trip (the database upserts by event id).
-        pipe.rpush(outbox.outbox_key(self.prefix), *rows)
-        replies = pipe.execute()[: len(events)]
-        return [e.event_id for e, ok in zip(events, replies, strict=True) if ok]
-
-    def events_of(self, provider: str, incident_id: str) -> list[ChangeEvent]:
-        """The stored events of one incident, in the order they were detected."""
-        ids = [
-            text(i) or ""
-            for i in self.redis.zrange(self.events_of_key(provider, incident_id), 0, -1)
-        ]
-        return self.load_events(ids)
-
-    def load_event(self, event_id: str) -> ChangeEvent | None:
-        raw = self.redis.get(self.event_key(event_id))
-        return event_from_dict(json.loads(raw)) if raw else None
-
-    def load_events(self, event_ids: Sequence[str]) -> list[ChangeEvent]:
-        """The stored ones among `event_ids`, in that order, in one round trip."""
-        raws = self.redis.mget([self.event_key(i) for i in event_ids]) if event_ids else []
-        return [event_from_dict(json.loads(r)) for r in raws if r]
-
-    def mark_processed(self, event_id: str) -> None:
-        self.redis.set(self._processed_key(event_id), "1", ex=int(EVENT_TTL.total_seconds()))
-
-    def unmark_processed(self, event_id: str) -> None:
-        """Plan the event again when it is next handed on (out of quarantine)."""
-        self.redis.delete(self._processed_key(event_id))
-
-    def is_processed(self, event_id: str) -> bool:
-        return bool(self.redis.exists(self._processed_key(event_id)))
-
-    # ---- correlation index -----------------------------------------------------
-
-    def recent_incidents(self, now: datetime | None = None) -> list[Incident]:
-        """Open incidents of every provider plus those closed within RECENT_WINDOW.
-
-        The index is trimmed as providers are polled; pass `now` to also drop
-        entries whose window ran out since.
-        """
-        out = []
-        for raw in self.redis.hvals(self._index_key()):
-            d = json.loads(raw)
-            until = parse_iso(d.get("until"))
-            if now is None or until is None or now < until:
-                out.append(incident_from_dict(d["incident"]))
-        out.sort(key=lambda i: (i.provider, i.id))
-        return out
-
-
-def _index_ops(
-    provider: str, state: ProviderState, previous: ProviderState | None, now: datetime
-) -> tuple[dict[str, str], list[str], datetime | None]:
-    """Index writes for one provider: fields to set, to delete, and when to look again."""
-    sets: dict[str, str] = {}
-    dels = {f"{provider}/{i}" for i in (previous.incidents if previous else {})}
-    due: datetime | None = None
-    for iid, known in state.incidents.items():
-        name, until = f"{provider}/{iid}", recent_until(known)
-        if until is not None and until <= now:
-            dels.add(name)
-            continue
-        doc = {"incident": to_jsonable(known.snapshot), "until": iso(until)}
-        sets[name] = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-        if until is not None:
-            due = until if due is None else min(due, until)
-    return sets, sorted(dels - set(sets)), due
-
 
 def _put(sets: dict[str, str | bytes], dels: list[str], name: str, value: str | None) -> None:
     if value is None:
@@ -403,4 +290,4 @@ def _bytes(value: object) -> bytes | None:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-__all__ = ["EVENT_TTL", "RECENT_WINDOW", "Lease", "StateStore", "Validators"]
+__all__ = ["LOCK_TTL", "Lease", "ProviderStore", "Validators"]
