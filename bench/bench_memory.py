@@ -50,10 +50,10 @@ def child(count: int) -> dict[str, object]:
     out: dict[str, object] = {"start": _rss_kb()}
     from notifier.pipeline import service
     from workers import tasks  # noqa: F401  (imported as a worker's pool process does)
-    from workers.context import context
+    from workers.process_state import loaded
 
     out["imported"] = _rss_kb()
-    rt = context().runtime()
+    rt = loaded().runtime()
     out["runtime"] = _rss_kb()
 
     class Inline:

@@ -23,7 +23,7 @@ from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from notifier.models import Alert
 from notifier.pipeline.delivery.deliver import DeliveryContext, check_escalation, deliver_alert
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.threads import RedisThreadStore

@@ -23,7 +23,7 @@ from notifier.channels.sms.paging import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
 from notifier.pipeline.delivery.deliver import LOCK_MS, WATCHDOG, DeliveryContext, deliver_alert
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.retries import RetryQueue

@@ -13,7 +13,7 @@ from notifier.channels.sms.paging import Page
 from notifier.models import Alert, parse_iso
 from notifier.store.delivery.deliverylog import DeliveryRecord
 
-FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.deliver` makes fallback keys
+FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.attempt` makes fallback keys
 
 
 @dataclass(frozen=True, slots=True)

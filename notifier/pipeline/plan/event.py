@@ -117,7 +117,7 @@ def process_event(
 
     A late event (news of an incident that began and ended while notifier was not
     watching) makes no alert here: it never pages and never opens a thread of its
-    own; `notifier.pipeline.catchup` reports it in a catch-up.
+    own; `notifier.pipeline.plan.catchup` reports it in a catch-up.
 
     `warnings` holds the open early warnings of our probes, by provider (the synthetic
     incident of `notifier.pipeline.ingest.probes`): the provider's own incident joins the
