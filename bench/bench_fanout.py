@@ -46,7 +46,8 @@ from bench.support import (
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from notifier.store.conn.url import broker_url
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
@@ -125,9 +126,9 @@ def measure(
         env["NOTIFIER_DELIVERY_IN_FLIGHT"] = str(in_flight)
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
+        rt = Runtime.build(settings, redis_url, load_config(config))
         collect = CollectEvents()
-        service.poll(rt, "fanout", collect, service.utcnow())
+        ingest.poll(rt, "fanout", collect, utcnow())
         assert collect.events, "the poll found no incident"
         app = _producer(redis_url, settings)
         try:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from notifier.pipeline.dispatch import Lane, QueueDispatcher
+
 from bench.support import (
     LOCAL_NETWORKS,
     CollectEvents,
@@ -32,9 +34,11 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
-from notifier.pipeline.dispatch import Lane, QueueDispatcher
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from tests.support.roundtrips import RoundTrips
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
@@ -79,7 +83,7 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
                 slack_token="xoxb-bench-plan", slack_api_url=slack.url,
                 fetch_allow_networks=LOCAL_NETWORKS,  # the feed is on 127.0.0.1
             )  # fmt: skip
-            rt = service.Runtime.build(settings, redis_url, load_config(config))
+            rt = Runtime.build(settings, redis_url, load_config(config))
             try:
                 return _plan(rt, feeds, subscribers)
             finally:
@@ -89,32 +93,32 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
         slack.stop()
 
 
-def _plan(rt: service.Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
-    service.poll(rt, "plan", CollectEvents(), service.utcnow())  # the quiet baseline
+def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
+    ingest.poll(rt, "plan", CollectEvents(), utcnow())  # the quiet baseline
     incident = FakeIncident("planinc00001", "Elevated API errors", impact="critical")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
     feeds.put(FEED, summary_json([incident]))
     found = CollectEvents()
-    service.poll(rt, "plan", found, service.utcnow())
+    ingest.poll(rt, "plan", found, utcnow())
     queues = _Queues()
     dispatcher = QueueDispatcher(rt, queues, INFRASTRUCTURE)
     trips = RoundTrips(rt.client)
     started = time.perf_counter()
-    service.process(rt, found.events, dispatcher, service.utcnow())
+    plan.process(rt, found.events, dispatcher, utcnow())
     times = []
     for event_ids, number, names in list(queues.chunks):
         t0 = time.perf_counter()
-        service.plan_chunk(rt, event_ids, number, names, dispatcher, service.utcnow())
+        plan.plan_chunk(rt, event_ids, number, names, dispatcher, utcnow())
         times.append(time.perf_counter() - t0)
     total = time.perf_counter() - started
     planned = len(queues.handed)
     plan_trips = trips.count + queues.messages
     done = all(rt.state.is_processed(e) for e in found.events)
-    quarantined = sum(rt.quarantine.counts(service.utcnow()).values())
+    quarantined = sum(rt.quarantine.counts(utcnow()).values())
     # Delivering: the first attempt of one chunk, every Redis request counted.
     chunk = queues.handed[: rt.settings.delivery_in_flight]
     before = trips.count
-    service.deliver_chunk(rt, chunk, dispatcher, service.utcnow())
+    delivery.deliver_keys(rt, chunk, dispatcher, utcnow())
     deliver_trips = (trips.count - before) / len(chunk)
     exact = planned == subscribers and len(set(queues.handed)) == subscribers
     return [

@@ -52,7 +52,9 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.ingest import tick as ticking
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.web.app import build_app
 from notifier.web.serving.serve import WebThread, bind
 from tests.support.push_kit import ProbeTarget, incident_push
@@ -287,19 +289,19 @@ def measure_cost(redis_url: str, prefix: str, providers: int = 2000,
         config.write_text("\n".join(lines) + "\n")
         settings = Settings(_env_file=None, key_prefix=prefix, config=config,  # type: ignore[call-arg]
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
+        rt = Runtime.build(settings, redis_url, load_config(config))
         wire = Wire()
         rt.fetcher._client.event_hooks["response"].append(wire.on_response)
         ids = list(rt.providers)
         now = datetime.now(UTC)
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda p: service.poll(rt, p, _NoDelivery(), now), ids))  # priming
+            list(pool.map(lambda p: ingest.poll(rt, p, _NoDelivery(), now), ids))  # priming
             wire.requests = wire.bytes = 0
             cpu, rcpu = time.process_time(), _redis_cpu(rt.client)
             for r in range(1, rounds + 1):
                 farm.set_round(r)
                 at = now + timedelta(seconds=60 * r)
-                list(pool.map(lambda p, at=at: service.poll(rt, p, _NoDelivery(), at), ids))
+                list(pool.map(lambda p, at=at: ingest.poll(rt, p, _NoDelivery(), at), ids))
             poll_cpu = (time.process_time() - cpu) / (providers * rounds)
             poll_rcpu = (_redis_cpu(rt.client) - rcpu) / (providers * rounds)
             per_request_bytes = wire.bytes / max(1, wire.requests)
@@ -307,7 +309,7 @@ def measure_cost(redis_url: str, prefix: str, providers: int = 2000,
         polls: list[str] = []
         cpu, rcpu = time.process_time(), _redis_cpu(rt.client)
         for s in range(ticks):  # the tick for 2,000 providers, polls only recorded
-            service.tick(rt, _NoDelivery(), lambda p, _e: polls.append(p),
+            ticking.tick(rt, _NoDelivery(), lambda p, _e: polls.append(p),
                          lambda p, n, _e: None, now + timedelta(seconds=600 + s))  # fmt: skip
         tick_cpu = (time.process_time() - cpu) / ticks
         tick_rcpu = (_redis_cpu(rt.client) - rcpu) / ticks
