@@ -301,7 +301,7 @@ def test_a_change_prints_once_for_all_of_a_subscribers_routes_and_each_says_prin
     # The same change to one subscriber on slack, email and SMS (a page): the console
     # stands in for all three, and used to print the block three times.
     alerts = [sample.alert(channel=name) for name in ("slack", "email", "sms")]
-    caplog.set_level("INFO", logger="notifier.pipeline.delivery.deliver")
+    caplog.set_level("INFO", logger="notifier.pipeline.delivery.attempt")
     for alert in alerts:
         assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
         assert deliver_alert(alert.dedup_key, console_ctx, NOW).status == "printed"

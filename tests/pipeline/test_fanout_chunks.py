@@ -5,7 +5,7 @@ cut short by its time limit is tried again, loses nothing and is never quarantin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
@@ -30,30 +31,6 @@ ON_CALL = 10  # the first ten also have SMS
 
 class TimeLimit(Exception):
     """Stands in for the harness's soft time limit (Celery's SoftTimeLimitExceeded)."""
-
-
-class Spread:
-    """A dispatcher like the Celery one: chunks are queued (the test runs them, in any
-    order, as the workers would) and every hand-on is recorded in order."""
-
-    transient = (TimeLimit,)
-
-    def __init__(self) -> None:
-        self.handed: list[list[str]] = []
-        self.chunks: list[tuple[list[str], int, list[str]]] = []
-        self.cut_short = 0  # hand-ons still to fail with the time limit
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events = list(event_ids)
-
-    def plan_chunks(self, event_ids: list[str], chunks: Sequence[list[str]]) -> None:
-        self.chunks += [(event_ids, n, names) for n, names in enumerate(chunks)]
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        if self.cut_short:
-            self.cut_short -= 1
-            raise TimeLimit("soft time limit exceeded")
-        self.handed.append(list(dedup_keys))
 
 
 @pytest.fixture
@@ -86,14 +63,16 @@ def _incident(*statuses: str) -> FakeIncident:
 
 def _first_event(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
-) -> tuple[Runtime, Spread, list[str]]:
+) -> tuple[Runtime, InlineHandOff, list[str]]:
     feeds.put("/s.json", summary_json([]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"))
-    spread = Spread()
+    # Chunks are queued (the test runs them, in any order, as the workers would) and
+    # every hand-on is recorded in order.
+    spread = InlineHandOff(rt, NOW, plan=False, deliver=False, transient=(TimeLimit,))
     ingest.poll(rt, "acme", spread, NOW - timedelta(minutes=1))  # the quiet baseline
     feeds.put("/s.json", summary_json([_incident("investigating")]))
     assert ingest.poll(rt, "acme", spread, NOW).outcome == "changed"
-    return rt, spread, spread.events
+    return rt, spread, spread.processed[-1]
 
 
 def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
@@ -102,7 +81,7 @@ def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     rt, spread, events = _first_event(tmp_path, redis_url, key_prefix, feeds)
     plan.process(rt, events, spread, NOW)
     # The task that found the event planned and handed on the page lanes, nothing else.
-    planned_here = [k for batch in spread.handed for k in batch]
+    planned_here = list(spread.delivered)
     assert sum(k.endswith("/sms") for k in planned_here) == ON_CALL
     assert len(planned_here) == 2 * ON_CALL  # the on-call subscribers' Slack routes too
     expected = -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
@@ -111,7 +90,7 @@ def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     assert not any(rt.state.is_processed(e) for e in events)  # the chunks finish it
     for event_ids, number, names in reversed(spread.chunks):  # any order, any worker
         plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
-    handed = Counter(k for batch in spread.handed for k in batch)
+    handed = Counter(spread.delivered)
     assert len(handed) == SUBSCRIBERS + ON_CALL  # every route once, none twice
     assert max(handed.values()) == 1
     assert all(rt.state.is_processed(e) for e in events)
@@ -129,7 +108,7 @@ def test_the_providers_next_event_waits_until_every_chunk_is_planned(
     feeds.put("/s.json", summary_json([_incident("investigating", "identified")]))
     later = NOW + timedelta(minutes=1)
     assert ingest.poll(rt, "acme", spread, later).outcome == "changed"
-    update = spread.events
+    update = spread.processed[-1]
     with pytest.raises(PlanLater):
         plan.process(rt, update, spread, later)
     plan.process(rt, events, spread, later)  # a re-sent batch does not fan out again
@@ -141,7 +120,7 @@ def test_the_providers_next_event_waits_until_every_chunk_is_planned(
     plan.process(rt, update, spread, later)  # now it goes, in chunks of its own
     for event_ids, number, names in spread.chunks:
         plan.plan_chunk(rt, event_ids, number, names, spread, later)
-    keys = [k for batch in spread.handed for k in batch]
+    keys = list(spread.delivered)
     assert len(keys) == len(set(keys))
     # The update went to the threads the first event opened: no route paged twice.
     assert sum(k.endswith("/sms") for k in keys) == ON_CALL
@@ -154,13 +133,13 @@ def test_a_chunk_cut_short_by_its_time_limit_is_tried_again_and_loses_nothing(
     plan.process(rt, events, spread, NOW)
     event_ids, number, names = spread.chunks[0]
     for _try in range(4):  # more often than a poison item is allowed to fail
-        spread.cut_short = 1
+        spread.fail_next = [TimeLimit("soft time limit exceeded")]
         with pytest.raises(TimeLimit):
             plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
     assert not any(rt.quarantine.counts(NOW).values())  # a time limit is no poison try
     assert all(rt.quarantine.tries("event", e) == 0 for e in event_ids)
     for event_ids, number, names in spread.chunks:
         plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
-    handed = {k for batch in spread.handed for k in batch}
+    handed = set(spread.delivered)
     assert len(handed) == SUBSCRIBERS + ON_CALL
     assert all(rt.state.is_processed(e) for e in events)

@@ -200,11 +200,10 @@ def test_a_failed_delivery_waits_in_redis_and_is_handed_on_once_with_its_attempt
     sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
     assert release.release_retries(rt, sweep, NOW + timedelta(seconds=4)) == 0  # not yet
     assert release.release_retries(rt, sweep, NOW + timedelta(seconds=5)) == 1
-    assert (sweep.delivered, sweep.attempts) == ([key], [1])
+    assert (sweep.delivered, rt.retries.attempt(key)) == ([key], 1)  # its number, in Redis
     assert release.release_retries(rt, sweep, NOW + timedelta(minutes=5)) == 0  # handed on once
-    assert delivery.attempt_one(rt, key, sweep, NOW + timedelta(seconds=6), attempt=1).status == (
-        "delivered"
-    )
+    assert delivery.attempt_one(rt, key, sweep, NOW + timedelta(seconds=6)).status == "delivered"
+    assert rt.retries.attempt(key) == 0  # finished: nothing left of it
     assert len([m for m in slack.messages if m["method"] == "chat.postMessage"]) == 1
 
 
@@ -249,8 +248,8 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
     first = delivery.deliver_keys(dataclasses.replace(rt, settings=one_at_a_time), keys, d, NOW)
     assert first.delivered == 1  # keys[0] was already done
     # keys[1] met the 503, and keys[2] was not tried after it: both wait with that error
-    assert [k for k, _ in first.waiting] == keys[1:]
-    assert first.waiting[0][1] is first.waiting[1][1] and not first.waiting[0][1].permanent
+    assert [(k, n) for k, n, _ in first.waiting] == [(k, 0) for k in keys[1:]]
+    assert first.waiting[0][2] is first.waiting[1][2] and not first.waiting[0][2].permanent
     assert undelivered.due(NOW + timedelta(days=1)) == keys[1:]  # the sweep's safety net
     again = delivery.deliver_keys(rt, keys[1:], d, NOW)
     assert (again.delivered, again.waiting) == (2, ())

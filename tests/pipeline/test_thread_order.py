@@ -133,7 +133,7 @@ def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_i
     earlier, later = _of(replies, "platform")
     at = NOW + timedelta(minutes=30)
     fake_slack.fail_post_containing("Update: identified", status=429, retry_after=1)
-    assert delivery.deliver(rt, earlier, d, at, 0) == delivery.RETRYING
+    assert delivery.deliver(rt, earlier, d, at) == delivery.RETRYING
     (retry,) = [w for k, _, w in rt.retries.upcoming() if k == earlier]
     # The later reply comes after the pause and before the earlier one's retry: it waits.
     with pytest.raises(OutOfTurn) as wait:
@@ -148,7 +148,8 @@ def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_i
     # the pause runs out.
     paused = list(rt.client.scan_iter(match=f"{rt.settings.key_prefix}:pause:*"))
     assert paused and rt.client.delete(*paused) == len(paused)
-    assert delivery.attempt_one(rt, earlier, d, retry, attempt=1).status == "delivered"
+    assert rt.retries.attempt(earlier) == 1  # its own number, waiting in Redis
+    assert delivery.attempt_one(rt, earlier, d, retry).status == "delivered"
     assert delivery.attempt_one(rt, later, d, retry).status == "delivered"
     assert _said(fake_slack, "#vendor-status") == ["investigating", "identified", "monitoring"]
 
@@ -177,7 +178,7 @@ def test_another_thread_is_not_held_up_even_in_the_same_chunk(
         delivery.attempt_one(rt, earlier, d, at)
     # A fan-out chunk: the waiting reply waits alone, the other thread's go on.
     result = delivery.deliver_keys(rt, [later, first, second], d, at + timedelta(seconds=1))
-    assert result.delivered == 2 and [k for k, _ in result.waiting] == [later]
+    assert result.delivered == 2 and [k for k, _, _ in result.waiting] == [later]
     assert _said(fake_slack, "#infra") == ["investigating", "identified", "monitoring"]
     assert _said(fake_slack, "#vendor-status") == ["investigating"]
     # The task behind the chunk puts the waiting one on the retry queue, as a wait.
@@ -196,7 +197,7 @@ def test_a_reply_waits_at_most_the_longest_wait_then_goes_with_a_warning(
         delivery.attempt_one(rt, later, d, at)
     with pytest.raises(OutOfTurn):  # waiting again does not restart the clock
         delivery.attempt_one(rt, later, d, at + TURN_WAIT_MAX - timedelta(seconds=1))
-    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.deliver"):
+    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.attempt"):
         assert delivery.attempt_one(rt, later, d, at + TURN_WAIT_MAX).status == "delivered"
     assert f"sending out of order: {earlier}" in caplog.text
     assert rt.alerts.state(earlier) == "pending"  # it still goes, after

@@ -2,7 +2,8 @@
 message at once, in this process, the way the Celery tasks would.
 
 `InlineHandOff(rt, now)` plans and delivers everything it is handed; `plan=False` or
-`deliver=False` records instead, so the test decides what runs (like a lost message).
+`deliver=False` records instead, so the test decides what runs (like a lost message);
+`transient` are the harness's failures that planning passes up (its time limit).
 The due sets are kept by the real hand-off, as in production.
 """
 
@@ -36,12 +37,16 @@ class InlineQueues:
                             self.owner.now)  # fmt: skip
 
     def deliver(self, dedup_key: str, lane: Lane) -> None:
+        if self.owner.fail_next:  # the harness failing to queue it (its time limit, say)
+            raise self.owner.fail_next.pop(0)
         self.owner.delivered.append(dedup_key)
         self.owner.lanes.append(lane)
         if self.owner.run_delivery:
             self.owner.deliver_now(dedup_key)
 
     def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
+        if self.owner.fail_next:
+            raise self.owner.fail_next.pop(0)
         for key in dedup_keys:
             self.deliver(key, lane)
 
@@ -51,15 +56,16 @@ class InlineHandOff(HandOff):
 
     def __init__(
         self, rt: Runtime, now: datetime, *, plan: bool = True, deliver: bool = True,
-        keep_going: bool = False,
+        keep_going: bool = False, transient: tuple[type[BaseException], ...] = (),
     ) -> None:  # fmt: skip
-        super().__init__(rt, InlineQueues(self))
+        super().__init__(rt, InlineQueues(self), transient=transient)
         self.now, self.run_plan, self.run_delivery = now, plan, deliver
         self.keep_going = keep_going  # a transient delivery error: the test retries by hand
         self.processed: list[list[str]] = []
         self.chunks: list[tuple[list[str], int, list[str]]] = []
         self.delivered: list[str] = []
         self.lanes: list[Lane] = []
+        self.fail_next: list[BaseException] = []  # raised by the next delivery messages
 
     def deliver_now(self, dedup_key: str) -> None:
         """One attempt of the alert (its own number, from Redis), as the task would."""
