@@ -2,8 +2,9 @@
 the fake Slack answering each call after `latency` (150 ms, a typical chat.postMessage).
 
 A generated subscription file has one provider and `subscribers` subscribers, each
-with its own Slack channel. This process polls the provider once (real
-`notifier.pipeline.service.poll`, inline dispatcher) so the incident's event is stored, then
+with its own Slack channel. This process polls the provider once (the real
+`notifier.pipeline.ingest.stage.poll`, a collecting hand-off) so the incident's event
+is stored, then
 sends ONE `notifier.process` task to the broker. Real workers (`python -m workers
 worker -Q poll,deliver` as `notifier run` starts them, `processes` prefork processes
 each, every process sending `in_flight` requests at once) plan the alerts (in chunk
@@ -127,7 +128,7 @@ def measure(
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = Runtime.build(settings, redis_url, load_config(config))
-        collect = CollectEvents()
+        collect = CollectEvents(rt)
         ingest.poll(rt, "fanout", collect, utcnow())
         assert collect.events, "the poll found no incident"
         app = _producer(redis_url, settings)

@@ -100,7 +100,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = Runtime.build(settings, redis_url, load_config(config))
         for pid in ("bulk", "core"):  # the baselines: nothing open yet
-            ingest.poll(rt, pid, CollectEvents(), utcnow())
+            ingest.poll(rt, pid, CollectEvents(rt), utcnow())
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip
@@ -113,7 +113,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                     _page(app, feeds, twilio, 1)  # every process has built its Runtime
                     idle = _page(app, feeds, twilio, 2)
                     feeds.put(BULK, _incidents("bulk", 1))
-                    collect = CollectEvents()
+                    collect = CollectEvents(rt)
                     ingest.poll(rt, "bulk", collect, utcnow())
                     app.send_task("notifier.process", args=(collect.events,), queue="poll")
                     wait_until(lambda: len(slack.post_times) >= backlog // 10, 60,

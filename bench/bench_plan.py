@@ -1,9 +1,9 @@
 """Planning a 30,000-route fan-out in chunks, and the Redis round trips it costs.
 
 One provider, `subscribers` subscribers with a Slack channel each. This process polls
-the incident, then runs the real `service.process` with the real `QueueDispatcher`
+the incident, then runs the real `plan.stage.process` with the real `HandOff`
 over queues that only count their messages (each message is one broker round trip),
-and plans every chunk task it queued with the real `service.plan_chunk`, one after
+and plans every chunk task it queued with the real `plan.stage.plan_chunk`, one after
 another, timing each (the workers run them side by side; here they share one CPU).
 Every Redis request of the notifier client is counted (a pipeline or script is one).
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-
-from notifier.pipeline.dispatch import Lane, QueueDispatcher
 
 from bench.support import (
     LOCAL_NETWORKS,
@@ -36,8 +34,10 @@ from notifier.config.load import load_config
 from notifier.config.settings import Settings
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
+from notifier.pipeline.handoff import HandOff, Lane
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from tests.support.roundtrips import RoundTrips
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -58,7 +58,7 @@ class _Queues:
     def plan(self, event_ids: list[str]) -> None:
         self.messages += 1
 
-    def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
         self.messages += 1
         self.handed.append(dedup_key)
 
@@ -94,14 +94,17 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
 
 
 def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
-    ingest.poll(rt, "plan", CollectEvents(), utcnow())  # the quiet baseline
+    ingest.poll(rt, "plan", CollectEvents(rt), utcnow())  # the quiet baseline
     incident = FakeIncident("planinc00001", "Elevated API errors", impact="critical")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
     feeds.put(FEED, summary_json([incident]))
-    found = CollectEvents()
+    found = CollectEvents(rt)
     ingest.poll(rt, "plan", found, utcnow())
     queues = _Queues()
-    dispatcher = QueueDispatcher(rt, queues, INFRASTRUCTURE)
+    dispatcher = HandOff(
+        rt, queues, plan_inline=lambda ids, h: plan.process(rt, ids, h, utcnow()),
+        transient=INFRASTRUCTURE, retry_later=(PlanLater,),
+    )  # fmt: skip
     trips = RoundTrips(rt.client)
     started = time.perf_counter()
     plan.process(rt, found.events, dispatcher, utcnow())

@@ -163,7 +163,7 @@ def measure(
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
         rt = Runtime.build(settings, redis_url, load_config(config))
-        ingest.poll(rt, "scale", CollectEvents(), utcnow())  # the quiet baseline
+        ingest.poll(rt, "scale", CollectEvents(rt), utcnow())  # the quiet baseline
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip

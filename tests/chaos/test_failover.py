@@ -174,7 +174,7 @@ def test_a_primary_killed_during_a_fan_out_loses_and_doubles_nothing(world: Worl
 # Known (issue 27, open): when the primary dies while a delivery's last round trip (its
 # outcome, then the release of its lock) is in flight, that round trip fails, the alert
 # stays pending and its lock stays held by a worker whose heartbeat is alive, so the
-# next update of that thread waits the lock's 90 s lease (pipeline/delivery/deliver.py
+# next update of that thread waits the lock's 90 s lease (pipeline/delivery/attempt.py
 # LOCK_MS) instead of resuming within 30 s. Seen after the merge with the history
 # outbox and bursts; the branch alone passed. Not strict: it depends on where the kill lands.
 LOCK_OUTLIVES_FAILOVER = pytest.mark.xfail(
