@@ -130,7 +130,7 @@ def measure(
         rt = Runtime.build(settings, redis_url, load_config(config))
         collect = CollectEvents(rt)
         ingest.poll(rt, "fanout", collect, utcnow())
-        assert collect.events, "the poll found no incident"
+        assert collect.event_ids, "the poll found no incident"
         app = _producer(redis_url, settings)
         try:
             with ExitStack() as stack:
@@ -143,7 +143,7 @@ def measure(
                 _warm_up(app, running, processes)
                 started = time.monotonic()
                 # As the poll would queue it: planning (and its chunks) go on `poll`.
-                app.send_task("notifier.process", args=(collect.events,), queue="poll")
+                app.send_task("notifier.process", args=(collect.event_ids,), queue="poll")
                 if not slack.wait(lambda: len(slack.post_times) >= subscribers, 120):
                     raise TimeoutError(f"{len(slack.post_times)}/{subscribers} delivered\n"
                                        f"--- worker log ---\n{running[0].tail()}")  # fmt: skip

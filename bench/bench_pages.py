@@ -115,7 +115,7 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                     feeds.put(BULK, _incidents("bulk", 1))
                     collect = CollectEvents(rt)
                     ingest.poll(rt, "bulk", collect, utcnow())
-                    app.send_task("notifier.process", args=(collect.events,), queue="poll")
+                    app.send_task("notifier.process", args=(collect.event_ids,), queue="poll")
                     wait_until(lambda: len(slack.post_times) >= backlog // 10, 60,
                                "the fan-out to be under way")  # fmt: skip
                     before = len(slack.post_times)

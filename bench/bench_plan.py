@@ -107,7 +107,7 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
     )  # fmt: skip
     trips = RoundTrips(rt.client)
     started = time.perf_counter()
-    plan.process(rt, found.events, dispatcher, utcnow())
+    plan.process(rt, found.event_ids, dispatcher, utcnow())
     times = []
     for event_ids, number, names in list(queues.chunks):
         t0 = time.perf_counter()
@@ -116,7 +116,7 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
     total = time.perf_counter() - started
     planned = len(queues.handed)
     plan_trips = trips.count + queues.messages
-    done = all(rt.state.is_processed(e) for e in found.events)
+    done = all(rt.state.is_processed(e) for e in found.event_ids)
     quarantined = sum(rt.quarantine.counts(utcnow()).values())
     # Delivering: the first attempt of one chunk, every Redis request counted.
     chunk = queues.handed[: rt.settings.delivery_in_flight]

@@ -19,8 +19,9 @@ Part 2, cost: 2,000 made-here Statuspage summary.json feeds in a `FeedFarm` (own
 process), 1 in 20 changing each round, polled through `notifier.pipeline.ingest.stage.poll`
 (conditional GETs) and the tick (`notifier.pipeline.ingest.tick`) on a real Redis.
 Measured per poll and per tick, then projected to an hour at a 60 s `poll_interval`
-with 2% of the providers polled at 15 s (an open incident): requests, bytes on the wire (request and response
-lines, headers and bodies as httpx saw them) and CPU seconds (this process, and Redis).
+with 2% of the providers polled at 15 s (an open incident): requests, bytes on the
+wire (request and response lines, headers and bodies as httpx saw them) and CPU
+seconds (this process, and Redis).
 """
 
 from __future__ import annotations

@@ -349,10 +349,10 @@ class CollectEvents(HandOff):
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__(rt, self)
-        self.events: list[str] = []
+        self.event_ids: list[str] = []
 
     def plan(self, event_ids: list[str]) -> None:
-        self.events.extend(event_ids)
+        self.event_ids.extend(event_ids)
 
     def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
         raise AssertionError("a benchmark's poll hands on events, never plans")
