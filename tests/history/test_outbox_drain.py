@@ -14,8 +14,6 @@ import redis
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.history import db
 from notifier.history import tables as t
 from notifier.pipeline.delivery import stage as delivery
@@ -27,6 +25,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2025, 11, 4, 9, 0, tzinfo=UTC)
@@ -42,18 +41,15 @@ def feeds() -> Iterator[FeedServer]:
 
 def _runtime(tmp_path: Path, redis_url: str, prefix: str, feed: str, slack: FakeSlack,
              database: str) -> Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    return build_runtime(
+        tmp_path, redis_url, prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=prefix, data_dir=tmp_path,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
+        data_dir=tmp_path,
         slack_token="xoxb-history-test", slack_api_url=slack.url,
         database_url=SecretStr(database), fetch_allow_networks=LOCAL_CIDRS,
     )  # fmt: skip
-    return Runtime.build(settings, redis_url, load_config(config))
 
 
 def _count(url: str, table: t.Table) -> int:

@@ -15,14 +15,11 @@ from notifier.channels import kinds
 from notifier.channels.console.text import render_text
 from notifier.channels.email.channel import subject, text_body
 from notifier.channels.render import Presentation
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.models import AlertKind, ChangeEvent, EventKind, Gap, Impact, Update
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan.catchup import plan_catch_ups
 from notifier.pipeline.plan.event import process_event
-from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.delivery.alerts import InMemoryAlertStore
 from notifier.store.delivery.threads import InMemoryThreadStore
 from tests.fakes.slack_api import FakeSlack
@@ -30,6 +27,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.planning_helpers import at, config, event, incident
 from tests.support.feed_server import feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, incidents_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -173,21 +171,17 @@ def test_a_poll_after_days_away_posts_one_catch_up_to_slack_and_pages_nobody(
 ) -> None:  # fmt: skip
     t0 = datetime(2025, 6, 3, 6, 40, tzinfo=UTC)
     with feed_server() as feeds:
-        config_file = tmp_path / "subscriptions.yaml"
-        config_file.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/h.json')}', format: statuspage-json}}\n"
             "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-            "    sms: {to: ['+15550100']}\n"
-        )
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config_file, key_prefix=key_prefix,
+            "    sms: {to: ['+15550100']}\n",
             slack_token="xoxb-catch-up", slack_api_url=fake_slack.url,
             twilio_account_sid=fake_twilio.account_sid,
             twilio_auth_token=fake_twilio.auth_token, twilio_from="+15550000",
             twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = Runtime.build(settings, redis_url, load_config(config_file))
         feeds.put("/h.json", incidents_json([]))
         ingest.poll(rt, "acme", InlineHandOff(rt, deliver=False, now=t0), t0)  # the baseline
         gone = []

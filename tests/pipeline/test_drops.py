@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.ingest import stage as ingest
-from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.ops.metrics import render
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, incidents_json
 
 T0 = datetime(2025, 9, 26, 4, 30, tzinfo=UTC)
@@ -30,18 +28,14 @@ def test_a_backfilled_incident_reaching_only_a_pager_is_logged_and_counted_as_dr
 ) -> None:  # fmt: skip
     caplog.set_level(logging.INFO)
     with feed_server() as feeds:
-        config = tmp_path / "subscriptions.yaml"
-        config.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/h.json')}', format: statuspage-json}}\n"
-            "subscribers:\n  - name: oncall\n    sms: {to: ['+15550100']}\n"
-        )
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config, key_prefix=key_prefix,
+            "subscribers:\n  - name: oncall\n    sms: {to: ['+15550100']}\n",
             twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=fake_twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = Runtime.build(settings, redis_url, load_config(config))
         feeds.put("/h.json", incidents_json([]))
         # daily polls, no gap: the provider posts on 4 Oct an incident of 27 Sep
         for day in range(8):
@@ -70,19 +64,15 @@ def test_quiet_hours_that_suppress_are_logged_and_counted(
     caplog.set_level(logging.INFO)
     night = datetime(2025, 9, 26, 23, 0, tzinfo=UTC)
     with feed_server() as feeds:
-        config = tmp_path / "subscriptions.yaml"
-        config.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/h.json')}', format: statuspage-json}}\n"
             "subscribers:\n  - name: oncall\n    sms: {to: ['+15550100']}\n"
-            "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: suppress}\n"
-        )
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config, key_prefix=key_prefix,
+            "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: suppress}\n",
             twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=fake_twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = Runtime.build(settings, redis_url, load_config(config))
         feeds.put("/h.json", incidents_json([]))
         ingest.poll(rt, "acme", InlineHandOff(rt, deliver=False, now=night), night)
         inc = FakeIncident(

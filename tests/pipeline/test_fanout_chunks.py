@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan import fanout
 from notifier.pipeline.plan import stage as plan
@@ -22,6 +20,7 @@ from notifier.pipeline.runtime.wiring import Runtime
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -46,12 +45,9 @@ def _runtime(tmp_path: Path, redis_url: str, key_prefix: str, url: str) -> Runti
         lines += [f"  - name: team{n:05d}", f"    slack: {{channel: '#status-{n:05d}'}}"]
         if n < ON_CALL:
             lines.append(f"    sms: {{to: ['+1555010{n:04d}']}}")
-    path = tmp_path / "subscriptions.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=path, key_prefix=key_prefix, fetch_allow_networks=LOCAL_CIDRS
+    return build_runtime(
+        tmp_path, redis_url, key_prefix, "\n".join(lines) + "\n", fetch_allow_networks=LOCAL_CIDRS
     )
-    return Runtime.build(settings, redis_url, load_config(path))
 
 
 def _incident(*statuses: str) -> FakeIncident:

@@ -21,8 +21,6 @@ from typing import Any
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.handoff import HandOff, Lane
 from notifier.pipeline.ingest import stage as ingest
@@ -30,6 +28,7 @@ from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -119,20 +118,17 @@ def test_one_event_passes_through_each_stage_once_in_the_order_of_the_map(
     incident = FakeIncident("k7flow000001", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00Z", "We are investigating.")
     feeds.put("/s.json", summary_json([incident]))
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-flow-test", slack_api_url=slack.url,
     )  # fmt: skip
     follow = Follow()
     for module, name in STAGE_ENTRIES:
         follow.wrap(monkeypatch, module, name)
-    queues = Queues(Runtime.build(settings, redis_url, load_config(config)), follow)
+    queues = Queues(rt, follow)
     sys.setprofile(follow.profile)
     try:
         outcome = ingest.poll(queues.rt, "acme", queues.handoff, NOW)

@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
-from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -44,20 +42,16 @@ def test_downstream_incidents_reach_the_paged_on_call_as_batched_follow_ups(
             "    depends_on: [acme]\n"
             for i in (1, 2, 3)
         )
-        config = tmp_path / "subscriptions.yaml"
-        config.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/acme.json')}', format: statuspage-json}}\n" + deps
             + "services:\n  storefront: {depends_on: [d2]}\n"
             f"subscribers:\n  - name: oncall\n    sms: {{to: ['{ONCALL}']}}\n"
-            "    filters: {min_impact: major}\n"
-        )  # fmt: skip
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config, key_prefix=key_prefix,
+            "    filters: {min_impact: major}\n",
             twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=fake_twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = Runtime.build(settings, redis_url, load_config(config))
 
         def poll(provider: str, name: str, at: datetime) -> list[str]:
             feeds.put(f"/{provider}.json", summary_json([_incident(f"{provider}1", name, at)]))

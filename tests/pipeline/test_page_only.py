@@ -15,15 +15,14 @@ import pytest
 import redis
 
 from notifier.cli import status
-from notifier.config.load import load_config
-from notifier.config.settings import Settings, get_settings
+from notifier.config.settings import get_settings
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.ingest.poll import PollOutcome
-from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.feeds.discovered import DiscoveredStore
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.status_sites import RSS_PAGE_HTML, rss, serve_sites
 from tests.support.statuspage_docs import FakeIncident
 
@@ -41,20 +40,16 @@ def _poll(run: InlineHandOff, provider: str, minutes: float) -> PollOutcome:
 
 def _inline(tmp_path: Path, redis_url: str, key_prefix: str, sites: FeedServer,
             slack: FakeSlack) -> InlineHandOff:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    return InlineHandOff(build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n"
         + "".join(
             f"  - id: {pid}\n    name: {pid.capitalize()}\n    page: {sites.url(path)}\n"
             for pid, path in PROVIDERS.items()
         )
-        + "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        + "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-page-test", slack_api_url=slack.url,
-    )  # fmt: skip
-    return InlineHandOff(Runtime.build(settings, redis_url, load_config(config)), T0)
+    ), T0)  # fmt: skip
 
 
 def test_a_file_naming_only_status_pages_alerts_for_each_kind_of_site(

@@ -11,14 +11,12 @@ import pytest
 import redis
 
 from notifier.cli import main
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.ingest import stage as ingest
-from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.delivery.deliverylog import DeliveryLog
 from tests.fakes.pagerduty_api import FakePagerDuty
 from tests.support.feed_server import feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -38,16 +36,14 @@ def test_pagerduty_is_triggered_once_and_resolved_under_one_dedup_key(
     try:
         with feed_server() as feeds:
             feeds.put("/s.json", summary_json([]))
-            config = tmp_path / "subscriptions.yaml"
-            config.write_text(
+            rt = build_runtime(
+                tmp_path, redis_url, key_prefix,
                 "providers:\n  - id: acme\n    name: Acme Cloud\n"
                 f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
                 "subscribers:\n  - name: oncall\n"
-                "    pagerduty: {routing_key_env: PD_ROUTING_KEY}\n"
-            )
-            settings = Settings(_env_file=None, config=config, key_prefix=key_prefix,  # type: ignore[call-arg]
-                                pagerduty_api_url=pd.url)  # fmt: skip
-            rt = Runtime.build(settings, redis_url, load_config(config))
+                "    pagerduty: {routing_key_env: PD_ROUTING_KEY}\n",
+                pagerduty_api_url=pd.url,
+            )  # fmt: skip
             now = NOW
             steps = [
                 lambda: None,

@@ -30,8 +30,7 @@ import redis
 from notifier.channels.memo import RenderMemo
 from notifier.channels.slack import blocks
 from notifier.cli import build_parser
-from notifier.config.load import load_config
-from notifier.config.settings import Settings, get_settings
+from notifier.config.settings import get_settings
 from notifier.pipeline.delivery import quarantine, release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
@@ -49,6 +48,7 @@ from notifier.web.serving.serve import WebThread, bind
 from tests.fakes.slack_api import FakeSlack
 from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -118,21 +118,18 @@ def _runtime(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, slack: FakeSlack,
     subscribers: str = "  - name: platform\n    slack: {channel: '#vendor-status'}\n",
 ) -> tuple[RunNow, Path]:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    run = RunNow()
+    run.rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n"
         f"  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feeds.url('/acme.json')}', format: statuspage-json}}\n"
         f"  - id: beta\n    name: Beta Pay\n"
         f"    feed: {{url: '{feeds.url('/beta.json')}', format: statuspage-json}}\n"
-        "subscribers:\n" + subscribers
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n" + subscribers,
         slack_token="xoxb-quarantine-test", slack_api_url=slack.url,
     )  # fmt: skip
-    run = RunNow()
-    run.rt = Runtime.build(settings, redis_url, load_config(config))
+    config = run.rt.settings.config_path()
     return run, config
 
 

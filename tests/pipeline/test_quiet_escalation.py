@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
@@ -23,6 +21,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -43,22 +42,18 @@ def _runtime(
     tmp_path: Path, redis_url: str, key_prefix: str, feed: str, slack: FakeSlack,
     twilio: FakeTwilio, sms_events: str,
 ) -> Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    return build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
         "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
         f"    sms: {{to: ['{ONCALL}']}}\n"
         f"    channels_filters: {{sms: {{events: {sms_events}}}}}\n"
-        "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: hold}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: hold}\n",
         slack_token="xoxb-quiet-test", slack_api_url=slack.url,
         twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
         twilio_from="+15550000", twilio_api_url=twilio.url,
     )  # fmt: skip
-    return Runtime.build(settings, redis_url, load_config(config))
 
 
 def _poll(rt: Runtime, at: datetime) -> list[str]:
@@ -130,19 +125,15 @@ def test_a_critical_member_releases_a_follow_up_batch_held_for_quiet_hours(
         "    depends_on: [acme]\n"
         for i in (1, 2)
     )
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feeds.url('/acme.json')}', format: statuspage-json}}\n" + deps
         + f"subscribers:\n  - name: oncall\n    sms: {{to: ['{ONCALL}']}}\n"
-        "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: hold}\n"
-    )  # fmt: skip
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "    quiet_hours: {start: '22:00', end: '07:00', timezone: UTC, mode: hold}\n",
         twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=fake_twilio.auth_token,
         twilio_from="+15550000", twilio_api_url=fake_twilio.url,
     )  # fmt: skip
-    rt = Runtime.build(settings, redis_url, load_config(config))
     before = NIGHT - timedelta(hours=2)
     for name in ("acme", "d1", "d2"):
         feeds.put(f"/{name}.json", summary_json([]))

@@ -14,7 +14,6 @@ import redis
 
 from notifier.channels.base import DeliveryError, NotYet
 from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
@@ -26,6 +25,7 @@ from notifier.store.delivery.retries import RetryQueue
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -38,18 +38,14 @@ def _runtime(
     tmp_path: Path, url: str, key_prefix: str, feed: str, slack: FakeSlack,
     email: bool = True, fallback: str = "email",
 ) -> Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
     routes = f"    email: {{to: [sre@example.com]}}\n    fallback: {fallback}\n" if email else ""
-    config.write_text(
+    return build_runtime(
+        tmp_path, url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n" + routes
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n" + routes,
         slack_token="xoxb-service-test", slack_api_url=slack.url,
     )  # fmt: skip
-    return Runtime.build(settings, url, load_config(config))
 
 
 @pytest.fixture

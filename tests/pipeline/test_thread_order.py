@@ -14,8 +14,6 @@ import pytest
 import redis
 
 from notifier.channels.base import DeliveryError
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.attempt import deliver_alert
@@ -30,6 +28,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.pipeline.test_exactly_once import make_ctx
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -60,19 +59,15 @@ def _runtime(
     tmp_path: Path, url: str, key_prefix: str, feed: str, slack: FakeSlack,
     routes: str = SLACK_ROUTES, **credentials: object,
 ) -> Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    return build_runtime(
+        tmp_path, url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n" + routes
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n" + routes,
         slack_token="xoxb-order-test", slack_api_url=slack.url, **credentials,
         slack_channel_rate=1000.0, slack_channel_burst=100,  # order, not pacing, is under test
         delivery_in_flight=1,  # one chunk in order, as the chunk rule below is stated
     )  # fmt: skip
-    return Runtime.build(settings, url, load_config(config))
 
 
 def _publish(feeds: FeedServer, n: int, *more: tuple[str, str]) -> None:

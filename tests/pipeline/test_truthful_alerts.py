@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.runtime.due import Due
-from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, incidents_json, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -43,17 +41,13 @@ def served(fake_slack: FakeSlack) -> Iterator[tuple[FeedServer, FakeSlack]]:
 def _inline(
     tmp_path: Path, redis_url: str, key_prefix: str, feed: str, slack: FakeSlack
 ) -> InlineHandOff:
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    return InlineHandOff(build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-truth-test", slack_api_url=slack.url,
-    )  # fmt: skip
-    return InlineHandOff(Runtime.build(settings, redis_url, load_config(config)), T0)
+    ), T0)  # fmt: skip
 
 
 def _text(message: dict[str, Any]) -> str:

@@ -12,11 +12,10 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.ingest import tick as ticking
 from notifier.pipeline.runtime.wiring import Runtime
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "statuspage_webhook"
@@ -59,10 +58,7 @@ class Inline(InlineHandOff):
 def runtime(
     tmp_path: Path, redis_url: str, key_prefix: str, text: str, **settings: object
 ) -> Runtime:
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(text)
-    s = Settings(_env_file=None, config=config, key_prefix=key_prefix, **settings)  # type: ignore[arg-type]
-    return Runtime.build(s, redis_url, load_config(config))
+    return build_runtime(tmp_path, redis_url, key_prefix, text, **settings)
 
 
 class _QuietServer(ThreadingHTTPServer):
