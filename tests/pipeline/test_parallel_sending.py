@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.config.load import load_config
 from notifier.pipeline.delivery import parallel
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from tests.fakes.slack_api import FakeSlack
-from tests.pipeline.test_stages import NOW, _incident, _runtime
+from tests.pipeline.test_stages import NOW, _incident
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -35,15 +35,14 @@ def _fan_out(
     teams: int, in_flight: int,
 ) -> tuple[Runtime, list[str]]:  # fmt: skip
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    config = tmp_path / "teams.yaml"
-    config.write_text(
-        rt.settings.config_path().read_text().split("subscribers:")[0]
-        + "subscribers:\n"
-        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(teams))
-    )
-    settings = rt.settings.model_copy(update={"config": config, "delivery_in_flight": in_flight})
-    rt = Runtime.build(settings, redis_url, load_config(config))
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
+        "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(teams)),
+        slack_token="xoxb-service-test", slack_api_url=slack.url, delivery_in_flight=in_flight,
+    )  # fmt: skip
     d = InlineHandOff(rt, NOW, plan=False, deliver=False)
     ingest.poll(rt, "acme", d, NOW)
     plan.process(rt, d.processed[0], d, NOW)

@@ -13,7 +13,6 @@ import pytest
 import redis
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.config.load import load_config
 from notifier.pipeline.delivery import release
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.ingest import stage as ingest
@@ -221,15 +220,14 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
 ) -> None:  # fmt: skip
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    config = tmp_path / "three.yaml"
-    config.write_text(
-        rt.settings.config_path().read_text().split("subscribers:")[0]
-        + "subscribers:\n"
-        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3))
-    )
-    settings = rt.settings.model_copy(update={"config": config})
-    rt = Runtime.build(settings, redis_url, load_config(config))
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
+        "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3)),
+        slack_token="xoxb-service-test", slack_api_url=slack.url,
+    )  # fmt: skip
     d = InlineHandOff(rt, NOW, plan=False, deliver=False)
     ingest.poll(rt, "acme", d, NOW)
     plan.process(rt, d.processed[0], d, NOW)
