@@ -6,8 +6,11 @@ each copy that fails then schedules its own retry, so a vendor outage doubles th
 retries at every round. A sorted set (when) plus a hash (which attempt) has one
 entry per alert, survives crashes, and lets the visibility timeout stay short.
 
-Only the queue lives here; when an attempt comes and which number it has is the
-pipeline's policy (`notifier.pipeline.delivery.retry`).
+The attempt number is the alert's own: it stays after the hand-on, for the delivery
+task to read (`attempt`), until the alert finishes (`forget`), so a task retried after
+our infrastructure failed tries the same attempt again. Only the queue lives here;
+when an attempt comes and which number it has is the pipeline's policy
+(`notifier.pipeline.delivery.retry`).
 """
 
 from __future__ import annotations
