@@ -1,12 +1,12 @@
 """Deliver one alert, exactly once as far as we can tell, and record how it went.
 
-`deliver_alert` is what the `deliver` task runs. It is idempotent: a short
-per-dedup_key lock keeps two workers apart, a finished record in the delivery
-log (or a final AlertStore state) makes a rerun a no-op, and per-target marks
-make a retry after a partial failure send only what is missing. So a task run
+`deliver_alert` is one attempt (`notifier.pipeline.delivery.stage` runs it for each
+alert). It is idempotent: a short per-dedup_key lock keeps two workers apart, a finished
+record in the delivery log (or a final AlertStore state) makes a rerun a no-op, and
+per-target marks make a retry after a partial failure send only what is missing. So a task run
 twice, `acks_late` redelivery after a crash, or a retry posts once.
 
-Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
+Errors: a transient `DeliveryError` is re-raised for the stage to retry, unless
 this is the `final` attempt; a permanent one (or the final attempt failing) is
 recorded as failed and, if the subscriber names a `fallback` channel, the same
 alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as

@@ -40,7 +40,7 @@ def process(rt: Runtime, event_ids: Sequence[str], handoff: HandOff, now: dateti
 
     An event whose planning raises (a bug, not our infrastructure) fails the batch, to
     be retried in order; at its third failed try it is quarantined instead, marked
-    processed, and the rest of the batch is planned (`notifier.pipeline.delivery.poison`).
+    processed, and the rest of the batch is planned (`notifier.pipeline.delivery.quarantine`).
     """
     events = rt.state.load_events(event_ids)
     if len(events) < len(event_ids):
@@ -122,7 +122,7 @@ def _fan_out(
 ) -> int:  # fmt: skip
     """A large fan-out of one provider's events: the page lanes here, for each event in
     order, then the rest in chunk tasks, each planning its subscribers' routes for every
-    event in order (`notifier.pipeline.fanout`); the last chunk marks them processed."""
+    event in order (`notifier.pipeline.plan.fanout`); the last chunk marks them processed."""
     events = [e for e in events if not rt.state.is_processed(e.event_id)]  # a re-sent batch
     first = rt.config.with_subscribers(parts.first)
     planned = sum(_plan_part(rt, e, first, world, handoff, now, warnings) for e in events)
@@ -141,7 +141,7 @@ def plan_chunk(
     handoff: HandOff, now: datetime,
 ) -> int:  # fmt: skip
     """Plan chunk `number` of a fan-out: the routes of the subscribers `names` for each
-    of one provider's events in order (`notifier.pipeline.fanout`). Idempotent; the last
+    of one provider's events in order (`notifier.pipeline.plan.fanout`). Idempotent; the last
     chunk to finish marks the events processed."""
     events = rt.state.load_events(event_ids)
     if not events:
