@@ -180,7 +180,7 @@ def test_a_primary_killed_during_a_fan_out_loses_and_doubles_nothing(world: Worl
 LOCK_OUTLIVES_FAILOVER = pytest.mark.xfail(
     strict=False,
     reason="a delivery whose outcome write fails at the failover keeps its lock for the "
-    "90 s lease (deliver.py LOCK_MS); its thread's next update waits past 30 s",
+    "90 s lease (delivery/attempt.py LOCK_MS); its thread's next update waits past 30 s",
 )
 
 
