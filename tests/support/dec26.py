@@ -11,17 +11,16 @@ from pathlib import Path
 import yaml
 
 from notifier.config.load import Config, load_config
-from notifier.config.settings import Settings
 from notifier.pipeline.delivery import release
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.replay import discover
-from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
 from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "2024-12-26-openai-azure"
 TYPES = {".json": "application/json", ".xml": "application/rss+xml"}
@@ -39,18 +38,15 @@ def load_dec26(
         doc = yaml.safe_load((example / "subscriptions.yaml").read_text())
         for p in doc["providers"]:
             p["feed"] = {"url": feeds.url(f"/{p['id']}"), "format": formats[p["id"]]}
-        path = tmp / "subscriptions.yaml"
-        path.write_text(yaml.safe_dump(doc))
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=path, key_prefix=prefix,
+        rt = build_runtime(
+            tmp, redis_url, prefix, yaml.safe_dump(doc),
             slack_token="xoxb-dec26", slack_api_url=slack.url,
             twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=twilio.url,
             smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False,
             fetch_allow_networks=LOCAL_CIDRS,  # the feed server is on 127.0.0.1
         )  # fmt: skip
-        config = load_config(path)
-        rt = Runtime.build(settings, redis_url, config)
+        config = rt.config
         for snap in discover(example, lambda message: None):
             feeds.put(f"/{snap.provider}", snap.path.read_bytes(), TYPES[snap.path.suffix])
             inline = InlineHandOff(rt, snap.at)
