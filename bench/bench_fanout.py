@@ -2,8 +2,9 @@
 the fake Slack answering each call after `latency` (150 ms, a typical chat.postMessage).
 
 A generated subscription file has one provider and `subscribers` subscribers, each
-with its own Slack channel. This process polls the provider once (real
-`notifier.pipeline.service.poll`, inline dispatcher) so the incident's event is stored, then
+with its own Slack channel. This process polls the provider once (the real
+`notifier.pipeline.ingest.stage.poll`, a collecting hand-off) so the incident's event
+is stored, then
 sends ONE `notifier.process` task to the broker. Real workers (`python -m workers
 worker -Q poll,deliver` as `notifier run` starts them, `processes` prefork processes
 each, every process sending `in_flight` requests at once) plan the alerts (in chunk
@@ -46,7 +47,8 @@ from bench.support import (
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from notifier.store.conn.url import broker_url
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
@@ -125,10 +127,10 @@ def measure(
         env["NOTIFIER_DELIVERY_IN_FLIGHT"] = str(in_flight)
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
-        collect = CollectEvents()
-        service.poll(rt, "fanout", collect, service.utcnow())
-        assert collect.events, "the poll found no incident"
+        rt = Runtime.build(settings, redis_url, load_config(config))
+        collect = CollectEvents(rt)
+        ingest.poll(rt, "fanout", collect, utcnow())
+        assert collect.event_ids, "the poll found no incident"
         app = _producer(redis_url, settings)
         try:
             with ExitStack() as stack:
@@ -141,7 +143,7 @@ def measure(
                 _warm_up(app, running, processes)
                 started = time.monotonic()
                 # As the poll would queue it: planning (and its chunks) go on `poll`.
-                app.send_task("notifier.process", args=(collect.events,), queue="poll")
+                app.send_task("notifier.process", args=(collect.event_ids,), queue="poll")
                 if not slack.wait(lambda: len(slack.post_times) >= subscribers, 120):
                     raise TimeoutError(f"{len(slack.post_times)}/{subscribers} delivered\n"
                                        f"--- worker log ---\n{running[0].tail()}")  # fmt: skip

@@ -1,11 +1,15 @@
 """Memory: a worker process holding `providers` providers' state, and their Redis bytes.
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime
+from notifier.pipeline.runtime.wiring import utcnow
 
 A child process does what a worker's pool process does: imports `workers.tasks`
 (Celery app included), builds the Runtime from a generated subscription file of
 `providers` providers served by a `FeedFarm`, and polls each provider once through
-`notifier.pipeline.service.poll` (inline dispatcher), so every provider's state is in Redis
-and has passed through this process. It reports VmRSS after start, after the
-imports, after the Runtime, after the polls (and after gc), and the peak (VmHWM).
+`notifier.pipeline.ingest.stage.poll` (a hand-off that drops its messages), so every
+provider's state is in Redis and has passed through this process. It reports VmRSS
+after start, after the imports, after the Runtime, after the polls (and after gc),
+and the peak (VmHWM).
 This process then sums `MEMORY USAGE` over the keys the polls created.
 """
 
@@ -48,24 +52,33 @@ def child(count: int) -> dict[str, object]:
     import gc
 
     out: dict[str, object] = {"start": _rss_kb()}
-    from notifier.pipeline import service
     from workers import tasks  # noqa: F401  (imported as a worker's pool process does)
-    from workers.context import context
+    from workers.process_state import loaded
 
     out["imported"] = _rss_kb()
-    rt = context().runtime()
+    rt = loaded().runtime()
     out["runtime"] = _rss_kb()
 
-    class Inline:
-        def process(self, event_ids: object) -> None:
-            pass  # events are stored by service.poll; nothing is planned here
+    from notifier.pipeline.handoff import HandOff, Lane
+    from notifier.pipeline.ingest import stage as ingest
+    from notifier.pipeline.runtime.wiring import utcnow
 
-        def deliver(self, dedup_keys: object, attempt: int = 0) -> None:
-            pass
+    class Dropped:
+        """Queues that drop every message: events are stored by the poll; nothing is
+        planned or delivered here."""
 
+        def plan(self, event_ids: list[str]) -> None: ...
+
+        def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None: ...
+
+        def deliver(self, dedup_key: str, lane: Lane) -> None: ...
+
+        def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None: ...
+
+    handoff = HandOff(rt, Dropped())
     outcomes: dict[str, int] = {}
     for pid in rt.providers:
-        o = service.poll(rt, pid, Inline(), service.utcnow()).outcome.value
+        o = ingest.poll(rt, pid, handoff, utcnow()).outcome.value
         outcomes[o] = outcomes.get(o, 0) + 1
     out["polled"] = _rss_kb()
     gc.collect()

@@ -34,7 +34,8 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from notifier.store.conn.url import broker_url
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
@@ -97,9 +98,9 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
         }
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
+        rt = Runtime.build(settings, redis_url, load_config(config))
         for pid in ("bulk", "core"):  # the baselines: nothing open yet
-            service.poll(rt, pid, CollectEvents(), service.utcnow())
+            ingest.poll(rt, pid, CollectEvents(rt), utcnow())
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip
@@ -112,9 +113,9 @@ def measure(redis_url: str, prefix: str, backlog: int = 2000) -> list[Row]:
                     _page(app, feeds, twilio, 1)  # every process has built its Runtime
                     idle = _page(app, feeds, twilio, 2)
                     feeds.put(BULK, _incidents("bulk", 1))
-                    collect = CollectEvents()
-                    service.poll(rt, "bulk", collect, service.utcnow())
-                    app.send_task("notifier.process", args=(collect.events,), queue="poll")
+                    collect = CollectEvents(rt)
+                    ingest.poll(rt, "bulk", collect, utcnow())
+                    app.send_task("notifier.process", args=(collect.event_ids,), queue="poll")
                     wait_until(lambda: len(slack.post_times) >= backlog // 10, 60,
                                "the fan-out to be under way")  # fmt: skip
                     before = len(slack.post_times)

@@ -1,9 +1,9 @@
 """Planning a 30,000-route fan-out in chunks, and the Redis round trips it costs.
 
 One provider, `subscribers` subscribers with a Slack channel each. This process polls
-the incident, then runs the real `service.process` with the real `QueueDispatcher`
+the incident, then runs the real `plan.stage.process` with the real `HandOff`
 over queues that only count their messages (each message is one broker round trip),
-and plans every chunk task it queued with the real `service.plan_chunk`, one after
+and plans every chunk task it queued with the real `plan.stage.plan_chunk`, one after
 another, timing each (the workers run them side by side; here they share one CPU).
 Every Redis request of the notifier client is counted (a pipeline or script is one).
 
@@ -32,9 +32,13 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
-from notifier.pipeline.dispatch import Lane, QueueDispatcher
+from notifier.pipeline.handoff import HandOff, Lane
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.plan.fanout import PlanLater
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from tests.support.roundtrips import RoundTrips
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
@@ -54,7 +58,7 @@ class _Queues:
     def plan(self, event_ids: list[str]) -> None:
         self.messages += 1
 
-    def deliver(self, dedup_key: str, attempt: int, lane: Lane) -> None:
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
         self.messages += 1
         self.handed.append(dedup_key)
 
@@ -79,7 +83,7 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
                 slack_token="xoxb-bench-plan", slack_api_url=slack.url,
                 fetch_allow_networks=LOCAL_NETWORKS,  # the feed is on 127.0.0.1
             )  # fmt: skip
-            rt = service.Runtime.build(settings, redis_url, load_config(config))
+            rt = Runtime.build(settings, redis_url, load_config(config))
             try:
                 return _plan(rt, feeds, subscribers)
             finally:
@@ -89,32 +93,35 @@ def measure(redis_url: str, prefix: str, subscribers: int = 30_000) -> list[Row]
         slack.stop()
 
 
-def _plan(rt: service.Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
-    service.poll(rt, "plan", CollectEvents(), service.utcnow())  # the quiet baseline
+def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
+    ingest.poll(rt, "plan", CollectEvents(rt), utcnow())  # the quiet baseline
     incident = FakeIncident("planinc00001", "Elevated API errors", impact="critical")
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
     feeds.put(FEED, summary_json([incident]))
-    found = CollectEvents()
-    service.poll(rt, "plan", found, service.utcnow())
+    found = CollectEvents(rt)
+    ingest.poll(rt, "plan", found, utcnow())
     queues = _Queues()
-    dispatcher = QueueDispatcher(rt, queues, INFRASTRUCTURE)
+    dispatcher = HandOff(
+        rt, queues, plan_inline=lambda ids, h: plan.process(rt, ids, h, utcnow()),
+        transient=INFRASTRUCTURE, retry_later=(PlanLater,),
+    )  # fmt: skip
     trips = RoundTrips(rt.client)
     started = time.perf_counter()
-    service.process(rt, found.events, dispatcher, service.utcnow())
+    plan.process(rt, found.event_ids, dispatcher, utcnow())
     times = []
     for event_ids, number, names in list(queues.chunks):
         t0 = time.perf_counter()
-        service.plan_chunk(rt, event_ids, number, names, dispatcher, service.utcnow())
+        plan.plan_chunk(rt, event_ids, number, names, dispatcher, utcnow())
         times.append(time.perf_counter() - t0)
     total = time.perf_counter() - started
     planned = len(queues.handed)
     plan_trips = trips.count + queues.messages
-    done = all(rt.events.is_processed(e) for e in found.events)
-    quarantined = sum(rt.quarantine.counts(service.utcnow()).values())
+    done = all(rt.events.is_processed(e) for e in found.event_ids)
+    quarantined = sum(rt.quarantine.counts(utcnow()).values())
     # Delivering: the first attempt of one chunk, every Redis request counted.
     chunk = queues.handed[: rt.settings.delivery_in_flight]
     before = trips.count
-    service.deliver_chunk(rt, chunk, dispatcher, service.utcnow())
+    delivery.deliver_keys(rt, chunk, dispatcher, utcnow())
     deliver_trips = (trips.count - before) / len(chunk)
     exact = planned == subscribers and len(set(queues.handed)) == subscribers
     return [

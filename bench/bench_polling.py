@@ -7,7 +7,7 @@ rest answer 304 to the ETag the poller sends.
 
 - pipeline: `notifier.pipeline.ingest.poll.poll_provider` with a real `ProviderStore` on Redis, the
   real `Fetcher`, and an inline enqueue that stores the events (what
-  `notifier.pipeline.service.poll` does before handing ids to Celery). Priming (every feed
+  `notifier.pipeline.ingest.stage.poll` does before handing ids to Celery). Priming (every feed
   fetched and parsed once, as after a deploy) is measured on `prime` feeds and
   reported on its own; the other feeds get the state a first poll of the same
   document stored, copied through the ProviderStore API (parsing 2,000 Atom documents
@@ -86,7 +86,7 @@ def measure(
     stored: list[ChangeEvent] = []
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
-        kept.save_events(events)  # durable, as service.poll does; no queue
+        kept.save_events(events)  # durable, as the ingest stage does; no queue
         stored.extend(events)
 
     with (

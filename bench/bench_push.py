@@ -16,11 +16,12 @@ fake Slack received the message about it:
 - probe: interval 2 s, 3 failures to alert; the warning must arrive within 3 x 2 + 2 s.
 
 Part 2, cost: 2,000 made-here Statuspage summary.json feeds in a `FeedFarm` (own
-process), 1 in 20 changing each round, polled through `notifier.pipeline.service.poll`
-(conditional GETs) and the tick (`service.tick`) on a real Redis. Measured per poll and
-per tick, then projected to an hour at a 60 s `poll_interval` with 2% of the providers
-polled at 15 s (an open incident): requests, bytes on the wire (request and response
-lines, headers and bodies as httpx saw them) and CPU seconds (this process, and Redis).
+process), 1 in 20 changing each round, polled through `notifier.pipeline.ingest.stage.poll`
+(conditional GETs) and the tick (`notifier.pipeline.ingest.tick`) on a real Redis.
+Measured per poll and per tick, then projected to an hour at a 60 s `poll_interval`
+with 2% of the providers polled at 15 s (an open incident): requests, bytes on the
+wire (request and response lines, headers and bodies as httpx saw them) and CPU
+seconds (this process, and Redis).
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.handoff import HandOff, Lane
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.ingest import tick as ticking
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.web.app import build_app
 from notifier.web.serving.serve import WebThread, bind
 from tests.support.push_kit import ProbeTarget, incident_push
@@ -256,11 +260,19 @@ def _headers(raw: Sequence[tuple[bytes, bytes]]) -> int:
     return sum(len(k) + len(v) + 4 for k, v in raw) + 2
 
 
-class _NoDelivery:
-    def process(self, event_ids: Sequence[str]) -> None:
+class _Dropped:
+    """Queues that drop every message: the cost measured is the poll's and the tick's."""
+
+    def plan(self, event_ids: list[str]) -> None:
         pass
 
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        pass
+
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
+        pass
+
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
         pass
 
 
@@ -287,19 +299,20 @@ def measure_cost(redis_url: str, prefix: str, providers: int = 2000,
         config.write_text("\n".join(lines) + "\n")
         settings = Settings(_env_file=None, key_prefix=prefix, config=config,  # type: ignore[call-arg]
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
+        rt = Runtime.build(settings, redis_url, load_config(config))
         wire = Wire()
         rt.fetcher._client.event_hooks["response"].append(wire.on_response)
         ids = list(rt.providers)
         now = datetime.now(UTC)
+        dropped = HandOff(rt, _Dropped())
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda p: service.poll(rt, p, _NoDelivery(), now), ids))  # priming
+            list(pool.map(lambda p: ingest.poll(rt, p, dropped, now), ids))  # priming
             wire.requests = wire.bytes = 0
             cpu, rcpu = time.process_time(), _redis_cpu(rt.client)
             for r in range(1, rounds + 1):
                 farm.set_round(r)
                 at = now + timedelta(seconds=60 * r)
-                list(pool.map(lambda p, at=at: service.poll(rt, p, _NoDelivery(), at), ids))
+                list(pool.map(lambda p, at=at: ingest.poll(rt, p, dropped, at), ids))
             poll_cpu = (time.process_time() - cpu) / (providers * rounds)
             poll_rcpu = (_redis_cpu(rt.client) - rcpu) / (providers * rounds)
             per_request_bytes = wire.bytes / max(1, wire.requests)
@@ -307,7 +320,7 @@ def measure_cost(redis_url: str, prefix: str, providers: int = 2000,
         polls: list[str] = []
         cpu, rcpu = time.process_time(), _redis_cpu(rt.client)
         for s in range(ticks):  # the tick for 2,000 providers, polls only recorded
-            service.tick(rt, _NoDelivery(), lambda p, _e: polls.append(p),
+            ticking.tick(rt, dropped, lambda p, _e: polls.append(p),
                          lambda p, n, _e: None, now + timedelta(seconds=600 + s))  # fmt: skip
         tick_cpu = (time.process_time() - cpu) / ticks
         tick_rcpu = (_redis_cpu(rt.client) - rcpu) / ticks

@@ -47,7 +47,8 @@ from bench.support import (
 )
 from notifier.config.load import load_config
 from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from notifier.store.conn.url import broker_url
 from tests.fakes.smtp import FakeSmtp, Recorder
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -161,8 +162,8 @@ def measure(
         }
         settings = Settings(redis_url=redis_url, config=config, key_prefix=prefix,
                             fetch_allow_networks=LOCAL_NETWORKS)  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
-        service.poll(rt, "scale", CollectEvents(), service.utcnow())  # the quiet baseline
+        rt = Runtime.build(settings, redis_url, load_config(config))
+        ingest.poll(rt, "scale", CollectEvents(rt), utcnow())  # the quiet baseline
         app = Celery("notifier-bench", broker=broker_url(redis_url))
         app.conf.update(broker_transport_options={"global_keyprefix": settings.broker_prefix},
                         task_serializer="json")  # fmt: skip
@@ -201,7 +202,7 @@ def measure(
 
 
 def _follow(
-    rt: service.Runtime, feeds: StampedFeedServer, etag: str,
+    rt: Runtime, feeds: StampedFeedServer, etag: str,
     fakes: tuple[TimedSlack, _SlowRecorder, TimedTwilio], total: int,
 ) -> dict[str, float]:  # fmt: skip
     """Wait for the page, the plan and the last delivery; their times after detection."""

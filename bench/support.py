@@ -24,6 +24,8 @@ from typing import Any
 
 import redis
 
+from notifier.pipeline.handoff import HandOff, Lane
+from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
@@ -340,17 +342,25 @@ class TimedTwilio(FakeTwilio):
 
 
 # The fake feed servers listen on loopback, which the fetch guard refuses unless allowed.
-class CollectEvents:
-    """An inline dispatcher for a benchmark's own polls: remembers the events a poll
-    hands on; nothing is delivered here (the workers, or the benchmark, plan them)."""
+class CollectEvents(HandOff):
+    """The hand-off for a benchmark's own polls, its own queues: remembers the events a
+    poll hands on; nothing is planned or delivered here (the workers, or the benchmark,
+    do that)."""
 
-    def __init__(self) -> None:
-        self.events: list[str] = []
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt, self)
+        self.event_ids: list[str] = []
 
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events.extend(event_ids)
+    def plan(self, event_ids: list[str]) -> None:
+        self.event_ids.extend(event_ids)
 
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        raise AssertionError("a benchmark's poll hands on events, never plans")
+
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
+        raise AssertionError("a benchmark's poll hands on events, never deliveries")
+
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
         raise AssertionError("a benchmark's poll hands on events, never deliveries")
 
 

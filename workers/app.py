@@ -3,13 +3,13 @@
 Queues: `poll` for feed polling and the planning of a large fan-out, `page` for SMS
 pages, their escalations and the retry sweep (its own consumer: no volume of chat or
 email delays a page), `deliver` for every other delivery
-(`notifier.pipeline.dispatch`), so a slow Slack never delays a poll or a page.
+(`notifier.pipeline.handoff`), so a slow Slack never delays a poll or a page.
 Tasks are idempotent, which is what makes `acks_late` with `reject_on_worker_lost`
 safe. No result backend: nothing reads results.
 
 Importing this module has no side effects (Celery's guidance): the configuration
 is a promise Celery evaluates when it first reads it, and the subscription file is
-loaded when a worker or beat starts (`workers.context`).
+loaded when a worker or beat starts (`workers.process_state`).
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shu
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
 from notifier.pipeline.delivery import retry
-from notifier.pipeline.dispatch import PAGES
+from notifier.pipeline.handoff import PAGES
 from notifier.pipeline.runtime.health import TICKS
 from notifier.store.conn.connect import celery_broker, redbeat_options
 from notifier.store.delivery import lease
-from workers.context import context, redis_url
-from workers.pulse import WorkerPulse
+from workers.heartbeat import WorkerPulse
+from workers.process_state import loaded, redis_url
 
 # Delivery retries wait in Redis (notifier.store.delivery.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 30
-# A delivery's lock (notifier.pipeline.delivery.deliver.LOCK_MS) must outlast any task that took
+# A delivery's lock (notifier.pipeline.delivery.attempt.LOCK_MS) must outlast any task that took
 # it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
 # The failures a task retries with a Celery countdown: our infrastructure's, and a task
@@ -129,7 +129,7 @@ app.add_defaults(lambda: celery_config(get_settings(), redis_url()))
 @setup_logging.connect
 def _configure_logging(**_: object) -> None:
     s = get_settings()
-    logs.configure(s.log_level, s.log_json, context().secret_values(), quiet=ROUTINE)
+    logs.configure(s.log_level, s.log_json, loaded().secret_values(), quiet=ROUTINE)
 
 
 @celeryd_init.connect
@@ -138,7 +138,7 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     a broken file stops the worker here, and every pool process inherits the result.
     The delivery locks this worker takes name it (its node, `celery@host`), so another
     worker takes them over once this one's heartbeat is stale (`lease`)."""
-    ctx = context()
+    ctx = loaded()
     lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
 
 

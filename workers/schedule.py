@@ -3,7 +3,7 @@ webhook pushes, plus housekeeping.
 
 Polls are not beat entries of their own: how often a provider is polled changes at
 run time (adaptive polling, a 429's Retry-After, a push asking for a reconciling
-poll), so the tick reads who is due from Redis (`notifier.pipeline.service.tick`).
+poll), so the tick reads who is due from Redis (`notifier.pipeline.ingest.tick`).
 Built when beat sets up its scheduler, never when the app is imported.
 """
 
@@ -18,11 +18,11 @@ import redis
 from redbeat import RedBeatScheduler
 
 from notifier.config.load import Config
-from notifier.pipeline.ingest import continuity
+from notifier.pipeline.ingest import data_loss
 from notifier.store.conn.connect import connect
 from notifier.store.conn.generation import Generation, remembered
-from workers.context import context
-from workers.pulse import BeatPulse
+from workers.heartbeat import BeatPulse
+from workers.process_state import loaded
 
 log = logging.getLogger(__name__)
 # While Redis does not answer (a stall, a restart), the beat retries this often.
@@ -69,13 +69,13 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
 class Scheduler(RedBeatScheduler):
     """redbeat's scheduler, with the schedule built from the subscription file when
     beat starts (standalone or embedded in a worker), before redbeat stores it, and a
-    heartbeat on its ticks (`workers.pulse`).
+    heartbeat on its ticks (`workers.heartbeat`).
 
     It outlives Redis trouble, where redbeat's own tick would end the process: a Redis
     that does not answer (a stall, a restart) is waited out, one tick a second; a lock
     that lapsed meanwhile is taken again, or, when another beat took it, waited for as a
     standby; a Redis that comes back without its data gets the schedule stored again,
-    after the loss is declared (`notifier.pipeline.ingest.continuity`), so no poll runs first."""
+    after the loss is declared (`notifier.pipeline.ingest.data_loss`), so no poll runs first."""
 
     _pulse: BeatPulse
     _generation: str | None = None
@@ -85,11 +85,11 @@ class Scheduler(RedBeatScheduler):
     _built_for: int  # the config generation the schedule was built from
 
     def setup_schedule(self) -> None:
-        ctx = context()
+        ctx = loaded()
         self.app.conf.beat_schedule = beat_schedule(ctx.config)
         self._built_for = ctx.generation
         self._pulse = BeatPulse()
-        self._generation = self._check_generation(remembered(context().settings.data_dir))
+        self._generation = self._check_generation(remembered(loaded().settings.data_dir))
         super().setup_schedule()
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
@@ -136,15 +136,15 @@ class Scheduler(RedBeatScheduler):
         return True
 
     def _check_generation(self, seen: str | None) -> str | None:
-        ctx = context()
+        ctx = loaded()
         if self._client is None:
             self._client = connect(ctx.redis_url, socket_timeout=5)
         gen = Generation(self._client, ctx.settings.key_prefix)
         ids = [p.id for p in ctx.config.resolved_providers()]
-        return continuity.check(gen, seen, ids, datetime.now(UTC), ctx.settings.data_dir)
+        return data_loss.check(gen, seen, ids, datetime.now(UTC), ctx.settings.data_dir)
 
     def _follow_reload(self) -> None:
-        ctx = context()
+        ctx = loaded()
         ctx.refresh()
         if ctx.generation == self._built_for:
             return

@@ -1,5 +1,5 @@
 """`notifier quarantine list|retry ID`: the events and alerts given up on after failing
-three tries (a parser or renderer bug, see `notifier.pipeline.delivery.poison`), and letting one
+three tries (a parser or renderer bug, see `notifier.pipeline.delivery.quarantine`), and letting one
 out again once the fix is deployed.
 
 `list` shows each with when, where it failed and the exception's type (never its
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
-from notifier.pipeline.delivery import poison
+from notifier.pipeline.delivery import quarantine
 from notifier.store.conn.connect import connect
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import inert_stream, one_line
@@ -48,12 +48,12 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         else:
             out.write(render(found, limit=args.limit, where=True) + "\n")
         return 0
-    what = poison.find(store, args.id)
+    what = quarantine.find(store, args.id)
     if what is None:
         print(f"notifier quarantine: nothing quarantined is called {one_line(args.id)!r} "
               "(see `notifier quarantine list`)", file=sys.stderr)  # fmt: skip
         return 1
-    poison.release(client, settings.key_prefix, what, now)
+    quarantine.release(client, settings.key_prefix, what, now)
     out.write(f"{what.member}: out of quarantine; the reconcile sweep hands it on within a "
               "minute\n")  # fmt: skip
     return 0

@@ -33,7 +33,7 @@ from notifier.cli._shared import redis_url
 from notifier.config.load import ConfigError, secrets_for_logging
 from notifier.config.schema import Config
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline.ingest import continuity
+from notifier.pipeline.ingest import data_loss
 from notifier.pipeline.runtime import banner, parent
 from notifier.pipeline.runtime.supervise import Child, Supervisor, terminate
 from notifier.store.conn.connect import connect
@@ -88,7 +88,7 @@ def _runner(mode: str) -> Callable[[argparse.Namespace], int]:
 
 
 # `notifier run`'s second worker: pages, escalations and the retry sweep, never behind
-# chat or email (see notifier.pipeline.dispatch). Two processes: a page and an escalation.
+# chat or email (see notifier.pipeline.handoff). Two processes: a page and an escalation.
 PAGE_WORKER = ["worker", "--queues", "page", "--concurrency", "2", "--hostname", "page@%h"]
 
 
@@ -193,7 +193,7 @@ def _check_generation(settings: Settings, config: Config, url: str) -> None:
         gen = Generation(client, settings.key_prefix)
         ids = [p.id for p in config.resolved_providers()]
         seen = remembered(settings.data_dir)
-        continuity.check(gen, seen, ids, datetime.now(UTC), settings.data_dir)
+        data_loss.check(gen, seen, ids, datetime.now(UTC), settings.data_dir)
     finally:
         client.close()
 

@@ -6,7 +6,7 @@
   notifier silence expire ID
 
 A running service sees a new silence at once: delivery reads the silences with the
-rest of its inputs (`notifier.pipeline.delivery.deliver`). What a silence never mutes is in
+rest of its inputs (`notifier.pipeline.delivery.attempt`). What a silence never mutes is in
 `notifier.route.silencing`.
 """
 

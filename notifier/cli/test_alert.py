@@ -16,7 +16,7 @@ from notifier.cli._shared import emit_lines, json_flag
 from notifier.config.load import ConfigError, load_config
 from notifier.config.schema.fields import CHANNELS
 from notifier.config.settings import get_settings
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.pipeline.test_alert import TestResult, send_test_alerts
 
 

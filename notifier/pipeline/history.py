@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifier.history import db, retention
 from notifier.history.drain import Drained, drain
-from notifier.pipeline.service import Runtime
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.ops.outbox import Outbox
 
 log = logging.getLogger(__name__)

@@ -39,10 +39,10 @@ from notifier.diff.facts import PollFacts
 from notifier.feeds import registry
 from notifier.feeds.history import Lookups, read_history
 from notifier.models import Alert, AlertKind, ChangeEvent, Incident, iso
-from notifier.pipeline.catchup import plan_catch_ups
-from notifier.pipeline.delivery.destinations import Destinations
 from notifier.pipeline.ingest.poll import left_active
-from notifier.pipeline.plan import process_event
+from notifier.pipeline.plan.catchup import plan_catch_ups
+from notifier.pipeline.plan.event import process_event
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.route.match import FEED_EVENTS
 from notifier.store.delivery.alerts import InMemoryAlertStore
 from notifier.store.delivery.followups import InMemoryFollowUps

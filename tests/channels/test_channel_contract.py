@@ -21,9 +21,9 @@ from notifier.channels.kinds import channel_kind, register, unregister
 from notifier.config.load import parse_config
 from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
-from notifier.pipeline.delivery.deliver import deliver_alert
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.delivery.attempt import deliver_alert
 from notifier.pipeline.delivery.digest import send_digests
+from notifier.pipeline.runtime.destinations import Destinations
 from tests.fakes import sample
 from tests.pipeline.test_delivery import NOW, World
 

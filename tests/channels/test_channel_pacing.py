@@ -64,7 +64,7 @@ def test_a_429_on_a_post_pauses_that_channel_only(
     fake_slack.fail_next(1, status=429, retry_after=30)
     with pytest.raises(DeliveryError) as limited:
         ch.send(sample.alert(key="a"), OPS, None)
-    # No Retry-After goes on: it would pause every Slack destination (deliver.py)
+    # No Retry-After goes on: it would pause every Slack destination (delivery/attempt.py)
     assert limited.value.retry_after is None and not limited.value.permanent
     assert "#ops paused 30 s" in limited.value.message
     with pytest.raises(NotYet) as held:

@@ -174,13 +174,13 @@ def test_a_primary_killed_during_a_fan_out_loses_and_doubles_nothing(world: Worl
 # Known (issue 27, open): when the primary dies while a delivery's last round trip (its
 # outcome, then the release of its lock) is in flight, that round trip fails, the alert
 # stays pending and its lock stays held by a worker whose heartbeat is alive, so the
-# next update of that thread waits the lock's 90 s lease (pipeline/delivery/deliver.py
+# next update of that thread waits the lock's 90 s lease (pipeline/delivery/attempt.py
 # LOCK_MS) instead of resuming within 30 s. Seen after the merge with the history
 # outbox and bursts; the branch alone passed. Not strict: it depends on where the kill lands.
 LOCK_OUTLIVES_FAILOVER = pytest.mark.xfail(
     strict=False,
     reason="a delivery whose outcome write fails at the failover keeps its lock for the "
-    "90 s lease (deliver.py LOCK_MS); its thread's next update waits past 30 s",
+    "90 s lease (delivery/attempt.py LOCK_MS); its thread's next update waits past 30 s",
 )
 
 

@@ -116,7 +116,7 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     slack.release.set()
     assert killed_at == FAN_OUT // 4
     # Everything but the killed worker's in-flight chunks goes out within seconds. Those
-    # wait for its per-alert delivery locks to lapse (pipeline/deliver.py LOCK_MS, 120 s)
+    # wait for its per-alert delivery locks to lapse (pipeline/delivery/attempt.py LOCK_MS, 120 s)
     # and are retried from Redis: late, not lost. Waiting the 2 minutes is beyond this
     # suite's budget; what is still out must be waiting in Redis, each alert once.
     settled = _settle(slack, client, logs)

@@ -12,7 +12,7 @@ from notifier.channels.build import build_channels
 from notifier.channels.reach import ChannelReach
 from notifier.config.load import check_config, load_config
 from notifier.config.settings import Settings
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.runtime.destinations import Destinations
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "subscriptions.example.yaml"
 

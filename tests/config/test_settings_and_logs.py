@@ -86,9 +86,11 @@ def test_routine_sweeps_leave_no_info_lines_but_keep_their_warnings() -> None:
     trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.release_retries", "id1", 0.001, 0)
     trace.info("Task %s[%s] succeeded in %ss: %r", "notifier.deliver", "id2", 0.01, "delivered")
     trace.error("Task %s[%s] raised unexpected: %r", "notifier.release_retries", "id3", "boom")
-    logging.getLogger("notifier.pipeline.service").info("handing on 2 notifier.release_retries")
+    logging.getLogger("notifier.pipeline.delivery.release").info(
+        "handing on 2 notifier.release_retries"
+    )
     assert [line.split(" ", 3)[3] for line in out] == [
         "celery.app.trace: Task notifier.deliver[id2] succeeded in 0.01s: 'delivered'",
         "celery.app.trace: Task notifier.release_retries[id3] raised unexpected: 'boom'",
-        "notifier.pipeline.service: handing on 2 notifier.release_retries",
+        "notifier.pipeline.delivery.release: handing on 2 notifier.release_retries",
     ]

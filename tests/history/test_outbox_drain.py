@@ -4,9 +4,8 @@ loses no row, and a batch written twice changes nothing."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,37 +14,23 @@ import redis
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from notifier.channels.base import DeliveryError
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.history import db
 from notifier.history import tables as t
-from notifier.pipeline import service
+from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.history import drain_history
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.ops.outbox import Outbox
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2025, 11, 4, 9, 0, tzinfo=UTC)
 # Nothing listens on port 9 of loopback: the database is "down".
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"
-
-
-class Inline:
-    """Runs what the pipeline hands on, at once, as the embedded harness would."""
-
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now = rt, now
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            with contextlib.suppress(DeliveryError):  # transient: the test retries by hand
-                service.deliver(self.rt, key, self, self.now, attempt)
 
 
 @pytest.fixture
@@ -55,19 +40,16 @@ def feeds() -> Iterator[FeedServer]:
 
 
 def _runtime(tmp_path: Path, redis_url: str, prefix: str, feed: str, slack: FakeSlack,
-             database: str) -> service.Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+             database: str) -> Runtime:  # fmt: skip
+    return build_runtime(
+        tmp_path, redis_url, prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=prefix, data_dir=tmp_path,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
+        data_dir=tmp_path,
         slack_token="xoxb-history-test", slack_api_url=slack.url,
         database_url=SecretStr(database), fetch_allow_networks=LOCAL_CIDRS,
     )  # fmt: skip
-    return service.Runtime.build(settings, redis_url, load_config(config))
 
 
 def _count(url: str, table: t.Table) -> int:
@@ -85,10 +67,10 @@ def test_every_row_arrives_after_the_database_was_down(
     down = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), fake_slack,
                     UNREACHABLE)  # fmt: skip
     fake_slack.fail_post_containing("Elevated API errors", status=503)
-    run = Inline(down, NOW)
-    assert service.poll(down, "acme", run, NOW).outcome == "changed"
+    run = InlineHandOff(down, NOW, keep_going=True)
+    assert ingest.poll(down, "acme", run, NOW).outcome == "changed"
     (key,) = down.alerts.keys_of("acme", "k7hist000001")
-    assert service.deliver(down, key, run, NOW + timedelta(seconds=5), 1).status == "delivered"
+    assert delivery.attempt_one(down, key, run, NOW + timedelta(seconds=5), 1).status == "delivered"
     box = Outbox(redis_client, key_prefix)
     queued = box.depth()
     assert queued >= 5  # events, the alert, two attempts, an error and the finish
@@ -128,7 +110,9 @@ def test_a_batch_written_twice_changes_nothing(
     incident.add("identified", "2025-11-04T08:58:00Z", "Found it.")
     feeds.put("/s.json", summary_json([incident]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), fake_slack, history_url)
-    assert service.poll(rt, "acme", Inline(rt, NOW), NOW).outcome == "changed"
+    assert (
+        ingest.poll(rt, "acme", InlineHandOff(rt, NOW, keep_going=True), NOW).outcome == "changed"
+    )
     box = Outbox(redis_client, key_prefix)
     batch = box.peek(1000)
     assert drain_history(rt, NOW).left == 0

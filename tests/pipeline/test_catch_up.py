@@ -4,7 +4,6 @@ planner, the renderings, and one poll through the service to the fake Slack."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,12 +15,11 @@ from notifier.channels import kinds
 from notifier.channels.console.text import render_text
 from notifier.channels.email.channel import subject, text_body
 from notifier.channels.render import Presentation
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
 from notifier.models import AlertKind, ChangeEvent, EventKind, Gap, Impact, Update
-from notifier.pipeline import service
-from notifier.pipeline.catchup import plan_catch_ups
-from notifier.pipeline.plan import process_event
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan.catchup import plan_catch_ups
+from notifier.pipeline.plan.event import process_event
 from notifier.store.delivery.alerts import InMemoryAlertStore
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import InMemoryThreadStore
@@ -29,6 +27,8 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import FakeTwilio
 from tests.planning_helpers import at, config, event, incident
 from tests.support.feed_server import feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, incidents_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -166,40 +166,25 @@ def test_a_catch_up_reads_as_one_message_with_times_and_final_words() -> None:
     assert "Jun 5 10:00 – Jun 5 11:00 UTC: b is fixed." in text_body(email, p)
 
 
-class Inline:
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now, self.delivered = rt, now, list[str]()
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        self.delivered.extend(dedup_keys)
-
-
 def test_a_poll_after_days_away_posts_one_catch_up_to_slack_and_pages_nobody(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     fake_slack: FakeSlack, fake_twilio: FakeTwilio,
 ) -> None:  # fmt: skip
     t0 = datetime(2025, 6, 3, 6, 40, tzinfo=UTC)
     with feed_server() as feeds:
-        config_file = tmp_path / "subscriptions.yaml"
-        config_file.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/h.json')}', format: statuspage-json}}\n"
             "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-            "    sms: {to: ['+15550100']}\n"
-        )
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config_file, key_prefix=key_prefix,
+            "    sms: {to: ['+15550100']}\n",
             slack_token="xoxb-catch-up", slack_api_url=fake_slack.url,
             twilio_account_sid=fake_twilio.account_sid,
             twilio_auth_token=fake_twilio.auth_token, twilio_from="+15550000",
             twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config_file))
         feeds.put("/h.json", incidents_json([]))
-        service.poll(rt, "acme", Inline(rt, t0), t0)  # the baseline
+        ingest.poll(rt, "acme", InlineHandOff(rt, deliver=False, now=t0), t0)  # the baseline
         gone = []
         for day, (start, end) in enumerate([("09:00", "09:40"), ("13:00", "15:10")], start=4):
             inc = FakeIncident(
@@ -209,9 +194,9 @@ def test_a_poll_after_days_away_posts_one_catch_up_to_slack_and_pages_nobody(
             gone.append(inc.add("resolved", f"2025-06-0{day}T{end}:00Z", f"Fixed on day {day}."))
         feeds.put("/h.json", incidents_json(gone))
         later = t0 + timedelta(days=4) - timedelta(minutes=2)
-        d = Inline(rt, later)
-        assert service.poll(rt, "acme", d, later).outcome == "changed"
-        statuses = [service.deliver(rt, key, d, later).status for key in d.delivered]
+        d = InlineHandOff(rt, deliver=False, now=later)
+        assert ingest.poll(rt, "acme", d, later).outcome == "changed"
+        statuses = [delivery.attempt_one(rt, key, d, later).status for key in d.delivered]
     assert statuses == ["delivered"]  # one catch-up; no page, no incident thread
     (message,) = fake_slack.messages
     body = str(message["body"])

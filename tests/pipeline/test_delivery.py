@@ -22,8 +22,10 @@ from notifier.cli.deliveries import show
 from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from notifier.models import Alert
-from notifier.pipeline.delivery.deliver import DeliveryContext, check_escalation, deliver_alert
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.delivery.attempt import deliver_alert
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
+from notifier.pipeline.runtime.destinations import Destinations
+from notifier.pipeline.sweeps import check_escalation
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
@@ -59,7 +61,7 @@ NOW = sample.T0 + timedelta(minutes=5)
 
 @dataclass
 class World:
-    ctx: DeliveryContext
+    ctx: DeliveryWiring
     alerts: AlertStore
     slack: FakeSlack
     twilio: FakeTwilio
@@ -72,7 +74,7 @@ class World:
 
 def make_ctx(
     client: redis.Redis, prefix: str, slack: FakeSlack, twilio: FakeTwilio, smtp: FakeSmtp
-) -> DeliveryContext:
+) -> DeliveryWiring:
     destinations = Destinations(parse_config(CONFIG, "test.yaml"))
     p = destinations.presentation()
     sms = SmsChannel(twilio.account_sid, SecretStr(twilio.auth_token), "+15550009999",
@@ -82,7 +84,7 @@ def make_ctx(
         "sms": sms,
         "email": EmailChannel("127.0.0.1", smtp.port, starttls=False, presentation=p),
     }
-    return DeliveryContext(
+    return DeliveryWiring(
         client=client, prefix=prefix, destinations=destinations, channels=channels,
         alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
         threads=RedisThreadStore(client, prefix), pager=Pager(client, prefix, sms, presentation=p),
@@ -273,15 +275,15 @@ def test_the_delivery_log_prints_as_a_table_and_as_json(world: World) -> None:
 
 
 @pytest.fixture
-def console_ctx(redis_client: redis.Redis, key_prefix: str) -> Iterator[DeliveryContext]:
+def console_ctx(redis_client: redis.Redis, key_prefix: str) -> Iterator[DeliveryWiring]:
     settings = Settings(_env_file=None, key_prefix=key_prefix)
-    yield DeliveryContext.build(
+    yield DeliveryWiring.build(
         settings, parse_config(CONFIG, "test.yaml"), redis_client, key_prefix
     )
 
 
 def test_without_credentials_alerts_print_to_the_console(
-    console_ctx: DeliveryContext, capsys: pytest.CaptureFixture[str]
+    console_ctx: DeliveryWiring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     alert = sample.alert(title="Outage \x1b]0;pwned\x07 here")
     assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
@@ -294,13 +296,13 @@ def test_without_credentials_alerts_print_to_the_console(
 
 
 def test_a_change_prints_once_for_all_of_a_subscribers_routes_and_each_says_printed(
-    console_ctx: DeliveryContext, redis_client: redis.Redis, key_prefix: str,
+    console_ctx: DeliveryWiring, redis_client: redis.Redis, key_prefix: str,
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     # The same change to one subscriber on slack, email and SMS (a page): the console
     # stands in for all three, and used to print the block three times.
     alerts = [sample.alert(channel=name) for name in ("slack", "email", "sms")]
-    caplog.set_level("INFO", logger="notifier.pipeline.delivery.deliver")
+    caplog.set_level("INFO", logger="notifier.pipeline.delivery.attempt")
     for alert in alerts:
         assert console_ctx.alerts.claim(alert)  # type: ignore[attr-defined]
         assert deliver_alert(alert.dedup_key, console_ctx, NOW).status == "printed"
@@ -330,7 +332,7 @@ def test_a_subscribers_own_webhook_works_without_a_bot_token(
         "test.yaml",
     )
     settings = Settings(_env_file=None, key_prefix=key_prefix)
-    ctx = DeliveryContext.build(settings, config, redis_client, key_prefix)
+    ctx = DeliveryWiring.build(settings, config, redis_client, key_prefix)
     alert = sample.alert()
     assert AlertStore(redis_client, key_prefix).claim(alert)
     assert deliver_alert(alert.dedup_key, ctx, NOW).status == "delivered"

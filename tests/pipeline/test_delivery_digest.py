@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 import tests.pipeline.test_delivery as delivery_tests
-from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.pipeline.delivery.attempt import deliver_alert
 from notifier.pipeline.delivery.digest import send_digests
 from tests.fakes import sample
 from tests.pipeline.test_delivery import World

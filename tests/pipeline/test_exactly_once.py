@@ -22,8 +22,9 @@ from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
-from notifier.pipeline.delivery.deliver import LOCK_MS, WATCHDOG, DeliveryContext, deliver_alert
-from notifier.pipeline.delivery.destinations import Destinations
+from notifier.pipeline.delivery.attempt import LOCK_MS, WATCHDOG, deliver_alert
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.retries import RetryQueue
@@ -50,7 +51,7 @@ NOW = sample.T0 + timedelta(minutes=5)
 
 def make_ctx(
     client: redis.Redis, prefix: str, slack: FakeSlack, twilio: FakeTwilio, smtp_port: int
-) -> DeliveryContext:
+) -> DeliveryWiring:
     destinations = Destinations(parse_config(CONFIG, "test.yaml"))
     p = destinations.presentation()
     sms = SmsChannel(twilio.account_sid, SecretStr(twilio.auth_token), "+15550009999",
@@ -60,7 +61,7 @@ def make_ctx(
         "sms": sms,
         "email": EmailChannel("127.0.0.1", smtp_port, starttls=False, presentation=p),
     }
-    return DeliveryContext(
+    return DeliveryWiring(
         client=client, prefix=prefix, destinations=destinations, channels=channels,
         alerts=AlertStore(client, prefix), log=DeliveryLog(client, prefix),
         threads=RedisThreadStore(client, prefix), pager=Pager(client, prefix, sms, presentation=p),
@@ -72,17 +73,17 @@ def make_ctx(
 def ctx(
     redis_client: redis.Redis, key_prefix: str, fake_slack: FakeSlack, fake_twilio: FakeTwilio,
     fake_smtp: FakeSmtp,
-) -> DeliveryContext:  # fmt: skip
+) -> DeliveryWiring:  # fmt: skip
     return make_ctx(redis_client, key_prefix, fake_slack, fake_twilio, fake_smtp.port)
 
 
-def claimed(ctx: DeliveryContext, alert: Alert) -> str:
+def claimed(ctx: DeliveryWiring, alert: Alert) -> str:
     assert ctx.alerts.claim(alert)
     return alert.dedup_key
 
 
 def test_a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again(
-    ctx: DeliveryContext, fake_slack: FakeSlack
+    ctx: DeliveryWiring, fake_slack: FakeSlack
 ) -> None:
     key = claimed(ctx, sample.alert())
     fake_slack.accept_then_drop(1)
@@ -104,7 +105,7 @@ def test_a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again(
 
 
 def test_a_lost_thread_reply_is_found_among_the_replies(
-    ctx: DeliveryContext, fake_slack: FakeSlack
+    ctx: DeliveryWiring, fake_slack: FakeSlack
 ) -> None:
     deliver_alert(claimed(ctx, sample.alert()), ctx, NOW)
     key = claimed(ctx, sample.update())
@@ -120,7 +121,7 @@ def test_a_lost_thread_reply_is_found_among_the_replies(
 
 
 def test_a_post_that_never_reached_slack_is_posted_on_the_retry(
-    ctx: DeliveryContext, fake_slack: FakeSlack
+    ctx: DeliveryWiring, fake_slack: FakeSlack
 ) -> None:
     key = claimed(ctx, sample.alert())
     fake_slack.fail_next(1, status=503)  # Slack answered: it did not take it
@@ -143,7 +144,7 @@ def _deliver_in_child(url: str, prefix: str, slack: FakeSlack, twilio: FakeTwili
 
 
 def test_a_worker_killed_after_slack_took_the_post_leaves_one_post_and_a_retry_within_a_minute(
-    ctx: DeliveryContext, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
     redis_url: str, key_prefix: str, redis_client: redis.Redis,
 ) -> None:  # fmt: skip
     key = claimed(ctx, sample.alert())
@@ -182,14 +183,14 @@ def test_a_worker_killed_after_slack_took_the_post_leaves_one_post_and_a_retry_w
 
 
 def test_a_delivery_that_ends_leaves_no_retry_behind(
-    ctx: DeliveryContext, redis_client: redis.Redis, key_prefix: str
+    ctx: DeliveryWiring, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     deliver_alert(claimed(ctx, sample.alert()), ctx, NOW)
     assert RetryQueue(redis_client, key_prefix).due(NOW + timedelta(hours=1)) == []
 
 
 def test_an_sms_twilio_took_without_answering_is_found_and_not_sent_again(
-    ctx: DeliveryContext, fake_twilio: FakeTwilio
+    ctx: DeliveryWiring, fake_twilio: FakeTwilio
 ) -> None:
     key = claimed(ctx, sample.alert(channel="sms"))
     fake_twilio.accept_then_drop(1)
@@ -207,7 +208,7 @@ def test_an_sms_twilio_took_without_answering_is_found_and_not_sent_again(
 
 
 def test_each_email_is_marked_sent_as_soon_as_the_server_takes_it(
-    ctx: DeliveryContext, fake_smtp: FakeSmtp, redis_client: redis.Redis
+    ctx: DeliveryWiring, fake_smtp: FakeSmtp, redis_client: redis.Redis
 ) -> None:
     key = claimed(ctx, sample.alert(channel="email"))
     sent_marks: list[dict[str, str]] = []

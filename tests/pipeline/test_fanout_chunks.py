@@ -5,18 +5,22 @@ cut short by its time limit is tried again, loses nothing and is never quarantin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import fanout, service
-from notifier.pipeline.fanout import PlanLater
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import fanout
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.plan.fanout import PlanLater
+from notifier.pipeline.runtime.due import Due
+from notifier.pipeline.runtime.wiring import Runtime
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -28,49 +32,22 @@ class TimeLimit(Exception):
     """Stands in for the harness's soft time limit (Celery's SoftTimeLimitExceeded)."""
 
 
-class Spread:
-    """A dispatcher like the Celery one: chunks are queued (the test runs them, in any
-    order, as the workers would) and every hand-on is recorded in order."""
-
-    transient = (TimeLimit,)
-
-    def __init__(self) -> None:
-        self.handed: list[list[str]] = []
-        self.chunks: list[tuple[list[str], int, list[str]]] = []
-        self.cut_short = 0  # hand-ons still to fail with the time limit
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.events = list(event_ids)
-
-    def plan_chunks(self, event_ids: list[str], chunks: Sequence[list[str]]) -> None:
-        self.chunks += [(event_ids, n, names) for n, names in enumerate(chunks)]
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        if self.cut_short:
-            self.cut_short -= 1
-            raise TimeLimit("soft time limit exceeded")
-        self.handed.append(list(dedup_keys))
-
-
 @pytest.fixture
 def feeds() -> Iterator[FeedServer]:
     with feed_server() as server:
         yield server
 
 
-def _runtime(tmp_path: Path, redis_url: str, key_prefix: str, url: str) -> service.Runtime:
+def _runtime(tmp_path: Path, redis_url: str, key_prefix: str, url: str) -> Runtime:
     lines = ["providers:", "  - id: acme", "    name: Acme Cloud",
              f"    feed: {{url: '{url}', format: statuspage-json}}", "subscribers:"]  # fmt: skip
     for n in range(SUBSCRIBERS):
         lines += [f"  - name: team{n:05d}", f"    slack: {{channel: '#status-{n:05d}'}}"]
         if n < ON_CALL:
             lines.append(f"    sms: {{to: ['+1555010{n:04d}']}}")
-    path = tmp_path / "subscriptions.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=path, key_prefix=key_prefix, fetch_allow_networks=LOCAL_CIDRS
+    return build_runtime(
+        tmp_path, redis_url, key_prefix, "\n".join(lines) + "\n", fetch_allow_networks=LOCAL_CIDRS
     )
-    return service.Runtime.build(settings, redis_url, load_config(path))
 
 
 def _incident(*statuses: str) -> FakeIncident:
@@ -82,23 +59,25 @@ def _incident(*statuses: str) -> FakeIncident:
 
 def _first_event(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
-) -> tuple[service.Runtime, Spread, list[str]]:
+) -> tuple[Runtime, InlineHandOff, list[str]]:
     feeds.put("/s.json", summary_json([]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"))
-    spread = Spread()
-    service.poll(rt, "acme", spread, NOW - timedelta(minutes=1))  # the quiet baseline
+    # Chunks are queued (the test runs them, in any order, as the workers would) and
+    # every hand-on is recorded in order.
+    spread = InlineHandOff(rt, NOW, plan=False, deliver=False, transient=(TimeLimit,))
+    ingest.poll(rt, "acme", spread, NOW - timedelta(minutes=1))  # the quiet baseline
     feeds.put("/s.json", summary_json([_incident("investigating")]))
-    assert service.poll(rt, "acme", spread, NOW).outcome == "changed"
-    return rt, spread, spread.events
+    assert ingest.poll(rt, "acme", spread, NOW).outcome == "changed"
+    return rt, spread, spread.processed[-1]
 
 
 def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
 ) -> None:
     rt, spread, events = _first_event(tmp_path, redis_url, key_prefix, feeds)
-    service.process(rt, events, spread, NOW)
+    plan.process(rt, events, spread, NOW)
     # The task that found the event planned and handed on the page lanes, nothing else.
-    planned_here = [k for batch in spread.handed for k in batch]
+    planned_here = list(spread.delivered)
     assert sum(k.endswith("/sms") for k in planned_here) == ON_CALL
     assert len(planned_here) == 2 * ON_CALL  # the on-call subscribers' Slack routes too
     expected = -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
@@ -106,12 +85,12 @@ def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     assert all(len(names) <= fanout.CHUNK for _, _, names in spread.chunks)
     assert not any(rt.events.is_processed(e) for e in events)  # the chunks finish it
     for event_ids, number, names in reversed(spread.chunks):  # any order, any worker
-        service.plan_chunk(rt, event_ids, number, names, spread, NOW)
-    handed = Counter(k for batch in spread.handed for k in batch)
+        plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
+    handed = Counter(spread.delivered)
     assert len(handed) == SUBSCRIBERS + ON_CALL  # every route once, none twice
     assert max(handed.values()) == 1
     assert all(rt.events.is_processed(e) for e in events)
-    assert rt.due("unprocessed").due(NOW + timedelta(hours=1)) == []
+    assert rt.due(Due.UNPROCESSED).due(NOW + timedelta(hours=1)) == []
     # Each alert record names its event (stored once by the poll) instead of copying it.
     raw = rt.client.hget(rt.alerts.key(next(iter(handed))), "alert")
     assert raw is not None and b'"event_id"' in raw and b'"event":' not in raw
@@ -121,23 +100,23 @@ def test_the_providers_next_event_waits_until_every_chunk_is_planned(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
 ) -> None:
     rt, spread, events = _first_event(tmp_path, redis_url, key_prefix, feeds)
-    service.process(rt, events, spread, NOW)
+    plan.process(rt, events, spread, NOW)
     feeds.put("/s.json", summary_json([_incident("investigating", "identified")]))
     later = NOW + timedelta(minutes=1)
-    assert service.poll(rt, "acme", spread, later).outcome == "changed"
-    update = spread.events
+    assert ingest.poll(rt, "acme", spread, later).outcome == "changed"
+    update = spread.processed[-1]
     with pytest.raises(PlanLater):
-        service.process(rt, update, spread, later)
-    service.process(rt, events, spread, later)  # a re-sent batch does not fan out again
+        plan.process(rt, update, spread, later)
+    plan.process(rt, events, spread, later)  # a re-sent batch does not fan out again
     pending = list(spread.chunks)
     assert len(pending) == -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
     for event_ids, number, names in pending:
-        service.plan_chunk(rt, event_ids, number, names, spread, later)
+        plan.plan_chunk(rt, event_ids, number, names, spread, later)
     spread.chunks.clear()
-    service.process(rt, update, spread, later)  # now it goes, in chunks of its own
+    plan.process(rt, update, spread, later)  # now it goes, in chunks of its own
     for event_ids, number, names in spread.chunks:
-        service.plan_chunk(rt, event_ids, number, names, spread, later)
-    keys = [k for batch in spread.handed for k in batch]
+        plan.plan_chunk(rt, event_ids, number, names, spread, later)
+    keys = list(spread.delivered)
     assert len(keys) == len(set(keys))
     # The update went to the threads the first event opened: no route paged twice.
     assert sum(k.endswith("/sms") for k in keys) == ON_CALL
@@ -147,16 +126,16 @@ def test_a_chunk_cut_short_by_its_time_limit_is_tried_again_and_loses_nothing(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
 ) -> None:
     rt, spread, events = _first_event(tmp_path, redis_url, key_prefix, feeds)
-    service.process(rt, events, spread, NOW)
+    plan.process(rt, events, spread, NOW)
     event_ids, number, names = spread.chunks[0]
     for _try in range(4):  # more often than a poison item is allowed to fail
-        spread.cut_short = 1
+        spread.fail_next = [TimeLimit("soft time limit exceeded")]
         with pytest.raises(TimeLimit):
-            service.plan_chunk(rt, event_ids, number, names, spread, NOW)
+            plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
     assert not any(rt.quarantine.counts(NOW).values())  # a time limit is no poison try
     assert all(rt.quarantine.tries("event", e) == 0 for e in event_ids)
     for event_ids, number, names in spread.chunks:
-        service.plan_chunk(rt, event_ids, number, names, spread, NOW)
-    handed = {k for batch in spread.handed for k in batch}
+        plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
+    handed = set(spread.delivered)
     assert len(handed) == SUBSCRIBERS + ON_CALL
     assert all(rt.events.is_processed(e) for e in events)

@@ -1,8 +1,12 @@
 """One event, followed from the poll to the Slack post, visits the stages in the order
-of the package map (docs/architecture.md): feeds → diff → annotate → route → channels.
+of the package map (docs/architecture.md): feeds → diff → annotate → route → channels,
+and enters each pipeline stage once, in order: ingest → plan → delivery.
 
-A profiler records every call the pipeline makes into a stage package. The store, the
-configuration and the models are the shared lower layers: any stage may use them.
+It runs through the real hand-off (`notifier.pipeline.handoff`) and the real entry
+functions of each stage, as the Celery tasks call them; only the queues run at once,
+in this process. A profiler records every call the pipeline makes into a stage
+package. The store, the configuration and the models are the shared lower layers:
+any stage may use them.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
+from typing import Any
 
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.handoff import HandOff, Lane
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -28,6 +36,14 @@ pytestmark = pytest.mark.usefixtures("local_fetches")
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 STAGES = ["feeds", "diff", "annotate", "route", "channels"]
+# The entry functions the tasks call, one per stage (`workers.tasks`).
+STAGE_ENTRIES = [
+    (ingest, "poll"),
+    (plan, "process"),
+    (plan, "plan_chunk"),
+    (delivery, "deliver"),
+    (delivery, "deliver_chunk"),
+]
 
 
 def _stage(frame: FrameType | None) -> str | None:
@@ -37,12 +53,12 @@ def _stage(frame: FrameType | None) -> str | None:
 
 
 class Follow:
-    """Runs each stage at once, in this process, the way the tasks would, one event at a
-    time; `visits[i]` are the stage packages the pipeline entered for the i-th step."""
+    """Records the stage packages the pipeline entered (`visits[i]`: for the i-th event)
+    and each stage entry function called (`entered`)."""
 
-    def __init__(self, rt: service.Runtime) -> None:
-        self.rt = rt
+    def __init__(self) -> None:
         self.visits: list[list[str]] = [[]]
+        self.entered: list[str] = []
 
     def profile(self, frame: FrameType, event: str, _arg: object) -> None:
         if event != "call" or _stage(frame.f_back) != "pipeline":
@@ -51,14 +67,41 @@ class Follow:
         if stage in STAGES and (not seen or seen[-1] != stage):
             seen.append(stage)
 
-    def process(self, event_ids: Sequence[str]) -> None:
-        for event_id in event_ids:
-            service.process(self.rt, [event_id], self, NOW)
-            self.visits.append([])  # the next event starts its own walk
+    def wrap(self, monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> None:
+        """Record every call of the stage entry `module.name`, by its module."""
+        real = getattr(module, name)
 
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, NOW, attempt)
+        def entry(*args: Any, **kwargs: Any) -> Any:
+            self.entered.append(module.__name__)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, entry)
+
+
+class Queues:
+    """The hand-off's queues, each message run at once through the stage's entry (as
+    `workers.tasks` does); the next event starts its own walk."""
+
+    def __init__(self, rt: Runtime, follow: Follow) -> None:
+        self.rt, self.follow = rt, follow
+        self.handoff = HandOff(self.rt, self, plan_inline=self.plan_now)
+
+    def plan_now(self, event_ids: Sequence[str], handoff: HandOff) -> None:
+        for event_id in event_ids:
+            plan.process(self.rt, [event_id], handoff, NOW)
+            self.follow.visits.append([])
+
+    def plan(self, event_ids: list[str]) -> None:
+        self.plan_now(event_ids, self.handoff)
+
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
+        plan.plan_chunk(self.rt, event_ids, number, subscribers, self.handoff, NOW)
+
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
+        delivery.deliver(self.rt, dedup_key, self.handoff, NOW)
+
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
+        delivery.deliver_chunk(self.rt, dedup_keys, self.handoff, NOW)
 
 
 @pytest.fixture
@@ -69,26 +112,26 @@ def served(fake_slack: FakeSlack) -> Iterator[tuple[FeedServer, FakeSlack]]:
 
 def test_one_event_passes_through_each_stage_once_in_the_order_of_the_map(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
-    served: tuple[FeedServer, FakeSlack],
+    served: tuple[FeedServer, FakeSlack], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     feeds, slack = served
     incident = FakeIncident("k7flow000001", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:00:00Z", "We are investigating.")
     feeds.put("/s.json", summary_json([incident]))
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-flow-test", slack_api_url=slack.url,
     )  # fmt: skip
-    follow = Follow(service.Runtime.build(settings, redis_url, load_config(config)))
+    follow = Follow()
+    for module, name in STAGE_ENTRIES:
+        follow.wrap(monkeypatch, module, name)
+    queues = Queues(rt, follow)
     sys.setprofile(follow.profile)
     try:
-        outcome = service.poll(follow.rt, "acme", follow, NOW)
+        outcome = ingest.poll(queues.rt, "acme", queues.handoff, NOW)
     finally:
         sys.setprofile(None)
     assert outcome.outcome == "changed"
@@ -96,3 +139,9 @@ def test_one_event_passes_through_each_stage_once_in_the_order_of_the_map(
     # The incident and its first update are one event (one message): planned once.
     (opened,) = [v for v in follow.visits if v]
     assert opened == STAGES
+    # Each stage's module entered once, in the order of the flow.
+    assert follow.entered == [
+        "notifier.pipeline.ingest.stage",
+        "notifier.pipeline.plan.stage",
+        "notifier.pipeline.delivery.stage",
+    ]

@@ -4,18 +4,19 @@ at most one per `group_interval`, through the held set that beat sweeps."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import release
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.ingest import stage as ingest
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -23,19 +24,6 @@ pytestmark = pytest.mark.usefixtures("local_fetches")
 
 T0 = datetime(2024, 12, 26, 18, 30, tzinfo=UTC)
 ONCALL = "+15550100"
-
-
-class Inline:
-    """Plans at once; records what is handed on for delivery (the test delivers it)."""
-
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now, self.delivered = rt, now, list[str]()
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        self.delivered.extend(dedup_keys)
 
 
 def _incident(iid: str, name: str, at: datetime) -> FakeIncident:
@@ -54,34 +42,32 @@ def test_downstream_incidents_reach_the_paged_on_call_as_batched_follow_ups(
             "    depends_on: [acme]\n"
             for i in (1, 2, 3)
         )
-        config = tmp_path / "subscriptions.yaml"
-        config.write_text(
+        rt = build_runtime(
+            tmp_path, redis_url, key_prefix,
             "providers:\n  - id: acme\n    name: Acme Cloud\n"
             f"    feed: {{url: '{feeds.url('/acme.json')}', format: statuspage-json}}\n" + deps
             + "services:\n  storefront: {depends_on: [d2]}\n"
             f"subscribers:\n  - name: oncall\n    sms: {{to: ['{ONCALL}']}}\n"
-            "    filters: {min_impact: major}\n"
-        )  # fmt: skip
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=config, key_prefix=key_prefix,
+            "    filters: {min_impact: major}\n",
             twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=fake_twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=fake_twilio.url,
         )  # fmt: skip
-        rt = service.Runtime.build(settings, redis_url, load_config(config))
 
         def poll(provider: str, name: str, at: datetime) -> list[str]:
             feeds.put(f"/{provider}.json", summary_json([_incident(f"{provider}1", name, at)]))
-            d = Inline(rt, at)
-            assert service.poll(rt, provider, d, at).outcome == "changed"
+            d = InlineHandOff(rt, deliver=False, now=at)
+            assert ingest.poll(rt, provider, d, at).outcome == "changed"
             for key in d.delivered:
-                service.deliver(rt, key, d, at)
+                delivery.attempt_one(rt, key, d, at)
             return d.delivered
 
         for i in (1, 2, 3):
             feeds.put(f"/d{i}.json", summary_json([]))
-            service.poll(rt, f"d{i}", Inline(rt, T0), T0)  # seen quiet first
+            ingest.poll(
+                rt, f"d{i}", InlineHandOff(rt, deliver=False, now=T0), T0
+            )  # seen quiet first
         feeds.put("/acme.json", summary_json([]))
-        service.poll(rt, "acme", Inline(rt, T0), T0)
+        ingest.poll(rt, "acme", InlineHandOff(rt, deliver=False, now=T0), T0)
 
         poll("acme", "Power event", T0)  # the page
         assert len(fake_twilio.to(ONCALL)) == 1
@@ -89,11 +75,14 @@ def test_downstream_incidents_reach_the_paged_on_call_as_batched_follow_ups(
         assert poll("d1", "Checkout errors", T0 + timedelta(minutes=1)) == []
         assert poll("d2", "Search down", T0 + timedelta(minutes=3)) == []
         assert len(fake_twilio.to(ONCALL)) == 1
-        sweep = Inline(rt, T0 + timedelta(minutes=5))
-        assert service.release_held(rt, sweep, T0 + timedelta(minutes=4)) == 0
-        assert service.release_held(rt, sweep, T0 + timedelta(minutes=5)) == 1
+        sweep = InlineHandOff(rt, deliver=False, now=T0 + timedelta(minutes=5))
+        assert release.release_held(rt, sweep, T0 + timedelta(minutes=4)) == 0
+        assert release.release_held(rt, sweep, T0 + timedelta(minutes=5)) == 1
         for key in sweep.delivered:
-            assert service.deliver(rt, key, sweep, T0 + timedelta(minutes=5)).status == "delivered"
+            assert (
+                delivery.attempt_one(rt, key, sweep, T0 + timedelta(minutes=5)).status
+                == "delivered"
+            )
         _page, follow_up = fake_twilio.to(ONCALL)
         assert follow_up == (
             "Also down: +Shop1 major; +Shop2 major, likely caused by the Acme Cloud "
@@ -101,11 +90,11 @@ def test_downstream_incidents_reach_the_paged_on_call_as_batched_follow_ups(
         )
         # A third, after the follow-up went: the next one waits for the next interval.
         assert poll("d3", "Login slow", T0 + timedelta(minutes=6)) == []
-        assert service.release_held(rt, sweep, T0 + timedelta(minutes=9)) == 0
-        late = Inline(rt, T0 + timedelta(minutes=10))
-        assert service.release_held(rt, late, T0 + timedelta(minutes=10)) == 1
+        assert release.release_held(rt, sweep, T0 + timedelta(minutes=9)) == 0
+        late = InlineHandOff(rt, deliver=False, now=T0 + timedelta(minutes=10))
+        assert release.release_held(rt, late, T0 + timedelta(minutes=10)) == 1
         for key in late.delivered + sweep.delivered:  # a re-delivery sends nothing twice
-            service.deliver(rt, key, late, T0 + timedelta(minutes=10))
+            delivery.attempt_one(rt, key, late, T0 + timedelta(minutes=10))
         assert fake_twilio.to(ONCALL)[2:] == [
             "Also down: +Shop3 major, likely caused by the Acme Cloud incident"
         ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import io
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +15,14 @@ import pytest
 import redis
 
 from notifier.cli import status
-from notifier.config.load import load_config
-from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import service
+from notifier.config.settings import get_settings
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.ingest.poll import PollOutcome
 from notifier.store.feeds.discovered import DiscoveredStore
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.status_sites import RSS_PAGE_HTML, rss, serve_sites
 from tests.support.statuspage_docs import FakeIncident
 
@@ -32,40 +33,23 @@ T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 PROVIDERS = {"acme": "/sp", "beta": "/iio", "gamma": "/blog"}
 
 
-class Inline:
-    """Runs each stage at once, in order, as the Celery queues would."""
-
-    def __init__(self, rt: service.Runtime) -> None:
-        self.rt, self.now = rt, T0
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, self.now, attempt)
-
-    def poll(self, provider: str, minutes: float) -> service.PollOutcome:
-        self.now = T0 + timedelta(minutes=minutes)
-        return service.poll(self.rt, provider, self, self.now)
+def _poll(run: InlineHandOff, provider: str, minutes: float) -> PollOutcome:
+    run.now = T0 + timedelta(minutes=minutes)
+    return ingest.poll(run.rt, provider, run, run.now)
 
 
 def _inline(tmp_path: Path, redis_url: str, key_prefix: str, sites: FeedServer,
-            slack: FakeSlack) -> Inline:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+            slack: FakeSlack) -> InlineHandOff:  # fmt: skip
+    return InlineHandOff(build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n"
         + "".join(
             f"  - id: {pid}\n    name: {pid.capitalize()}\n    page: {sites.url(path)}\n"
             for pid, path in PROVIDERS.items()
         )
-        + "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        + "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-page-test", slack_api_url=slack.url,
-    )  # fmt: skip
-    return Inline(service.Runtime.build(settings, redis_url, load_config(config)))
+    ), T0)  # fmt: skip
 
 
 def test_a_file_naming_only_status_pages_alerts_for_each_kind_of_site(
@@ -76,7 +60,7 @@ def test_a_file_naming_only_status_pages_alerts_for_each_kind_of_site(
         serve_sites(sites)
         run = _inline(tmp_path, redis_url, key_prefix, sites, fake_slack)
         for pid in PROVIDERS:
-            assert run.poll(pid, 0).outcome == "changed", pid  # quiet: a baseline
+            assert _poll(run, pid, 0).outcome == "changed", pid  # quiet: a baseline
         assert fake_slack.messages == []
         remembered = DiscoveredStore(redis_client, key_prefix)
         assert remembered.get("acme", sites.url("/sp")).url == sites.url("/sp/api/v2/summary.json")  # type: ignore[union-attr]
@@ -87,7 +71,7 @@ def test_a_file_naming_only_status_pages_alerts_for_each_kind_of_site(
         incident.add("investigating", "2024-12-26T19:10:00.000Z", "We are investigating.")
         serve_sites(sites, incident)
         for pid in PROVIDERS:
-            assert run.poll(pid, 10).outcome == "changed", pid
+            assert _poll(run, pid, 10).outcome == "changed", pid
 
     texts = [m["text"] for m in fake_slack.messages]
     assert len(texts) == 3, texts
@@ -105,7 +89,7 @@ def test_a_feed_that_moves_is_found_again_remembered_and_shown_by_status(
     with feed_server() as sites:
         serve_sites(sites)
         run = _inline(tmp_path, redis_url, key_prefix, sites, fake_slack)
-        assert run.poll("acme", 0).outcome == "changed"
+        assert _poll(run, "acme", 0).outcome == "changed"
         # The vendor leaves Statuspage: the summary is gone (404) and the page now links RSS.
         with sites.lock:
             del sites.documents["/sp/api/v2/summary.json"]
@@ -113,14 +97,14 @@ def test_a_feed_that_moves_is_found_again_remembered_and_shown_by_status(
             "/sp", RSS_PAGE_HTML.replace(b"feeds/status.rss", b"/sp/v2/feed.rss"), "text/html"
         )
         sites.put("/sp/v2/feed.rss", rss([]), "application/rss+xml")
-        failed = run.poll("acme", 1)
+        failed = _poll(run, "acme", 1)
         assert failed.outcome == "failed" and failed.cause == "http:404"
         store = DiscoveredStore(redis_client, key_prefix)
         moves = store.moves("acme")
         assert [(m.old, m.new) for m in moves] == [
             (sites.url("/sp/api/v2/summary.json"), sites.url("/sp/v2/feed.rss"))]  # fmt: skip
         assert moves[0].why == "feed answered HTTP 404"
-        assert run.poll("acme", 2).outcome == "changed"  # the next poll reads the new feed
+        assert _poll(run, "acme", 2).outcome == "changed"  # the next poll reads the new feed
         page, new = sites.url("/sp"), sites.url("/sp/v2/feed.rss")
 
         monkeypatch.setenv("NOTIFIER_CONFIG", str(tmp_path / "subscriptions.yaml"))

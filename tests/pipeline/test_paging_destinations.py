@@ -4,7 +4,6 @@ resolve when it ends, under one dedup key; `config check` accepts every new rout
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,32 +11,18 @@ import pytest
 import redis
 
 from notifier.cli import main
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
 from notifier.store.delivery.deliverylog import DeliveryLog
 from tests.fakes.pagerduty_api import FakePagerDuty
 from tests.support.feed_server import feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
 pytestmark = pytest.mark.usefixtures("local_fetches")
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
-
-
-class Inline:
-    """Runs each stage at once, in this process."""
-
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now = rt, now
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, self.now, attempt)
 
 
 def test_pagerduty_is_triggered_once_and_resolved_under_one_dedup_key(
@@ -51,16 +36,14 @@ def test_pagerduty_is_triggered_once_and_resolved_under_one_dedup_key(
     try:
         with feed_server() as feeds:
             feeds.put("/s.json", summary_json([]))
-            config = tmp_path / "subscriptions.yaml"
-            config.write_text(
+            rt = build_runtime(
+                tmp_path, redis_url, key_prefix,
                 "providers:\n  - id: acme\n    name: Acme Cloud\n"
                 f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
                 "subscribers:\n  - name: oncall\n"
-                "    pagerduty: {routing_key_env: PD_ROUTING_KEY}\n"
-            )
-            settings = Settings(_env_file=None, config=config, key_prefix=key_prefix,  # type: ignore[call-arg]
-                                pagerduty_api_url=pd.url)  # fmt: skip
-            rt = service.Runtime.build(settings, redis_url, load_config(config))
+                "    pagerduty: {routing_key_env: PD_ROUTING_KEY}\n",
+                pagerduty_api_url=pd.url,
+            )  # fmt: skip
             now = NOW
             steps = [
                 lambda: None,
@@ -73,7 +56,7 @@ def test_pagerduty_is_triggered_once_and_resolved_under_one_dedup_key(
             for i, step in enumerate(steps):
                 step()
                 feeds.put("/s.json", summary_json([incident] if i else []))
-                service.poll(rt, "acme", Inline(rt, now), now)
+                ingest.poll(rt, "acme", InlineHandOff(rt, now), now)
                 now += timedelta(minutes=1)
     finally:
         pd.stop()

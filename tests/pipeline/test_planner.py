@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import redis
 
-import notifier.pipeline.plan as planner
 from notifier.channels.console.text import render_text
 from notifier.channels.kinds import pages_only
 from notifier.models import Alert, AlertKind, ChangeEvent, EventKind, Impact, Incident
-from notifier.pipeline.delivery.destinations import Destinations
-from notifier.pipeline.plan import process_event
+from notifier.pipeline.plan import event as planner
+from notifier.pipeline.plan.event import process_event
 from notifier.pipeline.replay import ReplayPlanner
+from notifier.pipeline.runtime.destinations import Destinations
 from notifier.route.grouping import ThreadRegistry
 from notifier.store.delivery.alerts import AlertStore, InMemoryAlertStore
 from notifier.store.delivery.status import AlertStatus

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from notifier.models import EventKind
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
@@ -66,13 +66,13 @@ def _run(
     )  # fmt: skip
     run = Inline(rt, T0)
     feeds.put(SUMMARY, summary_json([]))
-    service.poll(rt, "openai", run, T0)
+    ingest.poll(rt, "openai", run, T0)
     return run
 
 
 def _probe(run: Inline, seconds: float) -> EventKind | None:
     run.now = T0 + timedelta(seconds=seconds)
-    return service.probe(run.rt, "openai", 0, run, run.now).event
+    return ingest.probe(run.rt, "openai", 0, run, run.now).event
 
 
 def test_three_failures_send_one_unconfirmed_warning_and_the_incident_joins_its_thread(
@@ -97,7 +97,7 @@ def test_three_failures_send_one_unconfirmed_warning_and_the_incident_joins_its_
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "We are investigating.")
     feeds.put(SUMMARY, summary_json([incident]))
     run.now = datetime(2024, 12, 26, 19, 0, 40, tzinfo=UTC)
-    service.poll(run.rt, "openai", run, run.now)
+    ingest.poll(run.rt, "openai", run, run.now)
     confirmed = fake_slack.messages[1:]
     assert confirmed and all(m.get("thread_ts") == warning["ts"] for m in confirmed)
     assert any("Early warning: confirmed by OpenAI at 19:00 UTC, 29 min after our first "
@@ -156,7 +156,7 @@ def test_no_warning_while_the_page_already_shows_an_incident(
     incident = FakeIncident("oai0002", "Elevated errors")
     incident.add("investigating", "2024-12-26T18:30:00.000Z", "Investigating.")
     feeds.put(SUMMARY, summary_json([incident]))
-    service.poll(run.rt, "openai", run, T0)
+    ingest.poll(run.rt, "openai", run, T0)
     before = len(fake_slack.messages)
     target.status = 502
     assert [_probe(run, s) for s in (30, 60, 90, 120)] == [None] * 4

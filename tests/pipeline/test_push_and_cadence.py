@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.ingest import tick as ticking
 from notifier.pipeline.ingest.push import RECONCILE_AFTER
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.due import Due
 from notifier.store.feeds.cadence import poll_member
 from notifier.store.feeds.pushes import PushQueue
 from tests.fakes.slack_api import FakeSlack
@@ -68,7 +71,7 @@ def test_a_pushed_incident_alerts_at_once_and_the_poll_after_it_adds_nothing(
     run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
     run.tick(T0)
     for provider in run.polls:  # the first round: every provider once
-        service.poll(run.rt, provider, run, T0)
+        ingest.poll(run.rt, provider, run, T0)
     incident = FakeIncident("k7push0001", "Elevated API errors")
     incident.add("investigating", "2024-12-26T19:01:00.000Z", "We are investigating.")
     PushQueue(run.rt.client, key_prefix).put("acme", incident_push(incident), T0)
@@ -86,7 +89,7 @@ def test_a_pushed_incident_alerts_at_once_and_the_poll_after_it_adds_nothing(
     later = pushed_at + RECONCILE_AFTER
     run.tick(later)
     assert "acme" in run.polls
-    assert service.poll(run.rt, "acme", run, later).outcome == "changed"
+    assert ingest.poll(run.rt, "acme", run, later).outcome == "changed"
     assert len(fake_slack.messages) == 1
     # The resolution arrives by push too: one reply in the same thread.
     incident.add("resolved", "2024-12-26T19:20:00.000Z", "Fixed.")
@@ -103,9 +106,9 @@ def test_an_update_polled_first_is_not_posted_again_when_its_push_arrives(
     incident.add("investigating", "2024-12-26T19:01:00.000Z", "Investigating.")
     feeds.put(SUMMARY, summary_json([]))
     run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
-    service.poll(run.rt, "acme", run, T0)
+    ingest.poll(run.rt, "acme", run, T0)
     feeds.put(SUMMARY, summary_json([incident]))
-    service.poll(run.rt, "acme", run, T0 + timedelta(seconds=60))
+    ingest.poll(run.rt, "acme", run, T0 + timedelta(seconds=60))
     assert len(fake_slack.messages) == 1
     PushQueue(run.rt.client, key_prefix).put("acme", incident_push(incident), T0)
     assert run.tick(T0 + timedelta(seconds=61)).pushes.merged == 1
@@ -139,8 +142,8 @@ def test_polling_speeds_up_while_an_upstream_has_an_open_incident_and_slows_afte
     run.tick(T0)
     assert sorted(run.polls) == ["acme", "azure"]
     for provider in run.polls:
-        service.poll(run.rt, provider, run, T0)
-    assert service.intervals(run.rt, T0)["acme"].interval == 300
+        ingest.poll(run.rt, provider, run, T0)
+    assert ticking.intervals(run.rt, T0)["acme"].interval == 300
     due = run.rt.cadence.when(poll_member("acme"))
     assert due is not None and due >= T0 + timedelta(seconds=300)
     # Azure opens an incident (its poll at 300 s finds it).
@@ -148,8 +151,8 @@ def test_polling_speeds_up_while_an_upstream_has_an_open_incident_and_slows_afte
     outage.add("investigating", "2024-12-26T19:04:00.000Z", "Investigating.")
     feeds.put("/azure" + SUMMARY, summary_json([outage]))
     t1 = T0 + timedelta(seconds=301)
-    service.poll(run.rt, "azure", run, t1)
-    why = service.intervals(run.rt, t1)["acme"]
+    ingest.poll(run.rt, "azure", run, t1)
+    why = ticking.intervals(run.rt, t1)["acme"]
     assert (why.interval, why.why) == (15, "upstream Microsoft Azure has an open incident")
     run.polls.clear()
     run.tick(t1)
@@ -164,7 +167,7 @@ def test_polling_speeds_up_while_an_upstream_has_an_open_incident_and_slows_afte
         run.tick(now)
         if "acme" in run.polls:
             times.append(now)
-            service.poll(run.rt, "acme", run, now)
+            ingest.poll(run.rt, "acme", run, now)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert len(times) >= 6 and all(15 <= g <= 17 for g in gaps), gaps
     # Azure resolves: back to 300 s.
@@ -172,8 +175,8 @@ def test_polling_speeds_up_while_an_upstream_has_an_open_incident_and_slows_afte
     feeds.put("/azure" + SUMMARY, summary_json([outage]))
     for _ in range(2):  # a summary drops it: its absence is confirmed by a second poll
         now += timedelta(seconds=15)
-        service.poll(run.rt, "azure", run, now)
-    assert service.intervals(run.rt, now)["acme"].interval == 300
+        ingest.poll(run.rt, "azure", run, now)
+    assert ticking.intervals(run.rt, now)["acme"].interval == 300
     assert run.rt.cadence.reasons()["acme"].why == "upstream Microsoft Azure has an open incident"
     run.tick(now + timedelta(seconds=1))
     assert run.rt.cadence.reasons()["acme"].why == "quiet"
@@ -195,7 +198,7 @@ def test_a_429_with_retry_after_holds_the_polls_of_that_page(
                      slack_token="xoxb-push-test", slack_api_url=fake_slack.url)  # fmt: skip
         run = Inline(rt, T0)
         run.tick(T0)
-        outcome = service.poll(rt, "acme", run, T0)
+        outcome = ingest.poll(rt, "acme", run, T0)
         assert outcome.outcome == "failed" and outcome.retry_after == 120
         polled_at = []
         for s in range(1, 200):
@@ -238,7 +241,7 @@ def test_a_provider_removed_from_the_file_leaves_no_key_behind(
     run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
     run.tick(T0)
     for provider in run.polls:
-        service.poll(run.rt, provider, run, T0)
+        ingest.poll(run.rt, provider, run, T0)
     run.tick(T0 + timedelta(seconds=1))
     client.hset(f"{key_prefix}:discovered:azure", mapping={"page": "p", "url": "u"})
     client.sadd(f"{key_prefix}:components:azure", "Compute")
@@ -279,7 +282,7 @@ def test_an_unprocessed_id_whose_event_expired_is_dropped_not_sent_again_forever
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
 ) -> None:
     run = _inline(tmp_path, redis_url, key_prefix, feeds, fake_slack)
-    unprocessed = run.rt.due("unprocessed")
+    unprocessed = run.rt.due(Due.UNPROCESSED)
     unprocessed.add_many(["expired-event-id"], T0)
-    assert service.process(run.rt, ["expired-event-id"], run, T0) == 0
+    assert plan.process(run.rt, ["expired-event-id"], run, T0) == 0
     assert len(unprocessed) == 0

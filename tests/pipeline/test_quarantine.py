@@ -2,7 +2,7 @@
 rendering raises, is tried three times and then quarantined, and everything else goes on.
 
 Real parts: two local Statuspages over HTTP, a real Redis, the real Slack channel against
-the fake Slack, and the production dispatcher (`QueueDispatcher`) over queues that run
+the fake Slack, and the production hand-off (`HandOff`) over queues that run
 each task at once, as a worker would. The bug itself is the one monkeypatch: planning
 and Block Kit rendering of a well-formed event have no known failure (that is what makes
 a poison event a bug nobody has met yet), and the annotators, the one step a
@@ -30,12 +30,16 @@ import redis
 from notifier.channels.memo import RenderMemo
 from notifier.channels.slack import blocks
 from notifier.cli import build_parser
-from notifier.config.load import load_config
-from notifier.config.settings import Settings, get_settings
-from notifier.pipeline import attempts, plan, service
-from notifier.pipeline.delivery import poison
+from notifier.config.settings import get_settings
+from notifier.pipeline.delivery import quarantine, release
+from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
-from notifier.pipeline.dispatch import Lane, QueueDispatcher
+from notifier.pipeline.handoff import HandOff, Lane
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import event as planner
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.plan.fanout import PlanLater
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.ops.metrics import render as render_metrics
 from notifier.store.ops.quarantine import QuarantineStore
@@ -45,6 +49,7 @@ from notifier.web.wiring import WebWiring
 from tests.fakes.slack_api import FakeSlack
 from tests.support.console import LIMITS
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -65,35 +70,43 @@ class RunNow:
     it (`workers.tasks`), at the test's clock."""
 
     def __init__(self) -> None:
-        self.rt: service.Runtime | None = None
+        self.rt: Runtime | None = None
         self.now = T0
 
-    def to(self) -> QueueDispatcher:
+    def to(self) -> HandOff:
         assert self.rt is not None
-        return QueueDispatcher(self.rt, self, INFRASTRUCTURE)
+        rt = self.rt
+        return HandOff(
+            rt, self, plan_inline=lambda ids, h: plan.process(rt, ids, h, self.now),
+            transient=INFRASTRUCTURE, retry_later=(PlanLater,),
+        )  # fmt: skip
 
     def plan(self, event_ids: list[str]) -> None:
         assert self.rt is not None
-        service.process(self.rt, event_ids, self.to(), self.now)
+        plan.process(self.rt, event_ids, self.to(), self.now)
 
-    def deliver(self, dedup_key: str, attempt: int, lane: Lane | None = None) -> None:
+    def plan_chunk(self, event_ids: list[str], number: int, subscribers: list[str]) -> None:
         assert self.rt is not None
-        attempts.deliver(self.rt, dedup_key, self.to(), self.now, attempt)
+        plan.plan_chunk(self.rt, event_ids, number, subscribers, self.to(), self.now)
+
+    def deliver(self, dedup_key: str, lane: Lane | None = None) -> None:
+        assert self.rt is not None
+        delivery.deliver(self.rt, dedup_key, self.to(), self.now)
 
     def deliver_chunk(self, dedup_keys: list[str], lane: Lane | None = None) -> None:
         assert self.rt is not None
-        attempts.deliver_chunk(self.rt, dedup_keys, self.to(), self.now)
+        delivery.deliver_chunk(self.rt, dedup_keys, self.to(), self.now)
 
     def poll(self, provider: str, minutes: float) -> str:
         assert self.rt is not None
         self.now = T0 + timedelta(minutes=minutes)
-        return service.poll(self.rt, provider, self.to(), self.now).outcome
+        return ingest.poll(self.rt, provider, self.to(), self.now).outcome
 
     def sweep(self, minutes: float) -> int:
         """Beat's every-second retry sweep, at `minutes`."""
         assert self.rt is not None
         self.now = T0 + timedelta(minutes=minutes)
-        return service.release_retries(self.rt, self.to(), self.now)
+        return release.release_retries(self.rt, self.to(), self.now)
 
 
 @pytest.fixture
@@ -106,21 +119,18 @@ def _runtime(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, slack: FakeSlack,
     subscribers: str = "  - name: platform\n    slack: {channel: '#vendor-status'}\n",
 ) -> tuple[RunNow, Path]:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+    run = RunNow()
+    run.rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n"
         f"  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feeds.url('/acme.json')}', format: statuspage-json}}\n"
         f"  - id: beta\n    name: Beta Pay\n"
         f"    feed: {{url: '{feeds.url('/beta.json')}', format: statuspage-json}}\n"
-        "subscribers:\n" + subscribers
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n" + subscribers,
         slack_token="xoxb-quarantine-test", slack_api_url=slack.url,
     )  # fmt: skip
-    run = RunNow()
-    run.rt = service.Runtime.build(settings, redis_url, load_config(config))
+    config = run.rt.settings.config_path()
     return run, config
 
 
@@ -151,7 +161,7 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     feeds.put("/acme.json", summary_json([bad, good]))  # the diff plans the poison one first
     feeds.put("/beta.json", summary_json([other], page="Beta Pay"))
     run, _ = _runtime(tmp_path, redis_url, key_prefix, feeds, slack)
-    monkeypatch.setattr(plan, "route_event", _raising_for(POISON, plan.route_event))
+    monkeypatch.setattr(planner, "route_event", _raising_for(POISON, planner.route_event))
     caplog.set_level(logging.INFO)
 
     # Tries 1 and 2: the poll's batch fails as it always did and is polled again, in order.
@@ -195,7 +205,7 @@ def test_a_poison_event_is_quarantined_at_its_third_try_and_its_provider_goes_on
     assert "bad deploy" in json.dumps(update["body"])
     assert sorted(QuarantineStore(redis_client, key_prefix).tries("event", q.id)
                   for q in held) == [3]  # fmt: skip
-    assert service.reconcile(run.rt, run.to(), run.now + timedelta(minutes=10)) == (0, 0)
+    assert release.reconcile(run.rt, run.to(), run.now + timedelta(minutes=10)) == (0, 0)
     metrics = render_metrics(redis_client, key_prefix, "unused").decode()
     assert 'notifier_quarantined_total{kind="event",stage="planning"} 1.0' in metrics
     assert 'notifier_quarantine{kind="event"} 1.0' in metrics
@@ -240,13 +250,13 @@ def test_an_alert_whose_rendering_raises_is_retried_within_a_minute_then_quarant
     (held,) = QuarantineStore(redis_client, key_prefix).listed(run.now)
     assert (held.member, held.channel, held.tries) == (f"alert:{key}", "slack", 3)
     assert held.where.endswith(" in render")
-    assert service.reconcile(run.rt, run.to(), run.now + timedelta(hours=1)) == (0, 0)
+    assert release.reconcile(run.rt, run.to(), run.now + timedelta(hours=1)) == (0, 0)
 
     # Fixed and let out: `notifier quarantine retry` hands it back, and it is delivered.
     monkeypatch.undo()
-    poison.release(redis_client, key_prefix, held, run.now)
+    quarantine.release(redis_client, key_prefix, held, run.now)
     assert QuarantineStore(redis_client, key_prefix).listed(run.now) == []
-    assert service.reconcile(run.rt, run.to(), run.now) == (0, 1)
+    assert release.reconcile(run.rt, run.to(), run.now) == (0, 1)
     assert [m["channel"] for m in slack.messages] == [
         slack._channel_id("#data"),
         slack._channel_id("#platform"),
@@ -263,8 +273,8 @@ def test_infrastructure_failures_are_never_counted_against_an_event(
     feeds.put("/acme.json", summary_json([incident]))
     feeds.put("/beta.json", summary_json([], page="Beta Pay"))
     run, _ = _runtime(tmp_path, redis_url, key_prefix, feeds, slack)
-    blinking = _raising_for(GOOD, plan.route_event, exc=redis.ConnectionError)
-    monkeypatch.setattr(plan, "route_event", blinking)
+    blinking = _raising_for(GOOD, planner.route_event, exc=redis.ConnectionError)
+    monkeypatch.setattr(planner, "route_event", blinking)
     for minute in range(4):  # inline planning gives up and queues it; the queue fails too
         with pytest.raises(redis.ConnectionError):
             run.poll("acme", minute)
@@ -307,7 +317,7 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
         return code, out.getvalue(), capsys.readouterr().err
 
     bug = pytest.MonkeyPatch()
-    bug.setattr(plan, "route_event", _raising_for(POISON, plan.route_event))
+    bug.setattr(planner, "route_event", _raising_for(POISON, planner.route_event))
     try:
         for minute in (0, 1):
             with pytest.raises(ValueError):
@@ -356,5 +366,5 @@ def test_status_the_console_and_metrics_list_what_is_quarantined(
         assert code == 0 and f"event:{event_id}: out of quarantine" in out
     assert "quarantined: 0 events, 0 alerts" in notifier("status")[1]
     assert run.rt is not None
-    assert service.reconcile(run.rt, run.to(), datetime.now(UTC)) == (1, 0)
+    assert release.reconcile(run.rt, run.to(), datetime.now(UTC)) == (1, 0)
     assert len(_posted(slack, "Poisoned incident")) == 1

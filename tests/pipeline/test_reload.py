@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from notifier.config.settings import Settings
 from notifier.pipeline.runtime import process
-from notifier.pipeline.runtime.process import ProcessContext
+from notifier.pipeline.runtime.process import LoadedConfig
 from notifier.store.ops.metrics import render
 from notifier.store.ops.reloads import ConfigReloads, file_hash
 
@@ -33,10 +33,10 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ctx(config: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
-        monkeypatch: pytest.MonkeyPatch) -> ProcessContext:  # fmt: skip
+        monkeypatch: pytest.MonkeyPatch) -> LoadedConfig:  # fmt: skip
     monkeypatch.setattr(process, "CHECK_EVERY_S", 0.0)  # look at Redis on every task
     settings = Settings(config=config, key_prefix=key_prefix, redis_url=redis_url)
-    return ProcessContext.load(settings, redis_url)
+    return LoadedConfig.load(settings, redis_url)
 
 
 def test_a_good_file_bumps_the_generation_with_its_hash(
@@ -82,7 +82,7 @@ def test_metrics_show_the_config_hash_and_the_last_reload(
 
 
 def test_a_process_takes_a_good_reload_for_its_next_task_and_a_running_one_keeps_its_own(
-    ctx: ProcessContext, config: Path, redis_client: redis.Redis, key_prefix: str
+    ctx: LoadedConfig, config: Path, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     running = ctx.runtime()
     assert [s.name for s in running.config.subscribers] == ["a"]
@@ -96,7 +96,7 @@ def test_a_process_takes_a_good_reload_for_its_next_task_and_a_running_one_keeps
 
 
 def test_a_process_keeps_its_config_when_the_file_broke_after_the_check(
-    ctx: ProcessContext, config: Path, redis_client: redis.Redis, key_prefix: str,
+    ctx: LoadedConfig, config: Path, redis_client: redis.Redis, key_prefix: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     before = ctx.runtime()

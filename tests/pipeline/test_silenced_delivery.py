@@ -10,7 +10,7 @@ import redis
 
 from notifier.cli.deliveries import show
 from notifier.models import Impact
-from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.pipeline.delivery.attempt import deliver_alert
 from notifier.store.delivery.threads import RedisThreadStore, ThreadEntry
 from notifier.store.ops.silences import SilenceStore, make
 from tests.fakes import sample

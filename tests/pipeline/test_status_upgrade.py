@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from notifier.models import Alert, to_jsonable
-from notifier.pipeline.delivery.deliver import DeliveryContext, deliver_alert
+from notifier.pipeline.delivery.attempt import deliver_alert
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.status import AlertStatus
 from tests.fakes import sample
@@ -25,11 +26,11 @@ from tests.pipeline.test_delivery import NOW, make_ctx
 def ctx(
     redis_client: redis.Redis, key_prefix: str, fake_slack: FakeSlack, fake_twilio: FakeTwilio,
     fake_smtp: FakeSmtp,
-) -> DeliveryContext:  # fmt: skip
+) -> DeliveryWiring:  # fmt: skip
     return make_ctx(redis_client, key_prefix, fake_slack, fake_twilio, fake_smtp)
 
 
-def _old_format(ctx: DeliveryContext, alert: Alert, state: str, outcome: str | None) -> str:
+def _old_format(ctx: DeliveryWiring, alert: Alert, state: str, outcome: str | None) -> str:
     """OLD FORMAT, as the previous release wrote it: the record's `state` and, once
     tried, the log's `outcome`."""
     body = json.dumps(to_jsonable(alert))
@@ -47,7 +48,7 @@ def _old_format(ctx: DeliveryContext, alert: Alert, state: str, outcome: str | N
      ("delivered", "printed"), ("failed", "failed")],
 )  # fmt: skip
 def test_an_alert_the_previous_release_finished_is_not_sent_again(
-    ctx: DeliveryContext, fake_slack: FakeSlack, state: str, outcome: str
+    ctx: DeliveryWiring, fake_slack: FakeSlack, state: str, outcome: str
 ) -> None:
     key = _old_format(ctx, sample.alert(), state, outcome)
     assert deliver_alert(key, ctx, NOW).status == f"already_{outcome}"
@@ -55,7 +56,7 @@ def test_an_alert_the_previous_release_finished_is_not_sent_again(
 
 
 def test_an_alert_the_previous_release_left_pending_is_delivered_once(
-    ctx: DeliveryContext, fake_slack: FakeSlack
+    ctx: DeliveryWiring, fake_slack: FakeSlack
 ) -> None:
     key = _old_format(ctx, sample.alert(), "pending", "pending")  # tried once, to retry
     assert deliver_alert(key, ctx, NOW, attempt=1).status == AlertStatus.DELIVERED

@@ -14,7 +14,8 @@ from notifier.channels.base import DeliveryError, NotYet
 from notifier.config.load import parse_config
 from notifier.config.settings import Settings
 from notifier.httpwait import MAX_WAIT_S, retry_after
-from notifier.pipeline.delivery.deliver import DeliveryContext, deliver_alert
+from notifier.pipeline.delivery.attempt import deliver_alert
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.pacing import Pacing
 from tests.fakes import sample
@@ -68,7 +69,7 @@ def test_a_429_pauses_that_webhook_alone_for_at_most_fifteen_minutes(
         f"  - name: ops\n    webhook: {{url: '{fine.url}'}}\n",
         "test.yaml",
     )
-    ctx = DeliveryContext.build(
+    ctx = DeliveryWiring.build(
         Settings(_env_file=None, key_prefix=key_prefix),  # type: ignore[call-arg]
         config, redis_client, key_prefix,
     )  # fmt: skip

@@ -14,11 +14,13 @@ import pytest
 import redis
 
 from notifier.channels.base import DeliveryError
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import attempts, service
-from notifier.pipeline.delivery.deliver import deliver_alert
+from notifier.pipeline.delivery import release
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.delivery.attempt import deliver_alert
 from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.delivery.status import AlertStatus
 from tests.fakes import sample
 from tests.fakes.slack_api import FakeSlack
@@ -26,6 +28,8 @@ from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.pipeline.test_exactly_once import make_ctx
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -37,20 +41,6 @@ UPDATES = (
     ("identified", "2024-12-26T19:20:00Z"),
     ("monitoring", "2024-12-26T19:30:00Z"),
 )
-
-
-class Recorder:
-    """A dispatcher that only records what it is handed: the test runs it."""
-
-    def __init__(self) -> None:
-        self.processed: list[list[str]] = []
-        self.delivered: list[str] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.processed.append(list(event_ids))
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        self.delivered.extend(dedup_keys)
 
 
 @pytest.fixture
@@ -69,20 +59,16 @@ ONCALL = "+15550100"
 def _runtime(
     tmp_path: Path, url: str, key_prefix: str, feed: str, slack: FakeSlack,
     routes: str = SLACK_ROUTES, **credentials: object,
-) -> service.Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+) -> Runtime:  # fmt: skip
+    return build_runtime(
+        tmp_path, url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n" + routes
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n" + routes,
         slack_token="xoxb-order-test", slack_api_url=slack.url, **credentials,
         slack_channel_rate=1000.0, slack_channel_burst=100,  # order, not pacing, is under test
         delivery_in_flight=1,  # one chunk in order, as the chunk rule below is stated
     )  # fmt: skip
-    return service.Runtime.build(settings, url, load_config(config))
 
 
 def _publish(feeds: FeedServer, n: int, *more: tuple[str, str]) -> None:
@@ -93,11 +79,11 @@ def _publish(feeds: FeedServer, n: int, *more: tuple[str, str]) -> None:
     feeds.put("/s.json", summary_json([incident]))
 
 
-def _plan(rt: service.Runtime, d: Recorder, at: datetime) -> list[str]:
+def _plan(rt: Runtime, d: InlineHandOff, at: datetime) -> list[str]:
     """Poll and plan; the dedup keys handed on for delivery, in planning order."""
     before = len(d.delivered)
-    service.poll(rt, "acme", d, at)
-    service.process(rt, d.processed[-1], d, at)
+    ingest.poll(rt, "acme", d, at)
+    plan.process(rt, d.processed[-1], d, at)
     return d.delivered[before:]
 
 
@@ -119,14 +105,14 @@ def _said(slack: FakeSlack, channel: str) -> list[str]:
 def opened(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     feeds: FeedServer, fake_slack: FakeSlack,
-) -> tuple[service.Runtime, Recorder, list[str]]:  # fmt: skip
+) -> tuple[Runtime, InlineHandOff, list[str]]:  # fmt: skip
     """The incident's thread is open in both subscribers' channels; two replies to each
     (identified, then monitoring) are planned and not sent yet."""
     _publish(feeds, 1)
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), fake_slack)
-    d = Recorder()
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
     for key in _plan(rt, d, NOW):
-        assert service.deliver(rt, key, d, NOW).status == "delivered"
+        assert delivery.attempt_one(rt, key, d, NOW).status == "delivered"
     # two polls, one update each (one poll's burst of updates would be one reply)
     _publish(feeds, 2)
     replies = _plan(rt, d, NOW + timedelta(minutes=30))
@@ -137,46 +123,47 @@ def opened(
 
 
 def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_in_order(
-    opened: tuple[service.Runtime, Recorder, list[str]], fake_slack: FakeSlack,
+    opened: tuple[Runtime, InlineHandOff, list[str]], fake_slack: FakeSlack,
 ) -> None:  # fmt: skip
     rt, d, replies = opened
     earlier, later = _of(replies, "platform")
     at = NOW + timedelta(minutes=30)
     fake_slack.fail_post_containing("Update: identified", status=429, retry_after=1)
-    assert attempts.deliver(rt, earlier, d, at, 0) == attempts.RETRYING
+    assert delivery.deliver(rt, earlier, d, at) == delivery.RETRYING
     (retry,) = [w for k, _, w in rt.retries.upcoming() if k == earlier]
     # The later reply comes after the pause and before the earlier one's retry: it waits.
     with pytest.raises(OutOfTurn) as wait:
-        service.deliver(rt, later, d, at + timedelta(seconds=2))
+        delivery.attempt_one(rt, later, d, at + timedelta(seconds=2))
     assert earlier in wait.value.message
     assert wait.value.retry_after is not None and wait.value.retry_after >= 1.0
     assert rt.alerts.status(later) is AlertStatus.PENDING
     # The retry sweep hands the earlier one on; then the later one, whenever it comes.
-    sweep = Recorder()
-    assert service.release_retries(rt, sweep, retry) == 1 and sweep.delivered == [earlier]
+    sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    assert release.release_retries(rt, sweep, retry) == 1 and sweep.delivered == [earlier]
     # The 429 paused this channel for 1 s of wall-clock time (store pacing, Redis TTLs):
     # the pause runs out.
     paused = list(rt.client.scan_iter(match=f"{rt.settings.key_prefix}:pause:*"))
     assert paused and rt.client.delete(*paused) == len(paused)
-    assert service.deliver(rt, earlier, d, retry, attempt=1).status == "delivered"
-    assert service.deliver(rt, later, d, retry).status == "delivered"
+    assert rt.retries.attempt(earlier) == 1  # its own number, waiting in Redis
+    assert delivery.attempt_one(rt, earlier, d, retry).status == "delivered"
+    assert delivery.attempt_one(rt, later, d, retry).status == "delivered"
     assert _said(fake_slack, "#vendor-status") == ["investigating", "identified", "monitoring"]
 
 
 def test_a_reply_does_not_wait_for_an_earlier_one_that_failed_for_good(
-    opened: tuple[service.Runtime, Recorder, list[str]], fake_slack: FakeSlack,
+    opened: tuple[Runtime, InlineHandOff, list[str]], fake_slack: FakeSlack,
 ) -> None:  # fmt: skip
     rt, d, replies = opened
     earlier, later = _of(replies, "platform")
     at = NOW + timedelta(minutes=30)
     fake_slack.fail_post_containing("Update: identified", status=200, error="invalid_blocks")
-    assert service.deliver(rt, earlier, d, at).status == "failed"
-    assert service.deliver(rt, later, d, at).status == "delivered"
+    assert delivery.attempt_one(rt, earlier, d, at).status == "failed"
+    assert delivery.attempt_one(rt, later, d, at).status == "delivered"
     assert _said(fake_slack, "#vendor-status") == ["investigating", "monitoring"]
 
 
 def test_another_thread_is_not_held_up_even_in_the_same_chunk(
-    opened: tuple[service.Runtime, Recorder, list[str]], fake_slack: FakeSlack,
+    opened: tuple[Runtime, InlineHandOff, list[str]], fake_slack: FakeSlack,
 ) -> None:  # fmt: skip
     rt, d, replies = opened
     earlier, later = _of(replies, "platform")
@@ -184,33 +171,33 @@ def test_another_thread_is_not_held_up_even_in_the_same_chunk(
     at = NOW + timedelta(minutes=30)
     fake_slack.fail_post_containing("Update: identified", status=503)
     with pytest.raises(DeliveryError):
-        service.deliver(rt, earlier, d, at)
+        delivery.attempt_one(rt, earlier, d, at)
     # A fan-out chunk: the waiting reply waits alone, the other thread's go on.
-    result = service.deliver_chunk(rt, [later, first, second], d, at + timedelta(seconds=1))
-    assert result.delivered == 2 and [k for k, _ in result.waiting] == [later]
+    result = delivery.deliver_keys(rt, [later, first, second], d, at + timedelta(seconds=1))
+    assert result.delivered == 2 and [k for k, _, _ in result.waiting] == [later]
     assert _said(fake_slack, "#infra") == ["investigating", "identified", "monitoring"]
     assert _said(fake_slack, "#vendor-status") == ["investigating"]
     # The task behind the chunk puts the waiting one on the retry queue, as a wait.
-    attempts.deliver_chunk(rt, [later], d, at + timedelta(seconds=2))
+    delivery.deliver_chunk(rt, [later], d, at + timedelta(seconds=2))
     assert [(k, n) for k, n, _ in rt.retries.upcoming() if k == later] == [(later, 0)]
 
 
 def test_a_reply_waits_at_most_the_longest_wait_then_goes_with_a_warning(
-    opened: tuple[service.Runtime, Recorder, list[str]], fake_slack: FakeSlack,
+    opened: tuple[Runtime, InlineHandOff, list[str]], fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     rt, d, replies = opened
     earlier, later = _of(replies, "platform")
     at = NOW + timedelta(minutes=30)
     with pytest.raises(OutOfTurn):  # the earlier one is still queued somewhere
-        service.deliver(rt, later, d, at)
+        delivery.attempt_one(rt, later, d, at)
     with pytest.raises(OutOfTurn):  # waiting again does not restart the clock
-        service.deliver(rt, later, d, at + TURN_WAIT_MAX - timedelta(seconds=1))
-    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.deliver"):
-        assert service.deliver(rt, later, d, at + TURN_WAIT_MAX).status == "delivered"
+        delivery.attempt_one(rt, later, d, at + TURN_WAIT_MAX - timedelta(seconds=1))
+    with caplog.at_level(logging.WARNING, logger="notifier.pipeline.delivery.attempt"):
+        assert delivery.attempt_one(rt, later, d, at + TURN_WAIT_MAX).status == "delivered"
     assert f"sending out of order: {earlier}" in caplog.text
     assert rt.alerts.status(earlier) is AlertStatus.PENDING  # it still goes, after
-    assert service.deliver(rt, earlier, d, at + TURN_WAIT_MAX).status == "delivered"
+    assert delivery.attempt_one(rt, earlier, d, at + TURN_WAIT_MAX).status == "delivered"
     assert _said(fake_slack, "#vendor-status") == ["investigating", "monitoring", "identified"]
 
 
@@ -223,9 +210,9 @@ def test_email_replies_keep_their_order_when_the_earlier_one_is_retried(
     _publish(feeds, 1)
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), fake_slack, routes,
                   **smtp)  # fmt: skip
-    d = Recorder()
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
     (opener,) = _plan(rt, d, NOW)
-    assert service.deliver(rt, opener, d, NOW).status == "delivered"
+    assert delivery.attempt_one(rt, opener, d, NOW).status == "delivered"
     at = NOW + timedelta(minutes=30)
     _publish(feeds, 2)
     (earlier,) = _plan(rt, d, at)
@@ -233,13 +220,13 @@ def test_email_replies_keep_their_order_when_the_earlier_one_is_retried(
     (later,) = _plan(rt, d, at)
     fake_smtp.fail_next(1, code=451)  # the server asks to try the earlier one later
     with pytest.raises(DeliveryError):
-        service.deliver(rt, earlier, d, at)
+        delivery.attempt_one(rt, earlier, d, at)
     with pytest.raises(OutOfTurn):
-        service.deliver(rt, later, d, at + timedelta(seconds=1))
-    assert service.deliver(rt, earlier, d, at + timedelta(seconds=5), attempt=1).status == (
+        delivery.attempt_one(rt, later, d, at + timedelta(seconds=1))
+    assert delivery.attempt_one(rt, earlier, d, at + timedelta(seconds=5), attempt=1).status == (
         "delivered"
     )
-    assert service.deliver(rt, later, d, at + timedelta(seconds=6)).status == "delivered"
+    assert delivery.attempt_one(rt, later, d, at + timedelta(seconds=6)).status == "delivered"
     said = [next(s for s, _ in UPDATES if f"Update: {s}" in m.get_content()) for m in
             (m.get_body(("plain",)) or m for m in fake_smtp.messages)]  # fmt: skip
     assert said == ["investigating", "identified", "monitoring"]

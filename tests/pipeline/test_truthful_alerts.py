@@ -4,7 +4,7 @@ inline on a real Redis, and the fake Slack's messages at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import redis
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.runtime.due import Due
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, incidents_json, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -26,22 +27,9 @@ T0 = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 SUMMARY, HISTORY = "/api/v2/summary.json", "/api/v2/incidents.json"
 
 
-class Inline:
-    """Runs each stage at once, in order, as the Celery queues would."""
-
-    def __init__(self, rt: service.Runtime) -> None:
-        self.rt, self.now = rt, T0
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, self.now, attempt)
-
-    def poll(self, minutes: float) -> str:
-        self.now = T0 + timedelta(minutes=minutes)
-        return service.poll(self.rt, "acme", self, self.now).outcome
+def _poll(run: InlineHandOff, minutes: float) -> str:
+    run.now = T0 + timedelta(minutes=minutes)
+    return ingest.poll(run.rt, "acme", run, run.now).outcome
 
 
 @pytest.fixture
@@ -50,18 +38,16 @@ def served(fake_slack: FakeSlack) -> Iterator[tuple[FeedServer, FakeSlack]]:
         yield feeds, fake_slack
 
 
-def _inline(tmp_path: Path, redis_url: str, key_prefix: str, feed: str, slack: FakeSlack) -> Inline:
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(
+def _inline(
+    tmp_path: Path, redis_url: str, key_prefix: str, feed: str, slack: FakeSlack
+) -> InlineHandOff:
+    return InlineHandOff(build_runtime(
+        tmp_path, redis_url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
         slack_token="xoxb-truth-test", slack_api_url=slack.url,
-    )  # fmt: skip
-    return Inline(service.Runtime.build(settings, redis_url, load_config(config)))
+    ), T0)  # fmt: skip
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -81,7 +67,7 @@ def test_resolved_with_the_final_words_a_reopen_once_and_each_update_under_its_o
     feeds.put(SUMMARY, summary_json([incident]))
     feeds.put(HISTORY, incidents_json([incident]))
     run = _inline(tmp_path, redis_url, key_prefix, feeds.url(SUMMARY), slack)
-    assert run.poll(0) == "changed"
+    assert _poll(run, 0) == "changed"
     (parent,) = slack.messages
 
     # Two updates posted between polls, then the incident closes: the list drops it and
@@ -90,7 +76,7 @@ def test_resolved_with_the_final_words_a_reopen_once_and_each_update_under_its_o
     incident.add("resolved", "2024-12-26T19:40:00.000Z", "Fixed: error rates are normal.")
     feeds.put(SUMMARY, summary_json([incident]))  # active only: it is gone from it
     feeds.put(HISTORY, incidents_json([incident]))
-    assert run.poll(41) == "changed"
+    assert _poll(run, 41) == "changed"
     # seen in one poll: one reply, the resolution, listing both updates in order
     (resolved,) = slack.thread(parent["ts"])
     said = _text(resolved)
@@ -104,11 +90,11 @@ def test_resolved_with_the_final_words_a_reopen_once_and_each_update_under_its_o
     # Errors are back: listed open again with a new update. One reply, not two.
     incident.add("investigating", "2024-12-26T20:00:00.000Z", "Errors are back; investigating.")
     feeds.put(SUMMARY, summary_json([incident]))
-    assert run.poll(61) == "changed"
+    assert _poll(run, 61) == "changed"
     replies = slack.thread(parent["ts"])
     assert len(replies) == 2
     assert "Errors are back; investigating." in _text(replies[-1])
-    assert run.poll(62) in ("not_modified", "unchanged")
+    assert _poll(run, 62) in ("not_modified", "unchanged")
     assert len(slack.messages) == 3  # the parent and two replies, nothing twice
 
 
@@ -121,15 +107,15 @@ def test_a_one_poll_glitch_posts_nothing_and_an_unconfirmed_resolution_says_so(
     incident.add("investigating", "2024-12-26T19:00:00.000Z", "Dashboards load slowly.")
     feeds.put(SUMMARY, summary_json([incident]))  # no history served: lookups get a 404
     run = _inline(tmp_path, redis_url, key_prefix, feeds.url(SUMMARY), slack)
-    run.poll(0)
+    _poll(run, 0)
     feeds.put(SUMMARY, summary_json([]))  # a half-rendered page, once
-    run.poll(1)
+    _poll(run, 1)
     feeds.put(SUMMARY, summary_json([incident]))
-    run.poll(2)
+    _poll(run, 2)
     assert len(slack.messages) == 1  # no false "Resolved"
     feeds.put(SUMMARY, summary_json([]))
-    run.poll(3)
-    run.poll(4)  # the same document again: read in full to confirm the absence
+    _poll(run, 3)
+    _poll(run, 4)  # the same document again: read in full to confirm the absence
     (resolved,) = slack.thread(slack.messages[0]["ts"])
     assert "No longer listed on Acme Cloud's status page as of 19:08 UTC" in _text(resolved)
     assert "no final update was published" in _text(resolved)
@@ -137,11 +123,11 @@ def test_a_one_poll_glitch_posts_nothing_and_an_unconfirmed_resolution_says_so(
     # The history appears later: the final words are posted once, in the thread.
     incident.add("resolved", "2024-12-26T19:09:00.000Z", "Dashboards are fast again.")
     feeds.put(HISTORY, incidents_json([incident]))
-    due = run.rt.due("final-lookups")
+    due = run.rt.due(Due.FINAL_LOOKUPS)
     assert len(due) == 1
     run.now = T0 + timedelta(minutes=30)
-    assert service.look_for_final_words(run.rt, run, run.now) == 1
-    assert service.look_for_final_words(run.rt, run, run.now + timedelta(hours=13)) == 0
+    assert ingest.look_for_final_words(run.rt, run, run.now) == 1
+    assert ingest.look_for_final_words(run.rt, run, run.now + timedelta(hours=13)) == 0
     replies = slack.thread(slack.messages[0]["ts"])
     assert len(replies) == 2 and "Dashboards are fast again." in _text(replies[-1])
     assert len(due) == 0

@@ -6,38 +6,24 @@ then reads is exactly what a running service would have written that evening."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from notifier.config.load import Config, load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import release
+from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.replay import discover
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.feed_server import feed_server
+from tests.support.handoff import InlineHandOff
 from tests.support.local import LOCAL_CIDRS
+from tests.support.runtime import build_runtime
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "2024-12-26-openai-azure"
 TYPES = {".json": "application/json", ".xml": "application/rss+xml"}
-
-
-class Inline:
-    """Plans at once and delivers what is handed on at once, at the poll's time."""
-
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now = rt, now
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, self.now, attempt=attempt)
 
 
 def load_dec26(
@@ -52,23 +38,20 @@ def load_dec26(
         doc = yaml.safe_load((example / "subscriptions.yaml").read_text())
         for p in doc["providers"]:
             p["feed"] = {"url": feeds.url(f"/{p['id']}"), "format": formats[p["id"]]}
-        path = tmp / "subscriptions.yaml"
-        path.write_text(yaml.safe_dump(doc))
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, config=path, key_prefix=prefix,
+        rt = build_runtime(
+            tmp, redis_url, prefix, yaml.safe_dump(doc),
             slack_token="xoxb-dec26", slack_api_url=slack.url,
             twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
             twilio_from="+15550000", twilio_api_url=twilio.url,
             smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False,
             fetch_allow_networks=LOCAL_CIDRS,  # the feed server is on 127.0.0.1
         )  # fmt: skip
-        config = load_config(path)
-        rt = service.Runtime.build(settings, redis_url, config)
+        config = rt.config
         for snap in discover(example, lambda message: None):
             feeds.put(f"/{snap.provider}", snap.path.read_bytes(), TYPES[snap.path.suffix])
-            inline = Inline(rt, snap.at)
-            service.poll(rt, snap.provider, inline, snap.at)
+            inline = InlineHandOff(rt, snap.at)
+            ingest.poll(rt, snap.provider, inline, snap.at)
             # what the beat's sweeps would release by then: follow-ups, held alerts
-            service.release_held(rt, inline, snap.at)
+            release.release_held(rt, inline, snap.at)
         rt.client.close()
         return config

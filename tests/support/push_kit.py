@@ -8,14 +8,14 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.ingest import tick as ticking
+from notifier.pipeline.runtime.wiring import Runtime
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "statuspage_webhook"
@@ -36,25 +36,18 @@ def incident_push(incident: FakeIncident, page_id: str = "pg0001") -> bytes:
     return json.dumps(body).encode()
 
 
-class Inline:
-    """Runs each stage at once, in order, as the Celery queues would; records polls
+class Inline(InlineHandOff):
+    """The inline hand-off (`tests.support.handoff`) driving the tick: records the polls
     and probes the tick starts instead of running them."""
 
-    def __init__(self, rt: service.Runtime, now: datetime) -> None:
-        self.rt, self.now = rt, now
+    def __init__(self, rt: Runtime, now: datetime) -> None:
+        super().__init__(rt, now)
         self.polls: list[str] = []
         self.probes: list[tuple[str, int]] = []
 
-    def process(self, event_ids: Sequence[str]) -> None:
-        service.process(self.rt, event_ids, self, self.now)
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        for key in dedup_keys:
-            service.deliver(self.rt, key, self, self.now, attempt)
-
-    def tick(self, now: datetime) -> service.TickResult:
+    def tick(self, now: datetime) -> ticking.TickResult:
         self.now = now
-        return service.tick(
+        return ticking.tick(
             self.rt, self,
             lambda p, _expires: self.polls.append(p),
             lambda p, n, _expires: self.probes.append((p, n)),
@@ -64,11 +57,8 @@ class Inline:
 
 def runtime(
     tmp_path: Path, redis_url: str, key_prefix: str, text: str, **settings: object
-) -> service.Runtime:
-    config = tmp_path / "subscriptions.yaml"
-    config.write_text(text)
-    s = Settings(_env_file=None, config=config, key_prefix=key_prefix, **settings)  # type: ignore[arg-type]
-    return service.Runtime.build(s, redis_url, load_config(config))
+) -> Runtime:
+    return build_runtime(tmp_path, redis_url, key_prefix, text, **settings)
 
 
 class _QuietServer(ThreadingHTTPServer):

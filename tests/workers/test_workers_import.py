@@ -20,9 +20,9 @@ def test_the_app_and_tasks_import_without_redis_or_a_subscription_file(tmp_path:
     }
     probe = (
         "import workers.app, workers.tasks\n"
-        "from workers.context import context, redis_url\n"
+        "from workers.process_state import loaded, redis_url\n"
         "assert not workers.app.app.configured, 'Celery read its configuration'\n"
-        "assert context.cache_info().currsize == 0, 'the subscription file was read'\n"
+        "assert loaded.cache_info().currsize == 0, 'the subscription file was read'\n"
         "assert redis_url.cache_info().currsize == 0, 'Redis was looked up'\n"
     )
     done = subprocess.run(

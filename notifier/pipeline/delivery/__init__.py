@@ -1,3 +1,4 @@
-"""Getting it out: deliver one alert, the retry policy, destinations, the digest and the
-quarantine policy.
+"""Getting it out: the delivery stage (`stage`: one alert or a chunk), its gates, the
+in-flight lookup, the attempt itself, concurrent sends, the retry policy, quarantine, the
+release sweeps and the digest.
 """

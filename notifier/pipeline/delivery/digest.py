@@ -19,7 +19,7 @@ from notifier.channels.base import Channel, DeliveryError
 from notifier.channels.digest import Digest, DigestLine
 from notifier.config.schema.subscribers import Subscriber
 from notifier.models import parse_iso
-from notifier.pipeline.delivery.deliver import DeliveryContext
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.delivery.deliverylog import DeliveryRecord
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def digest_channel(channels: Iterable[Channel]) -> Channel | None:
     return next((c for c in channels if c.sends_digests), None)
 
 
-def send_digests(now: datetime, ctx: DeliveryContext) -> int:
+def send_digests(now: datetime, ctx: DeliveryWiring) -> int:
     """Send every digest that is due; returns how many went out."""
     channel = digest_channel(ctx.channels.values())
     if channel is None:
@@ -71,7 +71,7 @@ def send_digests(now: datetime, ctx: DeliveryContext) -> int:
 
 
 def _send_due(
-    ctx: DeliveryContext, channel: Channel, sub: Subscriber, day: date, scheduled: datetime
+    ctx: DeliveryWiring, channel: Channel, sub: Subscriber, day: date, scheduled: datetime
 ) -> int:
     digest: Digest | None = None
     sent = 0
@@ -91,7 +91,7 @@ def _send_due(
     return sent
 
 
-def _lines(ctx: DeliveryContext, subscriber: str, scheduled: datetime) -> list[DigestLine]:
+def _lines(ctx: DeliveryWiring, subscriber: str, scheduled: datetime) -> list[DigestLine]:
     start = scheduled - timedelta(days=1)
     days = {t.astimezone(ZoneInfo("UTC")).date() for t in (start, scheduled)}
     records = [r for d in sorted(days) for r in ctx.log.delivered_on(d.isoformat())]

@@ -1,3 +1,3 @@
-"""Getting the news: poll, webhook pushes, the adaptive cadence, probes, final-words lookups
-and the re-baseline after Redis lost its data.
+"""Getting the news: the ingest stage (`stage`: poll, probe, final lookups; `tick`: webhook
+pushes and the adaptive cadence) and the re-baseline after Redis lost its data.
 """

@@ -32,7 +32,7 @@ _SEP = "\x1f"
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class FinalLookup:
     provider: str
     incident: str
     attempt: int = 0
@@ -42,27 +42,27 @@ class Entry:
         return _SEP.join((self.provider, self.incident, str(self.attempt)))
 
     @classmethod
-    def parse(cls, member: str) -> Entry | None:
+    def parse(cls, member: str) -> FinalLookup | None:
         parts = member.split(_SEP)
         if len(parts) != 3 or not parts[2].isdigit():
             return None
         return cls(parts[0], parts[1], int(parts[2]))
 
 
-def wait(entry: Entry) -> timedelta:
+def wait(entry: FinalLookup) -> timedelta:
     """How long after scheduling `entry` it is due (the gaps between `AFTER`'s times)."""
     before = AFTER[entry.attempt - 1] if entry.attempt else timedelta(0)
     return AFTER[entry.attempt] - before
 
 
 def look_again(
-    entry: Entry,
+    entry: FinalLookup,
     provider: ProviderLike,
     store: ProviderStore,
     fetcher: FetcherLike,
     enqueue: Enqueue,
     now: datetime,
-) -> tuple[Entry, datetime] | None:
+) -> tuple[FinalLookup, datetime] | None:
     """One look; returns the next entry and when it is due, or None when settled or
     given up.
 
@@ -89,8 +89,8 @@ def look_again(
         raise
     if words.settled:
         return None
-    later = Entry(entry.provider, entry.incident, entry.attempt + 1)
+    later = FinalLookup(entry.provider, entry.incident, entry.attempt + 1)
     return (later, now + wait(later)) if later.attempt < len(AFTER) else None
 
 
-__all__ = ["AFTER", "BUSY_WAIT", "Entry", "look_again", "wait"]
+__all__ = ["AFTER", "BUSY_WAIT", "FinalLookup", "look_again", "wait"]

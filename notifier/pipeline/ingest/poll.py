@@ -43,7 +43,7 @@ Enqueue = Callable[[Sequence[ChangeEvent]], None]
 # (provider id, incident ids): look for these incidents' final updates again later
 RetryFinal = Callable[[str, Sequence[str]], None]
 # Called when the generation marker is missing; True: Redis lost its data, so a first
-# poll is a silent baseline (see notifier.pipeline.ingest.continuity).
+# poll is a silent baseline (see notifier.pipeline.ingest.data_loss).
 OnUnmarked = Callable[[], bool]
 # Called once a silent baseline is committed.
 Rebaselined = Callable[[str], None]

@@ -9,10 +9,10 @@ anything, the provider's own incident joined to it, and one all-clear otherwise.
   "OpenAI's status page still says operational; our probe of api.openai.com has
   failed 3 times since 18:31 UTC (timeouts)". It is routed like any opening alert
   (Slack, email; SMS only where a route's `events` list names `probe_failure`:
-  `notifier.pipeline.plan`) and opens a thread.
+  `notifier.pipeline.plan.event`) and opens a thread.
 - when the provider's own incident appears while the warning is open, the planner
   puts it in the warning's thread, noting "Confirmed by OpenAI at 19:00 UTC, 29 min
-  after our first failed probe", and pages no one again (`notifier.pipeline.plan`).
+  after our first failed probe", and pages no one again (`notifier.pipeline.plan.event`).
 - when the probe that raised the warning succeeds again: if no incident of the
   provider joined the warning, one `probe_recovered` event, the warning thread's
   all-clear; either way the warning is closed.

@@ -24,7 +24,7 @@ import redis
 from notifier import logs
 from notifier.config.load import Config, ConfigError, load_config
 from notifier.config.settings import Settings
-from notifier.pipeline.service import Runtime
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.conn.connect import connect
 from notifier.store.ops.reloads import ConfigReloads, load_hashed
 
@@ -34,7 +34,10 @@ CHECK_EVERY_S = 1.0
 
 
 @dataclass
-class ProcessContext:
+class LoadedConfig:
+    """What one process loaded (settings, Redis URL, the parsed subscription file), and
+    the Runtime it hands out: built per pid, rebuilt after a reload."""
+
     settings: Settings
     redis_url: str
     config: Config
@@ -44,7 +47,7 @@ class ProcessContext:
     _reloads: tuple[int, ConfigReloads] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def load(cls, settings: Settings, redis_url: str) -> ProcessContext:
+    def load(cls, settings: Settings, redis_url: str) -> LoadedConfig:
         """Parse the subscription file `settings` names; raises `ConfigError`."""
         config = load_config(settings.config_path())
         ctx = cls(settings, redis_url, config)

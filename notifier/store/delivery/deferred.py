@@ -7,7 +7,7 @@ reads every route's thread entry and cascade registration in one prefetch
 its claims in one pipeline (`flush`).
 
 Why deciding locally is safe: the events of one provider are planned in order
-(`notifier.pipeline.fanout`), and each route belongs to one chunk, so no other planner
+(`notifier.pipeline.plan.fanout`), and each route belongs to one chunk, so no other planner
 opens this route's thread for this incident meanwhile. The same chunk run twice at once
 (a re-sent task) writes the same entries and claims the same dedup keys, so one claim
 wins and the other finds it (`claimed` is False). Writes that concern other incidents'

@@ -1,7 +1,7 @@
 """The fan-outs being planned in chunks, so a provider's next event waits for them.
 
 A large fan-out is planned by chunk tasks spread over the workers
-(`notifier.pipeline.fanout`). Its provider's next event must not be planned before
+(`notifier.pipeline.plan.fanout`). Its provider's next event must not be planned before
 every chunk of this one is: a route would see the update before its thread exists and
 page twice. A lock held for the whole plan would be outlived by a long one (a lock
 that lapses lets the next event through); instead each fan-out leaves a lease:

@@ -6,8 +6,11 @@ each copy that fails then schedules its own retry, so a vendor outage doubles th
 retries at every round. A sorted set (when) plus a hash (which attempt) has one
 entry per alert, survives crashes, and lets the visibility timeout stay short.
 
-Only the queue lives here; when an attempt comes and which number it has is the
-pipeline's policy (`notifier.pipeline.delivery.retry`).
+The attempt number is the alert's own: it stays after the hand-on, for the delivery
+task to read (`attempt`), until the alert finishes (`forget`), so a task retried after
+our infrastructure failed tries the same attempt again. Only the queue lives here;
+when an attempt comes and which number it has is the pipeline's policy
+(`notifier.pipeline.delivery.retry`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import redis
 from notifier.store.conn.batch import Pipe
 from notifier.store.delivery.dueset import DueSet
 
+# The attempt number stays: the handed-on task reads it (`attempt`), and `forget`
+# drops it when the alert finishes.
 _FORGET_DUE = """
 for i = 2, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if score and tonumber(score) <= tonumber(ARGV[1]) then
     redis.call('ZREM', KEYS[1], ARGV[i])
-    redis.call('HDEL', KEYS[2], ARGV[i])
   end
 end
 """
@@ -77,6 +81,17 @@ class RetryQueue:
             return []
         attempts = self.client.hmget(self._attempts, keys)
         return [(k, int(a) if a is not None else 1) for k, a in zip(keys, attempts, strict=True)]
+
+    def attempt(self, dedup_key: str) -> int:
+        """The number of the alert's next attempt (0: the first; kept until it finishes)."""
+        return self.attempts([dedup_key]).get(dedup_key, 0)
+
+    def attempts(self, dedup_keys: Sequence[str]) -> dict[str, int]:
+        """The next attempt's number of each alert that has been retried (one round trip)."""
+        if not dedup_keys:
+            return {}
+        raw = self.client.hmget(self._attempts, list(dedup_keys))
+        return {k: int(a) for k, a in zip(dedup_keys, raw, strict=True) if a is not None}
 
     def handed_on(self, dedup_keys: Sequence[str], now: datetime) -> None:
         """Forget the entries `due(now)` returned, but not one the handed-on attempt

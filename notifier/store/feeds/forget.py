@@ -1,6 +1,6 @@
 """Forget the providers removed from the subscription file: no key of theirs stays behind.
 
-The tick (`notifier.pipeline.service.tick`) finds them at its first run after a reload
+The tick (`notifier.pipeline.ingest.tick`) finds them at its first run after a reload
 (and once a minute after): the providers Redis still schedules (`{p}:cadence:due`,
 `{p}:cadence:why`, `{p}:cadence:hold`) that the file no longer names. For each it removes
 

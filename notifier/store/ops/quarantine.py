@@ -14,7 +14,7 @@ Keys (all under `prefix`):
 
 `kind` is `event` (its planning failed) or `alert` (its delivery failed). What counts
 as a failure and how many make an item poison is the pipeline's policy
-(`notifier.pipeline.delivery.poison`); only the bookkeeping lives here.
+(`notifier.pipeline.delivery.quarantine`); only the bookkeeping lives here.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A silence names a provider and, optionally, one component and one subscriber. While
 it is active, a matching alert is not sent; delivery records it as `silenced` with
-the silence's id (`notifier.pipeline.delivery.deliver`). What a silence may mute beyond its
+the silence's id (`notifier.pipeline.delivery.attempt`). What a silence may mute beyond its
 matchers (a severity rise, a resolution) is routing policy: `notifier.route.silencing`.
 
 A silence carries the highest impact it was made for (`max_impact`): an incident

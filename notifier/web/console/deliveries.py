@@ -14,7 +14,7 @@ from notifier.store.delivery.deliverylog import DeliveryRecord
 from notifier.store.delivery.pages import Page
 from notifier.store.delivery.status import AlertStatus
 
-FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.deliver` makes fallback keys
+FALLBACK_MARK = ":fallback:"  # as `notifier.pipeline.delivery.attempt` makes fallback keys
 
 
 @dataclass(frozen=True, slots=True)

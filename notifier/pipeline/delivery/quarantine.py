@@ -1,4 +1,4 @@
-"""Poison work: an event whose planning, or an alert whose delivery, fails with a bug
+"""Quarantine for poison work: an event whose planning, or an alert whose delivery, fails with a bug
 of ours (a parser or renderer that chokes on what a feed said) every time it is tried.
 
 Without a limit such an item blocks what comes after it: a poll's events are planned
@@ -30,6 +30,7 @@ import redis
 
 from notifier.channels.base import DeliveryError
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
+from notifier.pipeline.runtime.due import Due
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.dueset import due_set
 from notifier.store.delivery.status import AlertStatus
@@ -121,12 +122,12 @@ def release(client: redis.Redis, prefix: str, what: Quarantined, now: datetime) 
     An alert is made pending again first, so its delivery does not take it for done."""
     if what.kind == "event":
         EventStore(client, prefix).unmark_processed(what.id)
-        due = due_set(client, prefix, "unprocessed")
+        due = due_set(client, prefix, Due.UNPROCESSED)
     else:
         AlertStore(client, prefix).finish(
             what.id, AlertStatus.PENDING, now, error=f"out of quarantine ({what.reason})"
         )
-        due = due_set(client, prefix, "undelivered")
+        due = due_set(client, prefix, Due.UNDELIVERED)
     QuarantineStore(client, prefix).release(what)
     due.add(what.id, now)
     log.info("%s %s let out of quarantine; the reconcile sweep hands it on", what.kind, what.id)

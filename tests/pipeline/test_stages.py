@@ -5,7 +5,7 @@ delivery, and an unconfigured channel is a failure rather than a silent print.""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,14 +13,19 @@ import pytest
 import redis
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.config.load import load_config
-from notifier.config.settings import Settings
-from notifier.pipeline import service
+from notifier.pipeline.delivery import release
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.due import Due
+from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.delivery.status import AlertStatus
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -29,38 +34,18 @@ pytestmark = pytest.mark.usefixtures("local_fetches")
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 
 
-class Recorder:
-    """A dispatcher that only records: the test decides what runs, like a lost message."""
-
-    def __init__(self) -> None:
-        self.processed: list[list[str]] = []
-        self.delivered: list[str] = []
-        self.attempts: list[int] = []
-
-    def process(self, event_ids: Sequence[str]) -> None:
-        self.processed.append(list(event_ids))
-
-    def deliver(self, dedup_keys: Sequence[str], attempt: int = 0) -> None:
-        self.delivered.extend(dedup_keys)
-        self.attempts.extend([attempt] * len(dedup_keys))
-
-
 def _runtime(
     tmp_path: Path, url: str, key_prefix: str, feed: str, slack: FakeSlack,
     email: bool = True, fallback: str = "email",
-) -> service.Runtime:  # fmt: skip
-    config = tmp_path / "subscriptions.yaml"
+) -> Runtime:  # fmt: skip
     routes = f"    email: {{to: [sre@example.com]}}\n    fallback: {fallback}\n" if email else ""
-    config.write_text(
+    return build_runtime(
+        tmp_path, url, key_prefix,
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f"    feed: {{url: '{feed}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n" + routes
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, config=config, key_prefix=key_prefix,
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n" + routes,
         slack_token="xoxb-service-test", slack_api_url=slack.url,
     )  # fmt: skip
-    return service.Runtime.build(settings, url, load_config(config))
 
 
 @pytest.fixture
@@ -83,15 +68,20 @@ def test_a_lost_process_task_is_re_sent_by_the_reconcile_sweep(
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    lost = Recorder()
-    assert service.poll(rt, "acme", lost, NOW).outcome == "changed"
+    lost = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    assert ingest.poll(rt, "acme", lost, NOW).outcome == "changed"
     (event_ids,) = lost.processed  # the message that a crash then loses
-    sweep = Recorder()
-    assert service.reconcile(rt, sweep, NOW + timedelta(minutes=1)) == (0, 0)  # not yet
-    assert service.reconcile(rt, sweep, NOW + timedelta(minutes=6)) == (len(event_ids), 0)
+    sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    assert release.reconcile(rt, sweep, NOW + timedelta(minutes=1)) == (0, 0)  # not yet
+    assert release.reconcile(rt, sweep, NOW + timedelta(minutes=6)) == (len(event_ids), 0)
     assert sweep.processed == [event_ids]
-    service.process(rt, event_ids, sweep, NOW + timedelta(minutes=6))
-    assert service.reconcile(rt, Recorder(), NOW + timedelta(minutes=20))[0] == 0  # done now
+    plan.process(rt, event_ids, sweep, NOW + timedelta(minutes=6))
+    assert (
+        release.reconcile(
+            rt, InlineHandOff(rt, NOW, plan=False, deliver=False), NOW + timedelta(minutes=20)
+        )[0]
+        == 0
+    )  # done now
 
 
 def test_a_lost_delivery_is_re_sent_and_still_posts_once(
@@ -101,18 +91,20 @@ def test_a_lost_delivery_is_re_sent_and_still_posts_once(
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    first = Recorder()
-    service.poll(rt, "acme", first, NOW)
-    service.process(rt, first.processed[0], first, NOW)
+    first = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", first, NOW)
+    plan.process(rt, first.processed[0], first, NOW)
     (key,) = first.delivered  # this deliver message is lost
     later = NOW + timedelta(minutes=31)
-    sweep = Recorder()
-    assert service.reconcile(rt, sweep, later) == (0, 1)
+    sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    assert release.reconcile(rt, sweep, later) == (0, 1)
     assert sweep.delivered == [key]
-    assert service.deliver(rt, key, sweep, later).status == "delivered"
-    assert service.deliver(rt, key, sweep, later).status == "already_delivered"
+    assert delivery.attempt_one(rt, key, sweep, later).status == "delivered"
+    assert delivery.attempt_one(rt, key, sweep, later).status == "already_delivered"
     assert len(slack.messages) == 1
-    assert service.reconcile(rt, Recorder(), later + timedelta(hours=1)) == (0, 0)
+    assert release.reconcile(
+        rt, InlineHandOff(rt, NOW, plan=False, deliver=False), later + timedelta(hours=1)
+    ) == (0, 0)
 
 
 def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
@@ -123,9 +115,9 @@ def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
     url = feeds.url("/s.json")
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
     rt = _runtime(tmp_path, redis_url, key_prefix, url, slack, email=False)
-    d = Recorder()
-    service.poll(rt, "acme", d, NOW)
-    service.process(rt, d.processed[-1], d, NOW)
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[-1], d, NOW)
     opener = d.delivered[-1]
     feeds.put(
         "/s.json",
@@ -138,18 +130,18 @@ def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
             ]
         ),
     )
-    service.poll(rt, "acme", d, NOW + timedelta(minutes=1))
-    service.process(rt, d.processed[-1], d, NOW + timedelta(minutes=1))
+    ingest.poll(rt, "acme", d, NOW + timedelta(minutes=1))
+    plan.process(rt, d.processed[-1], d, NOW + timedelta(minutes=1))
     follow_up = d.delivered[-1]
     assert follow_up != opener
     with pytest.raises(NotYet):  # the opener is still retrying somewhere
-        service.deliver(rt, follow_up, d, NOW + timedelta(minutes=1))
+        delivery.attempt_one(rt, follow_up, d, NOW + timedelta(minutes=1))
     # Even on its last attempt it waits: a long outage must not fail the thread's updates.
     with pytest.raises(NotYet):
-        service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2), attempt=8, final=True)
+        delivery.attempt_one(rt, follow_up, d, NOW + timedelta(minutes=2), attempt=8, final=True)
     assert slack.messages == [] and rt.alerts.status(follow_up) is AlertStatus.PENDING
-    service.deliver(rt, opener, d, NOW + timedelta(minutes=2))
-    service.deliver(rt, follow_up, d, NOW + timedelta(minutes=2))
+    delivery.attempt_one(rt, opener, d, NOW + timedelta(minutes=2))
+    delivery.attempt_one(rt, follow_up, d, NOW + timedelta(minutes=2))
     parent, reply = (m for m in slack.messages if m["method"] == "chat.postMessage")
     assert reply["body"].get("thread_ts") == parent["response"]["ts"]
 
@@ -161,11 +153,11 @@ def test_an_unconfigured_channel_fails_over_instead_of_printing(
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, fallback="slack")
-    d = Recorder()
-    service.poll(rt, "acme", d, NOW)
-    service.process(rt, d.processed[0], d, NOW)
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[0], d, NOW)
     email = next(k for k in d.delivered if k.endswith("/email"))
-    out = service.deliver(rt, email, d, NOW)  # Slack is configured, SMTP is not
+    out = delivery.attempt_one(rt, email, d, NOW)  # Slack is configured, SMTP is not
     assert out.status == "failed" and "no credentials" in out.error
     assert out.fallback_key in d.delivered  # handed on as a delivery of its own
     assert "Elevated API errors" not in capsys.readouterr().out
@@ -191,24 +183,23 @@ def test_a_failed_delivery_waits_in_redis_and_is_handed_on_once_with_its_attempt
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
     rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    d = Recorder()
-    service.poll(rt, "acme", d, NOW)
-    service.process(rt, d.processed[0], d, NOW)
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[0], d, NOW)
     (key,) = d.delivered
     slack.fail_next(1, status=503)
     with pytest.raises(DeliveryError) as err:
-        service.deliver(rt, key, d, NOW)
+        delivery.attempt_one(rt, key, d, NOW)
     assert not err.value.permanent
-    service.retry_later(rt, [key], 1, NOW + timedelta(seconds=5))
-    service.retry_later(rt, [key], 1, NOW + timedelta(seconds=5))  # a redelivered task: no 2nd
-    sweep = Recorder()
-    assert service.release_retries(rt, sweep, NOW + timedelta(seconds=4)) == 0  # not yet
-    assert service.release_retries(rt, sweep, NOW + timedelta(seconds=5)) == 1
-    assert (sweep.delivered, sweep.attempts) == ([key], [1])
-    assert service.release_retries(rt, sweep, NOW + timedelta(minutes=5)) == 0  # handed on once
-    assert service.deliver(rt, key, sweep, NOW + timedelta(seconds=6), attempt=1).status == (
-        "delivered"
-    )
+    rt.retries.schedule([key], 1, NOW + timedelta(seconds=5))
+    rt.retries.schedule([key], 1, NOW + timedelta(seconds=5))  # a redelivered task: no 2nd
+    sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    assert release.release_retries(rt, sweep, NOW + timedelta(seconds=4)) == 0  # not yet
+    assert release.release_retries(rt, sweep, NOW + timedelta(seconds=5)) == 1
+    assert (sweep.delivered, rt.retries.attempt(key)) == ([key], 1)  # its number, in Redis
+    assert release.release_retries(rt, sweep, NOW + timedelta(minutes=5)) == 0  # handed on once
+    assert delivery.attempt_one(rt, key, sweep, NOW + timedelta(seconds=6)).status == "delivered"
+    assert rt.retries.attempt(key) == 0  # finished: nothing left of it
     assert len([m for m in slack.messages if m["method"] == "chat.postMessage"]) == 1
 
 
@@ -230,33 +221,32 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
 ) -> None:  # fmt: skip
     feeds, slack = served
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    config = tmp_path / "three.yaml"
-    config.write_text(
-        rt.settings.config_path().read_text().split("subscribers:")[0]
-        + "subscribers:\n"
-        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3))
-    )
-    settings = rt.settings.model_copy(update={"config": config})
-    rt = service.Runtime.build(settings, redis_url, load_config(config))
-    d = Recorder()
-    service.poll(rt, "acme", d, NOW)
-    service.process(rt, d.processed[0], d, NOW)
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
+        "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(3)),
+        slack_token="xoxb-service-test", slack_api_url=slack.url,
+    )  # fmt: skip
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[0], d, NOW)
     keys = d.delivered
     assert len(keys) == 3
 
-    undelivered = rt.due("undelivered")
+    undelivered = rt.due(Due.UNDELIVERED)
     assert len(undelivered) == 3
-    assert service.deliver(rt, keys[0], d, NOW).status == "delivered"
+    assert delivery.attempt_one(rt, keys[0], d, NOW).status == "delivered"
     slack.fail_next(1, status=503)
     one_at_a_time = rt.settings.model_copy(update={"delivery_in_flight": 1})
-    first = service.deliver_chunk(dataclasses.replace(rt, settings=one_at_a_time), keys, d, NOW)
+    first = delivery.deliver_keys(dataclasses.replace(rt, settings=one_at_a_time), keys, d, NOW)
     assert first.delivered == 1  # keys[0] was already done
     # keys[1] met the 503, and keys[2] was not tried after it: both wait with that error
-    assert [k for k, _ in first.waiting] == keys[1:]
-    assert first.waiting[0][1] is first.waiting[1][1] and not first.waiting[0][1].permanent
+    assert [(k, n) for k, n, _ in first.waiting] == [(k, 0) for k in keys[1:]]
+    assert first.waiting[0][2] is first.waiting[1][2] and not first.waiting[0][2].permanent
     assert undelivered.due(NOW + timedelta(days=1)) == keys[1:]  # the sweep's safety net
-    again = service.deliver_chunk(rt, keys[1:], d, NOW)
+    again = delivery.deliver_keys(rt, keys[1:], d, NOW)
     assert (again.delivered, again.waiting) == (2, ())
     assert len(undelivered) == 0
     posted = sorted(str(m["body"]["channel"]) for m in slack.messages if "channel" in m["body"])

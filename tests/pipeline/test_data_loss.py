@@ -13,7 +13,7 @@ import redis
 
 from notifier.feeds.fetch import Fetcher
 from notifier.models import ChangeEvent, EventKind
-from notifier.pipeline.ingest import continuity
+from notifier.pipeline.ingest import data_loss
 from notifier.pipeline.ingest.poll import poll_provider
 from notifier.store.conn.generation import Generation, remember, remembered
 from notifier.store.feeds.providers import ProviderStore
@@ -39,9 +39,9 @@ def test_a_first_start_writes_the_marker_and_the_data_dir_remembers_it(
     redis_client: redis.Redis, key_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     gen = Generation(redis_client, key_prefix)
-    seen = continuity.check(gen, None, ["acme"], NOW, tmp_path)
+    seen = data_loss.check(gen, None, ["acme"], NOW, tmp_path)
     assert seen is not None and seen == gen.current() == remembered(tmp_path)
-    assert continuity.check(gen, seen, ["acme"], NOW, tmp_path) == seen  # nothing changes
+    assert data_loss.check(gen, seen, ["acme"], NOW, tmp_path) == seen  # nothing changes
     assert not redis_client.smembers(gen.rebaseline_key)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -50,11 +50,11 @@ def test_a_lost_marker_is_declared_once_with_one_warning_however_many_notice(
     redis_client: redis.Redis, key_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     gen = Generation(redis_client, key_prefix)
-    seen = continuity.check(gen, None, ["a", "b"], NOW)
+    seen = data_loss.check(gen, None, ["a", "b"], NOW)
     wipe(redis_client, key_prefix)
-    first = continuity.check(gen, seen, ["a", "b"], NOW)
-    second = continuity.check(gen, seen, ["a", "b"], NOW)  # another process, same news
-    assert continuity.lost_since(gen, seen, ["a", "b"], NOW)  # a poll noticing, late
+    first = data_loss.check(gen, seen, ["a", "b"], NOW)
+    second = data_loss.check(gen, seen, ["a", "b"], NOW)  # another process, same news
+    assert data_loss.lost_since(gen, seen, ["a", "b"], NOW)  # a poll noticing, late
     assert first == second != seen
     assert redis_client.smembers(gen.rebaseline_key) == {b"a", b"b"}
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -66,7 +66,7 @@ def test_a_service_restarted_on_an_empty_redis_knows_from_its_data_dir(
 ) -> None:
     remember(tmp_path, "0123456789abcdef")  # a previous run's marker; Redis has none
     gen = Generation(redis_client, key_prefix)
-    now_id = continuity.check(gen, remembered(tmp_path), ["acme"], NOW, tmp_path)
+    now_id = data_loss.check(gen, remembered(tmp_path), ["acme"], NOW, tmp_path)
     assert now_id != "0123456789abcdef" and remembered(tmp_path) == now_id
     assert redis_client.smembers(gen.rebaseline_key) == {b"acme"}
 
@@ -75,7 +75,7 @@ def test_a_process_that_never_saw_a_marker_does_not_call_a_blank_redis_a_loss(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     gen = Generation(redis_client, key_prefix)
-    assert not continuity.lost_since(gen, None, ["acme"], NOW)
+    assert not data_loss.lost_since(gen, None, ["acme"], NOW)
     assert gen.current() is None
 
 
@@ -87,7 +87,7 @@ def _poll(store: ProviderStore, gen: Generation, url: str, seen: str | None) -> 
 
     poll_provider(
         Provider("acme", url), store, Fetcher(timeout=5, allow=LOCAL), enqueue, NOW,
-        on_unmarked=lambda: continuity.lost_since(gen, seen, ["acme"], NOW),
+        on_unmarked=lambda: data_loss.lost_since(gen, seen, ["acme"], NOW),
         rebaselined=gen.rebaselined,
     )  # fmt: skip
     return got
@@ -102,7 +102,7 @@ def test_after_a_loss_the_next_poll_is_a_silent_baseline_and_later_updates_alert
     with feed_server() as feeds:
         feeds.put("/s.json", summary_json([incident]))
         url = feeds.url("/s.json")
-        seen = continuity.check(gen, None, ["acme"], NOW)
+        seen = data_loss.check(gen, None, ["acme"], NOW)
         first = _poll(store, gen, url, seen)
         assert [e.kind for e in first][:1] == [EventKind.NEW_INCIDENT]  # a first start alerts
 

@@ -13,7 +13,7 @@ from functools import cache
 
 from notifier.config.load import ConfigError
 from notifier.config.settings import get_settings
-from notifier.pipeline.runtime.process import ProcessContext
+from notifier.pipeline.runtime.process import LoadedConfig
 from notifier.store.conn.connect import connect
 from notifier.store.conn.url import resolve_redis_url
 from notifier.store.ops.heartbeats import Heartbeats
@@ -33,10 +33,10 @@ def redis_url() -> str:
 
 
 @cache
-def context() -> ProcessContext:
+def loaded() -> LoadedConfig:
     """The settings, Redis URL and parsed subscription file, loaded once per process."""
     try:
-        return ProcessContext.load(get_settings(), redis_url())
+        return LoadedConfig.load(get_settings(), redis_url())
     except ConfigError as exc:
         raise SystemExit(str(exc)) from None
 

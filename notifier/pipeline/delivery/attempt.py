@@ -1,37 +1,25 @@
 """Deliver one alert, exactly once as far as we can tell, and record how it went.
 
-`deliver_alert` is what the `deliver` task runs. It is idempotent: a short
-per-dedup_key lock keeps two workers apart, a finished status in the alert's
-record (`notifier.store.delivery.status`) makes a rerun a no-op, and per-target marks
-make a retry after a partial failure send only what is missing. So a task run
+`deliver_alert` is one attempt (`notifier.pipeline.delivery.stage` runs it for each
+alert). It is idempotent: a short per-dedup_key lock keeps two workers apart, a finished
+status in the alert's record (`notifier.store.delivery.status`) makes a rerun a no-op, and
+per-target marks make a retry after a partial failure send only what is missing. So a task run
 twice, `acks_late` redelivery after a crash, or a retry posts once.
 
-Errors: a transient `DeliveryError` is re-raised for the task to retry, unless
+Errors: a transient `DeliveryError` is re-raised for the stage to retry, unless
 this is the `final` attempt; a permanent one (or the final attempt failing) is
 recorded as failed and, if the subscriber names a `fallback` channel, the same
 alert is claimed under the dedup_key `<key>:fallback:<channel>` and returned as
 `fallback_key` for the caller to deliver as its own task, with its own retries.
 
-Order within a thread: each alert waits for the one planned just before it in its
-thread on its route (`AlertStore.earlier_into`, read in the same round trip as the
-rest) while that one is pending and not held for quiet hours: `OutOfTurn`, a wait
-that is not an attempt, for that alert only, and at most `retry.TURN_WAIT_MAX` (then
-it goes anyway, with a warning). So a reply retried after a 429, a 5xx or a killed
-worker still appears before the replies planned after it. An all-clear on a channel
-that pages does not wait: the pager itself drops a page that comes after its
-all-clear. And a follow-up whose thread opener has not been delivered yet waits
-instead of opening a second parent.
+Before the attempt, the gates (`notifier.pipeline.delivery.gates`): already finished,
+held for quiet hours, silenced, paused by the vendor, or out of its turn in its thread.
+A request an earlier attempt left unanswered is looked up at the vendor before it is
+sent again (`notifier.pipeline.delivery.inflight`).
 
 An escalation that carries an alert held for quiet hours (`Alert.carried`) marks
 that one skipped ("carried by ...") with its own outcome, in the same round trip,
 so the held alert is not sent when the quiet hours end.
-
-Outcome unknown: the attempt record marks each target's request "in flight" before
-it is written, and the answer clears the mark (the target's sent mark is written as
-soon as its request returns, not at the end). A mark an earlier attempt left means
-its worker died or its answer never came: this attempt asks the vendor
-(`Channel.find_sent`) and records what it finds instead of sending again. Where
-the vendor cannot be asked, the message is sent again (at-least-once).
 
 A killed worker: the attempt record also schedules the next attempt `WATCHDOG`
 later in the retry queue; a delivery that ends (in any outcome) removes it, a
@@ -46,37 +34,28 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
-
-import redis
+from typing import Any
 
 from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
-from notifier.channels.sms.pager import Pager, Recipients
-from notifier.config.schema import Config
-from notifier.config.settings import Settings
+from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
-from notifier.pipeline.delivery.destinations import Destinations
-from notifier.pipeline.delivery.retry import TURN_WAIT_MAX, OutOfTurn, turn_wait
+from notifier.pipeline.delivery.gates import held, silenced, take_turn
+from notifier.pipeline.delivery.inflight import Progress, send_once
+from notifier.pipeline.delivery.retry import OutOfTurn
 from notifier.pipeline.delivery.targets import send_paced
-from notifier.route.silencing import silence_for
-from notifier.store.conn.batch import Batch, Later, Pipe
+from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
+from notifier.store.conn.batch import Batch, Pipe
 from notifier.store.conn.durable import execute_confirmed
-from notifier.store.delivery.alerts import Earlier, dedup_key_for
-from notifier.store.delivery.deliverylog import DeliveryLog
-from notifier.store.delivery.followups import FollowUps
+from notifier.store.delivery.alerts import dedup_key_for
 from notifier.store.delivery.lease import RELEASE, lock_value, queue_take
-from notifier.store.delivery.pacing import Pacing, wait_for
-from notifier.store.delivery.retries import RetryQueue
+from notifier.store.delivery.pacing import wait_for
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
-from notifier.store.ops.silences import Silence, SilenceStore
 
 log = logging.getLogger(__name__)
 
@@ -93,46 +72,6 @@ WATCHDOG = timedelta(seconds=15)
 PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
 
 
-class AlertSource(Protocol):
-    """The part of `notifier.store.delivery.alerts.AlertStore` delivery uses."""
-
-    def load_into(
-        self, batch: Batch, dedup_key: str
-    ) -> Later[tuple[Alert | None, AlertStatus | None]]: ...
-
-    def earlier_into(
-        self, batch: Batch, dedup_key: str, *, lock_prefix: str, retries_key: str
-    ) -> Later[Earlier | None]: ...
-
-    def status(self, dedup_key: str) -> AlertStatus | None: ...
-
-    def finish(
-        self, dedup_key: str, status: AlertStatus, now: datetime, *, message_id: str = "",
-        error: str = "", pipe: Pipe | None = None,
-    ) -> object: ...  # fmt: skip
-
-    def claim(self, alert: Alert) -> bool: ...
-
-
-class DeliveryThreads(Protocol):
-    """The part of `notifier.store.delivery.threads.RedisThreadStore` delivery uses: who opened
-    a thread (planned it), and each target's reference to the thread's parent."""
-
-    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
-
-    def ref(self, thread_key: str, channel: str, target_id: str) -> str | None: ...
-
-    def set_ref(
-        self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
-    ) -> None: ...
-
-
-class MetricsSink(Protocol):
-    def record_delivery(
-        self, channel: str, outcome: str, latency: float | None, pipe: Pipe | None = None
-    ) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     """How one `deliver_alert` call ended.
@@ -140,7 +79,7 @@ class DeliveryOutcome:
     status: delivered | printed (the console stood in) | skipped | failed |
     already_delivered | already_failed | already_printed |
     already_skipped | silenced | already_silenced | missing | held.
-    `check_escalation_at` asks the caller to run `check_escalation(page_id, ...)`
+    `check_escalation_at` asks the escalation sweep to look at `page_id`
     then; `not_before` asks to deliver again then.
     """
 
@@ -155,64 +94,8 @@ class DeliveryOutcome:
     fallback_key: str | None = None
 
 
-@dataclass
-class DeliveryContext:
-    client: redis.Redis
-    prefix: str
-    destinations: Destinations
-    channels: Mapping[str, Channel]
-    alerts: AlertSource
-    log: DeliveryLog
-    threads: DeliveryThreads  # the store the planner registered the threads in
-    pager: Pager | None = None
-    metrics: MetricsSink | None = None
-    followups: FollowUps | None = None  # fills a follow-up with its members when it is sent
-    pacing: Pacing = field(init=False)
-    retries: RetryQueue = field(init=False)
-    silences: SilenceStore = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pacing = Pacing(self.client, self.prefix)
-        self.retries = RetryQueue(self.client, self.prefix)
-        self.silences = SilenceStore(self.client, self.prefix)
-
-    @classmethod
-    def build(
-        cls,
-        settings: Settings,
-        config: Config,
-        client: redis.Redis,
-        prefix: str,
-        *,
-        alerts: AlertSource | None = None,
-        threads: DeliveryThreads | None = None,
-        metrics: MetricsSink | None = None,
-        followups: FollowUps | None = None,
-    ) -> DeliveryContext:
-        """Everything from settings + config: real channels where credentials are set;
-        the console for every channel only when none are (see build_channels). Pass
-        the stores the caller already has, so one process keeps one of each."""
-        from notifier.channels.build import build_channels
-        from notifier.store.delivery.alerts import AlertStore
-        from notifier.store.delivery.followups import RedisFollowUps
-        from notifier.store.delivery.threads import RedisThreadStore
-        from notifier.store.ops.metrics import Metrics
-
-        destinations = Destinations(config)
-        channels, pager = build_channels(
-            settings, client, prefix, destinations.presentation(), destinations.subscribers()
-        )
-        return cls(
-            client=client, prefix=prefix, destinations=destinations, channels=channels,
-            alerts=alerts or AlertStore(client, prefix), log=DeliveryLog(client, prefix),
-            threads=threads or RedisThreadStore(client, prefix), pager=pager,
-            metrics=metrics or Metrics(client, prefix),
-            followups=followups or RedisFollowUps(client, prefix),
-        )  # fmt: skip
-
-
 def deliver_alert(
-    dedup_key: str, ctx: DeliveryContext, now: datetime, *, attempt: int = 0, final: bool = False
+    dedup_key: str, ctx: DeliveryWiring, now: datetime, *, attempt: int = 0, final: bool = False
 ) -> DeliveryOutcome:
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
@@ -253,9 +136,9 @@ def deliver_alert(
             return DeliveryOutcome(dedup_key, "missing")
         if state is not None and state.finished:
             return DeliveryOutcome(dedup_key, f"already_{state.value}", alert.channel)
-        if alert.hold_until is not None and alert.hold_until > now:
-            return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=alert.hold_until)
-        muted = _silenced(alert, silences.get(), ctx, now)
+        if (hold := held(alert, now)) is not None:
+            return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=hold)
+        muted = silenced(alert, silences.get(), ctx, now)
         if muted is not None:  # decided at send time: a silence added now mutes at once
             ctx.log.attempt(alert, attempt, now)  # the record the log and console list
             _record(ctx, alert, AlertStatus.SILENCED, now, writes.pipe,
@@ -267,8 +150,8 @@ def deliver_alert(
         if wait is not None:
             ended = False
             raise NotYet(f"{alert.channel}: paused at the vendor's request", retry_after=wait)
-        _take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
-        progress = _Progress(sent.get(), writes.pipe, flight.get())
+        take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
+        progress = Progress(sent.get(), writes.pipe, flight.get())
         try:
             return _deliver(alert, ctx, now, attempt, final, progress)
         except DeliveryError:
@@ -286,67 +169,13 @@ def deliver_alert(
         writes.execute(confirm="a delivery's outcome")
 
 
-def _take_turn(
-    alert: Alert, ctx: DeliveryContext, earlier: Earlier | None, since: datetime | None,
-    now: datetime, writes: Batch,
-) -> None:  # fmt: skip
-    """Raise `OutOfTurn` while the alert planned before this one in its thread is still
-    on its way (see `retry.turn_wait`); past the longest wait, go with a warning."""
-    if earlier is None or _orders_itself(alert):
-        return
-    carried = {dedup_key_for(e.event_id, alert.subscriber, alert.channel) for e in alert.carried}
-    wait = turn_wait(earlier, carried, since, now)
-    if wait is not None:
-        ctx.log.note_waiting(alert.dedup_key, now, writes.pipe)
-        raise OutOfTurn(f"waiting for {earlier.dedup_key}, earlier in its thread",
-                        retry_after=wait)  # fmt: skip
-    if turn_wait(earlier, carried, None, now) is not None:  # it would wait, but waited enough
-        log.warning("sending out of order: %s, earlier in its thread, is still pending after "
-                    "%d min", earlier.dedup_key, TURN_WAIT_MAX.total_seconds() // 60,
-                    extra={"dedup_key": alert.dedup_key})  # fmt: skip
-
-
-def _orders_itself(alert: Alert) -> bool:
-    """An all-clear on a channel that pages goes at once: the pager already makes a page
-    that comes after its all-clear send nothing, so nobody is paged for an incident
-    that is over, and the all-clear needs no page before it."""
-    kind = channel_kind(alert.channel)
-    return kind is not None and kind.sends_by_paging and is_resolution(alert)
-
-
-def check_escalation(page_id: str, ctx: DeliveryContext, now: datetime) -> datetime | None:
-    """Escalate an unacknowledged page if due; returns when to check again (or None)."""
-    if ctx.pager is None:
-        return None
-    return ctx.pager.check_escalation(page_id, now)
-
-
-@dataclass
-class _Progress:
-    """What earlier attempts reached, the pipeline this attempt's writes go on, and
-    which requests are in flight."""
-
-    sent: dict[str, str]  # target id -> message id
-    writes: Any
-    unknown: dict[str, datetime] = field(default_factory=dict)  # earlier attempts' marks
-    marked: list[str] = field(default_factory=list)  # targets this attempt marked in flight
-    trying: str | None = None  # the target whose request is being made
-
-    def unanswered(self, exc: DeliveryError) -> list[str]:
-        """The in-flight marks this attempt wrote that `exc` shows were not needed: the
-        targets never tried, and the one tried unless its outcome is unknown. Marks of
-        earlier attempts stay until an answer clears them."""
-        keep = {self.trying} if exc.unknown else set()
-        return [t for t in self.marked if t not in keep and t not in self.unknown]
-
-
 class _Attempt:
     """The attempt record: one round trip before the first request, with the in-flight
     marks of the targets about to be tried and the watchdog retry."""
 
     def __init__(
-        self, ctx: DeliveryContext, alert: Alert, attempt: int, now: datetime,
-        fallback_of: str, progress: _Progress,
+        self, ctx: DeliveryWiring, alert: Alert, attempt: int, now: datetime,
+        fallback_of: str, progress: Progress,
     ) -> None:  # fmt: skip
         self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
         self.fallback_of, self.progress, self.written = fallback_of, progress, False
@@ -365,24 +194,9 @@ class _Attempt:
         pipe.execute()
 
 
-def _silenced(
-    alert: Alert, silences: list[Silence], ctx: DeliveryContext, now: datetime
-) -> Silence | None:
-    """The silence muting `alert`; a resolution still goes to a route that heard the opening."""
-
-    def opening_sent() -> bool:
-        entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
-        opener = entry.opened_by if entry is not None else None
-        return opener is not None and ctx.alerts.status(opener) in (
-            AlertStatus.DELIVERED, AlertStatus.PRINTED,
-        )  # fmt: skip
-
-    return silence_for(alert, silences, now, opening_sent) if silences else None
-
-
 def _deliver(
-    alert: Alert, ctx: DeliveryContext, now: datetime, attempt: int, final: bool,
-    progress: _Progress,
+    alert: Alert, ctx: DeliveryWiring, now: datetime, attempt: int, final: bool,
+    progress: Progress,
 ) -> DeliveryOutcome:  # fmt: skip
     key = alert.dedup_key
     fallback_of = key.split(FALLBACK_MARK)[0] if FALLBACK_MARK in key else ""
@@ -419,7 +233,7 @@ def _deliver(
     return outcome
 
 
-def _fold_carried(ctx: DeliveryContext, alert: Alert, now: datetime, pipe: Pipe) -> None:
+def _fold_carried(ctx: DeliveryWiring, alert: Alert, now: datetime, pipe: Pipe) -> None:
     """The held alerts an escalation carried reached the subscriber with it: they are
     finished, and their release at the end of quiet hours is a no-op."""
     for event in alert.carried:
@@ -443,7 +257,7 @@ def _tell(alert: Alert, outcome: DeliveryOutcome) -> None:
 
 
 def _send(
-    alert: Alert, ctx: DeliveryContext, now: datetime, progress: _Progress, started: _Attempt
+    alert: Alert, ctx: DeliveryWiring, now: datetime, progress: Progress, started: _Attempt
 ) -> DeliveryOutcome:
     channel = ctx.channels.get(alert.channel)
     if channel is None:
@@ -491,7 +305,7 @@ def _send(
     return DeliveryOutcome(alert.dedup_key, AlertStatus.DELIVERED, alert.channel, tuple(ids))
 
 
-def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutcome:
+def _print(alert: Alert, console: Channel, ctx: DeliveryWiring) -> DeliveryOutcome:
     """The console stands in for `alert.channel` (no vendor has credentials). Every
     route of a subscriber maps to it, so the same change would print once per route
     (slack, email, ...): the first route to get here prints it, once per (event,
@@ -508,13 +322,13 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryContext) -> DeliveryOutc
 
 
 def _send_threaded(
-    alert: Alert, channel: Channel, target: Any, ctx: DeliveryContext, writes: Any,
+    alert: Alert, channel: Channel, target: Any, ctx: DeliveryWiring, writes: Any,
     since: datetime | None,
 ) -> SendResult:  # fmt: skip
     """Send in the incident's thread; a cascade alert replies in its upstream's thread.
     `since`: an earlier attempt's request to `target` from then on is unanswered."""
     if not channel.supports_threads:
-        return _send_once(alert, channel, target, None, since)
+        return send_once(alert, channel, target, None, since)
     upstream = (
         ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
     )
@@ -523,8 +337,8 @@ def _send_threaded(
         _wait_for_opener(alert, ctx)
     if upstream and not own:
         # a reply; the parent stays the upstream's
-        return _send_once(alert, channel, target, upstream, since)
-    result = _send_once(alert, channel, target, own, since)
+        return send_once(alert, channel, target, upstream, since)
+    result = send_once(alert, channel, target, own, since)
     if result.thread_ref and result.thread_ref != own:
         ctx.threads.set_ref(
             alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
@@ -532,32 +346,7 @@ def _send_threaded(
     return result
 
 
-def _send_once(
-    alert: Alert, channel: Channel, target: Any, ref: str | None, since: datetime | None
-) -> SendResult:
-    """Send, unless an earlier attempt whose outcome is unknown (begun at `since`)
-    reached the vendor: then that message's result, found by asking the vendor."""
-    if since is not None:
-        try:
-            found = channel.find_sent(alert, target, ref, since)
-        except DeliveryError as exc:
-            if not exc.permanent:  # ask again next time: the earlier outcome stays unknown
-                raise DeliveryError(exc.message, permanent=False, retry_after=exc.retry_after,
-                                    unknown=True) from None  # fmt: skip
-            # We may not ask (a missing scope): send again, at-least-once, and say so.
-            log.warning("%s: cannot look for an earlier attempt's message (%s); sending "
-                        "again", channel.name, exc.message,
-                        extra={"dedup_key": alert.dedup_key})  # fmt: skip
-            found = None
-        if found is not None:
-            log.info("%s: an earlier attempt's message to %s was delivered; not sending "
-                     "again", channel.name, target.id,
-                     extra={"dedup_key": alert.dedup_key})  # fmt: skip
-            return found
-    return channel.send(alert, target, ref)
-
-
-def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
+def _page(alert: Alert, ctx: DeliveryWiring, now: datetime) -> DeliveryOutcome:
     """Hand an alert for a channel that `sends_by_paging` to the pager: a resolution
     is the all-clear, anything else (_send let only pages through) a page."""
     if ctx.pager is None:
@@ -581,7 +370,7 @@ def _page(alert: Alert, ctx: DeliveryContext, now: datetime) -> DeliveryOutcome:
     )  # fmt: skip
 
 
-def _with_members(alert: Alert, ctx: DeliveryContext) -> Alert:
+def _with_members(alert: Alert, ctx: DeliveryWiring) -> Alert:
     """A follow-up names every incident that joined its batch up to now; closing the
     batch here sends later joiners to the next one (the same members on a retry)."""
     if ctx.followups is None:
@@ -590,7 +379,7 @@ def _with_members(alert: Alert, ctx: DeliveryContext) -> Alert:
     return dataclasses.replace(alert, folded=tuple(ctx.followups.close(batch)))
 
 
-def _wait_for_opener(alert: Alert, ctx: DeliveryContext) -> None:
+def _wait_for_opener(alert: Alert, ctx: DeliveryWiring) -> None:
     """A follow-up must not open the thread while its opener is still on its way
     (retrying): it would post a second parent. Retry shortly instead."""
     if alert.kind in (AlertKind.NEW, AlertKind.CATCH_UP):
@@ -605,7 +394,7 @@ def _ref(alert: Alert) -> tuple[str, str]:
     return (alert.event.provider, alert.event.incident_id)
 
 
-def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
+def _fallback(alert: Alert, ctx: DeliveryWiring) -> str | None:
     """Claim the alert again on the subscriber's fallback channel; its key, or None."""
     name = ctx.destinations.fallback(alert.subscriber)
     if not name or name == alert.channel:
@@ -620,7 +409,7 @@ def _fallback(alert: Alert, ctx: DeliveryContext) -> str | None:
 
 
 def _record(
-    ctx: DeliveryContext, alert: Alert, status: AlertStatus, now: datetime,
+    ctx: DeliveryWiring, alert: Alert, status: AlertStatus, now: datetime,
     pipe: Pipe, message_id: str = "", error: str = "",
 ) -> None:  # fmt: skip
     """The alert's status (with the end of its attempts) and the metrics, on `pipe`."""
@@ -637,8 +426,6 @@ _RELEASE = RELEASE
 
 
 __all__ = [
-    "DeliveryContext",
     "DeliveryOutcome",
-    "check_escalation",
     "deliver_alert",
 ]

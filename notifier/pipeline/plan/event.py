@@ -53,6 +53,7 @@ from notifier.models import (
     parse_iso,
 )
 from notifier.pipeline.ingest.probes import confirmation
+from notifier.pipeline.plan.remembering import RememberingThreads
 from notifier.route.drops import DropHook
 from notifier.route.grouping import Opening, ThreadRegistry, assign, cascade_roots
 from notifier.route.match import FEED_EVENTS, PROBE_EVENTS, Route, route_event
@@ -118,7 +119,7 @@ def process_event(
 
     A late event (news of an incident that began and ended while notifier was not
     watching) makes no alert here: it never pages and never opens a thread of its
-    own; `notifier.pipeline.catchup` reports it in a catch-up.
+    own; `notifier.pipeline.plan.catchup` reports it in a catch-up.
 
     `warnings` holds the open early warnings of our probes, by provider (the synthetic
     incident of `notifier.pipeline.ingest.probes`): the provider's own incident joins the
@@ -131,7 +132,7 @@ def process_event(
         if isinstance(threads, RedisThreadStore) and isinstance(alerts, AlertStore)
         else None
     )
-    threads = deferred if deferred is not None else _Remembering(threads)
+    threads = deferred if deferred is not None else RememberingThreads(threads)
     # One search for upstream incidents serves the annotations and the cascades.
     upstream = safe_upstreams(event, config, world, now)
     annotations = safe_annotations(event, config, world, now, upstream)
@@ -237,47 +238,6 @@ def _probe_muted(event: ChangeEvent, route: Route, pages_only: Collection[str]) 
         return False
     listed = route.subscriber.filters_for(route.channel).events or ()
     return EventKind.PROBE_FAILURE not in listed
-
-
-class _Remembering:
-    """A ThreadRegistry that remembers its `get`s for one event: routing and grouping ask
-    for the same thread entry, and a fan-out to 1,000 routes should not ask Redis twice."""
-
-    def __init__(self, inner: ThreadRegistry) -> None:
-        self.inner = inner
-        self.seen: dict[tuple[RouteKey, IncidentRef], ThreadEntry | None] = {}
-
-    def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None:
-        if (route, incident) not in self.seen:
-            self.seen[(route, incident)] = self.inner.get(route, incident)
-        return self.seen[(route, incident)]
-
-    def get_many(
-        self, routes: Sequence[RouteKey], incident: IncidentRef
-    ) -> dict[RouteKey, ThreadEntry | None]:
-        missing = [r for r in routes if (r, incident) not in self.seen]
-        if missing:
-            for route, entry in self.inner.get_many(missing, incident).items():
-                self.seen[(route, incident)] = entry
-        return {r: self.seen[(r, incident)] for r in routes}
-
-    def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
-        stored = self.inner.open(route, incident, entry)
-        self.seen[(route, incident)] = stored
-        return stored
-
-    def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
-        self.inner.take_over(route, incident, entry)
-        self.seen[(route, incident)] = entry
-
-    def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
-        return self.inner.cascade(route, root)
-
-    def join_cascade(self, route: RouteKey, root: IncidentRef, thread_key: str) -> str:
-        return self.inner.join_cascade(route, root, thread_key)
-
-    def add_member(self, route: RouteKey, thread_key: str, name: str) -> list[str]:
-        return self.inner.add_member(route, thread_key, name)
 
 
 def safe_upstreams(

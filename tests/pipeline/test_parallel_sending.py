@@ -12,11 +12,16 @@ from pathlib import Path
 import pytest
 
 from notifier.channels.base import DeliveryError, NotYet
-from notifier.config.load import load_config
-from notifier.pipeline import attempts, sending, service
+from notifier.pipeline.delivery import parallel
+from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.ingest import stage as ingest
+from notifier.pipeline.plan import stage as plan
+from notifier.pipeline.runtime.wiring import Runtime, utcnow
 from tests.fakes.slack_api import FakeSlack
-from tests.pipeline.test_service import NOW, Recorder, _incident, _runtime
+from tests.pipeline.test_stages import NOW, _incident
 from tests.support.feed_server import FeedServer, feed_server
+from tests.support.handoff import InlineHandOff
+from tests.support.runtime import build_runtime
 from tests.support.statuspage_docs import summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -28,20 +33,19 @@ SLOW_S = 0.3
 def _fan_out(
     tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, slack: FakeSlack,
     teams: int, in_flight: int,
-) -> tuple[service.Runtime, list[str]]:  # fmt: skip
+) -> tuple[Runtime, list[str]]:  # fmt: skip
     feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    config = tmp_path / "teams.yaml"
-    config.write_text(
-        rt.settings.config_path().read_text().split("subscribers:")[0]
-        + "subscribers:\n"
-        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(teams))
-    )
-    settings = rt.settings.model_copy(update={"config": config, "delivery_in_flight": in_flight})
-    rt = service.Runtime.build(settings, redis_url, load_config(config))
-    d = Recorder()
-    service.poll(rt, "acme", d, NOW)
-    service.process(rt, d.processed[0], d, NOW)
+    rt = build_runtime(
+        tmp_path, redis_url, key_prefix,
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
+        "subscribers:\n"
+        + "".join(f"  - name: team{n}\n    slack: {{channel: '#team{n}'}}\n" for n in range(teams)),
+        slack_token="xoxb-service-test", slack_api_url=slack.url, delivery_in_flight=in_flight,
+    )  # fmt: skip
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[0], d, NOW)
     return rt, d.delivered
 
 
@@ -54,7 +58,9 @@ def test_a_chunk_sends_as_many_at_once_as_its_in_flight_limit(
         rt, keys = _fan_out(tmp_path, redis_url, key_prefix, feeds, fake_slack, 8, in_flight)
         fake_slack.answer_after(SLOW_S, n=8)
         began = time.monotonic()
-        result = service.deliver_chunk(rt, keys, Recorder(), NOW)
+        result = delivery.deliver_keys(
+            rt, keys, InlineHandOff(rt, NOW, plan=False, deliver=False), NOW
+        )
         took = time.monotonic() - began
     assert (result.delivered, result.waiting) == (8, ())
     # 8 slow answers: one round of waits with 8 in flight, two rounds with 4
@@ -69,9 +75,11 @@ def test_a_vendor_failure_stops_the_chunk_and_the_rest_waits_for_the_retry(
     with feed_server() as feeds:
         rt, keys = _fan_out(tmp_path, redis_url, key_prefix, feeds, fake_slack, 6, 1)
         fake_slack.fail_next(1, status=503)
-        delivered = attempts.deliver_chunk(rt, keys, Recorder(), NOW)
+        delivered = delivery.deliver_chunk(
+            rt, keys, InlineHandOff(rt, NOW, plan=False, deliver=False), NOW
+        )
         # scheduled from the vendor's answer, on the wall clock
-        retrying = rt.retries.due(service.utcnow() + timedelta(days=1))
+        retrying = rt.retries.due(utcnow() + timedelta(days=1))
     assert delivered == 0 and not fake_slack.messages
     assert sorted(k for k, _ in retrying) == sorted(keys)  # each waits for its next attempt
 
@@ -86,7 +94,7 @@ def test_a_wait_for_its_turn_holds_one_alert_and_the_others_go_on() -> None:
         with lock:
             sent.append(key)
 
-    waiting = sending.deliver_all(["a", "b", "c", "d"], deliver, in_flight=2)
+    waiting = parallel.deliver_all(["a", "b", "c", "d"], deliver, in_flight=2)
     assert sorted(sent) == ["a", "c", "d"]
     assert [(k, type(e)) for k, e in waiting] == [("b", NotYet)]
 
@@ -103,7 +111,7 @@ def test_our_own_failure_is_raised_once_the_started_deliveries_end() -> None:
         ended.append(key)
 
     with pytest.raises(ConnectionError):
-        sending.deliver_all(["a", "b"], deliver, in_flight=2)
+        parallel.deliver_all(["a", "b"], deliver, in_flight=2)
     assert ended == ["b"]  # not abandoned mid-request
 
 
@@ -114,5 +122,5 @@ def test_a_transient_error_is_returned_with_each_key_it_held_back() -> None:
         if key == "a":
             raise failure
 
-    waiting = sending.deliver_all(["a", "b", "c"], deliver, in_flight=1)
+    waiting = parallel.deliver_all(["a", "b", "c"], deliver, in_flight=1)
     assert waiting == [("a", failure), ("b", failure), ("c", failure)]

@@ -17,7 +17,7 @@ import redis
 
 from notifier.config.settings import get_settings
 from notifier.pipeline.runtime.health import TICKS
-from workers.context import heartbeats
+from workers.process_state import heartbeats
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The plan stage: annotate, route, group and claim (entry: `stage.process`)."""
