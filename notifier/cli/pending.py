@@ -1,9 +1,9 @@
 """`notifier pending`: what is waiting, and until when — the first place to look when an
 alert has not arrived yet.
 
-Broker queues, channels paused at a vendor's request, delivery retries (with their
-attempt number), quiet-hours holds, escalation checks, and the stragglers the
-reconcile sweep will re-send.
+Broker queues, channels and single targets paused at a vendor's request, delivery
+retries (with their attempt number), quiet-hours holds, escalation checks, and the
+stragglers the reconcile sweep will re-send.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, TextIO
 
 import redis
 
-from notifier.channels.kinds import all_kinds
 from notifier.cli._shared import emit, json_flag, redis_url
 from notifier.config.settings import get_settings
 from notifier.store.conn.connect import connect
@@ -64,11 +63,10 @@ def report(
             for m, when in DueSet(client, f"{prefix}:due:{name}").upcoming(limit)
         ]
 
-    # Every channel's pause: what each kind is registered as, not a list kept here.
-    channels = [kind.name for kind in all_kinds()]
     return {
         "queues": dict(zip(QUEUES, depths, strict=True)),
-        "paused": {c: _iso(t) for c, t in Pacing(client, prefix).paused(channels, now).items()},
+        # Whole channels and single targets (a webhook, a Slack channel, an API method).
+        "paused": {c: _iso(t) for c, t in Pacing(client, prefix).every_pause(now).items()},
         "retrying": {
             "count": counts["retrying"],
             "next": [
@@ -91,7 +89,7 @@ def render(found: dict[str, Any]) -> str:
         pauses = ", ".join(f"{c} until {t}" for c, t in paused.items())
         lines.append(f"paused        {pauses} (the vendor asked us to slow down)")
     else:
-        lines.append("paused        no channel: no vendor asked us to slow down")
+        lines.append("paused        nothing: no vendor asked us to slow down")
     for kind, what in (("retrying", "delivery retries"), ("held", "quiet-hours holds"),
                        ("escalations", "escalation checks")):  # fmt: skip
         section = found[kind]

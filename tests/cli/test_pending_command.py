@@ -50,7 +50,7 @@ def test_it_lists_queues_pauses_retries_and_holds_with_their_times(
     later = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(minutes=1))
     assert later["paused"] == {}  # the pause is over
     paused_line = next(x for x in render(later).splitlines() if x.startswith("paused"))
-    assert paused_line == "paused        no channel: no vendor asked us to slow down"
+    assert paused_line == "paused        nothing: no vendor asked us to slow down"
 
 
 def test_the_command_prints_json(redis_url: str, key_prefix: str, tmp_path: Path) -> None:
@@ -88,3 +88,20 @@ def test_the_command_lists_a_pause_of_every_channel_kind(
     ).stdout  # fmt: skip
     paused = next(x for x in text.splitlines() if x.startswith("paused"))
     assert all(f"{c} until" in paused for c in ("pagerduty", "opsgenie", "webhook", "apprise"))
+
+
+def test_it_lists_a_paused_target_beside_the_paused_channels(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # A 429 from one subscriber's webhook pauses that target alone (pipeline.delivery.targets),
+    # and Slack scopes its own to one Slack channel: both are waiting, so both are listed.
+    pacing = Pacing(redis_client, key_prefix)
+    pacing.pause("webhook:target:ops-receiver", 120, NOW)
+    pacing.pause("slack:channel:C0123", 60, NOW)
+    Pacing(redis_client, f"{key_prefix}-other").pause("email", 60, NOW)  # another deployment
+    found = report(redis_client, key_prefix, f"{key_prefix}:celery:", NOW + timedelta(seconds=5))
+    assert found["paused"] == {
+        "slack:channel:C0123": "2024-12-26T19:06:00Z",
+        "webhook:target:ops-receiver": "2024-12-26T19:07:00Z",
+    }
+    assert "webhook:target:ops-receiver until 2024-12-26T19:07:00Z" in render(found)

@@ -65,6 +65,11 @@ return false
 """
 
 
+def _glob_literal(text: str) -> str:
+    """`text` matched literally by a SCAN pattern (a prefix may hold `*`, `?` or `[`)."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
 class Pacing:
     """The one pause mechanism, shared by every worker: the pauses a vendor asked for
     and a token bucket per destination (a Slack channel, a sending number).
@@ -113,6 +118,16 @@ class Pacing:
         """The scopes paused at `now`, with when each may be called again."""
         until = read_now(self.client, lambda batch: self.pauses_into(batch, scopes))
         return {c: datetime.fromtimestamp(t, UTC) for c, t in until.items() if t > now.timestamp()}
+
+    def every_pause(self, now: datetime) -> dict[str, datetime]:
+        """Every scope paused at `now`, whole channels and single targets alike (an
+        operator's view: it walks the pause keys, which expire with their pauses)."""
+        head = len(self._key(""))
+        scopes = sorted(
+            key[head:] if isinstance(key, str) else key.decode()[head:]
+            for key in self.client.scan_iter(match=_glob_literal(self._key("")) + "*", count=500)
+        )
+        return self.paused(scopes, now) if scopes else {}
 
     def take(self, destination: str, rate: Rate, paused_by: Sequence[str] = ()) -> float | None:
         """Take a send for `destination`: None when it may go now, else the seconds until
