@@ -19,7 +19,7 @@ from _pytest.nodeid import NodeId
 from tests.support.own_redis import own_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.support.budget"]
 
 # The suite's own switches; every other NOTIFIER_* variable of the developer's shell is
 # dropped before any test runs. Settings() reads the environment, and so does every child

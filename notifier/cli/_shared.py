@@ -16,9 +16,6 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from notifier.config.settings import get_settings
-from notifier.store.conn.url import resolve_redis_url
-
 # The advice of every "no Redis" line, whichever way it came about.
 REDIS_ADVICE = "Start the service with `notifier run`, or set NOTIFIER_REDIS_URL"
 
@@ -29,6 +26,11 @@ class NoRedisError(Exception):
 
 def redis_url() -> str:
     """The Redis this command talks to (see `resolve_redis_url`), or NoRedisError."""
+    # Imported here, not above: `notifier --help` and `notifier init` need this module's
+    # NoRedisError and JSON helpers, but neither the settings nor Redis.
+    from notifier.config.settings import get_settings
+    from notifier.store.conn.url import resolve_redis_url
+
     settings = get_settings()
     url = resolve_redis_url(settings.redis_url, settings.data_dir)
     if url is None:

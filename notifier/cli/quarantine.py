@@ -17,7 +17,6 @@ from typing import Any, TextIO
 
 from notifier.cli._shared import emit_lines, json_flag, redis_url
 from notifier.config.settings import get_settings
-from notifier.pipeline.delivery import quarantine
 from notifier.store.conn.connect import connect
 from notifier.store.ops.quarantine import Quarantined, QuarantineStore
 from notifier.text import inert_stream, one_line
@@ -48,6 +47,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         else:
             out.write(render(found, limit=args.limit, where=True) + "\n")
         return 0
+    # Only `retry` needs the pipeline's release: `list` (and `notifier status`, which
+    # shows the list) start without importing it.
+    from notifier.pipeline.delivery import quarantine
+
     what = quarantine.find(store, args.id)
     if what is None:
         print(f"notifier quarantine: nothing quarantined is called {one_line(args.id)!r} "

@@ -1,7 +1,10 @@
 """The on-call's day against a real `notifier run` (supervisor, beat, worker), a local
 Statuspage feed and the real slack-sdk posting to a local fake Slack:
 a silence added from the CLI mutes at once, and SIGHUP reloads the subscription file
-(a broken file keeps the old config and says why; a good one reaches new subscribers)."""
+(a broken file keeps the old config and says why; a good one reaches new subscribers).
+
+One service for the module: starting one costs seconds of CPU. Its tests do not meet:
+the silence mutes component API, and the reload test's incidents are on Storage."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +28,8 @@ from tests.support.feed_server import FeedServer
 from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
-pytestmark = pytest.mark.e2e
+# One worker runs this module's tests, in order, on the one service they share.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-oncall-day")]
 ROOT = Path(__file__).resolve().parents[2]
 FEED = "/api/v2/summary.json"
 
@@ -47,6 +52,8 @@ class Service:
     stderr: Path
     feeds: FeedServer
     slack: FakeSlack
+    client: redis.Redis
+    prefix: str
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=self.env,
@@ -71,10 +78,11 @@ class Service:
         self.feeds.put(FEED, summary_json(list(incidents)))
 
 
-@pytest.fixture
-def service(
-    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis
-) -> Iterator[Service]:
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Service]:
+    tmp_path = tmp_path_factory.mktemp("oncall-day")
+    key_prefix = f"notifier-test:{uuid.uuid4().hex[:12]}"
+    redis_client = redis.Redis.from_url(redis_url)
     feeds, slack = FeedServer().start(), FakeSlack().start()
     feeds.put(FEED, summary_json([]))
     config = tmp_path / "subscriptions.yaml"
@@ -90,7 +98,7 @@ def service(
             [sys.executable, "-m", "notifier", "run", "--concurrency", "1"], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
         )  # fmt: skip
-    svc = Service(proc, env, config, stderr, feeds, slack)
+    svc = Service(proc, env, config, stderr, feeds, slack, redis_client, key_prefix)
     try:
         svc.wait(lambda: "first poll of each provider" in stderr.read_text(), "the first poll")
         yield svc
@@ -104,6 +112,9 @@ def service(
                 proc.wait()
         slack.stop()
         feeds.stop()
+        for key in redis_client.scan_iter(match=f"{key_prefix}*", count=1000):
+            redis_client.delete(key)
+        redis_client.close()
 
 
 def _incident(iid: str, title: str, component: str) -> FakeIncident:
@@ -113,7 +124,7 @@ def _incident(iid: str, title: str, component: str) -> FakeIncident:
 
 
 def test_a_silence_added_from_the_cli_mutes_the_running_service_at_once(
-    service: Service, redis_client: redis.Redis, key_prefix: str
+    service: Service,
 ) -> None:
     noisy = _incident("inc-api", "API errors", "API")
     service.incident(noisy)
@@ -126,7 +137,7 @@ def test_a_silence_added_from_the_cli_mutes_the_running_service_at_once(
     noisy.add("identified", "2024-12-26T19:20:00.000Z", "Fifth time today: still errors.")
     service.incident(noisy, _incident("inc-web", "Web down", "Web"))
     service.wait(lambda: any("Web down" in p for p in service.posts_to("a")), "the unmuted post")
-    log = DeliveryLog(redis_client, key_prefix)
+    log = DeliveryLog(service.client, service.prefix)
     muted = AlertStatus.SILENCED
     service.wait(lambda: any(r.outcome is muted for r in log.recent()), "the muted alert")
     [record] = [r for r in log.recent() if r.outcome is AlertStatus.SILENCED]
@@ -139,7 +150,7 @@ def test_a_silence_added_from_the_cli_mutes_the_running_service_at_once(
 
 
 def test_sighup_keeps_the_old_config_on_a_broken_file_and_applies_a_good_one(
-    service: Service, redis_client: redis.Redis, key_prefix: str
+    service: Service,
 ) -> None:
     good = service.config.read_text()
     service.config.write_text(good + "  - name: team-b\n    slack: {chanel: '#b'}\n")
@@ -151,7 +162,7 @@ def test_sighup_keeps_the_old_config_on_a_broken_file_and_applies_a_good_one(
     status = service.cli("status")
     assert "FAILED, the config above stays" in status.stdout
     assert "subscribers[1].slack.chanel: unknown key" in status.stdout
-    service.incident(_incident("inc-1", "First outage", "API"))
+    service.incident(_incident("inc-1", "First outage", "Storage"))
     service.wait(lambda: any("First outage" in p for p in service.posts_to("a")), "old config")
 
     service.config.write_text(config_text(service.feeds.url(FEED), ["a", "b"]))
@@ -161,11 +172,11 @@ def test_sighup_keeps_the_old_config_on_a_broken_file_and_applies_a_good_one(
     # page worker's pool processes): then the next incident is routed by it.
     service.wait(lambda: service.stderr.read_text().count("config reloaded from") >= 3,
                  "every process on the new config")  # fmt: skip
-    service.incident(_incident("inc-1", "First outage", "API"),
-                     _incident("inc-2", "Second outage", "API"))  # fmt: skip
+    service.incident(_incident("inc-1", "First outage", "Storage"),
+                     _incident("inc-2", "Second outage", "Storage"))  # fmt: skip
     service.wait(lambda: any("Second outage" in p for p in service.posts_to("b")), "team b")
     assert any("Second outage" in p for p in service.posts_to("a"))
     status = service.cli("status").stdout
     assert "; last reload " in status and ": ok" in status
-    metrics = redis_client.hget(f"{key_prefix}:config", "reload_ok")
+    metrics = service.client.hget(f"{service.prefix}:config", "reload_ok")
     assert metrics == b"1"

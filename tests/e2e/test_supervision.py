@@ -1,8 +1,9 @@
 """`notifier run` cannot go blind: real processes, the test's own Redis, a local feed.
 
 A killed beat is logged and replaced and polling resumes; a frozen beat turns /healthz
-to 503; a child that keeps dying ends `notifier run` non-zero; `notifier worker` exits
-non-zero when its worker dies."""
+to 503 (these two share one service, whole and healthy again after each); a child that
+keeps dying ends `notifier run` non-zero; `notifier worker` exits non-zero when its
+worker dies."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +43,7 @@ class Service:
     proc: subprocess.Popen[bytes]
     log: Path
     config: Path
+    prefix: str
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -72,29 +76,39 @@ class Service:
         return pid
 
 
-@pytest.fixture
-def environment(tmp_path: Path, redis_url: str, key_prefix: str) -> Iterator[dict[str, str]]:
+@contextmanager
+def serving(tmp: Path, redis_url: str, key_prefix: str) -> Iterator[dict[str, str]]:
+    """The environment of a service polling a local feed every second, with short
+    heartbeat and visibility thresholds; its subscription file is under `tmp`."""
     feeds = FeedServer().start()
     feeds.put(FEED_PATH, summary_json([]))
-    config = tmp_path / "subscriptions.yaml"
+    config = tmp / "subscriptions.yaml"
     config.write_text(
         "providers:\n  - id: acme\n    name: Acme Cloud\n"
         f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
         "    poll_interval: 1\n"
         'subscribers:\n  - name: platform\n    slack: {channel: "#vendor-status"}\n'
     )
-    yield {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},
-        **ALLOW_ENV,
-        "NOTIFIER_REDIS_URL": redis_url,
-        "NOTIFIER_KEY_PREFIX": key_prefix,
-        "NOTIFIER_CONFIG": str(config),
-        "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
-        "NOTIFIER_WEB_PORT": "0",
-        "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",  # stale after 1.5 s
-        "NOTIFIER_VISIBILITY_TIMEOUT": "3",
-    }
-    feeds.stop()
+    try:
+        yield {
+            **{k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")},
+            **ALLOW_ENV,
+            "NOTIFIER_REDIS_URL": redis_url,
+            "NOTIFIER_KEY_PREFIX": key_prefix,
+            "NOTIFIER_CONFIG": str(config),
+            "NOTIFIER_DATA_DIR": str(tmp / "data"),
+            "NOTIFIER_WEB_PORT": "0",
+            "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",  # stale after 1.5 s
+            "NOTIFIER_VISIBILITY_TIMEOUT": "3",
+        }
+    finally:
+        feeds.stop()
+
+
+@pytest.fixture
+def environment(tmp_path: Path, redis_url: str, key_prefix: str) -> Iterator[dict[str, str]]:
+    with serving(tmp_path, redis_url, key_prefix) as env:
+        yield env
 
 
 def start(tmp_path: Path, env: dict[str, str], *args: str) -> Service:
@@ -103,33 +117,42 @@ def start(tmp_path: Path, env: dict[str, str], *args: str) -> Service:
         proc = subprocess.Popen([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # fmt: skip
-    return Service(proc, log, Path(env["NOTIFIER_CONFIG"]))
+    return Service(proc, log, Path(env["NOTIFIER_CONFIG"]), env["NOTIFIER_KEY_PREFIX"])
 
 
-@pytest.fixture
-def service(
-    tmp_path: Path, environment: dict[str, str], redis_client: redis.Redis
-) -> Iterator[Service]:
-    svc = start(tmp_path, environment, "run", "--concurrency", "1")
-    try:
-        svc.wait_for(lambda: bool(svc.url) and svc.healthz()[0] == 200, 60, "a healthy service")
-        yield svc
-    finally:
-        if svc.proc.poll() is None:
-            svc.proc.send_signal(signal.SIGTERM)
-            try:
-                svc.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
-                svc.proc.wait()
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Service]:
+    """One `notifier run` for the tests that break a child of it and wait until it is
+    whole and healthy again (starting one costs seconds of CPU); their own key prefix."""
+    tmp = tmp_path_factory.mktemp("supervised")
+    prefix = f"notifier-test:{uuid.uuid4().hex[:12]}"
+    client = redis.Redis.from_url(redis_url)
+    with serving(tmp, redis_url, prefix) as env:
+        svc = start(tmp, env, "run", "--concurrency", "1")
+        try:
+            svc.wait_for(lambda: bool(svc.url) and svc.healthz()[0] == 200, 60,
+                         "a healthy service")  # fmt: skip
+            yield svc
+        finally:
+            if svc.proc.poll() is None:
+                svc.proc.send_signal(signal.SIGTERM)
+                try:
+                    svc.proc.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    os.killpg(svc.proc.pid, signal.SIGKILL)  # its children too
+                    svc.proc.wait()
+            for key in client.scan_iter(match=f"{prefix}*", count=1000):
+                client.delete(key)
+            client.close()
 
 
 def last_poll(client: redis.Redis, prefix: str) -> datetime | None:
     return parse_iso(ProviderStore(client, prefix).status("acme").get("polled_at"))
 
 
+@pytest.mark.xdist_group("e2e-supervised")  # on the worker that has the service
 def test_a_killed_beat_is_logged_replaced_and_polling_resumes(
-    service: Service, redis_client: redis.Redis, key_prefix: str
+    service: Service, redis_client: redis.Redis
 ) -> None:
     assert title(service.proc.pid) == "notifier: supervisor"
     assert title(service.child("worker")).startswith("notifier: worker")
@@ -140,12 +163,13 @@ def test_a_killed_beat_is_logged_replaced_and_polling_resumes(
                      "the death logged")  # fmt: skip
     line = next(li for li in service.text().splitlines() if f"pid {beat}) died" in li)
     assert " ERROR " in line
-    service.wait_for(lambda: (last_poll(redis_client, key_prefix) or killed_at) > killed_at, 30,
+    service.wait_for(lambda: (last_poll(redis_client, service.prefix) or killed_at) > killed_at, 30,
                      "a poll after the kill")  # fmt: skip
     assert service.child("beat") != beat
     service.wait_for(lambda: service.healthz()[0] == 200, 30, "healthy again")
 
 
+@pytest.mark.xdist_group("e2e-supervised")
 def test_a_frozen_beat_turns_healthz_to_503_naming_the_beat(service: Service) -> None:
     status, body = service.healthz()
     assert status == 200

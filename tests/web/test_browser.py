@@ -91,7 +91,10 @@ def test_a_hostile_incident_title_opens_no_dialog(console: Console, page: Any, p
 
 
 def test_an_open_incident_page_refreshes_itself(console: Console, page: Any) -> None:
+    page.clock.install()  # the page's timers run on a clock the test moves, not in real time
     page.goto(console.url + "/")  # Cloudflare's incident is open: data-refresh="5"
+    assert page.locator("body[data-refreshed]").count() == 0
+    page.clock.run_for(5_000)  # the refresh's 5 s pass: its fetch goes out for real
     # a selector, not a function: the CSP forbids the eval a function wait needs
     page.wait_for_selector("body[data-refreshed]", state="attached", timeout=12_000)
     assert page.locator("tr.provider").count() == 5  # the example watches five providers
