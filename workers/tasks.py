@@ -16,6 +16,7 @@ from notifier.pipeline.delivery import retry
 from notifier.pipeline.dispatch import PLANNING, Lane, QueueDispatcher
 from notifier.pipeline.fanout import PlanLater
 from notifier.pipeline.service import Runtime
+from notifier.store.delivery.shrink import shrink_due
 from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
 from workers.context import context
 
@@ -154,6 +155,14 @@ def send_digests() -> int:
 def drain_history() -> int:
     """Write the history outbox to the database (a few seconds apart)."""
     return history.drain_history(_rt(), service.utcnow()).entries
+
+
+@app.task(name="notifier.alerts_shrink", ignore_result=True)
+def shrink_alerts() -> int:
+    """Shrink alerts finished more than NOTIFIER_ALERT_PAYLOAD_DAYS ago to their markers."""
+    rt = _rt()
+    days = rt.settings.alert_payload_days
+    return shrink_due(rt.client, rt.settings.key_prefix, service.utcnow(), days)
 
 
 @app.task(name="notifier.history_sweep", ignore_result=True)

@@ -219,14 +219,8 @@ class Reader:
         return rows, bars, self.links(alerts), ticks_of(alerts, records)
 
     def alerts_of(self, refs: Sequence[Ref]) -> list[tuple[Alert, AlertStatus]]:
-        """Every alert claimed for the incidents `refs`, with its state: two round trips."""
-        if not refs:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for provider, iid in refs:
-            pipe.smembers(self.alerts.of_key(provider, iid))
-        keys = sorted({k.decode() for members in pipe.execute() for k in members})
-        return self.alerts.load_many(keys)
+        """Every alert claimed for the incidents `refs`, with its state (shrunk ones too)."""
+        return self.alerts.of_incidents(refs)
 
     @staticmethod
     def links(alerts: Iterable[tuple[Alert, AlertStatus]]) -> list[Link]:
