@@ -334,7 +334,9 @@ def shrunk_record(
 ) -> DeliveryRecord:
     """A shrunk alert's log record: no attempt history (the history database has it)."""
     when = iso(mark.finished_at)
-    rec = DeliveryRecord(dedup_key, subscriber, channel, mark.kind, **_event_summary(event))
+    rec = DeliveryRecord(dedup_key, subscriber, channel, mark.kind)
+    for name, value in _event_summary(event).items():
+        setattr(rec, name, value)
     rec.outcome, rec.attempts, rec.message_id, rec.updated_at = (
         mark.status, mark.attempts, mark.message_id, when,
     )  # fmt: skip
