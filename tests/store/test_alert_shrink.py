@@ -10,10 +10,18 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 from notifier.cli.deliveries import show
-from notifier.models import Alert, AlertKind, ChangeEvent, EventKind
+from notifier.models import (
+    Alert,
+    AlertKind,
+    Annotation,
+    AnnotationKind,
+    ChangeEvent,
+    EventKind,
+)
 from notifier.store.conn.batch import read_now
 from notifier.store.delivery.alerts import AlertStore, dedup_key_for
 from notifier.store.delivery.deliverylog import DeliveryLog
+from notifier.store.delivery.marks import Mark, parse_mark
 from notifier.store.delivery.shrink import shrink_due, shrink_finished
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore, ThreadEntry
@@ -25,11 +33,17 @@ LATER = NOW + timedelta(days=4)  # past the default 3 days
 MESSAGE = "C0123ABCD/1700000001.000200"
 
 
+UPSTREAM = Annotation(
+    AnnotationKind.UPSTREAM, "Possible upstream cause: Azure", "openai depends on azure",
+    provider="azure", incident_id="AZ1",
+)  # fmt: skip
+
+
 def _alert(ev: ChangeEvent, kind: AlertKind = AlertKind.NEW) -> Alert:
     return Alert(
         dedup_key=dedup_key_for(ev.event_id, "ops", "slack"),
         thread_key="ops/slack/openai/01JG", kind=kind, subscriber="ops", channel="slack",
-        event=ev,
+        event=ev, annotations=(UPSTREAM,),
     )  # fmt: skip
 
 
@@ -108,6 +122,7 @@ def test_the_console_and_deliveries_still_list_a_shrunk_alert(
     assert status is AlertStatus.DELIVERED
     assert (shown.dedup_key, shown.subscriber, shown.channel) == (alert.dedup_key, "ops", "slack")
     assert shown.event == alert.event and shown.kind is AlertKind.NEW
+    assert shown.annotations == (UPSTREAM,)  # the incident page and its links still show it
     [rec] = DeliveryLog(redis_client, key_prefix).recent(10)
     assert (rec.outcome, rec.message_id, rec.attempts) == (AlertStatus.DELIVERED, MESSAGE, 1)
     assert rec.provider == "openai" and rec.updated_at == "2026-12-01T12:00:00Z"
@@ -129,3 +144,13 @@ def test_a_pending_or_reopened_alert_is_never_shrunk(
     assert store.claim(other)
     assert shrink_due(redis_client, key_prefix, LATER, 3) == 0  # never finished
     assert store.status(other.dedup_key) is AlertStatus.PENDING
+
+
+def test_a_marker_drops_a_long_message_id_to_stay_compact() -> None:
+    when = NOW
+    short = Mark(AlertStatus.DELIVERED, "update", when, 2, MESSAGE)
+    assert parse_mark(short.encode()) == short
+    long = Mark(AlertStatus.DELIVERED, "update", when, 2, "<" + "x" * 60 + "@notifier>")
+    assert len(long.encode()) <= 64
+    assert parse_mark(long.encode()) == Mark(AlertStatus.DELIVERED, "update", when, 2, "")
+    assert parse_mark("") is None  # the record is whole

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.models import Alert, AlertKind, parse_iso
+from notifier.models import Alert, AlertKind, Annotation, annotation_from_dict, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
 from notifier.store.delivery.deliverylog import DeliveryLog
@@ -47,6 +47,7 @@ from notifier.store.delivery.status import (
     legacy_log_key,
     legacy_of_key,
     marks_key,
+    notes_key,
     parse,
     record_key,
 )
@@ -230,29 +231,37 @@ class AlertStore:
         for provider, iid in refs:
             pipe.hgetall(self.of_key(provider, iid))
             pipe.smembers(legacy_of_key(self._prefix, provider, iid))  # for one release
+            pipe.hvals(notes_key(self._prefix, provider, iid))
+        replies = pipe.execute()
         marks: dict[str, bytes] = {}
-        for reply in pipe.execute():
-            items = reply.items() if isinstance(reply, dict) else ((k, b"") for k in reply)
-            marks.update({text(k) or "": v for k, v in items})
+        notes: dict[tuple[str, str], tuple[Annotation, ...]] = {}
+        for n, ref in enumerate(refs):
+            marked, legacy, kept = replies[3 * n : 3 * n + 3]
+            marks.update({text(k) or "": v for k, v in marked.items()})
+            marks.update({text(k) or "": b"" for k in legacy})
+            notes[ref] = tuple(annotation_from_dict(json.loads(raw)) for raw in sorted(kept))
         found = self.load_many(sorted(marks))
         whole = {a.dedup_key for a, _ in found}
         for key in sorted(set(marks) - whole):
-            shrunk = self._shrunk(key, parse_mark(marks[key]))
+            shrunk = self._shrunk(key, parse_mark(marks[key]), notes)
             if shrunk is not None:
                 found.append(shrunk)
         return found
 
-    def _shrunk(self, key: str, mark: Mark | None) -> tuple[Alert, AlertStatus] | None:
-        """A shrunk alert as the console shows it: its route, kind and event (no
-        annotations: the history database keeps what it said)."""
+    def _shrunk(
+        self, key: str, mark: Mark | None, notes: dict[tuple[str, str], tuple[Annotation, ...]]
+    ) -> tuple[Alert, AlertStatus] | None:
+        """A shrunk alert as the console shows it: its route, kind and event, with the
+        annotations its incident's alerts carried."""
         parts = split_key(key)
         event = self._events.event(parts[0]) if parts and mark else None
         if parts is None or mark is None or event is None:
             return None
         _, sub, channel = parts
         kind = next((k for k in AlertKind if k.value == mark.kind), AlertKind.UPDATE)
-        own = f"{sub}/{channel}/{event.provider}/{event.incident_id}"
-        return Alert(key, own, kind, sub, channel, event), mark.status
+        ref = (event.provider, event.incident_id)
+        own = f"{sub}/{channel}/{ref[0]}/{ref[1]}"
+        return Alert(key, own, kind, sub, channel, event, notes.get(ref, ())), mark.status
 
     def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, AlertStatus]]:
         """The stored ones among `dedup_keys` with their statuses, in one round trip."""

@@ -5,31 +5,42 @@ so after `NOTIFIER_ALERT_PAYLOAD_DAYS` (default 3) its record (`alert:<key>`: th
 its route and status) and its delivery log (`dlog:<key>` with its attempt history, sent
 marks, in-flight and waiting marks) are replaced by one short marker in its incident's
 marks hash (`notifier.store.delivery.marks`), kept as long as the incident's other
-alerts (30 days). The claim reads the marks, so a shrunk alert is never claimed or sent
-again. Thread order is unaffected: a later alert that names it as its earlier one finds
-no record and does not wait for it (as for an expired one), and the thread's entry and
-vendor reference (`notifier.store.delivery.threads`) keep their own 30 days, so the
-incident's next update still replies in its thread.
+alerts (30 days); its annotations are kept once per incident (`status.notes_key`).
+
+The claim reads the marks, so a shrunk alert is never claimed or sent again. Thread
+order is unaffected: a later alert that names it as its earlier one finds no record and
+does not wait for it (as for an expired one), and the thread's entry and vendor
+reference (`notifier.store.delivery.threads`) keep their own 30 days, so the incident's
+next update still replies in its thread. The console and `notifier deliveries` read
+the marker (`AlertStore.of_incidents`, `DeliveryLog.get_many`).
 
 Nothing is lost: every row (the alert, each attempt, its end) went to the history outbox
 when it was written, and the outbox keeps a row until the database has it.
 
 The sweep reads `<prefix>:alerts-finished` (a sorted set by finish time, written by
-`AlertStore.finish`), oldest first, `limit` at a time.
+`AlertStore.finish`), oldest first, `limit` at a time; the periodic task
+`notifier.alerts_shrink` (every 10 minutes) calls `shrink_due`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 
 import redis
 
 from notifier.models import parse_iso
-from notifier.store.conn.batch import text
+from notifier.store.conn.batch import Pipe, text
 from notifier.store.delivery.deliverylog import RECORD_TTL, DeliveryLog
 from notifier.store.delivery.marks import Mark
-from notifier.store.delivery.status import AlertStatus, finished_key, parse, record_key
+from notifier.store.delivery.status import (
+    AlertStatus,
+    finished_key,
+    notes_key,
+    parse,
+    record_key,
+)
 
 SHRINK_BATCH = 500
 # Re-checked where it is written: an alert opened again since it was read stays whole.
@@ -70,8 +81,27 @@ def shrink_finished(
             writes.zrem(index, key)
             continue
         writes.eval(_SHRINK, len(keys), *keys, *args)
+        _keep_notes(writes, prefix, text(of) or "", body)
     writes.execute()
     return len(due)
+
+
+def _keep_notes(writes: Pipe, prefix: str, of: str, body: object) -> None:
+    """Keep the alert's annotations once per incident (`status.notes_key`): the console
+    shows them, and draws its links from them, after the record is gone."""
+    try:
+        notes = json.loads(body).get("annotations", []) if isinstance(body, bytes | str) else []
+    except ValueError:
+        return
+    ref = of.rpartition(":alert-marks:")[2]
+    provider, _, incident_id = ref.partition("/")
+    if not notes or not provider:
+        return
+    key = notes_key(prefix, provider, incident_id)
+    for note in notes:
+        raw = json.dumps(note, sort_keys=True, separators=(",", ":"))
+        writes.hset(key, hashlib.sha256(raw.encode()).hexdigest()[:12], raw)
+    writes.expire(key, RECORD_TTL)
 
 
 def _mark(

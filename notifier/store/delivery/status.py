@@ -96,6 +96,12 @@ def marks_key(prefix: str, provider: str, incident_id: str) -> str:
     return f"{prefix}:alert-marks:{provider}/{incident_id}"
 
 
+def notes_key(prefix: str, provider: str, incident_id: str) -> str:
+    """The annotations one incident's shrunk alerts carried, once each (a hash, 30 days:
+    a digest of each -> its JSON), for the console."""
+    return f"{prefix}:alert-notes:{provider}/{incident_id}"
+
+
 def legacy_of_key(prefix: str, provider: str, incident_id: str) -> str:
     """The set of one incident's dedup keys the previous release wrote (read for one
     release, until its 30 days are over)."""
