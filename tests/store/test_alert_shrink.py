@@ -103,9 +103,8 @@ def test_an_update_after_the_shrink_threads_under_the_shrunk_alert(
     earlier = read_now(redis_client, lambda b: store.earlier_into(
         b, update.dedup_key, lock_prefix=f"{key_prefix}:delivery:lock:",
         retries_key=f"{key_prefix}:retries"))  # fmt: skip
-    assert earlier is not None and earlier.dedup_key == first.dedup_key
-    # No record: delivery does not wait for it (`retry.turn_wait`), as for an expired one.
-    assert earlier.status is None
+    # It was the thread's last alert and is finished: the update waits for nothing.
+    assert earlier is None
     threads = RedisThreadStore(redis_client, key_prefix)
     entry = threads.get(("ops", "slack"), ("openai", "01JG"))
     assert entry is not None and entry.opened_by == first.dedup_key
@@ -129,6 +128,25 @@ def test_the_console_and_deliveries_still_list_a_shrunk_alert(
     out = io.StringIO()
     show([rec], as_json=False, out=out)
     assert "delivered" in out.getvalue() and MESSAGE in out.getvalue()
+
+
+def test_a_shrunk_alert_that_is_not_its_threads_last_is_read_as_gone(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    first = _first()
+    store = _delivered(redis_client, key_prefix, first)
+    ev = event(incident("openai", "01JG", "2024-12-26 19:00"), EventKind.NEW_UPDATE)
+    update = _alert(ev, AlertKind.UPDATE)
+    StateStore(redis_client, key_prefix).save_events([update.event])
+    assert store.claim(update)  # claimed before the shrink: it names the first as earlier
+    shrink_due(redis_client, key_prefix, LATER, 3)
+    earlier = read_now(redis_client, lambda b: store.earlier_into(
+        b, update.dedup_key, lock_prefix=f"{key_prefix}:delivery:lock:",
+        retries_key=f"{key_prefix}:retries"))  # fmt: skip
+    assert earlier is not None and earlier.dedup_key == first.dedup_key
+    # No record: delivery does not wait for it (`retry.turn_wait`), as for an expired one.
+    assert earlier.status is None
+    assert redis_client.get(store.sequence_key(update)) == update.dedup_key.encode()
 
 
 def test_a_pending_or_reopened_alert_is_never_shrunk(

@@ -50,6 +50,7 @@ from notifier.store.delivery.status import (
     notes_key,
     parse,
     record_key,
+    sequence_key,
 )
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import alert_row
@@ -179,7 +180,7 @@ class AlertStore:
 
     def sequence_key(self, alert: Alert) -> str:
         """The key naming the last alert claimed in `alert`'s thread on its route."""
-        return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
+        return sequence_key(self._prefix, alert.subscriber, alert.channel, alert.thread_key)
 
     def claim_parts(
         self, alert: Alert, ttl: int = ALERT_TTL_SECONDS, whole: bool = True

@@ -9,7 +9,9 @@ alerts (30 days); its annotations are kept once per incident (`status.notes_key`
 
 The claim reads the marks, so a shrunk alert is never claimed or sent again. Thread
 order is unaffected: a later alert that names it as its earlier one finds no record and
-does not wait for it (as for an expired one), and the thread's entry and vendor
+does not wait for it (as for an expired one); when it is still its thread's last alert,
+the thread's sequence key goes with it (the next alert then has no earlier one to wait
+for, which is right: this one is finished). The thread's entry and vendor
 reference (`notifier.store.delivery.threads`) keep their own 30 days, so the incident's
 next update still replies in its thread. The console and `notifier deliveries` read
 the marker (`AlertStore.of_incidents`, `DeliveryLog.get_many`).
@@ -40,6 +42,7 @@ from notifier.store.delivery.status import (
     notes_key,
     parse,
     record_key,
+    sequence_key,
 )
 
 SHRINK_BATCH = 500
@@ -51,6 +54,7 @@ if not rec[1] or rec[1] == 'pending' or rec[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', ARGV[2], ARGV[1], ARGV[3])
 if redis.call('TTL', ARGV[2]) < 0 then redis.call('EXPIRE', ARGV[2], ARGV[4]) end
 redis.call('DEL', unpack(KEYS))
+if ARGV[5] ~= '' and redis.call('GET', ARGV[5]) == ARGV[1] then redis.call('DEL', ARGV[5]) end
 return 1
 """
 
@@ -76,7 +80,8 @@ def shrink_finished(
         (status, of, body), (updated, attempts, message_id) = replies[2 * n : 2 * n + 2]
         mark = _mark(parse(text(status)), body, text(updated), text(attempts), text(message_id))
         keys = [record_key(prefix, key), index, *log.record_keys(key)]
-        args = [key, text(of) or "", mark.encode() if mark else "", RECORD_TTL]
+        args = [key, text(of) or "", mark.encode() if mark else "", RECORD_TTL,
+                _sequence(prefix, body)]  # fmt: skip
         if mark is None or not of:  # pending, gone, or written before the marks
             writes.zrem(index, key)
             continue
@@ -84,6 +89,16 @@ def shrink_finished(
         _keep_notes(writes, prefix, text(of) or "", body)
     writes.execute()
     return len(due)
+
+
+def _sequence(prefix: str, body: object) -> str:
+    """The alert's thread sequence key ("" when its record cannot say): dropped with it
+    when it is still the thread's last alert, since a later one has nothing to wait for."""
+    try:
+        d = json.loads(body) if isinstance(body, bytes | str) else {}
+        return sequence_key(prefix, d["subscriber"], d["channel"], d["thread_key"])
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _keep_notes(writes: Pipe, prefix: str, of: str, body: object) -> None:

@@ -111,3 +111,8 @@ def legacy_of_key(prefix: str, provider: str, incident_id: str) -> str:
 def finished_key(prefix: str) -> str:
     """The finished alerts whose records are still whole (a sorted set by finish time)."""
     return f"{prefix}:alerts-finished"
+
+
+def sequence_key(prefix: str, subscriber: str, channel: str, thread_key: str) -> str:
+    """The last alert claimed in a thread on one route (`AlertStore.sequence_key`)."""
+    return f"{prefix}:thread-seq:{subscriber}:{channel}:{thread_key}"
