@@ -103,17 +103,21 @@ def measure(redis_url: str, prefix: str, providers: int = 2000) -> list[Row]:
     try:
         keys, used = redis_bytes(client, prefix)
         per = footprint.per_alert(client)
+        worst = footprint.per_alert(client, per_incident=1)
     finally:
         client.close()
-    return _rows(kb, keys, used, providers, fmt) + _footprint_rows(used / providers, per)
+    return _rows(kb, keys, used, providers, fmt) + _footprint_rows(used / providers, per, worst)
 
 
-def _footprint_rows(provider_b: float, per: footprint.PerAlert) -> list[Row]:
+def _footprint_rows(
+    provider_b: float, per: footprint.PerAlert, worst: footprint.PerAlert
+) -> list[Row]:
     """Bytes per alert as delivered and once shrunk, by key family, and the 30-day
     footprint at 2,000 providers and 1,000 subscribers following 50 each, with the
     default payload retention (`NOTIFIER_ALERT_PAYLOAD_DAYS`)."""
     days = Settings.model_fields["alert_payload_days"].default
     alerts, total = footprint.thirty_days(provider_b, per.kept(days), 2000, 1000, 50)
+    _, total_worst = footprint.thirty_days(provider_b, worst.kept(days), 2000, 1000, 50)
     setup = (f"2,000 providers, 1,000 subscribers x 50 follows, "
              f"{footprint.EVENTS_PER_PROVIDER} events/provider/30 d "
              f"({footprint.EVENTS_PER_INCIDENT} per incident): {alerts:,} alerts, the last "
@@ -131,6 +135,10 @@ def _footprint_rows(provider_b: float, per: footprint.PerAlert) -> list[Row]:
         row(NAME, "Redis: bytes per provider", provider_b, "B"),
         row(NAME, "Redis: 30-day footprint", total / 2**30, "GB", target="<= 1 GB",
             ok=total <= 2**30, note=setup),
+        row(NAME, "Redis: 30-day footprint, one event per incident", total_worst / 2**30, "GB",
+            note=f"every alert its own thread (the thread's keys not shared): "
+                 f"{worst.full_total:,.0f} B per alert delivered, "
+                 f"{worst.shrunk_total:,.0f} B shrunk"),
     ]  # fmt: skip
 
 

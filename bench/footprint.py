@@ -86,9 +86,9 @@ def short_prefix() -> str:
     return f"nb{uuid.uuid4().hex[:6]}"
 
 
-def _event(n: int, now: datetime) -> ChangeEvent:
-    """The `n`th event: of incident n // EVENTS_PER_INCIDENT, its (n % ...)th change."""
-    inc_id, step = f"01hv{n // EVENTS_PER_INCIDENT:06d}zk", n % EVENTS_PER_INCIDENT
+def _event(n: int, now: datetime, per_incident: int) -> ChangeEvent:
+    """The `n`th event: of incident n // per_incident, its (n % per_incident)th change."""
+    inc_id, step = f"01hv{n // per_incident:06d}zk", n % per_incident
     updates = tuple(
         Update(sample.T0 + timedelta(minutes=20 * i), s, TEXT, f"k{i}")
         for i, s in enumerate(STATUSES[: step + 1])
@@ -116,41 +116,47 @@ def _families(client: redis.Redis, prefix: str) -> dict[str, int]:
     return dict(out)
 
 
-def _deliver(client: redis.Redis, prefix: str, events: int, now: datetime) -> None:
+def _deliver(
+    client: redis.Redis, prefix: str, events: int, now: datetime, per_incident: int
+) -> None:
     store, threads, log = (
         AlertStore(client, prefix), RedisThreadStore(client, prefix), DeliveryLog(client, prefix),
     )  # fmt: skip
     state = StateStore(client, prefix)
     for n in range(events):
-        event = _event(n, now)
+        event = _event(n, now, per_incident)
         state.save_events([event])
         for f in range(FOLLOWERS):
             sub = f"team-{f:03d}"
             route, ref = (sub, "slack"), ("acme", event.incident_id)
-            kind = AlertKind.NEW if n % EVENTS_PER_INCIDENT == 0 else AlertKind.UPDATE
+            first = n % per_incident == 0
+            kind = AlertKind.NEW if first else AlertKind.UPDATE
             alert = Alert(
                 dedup_key=dedup_key_for(event.event_id, sub, "slack"),
                 thread_key=thread_key_for(route, ref), kind=kind, subscriber=sub,
                 channel="slack", event=event, annotations=sample.alert().annotations,
             )  # fmt: skip
             store.claim(alert)
-            if n % EVENTS_PER_INCIDENT == 0:
+            if first:
                 threads.open(route, ref, ThreadEntry(alert.thread_key, alert.dedup_key, False))
             log.attempt(alert, 0, now)
             message = f"C0123ABCD/17000{n:05d}.{f:06d}"
             log.mark_sent(alert.dedup_key, "#c", message)
-            if n % EVENTS_PER_INCIDENT == 0:
+            if first:
                 threads.set_ref(alert.thread_key, "slack", "#c", message)
             store.finish(alert.dedup_key, AlertStatus.DELIVERED, now, message_id=message)
 
 
-def per_alert(client: redis.Redis, events: int = 20) -> PerAlert:
+def per_alert(
+    client: redis.Redis, events: int = 20, per_incident: int = EVENTS_PER_INCIDENT
+) -> PerAlert:
     """Bytes per alert over `events` events x `FOLLOWERS` delivered alerts, by family:
-    as delivered, then once the sweep has shrunk them (their retention over)."""
+    as delivered, then once the sweep has shrunk them (their retention over).
+    `per_incident`: events per incident (1: every alert opens its own thread)."""
     prefix = short_prefix()
     try:
         now = datetime.now(UTC)
-        _deliver(client, prefix, events, now)
+        _deliver(client, prefix, events, now, per_incident)
         alerts = events * FOLLOWERS
         full = {k: v / alerts for k, v in _families(client, prefix).items()}
         outbox = full.pop("history:outbox", 0.0)
