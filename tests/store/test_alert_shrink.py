@@ -21,7 +21,7 @@ from notifier.models import (
 from notifier.store.conn.batch import read_now
 from notifier.store.delivery.alerts import AlertStore, dedup_key_for
 from notifier.store.delivery.deliverylog import DeliveryLog
-from notifier.store.delivery.marks import Mark, parse_mark
+from notifier.store.delivery.marks import Mark, parse_mark, route_of
 from notifier.store.delivery.shrink import shrink_due, shrink_finished
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RedisThreadStore, ThreadEntry
@@ -172,3 +172,11 @@ def test_a_marker_drops_a_long_message_id_to_stay_compact() -> None:
     assert len(long.encode()) <= 64
     assert parse_mark(long.encode()) == Mark(AlertStatus.DELIVERED, "update", when, 2, "")
     assert parse_mark("") is None  # the record is whole
+
+
+def test_a_marker_names_the_route_when_the_key_does_not() -> None:
+    batch = Mark(AlertStatus.DELIVERED, "follow_up", NOW, 1, "SM1", ("ev9", "ops", "sms"))
+    assert parse_mark(batch.encode()) == batch
+    assert route_of("followup:g1:3", batch) == ("ev9", "ops", "sms")
+    own = Mark(AlertStatus.FAILED, "new", NOW, 3)
+    assert route_of("ev9/ops/slack", own) == ("ev9", "ops", "slack")

@@ -37,7 +37,7 @@ from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.eventrefs import EventRefs
-from notifier.store.delivery.marks import Mark, parse_mark, split_key
+from notifier.store.delivery.marks import Mark, parse_mark, route_of
 from notifier.store.delivery.status import (
     FIELDS,
     LEGACY_OUTCOME,
@@ -239,7 +239,8 @@ class AlertStore:
         for n, ref in enumerate(refs):
             marked, legacy, kept = replies[3 * n : 3 * n + 3]
             marks.update({text(k) or "": v for k, v in marked.items()})
-            marks.update({text(k) or "": b"" for k in legacy})
+            for k in legacy:
+                marks.setdefault(text(k) or "", b"")
             notes[ref] = tuple(annotation_from_dict(json.loads(raw)) for raw in sorted(kept))
         found = self.load_many(sorted(marks))
         whole = {a.dedup_key for a, _ in found}
@@ -254,8 +255,8 @@ class AlertStore:
     ) -> tuple[Alert, AlertStatus] | None:
         """A shrunk alert as the console shows it: its route, kind and event, with the
         annotations its incident's alerts carried."""
-        parts = split_key(key)
-        event = self._events.event(parts[0]) if parts and mark else None
+        parts = route_of(key, mark) if mark else None
+        event = self._events.event(parts[0]) if parts else None
         if parts is None or mark is None or event is None:
             return None
         _, sub, channel = parts

@@ -22,7 +22,7 @@ Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ import redis
 from notifier.models import Alert, ChangeEvent, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text, writing
 from notifier.store.delivery.eventrefs import EventRefs
-from notifier.store.delivery.marks import Mark, parse_mark, split_key
+from notifier.store.delivery.marks import Mark, parse_mark, route_of, split_key
 from notifier.store.delivery.status import (
     FIELDS,
     LEGACY_OUTCOME,
@@ -273,9 +273,12 @@ class DeliveryLog:
     def get(self, dedup_key: str) -> DeliveryRecord | None:
         return self.get_many([dedup_key]).get(dedup_key)
 
-    def get_many(self, dedup_keys: list[str]) -> dict[str, DeliveryRecord]:
+    def get_many(
+        self, dedup_keys: list[str], alerts: Mapping[str, Alert] | None = None
+    ) -> dict[str, DeliveryRecord]:
         """The records that exist among `dedup_keys`, with their histories, in one
-        round trip."""
+        round trip; a shrunk alert's from its marker, found through its event: the one
+        in `alerts` (what the caller loaded), else the one its key names."""
         if not dedup_keys:
             return {}
         pipe = self.r.pipeline(transaction=False)
@@ -294,26 +297,30 @@ class DeliveryLog:
                 rec.outcome = from_reply(fields, raw.get(LEGACY_OUTCOME.encode()))
                 out[key] = rec
         missing = [k for k in dedup_keys if k not in out]
-        return out | (self._shrunk(missing) if missing else {})
+        return out | (self._shrunk(missing, alerts or {}) if missing else {})
 
-    def _shrunk(self, dedup_keys: list[str]) -> dict[str, DeliveryRecord]:
+    def _shrunk(
+        self, dedup_keys: list[str], alerts: Mapping[str, Alert]
+    ) -> dict[str, DeliveryRecord]:
         """The records of shrunk alerts (`notifier.store.delivery.marks`) among
         `dedup_keys`: what their markers and their events' records say."""
         events = EventRefs(self.r, self.prefix)
-        found: list[tuple[str, tuple[str, str, str], ChangeEvent]] = []
+        found: list[tuple[str, ChangeEvent]] = []
         for key in dedup_keys:
             parts = split_key(key)
-            event = events.event(parts[0]) if parts else None
-            if parts and event is not None:
-                found.append((key, parts, event))
+            known = alerts.get(key)
+            event = known.event if known else events.event(parts[0]) if parts else None
+            if event is not None:
+                found.append((key, event))
         pipe = self.r.pipeline(transaction=False)
-        for key, _, ev in found:
+        for key, ev in found:
             pipe.hget(marks_key(self.prefix, ev.provider, ev.incident_id), key)
         out = {}
-        for (key, parts, event), raw in zip(found, pipe.execute() if found else [], strict=True):
+        for (key, event), raw in zip(found, pipe.execute() if found else [], strict=True):
             mark = parse_mark(raw)
-            if mark is not None:
-                out[key] = shrunk_record(key, parts[1], parts[2], event, mark)
+            route = route_of(key, mark) if mark else None
+            if mark is not None and route is not None:
+                out[key] = shrunk_record(key, route[1], route[2], event, mark)
         return out
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:

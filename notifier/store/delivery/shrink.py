@@ -35,7 +35,7 @@ import redis
 from notifier.models import parse_iso
 from notifier.store.conn.batch import Pipe, text
 from notifier.store.delivery.deliverylog import RECORD_TTL, DeliveryLog
-from notifier.store.delivery.marks import Mark
+from notifier.store.delivery.marks import Mark, split_key
 from notifier.store.delivery.status import (
     AlertStatus,
     finished_key,
@@ -78,7 +78,9 @@ def shrink_finished(
     writes = client.pipeline(transaction=False)
     for n, key in enumerate(due):
         (status, of, body), (updated, attempts, message_id) = replies[2 * n : 2 * n + 2]
-        mark = _mark(parse(text(status)), body, text(updated), text(attempts), text(message_id))
+        mark = _mark(
+            key, parse(text(status)), body, text(updated), text(attempts), text(message_id)
+        )
         keys = [record_key(prefix, key), index, *log.record_keys(key)]
         args = [key, text(of) or "", mark.encode() if mark else "", RECORD_TTL,
                 _sequence(prefix, body)]  # fmt: skip
@@ -120,16 +122,21 @@ def _keep_notes(writes: Pipe, prefix: str, of: str, body: object) -> None:
 
 
 def _mark(
-    status: AlertStatus | None, body: object, updated: str | None, attempts: str | None,
+    key: str, status: AlertStatus | None, body: object, updated: str | None, attempts: str | None,
     message_id: str | None,
 ) -> Mark | None:  # fmt: skip
     if status is None or not status.finished:
         return None
     try:
-        kind = str(json.loads(body).get("kind", "")) if isinstance(body, bytes | str) else ""
-    except ValueError:
-        kind = ""
-    return Mark(status, kind, parse_iso(updated), int(attempts or 0), message_id or "")
+        d = json.loads(body) if isinstance(body, bytes | str) else {}
+        event_id = d.get("event_id") or d["event"]["event_id"]  # named, or copied in
+        route = (str(event_id), str(d["subscriber"]), str(d["channel"]))
+    except (ValueError, KeyError, TypeError):
+        d, route = {}, None
+    kind = str(d.get("kind", ""))
+    own = route is None or split_key(key) == route
+    return Mark(status, kind, parse_iso(updated), int(attempts or 0), message_id or "",
+                None if own else route)  # fmt: skip
 
 
 def shrink_due(

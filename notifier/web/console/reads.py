@@ -215,7 +215,9 @@ class Reader:
                 if bar is not None and _overlaps(bar, window, now):
                     bars.append(bar)
         alerts = self.alerts_of([(b.provider, b.incident_id) for b in bars])
-        records = self.log.get_many([a.dedup_key for a, _ in alerts])
+        records = self.log.get_many(
+            [a.dedup_key for a, _ in alerts], {a.dedup_key: a for a, _ in alerts}
+        )
         return rows, bars, self.links(alerts), ticks_of(alerts, records)
 
     def alerts_of(self, refs: Sequence[Ref]) -> list[tuple[Alert, AlertStatus]]:
@@ -245,7 +247,7 @@ class Reader:
             return None
         alerts = self.alerts_of([(provider, incident_id)])
         keys = [a.dedup_key for a, _ in alerts]
-        records = self.log.get_many(keys)
+        records = self.log.get_many(keys, {a.dedup_key: a for a, _ in alerts})
         pages = pages_of(self.client, self.prefix, keys)
         deliveries = [Delivery(a, s, records.get(a.dedup_key), pages.get(a.dedup_key))
                       for a, s in alerts]  # fmt: skip
