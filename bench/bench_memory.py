@@ -35,6 +35,7 @@ from bench.support import (
     run_isolated,
     worker_env,
 )
+from notifier.config.settings import Settings
 
 NAME = "memory"
 TARGET_MB = 200.0
@@ -114,33 +115,43 @@ def measure(redis_url: str, prefix: str, providers: int = 2000) -> list[Row]:
     client = redis.Redis.from_url(redis_url)
     try:
         keys, used = redis_bytes(client, prefix)
-        alert_b, event_b = footprint.per_alert(client, f"{prefix}:alerts")
+        per = footprint.per_alert(client)
+        worst = footprint.per_alert(client, per_incident=1)
     finally:
         client.close()
-    return _rows(kb, keys, used, providers, fmt) + _footprint_rows(
-        used / providers, alert_b, event_b
-    )
+    return _rows(kb, keys, used, providers, fmt) + _footprint_rows(used / providers, per, worst)
 
 
-def _footprint_rows(provider_b: float, alert_b: float, event_b: float) -> list[Row]:
-    """Bytes per alert and the 30-day footprint at 2,000 providers and 1,000 subscribers
-    following 50 each; and the same once an alert keeps a reference to its event instead
-    of a copy (issue 28: the event is stored once under `event:<id>`)."""
-    alerts, total = footprint.thirty_days(provider_b, alert_b, 2000, 1000, 50)
-    by_ref = alert_b - event_b + 40  # an event id in place of the copy
-    _, total_ref = footprint.thirty_days(provider_b, by_ref, 2000, 1000, 50)
-    per = footprint.EVENTS_PER_PROVIDER
-    setup = f"2,000 providers, 1,000 subscribers x 50 follows, {per} events/provider/30 d: "
-    setup += f"{alerts:,} alerts"
+def _footprint_rows(
+    provider_b: float, per: footprint.PerAlert, worst: footprint.PerAlert
+) -> list[Row]:
+    """Bytes per alert as delivered and once shrunk, by key family, and the 30-day
+    footprint at 2,000 providers and 1,000 subscribers following 50 each, with the
+    default payload retention (`NOTIFIER_ALERT_PAYLOAD_DAYS`)."""
+    days = Settings.model_fields["alert_payload_days"].default
+    alerts, total = footprint.thirty_days(provider_b, per.kept(days), 2000, 1000, 50)
+    _, total_worst = footprint.thirty_days(provider_b, worst.kept(days), 2000, 1000, 50)
+    setup = (f"2,000 providers, 1,000 subscribers x 50 follows, "
+             f"{footprint.EVENTS_PER_PROVIDER} events/provider/30 d "
+             f"({footprint.EVENTS_PER_INCIDENT} per incident): {alerts:,} alerts, the last "
+             f"{days:g} days' in full")  # fmt: skip
+
+    def families(d: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+
     return [
-        row(NAME, "Redis: bytes per delivered alert", alert_b, "B",
-            note=f"{event_b:,.0f} B of it the copy of its event"),
+        row(NAME, "Redis: bytes per delivered alert", per.full_total, "B",
+            note=families(per.full)),
+        row(NAME, f"Redis: bytes per alert after {days:g} days (shrunk)", per.shrunk_total,
+            "B", note=families(per.shrunk)),
+        row(NAME, "Redis: history outbox per alert until drained", per.outbox, "B"),
         row(NAME, "Redis: bytes per provider", provider_b, "B"),
         row(NAME, "Redis: 30-day footprint", total / 2**30, "GB", target="<= 1 GB",
             ok=total <= 2**30, note=setup),
-        row(NAME, "Redis: 30-day footprint, event by reference (estimate)", total_ref / 2**30,
-            "GB", target="<= 1 GB", ok=total_ref <= 2**30,
-            note="alert keeps its event id, not a copy (issue 28)"),
+        row(NAME, "Redis: 30-day footprint, one event per incident", total_worst / 2**30, "GB",
+            note=f"every alert its own thread (the thread's keys not shared): "
+                 f"{worst.full_total:,.0f} B per alert delivered, "
+                 f"{worst.shrunk_total:,.0f} B shrunk"),
     ]  # fmt: skip
 
 

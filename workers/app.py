@@ -87,6 +87,7 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             "notifier.probe": {"queue": "poll"},
             "notifier.history_drain": {"queue": "poll"},
             "notifier.history_sweep": {"queue": "poll"},
+            "notifier.alerts_shrink": {"queue": "poll"},
             # Time-critical and cheap: the page worker runs them, whatever the backlog.
             "notifier.escalate": {"queue": PAGES.queue},
             "notifier.release_retries": {"queue": PAGES.queue},

@@ -63,6 +63,8 @@ def beat_schedule(config: Config) -> dict[str, Entry]:
         "options": {"expires": HISTORY_DRAIN_S},
     }
     schedule["history-sweep"] = {"task": "notifier.history_sweep", "schedule": 3600.0}
+    # Finished alerts past NOTIFIER_ALERT_PAYLOAD_DAYS shrink to their markers.
+    schedule["alerts-shrink"] = {"task": "notifier.alerts_shrink", "schedule": 600.0}
     return schedule
 
 

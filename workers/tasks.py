@@ -174,6 +174,12 @@ def drain_history() -> int:
     return history.drain_history(_rt(), utcnow()).entries
 
 
+@app.task(name="notifier.alerts_shrink", ignore_result=True)
+def shrink_alerts() -> int:
+    """Shrink alerts finished more than NOTIFIER_ALERT_PAYLOAD_DAYS ago to their markers."""
+    return sweeps.shrink_finished(_rt(), utcnow())
+
+
 @app.task(name="notifier.history_sweep", ignore_result=True)
 def sweep_history() -> int:
     return history.sweep_history(_rt(), utcnow())

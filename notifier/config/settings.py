@@ -258,6 +258,12 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(
         730, ge=1, description="Days the history database keeps incidents, alerts and pages."
     )
+    alert_payload_days: float = Field(
+        3.0, gt=0, le=30,
+        description="Days a finished alert keeps its payload and delivery log in Redis; after "
+        "that a short marker stays (30 days) so it is never sent again and the console still "
+        "lists it. The history database keeps every row.",
+    )  # fmt: skip
     history_batch: int = Field(
         500, ge=1, le=10_000, description="Outbox entries written to the database per transaction."
     )

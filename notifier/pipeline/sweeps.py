@@ -1,5 +1,6 @@
-"""The beat's sweeps over delivered work: escalating unacknowledged pages, and the
-daily digests. Each is a task's one entry; what is due is read from Redis.
+"""The beat's sweeps over delivered work: escalating unacknowledged pages, the daily
+digests, and shrinking finished alerts to their markers. Each is a task's one entry;
+what is due is read from Redis.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from notifier.pipeline.delivery import digest
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
+from notifier.store.delivery.shrink import shrink_due
 
 
 def escalate_due(rt: Runtime, now: datetime) -> int:
@@ -38,3 +40,10 @@ def check_escalation(page_id: str, wiring: DeliveryWiring, now: datetime) -> dat
 def send_digests(rt: Runtime, now: datetime) -> int:
     """Send each subscriber's daily digest that is due (`notifier.pipeline.delivery.digest`)."""
     return digest.send_digests(now, rt.delivery)
+
+
+def shrink_finished(rt: Runtime, now: datetime) -> int:
+    """Shrink the alerts finished more than `alert_payload_days` ago to their markers
+    (`notifier.store.delivery.shrink`); how many were shrunk."""
+    days = rt.settings.alert_payload_days
+    return shrink_due(rt.client, rt.settings.key_prefix, now, days)

@@ -1,6 +1,6 @@
 """The 26 Dec 2024 reconstruction (examples/2024-12-26-openai-azure) played into a real
 Redis through the service's own stages: every snapshot is served by a local feed server
-in capture order and polled, planned and delivered by `notifier.pipeline.service` at its
+in capture order and polled, planned and delivered by the pipeline's stages at its
 capture time, to the fake Slack and Twilio and a real SMTP server. What the web console
 then reads is exactly what a running service would have written that evening."""
 

@@ -6,10 +6,12 @@ the subscriber and the channel. `AlertStore.claim` creates `<prefix>:alert:<key>
 only if it does not exist (the healthchecks "claim the state change" idea as Redis
 SET-NX semantics), holding the alert JSON and its delivery status
 (`notifier.store.delivery.status`): pending, then one finished status that `finish`
-writes, the only writer after the claim. The record lives 30 days, in Redis, so a restarted
-worker does not send the same alert again. Each claim also adds its key to
-`<prefix>:alerts-of:<provider>/<incident_id>` (a set, 30 days): the web console shows
-every alert one incident made.
+writes, the only writer after the claim. Each claim also adds its key to the incident's
+marks, `<prefix>:alert-marks:<provider>/<incident_id>` (a hash, 30 days): the web console
+shows every alert one incident made. The record lives 30 days, in Redis, so a restarted
+worker does not send the same alert again; once finished for `NOTIFIER_ALERT_PAYLOAD_DAYS`
+the shrink sweep (`notifier.store.delivery.shrink`) replaces it by a short marker in the
+incident's marks, which the claim reads too: a shrunk alert is never claimed again.
 
 Order within a thread: each claim also notes the alert that was claimed before it in
 the same thread on the same route (`<prefix>:thread-seq:<subscriber>:<channel>:<thread
@@ -30,19 +32,25 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.models import Alert, parse_iso
+from notifier.models import Alert, AlertKind, Annotation, annotation_from_dict, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.eventrefs import EventRefs
+from notifier.store.delivery.marks import Mark, parse_mark, route_of
 from notifier.store.delivery.status import (
     FIELDS,
     LEGACY_OUTCOME,
     AlertStatus,
+    finished_key,
     from_reply,
     legacy_log_key,
+    legacy_of_key,
+    marks_key,
+    notes_key,
     parse,
     record_key,
+    sequence_key,
 )
 from notifier.store.ops import outbox
 from notifier.store.ops.outbox import alert_row
@@ -72,14 +80,15 @@ class AlertClaims(Protocol):
 # last claimed alert), so an alert gets its place exactly when it is created.
 _CLAIM_TEMPLATE = """
 if redis.call('EXISTS', KEYS[{k0}]) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[{k1}], ARGV[{a2}]) == 1 then return 0 end
 local body = ARGV[{a0}]
 if ARGV[{a3}] ~= '' and redis.call('EXISTS', KEYS[{k3}]) == 0 then body = ARGV[{a3}] end
-redis.call('HSET', KEYS[{k0}], 'alert', body, 'status', 'pending')
+redis.call('HSET', KEYS[{k0}], 'alert', body, 'status', 'pending', 'of', KEYS[{k1}])
 local earlier = redis.call('GET', KEYS[{k2}])
 if earlier and earlier ~= ARGV[{a2}] then redis.call('HSET', KEYS[{k0}], 'after', earlier) end
 redis.call('SET', KEYS[{k2}], ARGV[{a2}], 'EX', ARGV[{a1}])
 redis.call('EXPIRE', KEYS[{k0}], ARGV[{a1}])
-redis.call('SADD', KEYS[{k1}], ARGV[{a2}])
+redis.call('HSET', KEYS[{k1}], ARGV[{a2}], '')
 redis.call('EXPIRE', KEYS[{k1}], ARGV[{a1}])
 redis.call('RPUSH', KEYS[{k4}], ARGV[{a4}])
 return 1
@@ -87,11 +96,12 @@ return 1
 
 
 def claim_lua(k: int, a: int) -> str:
-    """The claim as Lua, its keys from KEYS[k] on (the record, the incident's alert set,
+    """The claim as Lua, its keys from KEYS[k] on (the record, the incident's marks,
     the thread's last alert, the event's record, the history outbox) and its arguments
     from ARGV[a] on (the record naming its event, the TTL, the dedup key, the record with
     the event in it, the history's row); `claim_parts` gives both lists. It returns 1
-    when it created the record, else 0."""
+    when it created the record, else 0: the record exists, or the incident's marks name
+    the alert (its record was shrunk, `notifier.store.delivery.shrink`)."""
     n = {f"k{i}": k + i for i in range(5)} | {f"a{i}": a + i for i in range(5)}
     return _CLAIM_TEMPLATE.format(**n)
 
@@ -131,6 +141,8 @@ _SET_STATUS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
 redis.call('HDEL', KEYS[1], 'state')
+if ARGV[1] == 'pending' then redis.call('ZREM', KEYS[2], ARGV[3])
+else redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 return 1
 """
 
@@ -147,7 +159,8 @@ class Earlier:
 
 
 class AlertStore:
-    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, status}."""
+    """Redis-backed claims: `<prefix>:alert:<dedup_key>` = hash {alert: JSON, status,
+    of: the incident's marks key, after: the thread's earlier alert}."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._r = client
@@ -162,11 +175,12 @@ class AlertStore:
         return record_key(self._prefix, dedup_key)
 
     def of_key(self, provider: str, incident_id: str) -> str:
-        return f"{self._prefix}:alerts-of:{provider}/{incident_id}"
+        """The incident's marks: every alert claimed for it (`status.marks_key`)."""
+        return marks_key(self._prefix, provider, incident_id)
 
     def sequence_key(self, alert: Alert) -> str:
         """The key naming the last alert claimed in `alert`'s thread on its route."""
-        return f"{self._prefix}:thread-seq:{alert.subscriber}:{alert.channel}:{alert.thread_key}"
+        return sequence_key(self._prefix, alert.subscriber, alert.channel, alert.thread_key)
 
     def claim_parts(
         self, alert: Alert, ttl: int = ALERT_TTL_SECONDS, whole: bool = True
@@ -203,7 +217,53 @@ class AlertStore:
 
     def keys_of(self, provider: str, incident_id: str) -> list[str]:
         """The dedup keys of every alert claimed for one incident (30 days), sorted."""
-        return sorted(text(k) or "" for k in self._r.smembers(self.of_key(provider, incident_id)))
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hkeys(self.of_key(provider, incident_id))
+        pipe.smembers(legacy_of_key(self._prefix, provider, incident_id))  # for one release
+        marked, legacy = pipe.execute()
+        return sorted({text(k) or "" for k in (*marked, *legacy)})
+
+    def of_incidents(self, refs: Sequence[tuple[str, str]]) -> list[tuple[Alert, AlertStatus]]:
+        """Every alert claimed for the incidents `refs` (provider, incident id), with its
+        status, those shrunk (`notifier.store.delivery.marks`) included: the console's."""
+        if not refs:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        for provider, iid in refs:
+            pipe.hgetall(self.of_key(provider, iid))
+            pipe.smembers(legacy_of_key(self._prefix, provider, iid))  # for one release
+            pipe.hvals(notes_key(self._prefix, provider, iid))
+        replies = pipe.execute()
+        marks: dict[str, bytes] = {}
+        notes: dict[tuple[str, str], tuple[Annotation, ...]] = {}
+        for n, ref in enumerate(refs):
+            marked, legacy, kept = replies[3 * n : 3 * n + 3]
+            marks.update({text(k) or "": v for k, v in marked.items()})
+            for k in legacy:
+                marks.setdefault(text(k) or "", b"")
+            notes[ref] = tuple(annotation_from_dict(json.loads(raw)) for raw in sorted(kept))
+        found = self.load_many(sorted(marks))
+        whole = {a.dedup_key for a, _ in found}
+        for key in sorted(set(marks) - whole):
+            shrunk = self._shrunk(key, parse_mark(marks[key]), notes)
+            if shrunk is not None:
+                found.append(shrunk)
+        return found
+
+    def _shrunk(
+        self, key: str, mark: Mark | None, notes: dict[tuple[str, str], tuple[Annotation, ...]]
+    ) -> tuple[Alert, AlertStatus] | None:
+        """A shrunk alert as the console shows it: its route, kind and event, with the
+        annotations its incident's alerts carried."""
+        parts = route_of(key, mark) if mark else None
+        event = self._events.event(parts[0]) if parts else None
+        if parts is None or mark is None or event is None:
+            return None
+        _, sub, channel = parts
+        kind = next((k for k in AlertKind if k.value == mark.kind), AlertKind.UPDATE)
+        ref = (event.provider, event.incident_id)
+        own = f"{sub}/{channel}/{ref[0]}/{ref[1]}"
+        return Alert(key, own, kind, sub, channel, event, notes.get(ref, ())), mark.status
 
     def load_many(self, dedup_keys: list[str]) -> list[tuple[Alert, AlertStatus]]:
         """The stored ones among `dedup_keys` with their statuses, in one round trip."""
@@ -293,14 +353,17 @@ class AlertStore:
         if the alert was never claimed (or expired); on `pipe`, the writes are only
         queued (and True returned)."""
         status = AlertStatus(status)
+        # A finished alert joins the index the shrink sweep reads; one opened again leaves it.
+        keys = [self.key(dedup_key), finished_key(self._prefix)]
+        args = [status.value, now.timestamp(), dedup_key]
         if pipe is not None:
             self._log.ended(dedup_key, status, now, message_id, error, pipe)
             # EVAL, not the registered script: a script on a pipeline costs a SCRIPT
             # EXISTS round trip first, and Redis caches the compiled text anyway.
-            pipe.eval(_SET_STATUS, 1, self.key(dedup_key), status.value)
+            pipe.eval(_SET_STATUS, 2, *keys, *args)
             return True
         self._log.ended(dedup_key, status, now, message_id, error)
-        return bool(self._set_status(keys=[self.key(dedup_key)], args=[status.value]))
+        return bool(self._set_status(keys=keys, args=args))
 
 
 class InMemoryAlertStore:

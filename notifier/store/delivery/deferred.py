@@ -21,17 +21,19 @@ so the Redis client packs and parses one command a route instead of four.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from notifier.models import Alert
 from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import AlertStore, claim_lua
-from notifier.store.delivery.threads import IncidentRef, RedisThreadStore, RouteKey, ThreadEntry
-
-_ENTRY_FIELDS = tuple(ThreadEntry.__dataclass_fields__)
-
+from notifier.store.delivery.threads import (
+    IncidentRef,
+    RedisThreadStore,
+    RouteKey,
+    ThreadEntry,
+    entry_json,
+)
 
 # KEYS: thread entry, cascade registration, members set, members list, then the claim's 4.
 # ARGV: TTL, cascade thread, entry JSON, member name ('' = none of it), then the claim's 4
@@ -95,7 +97,7 @@ class DeferredThreads:
         if incident != self.incident or self.entries.get(route) is not None:
             stored = self.store.open(route, incident, entry)
         else:
-            self._of(route).entry = json.dumps({f: getattr(entry, f) for f in _ENTRY_FIELDS})
+            self._of(route).entry = entry_json(entry)
             stored = entry
         if incident == self.incident:
             self.entries[route] = stored

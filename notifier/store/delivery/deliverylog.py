@@ -22,20 +22,23 @@ Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 
-from notifier.models import Alert, iso, parse_iso
+from notifier.models import Alert, ChangeEvent, iso, parse_iso
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text, writing
+from notifier.store.delivery.eventrefs import EventRefs
+from notifier.store.delivery.marks import Mark, parse_mark, route_of, split_key
 from notifier.store.delivery.status import (
     FIELDS,
     LEGACY_OUTCOME,
     AlertStatus,
     from_reply,
+    marks_key,
     record_key,
 )
 from notifier.store.ops import outbox
@@ -75,18 +78,24 @@ class DeliveryRecord:
 
 
 def _summary(alert: Alert) -> dict[str, str]:
-    inc = alert.event.incident
     return {
         "subscriber": alert.subscriber,
         "channel": alert.channel,
         "kind": alert.kind.value,
+        **_event_summary(alert.event),
+    }
+
+
+def _event_summary(event: ChangeEvent) -> dict[str, str]:
+    inc = event.incident
+    return {
         "provider": inc.provider,
         "incident_id": inc.id,
         "title": one_line(inc.title)[:300],
         "status": inc.status.value,
         "impact": inc.impact.value,
         "url": (inc.url or "")[:500],
-        "detected_at": iso(alert.event.detected_at) or "",
+        "detected_at": iso(event.detected_at) or "",
     }
 
 
@@ -105,6 +114,11 @@ class DeliveryLog:
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, "dlog", *parts))
+
+    def record_keys(self, dedup_key: str) -> list[str]:
+        """The alert's log: its record, then attempts, sent, in-flight and waiting marks."""
+        k = self._k(dedup_key)
+        return [k, *(f"{k}:{s}" for s in ("attempts", "sent", "inflight", "waiting"))]
 
     def attempt(
         self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "",
@@ -259,9 +273,12 @@ class DeliveryLog:
     def get(self, dedup_key: str) -> DeliveryRecord | None:
         return self.get_many([dedup_key]).get(dedup_key)
 
-    def get_many(self, dedup_keys: list[str]) -> dict[str, DeliveryRecord]:
+    def get_many(
+        self, dedup_keys: list[str], alerts: Mapping[str, Alert] | None = None
+    ) -> dict[str, DeliveryRecord]:
         """The records that exist among `dedup_keys`, with their histories, in one
-        round trip."""
+        round trip; a shrunk alert's from its marker, found through its event: the one
+        in `alerts` (what the caller loaded), else the one its key names."""
         if not dedup_keys:
             return {}
         pipe = self.r.pipeline(transaction=False)
@@ -279,6 +296,31 @@ class DeliveryLog:
                 rec = _record(key, raw, history)
                 rec.outcome = from_reply(fields, raw.get(LEGACY_OUTCOME.encode()))
                 out[key] = rec
+        missing = [k for k in dedup_keys if k not in out]
+        return out | (self._shrunk(missing, alerts or {}) if missing else {})
+
+    def _shrunk(
+        self, dedup_keys: list[str], alerts: Mapping[str, Alert]
+    ) -> dict[str, DeliveryRecord]:
+        """The records of shrunk alerts (`notifier.store.delivery.marks`) among
+        `dedup_keys`: what their markers and their events' records say."""
+        events = EventRefs(self.r, self.prefix)
+        found: list[tuple[str, ChangeEvent]] = []
+        for key in dedup_keys:
+            parts = split_key(key)
+            known = alerts.get(key)
+            event = known.event if known else events.event(parts[0]) if parts else None
+            if event is not None:
+                found.append((key, event))
+        pipe = self.r.pipeline(transaction=False)
+        for key, ev in found:
+            pipe.hget(marks_key(self.prefix, ev.provider, ev.incident_id), key)
+        out = {}
+        for (key, event), raw in zip(found, pipe.execute() if found else [], strict=True):
+            mark = parse_mark(raw)
+            route = route_of(key, mark) if mark else None
+            if mark is not None and route is not None:
+                out[key] = shrunk_record(key, route[1], route[2], event, mark)
         return out
 
     def recent(self, limit: int = 50) -> list[DeliveryRecord]:
@@ -292,6 +334,20 @@ class DeliveryLog:
         keys = dict.fromkeys(text(k) for k in self.r.lrange(self._k("day", day), 0, -1))
         records = [self.get(k) for k in keys]
         return [r for r in records if r is not None]
+
+
+def shrunk_record(
+    dedup_key: str, subscriber: str, channel: str, event: ChangeEvent, mark: Mark
+) -> DeliveryRecord:
+    """A shrunk alert's log record: no attempt history (the history database has it)."""
+    when = iso(mark.finished_at)
+    rec = DeliveryRecord(dedup_key, subscriber, channel, mark.kind)
+    for name, value in _event_summary(event).items():
+        setattr(rec, name, value)
+    rec.outcome, rec.attempts, rec.message_id, rec.updated_at = (
+        mark.status, mark.attempts, mark.message_id, when,
+    )  # fmt: skip
+    return rec
 
 
 def _record(dedup_key: str, raw: dict[bytes, bytes], history: list[bytes]) -> DeliveryRecord:

@@ -81,6 +81,10 @@ class EventRefs:
                 self._remember(self._bodies, event.event_id, found)
         return found
 
+    def event(self, event_id: str) -> ChangeEvent | None:
+        """The event's own record (None: never stored, or expired)."""
+        return self._event(event_id)
+
     def _event(self, event_id: str) -> ChangeEvent | None:
         with self._lock:
             found = self._events.get(event_id)

@@ -88,3 +88,31 @@ FIELDS = (STATUS, LEGACY_STATE)
 def record_key(prefix: str, dedup_key: str) -> str:
     """The alert's record: its claim, holding the payload and the status."""
     return f"{prefix}:alert:{dedup_key}"
+
+
+def marks_key(prefix: str, provider: str, incident_id: str) -> str:
+    """One incident's alerts (a hash, 30 days): each dedup key -> "" while its record
+    holds the alert, or its shrunk marker (`notifier.store.delivery.shrink`)."""
+    return f"{prefix}:alert-marks:{provider}/{incident_id}"
+
+
+def notes_key(prefix: str, provider: str, incident_id: str) -> str:
+    """The annotations one incident's shrunk alerts carried, once each (a hash, 30 days:
+    a digest of each -> its JSON), for the console."""
+    return f"{prefix}:alert-notes:{provider}/{incident_id}"
+
+
+def legacy_of_key(prefix: str, provider: str, incident_id: str) -> str:
+    """The set of one incident's dedup keys the previous release wrote (read for one
+    release, until its 30 days are over)."""
+    return f"{prefix}:alerts-of:{provider}/{incident_id}"
+
+
+def finished_key(prefix: str) -> str:
+    """The finished alerts whose records are still whole (a sorted set by finish time)."""
+    return f"{prefix}:alerts-finished"
+
+
+def sequence_key(prefix: str, subscriber: str, channel: str, thread_key: str) -> str:
+    """The last alert claimed in a thread on one route (`AlertStore.sequence_key`)."""
+    return f"{prefix}:thread-seq:{subscriber}:{channel}:{thread_key}"

@@ -63,6 +63,19 @@ class ThreadEntry:
     held_until: str = ""
 
 
+def entry_json(entry: ThreadEntry) -> str:
+    """The stored form: fields at their defaults are left out (the reader fills them in),
+    which halves a key kept 30 days per route and incident."""
+    d = asdict(entry)
+    return json.dumps(
+        {k: v for k, v in d.items() if k in _REQUIRED or v not in (None, "")},
+        separators=(",", ":"),
+    )
+
+
+_REQUIRED = ("thread_key", "opened_by", "paged")
+
+
 class InMemoryThreadStore:
     """For replays and tests: the same semantics as Redis, in dicts."""
 
@@ -172,7 +185,7 @@ class RedisThreadStore:
     def open(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> ThreadEntry:
         """Store `entry` unless one exists; return the stored one."""
         key = self._key("thread", route, incident)
-        value = json.dumps(asdict(entry))
+        value = entry_json(entry)
         # Confirmed by a replica: a thread entry lost in a failover is a new parent
         # message and a second page for the incident's next update.
         (created,) = confirmed(
@@ -186,7 +199,7 @@ class RedisThreadStore:
     def take_over(self, route: RouteKey, incident: IncidentRef, entry: ThreadEntry) -> None:
         """Replace the route's entry: an escalation took the opening over from an alert
         held for quiet hours. Planning runs under the provider's lock, so no race."""
-        key, value = self._key("thread", route, incident), json.dumps(asdict(entry))
+        key, value = self._key("thread", route, incident), entry_json(entry)
         confirmed(self._r, "a thread entry", lambda p: p.set(key, value, ex=self._ttl))
 
     def cascade(self, route: RouteKey, root: IncidentRef) -> str | None:
@@ -288,4 +301,5 @@ __all__ = [
     "RedisThreadStore",
     "RouteKey",
     "ThreadEntry",
+    "entry_json",
 ]

@@ -217,18 +217,14 @@ class Reader:
                 if bar is not None and _overlaps(bar, window, now):
                     bars.append(bar)
         alerts = self.alerts_of([(b.provider, b.incident_id) for b in bars])
-        records = self.log.get_many([a.dedup_key for a, _ in alerts])
+        records = self.log.get_many(
+            [a.dedup_key for a, _ in alerts], {a.dedup_key: a for a, _ in alerts}
+        )
         return rows, bars, self.links(alerts), ticks_of(alerts, records)
 
     def alerts_of(self, refs: Sequence[Ref]) -> list[tuple[Alert, AlertStatus]]:
-        """Every alert claimed for the incidents `refs`, with its state: two round trips."""
-        if not refs:
-            return []
-        pipe = self.client.pipeline(transaction=False)
-        for provider, iid in refs:
-            pipe.smembers(self.alerts.of_key(provider, iid))
-        keys = sorted({k.decode() for members in pipe.execute() for k in members})
-        return self.alerts.load_many(keys)
+        """Every alert claimed for the incidents `refs`, with its state (shrunk ones too)."""
+        return self.alerts.of_incidents(refs)
 
     @staticmethod
     def links(alerts: Iterable[tuple[Alert, AlertStatus]]) -> list[Link]:
@@ -253,7 +249,7 @@ class Reader:
             return None
         alerts = self.alerts_of([(provider, incident_id)])
         keys = [a.dedup_key for a, _ in alerts]
-        records = self.log.get_many(keys)
+        records = self.log.get_many(keys, {a.dedup_key: a for a, _ in alerts})
         pages = pages_of(self.client, self.prefix, keys)
         deliveries = [Delivery(a, s, records.get(a.dedup_key), pages.get(a.dedup_key))
                       for a, s in alerts]  # fmt: skip
