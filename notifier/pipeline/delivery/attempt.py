@@ -70,6 +70,9 @@ LOCK_MS = 90_000
 # its lock, and the watchdog's attempt waits its turn.
 WATCHDOG = timedelta(seconds=15)
 PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
+# Between an attempt's in-flight mark and its request: the thread's reference read, the
+# pacing turn. A dead worker's lock stays fenced this much longer than a request's timeout.
+LANDING_MARGIN_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,10 @@ def deliver_alert(
     # One round trip takes the lock and reads all a delivery decides on (the reads
     # run after the SET, so they see what the previous holder wrote).
     reads = Batch(ctx.client)
-    # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`).
-    queue_take(reads.pipe, ctx.prefix, lock_key, token, LOCK_MS, now)
+    # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`),
+    # once a request that worker left on its way can no longer reach the vendor.
+    queue_take(reads.pipe, ctx.prefix, lock_key, token, LOCK_MS, now,
+               ctx.log.in_flight_key(dedup_key), fence_ms(ctx))  # fmt: skip
     locked = reads.later(bool)
     reads.pipe.pttl(lock_key)
     lock_left = reads.later(int)
@@ -122,8 +127,8 @@ def deliver_alert(
     reads.execute()
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
-        # A killed holder's lock is taken over once its heartbeat is stale (`lease`):
-        # look again soon.
+        # A killed holder's lock is taken over once its heartbeat is stale, or fenced
+        # while its request may still land (`lease`): look again soon.
         left = max(1.0, lock_left.get() / 1000)
         raise NotYet("delivery already in progress", retry_after=min(5.0, left))
     # What this delivery records goes in one more round trip, ending with the release.
@@ -166,7 +171,33 @@ def deliver_alert(
         writes.pipe.eval(_RELEASE, 1, lock_key, token)
         # Confirmed by a replica: sent marks, the thread's reference and the outcome
         # lost in a failover are a second send of what was delivered.
-        writes.execute(confirm="a delivery's outcome")
+        try:
+            writes.execute(confirm="a delivery's outcome")
+        except Exception:
+            _release_again(ctx, lock_key, token)
+            raise
+
+
+def fence_ms(ctx: DeliveryWiring) -> int:
+    """How long a dead worker's lock stays fenced when it left requests in flight
+    (`lease`): the longest any configured channel's request may still take to reach its
+    vendor (`Channel.request_timeout_s`), and a margin for the moments between the
+    in-flight mark and the request. 0 when no channel can look for an earlier message."""
+    longest = max((c.request_timeout_s() for c in ctx.channels.values()), default=0.0)
+    return int((longest + LANDING_MARGIN_S) * 1000) if longest > 0 else 0
+
+
+def _release_again(ctx: DeliveryWiring, lock_key: str, token: str) -> None:
+    """The last round trip failed (Redis failed over under it, or went away): the attempt
+    is over, so its lock must not wait out `LOCK_MS` behind a live heartbeat, holding
+    up the alert's retry and every later alert of its thread. One more release, on a
+    connection of its own (the client waits for a new primary); if that fails too, the
+    lock lapses as before."""
+    try:
+        ctx.client.eval(_RELEASE, 1, lock_key, token)
+    except Exception as exc:  # the outcome's error is the one to raise
+        log.warning("delivery lock not released (%s); it lapses within %d s",
+                    type(exc).__name__, LOCK_MS // 1000, extra={"lock": lock_key})  # fmt: skip
 
 
 class _Attempt:
@@ -428,4 +459,5 @@ _RELEASE = RELEASE
 __all__ = [
     "DeliveryOutcome",
     "deliver_alert",
+    "fence_ms",
 ]
