@@ -22,7 +22,8 @@ from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
-from notifier.pipeline.delivery.attempt import LOCK_MS, WATCHDOG, deliver_alert, fence_ms
+from notifier.pipeline.delivery.attempt import WATCHDOG, deliver_alert
+from notifier.pipeline.delivery.lock import LOCK_MS, fence_ms
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.conn.batch import Batch

@@ -26,7 +26,8 @@ later in the retry queue; a delivery that ends (in any outcome) removes it, a
 transient failure replaces it with its own retry. So a delivery whose worker was
 killed (a hard time limit, kill -9) is tried again within seconds instead of
 waiting for the reconcile sweep, and takes the dead worker's lock over as soon as
-that worker's heartbeat is stale (`notifier.store.delivery.lease`).
+that worker's heartbeat is stale (`notifier.pipeline.delivery.lock`), or once its
+request may no longer land when it left one in flight.
 """
 
 from __future__ import annotations
@@ -47,32 +48,26 @@ from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
 from notifier.pipeline.delivery.inflight import Progress, send_once
+from notifier.pipeline.delivery.lock import queue_lock, queue_release, release_again
 from notifier.pipeline.delivery.retry import OutOfTurn
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Batch, Pipe
 from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import dedup_key_for
-from notifier.store.delivery.lease import RELEASE, lock_value, queue_take
+from notifier.store.delivery.lease import lock_value
 from notifier.store.delivery.pacing import wait_for
 from notifier.store.delivery.status import AlertStatus
 
 log = logging.getLogger(__name__)
 
 FALLBACK_MARK = ":fallback:"
-# No holder outlives its lock: the harness kills a task at its hard time limit (90 s,
-# workers/app.py), and a lock is taken after its task began. A killed holder's lock
-# lapses at most this long after it was taken.
-LOCK_MS = 90_000
 # The next attempt of a delivery whose worker is killed mid-attempt comes this soon
 # (see the module docstring); it takes the lock over once the dead worker's heartbeat
 # is stale (`lease`: 3 heartbeat intervals). A live attempt still sending by then keeps
 # its lock, and the watchdog's attempt waits its turn.
 WATCHDOG = timedelta(seconds=15)
 PRINTED_TTL_S = 30 * 24 * 3600  # as long as the alert's own claim
-# Between an attempt's in-flight mark and its request: the thread's reference read, the
-# pacing turn. A dead worker's lock stays fenced this much longer than a request's timeout.
-LANDING_MARGIN_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +105,7 @@ def deliver_alert(
     reads = Batch(ctx.client)
     # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`),
     # once a request that worker left on its way can no longer reach the vendor.
-    queue_take(reads.pipe, ctx.prefix, lock_key, token, LOCK_MS, now,
-               ctx.log.in_flight_key(dedup_key), fence_ms(ctx))  # fmt: skip
+    queue_lock(reads.pipe, ctx, dedup_key, lock_key, token, now)
     locked = reads.later(bool)
     reads.pipe.pttl(lock_key)
     lock_left = reads.later(int)
@@ -168,36 +162,14 @@ def deliver_alert(
     finally:
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
-        writes.pipe.eval(_RELEASE, 1, lock_key, token)
+        queue_release(writes.pipe, lock_key, token)
         # Confirmed by a replica: sent marks, the thread's reference and the outcome
         # lost in a failover are a second send of what was delivered.
         try:
             writes.execute(confirm="a delivery's outcome")
         except Exception:
-            _release_again(ctx, lock_key, token)
+            release_again(ctx, lock_key, token)
             raise
-
-
-def fence_ms(ctx: DeliveryWiring) -> int:
-    """How long a dead worker's lock stays fenced when it left requests in flight
-    (`lease`): the longest any configured channel's request may still take to reach its
-    vendor (`Channel.request_timeout_s`), and a margin for the moments between the
-    in-flight mark and the request. 0 when no channel can look for an earlier message."""
-    longest = max((c.request_timeout_s() for c in ctx.channels.values()), default=0.0)
-    return int((longest + LANDING_MARGIN_S) * 1000) if longest > 0 else 0
-
-
-def _release_again(ctx: DeliveryWiring, lock_key: str, token: str) -> None:
-    """The last round trip failed (Redis failed over under it, or went away): the attempt
-    is over, so its lock must not wait out `LOCK_MS` behind a live heartbeat, holding
-    up the alert's retry and every later alert of its thread. One more release, on a
-    connection of its own (the client waits for a new primary); if that fails too, the
-    lock lapses as before."""
-    try:
-        ctx.client.eval(_RELEASE, 1, lock_key, token)
-    except Exception as exc:  # the outcome's error is the one to raise
-        log.warning("delivery lock not released (%s); it lapses within %d s",
-                    type(exc).__name__, LOCK_MS // 1000, extra={"lock": lock_key})  # fmt: skip
 
 
 class _Attempt:
@@ -452,12 +424,7 @@ def _record(
         ctx.metrics.record_delivery(alert.channel, status, latency, pipe=pipe)
 
 
-# EVAL on the write pipeline (see AlertStore.finish for why not a registered script).
-_RELEASE = RELEASE
-
-
 __all__ = [
     "DeliveryOutcome",
     "deliver_alert",
-    "fence_ms",
 ]
