@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -22,11 +23,13 @@ from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
+from notifier.pipeline.delivery import lock
 from notifier.pipeline.delivery.attempt import WATCHDOG, deliver_alert
 from notifier.pipeline.delivery.lock import LOCK_MS, fence_ms
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.conn.batch import Batch
+from notifier.store.conn.watch import WATCH
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.retries import RetryQueue
@@ -353,3 +356,26 @@ def test_an_outcome_lost_to_a_failover_leaves_the_lock_free_for_the_retry(
     retry = deliver_alert(key, ctx, NOW + timedelta(seconds=1), attempt=1)
     assert retry.status == "delivered"
     assert len(fake_slack.messages) == 1  # the post was found, not sent again
+
+
+def test_locks_released_just_before_a_failover_are_released_again_on_the_new_primary(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    first, second = (claimed(ctx, sample.alert(key=k, thread_key=f"t/{k}")) for k in "ab")
+    deliver_alert(first, ctx, NOW)
+    deliver_alert(second, ctx, NOW)
+    (_, lost_key, lost_token), (_, taken_key, _) = list(lock.RELEASED.locks)[-2:]
+    # The primary answered both releases and died before its replica had the first; the
+    # promoted replica holds that lock still (for a worker alive), and the second was
+    # taken since by another attempt.
+    redis_client.set(lost_key, lost_token, px=LOCK_MS)
+    redis_client.set(taken_key, "celery@other|t9", px=LOCK_MS)
+    monkeypatch.setitem(WATCH.changed_at, "notifier-primary", time.time())
+
+    third = claimed(ctx, sample.alert(key="c", thread_key="t/c"))
+    deliver_alert(third, ctx, NOW)  # this process's first delivery on the new primary
+
+    assert not redis_client.exists(lost_key)  # its attempt is over: released again
+    assert redis_client.get(taken_key) == b"celery@other|t9"  # another's: untouched
+    assert len(fake_slack.messages) == 3

@@ -48,7 +48,12 @@ from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
 from notifier.pipeline.delivery.inflight import Progress, send_once
-from notifier.pipeline.delivery.lock import queue_lock, queue_release, release_again
+from notifier.pipeline.delivery.lock import (
+    queue_lock,
+    queue_release,
+    release_after_failover,
+    release_again,
+)
 from notifier.pipeline.delivery.retry import OutOfTurn
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
@@ -119,6 +124,7 @@ def deliver_alert(
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
     silences = ctx.silences.all_into(reads, now)
     reads.execute()
+    release_after_failover(ctx)  # when this process has just seen a new primary
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
         # A killed holder's lock is taken over once its heartbeat is stale, or fenced
