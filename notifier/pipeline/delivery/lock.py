@@ -110,8 +110,9 @@ def release_after_failover(ctx: DeliveryWiring) -> None:
         log.warning("delivery locks not released again after a failover (%s)",
                     type(exc).__name__)  # fmt: skip
         return
-    log.info("after a Redis failover: %d of %d delivery locks released lately were "
-             "still held, and are released again", freed, len(again))  # fmt: skip
+    if freed:
+        log.warning("after a Redis failover: %d of the %d delivery locks this process "
+                    "released lately were held again; released", freed, len(again))  # fmt: skip
 
 
 def release_again(ctx: DeliveryWiring, lock_key: str, token: str) -> None:
