@@ -35,7 +35,7 @@ from workers.process_state import loaded, redis_url
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
 # own infrastructure (Redis, the network) failed, kept below the timeout's floor.
 MAX_INFRA_COUNTDOWN_S = 30
-# A delivery's lock (notifier.pipeline.delivery.attempt.LOCK_MS) must outlast any task that took
+# A delivery's lock (notifier.pipeline.delivery.lock.LOCK_MS) must outlast any task that took
 # it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
 # The failures a task retries with a Celery countdown: our infrastructure's, and a task

@@ -166,6 +166,13 @@ class Channel(ABC):
         Raises `DeliveryError` when the vendor could not be asked."""
         return None
 
+    def request_timeout_s(self) -> float:
+        """How long a request this channel began may still take to reach its vendor (its
+        HTTP client's timeout). A dead worker's request is looked up (`find_sent`) only
+        once that long has passed, so a late one is found, not sent twice. 0 for a channel
+        that cannot look (its earlier message is sent again, at-least-once): nothing waits."""
+        return 0.0
+
     def send_digest(self, target: Target, digest: Digest) -> SendResult:
         """Render `digest` for this medium and deliver it to `target` once. Only channels
         that declare `sends_digests` implement it; raises `DeliveryError` like `send`."""

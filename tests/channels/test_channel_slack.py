@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -319,3 +320,37 @@ def test_a_subscribers_own_webhook_url_is_scrubbed_from_the_sdk_log(
     sdk = [r.getMessage() for r in caplog.records if r.name.startswith("notifier.channels.")]
     assert any("Sending a request" in m and "**********" in m for m in sdk)
     assert not any(fake_slack.webhook_secret in r.getMessage() for r in caplog.records)
+
+
+def test_a_lost_first_post_to_a_channel_given_by_name_is_found_under_its_id(
+    fake_slack: FakeSlack,
+) -> None:
+    # conversations.history takes ids only: the name is listed once (conversations.list)
+    ch, since = channel(fake_slack), datetime.now(UTC)
+    fake_slack.accept_then_drop(1)  # Slack took the post; the answer never came
+    with pytest.raises(DeliveryError) as lost:
+        ch.send(sample.alert(), OPS, None)
+    assert lost.value.unknown
+
+    found = ch.find_sent(sample.alert(), OPS, None, since)
+
+    (posted,) = fake_slack.messages
+    assert found is not None and found.message_id == f"{posted['channel']}/{posted['ts']}"
+    assert found.thread_ref == found.message_id  # it opened the thread
+    methods = [r.path.rsplit("/", 1)[-1] for r in fake_slack.requests]
+    assert methods == ["chat.postMessage", "conversations.list", "conversations.history"]
+
+
+def test_a_channel_name_slack_answered_before_is_looked_up_without_listing(
+    fake_slack: FakeSlack,
+) -> None:
+    ch, since = channel(fake_slack), datetime.now(UTC)
+    ch.send(sample.alert(), OPS, None)  # its answer names the channel's id
+    other = sample.alert(key="ev-other", thread_key="openai/other")
+    fake_slack.accept_then_drop(1)
+    with pytest.raises(DeliveryError):
+        ch.send(other, OPS, None)
+
+    assert ch.find_sent(other, OPS, None, since) is not None
+    assert ch.find_sent(sample.alert(key="ev-never"), OPS, None, since) is None
+    assert not any(r.path.endswith("conversations.list") for r in fake_slack.requests)

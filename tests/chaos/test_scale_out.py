@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.config.settings import Settings
 from tests.chaos.harness import (
     FEED_PATH,
     OwnedRedis,
@@ -83,14 +82,6 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
         red.stop()
 
 
-# Known (issue 27, open): a killed worker's lock is now taken over once its heartbeat is
-# stale (1.5 s here). A post the killed worker had in flight that reaches Slack after the
-# new holder's in-flight lookup is posted twice; seen once in a loaded full run (9 of
-# 400), not alone. Not strict: it depends on the machine's load.
-@pytest.mark.xfail(
-    strict=False,
-    reason="a post in flight at the kill can land after the taking-over worker's lookup",
-)
 def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     fleet: tuple[OwnedRedis, PeerSlack, Script, list[Service]],
 ) -> None:
@@ -113,48 +104,44 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     ports = local_tcp_ports(alpha.processes())
     alpha.kill()  # the whole worker, mid fan-out: no warm shutdown, nothing acknowledged
     killed_at = len(slack_posts(slack))
-    slack.release.set()
+    slack.release.set()  # the posts it had on their way land now, unanswered
     assert killed_at == FAN_OUT // 4
-    # Everything but the killed worker's in-flight chunks goes out within seconds. Those
-    # wait for its per-alert delivery locks to lapse (pipeline/delivery/attempt.py LOCK_MS, 120 s)
-    # and are retried from Redis: late, not lost. Waiting the 2 minutes is beyond this
-    # suite's budget; what is still out must be waiting in Redis, each alert once.
+    # The killed worker's alerts come back (the broker's visibility timeout, the watchdog
+    # retry); its delivery locks are fenced while a post it had in flight may still land
+    # (pipeline/delivery/lock.py: the Slack client's timeout and a margin), then taken,
+    # and each such post is looked up (its channel's id listed by name) before anything
+    # is posted again. So every alert goes out, each once, within a minute of the kill.
     settled = _settle(slack, client, logs)
     per_channel = Counter(m["channel"] for m in slack_posts(slack))
     doubled = {c: n for c, n in per_channel.items() if n > 1}
     assert not doubled, f"{len(doubled)} posted twice (killed at {killed_at})"  # 0 duplicated
-    missing = FAN_OUT - len(per_channel)
-    waiting = client.zcard("fleet:due:retrying") + client.zcard("fleet:retries")
-    # At most one chunk (NOTIFIER_DELIVERY_IN_FLIGHT alerts) per killed pool process.
-    chunk = Settings.model_fields["delivery_in_flight"].default
-    assert missing <= 2 * chunk, (missing, settled)
-    if missing:  # 0 lost: each is claimed and due again (its retry waits in Redis)
-        assert client.zcard("fleet:due:undelivered") >= missing or waiting, logs()
+    assert len(per_channel) == FAN_OUT, (FAN_OUT - len(per_channel), settled)  # 0 lost
     # Both delivered: posts came from alpha's connections and from others (bravo's).
     from_alpha = sum(1 for port in slack.peers if port in ports)
     assert 0 < from_alpha < len(slack.peers), (from_alpha, len(slack.peers))
 
 
 def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> float:
-    """Wait until no delivery task is queued or taken by a live worker (but for a
-    retry's countdown: it waits in Redis as well), every alert due
-    again waits for a delivery lock (the killed worker's: they lapse after 90 s) and
-    Slack's count holds, five looks in a row. The seconds it took."""
+    """Wait until every channel has its post, no delivery task is queued or taken by a
+    live worker (but for a retry's countdown: it waits in Redis as well), no alert waits
+    to be tried again, and Slack's count holds, five looks in a row (a post sent twice
+    would come by then). The seconds it took."""
     looks: list[tuple[bool, int]] = []
 
-    def unlocked() -> list[str]:
-        due = [k.decode() for k in client.zrange("fleet:due:retrying", 0, -1)]
-        return [k for k in due if not client.exists(f"fleet:delivery:lock:{k}")]
-
     def quiet() -> bool:
-        broker_idle = not alert_tasks(client, "fleet", SENDS, due=True) and not unlocked()
-        looks.append((broker_idle, len(slack_posts(slack))))
+        posts = slack_posts(slack)
+        idle = (
+            len({m["channel"] for m in posts}) == FAN_OUT
+            and not alert_tasks(client, "fleet", SENDS, due=True)
+            and not client.zcard("fleet:due:retrying")
+        )
+        looks.append((idle, len(posts)))
         last = looks[-5:]
         return len(last) == 5 and all(idle for idle, _ in last) and len({n for _, n in last}) == 1
 
     def state() -> str:
         tasks = alert_tasks(client, "fleet", SENDS, due=True)
-        return f"{logs()[-8000:]}\nalert tasks {tasks}; due, unlocked {unlocked()[:20]}; " \
-               f"looks {looks[-5:]}"  # fmt: skip
+        due = [k.decode() for k in client.zrange("fleet:due:retrying", 0, -1)]
+        return f"{logs()[-8000:]}\nalert tasks {tasks}; due {due[:20]}; looks {looks[-5:]}"
 
-    return wait_for(quiet, 60, "the fan-out settled", state)
+    return wait_for(quiet, 60, "every alert delivered, once", state)

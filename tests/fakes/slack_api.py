@@ -6,7 +6,8 @@ form or JSON bodies; answers `{"ok": true, "channel": "C…", "ts": "…"}` or
 `conversations.history` and `conversations.replies` answer from what was posted, in
 Slack's shape (`messages` newest first, `has_more`, `response_metadata.next_cursor`),
 with each message's `metadata` when `include_all_metadata` is set; they take channel
-ids only (a `#name` is `channel_not_found`, as on Slack).
+ids only (a `#name` is `channel_not_found`, as on Slack). `conversations.list` lists the
+channels posted to by name (`{id, name}`), in pages.
 Webhook: `POST /services/T…/B…/…` answering `ok` or a plain-text error code.
 
     slack = FakeSlack(token="xoxb-test").start()
@@ -113,6 +114,8 @@ class FakeSlack(FakeServer):
             return self._update(params)
         if method in ("conversations.history", "conversations.replies"):
             return self._read(method, params)
+        if method == "conversations.list":
+            return self._list(params)
         return Reply(404, {"ok": False, "error": "unknown_method"})
 
     def _channel_id(self, channel: str) -> str:
@@ -143,6 +146,23 @@ class FakeSlack(FakeServer):
             self.current[key] = {**self.current[key], **params}
             self.updates.append(params)
         return Reply(200, {"ok": True, "channel": key[0], "ts": key[1]})
+
+    def _list(self, params: dict[str, Any]) -> Reply:
+        """The channels posted to by name so far (`{id, name}`), in pages."""
+        with self._mlock:
+            named = sorted(
+                {
+                    str(m["body"].get("channel", "")).lstrip("#"): m["channel"]
+                    for m in self.messages
+                    if not str(m["body"].get("channel", "")).startswith("C")
+                }.items()
+            )
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+        page = [{"id": cid, "name": name} for name, cid in named[start : start + limit]]
+        more = start + limit < len(named)
+        return Reply(200, {"ok": True, "channels": page,
+                           "response_metadata": {"next_cursor": str(start + limit) if more
+                                                 else ""}})  # fmt: skip
 
     def _read(self, method: str, params: dict[str, Any]) -> Reply:
         channel = str(params.get("channel", ""))

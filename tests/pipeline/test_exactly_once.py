@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -22,9 +23,13 @@ from notifier.channels.sms.channel import SmsChannel
 from notifier.channels.sms.pager import Pager
 from notifier.config.load import parse_config
 from notifier.models import Alert
-from notifier.pipeline.delivery.attempt import LOCK_MS, WATCHDOG, deliver_alert
+from notifier.pipeline.delivery import lock
+from notifier.pipeline.delivery.attempt import WATCHDOG, deliver_alert
+from notifier.pipeline.delivery.lock import LOCK_MS, fence_ms
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.pipeline.runtime.destinations import Destinations
+from notifier.store.conn.batch import Batch
+from notifier.store.conn.watch import WATCH
 from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.retries import RetryQueue
@@ -279,3 +284,98 @@ def test_a_slack_delivery_still_costs_four_redis_round_trips(
         for k in client.scan_iter(match=f"{key_prefix}*"):
             client.delete(k)
         client.close()
+
+
+def test_a_dead_workers_lock_is_fenced_while_its_post_may_still_land_then_found_once(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    redis_url: str, key_prefix: str, redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    key = claimed(ctx, sample.alert())
+    fake_slack.accept_then_drop(1, hang=True)  # Slack takes it; the answer never comes
+    worker = multiprocessing.get_context("fork").Process(
+        target=_deliver_in_child,
+        args=(redis_url, key_prefix, fake_slack, fake_twilio, fake_smtp.port, key),
+    )  # fmt: skip
+    worker.start()
+    try:
+        assert fake_slack.accepted.wait(20), "the post never reached the fake"
+        os.kill(worker.pid or 0, signal.SIGKILL)
+    finally:
+        worker.join(10)
+    # The killed worker's node: its heartbeat is gone, and its lock is still held.
+    lock = f"{key_prefix}:delivery:lock:{key}"
+    redis_client.set(lock, "celery@dead|t1", px=LOCK_MS)
+    fence = fence_ms(ctx)
+    assert fence >= 5_000  # the Slack client's timeout here, and a margin
+
+    # Its request may still be on its way: nobody takes the lock over, nothing is sent.
+    for _ in range(2):
+        with pytest.raises(NotYet) as fenced:
+            deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
+        assert fenced.value.retry_after is not None and fenced.value.retry_after <= 5
+        assert redis_client.get(lock) == b"|fence" and 0 < redis_client.pttl(lock) <= fence
+    assert len(fake_slack.messages) == 1 and len(fake_slack.requests) == 1
+
+    redis_client.pexpire(lock, 1)  # the fence lapses: whatever was on its way has landed
+    redis_client.delete(lock)
+    retry = deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
+
+    assert retry.status == "delivered"
+    assert len(fake_slack.messages) == 1  # found, not posted again
+    assert fake_slack.requests[-1].path.endswith("conversations.history")
+
+
+def test_a_dead_workers_lock_with_nothing_in_flight_is_taken_over_at_once(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    key = claimed(ctx, sample.alert())
+    redis_client.set(f"{key_prefix}:delivery:lock:{key}", "celery@dead|t1", px=LOCK_MS)
+    assert deliver_alert(key, ctx, NOW).status == "delivered"
+    assert len(fake_slack.messages) == 1
+
+
+def test_an_outcome_lost_to_a_failover_leaves_the_lock_free_for_the_retry(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    key = claimed(ctx, sample.alert())
+    confirmed = Batch.execute
+
+    def failover(batch: Batch, confirm: str | None = None) -> None:
+        if confirm == "a delivery's outcome":  # the last round trip: outcome, then release
+            raise redis.ConnectionError("the primary was killed")
+        confirmed(batch, confirm)
+
+    monkeypatch.setattr(Batch, "execute", failover)
+    with pytest.raises(redis.ConnectionError):
+        deliver_alert(key, ctx, NOW)
+    monkeypatch.undo()
+
+    # The attempt is over: its lock went with it, not 90 s later behind a live heartbeat.
+    assert not redis_client.exists(f"{key_prefix}:delivery:lock:{key}")
+    retry = deliver_alert(key, ctx, NOW + timedelta(seconds=1), attempt=1)
+    assert retry.status == "delivered"
+    assert len(fake_slack.messages) == 1  # the post was found, not sent again
+
+
+def test_locks_released_just_before_a_failover_are_released_again_on_the_new_primary(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    first, second = (claimed(ctx, sample.alert(key=k, thread_key=f"t/{k}")) for k in "ab")
+    deliver_alert(first, ctx, NOW)
+    deliver_alert(second, ctx, NOW)
+    (_, lost_key, lost_token), (_, taken_key, _) = list(lock.RELEASED.locks)[-2:]
+    # The primary answered both releases and died before its replica had the first; the
+    # promoted replica holds that lock still (for a worker alive), and the second was
+    # taken since by another attempt.
+    redis_client.set(lost_key, lost_token, px=LOCK_MS)
+    redis_client.set(taken_key, "celery@other|t9", px=LOCK_MS)
+    monkeypatch.setitem(WATCH.changed_at, "notifier-primary", time.time())
+
+    third = claimed(ctx, sample.alert(key="c", thread_key="t/c"))
+    deliver_alert(third, ctx, NOW)  # this process's first delivery on the new primary
+
+    assert not redis_client.exists(lost_key)  # its attempt is over: released again
+    assert redis_client.get(taken_key) == b"celery@other|t9"  # another's: untouched
+    assert len(fake_slack.messages) == 3

@@ -58,6 +58,7 @@ from notifier.channels.slack import blocks as slack_blocks
 from notifier.channels.slack.errors import THREAD_GONE, ThreadGoneError, classify, refused
 from notifier.channels.slack.http import KeepAliveWebClient
 from notifier.channels.slack.interact import ack_block
+from notifier.channels.slack.names import ChannelIds
 from notifier.channels.slack.webhook import send_webhook
 from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
@@ -125,6 +126,7 @@ class SlackChannel(Channel):
         self._sdk_log = redacting_logger("notifier.channels.slack.channel.sdk", self.secrets(),
                                          said_again=[SDK_NO_ANSWER])  # fmt: skip
         self._client: WebClient | None = None
+        self.ids = ChannelIds()
 
     def secrets(self) -> tuple[str, ...]:
         return secret_values(self._token, self._webhook_url)
@@ -262,6 +264,7 @@ class SlackChannel(Channel):
 
     def _post_parent(self, channel: str, parent: dict[str, Any]) -> SendResult:
         data = self._call("chat_postMessage", channel=channel, **parent)
+        self.ids.remember(channel, str(data["channel"]))
         ref = f"{data['channel']}/{data['ts']}"
         return SendResult(message_id=ref, thread_ref=ref)
 
@@ -273,7 +276,7 @@ class SlackChannel(Channel):
         new parent was posted) in the channel's history since `since`. A webhook post
         cannot be looked up (None). Needs the `channels:history` scope (and
         `groups:history` for private channels); conversations.history wants a channel
-        id, so a channel configured by name is only found inside its threads."""
+        id, so a channel configured by name is looked for under its id (`names`)."""
         if not isinstance(target, SlackTarget) or not target.channel:
             return None
         oldest = f"{since.timestamp() - LOOKUP_MARGIN_S:.6f}"
@@ -284,15 +287,22 @@ class SlackChannel(Channel):
             if ts is not None:
                 ref = thread_ref if ts != parent_ts else f"{channel_id}/{ts}"
                 return SendResult(message_id=f"{channel_id}/{ts}", thread_ref=ref)
-        if not _is_channel_id(target.channel):
-            return None  # history wants an id; the name's id is unknown until a post
+        channel_id = target.channel
+        if not _is_channel_id(channel_id):  # history wants an id
+            channel_id = self.ids.resolve(target.channel, self._call) or ""
+            if not channel_id:
+                return None  # no such channel listed: the post cannot be there
         ts = self._find(alert, target.channel, "conversations_history",
-                        channel=target.channel, oldest=oldest)  # fmt: skip
+                        channel=channel_id, oldest=oldest)  # fmt: skip
         if ts is None:
             return None
-        ref = f"{target.channel}/{ts}"
+        ref = f"{channel_id}/{ts}"
         # Found outside a thread: it is a parent; `thread_ref` replies keep their parent.
         return SendResult(message_id=ref, thread_ref=ref)
+
+    def request_timeout_s(self) -> float:
+        """A Web API post can be looked up: it may still land this long after it began."""
+        return self.timeout if self._token is not None else 0.0
 
     def _find(self, alert: Alert, target: str, method: str, **kwargs: Any) -> str | None:
         """The ts of the message tagged with `alert`'s key and `target`, or None."""

@@ -26,7 +26,8 @@ later in the retry queue; a delivery that ends (in any outcome) removes it, a
 transient failure replaces it with its own retry. So a delivery whose worker was
 killed (a hard time limit, kill -9) is tried again within seconds instead of
 waiting for the reconcile sweep, and takes the dead worker's lock over as soon as
-that worker's heartbeat is stale (`notifier.store.delivery.lease`).
+that worker's heartbeat is stale (`notifier.pipeline.delivery.lock`), or once its
+request may no longer land when it left one in flight.
 """
 
 from __future__ import annotations
@@ -47,23 +48,25 @@ from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
 from notifier.pipeline.delivery.inflight import Progress, send_once
+from notifier.pipeline.delivery.lock import (
+    queue_lock,
+    queue_release,
+    release_after_failover,
+    release_again,
+)
 from notifier.pipeline.delivery.retry import OutOfTurn
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Batch, Pipe
 from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import dedup_key_for
-from notifier.store.delivery.lease import RELEASE, lock_value, queue_take
+from notifier.store.delivery.lease import lock_value
 from notifier.store.delivery.pacing import wait_for
 from notifier.store.delivery.status import AlertStatus
 
 log = logging.getLogger(__name__)
 
 FALLBACK_MARK = ":fallback:"
-# No holder outlives its lock: the harness kills a task at its hard time limit (90 s,
-# workers/app.py), and a lock is taken after its task began. A killed holder's lock
-# lapses at most this long after it was taken.
-LOCK_MS = 90_000
 # The next attempt of a delivery whose worker is killed mid-attempt comes this soon
 # (see the module docstring); it takes the lock over once the dead worker's heartbeat
 # is stale (`lease`: 3 heartbeat intervals). A live attempt still sending by then keeps
@@ -105,8 +108,9 @@ def deliver_alert(
     # One round trip takes the lock and reads all a delivery decides on (the reads
     # run after the SET, so they see what the previous holder wrote).
     reads = Batch(ctx.client)
-    # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`).
-    queue_take(reads.pipe, ctx.prefix, lock_key, token, LOCK_MS, now)
+    # Free, or held by a worker whose heartbeat is gone (killed): taken over (`lease`),
+    # once a request that worker left on its way can no longer reach the vendor.
+    queue_lock(reads.pipe, ctx, dedup_key, lock_key, token, now)
     locked = reads.later(bool)
     reads.pipe.pttl(lock_key)
     lock_left = reads.later(int)
@@ -120,10 +124,11 @@ def deliver_alert(
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
     silences = ctx.silences.all_into(reads, now)
     reads.execute()
+    release_after_failover(ctx)  # when this process has just seen a new primary
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
-        # A killed holder's lock is taken over once its heartbeat is stale (`lease`):
-        # look again soon.
+        # A killed holder's lock is taken over once its heartbeat is stale, or fenced
+        # while its request may still land (`lease`): look again soon.
         left = max(1.0, lock_left.get() / 1000)
         raise NotYet("delivery already in progress", retry_after=min(5.0, left))
     # What this delivery records goes in one more round trip, ending with the release.
@@ -163,10 +168,14 @@ def deliver_alert(
     finally:
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
-        writes.pipe.eval(_RELEASE, 1, lock_key, token)
+        queue_release(writes.pipe, lock_key, token)
         # Confirmed by a replica: sent marks, the thread's reference and the outcome
         # lost in a failover are a second send of what was delivered.
-        writes.execute(confirm="a delivery's outcome")
+        try:
+            writes.execute(confirm="a delivery's outcome")
+        except Exception:
+            release_again(ctx, lock_key, token)
+            raise
 
 
 class _Attempt:
@@ -419,10 +428,6 @@ def _record(
         if status is AlertStatus.DELIVERED:
             latency = max(0.0, (now - alert.event.detected_at).total_seconds())
         ctx.metrics.record_delivery(alert.channel, status, latency, pipe=pipe)
-
-
-# EVAL on the write pipeline (see AlertStore.finish for why not a registered script).
-_RELEASE = RELEASE
 
 
 __all__ = [

@@ -229,6 +229,11 @@ class DeliveryLog:
             pipe.expire(key, RECORD_TTL)
             pipe.hdel(self._k(dedup_key, "inflight"), target_id)
 
+    def in_flight_key(self, dedup_key: str) -> str:
+        """The key of the alert's in-flight marks (a dead holder's lock is fenced while
+        it exists: `notifier.store.delivery.lease`)."""
+        return self._k(dedup_key, "inflight")
+
     def in_flight_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, datetime]]:
         """Targets whose request an earlier attempt began and never saw answered
         (target id → when the first such request began): their outcome is unknown."""

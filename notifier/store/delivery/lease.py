@@ -10,6 +10,15 @@ long. So taking the lock also takes it *over* when its node's heartbeat
 A process that is not a Celery worker (a test, a replay) has no node: its locks can only
 lapse or be released. Taking over is judged from Redis alone, so any process may take over
 the lock of a node whose heartbeat is gone.
+
+A dead holder may have left a request on its way to a vendor: its in-flight marks are
+still there. That request can still reach the vendor until its client's timeout has run
+out, later than the lookup that decides whether to send again would look. So such a lock
+is not taken over at once: it is *fenced* instead, held by nobody (`|fence`, no node, so
+it cannot be taken over itself) for `fence_ms`, the longest a request may still land; the
+lock lapses then, and the next attempt looks the request up and sends only what is not
+there. The fence lives in Redis, so every copy of the alert's task (a watchdog retry, a
+broker redelivery) waits for it alike.
 """
 
 from __future__ import annotations
@@ -19,8 +28,9 @@ from datetime import datetime
 
 from notifier.store.conn.batch import Pipe
 
-# KEYS: lock, workers heartbeat set. ARGV: value, px, stale-before (epoch seconds).
-# 1: taken (free, or its node is gone: taken over); 0: held by a live holder.
+# KEYS: lock, workers heartbeat set, the alert's in-flight marks. ARGV: value, px,
+# stale-before (epoch seconds), fence ms. 1: taken (free, or its node is gone and left no
+# request in flight: taken over); 0: held by a live holder, or fenced (now or before).
 _TAKE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 local held = redis.call('GET', KEYS[1])
@@ -29,6 +39,10 @@ local node = string.match(held, '^(.-)|')
 if not node or node == '' then return 0 end
 local seen = redis.call('ZSCORE', KEYS[2], node)
 if seen and tonumber(seen) >= tonumber(ARGV[3]) then return 0 end
+if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('SET', KEYS[1], '|fence', 'PX', ARGV[4])
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
@@ -58,10 +72,13 @@ def lock_value(token: str) -> str:
 
 
 def queue_take(
-    pipe: Pipe, prefix: str, lock_key: str, value: str, lock_ms: int, now: datetime
-) -> None:
+    pipe: Pipe, prefix: str, lock_key: str, value: str, lock_ms: int, now: datetime,
+    in_flight_key: str, fence_ms: int,
+) -> None:  # fmt: skip
     """Queue taking `lock_key` with `value` (or over, from a gone node) on `pipe`;
-    its reply is 1 when taken."""
+    its reply is 1 when taken. A gone node's lock whose alert has requests in flight
+    (`in_flight_key` exists) is fenced for `fence_ms` instead (0: taken over at once)."""
     stale_before = now.timestamp() - HOLDER.stale_after_s
     workers = f"{prefix}:heartbeat:workers"
-    pipe.eval(_TAKE, 2, lock_key, workers, value, lock_ms, repr(stale_before))
+    pipe.eval(_TAKE, 3, lock_key, workers, in_flight_key, value, lock_ms, repr(stale_before),
+              max(0, int(fence_ms)))  # fmt: skip
