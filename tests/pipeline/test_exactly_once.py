@@ -25,7 +25,7 @@ from notifier.config.load import parse_config
 from notifier.models import Alert
 from notifier.pipeline.delivery import lock
 from notifier.pipeline.delivery.attempt import WATCHDOG, deliver_alert
-from notifier.pipeline.delivery.lock import LOCK_MS, fence_ms
+from notifier.pipeline.delivery.lock import LOCK_MS, landing_ms
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.pipeline.runtime.destinations import Destinations
 from notifier.store.conn.batch import Batch
@@ -286,10 +286,12 @@ def test_a_slack_delivery_still_costs_four_redis_round_trips(
         client.close()
 
 
-def test_a_dead_workers_lock_is_fenced_while_its_post_may_still_land_then_found_once(
+def _killed_mid_post(
     ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
     redis_url: str, key_prefix: str, redis_client: redis.Redis,
-) -> None:  # fmt: skip
+) -> tuple[str, str]:  # fmt: skip
+    """An alert whose worker was SIGKILLed after Slack took its post (the answer never
+    came): its heartbeat is gone, its lock still held. (alert key, lock key)"""
     key = claimed(ctx, sample.alert())
     fake_slack.accept_then_drop(1, hang=True)  # Slack takes it; the answer never comes
     worker = multiprocessing.get_context("fork").Process(
@@ -302,27 +304,53 @@ def test_a_dead_workers_lock_is_fenced_while_its_post_may_still_land_then_found_
         os.kill(worker.pid or 0, signal.SIGKILL)
     finally:
         worker.join(10)
-    # The killed worker's node: its heartbeat is gone, and its lock is still held.
     lock = f"{key_prefix}:delivery:lock:{key}"
     redis_client.set(lock, "celery@dead|t1", px=LOCK_MS)
-    fence = fence_ms(ctx)
-    assert fence >= 5_000  # the Slack client's timeout here, and a margin
+    return key, lock
+
+
+def _found_not_posted_again(ctx: DeliveryWiring, fake_slack: FakeSlack, key: str) -> None:
+    retry = deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
+    assert retry.status == "delivered"
+    assert len(fake_slack.messages) == 1  # found, not posted again
+    assert fake_slack.requests[-1].path.endswith("conversations.history")
+
+
+def test_a_dead_workers_lock_is_fenced_while_its_post_may_still_land_then_found_once(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    redis_url: str, key_prefix: str, redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    key, lock = _killed_mid_post(
+        ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix, redis_client
+    )
+    window = landing_ms(ctx.channels["slack"], 1)
+    assert window >= 5_000  # the Slack client's timeout here, and a margin
+    assert 0 < redis_client.pttl(ctx.log.landing_key(key)) <= window
 
     # Its request may still be on its way: nobody takes the lock over, nothing is sent.
     for _ in range(2):
         with pytest.raises(NotYet) as fenced:
             deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
         assert fenced.value.retry_after is not None and fenced.value.retry_after <= 5
-        assert redis_client.get(lock) == b"|fence" and 0 < redis_client.pttl(lock) <= fence
+        assert redis_client.get(lock) == b"|fence" and 0 < redis_client.pttl(lock) <= window
     assert len(fake_slack.messages) == 1 and len(fake_slack.requests) == 1
 
-    redis_client.pexpire(lock, 1)  # the fence lapses: whatever was on its way has landed
-    redis_client.delete(lock)
-    retry = deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
+    redis_client.delete(lock)  # the fence lapses: whatever was on its way has landed
+    _found_not_posted_again(ctx, fake_slack, key)
 
-    assert retry.status == "delivered"
-    assert len(fake_slack.messages) == 1  # found, not posted again
-    assert fake_slack.requests[-1].path.endswith("conversations.history")
+
+def test_a_dead_workers_lock_is_taken_over_at_once_when_its_post_can_no_longer_land(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    redis_url: str, key_prefix: str, redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    # The heartbeat goes stale (15 s) after the request's window (its timeout and 2 s)
+    # has closed: no fence then, only the lookup the in-flight mark asks for.
+    key, lock = _killed_mid_post(
+        ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix, redis_client
+    )
+    redis_client.delete(ctx.log.landing_key(key))  # the window closed
+    _found_not_posted_again(ctx, fake_slack, key)
+    assert redis_client.get(lock) is None  # released by the attempt that took it over
 
 
 def test_a_dead_workers_lock_with_nothing_in_flight_is_taken_over_at_once(

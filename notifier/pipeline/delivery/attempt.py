@@ -49,6 +49,7 @@ from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
 from notifier.pipeline.delivery.inflight import Progress, send_once
 from notifier.pipeline.delivery.lock import (
+    landing_ms,
     queue_lock,
     queue_release,
     release_after_failover,
@@ -196,7 +197,9 @@ class _Attempt:
         key, pipe = self.alert.dedup_key, self.ctx.client.pipeline(transaction=False)
         self.ctx.log.attempt(self.alert, self.attempt, self.now, self.fallback_of, pipe=pipe)
         if in_flight:
-            self.ctx.log.mark_in_flight(key, in_flight, self.now, pipe=pipe)
+            channel = self.ctx.channels.get(self.alert.channel)
+            landing = landing_ms(channel, len(in_flight))  # one after another
+            self.ctx.log.mark_in_flight(key, in_flight, self.now, pipe=pipe, landing_ms=landing)
             self.progress.marked = list(in_flight)
         # A killed worker's delivery is tried again this soon, as one more attempt.
         self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)

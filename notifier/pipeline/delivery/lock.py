@@ -24,6 +24,7 @@ import time
 from collections import deque
 from datetime import datetime
 
+from notifier.channels.base import Channel
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Pipe
 from notifier.store.conn.watch import WATCH
@@ -68,13 +69,14 @@ class _Released:
 RELEASED = _Released()
 
 
-def fence_ms(ctx: DeliveryWiring) -> int:
-    """How long a dead worker's lock stays fenced when it left requests in flight
-    (`lease`): the longest any configured channel's request may still take to reach its
-    vendor (`Channel.request_timeout_s`), and a margin for the moments between the
-    in-flight mark and the request. 0 when no channel can look for an earlier message."""
-    longest = max((c.request_timeout_s() for c in ctx.channels.values()), default=0.0)
-    return int((longest + LANDING_MARGIN_S) * 1000) if longest > 0 else 0
+def landing_ms(channel: Channel | None, requests: int) -> int:
+    """How long from their in-flight mark `requests` requests of `channel`, made one after
+    another, may still reach its vendor: each its client's timeout
+    (`Channel.request_timeout_s`) and a margin for the moments between the mark and the
+    request. A dead worker's lock stays fenced that long (`lease`); 0 when the channel
+    cannot look for an earlier message (nothing to wait for)."""
+    timeout = channel.request_timeout_s() if channel is not None else 0.0
+    return int((timeout + LANDING_MARGIN_S) * 1000) * requests if timeout > 0 else 0
 
 
 def queue_lock(
@@ -83,8 +85,7 @@ def queue_lock(
     """Queue taking the alert's lock on `pipe` (its reply is 1 when taken): free, or held
     by a worker whose heartbeat is gone (killed), once a request that worker left on its
     way can no longer reach the vendor."""
-    queue_take(pipe, ctx.prefix, lock_key, token, LOCK_MS, now,
-               ctx.log.in_flight_key(dedup_key), fence_ms(ctx))  # fmt: skip
+    queue_take(pipe, ctx.prefix, lock_key, token, LOCK_MS, now, ctx.log.landing_key(dedup_key))
 
 
 def queue_release(pipe: Pipe, lock_key: str, token: str) -> None:
@@ -130,7 +131,7 @@ def release_again(ctx: DeliveryWiring, lock_key: str, token: str) -> None:
 
 __all__ = [
     "LOCK_MS",
-    "fence_ms",
+    "landing_ms",
     "queue_lock",
     "queue_release",
     "release_after_failover",

@@ -229,10 +229,10 @@ class DeliveryLog:
             pipe.expire(key, RECORD_TTL)
             pipe.hdel(self._k(dedup_key, "inflight"), target_id)
 
-    def in_flight_key(self, dedup_key: str) -> str:
-        """The key of the alert's in-flight marks (a dead holder's lock is fenced while
-        it exists: `notifier.store.delivery.lease`)."""
-        return self._k(dedup_key, "inflight")
+    def landing_key(self, dedup_key: str) -> str:
+        """The key that exists while a request this alert has in flight may still reach
+        its vendor (a dead holder's lock is fenced that long: `notifier.store.delivery.lease`)."""
+        return self._k(dedup_key, "landing")
 
     def in_flight_into(self, batch: Batch, dedup_key: str) -> Later[dict[str, datetime]]:
         """Targets whose request an earlier attempt began and never saw answered
@@ -241,10 +241,12 @@ class DeliveryLog:
         return batch.later(_times)
 
     def mark_in_flight(
-        self, dedup_key: str, target_ids: Sequence[str], now: datetime, pipe: Pipe | None = None
-    ) -> None:
+        self, dedup_key: str, target_ids: Sequence[str], now: datetime, pipe: Pipe | None = None,
+        landing_ms: int = 0,
+    ) -> None:  # fmt: skip
         """A request to each of `target_ids` is about to be written. An older mark stays:
-        its time is where a later lookup must start."""
+        its time is where a later lookup must start. `landing_ms`: how long from now
+        these requests may still reach their vendors (the landing key lives that long)."""
         if not target_ids:
             return
         key = self._k(dedup_key, "inflight")
@@ -252,6 +254,8 @@ class DeliveryLog:
             for target_id in target_ids:
                 pipe.hsetnx(key, target_id, iso(now) or "")
             pipe.expire(key, RECORD_TTL)
+            if landing_ms > 0:
+                pipe.set(self.landing_key(dedup_key), "1", px=landing_ms)
 
     def clear_in_flight(
         self, dedup_key: str, target_ids: Sequence[str], pipe: Pipe | None = None

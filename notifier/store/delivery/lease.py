@@ -11,14 +11,17 @@ A process that is not a Celery worker (a test, a replay) has no node: its locks 
 lapse or be released. Taking over is judged from Redis alone, so any process may take over
 the lock of a node whose heartbeat is gone.
 
-A dead holder may have left a request on its way to a vendor: its in-flight marks are
-still there. That request can still reach the vendor until its client's timeout has run
-out, later than the lookup that decides whether to send again would look. So such a lock
-is not taken over at once: it is *fenced* instead, held by nobody (`|fence`, no node, so
-it cannot be taken over itself) for `fence_ms`, the longest a request may still land; the
-lock lapses then, and the next attempt looks the request up and sends only what is not
-there. The fence lives in Redis, so every copy of the alert's task (a watchdog retry, a
-broker redelivery) waits for it alike.
+A dead holder may have left a request on its way to a vendor. That request can still
+reach the vendor until its client's timeout has run out, later than the lookup that
+decides whether to send again would look. The attempt that made it wrote a *landing key*
+with its in-flight marks, living as long as its requests may still land (their timeouts
+and a margin, from the moment they were marked). While that key lives, a dead holder's
+lock is not taken over: it is *fenced* instead, held by nobody (`|fence`, no node, so it
+cannot be taken over itself) for what is left of the landing key; the lock lapses then,
+and the next attempt looks the request up and sends only what is not there. Usually the
+heartbeat goes stale after the window has closed, and the lock is taken over at once
+(the lookup still runs, from the in-flight marks). The fence lives in Redis, so every
+copy of the alert's task (a watchdog retry, a broker redelivery) waits for it alike.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from datetime import datetime
 
 from notifier.store.conn.batch import Pipe
 
-# KEYS: lock, workers heartbeat set, the alert's in-flight marks. ARGV: value, px,
-# stale-before (epoch seconds), fence ms. 1: taken (free, or its node is gone and left no
-# request in flight: taken over); 0: held by a live holder, or fenced (now or before).
+# KEYS: lock, workers heartbeat set, the alert's landing key. ARGV: value, px,
+# stale-before (epoch seconds). 1: taken (free, or its node is gone and no request of it
+# can land any more: taken over); 0: held by a live holder, or fenced (now or before).
 _TAKE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 local held = redis.call('GET', KEYS[1])
@@ -39,8 +42,9 @@ local node = string.match(held, '^(.-)|')
 if not node or node == '' then return 0 end
 local seen = redis.call('ZSCORE', KEYS[2], node)
 if seen and tonumber(seen) >= tonumber(ARGV[3]) then return 0 end
-if tonumber(ARGV[4]) > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('SET', KEYS[1], '|fence', 'PX', ARGV[4])
+local landing = redis.call('PTTL', KEYS[3])
+if landing > 0 then
+  redis.call('SET', KEYS[1], '|fence', 'PX', landing)
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -73,12 +77,11 @@ def lock_value(token: str) -> str:
 
 def queue_take(
     pipe: Pipe, prefix: str, lock_key: str, value: str, lock_ms: int, now: datetime,
-    in_flight_key: str, fence_ms: int,
+    landing_key: str,
 ) -> None:  # fmt: skip
     """Queue taking `lock_key` with `value` (or over, from a gone node) on `pipe`;
-    its reply is 1 when taken. A gone node's lock whose alert has requests in flight
-    (`in_flight_key` exists) is fenced for `fence_ms` instead (0: taken over at once)."""
+    its reply is 1 when taken. A gone node's lock whose alert has a request that may
+    still land (`landing_key` lives) is fenced for what is left of it instead."""
     stale_before = now.timestamp() - HOLDER.stale_after_s
     workers = f"{prefix}:heartbeat:workers"
-    pipe.eval(_TAKE, 3, lock_key, workers, in_flight_key, value, lock_ms, repr(stale_before),
-              max(0, int(fence_ms)))  # fmt: skip
+    pipe.eval(_TAKE, 3, lock_key, workers, landing_key, value, lock_ms, repr(stale_before))
