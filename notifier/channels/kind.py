@@ -13,7 +13,7 @@ needs to know a channel by its name.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from notifier.channels.base import Channel
@@ -85,12 +85,26 @@ class ChannelKind:
 
 class EnvKeyKind(ChannelKind):
     """A channel whose key each route names as an environment variable (`env_field` of
-    the route): built whenever a subscriber routes to it, ready when the variable is set."""
+    the route): built by `make` whenever a subscriber routes to it, ready when the
+    variable is set."""
 
     per_route = True
     env_field = ""
     # How the described target reads, around the variable's name: "routing key in {}".
     described = "key in {}"
+
+    def __init__(
+        self, channel: type[Channel],
+        make: Callable[[Settings, Presentation | None], Channel],
+    ) -> None:  # fmt: skip
+        super().__init__(channel)
+        self.make = make
+
+    def build(
+        self, settings: Settings, subscribers: Sequence[Subscriber],
+        presentation: Presentation | None, gate: Pacing | None,
+    ) -> Channel | None:  # fmt: skip
+        return self.make(settings, presentation)
 
     def env(self, subscriber: Subscriber) -> str | None:
         route = self.route(subscriber)
