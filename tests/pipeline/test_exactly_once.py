@@ -148,10 +148,12 @@ def _deliver_in_child(url: str, prefix: str, slack: FakeSlack, twilio: FakeTwili
     deliver_alert(key, ctx, NOW)
 
 
-def test_a_worker_killed_after_slack_took_the_post_leaves_one_post_and_a_retry_within_a_minute(
+def _killed_mid_post(
     ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
-    redis_url: str, key_prefix: str, redis_client: redis.Redis,
-) -> None:  # fmt: skip
+    redis_url: str, key_prefix: str,
+) -> str:  # fmt: skip
+    """An alert whose worker was SIGKILLed after Slack took its post (the answer never
+    came), before it could record anything: its lock is still held."""
     key = claimed(ctx, sample.alert())
     fake_slack.accept_then_drop(1, hang=True)  # Slack takes it; the answer never comes
     worker = multiprocessing.get_context("fork").Process(
@@ -165,6 +167,21 @@ def test_a_worker_killed_after_slack_took_the_post_leaves_one_post_and_a_retry_w
     finally:
         worker.join(10)
     assert worker.exitcode == -signal.SIGKILL
+    return key
+
+
+def _found_not_posted_again(ctx: DeliveryWiring, fake_slack: FakeSlack, key: str) -> None:
+    retry = deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
+    assert retry.status == "delivered"
+    assert len(fake_slack.messages) == 1  # found, not posted again
+    assert fake_slack.requests[-1].path.endswith("conversations.history")
+
+
+def test_a_worker_killed_after_slack_took_the_post_leaves_one_post_and_a_retry_within_a_minute(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    redis_url: str, key_prefix: str, redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    key = _killed_mid_post(ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix)
     assert len(fake_slack.messages) == 1
 
     # The killed attempt scheduled its successor WATCHDOG out, as attempt 1.
@@ -286,43 +303,13 @@ def test_a_slack_delivery_still_costs_four_redis_round_trips(
         client.close()
 
 
-def _killed_mid_post(
-    ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
-    redis_url: str, key_prefix: str, redis_client: redis.Redis,
-) -> tuple[str, str]:  # fmt: skip
-    """An alert whose worker was SIGKILLed after Slack took its post (the answer never
-    came): its heartbeat is gone, its lock still held. (alert key, lock key)"""
-    key = claimed(ctx, sample.alert())
-    fake_slack.accept_then_drop(1, hang=True)  # Slack takes it; the answer never comes
-    worker = multiprocessing.get_context("fork").Process(
-        target=_deliver_in_child,
-        args=(redis_url, key_prefix, fake_slack, fake_twilio, fake_smtp.port, key),
-    )  # fmt: skip
-    worker.start()
-    try:
-        assert fake_slack.accepted.wait(20), "the post never reached the fake"
-        os.kill(worker.pid or 0, signal.SIGKILL)
-    finally:
-        worker.join(10)
-    lock = f"{key_prefix}:delivery:lock:{key}"
-    redis_client.set(lock, "celery@dead|t1", px=LOCK_MS)
-    return key, lock
-
-
-def _found_not_posted_again(ctx: DeliveryWiring, fake_slack: FakeSlack, key: str) -> None:
-    retry = deliver_alert(key, ctx, NOW + WATCHDOG, attempt=1)
-    assert retry.status == "delivered"
-    assert len(fake_slack.messages) == 1  # found, not posted again
-    assert fake_slack.requests[-1].path.endswith("conversations.history")
-
-
 def test_a_dead_workers_lock_is_fenced_while_its_post_may_still_land_then_found_once(
     ctx: DeliveryWiring, fake_slack: FakeSlack, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
     redis_url: str, key_prefix: str, redis_client: redis.Redis,
 ) -> None:  # fmt: skip
-    key, lock = _killed_mid_post(
-        ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix, redis_client
-    )
+    key = _killed_mid_post(ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix)
+    lock = f"{key_prefix}:delivery:lock:{key}"
+    redis_client.set(lock, "celery@dead|t1", px=LOCK_MS)  # its node's heartbeat is gone
     window = landing_ms(ctx.channels["slack"], 1)
     assert window >= 5_000  # the Slack client's timeout here, and a margin
     assert 0 < redis_client.pttl(ctx.log.landing_key(key)) <= window
@@ -345,9 +332,9 @@ def test_a_dead_workers_lock_is_taken_over_at_once_when_its_post_can_no_longer_l
 ) -> None:  # fmt: skip
     # The heartbeat goes stale (15 s) after the request's window (its timeout and 2 s)
     # has closed: no fence then, only the lookup the in-flight mark asks for.
-    key, lock = _killed_mid_post(
-        ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix, redis_client
-    )
+    key = _killed_mid_post(ctx, fake_slack, fake_twilio, fake_smtp, redis_url, key_prefix)
+    lock = f"{key_prefix}:delivery:lock:{key}"
+    redis_client.set(lock, "celery@dead|t1", px=LOCK_MS)  # its node's heartbeat is gone
     redis_client.delete(ctx.log.landing_key(key))  # the window closed
     _found_not_posted_again(ctx, fake_slack, key)
     assert redis_client.get(lock) is None  # released by the attempt that took it over
