@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
@@ -161,22 +161,28 @@ class HandOff:
         for number, names in enumerate(chunks):
             self.queues.plan_chunk(event_ids, number, names)
 
-    def alerts(self, dedup_keys: Sequence[str], now: datetime) -> None:
-        """Hand claimed alerts to delivery."""
+    def alerts(
+        self, dedup_keys: Sequence[str], now: datetime, channels: Mapping[str, str] | None = None
+    ) -> None:
+        """Hand claimed alerts to delivery. `channels` (the planner has them: each alert's
+        route channel, by key) saves reading them back to pick the lanes."""
         keys = list(dedup_keys)
         if keys:
             self._due(Due.UNDELIVERED, keys, now)
-            self._deliver(keys, chunked=True)
+            self._deliver(keys, chunked=True, channels=channels)
 
     def retries(self, dedup_keys: Sequence[str]) -> None:
         """Hand on alerts whose next attempt is due: one alert a task (they are already
         in the undelivered set, and their attempt number waits in Redis)."""
         self._deliver(list(dedup_keys), chunked=False)
 
-    def _deliver(self, keys: list[str], *, chunked: bool) -> None:
-        # One round trip says each alert's lane (an expired record: `deliver`, where it is
-        # logged as missing); pages are queued first.
-        routing = self.rt.alerts.routing(keys)
+    def _deliver(
+        self, keys: list[str], *, chunked: bool, channels: Mapping[str, str] | None = None
+    ) -> None:
+        # Each alert's lane: from the planner, else one round trip (an expired record:
+        # `deliver`, where it is logged as missing); pages are queued first.
+        given = channels or {}
+        routing = given if all(k in given for k in keys) else self.rt.alerts.routing(keys)
         by_lane: dict[Lane, list[str]] = {lane: [] for lane in LANES}
         for key in keys:
             by_lane[lane_of(routing.get(key, ""))].append(key)
