@@ -15,7 +15,8 @@ Per change, three instants (one clock, time.monotonic, in this process):
 change waits 0-1 s for the next poll). `first served -> arrived` is the pipeline's
 own overhead: fetch, parse, diff, Redis, planning and delivering (both inside the poll
 task for this one subscriber: no broker hop, `notifier.pipeline.handoff`), and the
-Slack calls (for a thread reply: chat.update of the parent, then the reply). The baseline is a bare HTTP POST of the same size to the same fake.
+Slack calls (for a thread reply: chat.update of the parent, then the reply). The
+baseline is a bare HTTP POST of the same size to the same fake.
 """
 
 from __future__ import annotations
