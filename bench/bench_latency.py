@@ -13,9 +13,10 @@ Per change, three instants (one clock, time.monotonic, in this process):
 
 `put -> arrived` is what a user sees and is dominated by the 1 s poll interval (a
 change waits 0-1 s for the next poll). `first served -> arrived` is the pipeline's
-own overhead: fetch, parse, diff, Redis, the process and deliver tasks through the
-broker, and the Slack calls (for a thread reply: chat.update of the parent, then the
-reply). The baseline is a bare HTTP POST of the same size to the same fake.
+own overhead: fetch, parse, diff, Redis, planning and delivering (both inside the poll
+task for this one subscriber: no broker hop, `notifier.pipeline.handoff`), and the
+Slack calls (for a thread reply: chat.update of the parent, then the reply). The
+baseline is a bare HTTP POST of the same size to the same fake.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from celery import Task
 from notifier.pipeline import history, sweeps
 from notifier.pipeline.delivery import release, retry
 from notifier.pipeline.delivery import stage as delivery
-from notifier.pipeline.handoff import PLANNING, HandOff, Lane, PlanInline
+from notifier.pipeline.handoff import PLANNING, DeliverInline, HandOff, Lane, PlanInline
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.ingest import tick as ticking
 from notifier.pipeline.plan import stage as plan
@@ -62,22 +62,34 @@ def _plan_inline(rt: Runtime) -> PlanInline:
     return plan_now
 
 
-def _to(rt: Runtime) -> HandOff:
+def _deliver_inline(rt: Runtime) -> DeliverInline:
+    def deliver_now(dedup_key: str, handoff: HandOff) -> object:
+        return delivery.deliver(rt, dedup_key, handoff, utcnow())
+
+    return deliver_now
+
+
+def _to(rt: Runtime, *, detecting: bool = False) -> HandOff:
+    """The hand-off of a task on `rt`. A detecting task (a poll, a probe) also delivers
+    the first alerts of a fan-out it plans inline; the every-second tick never does, so
+    a slow vendor cannot hold up the polls it starts."""
     return HandOff(
-        rt, QUEUES, plan_inline=_plan_inline(rt), transient=INFRASTRUCTURE, retry_later=(PlanLater,)
-    )
+        rt, QUEUES, plan_inline=_plan_inline(rt),
+        deliver_inline=_deliver_inline(rt) if detecting else None,
+        transient=INFRASTRUCTURE, retry_later=(PlanLater,),
+    )  # fmt: skip
 
 
 @app.task(name="notifier.poll", ignore_result=True)
 def poll_provider(provider_id: str) -> str:
     rt = _rt()
-    return ingest.poll(rt, provider_id, _to(rt), utcnow()).outcome
+    return ingest.poll(rt, provider_id, _to(rt, detecting=True), utcnow()).outcome
 
 
 @app.task(name="notifier.probe", ignore_result=True)
 def probe_provider(provider_id: str, n: int) -> bool:
     rt = _rt()
-    return ingest.probe(rt, provider_id, n, _to(rt), utcnow()).result.ok
+    return ingest.probe(rt, provider_id, n, _to(rt, detecting=True), utcnow()).result.ok
 
 
 def _start_poll(provider_id: str, expires_s: float) -> None:

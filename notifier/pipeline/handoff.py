@@ -5,7 +5,10 @@ reconcile sweep re-sends it if the message is lost), then put it on a harness qu
 (`StageQueues`: Celery in `workers/`, or the tests' inline queues). A message is
 durable once the queue call returns. Planning a small fan-out happens right here, by
 the `plan_inline` callable the harness passes in, so this module never imports the
-stage it hands to.
+stage it hands to. The first alerts of such a plan are delivered right there too, by
+the `deliver_inline` callable, within a small count and time budget (see
+`INLINE_DELIVER_MAX`): for one subscriber that removes the last broker hop between
+the detecting poll and the vendor.
 
 Lanes: pages (an SMS page, its all-clear, its escalations) have a queue of their own,
 `page`, served by its own consumer, so no volume of chat or email can delay one.
@@ -23,7 +26,8 @@ one message that must not wait, has its own queue and consumer instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
@@ -34,6 +38,12 @@ from notifier.pipeline.runtime.wiring import Runtime
 log = logging.getLogger(__name__)
 
 INLINE_PLAN_MAX = 50  # subscribers; a larger fan-out is planned by its own task
+# A poll that planned inline also delivers the first alerts it planned (pages first),
+# at most this many, and starts none once this long has passed since planning began: a
+# slow vendor holds the poll worker that long (plus one send), never a fan-out's time. The rest
+# are queued before the first inline send, so other workers start on them at once.
+INLINE_DELIVER_MAX = 4
+INLINE_DELIVER_BUDGET_S = 1.0
 # How long work may stay unfinished before the reconcile sweep re-sends it. Planning
 # takes milliseconds; a delivery may sit in retry backoff (up to 15 min a retry).
 RECONCILE_AFTER = {Due.UNPROCESSED: timedelta(minutes=5), Due.UNDELIVERED: timedelta(minutes=30)}
@@ -83,14 +93,18 @@ class StageQueues(Protocol):
 
 # Plans the events now, in this process; given the hand-off to hand its alerts on.
 PlanInline = Callable[[Sequence[str], "HandOff"], object]
+# Delivers one claimed alert now, in this process, exactly as its queued task would
+# (the same claim and lock make it once); given the hand-off for a fallback's alert.
+DeliverInline = Callable[[str, "HandOff"], object]
 
 
 class HandOff:
     """Hands work from one stage to the next for a task running on `rt`.
 
-    `transient` are the failures after which work planned inline is queued instead
-    (our infrastructure's, including the harness's own time limit); `retry_later`
-    adds the harness's "plan this later" signal to them."""
+    `transient` are the failures after which work planned or delivered inline is
+    queued instead (our infrastructure's, including the harness's own time limit);
+    `retry_later` adds the harness's "plan this later" signal to them. `deliver_inline`
+    is only used for the alerts of a plan made inline (`events`)."""
 
     def __init__(
         self,
@@ -98,11 +112,15 @@ class HandOff:
         queues: StageQueues,
         *,
         plan_inline: PlanInline | None = None,
+        deliver_inline: DeliverInline | None = None,
         transient: tuple[type[BaseException], ...] = (),
         retry_later: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.rt, self.queues, self.plan_inline = rt, queues, plan_inline
+        self.deliver_inline = deliver_inline
         self.transient = transient
+        # What is left of the inline delivery budget: set only while planning inline.
+        self._inline_left, self._inline_until = 0, 0.0
         # A busy provider (its earlier fan-out still planned in chunks): queue the plan.
         self._inline_retry: tuple[type[BaseException], ...] = (*transient, *retry_later)
 
@@ -121,11 +139,21 @@ class HandOff:
             # hop (most of the detection-to-delivery overhead). The events are already
             # saved and the poll has not committed, so a failure here loses nothing.
             try:
-                self.plan_inline(ids, self)
+                self._plan_here(ids)
                 return
             except self._inline_retry as exc:
                 log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
         self.queues.plan(ids)
+
+    def _plan_here(self, ids: list[str]) -> None:
+        assert self.plan_inline is not None
+        if self.deliver_inline is not None:
+            self._inline_left = INLINE_DELIVER_MAX
+            self._inline_until = time.monotonic() + INLINE_DELIVER_BUDGET_S
+        try:
+            self.plan_inline(ids, self)
+        finally:
+            self._inline_left = 0
 
     def plan_chunks(self, event_ids: list[str], chunks: Sequence[list[str]]) -> None:
         """Queue the chunks of one provider's fan-out, to be planned by any worker (the
@@ -133,27 +161,34 @@ class HandOff:
         for number, names in enumerate(chunks):
             self.queues.plan_chunk(event_ids, number, names)
 
-    def alerts(self, dedup_keys: Sequence[str], now: datetime) -> None:
-        """Hand claimed alerts to delivery."""
+    def alerts(
+        self, dedup_keys: Sequence[str], now: datetime, channels: Mapping[str, str] | None = None
+    ) -> None:
+        """Hand claimed alerts to delivery. `channels` (the planner has them: each alert's
+        route channel, by key) saves reading them back to pick the lanes."""
         keys = list(dedup_keys)
         if keys:
             self._due(Due.UNDELIVERED, keys, now)
-            self._deliver(keys, chunked=True)
+            self._deliver(keys, chunked=True, channels=channels)
 
     def retries(self, dedup_keys: Sequence[str]) -> None:
         """Hand on alerts whose next attempt is due: one alert a task (they are already
         in the undelivered set, and their attempt number waits in Redis)."""
         self._deliver(list(dedup_keys), chunked=False)
 
-    def _deliver(self, keys: list[str], *, chunked: bool) -> None:
-        # One round trip says each alert's lane (an expired record: `deliver`, where it is
-        # logged as missing); pages are queued first.
-        routing = self.rt.alerts.routing(keys)
+    def _deliver(
+        self, keys: list[str], *, chunked: bool, channels: Mapping[str, str] | None = None
+    ) -> None:
+        # Each alert's lane: from the planner, else one round trip (an expired record:
+        # `deliver`, where it is logged as missing); pages are queued first.
+        given = channels or {}
+        routing = given if all(k in given for k in keys) else self.rt.alerts.routing(keys)
         by_lane: dict[Lane, list[str]] = {lane: [] for lane in LANES}
         for key in keys:
             by_lane[lane_of(routing.get(key, ""))].append(key)
         # A fan-out goes in chunks, each sent at once: one task per alert costs more
         # than the alert, and a chunk as big as the sending threads keeps them busy.
+        here = self._take_inline(by_lane) if chunked else []
         size = self.rt.settings.delivery_in_flight
         for lane, mine in by_lane.items():
             if len(mine) == 1 or not chunked:
@@ -162,3 +197,28 @@ class HandOff:
                 continue
             for i in range(0, len(mine), size):
                 self.queues.deliver_chunk(mine[i : i + size], lane)
+        for key, lane in here:  # the rest is queued already: other workers go on with it
+            self._deliver_here(key, lane)
+
+    def _take_inline(self, by_lane: dict[Lane, list[str]]) -> list[tuple[str, Lane]]:
+        """The alerts to deliver in this process (pages first), out of `by_lane`."""
+        here: list[tuple[str, Lane]] = []
+        for lane, mine in by_lane.items():
+            take = min(self._inline_left, len(mine))
+            here += [(key, lane) for key in mine[:take]]
+            del mine[:take]
+            self._inline_left -= take
+        return here
+
+    def _deliver_here(self, key: str, lane: Lane) -> None:
+        """Deliver one alert inline; queue it instead once the time budget is spent, or
+        when our infrastructure failed it (its task then tries the same attempt again)."""
+        if self.deliver_inline is None or time.monotonic() >= self._inline_until:
+            self.queues.deliver(key, lane)
+            return
+        try:
+            self.deliver_inline(key, self)
+        except self.transient as exc:
+            log.warning("inline delivery failed (%s); queueing it", type(exc).__name__,
+                        extra={"dedup_key": key})  # fmt: skip
+            self.queues.deliver(key, lane)

@@ -80,9 +80,9 @@ def test_a_large_fan_out_is_planned_in_chunks_with_the_pages_first(
     planned_here = list(spread.delivered)
     assert sum(k.endswith("/sms") for k in planned_here) == ON_CALL
     assert len(planned_here) == 2 * ON_CALL  # the on-call subscribers' Slack routes too
-    expected = -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
-    assert len(spread.chunks) == expected
-    assert all(len(names) <= fanout.CHUNK for _, _, names in spread.chunks)
+    size = fanout.chunk_size(SUBSCRIBERS - ON_CALL)
+    assert len(spread.chunks) == -(-(SUBSCRIBERS - ON_CALL) // size)
+    assert all(len(names) <= size for _, _, names in spread.chunks)
     assert not any(rt.events.is_processed(e) for e in events)  # the chunks finish it
     for event_ids, number, names in reversed(spread.chunks):  # any order, any worker
         plan.plan_chunk(rt, event_ids, number, names, spread, NOW)
@@ -109,7 +109,7 @@ def test_the_providers_next_event_waits_until_every_chunk_is_planned(
         plan.process(rt, update, spread, later)
     plan.process(rt, events, spread, later)  # a re-sent batch does not fan out again
     pending = list(spread.chunks)
-    assert len(pending) == -(-(SUBSCRIBERS - ON_CALL) // fanout.CHUNK)
+    assert len(pending) == -(-(SUBSCRIBERS - ON_CALL) // fanout.chunk_size(SUBSCRIBERS - ON_CALL))
     for event_ids, number, names in pending:
         plan.plan_chunk(rt, event_ids, number, names, spread, later)
     spread.chunks.clear()
@@ -139,3 +139,37 @@ def test_a_chunk_cut_short_by_its_time_limit_is_tried_again_and_loses_nothing(
     handed = set(spread.delivered)
     assert len(handed) == SUBSCRIBERS + ON_CALL
     assert all(rt.events.is_processed(e) for e in events)
+
+
+class _Subscriber:
+    def __init__(self, name: str, channels: tuple[str, ...]) -> None:
+        self.name, self._channels = name, channels
+
+    def channel_names(self) -> tuple[str, ...]:
+        return self._channels
+
+
+class _Subscribers:
+    def __init__(self, n: int, paged: int) -> None:
+        self.subscribers = [
+            _Subscriber(f"t{i}", ("slack", "sms") if i < paged else ("slack",)) for i in range(n)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("subscribers", "chunks"),
+    [
+        (fanout.FAN_OUT_MIN + 10, 2),  # chunks of CHUNK subscribers
+        (fanout.CHUNK * fanout.MAX_CHUNKS + 10, fanout.MAX_CHUNKS),  # bigger chunks instead
+        (30_010, fanout.MAX_CHUNKS),
+    ],
+)
+def test_a_fan_out_is_cut_into_chunks_of_at_least_chunk_and_at_most_max_chunks_of_them(
+    subscribers: int, chunks: int
+) -> None:
+    parts = fanout.split(_Subscribers(subscribers, 10), {"sms"})  # type: ignore[arg-type]
+    assert parts is not None and len(parts.first) == 10  # the page lanes, first
+    assert len(parts.chunks) == chunks
+    sizes = [len(c) for c in parts.chunks]
+    assert min(sizes[:-1], default=fanout.CHUNK) >= fanout.CHUNK
+    assert sum(sizes) == subscribers - 10

@@ -16,6 +16,7 @@ from notifier.models import AlertKind
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.pipeline.handoff import (
     DELIVER,
+    INLINE_DELIVER_MAX,
     INLINE_PLAN_MAX,
     PAGES,
     RECONCILE_AFTER,
@@ -184,3 +185,102 @@ def test_a_retry_hand_on_leaves_the_due_sets_alone(alerts: _Alerts) -> None:
     (key,) = _claimed(alerts, 1)
     _handoff(1, Queues(), alerts).retries([key])
     assert len(_Runtime(1, alerts).due(Due.UNDELIVERED)) == 0
+
+
+class _Planner:
+    """An inline plan that hands on the alerts it was given, and an inline delivery that
+    records (or fails, for the keys in `failing`); `log` says what happened in order."""
+
+    def __init__(self, keys: list[str], failing: Sequence[str] = ()) -> None:
+        self.keys, self.failing = keys, set(failing)
+        self.log: list[tuple[str, str]] = []
+
+    def plan(self, event_ids: Sequence[str], handoff: HandOff) -> None:
+        handoff.alerts(self.keys, NOW)
+
+    def deliver(self, dedup_key: str, handoff: HandOff) -> None:
+        if dedup_key in self.failing:
+            raise redis.ConnectionError("Redis blinked")
+        self.log.append(("inline", dedup_key))
+
+
+class _LoggedQueues(Queues):
+    def __init__(self, log: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.log = log
+
+    def deliver(self, dedup_key: str, lane: Lane) -> None:
+        super().deliver(dedup_key, lane)
+        self.log.append(("queued", dedup_key))
+
+    def deliver_chunk(self, dedup_keys: list[str], lane: Lane) -> None:
+        super().deliver_chunk(dedup_keys, lane)
+        self.log += [("queued", k) for k in dedup_keys]
+
+
+def _delivering(subscribers: int, planner: _Planner, alerts: _Alerts) -> tuple[HandOff, Queues]:
+    queues = _LoggedQueues(planner.log)
+    rt = cast(Runtime, _Runtime(subscribers, alerts))
+    handoff = HandOff(rt, queues, plan_inline=planner.plan, deliver_inline=planner.deliver,
+                      transient=INFRASTRUCTURE)  # fmt: skip
+    return handoff, queues
+
+
+def test_a_poll_planning_inline_delivers_its_first_alerts_itself_pages_first(
+    alerts: _Alerts,
+) -> None:
+    """No broker hop between the detecting poll and the vendor for a small fan-out; the
+    alerts past the inline count are queued before the first inline send."""
+    updates = _claimed(alerts, 5, kind=AlertKind.UPDATE)
+    pages = _claimed(alerts, 2, channel="sms")
+    planner = _Planner([*updates, *pages])
+    handoff, queues = _delivering(3, planner, alerts)
+    handoff.events(["e1"], NOW)
+    inline = [*pages, *updates][:INLINE_DELIVER_MAX]
+    rest = updates[INLINE_DELIVER_MAX - len(pages) :]
+    assert planner.log == [*(("queued", k) for k in rest), *(("inline", k) for k in inline)]
+    assert queues.chunks == [(rest, DELIVER)] and not queues.planned
+
+
+def test_one_subscriber_s_alert_goes_to_the_vendor_from_the_poll(alerts: _Alerts) -> None:
+    (key,) = _claimed(alerts, 1)
+    planner = _Planner([key])
+    handoff, queues = _delivering(1, planner, alerts)
+    handoff.events(["e1"], NOW)
+    assert planner.log == [("inline", key)]
+    assert not queues.single and not queues.chunks
+
+
+def test_inline_delivery_starts_nothing_once_its_time_budget_is_spent(
+    alerts: _Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("notifier.pipeline.handoff.INLINE_DELIVER_BUDGET_S", 0.0)
+    keys = _claimed(alerts, 2)
+    planner = _Planner(keys)
+    handoff, queues = _delivering(2, planner, alerts)
+    handoff.events(["e1"], NOW)
+    assert planner.log == [("queued", keys[0]), ("queued", keys[1])]
+    assert queues.single == [(keys[0], DELIVER), (keys[1], DELIVER)]
+
+
+def test_an_inline_delivery_our_infrastructure_failed_is_queued_and_planning_is_not(
+    alerts: _Alerts,
+) -> None:
+    keys = _claimed(alerts, 2)
+    planner = _Planner(keys, failing=keys[:1])
+    handoff, queues = _delivering(2, planner, alerts)
+    handoff.events(["e1"], NOW)
+    assert planner.log == [("queued", keys[0]), ("inline", keys[1])]
+    assert not queues.planned  # the claims stand: re-planning would hand on nothing
+
+
+def test_alerts_handed_on_outside_an_inline_plan_are_all_queued(alerts: _Alerts) -> None:
+    """A queued plan, a large fan-out's or a retry: the poll worker never sends them."""
+    keys = _claimed(alerts, 2)
+    planner = _Planner(keys)
+    handoff, queues = _delivering(INLINE_PLAN_MAX + 1, planner, alerts)
+    handoff.events(["e1"], NOW)  # too many subscribers: planned by its own task
+    handoff.alerts(keys, NOW)
+    handoff.retries(keys)
+    assert queues.planned == [["e1"]]
+    assert [what for what, _ in planner.log] == ["queued"] * 4

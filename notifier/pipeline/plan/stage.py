@@ -57,9 +57,10 @@ def process(rt: Runtime, event_ids: Sequence[str], handoff: HandOff, now: dateti
         with _provider_lock(rt, provider) as renew:
             mine = [e for e in events if e.provider == provider]
             todo = [e for e in mine if not e.late]
-            if todo and rt.fanouts.in_flight(todo[0].event_id):
+            out, other = rt.fanouts.standing(provider, todo[0].event_id) if todo else (False, None)
+            if out:
                 todo = []  # a re-sent batch whose chunks are out: they finish it
-            if todo and (other := rt.fanouts.blocking(provider, todo[0].event_id)):
+            elif other:
                 raise PlanLater(f"{provider}: {other} is still being planned in chunks")
             parts = fanout.split(rt.config, rt.pages_only) if todo else None
             if parts is not None:
@@ -95,13 +96,13 @@ def _catch_up(rt: Runtime, events: Sequence[ChangeEvent], handoff: HandOff, now:
         if not quarantine.failed_try(rt.quarantine, rt.metrics, what, rest):
             raise
         alerts = []
-    ready = []
+    ready: dict[str, str] = {}  # key: its channel (the lane), in order
     for alert in alerts:
         if alert.hold_until is not None and alert.hold_until > now:
             rt.due(Due.HELD).add(alert.dedup_key, alert.hold_until)
         else:
-            ready.append(alert.dedup_key)
-    handoff.alerts(ready, now)
+            ready[alert.dedup_key] = alert.channel
+    handoff.alerts(list(ready), now, ready)
     for channel, count in Counter(a.channel for a in alerts).items():
         rt.metrics.inc("notifier_alerts_total", count, channel=channel)
     for event in events:
@@ -177,10 +178,10 @@ def _plan_part(
     now: datetime,
     warnings: dict[str, Incident] | None = None,
 ) -> int:
-    batch: list[str] = []
+    batch: dict[str, str] = {}  # key: its channel (the lane), in order
 
     def hand_on() -> None:
-        handoff.alerts(batch[:], now)
+        handoff.alerts(list(batch), now, dict(batch))
         batch.clear()
 
     def ready(alert: Alert) -> None:
@@ -188,7 +189,7 @@ def _plan_part(
         if alert.hold_until is not None and alert.hold_until > now:
             rt.due(Due.HELD).add(alert.dedup_key, alert.hold_until)
             return
-        batch.append(alert.dedup_key)
+        batch[alert.dedup_key] = alert.channel
         if len(batch) >= rt.settings.delivery_in_flight:  # a chunk's worth, sent at once
             hand_on()
 

@@ -26,6 +26,7 @@ from notifier.models import Alert, ChangeEvent, alert_from_dict, event_from_dict
 
 CACHED_EVENTS = 256
 _DEFAULTS: tuple[object, ...] = (None, (), False)
+_OWN_FIELDS = tuple(f.name for f in fields(Alert) if f.name != "event")  # read once
 
 
 class EventRefs:
@@ -44,8 +45,8 @@ class EventRefs:
         """The alert's record referencing its event, and the same with the event in it
         ("" without `whole`)."""
         # Fields at their defaults (None, empty, False) are left out: the reader fills them.
-        own = {f.name: to_jsonable(v) for f in fields(alert)
-               if f.name != "event" and (v := getattr(alert, f.name)) not in _DEFAULTS}  # fmt: skip
+        own = {name: to_jsonable(v) for name in _OWN_FIELDS
+               if (v := getattr(alert, name)) not in _DEFAULTS}  # fmt: skip
         own["event_id"] = alert.event.event_id
         ref = json.dumps(own, separators=(",", ":"))
         if not whole:

@@ -59,12 +59,18 @@ class FanOuts:
         """Chunks of `event_id` are still out (they finish it)."""
         return bool(self._r.exists(self._chunks(event_id)))
 
-    def blocking(self, provider: str, event_id: str) -> str | None:
-        """The other event of `provider` whose fan-out is still being planned, if any."""
-        other = text(self._r.get(self._of(provider)))
+    def standing(self, provider: str, event_id: str) -> tuple[bool, str | None]:
+        """Whether chunks of `event_id` are out, and the other event of `provider` whose
+        fan-out is still being planned, if any: one round trip when there is none (the
+        usual case)."""
+        pipe = self._r.pipeline(transaction=False)
+        pipe.exists(self._chunks(event_id))
+        pipe.get(self._of(provider))
+        mine, other = pipe.execute()
+        other = text(other)
         if other is None or other == event_id or not self.in_flight(other):
-            return None
-        return other
+            return bool(mine), None
+        return bool(mine), other
 
     def renew(self, provider: str, event_id: str) -> None:
         pipe = self._r.pipeline(transaction=False)

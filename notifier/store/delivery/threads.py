@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import redis
@@ -66,14 +66,13 @@ class ThreadEntry:
 def entry_json(entry: ThreadEntry) -> str:
     """The stored form: fields at their defaults are left out (the reader fills them in),
     which halves a key kept 30 days per route and incident."""
-    d = asdict(entry)
-    return json.dumps(
-        {k: v for k, v in d.items() if k in _REQUIRED or v not in (None, "")},
-        separators=(",", ":"),
-    )
+    # Read field by field (`asdict` deep-copies: a tenth of a fan-out's planning CPU).
+    d = {k: v for k in _FIELDS if (v := getattr(entry, k)) not in (None, "") or k in _REQUIRED}
+    return json.dumps(d, separators=(",", ":"))
 
 
 _REQUIRED = ("thread_key", "opened_by", "paged")
+_FIELDS = tuple(f.name for f in fields(ThreadEntry))
 
 
 class InMemoryThreadStore:

@@ -16,6 +16,13 @@ import redis
 
 MAX_MOVES = 20
 MAX_COMPONENTS = 1000
+# Every poll reports its components: one round trip, not a count and then an add.
+_SAW = """
+if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  return redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+end
+return 0
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,7 @@ class DiscoveredStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.r = client
         self.prefix = prefix
+        self._saw = client.register_script(_SAW)
 
     def _key(self, provider: str) -> str:
         return f"{self.prefix}:discovered:{provider}"
@@ -92,8 +100,8 @@ class DiscoveredStore:
     def saw_components(self, provider: str, names: Iterable[str]) -> None:
         key = f"{self.prefix}:components:{provider}"
         names = list(names)
-        if names and self.r.scard(key) < MAX_COMPONENTS:
-            self.r.sadd(key, *names)
+        if names:  # at most the cap at once (Lua's unpack has a limit of its own)
+            self._saw(keys=[key], args=[MAX_COMPONENTS, *names[:MAX_COMPONENTS]])
 
     def components(self, provider: str) -> set[str]:
         return {_s(n) for n in self.r.smembers(f"{self.prefix}:components:{provider}")}
