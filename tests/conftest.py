@@ -48,6 +48,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
+WORKERS_PER_CORE = 2
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core, not one. Most of the suite's wall time is waiting
+    (for a served process to start, a killed worker's lease to lapse, a Redis stall to
+    end), not CPU: a second worker per core runs its tests in that time. More than two
+    only adds start-up CPU (each worker its own Redis and imports) for little overlap.
+    PYTEST_XDIST_AUTO_NUM_WORKERS, or `-n N`, still decides when given."""
+    given = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if given:
+        return int(given)
+    return WORKERS_PER_CORE * len(os.sched_getaffinity(0))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked whole_machine (a load measurement) share one xdist group: one worker
