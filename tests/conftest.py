@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -47,6 +48,14 @@ os.environ["NOTIFIER_DATA_DIR"] = _DATA_DIR
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
+
+# The processes the tests start take Ctrl-C as at a terminal. A shell that runs the suite
+# in the background (`make test &`, a CI script's job) starts it with SIGINT ignored, and
+# an ignored signal stays ignored across exec: `notifier web` (which stops on Python's
+# KeyboardInterrupt) then shrugged off a test's SIGINT and was killed 30 s later. A
+# handler is reset to the default at exec, so the children get Python's own again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 WORKERS_PER_CORE = 2
 
