@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,29 @@ os.environ["NOTIFIER_DATA_DIR"] = _DATA_DIR
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+# The processes the tests start take Ctrl-C as at a terminal. A shell that runs the suite
+# in the background (`make test &`, a CI script's job) starts it with SIGINT ignored, and
+# an ignored signal stays ignored across exec: `notifier web` (which stops on Python's
+# KeyboardInterrupt) then shrugged off a test's SIGINT and was killed 30 s later. A
+# handler is reset to the default at exec, so the children get Python's own again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+WORKERS_PER_CORE = 2
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core, not one. Most of the suite's wall time is waiting
+    (for a served process to start, a killed worker's lease to lapse, a Redis stall to
+    end), not CPU: a second worker per core runs its tests in that time. More than two
+    only adds start-up CPU (each worker its own Redis and imports) for little overlap.
+    PYTEST_XDIST_AUTO_NUM_WORKERS, or `-n N`, still decides when given."""
+    given = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if given:
+        return int(given)
+    return WORKERS_PER_CORE * len(os.sched_getaffinity(0))
 
 
 @pytest.hookimpl(trylast=True)

@@ -18,16 +18,12 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shutdown
 
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
-from notifier.pipeline.delivery import retry
 from notifier.pipeline.handoff import PAGES
-from notifier.pipeline.runtime.health import TICKS
 from notifier.store.conn.connect import celery_broker, redbeat_options
-from notifier.store.delivery import lease
 from workers.heartbeat import WorkerPulse
 from workers.process_state import loaded, redis_url
 
@@ -38,16 +34,6 @@ MAX_INFRA_COUNTDOWN_S = 30
 # A delivery's lock (notifier.pipeline.delivery.lock.LOCK_MS) must outlast any task that took
 # it: no later than this, a task is killed and its lock is left to lapse.
 TASK_TIME_LIMIT_S = 90
-# The failures a task retries with a Celery countdown: our infrastructure's, and a task
-# cut short by its soft time limit.
-INFRASTRUCTURE = (*retry.INFRASTRUCTURE, SoftTimeLimitExceeded)
-INFRASTRUCTURE_RETRY: dict[str, Any] = {
-    "autoretry_for": INFRASTRUCTURE,
-    "retry_backoff": 2,
-    "retry_backoff_max": MAX_INFRA_COUNTDOWN_S,
-    "retry_jitter": True,
-    "max_retries": 10,
-}
 # The every-second retry sweep: Celery's INFO lines about it are dropped (it logs
 # itself when it hands anything on).
 ROUTINE = ("notifier.release_retries", "release-retries")
@@ -122,7 +108,10 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
     }
 
 
-app = Celery("notifier", include=["workers.tasks"])
+# No `include`: the tasks (`workers.tasks`, and through them every stage of the pipeline)
+# are imported by the worker roles alone (`workers.__main__`). The beat sends its entries
+# by name, routed by `task_routes`, and starts in half the CPU without them.
+app = Celery("notifier")
 # A promise: evaluated when Celery first reads its configuration, not at import.
 app.add_defaults(lambda: celery_config(get_settings(), redis_url()))
 
@@ -139,6 +128,10 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     a broken file stops the worker here, and every pool process inherits the result.
     The delivery locks this worker takes name it (its node, `celery@host`), so another
     worker takes them over once this one's heartbeat is stale (`lease`)."""
+    # Here, not at the top: the beat never needs them.
+    from notifier.pipeline.runtime.health import TICKS
+    from notifier.store.delivery import lease
+
     ctx = loaded()
     lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
 

@@ -12,8 +12,10 @@ hand-off's queues: the pipeline hands work on through it and never imports this 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from notifier.pipeline import history, sweeps
 from notifier.pipeline.delivery import release, retry
@@ -24,8 +26,19 @@ from notifier.pipeline.ingest import tick as ticking
 from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
-from workers.app import INFRASTRUCTURE, INFRASTRUCTURE_RETRY, MAX_INFRA_COUNTDOWN_S, app
+from workers.app import MAX_INFRA_COUNTDOWN_S, app
 from workers.process_state import loaded
+
+# The failures a task retries with a Celery countdown: our infrastructure's, and a task
+# cut short by its soft time limit.
+INFRASTRUCTURE = (*retry.INFRASTRUCTURE, SoftTimeLimitExceeded)
+INFRASTRUCTURE_RETRY: dict[str, Any] = {
+    "autoretry_for": INFRASTRUCTURE,
+    "retry_backoff": 2,
+    "retry_backoff_max": MAX_INFRA_COUNTDOWN_S,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 class CeleryQueues:

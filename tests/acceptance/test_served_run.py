@@ -34,7 +34,8 @@ from tests.support.own_redis import own_redis
 from tests.support.push_kit import incident_push
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
-pytestmark = pytest.mark.e2e
+# One served `notifier run` (about 7 CPU-s to start) for the module: on one worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("acceptance-served-run")]
 
 FEED = "/api/v2/summary.json"
 SIGNING = "acceptance-slack-signing-secret-0001"

@@ -32,6 +32,9 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.support.own_redis import own_redis
 
 SIGNING = "web-alone-slack-signing-secret-01"
+# One served `notifier web` for the module: on one worker.
+pytestmark = pytest.mark.xdist_group("acceptance-served-web")
+
 TOKEN = "web-alone-console-token-0123456789"
 HOOK = "openai-statuspage-hook-token-0001"
 CONFIG = f"""

@@ -45,3 +45,27 @@ def test_a_broken_subscription_file_stops_the_worker_at_start(tmp_path: Path) ->
         )  # fmt: skip
         assert done.returncode == 1, (mode, done.stderr)
         assert "subscriptions.yaml:3: providers[0].pol_interval: unknown key" in done.stderr
+
+
+def test_the_beat_never_imports_the_tasks_nor_the_pipeline_stages(tmp_path: Path) -> None:
+    """The beat sends its entries by name: what it imports (the app, its scheduler) leaves
+    the tasks and the stages they run to the workers, which register them at start."""
+    stages = ["workers.tasks", "notifier.pipeline.ingest.stage", "notifier.pipeline.plan.stage",
+              "notifier.pipeline.delivery.stage", "notifier.pipeline.history"]  # fmt: skip
+    probe = (
+        "import sys\n"
+        "import workers.__main__, workers.schedule\n"
+        "workers.__main__.app.loader.import_default_modules()  # as `celery beat` starts\n"
+        f"stages = {stages!r}\n"
+        "assert not [m for m in stages if m in sys.modules], 'the beat imported a stage'\n"
+        "workers.__main__.register_tasks()\n"
+        "assert 'notifier.deliver' in workers.__main__.app.tasks\n"
+        "assert all(m in sys.modules for m in stages), 'a worker lacks a stage'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env |= {"NOTIFIER_REDIS_URL": "redis://127.0.0.1:1/0"}  # named, never reached
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
