@@ -373,6 +373,31 @@ def test_an_outcome_lost_to_a_failover_leaves_the_lock_free_for_the_retry(
     assert len(fake_slack.messages) == 1  # the post was found, not sent again
 
 
+def test_a_lock_taken_with_its_answer_lost_to_a_failover_is_released_at_once(
+    ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    key = claimed(ctx, sample.alert())
+    applied = Batch.execute
+    lost: list[bool] = []
+
+    def answer_lost(batch: Batch, confirm: str | None = None) -> None:
+        applied(batch, confirm)  # Redis ran it all, the lock's SET included ...
+        if not lost:
+            lost.append(True)
+            raise redis.ConnectionError("the primary was killed")  # ... the answer is lost
+
+    monkeypatch.setattr(Batch, "execute", answer_lost)
+    with pytest.raises(redis.ConnectionError):
+        deliver_alert(key, ctx, NOW)
+    monkeypatch.undo()
+
+    # Not held for a lease behind this live worker's heartbeat: the retry goes at once.
+    assert not redis_client.exists(f"{key_prefix}:delivery:lock:{key}")
+    assert deliver_alert(key, ctx, NOW + timedelta(seconds=1), attempt=1).status == "delivered"
+    assert len(fake_slack.messages) == 1
+
+
 def test_locks_released_just_before_a_failover_are_released_again_on_the_new_primary(
     ctx: DeliveryWiring, fake_slack: FakeSlack, key_prefix: str, redis_client: redis.Redis,
     monkeypatch: pytest.MonkeyPatch,

@@ -124,7 +124,14 @@ def deliver_alert(
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
     silences = ctx.silences.all_into(reads, now)
-    reads.execute()
+    try:
+        reads.execute()
+    except Exception:
+        # The lock's SET may have been applied with its answer lost (Redis failed over
+        # under it): this token's lock would then hold the alert for a whole lease behind
+        # a live heartbeat. Release it, if it is ours, before the error goes up.
+        release_again(ctx, lock_key, token)
+        raise
     release_after_failover(ctx)  # when this process has just seen a new primary
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).

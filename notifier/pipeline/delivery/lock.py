@@ -120,8 +120,10 @@ def release_again(ctx: DeliveryWiring, lock_key: str, token: str) -> None:
     """The last round trip failed (Redis failed over under it, or went away): the attempt
     is over, so its lock must not wait out `LOCK_MS` behind a live heartbeat, holding
     up the alert's retry and every later alert of its thread. One more release, on a
-    connection of its own (the client waits for a new primary); if that fails too, the
+    connection of its own (the client waits for a new primary), and once more on the
+    first delivery through a new primary (`release_after_failover`); if all fail, the
     lock lapses as before."""
+    RELEASED.add(lock_key, token)
     try:
         ctx.client.eval(RELEASE, 1, lock_key, token)
     except Exception as exc:  # the outcome's error is the one to raise

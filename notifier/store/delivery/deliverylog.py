@@ -16,6 +16,7 @@ which never contain secrets.
 Keys: <prefix>:dlog:<dedup_key> (hash), ...:attempts (list), ...:sent (hash),
 ...:inflight (hash: target id -> when the first request still unanswered began),
 ...:waiting (string: when the alert first waited for an earlier alert of its thread),
+...:landing (string, expiring: while a request in flight may still reach its vendor),
 <prefix>:dlog:recent (list), <prefix>:dlog:day:<YYYY-MM-DD> (list).
 """
 
@@ -116,9 +117,10 @@ class DeliveryLog:
         return ":".join((self.prefix, "dlog", *parts))
 
     def record_keys(self, dedup_key: str) -> list[str]:
-        """The alert's log: its record, then attempts, sent, in-flight and waiting marks."""
+        """The alert's log: its record, then attempts, sent, in-flight, waiting and
+        landing marks."""
         k = self._k(dedup_key)
-        return [k, *(f"{k}:{s}" for s in ("attempts", "sent", "inflight", "waiting"))]
+        return [k, *(f"{k}:{s}" for s in ("attempts", "sent", "inflight", "waiting", "landing"))]
 
     def attempt(
         self, alert: Alert, attempt: int, now: datetime, fallback_of: str = "",
