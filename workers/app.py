@@ -15,9 +15,11 @@ loaded when a worker or beat starts (`workers.process_state`).
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import CPendingDeprecationWarning
 from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shutdown
 
 from notifier import logs
@@ -26,6 +28,13 @@ from notifier.pipeline.handoff import PAGES
 from notifier.store.conn.connect import celery_broker, redbeat_options
 from workers.heartbeat import WorkerPulse
 from workers.process_state import loaded, redis_url
+
+# Celery says this at every connection loss while worker_cancel_long_running_tasks_on_
+# connection_loss is False (below): we chose it, on purpose.
+warnings.filterwarnings(
+    "ignore", message=r"\s*In Celery 5.1 we introduced an optional breaking change",
+    category=CPendingDeprecationWarning,
+)  # fmt: skip
 
 # Delivery retries wait in Redis (notifier.store.delivery.retries), not in a worker, so they need no
 # long visibility timeout. The one countdown Celery itself holds is a retry after our
@@ -86,10 +95,13 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "task_soft_time_limit": TASK_TIME_LIMIT_S - 30,
         "task_time_limit": TASK_TIME_LIMIT_S,
         "worker_prefetch_multiplier": 1,
-        # When the worker loses Redis, the messages of its running tasks go back to the
-        # queue for another worker (acks_late): stop those tasks rather than finish
-        # them twice. (Celery 6 makes this the default.)
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # When the worker loses Redis (a failover), its running tasks finish: their
+        # writes wait for the new primary. Cancelling them (Celery 6's default) kills the
+        # pool process mid-delivery, after the post and before the lock's release, so
+        # the alert and its thread wait out the lock's lease behind this node's live
+        # heartbeat. Their messages come back later and run again as no-ops: every task
+        # is idempotent (the claim, the delivery lock, the finished status).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "task_serializer": "json",

@@ -279,7 +279,8 @@ def test_no_delivery_lock_lapses_while_its_task_may_still_run() -> None:
     conf = celery_config(Settings(), "redis://localhost:6379/0")
     assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
     assert conf["worker_prefetch_multiplier"] == 1
-    assert conf["worker_cancel_long_running_tasks_on_connection_loss"]
+    # A failover must not kill a delivery between its post and its lock's release.
+    assert conf["worker_cancel_long_running_tasks_on_connection_loss"] is False
 
 
 def test_a_slack_delivery_still_costs_four_redis_round_trips(
