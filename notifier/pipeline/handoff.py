@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from notifier.channels.kinds import channel_kind
+from notifier.models import ChangeEvent
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
 
@@ -121,6 +122,7 @@ class HandOff:
         self.transient = transient
         # What is left of the inline delivery budget: set only while planning inline.
         self._inline_left, self._inline_until = 0, 0.0
+        self._saved: dict[str, ChangeEvent] = {}  # set only while planning inline
         # A busy provider (its earlier fan-out still planned in chunks): queue the plan.
         self._inline_retry: tuple[type[BaseException], ...] = (*transient, *retry_later)
 
@@ -128,8 +130,12 @@ class HandOff:
         """Until finished, the reconcile sweep re-sends them, in this order."""
         self.rt.due(due).add_many(items, now + RECONCILE_AFTER[due])
 
-    def events(self, event_ids: Sequence[str], now: datetime) -> None:
-        """Hand one poll's saved events to planning (in order: see `plan.stage.process`)."""
+    def events(
+        self, event_ids: Sequence[str], now: datetime, saved: Sequence[ChangeEvent] = ()
+    ) -> None:
+        """Hand one poll's saved events to planning (in order: see `plan.stage.process`).
+        `saved` are those this call's caller has just stored, as a read gives them: a plan
+        made inline takes them from here (`just_saved`) instead of reading them back."""
         ids = list(event_ids)
         if not ids:
             return
@@ -139,11 +145,20 @@ class HandOff:
             # hop (most of the detection-to-delivery overhead). The events are already
             # saved and the poll has not committed, so a failure here loses nothing.
             try:
+                self._saved = {e.event_id: e for e in saved}
                 self._plan_here(ids)
                 return
             except self._inline_retry as exc:
                 log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
+            finally:
+                self._saved = {}
         self.queues.plan(ids)
+
+    def just_saved(self, event_ids: Sequence[str]) -> list[ChangeEvent] | None:
+        """The events `event_ids` when the poll planning them inline has just saved them
+        all; None otherwise (planning reads them from Redis)."""
+        found = [self._saved.get(i) for i in event_ids]
+        return None if None in found else [e for e in found if e is not None]
 
     def _plan_here(self, ids: list[str]) -> None:
         assert self.plan_inline is not None

@@ -37,8 +37,10 @@ def enqueuer(
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
         # Durable first: the records, then the queue. Only then may the poller commit.
-        rt.events.save_events(events)
-        handoff.events([e.event_id for e in events], now)
+        saved = rt.events.save(events)
+        # Planned and delivered in this process, they need not be read back from Redis.
+        rt.alerts.events_saved(saved)
+        handoff.events([e.event_id for e in events], now, saved)
         for kind, count in Counter(e.kind.value for e in events).items():
             rt.metrics.inc("notifier_events_total", count, kind=kind)
 

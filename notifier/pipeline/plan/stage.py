@@ -42,7 +42,7 @@ def process(rt: Runtime, event_ids: Sequence[str], handoff: HandOff, now: dateti
     be retried in order; at its third failed try it is quarantined instead, marked
     processed, and the rest of the batch is planned (`notifier.pipeline.delivery.quarantine`).
     """
-    events = rt.events.load_events(event_ids)
+    events = handoff.just_saved(event_ids) or rt.events.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
         # Nothing to plan from an id whose event is gone: the reconcile sweep must not

@@ -43,15 +43,21 @@ class EventStore:
 
     def save_events(self, events: Iterable[ChangeEvent]) -> list[str]:
         """Store each event record once (SET NX, 30 days); the ids newly stored."""
+        return [e.event_id for e in self.save(events)]
+
+    def save(self, events: Iterable[ChangeEvent]) -> list[ChangeEvent]:
+        """Store each event record once (SET NX, 30 days); the events newly stored, each
+        exactly as `load_events` would read it back (the record rounds some fields)."""
         events = list(events)
         if not events:
             return []
         ttl = int(EVENT_TTL.total_seconds())
         pipe = self.redis.pipeline(transaction=False)
-        rows = []
+        rows, bodies = [], []
         for e in events:
             row = to_jsonable(e)
             body = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+            bodies.append(body)
             pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
             rows.append(outbox.entry(outbox.EVENT, e.detected_at, row))
         for n, e in enumerate(events):  # after the SETs: their replies come first
@@ -63,7 +69,8 @@ class EventStore:
         # The history's rows, in the same round trip (the database upserts by event id).
         pipe.rpush(outbox.outbox_key(self.prefix), *rows)
         replies = pipe.execute()[: len(events)]
-        return [e.event_id for e, ok in zip(events, replies, strict=True) if ok]
+        # Parsed from the bodies just written: what a read would give, without the read.
+        return [event_from_dict(json.loads(b)) for b, ok in zip(bodies, replies, strict=True) if ok]
 
     def events_of(self, provider: str, incident_id: str) -> list[ChangeEvent]:
         """The stored events of one incident, in the order they were detected."""
