@@ -55,7 +55,7 @@ from notifier.pipeline.delivery.lock import (
     release_after_failover,
     release_again,
 )
-from notifier.pipeline.delivery.retry import OutOfTurn
+from notifier.pipeline.delivery.retry import NextAttempt, OutOfTurn, is_last
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Batch, Pipe
@@ -99,11 +99,13 @@ class DeliveryOutcome:
 
 
 def deliver_alert(
-    dedup_key: str, ctx: DeliveryWiring, now: datetime, *, attempt: int = 0, final: bool = False
-) -> DeliveryOutcome:
+    dedup_key: str, ctx: DeliveryWiring, now: datetime, *,
+    attempt: int | NextAttempt = 0, final: bool | None = False,
+) -> DeliveryOutcome:  # fmt: skip
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
-    `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
+    `NotYet`); a permanent or final failure is returned as a `failed` outcome.
+    `NextAttempt`: the alert's own attempt, read with the lock; `final` None: its last."""
     lock_prefix, token = f"{ctx.prefix}:delivery:lock:", lock_value(secrets.token_hex(8))
     lock_key = lock_prefix + dedup_key
     # One round trip takes the lock and reads all a delivery decides on (the reads
@@ -124,7 +126,12 @@ def deliver_alert(
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
     silences = ctx.silences.all_into(reads, now)
+    own = ctx.retries.attempt_into(reads, dedup_key) if isinstance(attempt, NextAttempt) else None
     reads.execute()
+    number = own.get() if own is not None else attempt if isinstance(attempt, int) else 0
+    if isinstance(attempt, NextAttempt):
+        attempt.number = number
+    last = is_last(number) if final is None else final
     release_after_failover(ctx)  # when this process has just seen a new primary
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
@@ -146,7 +153,7 @@ def deliver_alert(
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=hold)
         muted = silenced(alert, silences.get(), ctx, now)
         if muted is not None:  # decided at send time: a silence added now mutes at once
-            ctx.log.attempt(alert, attempt, now)  # the record the log and console list
+            ctx.log.attempt(alert, number, now)  # the record the log and console list
             _record(ctx, alert, AlertStatus.SILENCED, now, writes.pipe,
                     message_id=f"silence:{muted.id}")  # fmt: skip
             return DeliveryOutcome(dedup_key, AlertStatus.SILENCED, alert.channel,
@@ -159,7 +166,7 @@ def deliver_alert(
         take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
         progress = Progress(sent.get(), writes.pipe, flight.get())
         try:
-            return _deliver(alert, ctx, now, attempt, final, progress)
+            return _deliver(alert, ctx, now, number, last, progress)
         except DeliveryError:
             ended = False
             raise
