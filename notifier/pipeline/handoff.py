@@ -35,6 +35,7 @@ from notifier.channels.kinds import channel_kind
 from notifier.models import ChangeEvent
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
+from notifier.store.conn.batch import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +127,28 @@ class HandOff:
         # A busy provider (its earlier fan-out still planned in chunks): queue the plan.
         self._inline_retry: tuple[type[BaseException], ...] = (*transient, *retry_later)
 
-    def _due(self, due: Due, items: Sequence[str], now: datetime) -> None:
+    def _due(self, due: Due, items: Sequence[str], now: datetime, pipe: Pipe | None = None) -> None:
         """Until finished, the reconcile sweep re-sends them, in this order."""
-        self.rt.due(due).add_many(items, now + RECONCILE_AFTER[due])
+        self.rt.due(due).add_many(items, now + RECONCILE_AFTER[due], pipe)
+
+    def due_events(self, event_ids: Sequence[str], now: datetime, pipe: Pipe) -> None:
+        """Queue the first step of handing these events on (`events`), on the pipeline
+        that saves them: then `events(..., due_added=True)`."""
+        self._due(Due.UNPROCESSED, event_ids, now, pipe)
 
     def events(
-        self, event_ids: Sequence[str], now: datetime, saved: Sequence[ChangeEvent] = ()
-    ) -> None:
+        self, event_ids: Sequence[str], now: datetime, saved: Sequence[ChangeEvent] = (),
+        *, due_added: bool = False,
+    ) -> None:  # fmt: skip
         """Hand one poll's saved events to planning (in order: see `plan.stage.process`).
         `saved` are those this call's caller has just stored, as a read gives them: a plan
-        made inline takes them from here (`just_saved`) instead of reading them back."""
+        made inline takes them from here (`just_saved`) instead of reading them back.
+        `due_added`: the caller has added them to their due set already (`due_events`)."""
         ids = list(event_ids)
         if not ids:
             return
-        self._due(Due.UNPROCESSED, ids, now)
+        if not due_added:
+            self._due(Due.UNPROCESSED, ids, now)
         if self.plan_inline is not None and len(self.rt.config.subscribers) <= INLINE_PLAN_MAX:
             # Planning a small fan-out takes milliseconds; doing it here saves a broker
             # hop (most of the detection-to-delivery overhead). The events are already
