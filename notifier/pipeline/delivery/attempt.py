@@ -38,16 +38,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
-from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
+from notifier.channels.base import Channel, DeliveryError, NotYet
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
-from notifier.pipeline.delivery.inflight import Progress, send_once
+from notifier.pipeline.delivery.inflight import Progress
 from notifier.pipeline.delivery.lock import (
     landing_ms,
     queue_lock,
@@ -57,6 +56,7 @@ from notifier.pipeline.delivery.lock import (
 )
 from notifier.pipeline.delivery.retry import NextAttempt, OutOfTurn, is_last
 from notifier.pipeline.delivery.targets import send_paced
+from notifier.pipeline.delivery.threaded import KnownRefs, refs_ahead, send_threaded
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Batch, Pipe
 from notifier.store.conn.durable import execute_confirmed
@@ -64,6 +64,7 @@ from notifier.store.delivery.alerts import dedup_key_for
 from notifier.store.delivery.lease import lock_value
 from notifier.store.delivery.pacing import wait_for
 from notifier.store.delivery.status import AlertStatus
+from notifier.store.delivery.threads import RefKey
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +197,15 @@ class _Attempt:
     ) -> None:  # fmt: skip
         self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
         self.fallback_of, self.progress, self.written = fallback_of, progress, False
+        self.refs: KnownRefs | None = None  # read ahead for the first target
 
-    def begin(self, in_flight: list[str] | None = None) -> None:
+    def begin(self, in_flight: list[str] | None = None, refs: list[RefKey] | None = None) -> None:
+        """Write the record; `refs` (`threaded.refs_ahead`) are read in its round trip."""
         if self.written:
             return
         self.written = True
-        key, pipe = self.alert.dedup_key, self.ctx.client.pipeline(transaction=False)
+        batch = Batch(self.ctx.client)
+        key, pipe = self.alert.dedup_key, batch.pipe
         self.ctx.log.attempt(self.alert, self.attempt, self.now, self.fallback_of, pipe=pipe)
         if in_flight:
             channel = self.ctx.channels.get(self.alert.channel)
@@ -210,7 +214,8 @@ class _Attempt:
             self.progress.marked = list(in_flight)
         # A killed worker's delivery is tried again this soon, as one more attempt.
         self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)
-        pipe.execute()
+        self.refs = self.ctx.threads.refs_into(batch, refs) if refs else None
+        batch.execute()
 
 
 def _deliver(
@@ -303,7 +308,9 @@ def _send(
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
     pending = [t.id for t in targets if t.id not in progress.sent]
-    started.begin(in_flight=pending)
+    started.begin(
+        in_flight=pending, refs=refs_ahead(alert, channel, pending[0]) if pending else None
+    )
     ids: list[str] = []
     for target in targets:
         if target.id in progress.sent:  # sent by an earlier attempt
@@ -311,7 +318,8 @@ def _send(
             continue
         progress.trying = target.id
         since = progress.unknown.get(target.id)
-        send = partial(_send_threaded, alert, channel, target, ctx, progress.writes, since)
+        known = started.refs if target.id == pending[0] else None
+        send = partial(send_threaded, alert, channel, target, ctx, progress.writes, since, known)
         result = send_paced(ctx.pacing, channel, target.id, now, send)
         progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
@@ -338,31 +346,6 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryWiring) -> DeliveryOutco
     label = (kind.label if kind is not None else "") or alert.channel
     note = f"printed (no {label} credentials)"
     return DeliveryOutcome(alert.dedup_key, AlertStatus.PRINTED, alert.channel, (note,))
-
-
-def _send_threaded(
-    alert: Alert, channel: Channel, target: Any, ctx: DeliveryWiring, writes: Any,
-    since: datetime | None,
-) -> SendResult:  # fmt: skip
-    """Send in the incident's thread; a cascade alert replies in its upstream's thread.
-    `since`: an earlier attempt's request to `target` from then on is unanswered."""
-    if not channel.supports_threads:
-        return send_once(alert, channel, target, None, since)
-    upstream = (
-        ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
-    )
-    own = ctx.threads.ref(alert.thread_key, channel.name, target.id)
-    if own is None and not upstream:
-        _wait_for_opener(alert, ctx)
-    if upstream and not own:
-        # a reply; the parent stays the upstream's
-        return send_once(alert, channel, target, upstream, since)
-    result = send_once(alert, channel, target, own, since)
-    if result.thread_ref and result.thread_ref != own:
-        ctx.threads.set_ref(
-            alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
-        )
-    return result
 
 
 def _page(alert: Alert, ctx: DeliveryWiring, now: datetime) -> DeliveryOutcome:
@@ -396,21 +379,6 @@ def _with_members(alert: Alert, ctx: DeliveryWiring) -> Alert:
         return alert
     batch = alert.dedup_key.split(FALLBACK_MARK)[0]
     return dataclasses.replace(alert, folded=tuple(ctx.followups.close(batch)))
-
-
-def _wait_for_opener(alert: Alert, ctx: DeliveryWiring) -> None:
-    """A follow-up must not open the thread while its opener is still on its way
-    (retrying): it would post a second parent. Retry shortly instead."""
-    if alert.kind in (AlertKind.NEW, AlertKind.CATCH_UP):
-        return  # it opens its thread (NEW: the common fan-out case, no lookup)
-    entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
-    opener = entry.opened_by if entry is not None else None
-    if opener and opener != alert.dedup_key and ctx.alerts.status(opener) is AlertStatus.PENDING:
-        raise NotYet("waiting for the thread's first message", retry_after=5.0)
-
-
-def _ref(alert: Alert) -> tuple[str, str]:
-    return (alert.event.provider, alert.event.incident_id)
 
 
 def _fallback(alert: Alert, ctx: DeliveryWiring) -> str | None:
