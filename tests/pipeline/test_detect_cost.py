@@ -70,7 +70,8 @@ def test_a_detected_change_reaches_slack_after_at_most_eight_redis_round_trips(
             url = server.url("/summary.json")
             rt = build_runtime(
                 tmp_path, redis_url, key_prefix,
-                f'providers:\n  - id: acme\n    name: Acme\n    feed: {{url: "{url}", format: statuspage-json}}\n'
+                "providers:\n  - id: acme\n    name: Acme\n"
+                f'    feed: {{url: "{url}", format: statuspage-json}}\n'
                 'subscribers:\n  - name: sre\n    slack: {channel: "#sre"}\n',
                 slack_token="xoxb-cost-test", slack_api_url=slack.url,
                 fetch_allow_networks=LOCAL_CIDRS,
