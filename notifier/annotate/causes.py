@@ -9,6 +9,7 @@ of an attack") does not count. Pure and deterministic.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -101,6 +102,9 @@ class StatedCause:
 UNKNOWN = StatedCause("unknown", "unknown", "", False)
 
 
+# An incident's every update is scanned again at each new one: remembered, a long
+# incident costs one scan per update, not per update per event.
+@functools.lru_cache(maxsize=1024)
 def classify_text(text: str) -> StatedCause:
     """The best-supported category in one text, or UNKNOWN."""
     best: tuple[int, int, StatedCause] | None = None

@@ -58,7 +58,9 @@ def downstreams(target: str, regions: Iterable[str], graph: Graph) -> dict[str, 
     `regions` (when the incident names regions at all)."""
     affected = tuple(regions)
     out: dict[str, Path] = {}
-    for node in sorted(graph):
+    # Most nodes (catalog providers) depend on nothing: only those with an edge can
+    # reach `target` (a search from each of ~300 nodes cost ~1 ms per event).
+    for node in sorted(n for n, edges in graph.items() if edges):
         path = upstreams(node, graph).get(target)
         if path is None or node == target:
             continue

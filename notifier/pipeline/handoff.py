@@ -32,8 +32,10 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from notifier.channels.kinds import channel_kind
+from notifier.models import ChangeEvent
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
+from notifier.store.conn.batch import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -121,29 +123,51 @@ class HandOff:
         self.transient = transient
         # What is left of the inline delivery budget: set only while planning inline.
         self._inline_left, self._inline_until = 0, 0.0
+        self._saved: dict[str, ChangeEvent] = {}  # set only while planning inline
         # A busy provider (its earlier fan-out still planned in chunks): queue the plan.
         self._inline_retry: tuple[type[BaseException], ...] = (*transient, *retry_later)
 
-    def _due(self, due: Due, items: Sequence[str], now: datetime) -> None:
+    def _due(self, due: Due, items: Sequence[str], now: datetime, pipe: Pipe | None = None) -> None:
         """Until finished, the reconcile sweep re-sends them, in this order."""
-        self.rt.due(due).add_many(items, now + RECONCILE_AFTER[due])
+        self.rt.due(due).add_many(items, now + RECONCILE_AFTER[due], pipe)
 
-    def events(self, event_ids: Sequence[str], now: datetime) -> None:
-        """Hand one poll's saved events to planning (in order: see `plan.stage.process`)."""
+    def due_events(self, event_ids: Sequence[str], now: datetime, pipe: Pipe) -> None:
+        """Queue the first step of handing these events on (`events`), on the pipeline
+        that saves them: then `events(..., due_added=True)`."""
+        self._due(Due.UNPROCESSED, event_ids, now, pipe)
+
+    def events(
+        self, event_ids: Sequence[str], now: datetime, saved: Sequence[ChangeEvent] = (),
+        *, due_added: bool = False,
+    ) -> None:  # fmt: skip
+        """Hand one poll's saved events to planning (in order: see `plan.stage.process`).
+        `saved` are those this call's caller has just stored, as a read gives them: a plan
+        made inline takes them from here (`just_saved`) instead of reading them back.
+        `due_added`: the caller has added them to their due set already (`due_events`)."""
         ids = list(event_ids)
         if not ids:
             return
-        self._due(Due.UNPROCESSED, ids, now)
+        if not due_added:
+            self._due(Due.UNPROCESSED, ids, now)
         if self.plan_inline is not None and len(self.rt.config.subscribers) <= INLINE_PLAN_MAX:
             # Planning a small fan-out takes milliseconds; doing it here saves a broker
             # hop (most of the detection-to-delivery overhead). The events are already
             # saved and the poll has not committed, so a failure here loses nothing.
             try:
+                self._saved = {e.event_id: e for e in saved}
                 self._plan_here(ids)
                 return
             except self._inline_retry as exc:
                 log.warning("inline planning failed (%s); queueing it", type(exc).__name__)
+            finally:
+                self._saved = {}
         self.queues.plan(ids)
+
+    def just_saved(self, event_ids: Sequence[str]) -> list[ChangeEvent] | None:
+        """The events `event_ids` when the poll planning them inline has just saved them
+        all; None otherwise (planning reads them from Redis)."""
+        found = [self._saved.get(i) for i in event_ids]
+        return None if None in found else [e for e in found if e is not None]
 
     def _plan_here(self, ids: list[str]) -> None:
         assert self.plan_inline is not None

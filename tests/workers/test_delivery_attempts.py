@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from notifier.pipeline.delivery import stage as delivery
+from notifier.pipeline.delivery.retry import NextAttempt
 from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
@@ -75,7 +76,7 @@ def test_an_infrastructure_retry_of_the_task_tries_the_same_attempt_again(
     assert [k for k, _ in rt.retries.due(NOW)] == [key]
     rt.retries.handed_on([key], NOW)
 
-    tried: list[int] = []
+    tried: list[Any] = []
     real = delivery.deliver_alert
 
     def blinking_once(dedup_key: str, wiring: Any, now: datetime, **kw: Any) -> Any:
@@ -95,7 +96,11 @@ def test_an_infrastructure_retry_of_the_task_tries_the_same_attempt_again(
         assert tasks.deliver_alert.run(key) == "delivered"
     finally:
         tasks.deliver_alert.pop_request()
-    assert tried == [3, 3]
-    assert rt.delivery.log.get(key).attempts == 1  # the blink wrote no attempt record
+    # Neither run is handed Celery's retry count: each reads the alert's own number with
+    # its lock (`NextAttempt`), and the run after the blink read 3.
+    assert [type(t) for t in tried] == [NextAttempt, NextAttempt] and tried[1].number == 3
+    record = rt.delivery.log.get(key)
+    assert record is not None and record.attempts == 1  # the blink wrote no attempt record
+    assert [h["attempt"] for h in record.history if h.get("event") == "attempt"] == [3]
     assert rt.retries.attempt(key) == 0  # finished: its number is gone with it
     assert len([m for m in fake_slack.messages if m["method"] == "chat.postMessage"]) == 1

@@ -38,16 +38,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
-from notifier.channels.base import Channel, DeliveryError, NotYet, SendResult
+from notifier.channels.base import Channel, DeliveryError, NotYet
 from notifier.channels.build import stands_in
 from notifier.channels.kinds import channel_kind
 from notifier.channels.render import is_resolution
 from notifier.channels.sms.pager import Recipients
 from notifier.models import Alert, AlertKind
 from notifier.pipeline.delivery.gates import held, silenced, take_turn
-from notifier.pipeline.delivery.inflight import Progress, send_once
+from notifier.pipeline.delivery.inflight import Progress
 from notifier.pipeline.delivery.lock import (
     landing_ms,
     queue_lock,
@@ -55,8 +54,9 @@ from notifier.pipeline.delivery.lock import (
     release_after_failover,
     release_again,
 )
-from notifier.pipeline.delivery.retry import OutOfTurn
+from notifier.pipeline.delivery.retry import NextAttempt, OutOfTurn, is_last
 from notifier.pipeline.delivery.targets import send_paced
+from notifier.pipeline.delivery.threaded import KnownRefs, refs_ahead, send_threaded
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
 from notifier.store.conn.batch import Batch, Pipe
 from notifier.store.conn.durable import execute_confirmed
@@ -64,6 +64,7 @@ from notifier.store.delivery.alerts import dedup_key_for
 from notifier.store.delivery.lease import lock_value
 from notifier.store.delivery.pacing import wait_for
 from notifier.store.delivery.status import AlertStatus
+from notifier.store.delivery.threads import RefKey
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,13 @@ class DeliveryOutcome:
 
 
 def deliver_alert(
-    dedup_key: str, ctx: DeliveryWiring, now: datetime, *, attempt: int = 0, final: bool = False
-) -> DeliveryOutcome:
+    dedup_key: str, ctx: DeliveryWiring, now: datetime, *,
+    attempt: int | NextAttempt = 0, final: bool | None = False,
+) -> DeliveryOutcome:  # fmt: skip
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
-    `NotYet`); a permanent or final failure is returned as a `failed` outcome."""
+    `NotYet`); a permanent or final failure is returned as a `failed` outcome.
+    `NextAttempt`: the alert's own attempt, read with the lock; `final` None: its last."""
     lock_prefix, token = f"{ctx.prefix}:delivery:lock:", lock_value(secrets.token_hex(8))
     lock_key = lock_prefix + dedup_key
     # One round trip takes the lock and reads all a delivery decides on (the reads
@@ -124,6 +127,7 @@ def deliver_alert(
     )
     waiting = ctx.log.waiting_since_into(reads, dedup_key)
     silences = ctx.silences.all_into(reads, now)
+    own = ctx.retries.attempt_into(reads, dedup_key) if isinstance(attempt, NextAttempt) else None
     try:
         reads.execute()
     except Exception:
@@ -132,6 +136,10 @@ def deliver_alert(
         # a live heartbeat. Release it, if it is ours, before the error goes up.
         release_again(ctx, lock_key, token)
         raise
+    number = own.get() if own is not None else attempt if isinstance(attempt, int) else 0
+    if isinstance(attempt, NextAttempt):
+        attempt.number = number
+    last = is_last(number) if final is None else final
     release_after_failover(ctx)  # when this process has just seen a new primary
     if not locked.get():
         # Try again when the holder's lock lapses at the latest (a killed holder's does).
@@ -153,7 +161,7 @@ def deliver_alert(
             return DeliveryOutcome(dedup_key, "held", alert.channel, not_before=hold)
         muted = silenced(alert, silences.get(), ctx, now)
         if muted is not None:  # decided at send time: a silence added now mutes at once
-            ctx.log.attempt(alert, attempt, now)  # the record the log and console list
+            ctx.log.attempt(alert, number, now)  # the record the log and console list
             _record(ctx, alert, AlertStatus.SILENCED, now, writes.pipe,
                     message_id=f"silence:{muted.id}")  # fmt: skip
             return DeliveryOutcome(dedup_key, AlertStatus.SILENCED, alert.channel,
@@ -166,7 +174,7 @@ def deliver_alert(
         take_turn(alert, ctx, earlier.get(), waiting.get(), now, writes)
         progress = Progress(sent.get(), writes.pipe, flight.get())
         try:
-            return _deliver(alert, ctx, now, attempt, final, progress)
+            return _deliver(alert, ctx, now, number, last, progress)
         except DeliveryError:
             ended = False
             raise
@@ -196,12 +204,15 @@ class _Attempt:
     ) -> None:  # fmt: skip
         self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
         self.fallback_of, self.progress, self.written = fallback_of, progress, False
+        self.refs: KnownRefs | None = None  # read ahead for the first target
 
-    def begin(self, in_flight: list[str] | None = None) -> None:
+    def begin(self, in_flight: list[str] | None = None, refs: list[RefKey] | None = None) -> None:
+        """Write the record; `refs` (`threaded.refs_ahead`) are read in its round trip."""
         if self.written:
             return
         self.written = True
-        key, pipe = self.alert.dedup_key, self.ctx.client.pipeline(transaction=False)
+        batch = Batch(self.ctx.client)
+        key, pipe = self.alert.dedup_key, batch.pipe
         self.ctx.log.attempt(self.alert, self.attempt, self.now, self.fallback_of, pipe=pipe)
         if in_flight:
             channel = self.ctx.channels.get(self.alert.channel)
@@ -210,7 +221,8 @@ class _Attempt:
             self.progress.marked = list(in_flight)
         # A killed worker's delivery is tried again this soon, as one more attempt.
         self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)
-        pipe.execute()
+        self.refs = self.ctx.threads.refs_into(batch, refs) if refs else None
+        batch.execute()
 
 
 def _deliver(
@@ -303,7 +315,9 @@ def _send(
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
     pending = [t.id for t in targets if t.id not in progress.sent]
-    started.begin(in_flight=pending)
+    started.begin(
+        in_flight=pending, refs=refs_ahead(alert, channel, pending[0]) if pending else None
+    )
     ids: list[str] = []
     for target in targets:
         if target.id in progress.sent:  # sent by an earlier attempt
@@ -311,7 +325,8 @@ def _send(
             continue
         progress.trying = target.id
         since = progress.unknown.get(target.id)
-        send = partial(_send_threaded, alert, channel, target, ctx, progress.writes, since)
+        known = started.refs if target.id == pending[0] else None
+        send = partial(send_threaded, alert, channel, target, ctx, progress.writes, since, known)
         result = send_paced(ctx.pacing, channel, target.id, now, send)
         progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
@@ -338,31 +353,6 @@ def _print(alert: Alert, console: Channel, ctx: DeliveryWiring) -> DeliveryOutco
     label = (kind.label if kind is not None else "") or alert.channel
     note = f"printed (no {label} credentials)"
     return DeliveryOutcome(alert.dedup_key, AlertStatus.PRINTED, alert.channel, (note,))
-
-
-def _send_threaded(
-    alert: Alert, channel: Channel, target: Any, ctx: DeliveryWiring, writes: Any,
-    since: datetime | None,
-) -> SendResult:  # fmt: skip
-    """Send in the incident's thread; a cascade alert replies in its upstream's thread.
-    `since`: an earlier attempt's request to `target` from then on is unanswered."""
-    if not channel.supports_threads:
-        return send_once(alert, channel, target, None, since)
-    upstream = (
-        ctx.threads.ref(alert.attached_to, channel.name, target.id) if alert.attached_to else None
-    )
-    own = ctx.threads.ref(alert.thread_key, channel.name, target.id)
-    if own is None and not upstream:
-        _wait_for_opener(alert, ctx)
-    if upstream and not own:
-        # a reply; the parent stays the upstream's
-        return send_once(alert, channel, target, upstream, since)
-    result = send_once(alert, channel, target, own, since)
-    if result.thread_ref and result.thread_ref != own:
-        ctx.threads.set_ref(
-            alert.thread_key, channel.name, target.id, result.thread_ref, pipe=writes
-        )
-    return result
 
 
 def _page(alert: Alert, ctx: DeliveryWiring, now: datetime) -> DeliveryOutcome:
@@ -396,21 +386,6 @@ def _with_members(alert: Alert, ctx: DeliveryWiring) -> Alert:
         return alert
     batch = alert.dedup_key.split(FALLBACK_MARK)[0]
     return dataclasses.replace(alert, folded=tuple(ctx.followups.close(batch)))
-
-
-def _wait_for_opener(alert: Alert, ctx: DeliveryWiring) -> None:
-    """A follow-up must not open the thread while its opener is still on its way
-    (retrying): it would post a second parent. Retry shortly instead."""
-    if alert.kind in (AlertKind.NEW, AlertKind.CATCH_UP):
-        return  # it opens its thread (NEW: the common fan-out case, no lookup)
-    entry = ctx.threads.get((alert.subscriber, alert.channel), _ref(alert))
-    opener = entry.opened_by if entry is not None else None
-    if opener and opener != alert.dedup_key and ctx.alerts.status(opener) is AlertStatus.PENDING:
-        raise NotYet("waiting for the thread's first message", retry_after=5.0)
-
-
-def _ref(alert: Alert) -> tuple[str, str]:
-    return (alert.event.provider, alert.event.incident_id)
 
 
 def _fallback(alert: Alert, ctx: DeliveryWiring) -> str | None:

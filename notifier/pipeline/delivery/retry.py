@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -31,6 +32,14 @@ INFRASTRUCTURE: tuple[type[Exception], ...] = (redis.RedisError, OSError, Timeou
 def backoff(tries: int, base: float = 5.0, cap: float = MAX_RETRY_WAIT_S) -> float:
     """Full-jitter exponential backoff: spreads a burst of retries after an outage."""
     return random.uniform(base / 2, min(cap, base * 2**tries))
+
+
+@dataclass
+class NextAttempt:
+    """The alert's own next attempt, its number (`notifier.store.delivery.retries`) read
+    in the delivery's first round trip, with its lock: `deliver_alert` fills it in."""
+
+    number: int = 0
 
 
 def is_last(attempt: int) -> bool:

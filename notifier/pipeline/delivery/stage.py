@@ -35,13 +35,14 @@ RETRYING = "retrying"  # the status of an attempt whose successor waits in Redis
 
 
 def deliver(rt: Runtime, dedup_key: str, handoff: HandOff, now: datetime) -> str:
-    """The alert's next attempt (its number read from Redis); its status, or `RETRYING`."""
-    attempt = rt.retries.attempt(dedup_key)
+    """The alert's next attempt (its number read from Redis with its lock); its status,
+    or `RETRYING`."""
+    attempt = retry.NextAttempt()
     try:
         outcome = attempt_one(rt, dedup_key, handoff, now, attempt)
     except DeliveryError as exc:  # always "try again later"; failures come back as outcomes
         # From the vendor's answer, not the task's start: a Retry-After is never cut short.
-        retry_later(rt, [dedup_key], attempt, exc, utcnow())
+        retry_later(rt, [dedup_key], attempt.number, exc, utcnow())
         return RETRYING
     return outcome.status
 
@@ -77,16 +78,15 @@ def attempt_one(
     dedup_key: str,
     handoff: HandOff,
     now: datetime,
-    attempt: int | None = None,
+    attempt: int | retry.NextAttempt | None = None,
     final: bool | None = None,
 ) -> DeliveryOutcome:
-    """Attempt `attempt` (None: the alert's own, from Redis) of one alert; raises
-    `DeliveryError` to be tried again. `final` (None: from the attempt number) makes a
-    transient failure a final one."""
-    number = rt.retries.attempt(dedup_key) if attempt is None else attempt
-    last = retry.is_last(number) if final is None else final
+    """Attempt `attempt` (None or `NextAttempt`: the alert's own, read from Redis with
+    its lock) of one alert; raises `DeliveryError` to be tried again. `final` (None:
+    from the attempt number) makes a transient failure a final one."""
+    number = retry.NextAttempt() if attempt is None else attempt
     finished: list[str] = []
-    outcome = _deliver_one(rt, dedup_key, handoff, now, number, last, finished)
+    outcome = _deliver_one(rt, dedup_key, handoff, now, number, final, finished)
     rt.due(Due.UNDELIVERED).discard(*finished)
     return outcome
 
@@ -129,8 +129,8 @@ def _deliver_one(
     dedup_key: str,
     handoff: HandOff,
     now: datetime,
-    attempt: int,
-    final: bool,
+    attempt: int | retry.NextAttempt,
+    final: bool | None,
     finished: list[str],
 ) -> DeliveryOutcome:
     try:
@@ -138,7 +138,8 @@ def _deliver_one(
     except Exception as exc:
         if not quarantine.is_poison(exc):
             raise
-        return _poisoned(rt, dedup_key, attempt, exc, now, finished)
+        number = attempt.number if isinstance(attempt, retry.NextAttempt) else attempt
+        return _poisoned(rt, dedup_key, number, exc, now, finished)
     if outcome.not_before is not None:
         rt.due(Due.HELD).add(dedup_key, outcome.not_before)
     else:

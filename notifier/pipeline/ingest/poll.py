@@ -188,8 +188,6 @@ def _poll(
         kind = Outcome.NOT_MODIFIED if result.status == 304 else Outcome.UNCHANGED
         ok = store.finish(lease, now=now, outcome=kind, validators=validators, health=health)
         return _outcome(kind, events, ok)
-    if extras.on_components is not None and listed:
-        extras.on_components(listed)
     previous = lease.state()
     left = left_active(previous, doc)
     lookups = look_up(fetcher, provider.url, provider.id, left) if left else {}
@@ -216,6 +214,9 @@ def _poll(
         events += found
         _tell_changes(provider.id, found)
     _hand_on(enqueue, events)
+    # After the hand-on: a round trip that need not stand between a change and its alert.
+    if extras.on_components is not None and listed:
+        extras.on_components(listed)
     unconfirmed = _awaiting_final(result_diff.events, result_diff.state)
     if unconfirmed and extras.retry_final is not None and history_url(provider.url):
         extras.retry_final(provider.id, unconfirmed)

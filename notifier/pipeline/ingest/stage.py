@@ -37,8 +37,12 @@ def enqueuer(
 
     def enqueue(events: Sequence[ChangeEvent]) -> None:
         # Durable first: the records, then the queue. Only then may the poller commit.
-        rt.events.save_events(events)
-        handoff.events([e.event_id for e in events], now)
+        ids = [e.event_id for e in events]
+        # The records and their entries in the due set go in one round trip.
+        saved = rt.events.save(events, then=lambda pipe: handoff.due_events(ids, now, pipe))
+        # Planned and delivered in this process, they need not be read back from Redis.
+        rt.alerts.events_saved(saved)
+        handoff.events(ids, now, saved, due_added=True)
         for kind, count in Counter(e.kind.value for e in events).items():
             rt.metrics.inc("notifier_events_total", count, kind=kind)
 

@@ -10,9 +10,11 @@ the hand-off (`notifier.pipeline.handoff`) while planning continues.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis
@@ -27,6 +29,7 @@ from notifier.pipeline.plan.event import confirms, process_event
 from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
+from notifier.store.conn.batch import Batch, Later
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +45,24 @@ def process(rt: Runtime, event_ids: Sequence[str], handoff: HandOff, now: dateti
     be retried in order; at its third failed try it is quarantined instead, marked
     processed, and the rest of the batch is planned (`notifier.pipeline.delivery.quarantine`).
     """
-    events = rt.events.load_events(event_ids)
+    events = handoff.just_saved(event_ids) or rt.events.load_events(event_ids)
     if len(events) < len(event_ids):
         log.warning("%d event record(s) missing (expired?)", len(event_ids) - len(events))
         # Nothing to plan from an id whose event is gone: the reconcile sweep must not
         # send it again every few minutes forever.
         found = {e.event_id for e in events}
         rt.due(Due.UNPROCESSED).discard(*[i for i in event_ids if i not in found])
-    world = rt.incidents.recent_incidents(now)  # planning writes none of it: read it once
     providers = list(dict.fromkeys(e.provider for e in events))
     warnings = _open_warnings(rt, providers)
     planned = 0
+    world: list[Incident] | None = None  # planning writes none of it: read it once
     for provider in providers:
-        with _provider_lock(rt, provider) as renew:
-            mine = [e for e in events if e.provider == provider]
-            todo = [e for e in mine if not e.late]
-            out, other = rt.fanouts.standing(provider, todo[0].event_id) if todo else (False, None)
+        mine = [e for e in events if e.provider == provider]
+        todo = [e for e in mine if not e.late]
+        reads = _reads(rt, provider, todo, now, world is None)
+        with _provider_lock(rt, provider, reads) as (renew, read):
+            world = read.world.get() if read.world is not None else world or []
+            out, other = read.standing.get() if read.standing is not None else (False, None)
             if out:
                 todo = []  # a re-sent batch whose chunks are out: they finish it
             elif other:
@@ -218,10 +223,33 @@ def _plan_part(
     return len(alerts)
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """What planning one provider's events decides on, read under its lock."""
+
+    world: Later[list[Incident]] | None  # the recent incidents (the first provider's)
+    standing: Later[tuple[bool, str | None]] | None  # its fan-out in chunks (`fanouts`)
+
+
+def _reads(
+    rt: Runtime, provider: str, todo: Sequence[ChangeEvent], now: datetime, world: bool
+) -> Callable[[Batch], _Reads]:
+    def queue(batch: Batch) -> _Reads:
+        return _Reads(
+            rt.incidents.recent_into(batch, now) if world else None,
+            rt.fanouts.standing_into(batch, provider, todo[0].event_id) if todo else None,
+        )
+
+    return queue
+
+
 @contextmanager
 def _provider_lock(
-    rt: Runtime, provider: str, ttl_s: int = 60, wait_s: int = 20
-) -> Iterator[Callable[[], None]]:
+    rt: Runtime, provider: str, reads: Callable[[Batch], _Reads], ttl_s: int = 60,
+    wait_s: int = 20,
+) -> Iterator[tuple[Callable[[], None], _Reads]]:  # fmt: skip
+    """The provider's planning lock, with `reads`: queued after the lock's SET NX, in its
+    round trip (they see what the previous holder wrote), and read again after a wait."""
     # Wait well under the task's soft time limit: a timeout here is retried by the task.
     lock = rt.client.lock(
         f"{rt.settings.key_prefix}:plan-lock:{provider}",
@@ -229,7 +257,19 @@ def _provider_lock(
         blocking_timeout=wait_s,
         sleep=0.01,
     )
-    if not lock.acquire():
+    token = uuid.uuid1().hex.encode()
+    first = Batch(rt.client)
+    first.pipe.set(lock.name, token, nx=True, px=ttl_s * 1000)  # what `acquire` sends
+    took = first.later(bool)
+    read = reads(first)
+    first.execute()
+    if took.get():
+        lock.local.token = token  # held: extended and released as if `acquire` took it
+    elif lock.acquire():
+        again = Batch(rt.client)
+        read = reads(again)
+        again.execute()
+    else:
         raise TimeoutError(f"planning lock for {provider} not acquired in {wait_s}s")
 
     def renew() -> None:  # a plan that runs long keeps its lock (never lapses under it)
@@ -237,7 +277,7 @@ def _provider_lock(
             lock.extend(ttl_s, replace_ttl=True)
 
     try:
-        yield renew
+        yield renew, read
     finally:
         with suppress(redis.exceptions.LockError):  # expired under us: nothing to release
             lock.release()

@@ -6,7 +6,7 @@ the stores it already has, so planning and delivery share one instance of each.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -26,7 +26,7 @@ from notifier.store.delivery.followups import FollowUps
 from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
 from notifier.store.delivery.status import AlertStatus
-from notifier.store.delivery.threads import IncidentRef, RouteKey, ThreadEntry
+from notifier.store.delivery.threads import IncidentRef, RefKey, RouteKey, ThreadEntry
 from notifier.store.ops.silences import SilenceStore
 
 
@@ -58,6 +58,10 @@ class DeliveryThreads(Protocol):
     def get(self, route: RouteKey, incident: IncidentRef) -> ThreadEntry | None: ...
 
     def ref(self, thread_key: str, channel: str, target_id: str) -> str | None: ...
+
+    def refs_into(
+        self, batch: Batch, refs: Sequence[RefKey]
+    ) -> Callable[[], dict[RefKey, str | None]]: ...
 
     def set_ref(
         self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None

@@ -32,7 +32,14 @@ from typing import Any, Protocol
 
 import redis
 
-from notifier.models import Alert, AlertKind, Annotation, annotation_from_dict, parse_iso
+from notifier.models import (
+    Alert,
+    AlertKind,
+    Annotation,
+    ChangeEvent,
+    annotation_from_dict,
+    parse_iso,
+)
 from notifier.store.conn.batch import Batch, Later, Pipe, read_now, text
 from notifier.store.conn.durable import confirmed
 from notifier.store.delivery.deliverylog import DeliveryLog
@@ -198,6 +205,10 @@ class AlertStore:
         # The history's row goes in the same script: a claimed alert always has one.
         row = outbox.entry(outbox.ALERT, datetime.now(UTC), alert_row(alert))
         return keys, [ref, ttl, alert.dedup_key, full, row]
+
+    def events_saved(self, events: list[ChangeEvent]) -> None:
+        """Records this process has just stored (`EventStore.save`): remembered as read."""
+        self._events.saved(events)
 
     def event_stored(self, event_id: str) -> bool:
         """The event has its own record (asked once per event and process)."""

@@ -156,7 +156,12 @@ class DeferredThreads:
                 more_keys, more_args = self.alerts.claim_parts(w.claim, whole=whole)
                 keys, args = keys + more_keys, args + more_args
                 claimed.append(w.claim)
-            self._script(keys=keys, args=args, client=pipe)
+            # The first by EVAL, which also loads the script: the rest by its hash. A
+            # registered script would ask SCRIPT EXISTS first, a round trip of its own.
+            if len(pipe) == 0:
+                pipe.eval(_ROUTE, len(keys), *keys, *args)
+            else:
+                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
         # Confirmed by a replica: a claim lost in a failover is a duplicate alert.
         replies = execute_confirmed(self.store.client, pipe, "a chunk's claims")
         self._writes = {}

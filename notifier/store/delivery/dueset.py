@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from notifier.store.conn.batch import text
+from notifier.store.conn.batch import Pipe, text, writing
 
 
 def due_set(client: redis.Redis, prefix: str, name: str) -> DueSet:
@@ -30,11 +30,13 @@ class DueSet:
     def add(self, member: str, when: datetime) -> None:
         self.client.zadd(self.key, {member: when.timestamp()})
 
-    def add_many(self, members: Sequence[str], when: datetime) -> None:
-        """All due at `when`, handed out in the order given (ties would sort by name)."""
+    def add_many(self, members: Sequence[str], when: datetime, pipe: Pipe | None = None) -> None:
+        """All due at `when`, handed out in the order given (ties would sort by name); on
+        `pipe` when the caller batches its writes."""
         if members:
             base = when.timestamp()
-            self.client.zadd(self.key, {m: base + i * 1e-6 for i, m in enumerate(members)})
+            with writing(self.client, pipe) as writes:
+                writes.zadd(self.key, {m: base + i * 1e-6 for i, m in enumerate(members)})
 
     def discard(self, *members: str) -> None:
         if members:

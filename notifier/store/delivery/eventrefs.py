@@ -53,6 +53,14 @@ class EventRefs:
             return ref, ""
         return ref, f'{ref[:-1]},"event":{self._event_json(alert.event)}}}'
 
+    def saved(self, events: list[ChangeEvent]) -> None:
+        """This process has just stored these records (each as a read gives it): the
+        claims that name them and the deliveries that load them need not ask Redis."""
+        with self._lock:
+            for event in events:
+                self._remember(self._stored, event.event_id, True)
+                self._remember(self._events, event.event_id, event)
+
     def stored(self, event_id: str) -> bool:
         """The event has its own record; a yes is remembered (records are never rewritten
         and outlive the work that asks)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import redis
 
-from notifier.store.conn.batch import text
+from notifier.store.conn.batch import Batch, Later, read_now, text
 
 LEASE_S = 120
 
@@ -63,14 +63,21 @@ class FanOuts:
         """Whether chunks of `event_id` are out, and the other event of `provider` whose
         fan-out is still being planned, if any: one round trip when there is none (the
         usual case)."""
-        pipe = self._r.pipeline(transaction=False)
-        pipe.exists(self._chunks(event_id))
-        pipe.get(self._of(provider))
-        mine, other = pipe.execute()
-        other = text(other)
+        return read_now(self._r, lambda batch: self.standing_into(batch, provider, event_id))
+
+    def standing_into(
+        self, batch: Batch, provider: str, event_id: str
+    ) -> Later[tuple[bool, str | None]]:
+        """`standing`, queued on the caller's batch."""
+        batch.pipe.exists(self._chunks(event_id))
+        mine = batch.later(bool)
+        batch.pipe.get(self._of(provider))
+        return batch.later(lambda other: self._standing(mine.get(), text(other), event_id))
+
+    def _standing(self, mine: bool, other: str | None, event_id: str) -> tuple[bool, str | None]:
         if other is None or other == event_id or not self.in_flight(other):
-            return bool(mine), None
-        return bool(mine), other
+            return mine, None
+        return mine, other
 
     def renew(self, provider: str, event_id: str) -> None:
         pipe = self._r.pipeline(transaction=False)

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import redis
 
-from notifier.store.conn.batch import Pipe
+from notifier.store.conn.batch import Batch, Later, Pipe
 from notifier.store.delivery.dueset import DueSet
 
 # The attempt number stays: the handed-on task reads it (`attempt`), and `forget`
@@ -85,6 +85,11 @@ class RetryQueue:
     def attempt(self, dedup_key: str) -> int:
         """The number of the alert's next attempt (0: the first; kept until it finishes)."""
         return self.attempts([dedup_key]).get(dedup_key, 0)
+
+    def attempt_into(self, batch: Batch, dedup_key: str) -> Later[int]:
+        """`attempt`, queued on the caller's batch (a delivery's first round trip)."""
+        batch.pipe.hget(self._attempts, dedup_key)
+        return batch.later(lambda raw: int(raw) if raw is not None else 0)
 
     def attempts(self, dedup_keys: Sequence[str]) -> dict[str, int]:
         """The next attempt's number of each alert that has been retried (one round trip)."""

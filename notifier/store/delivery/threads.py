@@ -32,19 +32,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import redis
 
-from notifier.store.conn.batch import Pipe, text, writing
+from notifier.store.conn.batch import Batch, Pipe, text, writing
 from notifier.store.conn.durable import confirmed, execute_confirmed
 
 # The opener of a stand-in entry: an incident alerted before Redis lost its data.
 LOST_OPENER = "(before Redis lost its data)"
 RouteKey = tuple[str, str]  # (subscriber, channel)
 IncidentRef = tuple[str, str]  # (provider, incident id)
+RefKey = tuple[str, str, str]  # (thread key, channel, target id): a parent's reference
 THREAD_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -117,6 +118,11 @@ class InMemoryThreadStore:
 
     def ref(self, thread_key: str, channel: str, target_id: str) -> str | None:
         return self._refs.get((thread_key, channel, target_id))
+
+    def refs_into(
+        self, batch: Batch, refs: Sequence[RefKey]
+    ) -> Callable[[], dict[RefKey, str | None]]:
+        return lambda: {k: self._refs.get(k) for k in refs}
 
     def set_ref(
         self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None
@@ -269,6 +275,17 @@ class RedisThreadStore:
         """The vendor's reference to the thread's parent message on one target, if sent."""
         value = self._r.hget(self._ref_key(thread_key), f"{channel}:{target_id}")
         return text(value) or None
+
+    def refs_into(
+        self, batch: Batch, refs: Sequence[RefKey]
+    ) -> Callable[[], dict[RefKey, str | None]]:
+        """`ref` of each (thread key, channel, target id), queued on the caller's batch;
+        call the answer once the batch has run."""
+        read = []
+        for thread_key, channel, target_id in refs:
+            batch.pipe.hget(self._ref_key(thread_key), f"{channel}:{target_id}")
+            read.append(batch.later(lambda raw: text(raw) or None))
+        return lambda: {k: r.get() for k, r in zip(refs, read, strict=True)}
 
     def set_ref(
         self, thread_key: str, channel: str, target_id: str, ref: str, pipe: Pipe | None = None

@@ -13,13 +13,13 @@ in the same round trip.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 import redis
 
 from notifier.models import ChangeEvent, event_from_dict, to_jsonable
-from notifier.store.conn.batch import text
+from notifier.store.conn.batch import Pipe, text
 from notifier.store.ops import outbox
 
 EVENT_TTL = timedelta(days=30)
@@ -43,15 +43,24 @@ class EventStore:
 
     def save_events(self, events: Iterable[ChangeEvent]) -> list[str]:
         """Store each event record once (SET NX, 30 days); the ids newly stored."""
+        return [e.event_id for e in self.save(events)]
+
+    def save(
+        self, events: Iterable[ChangeEvent], then: Callable[[Pipe], object] | None = None
+    ) -> list[ChangeEvent]:
+        """Store each event record once (SET NX, 30 days); the events newly stored, each
+        exactly as `load_events` would read it back (the record rounds some fields).
+        `then` queues the caller's writes after the records, in the same round trip."""
         events = list(events)
         if not events:
             return []
         ttl = int(EVENT_TTL.total_seconds())
         pipe = self.redis.pipeline(transaction=False)
-        rows = []
+        rows, bodies = [], []
         for e in events:
             row = to_jsonable(e)
             body = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+            bodies.append(body)
             pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
             rows.append(outbox.entry(outbox.EVENT, e.detected_at, row))
         for n, e in enumerate(events):  # after the SETs: their replies come first
@@ -62,8 +71,11 @@ class EventStore:
             pipe.expire(index, ttl)
         # The history's rows, in the same round trip (the database upserts by event id).
         pipe.rpush(outbox.outbox_key(self.prefix), *rows)
+        if then is not None:
+            then(pipe)
         replies = pipe.execute()[: len(events)]
-        return [e.event_id for e, ok in zip(events, replies, strict=True) if ok]
+        # Parsed from the bodies just written: what a read would give, without the read.
+        return [event_from_dict(json.loads(b)) for b, ok in zip(bodies, replies, strict=True) if ok]
 
     def events_of(self, provider: str, incident_id: str) -> list[ChangeEvent]:
         """The stored events of one incident, in the order they were detected."""

@@ -14,6 +14,7 @@ from datetime import datetime
 import redis
 
 from notifier.models import Incident, incident_from_dict, iso, parse_iso, to_jsonable
+from notifier.store.conn.batch import Batch, Later, read_now
 from notifier.store.feeds.snapshot import ProviderState, recent_until
 
 # Fields to set, fields to delete, and when the provider's entries next need trimming.
@@ -56,8 +57,17 @@ class IncidentIndex:
         The index is trimmed as providers are polled; pass `now` to also drop
         entries whose window ran out since.
         """
+        return read_now(self.redis, lambda batch: self.recent_into(batch, now))
+
+    def recent_into(self, batch: Batch, now: datetime | None = None) -> Later[list[Incident]]:
+        """`recent_incidents`, queued on the caller's batch."""
+        batch.pipe.hvals(index_key(self.prefix))
+        return batch.later(lambda raws: self._recent(raws, now))
+
+    @staticmethod
+    def _recent(raws: list[bytes], now: datetime | None) -> list[Incident]:
         out = []
-        for raw in self.redis.hvals(index_key(self.prefix)):
+        for raw in raws:
             d = json.loads(raw)
             until = parse_iso(d.get("until"))
             if now is None or until is None or now < until:
