@@ -21,7 +21,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import feed_server
 from tests.support.local import LOCAL_CIDRS
 from tests.support.roundtrips import RoundTrips
-from tests.support.runtime import build_runtime
+from tests.support.runtime import build_runtime, one_slack_route
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 0, tzinfo=UTC)
@@ -70,9 +70,7 @@ def test_a_detected_change_reaches_slack_after_at_most_eight_redis_round_trips(
             url = server.url("/summary.json")
             rt = build_runtime(
                 tmp_path, redis_url, key_prefix,
-                "providers:\n  - id: acme\n    name: Acme\n"
-                f'    feed: {{url: "{url}", format: statuspage-json}}\n'
-                'subscribers:\n  - name: sre\n    slack: {channel: "#sre"}\n',
+                one_slack_route(url, "#sre", "sre", "Acme"),
                 slack_token="xoxb-cost-test", slack_api_url=slack.url,
                 fetch_allow_networks=LOCAL_CIDRS,
             )  # fmt: skip

@@ -28,7 +28,7 @@ from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
-from tests.support.runtime import build_runtime
+from tests.support.runtime import build_runtime, one_slack_route
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 # Its fake feed servers listen on 127.0.0.1, which the fetch guard refuses unless allowed.
@@ -120,9 +120,7 @@ def test_one_event_passes_through_each_stage_once_in_the_order_of_the_map(
     feeds.put("/s.json", summary_json([incident]))
     rt = build_runtime(
         tmp_path, redis_url, key_prefix,
-        "providers:\n  - id: acme\n    name: Acme Cloud\n"
-        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
+        one_slack_route(feeds.url("/s.json")),
         slack_token="xoxb-flow-test", slack_api_url=slack.url,
     )  # fmt: skip
     follow = Follow()

@@ -21,3 +21,16 @@ def build_runtime(
     config.write_text(subscriptions)
     built = Settings(_env_file=None, config=config, key_prefix=key_prefix, **settings)  # type: ignore[call-arg]
     return Runtime.build(built, redis_url, load_config(config))
+
+
+def one_slack_route(
+    feed_url: str, channel: str = "#vendor-status", subscriber: str = "platform",
+    name: str = "Acme Cloud",
+) -> str:  # fmt: skip
+    """A subscription file (made here) watching one Statuspage JSON feed, `acme`, with one
+    subscriber on one Slack channel: the smallest path from a poll to a post."""
+    return (
+        f"providers:\n  - id: acme\n    name: {name}\n"
+        f"    feed: {{url: '{feed_url}', format: statuspage-json}}\n"
+        f"subscribers:\n  - name: {subscriber}\n    slack: {{channel: '{channel}'}}\n"
+    )

@@ -18,7 +18,7 @@ from notifier.pipeline.runtime.wiring import Runtime
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer, feed_server
 from tests.support.handoff import InlineHandOff
-from tests.support.runtime import build_runtime
+from tests.support.runtime import build_runtime, one_slack_route
 from tests.support.statuspage_docs import FakeIncident, summary_json
 from workers import tasks
 
@@ -65,9 +65,7 @@ def test_an_infrastructure_retry_of_the_task_tries_the_same_attempt_again(
 ) -> None:  # fmt: skip
     rt = build_runtime(
         tmp_path, redis_url, key_prefix,
-        "providers:\n  - id: acme\n    name: Acme Cloud\n"
-        f"    feed: {{url: '{feeds.url('/s.json')}', format: statuspage-json}}\n"
-        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n",
+        one_slack_route(feeds.url("/s.json")),
         slack_token="xoxb-attempts-test", slack_api_url=fake_slack.url,
     )  # fmt: skip
     key = _claimed(rt, feeds)
