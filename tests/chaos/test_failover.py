@@ -41,7 +41,9 @@ from tests.support.local import ALLOW_ENV
 from tests.support.sentinel_group import SentinelGroup
 from tests.support.served import wait_for
 
-pytestmark = pytest.mark.chaos
+# The tests follow one story on one Sentinel group (the second needs the first's kill):
+# one worker runs them, in order.
+pytestmark = [pytest.mark.chaos, pytest.mark.xdist_group("chaos-failover")]
 CHANNELS = 20
 
 
