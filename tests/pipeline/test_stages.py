@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -61,6 +62,23 @@ def _incident(*updates: tuple[str, str]) -> FakeIncident:
     return incident
 
 
+def _planned(
+    tmp_path: Path,
+    redis_url: str,
+    key_prefix: str,
+    served: tuple[FeedServer, FakeSlack],
+    **runtime: Any,
+) -> tuple[Runtime, InlineHandOff]:
+    """An incident opened on the feed, polled and planned; its alerts handed on, not sent."""
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, **runtime)
+    handoff = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", handoff, NOW)
+    plan.process(rt, handoff.processed[0], handoff, NOW)
+    return rt, handoff
+
+
 def test_a_lost_process_task_is_re_sent_by_the_reconcile_sweep(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     served: tuple[FeedServer, FakeSlack],
@@ -88,12 +106,8 @@ def test_a_lost_delivery_is_re_sent_and_still_posts_once(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     served: tuple[FeedServer, FakeSlack],
 ) -> None:  # fmt: skip
-    feeds, slack = served
-    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    first = InlineHandOff(rt, NOW, plan=False, deliver=False)
-    ingest.poll(rt, "acme", first, NOW)
-    plan.process(rt, first.processed[0], first, NOW)
+    slack = served[1]
+    rt, first = _planned(tmp_path, redis_url, key_prefix, served, email=False)
     (key,) = first.delivered  # this deliver message is lost
     later = NOW + timedelta(minutes=31)
     sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
@@ -112,12 +126,7 @@ def test_a_follow_up_waits_for_its_thread_instead_of_opening_a_second_one(
     served: tuple[FeedServer, FakeSlack],
 ) -> None:  # fmt: skip
     feeds, slack = served
-    url = feeds.url("/s.json")
-    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, url, slack, email=False)
-    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
-    ingest.poll(rt, "acme", d, NOW)
-    plan.process(rt, d.processed[-1], d, NOW)
+    rt, d = _planned(tmp_path, redis_url, key_prefix, served, email=False)
     opener = d.delivered[-1]
     feeds.put(
         "/s.json",
@@ -150,12 +159,7 @@ def test_an_unconfigured_channel_fails_over_instead_of_printing(
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     served: tuple[FeedServer, FakeSlack], capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    feeds, slack = served
-    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, fallback="slack")
-    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
-    ingest.poll(rt, "acme", d, NOW)
-    plan.process(rt, d.processed[0], d, NOW)
+    rt, d = _planned(tmp_path, redis_url, key_prefix, served, fallback="slack")
     email = next(k for k in d.delivered if k.endswith("/email"))
     out = delivery.attempt_one(rt, email, d, NOW)  # Slack is configured, SMTP is not
     assert out.status == "failed" and "no credentials" in out.error
@@ -180,12 +184,8 @@ def test_a_failed_delivery_waits_in_redis_and_is_handed_on_once_with_its_attempt
     tmp_path: Path, redis_url: str, key_prefix: str, redis_client: redis.Redis,
     served: tuple[FeedServer, FakeSlack],
 ) -> None:  # fmt: skip
-    feeds, slack = served
-    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
-    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
-    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
-    ingest.poll(rt, "acme", d, NOW)
-    plan.process(rt, d.processed[0], d, NOW)
+    slack = served[1]
+    rt, d = _planned(tmp_path, redis_url, key_prefix, served, email=False)
     (key,) = d.delivered
     slack.fail_next(1, status=503)
     with pytest.raises(DeliveryError) as err:
