@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from notifier import __version__
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "subscriptions.example.yaml"
@@ -23,13 +24,18 @@ DOC = ROOT / "examples" / "2024-12-26-openai-azure" / "openai" / "20241226T19050
 
 
 def notifier(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, **kw: object
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, stdout: int | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The command's outcome, its output captured; with `stdout` (a file descriptor), a
+    fresh `python -m notifier` writing there: the zygote's children write to files."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+    env = base | {"PYTHONPATH": str(ROOT)} | (env or {})
+    if stdout is None:
+        return run_notifier(args, cwd=cwd, env=env, timeout=120)
     return subprocess.run(
-        [sys.executable, "-m", "notifier", *args], cwd=cwd,
-        env=base | {"PYTHONPATH": str(ROOT)} | (env or {}), text=True, timeout=120, **kw,
-    )  # type: ignore[call-overload,no-any-return]  # fmt: skip
+        [sys.executable, "-m", "notifier", *args], cwd=cwd, env=env,
+        stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ def service_env(redis_url: str, key_prefix: str, tmp_path: Path) -> dict[str, st
 
 
 def test_version_names_the_installed_version() -> None:
-    done = notifier("--version", capture_output=True)
+    done = notifier("--version")
     assert (done.returncode, done.stdout) == (0, f"notifier {__version__}\n")
 
 
@@ -55,7 +61,7 @@ def test_a_reader_that_left_ends_the_command_quietly(
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first byte: every write meets EPIPE
     try:
-        done = notifier(*args, env=service_env, stdout=write, stderr=subprocess.PIPE)
+        done = notifier(*args, env=service_env, stdout=write)
     finally:
         os.close(write)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
@@ -85,7 +91,7 @@ A_LIST = [["providers", "--json"], ["providers", "--watched", "--json"],
 def test_json_of_one_thing_is_one_object_on_one_line(
     args: list[str], service_env: dict[str, str]
 ) -> None:
-    done = notifier(*args, env=service_env, capture_output=True)
+    done = notifier(*args, env=service_env)
     lines = done.stdout.splitlines()
     assert len(lines) == 1, done.stdout[:500] + done.stderr
     assert isinstance(json.loads(lines[0]), dict)
@@ -93,7 +99,7 @@ def test_json_of_one_thing_is_one_object_on_one_line(
 
 @pytest.mark.parametrize("args", A_LIST, ids=" ".join)
 def test_json_of_a_list_is_json_lines(args: list[str], service_env: dict[str, str]) -> None:
-    done = notifier(*args, env=service_env, capture_output=True)
+    done = notifier(*args, env=service_env)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert all(isinstance(json.loads(line), dict) for line in lines), done.stdout[:500]
@@ -103,13 +109,12 @@ def test_json_of_a_list_is_json_lines(args: list[str], service_env: dict[str, st
 
 def test_a_silence_added_and_listed_is_the_same_object(service_env: dict[str, str]) -> None:
     added = notifier("silence", "add", "provider=openai", "--for", "1h", "--reason", "test",
-                     "--json", env=service_env, capture_output=True)  # fmt: skip
+                     "--json", env=service_env)  # fmt: skip
     assert added.returncode == 0, added.stderr
     silence = json.loads(added.stdout)
-    listed = notifier("silence", "list", "--json", env=service_env, capture_output=True)
+    listed = notifier("silence", "list", "--json", env=service_env)
     assert silence in [json.loads(line) for line in listed.stdout.splitlines()]
-    ended = notifier("silence", "expire", silence["id"], "--json", env=service_env,
-                     capture_output=True)  # fmt: skip
+    ended = notifier("silence", "expire", silence["id"], "--json", env=service_env)  # fmt: skip
     assert json.loads(ended.stdout)["id"] == silence["id"]
 
 
@@ -119,8 +124,7 @@ def test_a_silence_added_and_listed_is_the_same_object(service_env: dict[str, st
 )  # fmt: skip
 def test_no_redis_is_said_one_way_by_every_command(args: list[str], tmp_path: Path) -> None:
     data = tmp_path / "data"  # nothing of ours runs here, and no NOTIFIER_REDIS_URL
-    done = notifier(*args, env={"NOTIFIER_CONFIG": str(EXAMPLE), "NOTIFIER_DATA_DIR": str(data)},
-                    capture_output=True)  # fmt: skip
+    done = notifier(*args, env={"NOTIFIER_CONFIG": str(EXAMPLE), "NOTIFIER_DATA_DIR": str(data)})
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
         f"notifier {args[0]}: no Redis: NOTIFIER_REDIS_URL is unset and no service runs under "
@@ -132,8 +136,7 @@ def test_no_redis_is_said_one_way_by_every_command(args: list[str], tmp_path: Pa
 def test_without_a_subscription_file_it_says_how_to_get_one(
     args: list[str], tmp_path: Path
 ) -> None:
-    done = notifier(*args, cwd=tmp_path, env={"NOTIFIER_DATA_DIR": str(tmp_path / "d")},
-                    capture_output=True)  # fmt: skip
+    done = notifier(*args, cwd=tmp_path, env={"NOTIFIER_DATA_DIR": str(tmp_path / "d")})
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert (
         "config/subscriptions.yaml: cannot read: No such file or directory. `notifier init` "
@@ -143,26 +146,26 @@ def test_without_a_subscription_file_it_says_how_to_get_one(
 
 def test_init_writes_the_packaged_starter_which_checks_clean(tmp_path: Path) -> None:
     env = {"NOTIFIER_DATA_DIR": str(tmp_path / "d")}
-    done = notifier("init", cwd=tmp_path, env=env, capture_output=True)
+    done = notifier("init", cwd=tmp_path, env=env)
     assert (done.returncode, done.stdout) == (0, "wrote config/subscriptions.yaml\n"), done.stderr
     written = (tmp_path / "config" / "subscriptions.yaml").read_text()
     packaged = resources.files("notifier.config").joinpath("starter.yaml").read_text()
     assert written == packaged and written.startswith("# notifier subscription file")
-    check = notifier("config", "check", cwd=tmp_path, env=env, capture_output=True)
+    check = notifier("config", "check", cwd=tmp_path, env=env)
     assert check.returncode == 0, check.stderr
     assert check.stdout.startswith("config/subscriptions.yaml: OK")
     # Never over a file that is there, unless told.
     (tmp_path / "config" / "subscriptions.yaml").write_text("# mine\n")
-    again = notifier("init", cwd=tmp_path, env=env, capture_output=True)
+    again = notifier("init", cwd=tmp_path, env=env)
     assert again.returncode == 1 and "already there" in again.stderr
     assert (tmp_path / "config" / "subscriptions.yaml").read_text() == "# mine\n"
-    forced = notifier("init", "--force", cwd=tmp_path, env=env, capture_output=True)
+    forced = notifier("init", "--force", cwd=tmp_path, env=env)
     assert forced.returncode == 0
     assert (tmp_path / "config" / "subscriptions.yaml").read_text() == packaged
 
 
 def test_init_elsewhere_says_to_point_notifier_config_at_it(tmp_path: Path) -> None:
-    done = notifier("init", "ops/subs.yaml", cwd=tmp_path, capture_output=True)
+    done = notifier("init", "ops/subs.yaml", cwd=tmp_path)
     assert done.returncode == 0 and (tmp_path / "ops" / "subs.yaml").is_file()
     assert "export NOTIFIER_CONFIG=ops/subs.yaml" in done.stderr
     assert "`notifier config check ops/subs.yaml`" in done.stderr

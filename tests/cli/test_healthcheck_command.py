@@ -6,21 +6,20 @@ import os
 import re
 import socket
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
 
 from notifier.store.ops.heartbeats import Heartbeats
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def probe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-    return subprocess.run([sys.executable, "-m", "notifier", "healthcheck", *args], cwd=ROOT,
-                          env=base | env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    return run_notifier(["healthcheck", *args], env=base | env)
 
 
 def test_each_part_is_healthy_only_with_a_fresh_heartbeat_of_its_own(

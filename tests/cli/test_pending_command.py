@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from notifier.cli.pending import render, report
 from notifier.store.delivery.dueset import DueSet
 from notifier.store.delivery.pacing import Pacing
 from notifier.store.delivery.retries import RetryQueue
+from tests.support.cli import run_notifier
 
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +56,8 @@ def test_the_command_prints_json(redis_url: str, key_prefix: str, tmp_path: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
     env.update(NOTIFIER_REDIS_URL=redis_url, NOTIFIER_KEY_PREFIX=key_prefix,
                NOTIFIER_DATA_DIR=str(tmp_path))  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", "pending", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+    done = run_notifier(["pending", "--json"], env=env)
+    done.check_returncode()
     found = json.loads(done.stdout)
     assert found["retrying"] == {"count": 0, "next": []} and found["paused"] == {}
 
@@ -77,15 +74,12 @@ def test_the_command_lists_a_pause_of_every_channel_kind(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
     env.update(NOTIFIER_REDIS_URL=redis_url, NOTIFIER_KEY_PREFIX=key_prefix,
                NOTIFIER_DATA_DIR=str(tmp_path))  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", "pending", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+    done = run_notifier(["pending", "--json"], env=env)
+    done.check_returncode()
     assert set(json.loads(done.stdout)["paused"]) == {"pagerduty", "opsgenie", "webhook", "apprise"}
-    text = subprocess.run(
-        [sys.executable, "-m", "notifier", "pending"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
-    ).stdout  # fmt: skip
+    listed = run_notifier(["pending"], env=env)
+    listed.check_returncode()
+    text = listed.stdout
     paused = next(x for x in text.splitlines() if x.startswith("paused"))
     assert all(f"{c} until" in paused for c in ("pagerduty", "opsgenie", "webhook", "apprise"))
 

@@ -8,7 +8,6 @@ import argparse
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import redis
 
 from notifier.cli import UNREACHABLE, build_parser
 from notifier.store.conn.server import PrivateRedis
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "subscriptions.example.yaml"
@@ -36,10 +36,7 @@ def notifier(
     args: list[str], env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "notifier", *args], cwd=ROOT, env=base | env,
-        capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+    return run_notifier(args, env=base | env, timeout=timeout)
 
 
 def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:

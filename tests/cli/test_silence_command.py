@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from notifier.cli.silence import parse_matchers
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """
@@ -23,10 +23,7 @@ subscribers:
 
 
 def _notifier(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return run_notifier(args, env=env)
 
 
 @pytest.fixture

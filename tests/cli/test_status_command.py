@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from notifier.store.feeds.incidents import IncidentIndex
 from notifier.store.feeds.providers import ProviderStore
 from notifier.store.ops.heartbeats import Heartbeats
 from notifier.text import inert_stream
+from tests.support.cli import run_notifier
 from tests.support.feed_server import feed_server
 from tests.support.local import LOCAL
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -178,8 +178,7 @@ def test_it_says_whether_the_service_is_healthy_and_exits_1_when_not(
             "NOTIFIER_CONFIG": str(config)}  # fmt: skip
 
     def status(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "notifier", "status", *args], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        return run_notifier(["status", *args], env=env)
 
     done = status()
     assert done.returncode == 1, done.stderr

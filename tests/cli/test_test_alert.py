@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from notifier.route.oncall import on_call
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
@@ -55,10 +55,7 @@ def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "notifier", "test-alert", *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return run_notifier(["test-alert", *args], env=env)
 
 
 def test_it_reports_each_vendors_answer_per_target_and_fails_if_one_failed(

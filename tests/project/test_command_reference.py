@@ -1,5 +1,5 @@
 """The command reference's exit status table (docs/commands.md) holds: each row's command
-runs, as written, as a real `python -m notifier` process, in the case its "when" column
+runs, as written, as a real `notifier` process (`tests.support.cli`), in the case its "when" column
 names, and exits as the table says. A case the test does not know fails the test, so the
 table cannot grow rows nobody checks."""
 
@@ -10,13 +10,13 @@ import re
 import shlex
 import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "commands.md"
@@ -106,10 +106,7 @@ def test_the_command_exits_as_the_reference_says(
     })  # fmt: skip
     case.cwd.mkdir()
     cases[row.when](case)
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", *row.argv], cwd=case.cwd, env=case.env,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_notifier(row.argv, cwd=case.cwd, env=case.env, timeout=120)
     output = f"{done.stdout[-1500:]}\n{done.stderr[-1500:]}"
     assert "Traceback" not in done.stderr, output
     assert done.returncode == row.exits, f"{row}\n{output}"

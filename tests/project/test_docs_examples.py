@@ -4,9 +4,9 @@ A command is a line of a ```console block that starts `$ notifier` (or `$ NAME=v
 or a line of a ```sh block that starts `notifier`. Two trailing comments change what is
 expected: `# exits N` (the exit status the page documents) and `# long-running` (a command
 that runs until stopped; only `run`, `worker`, `beat` and `web` may say so, and those are not
-started). Each command runs as a real `python -m notifier` process, in a copy of the shipped
-`config/` and `examples/` where the README's first step (copy the example subscription file to
-config/subscriptions.yaml) has been done, against this session's own Redis.
+started). Each command runs as a real `notifier` process (`tests.support.cli`), in a copy of
+the shipped `config/` and `examples/` where the README's first step (copy the example
+subscription file to config/subscriptions.yaml) has been done, against this session's own Redis.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from notifier.cli import build_parser
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -159,13 +158,6 @@ def test_the_command_exits_as_documented(
         "NOTIFIER_KEY_PREFIX": key_prefix,
         "NOTIFIER_DATA_DIR": str(sandbox / ".notifier"),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", *example.argv],
-        cwd=sandbox,
-        env=env | example.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_notifier(example.argv, cwd=sandbox, env=env | example.env, timeout=120)
     output = f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     assert done.returncode == example.exits, f"{example}\n{output}"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import pytest
 
 from notifier.config.load import load_config
+from tests.support.cli import run_notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "2024-12-26-openai-azure"
@@ -60,12 +59,8 @@ def claims() -> list[Claim]:
 @pytest.fixture(scope="module")
 def replay() -> list[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", "replay", str(EXAMPLE),
-         "--config", str(EXAMPLE / "subscriptions.yaml")],
-        cwd=ROOT, env=env | {"PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
+    done = run_notifier(["replay", str(EXAMPLE), "--config", str(EXAMPLE / "subscriptions.yaml")],
+                        env=env | {"PYTHONPATH": str(ROOT)}, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
