@@ -18,9 +18,8 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from types import ModuleType
 from typing import ClassVar
-
-import apprise
 
 from notifier.channels.base import Channel, DeliveryError, SendResult, Target, redact
 from notifier.channels.console.text import text_lines
@@ -32,10 +31,17 @@ from notifier.models import Alert, Impact
 BODY_MAX = 4000  # apprise splits or trims further for services with smaller limits
 TITLE_MAX = 250
 _STATUS = re.compile(r"error=(\d{3})\b|\b(\d{3}) error\b")
-NOTIFY_TYPE = {
-    Impact.CRITICAL: apprise.NotifyType.FAILURE, Impact.MAJOR: apprise.NotifyType.FAILURE,
-    Impact.MINOR: apprise.NotifyType.WARNING,
-}  # fmt: skip
+# apprise's NotifyType member per impact; the rest are INFO.
+NOTIFY_TYPE = {Impact.CRITICAL: "FAILURE", Impact.MAJOR: "FAILURE", Impact.MINOR: "WARNING"}
+
+
+def _apprise() -> ModuleType:
+    """apprise, imported when an apprise channel is built: its ~100 service plugins cost
+    0.3 s of CPU at import, and most deployments route nothing to it (every worker and
+    command that lists the channel kinds would pay it)."""
+    import apprise
+
+    return apprise
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,7 @@ class AppriseChannel(Channel):
 
     def __init__(self, presentation: Presentation | None = None) -> None:
         self.presentation = presentation or Presentation()
+        self._apprise = apprise = _apprise()
         # In memory: apprise would otherwise keep state files under the user's cache.
         self._asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
 
@@ -82,12 +89,13 @@ class AppriseChannel(Channel):
             said = env_named(target.urls_env)
             raise DeliveryError(f"apprise: {said} is not set", permanent=True)
         where = f"apprise: {target.urls_env} URL {target.index + 1}"
+        apprise = self._apprise
         service = apprise.Apprise(asset=self._asset)
         if not service.add(target.url):
             raise DeliveryError(f"{where} is not an apprise URL", permanent=True)
         lines = text_lines(alert, self.presentation)
         title, body = truncate(lines[0], TITLE_MAX), truncate("\n".join(lines[1:]), BODY_MAX)
-        kind = NOTIFY_TYPE.get(alert.event.incident.impact, apprise.NotifyType.INFO)
+        kind = getattr(apprise.NotifyType, NOTIFY_TYPE.get(alert.event.incident.impact, "INFO"))
         result = service.notify(body=body or title, title=title, notify_type=kind,
                                 body_format=apprise.NotifyFormat.TEXT)  # fmt: skip
         if result:
