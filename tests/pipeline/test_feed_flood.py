@@ -3,7 +3,6 @@ count, and every incident is still recorded (real HTTP server, real Redis)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,12 +35,12 @@ class Collector:
         self.events.extend(events)
 
 
-def test_fifteen_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
+def test_three_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
     redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store = ProviderStore(redis_client, key_prefix)
     known = inc("known", (0, INV))
-    flood = [inc(f"f{i}", (1, INV), title=f"Flood {i}") for i in range(15_000)]
+    flood = [inc(f"f{i}", (1, INV), title=f"Flood {i}") for i in range(3_000)]
     with (
         feed_server() as server,
         Fetcher(timeout=10, allow=LOCAL, total_timeout=60, max_bytes=30_000_000) as fetcher,
@@ -53,18 +52,16 @@ def test_fifteen_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
         assert EventKind.NEW_INCIDENT in {e.kind for e in first.events}
 
         body = summary_json([inc("known", (0, INV), (2, IDE)), *flood])
-        assert len(body) > 4_000_000
+        assert len(body) > 800_000  # near a megabyte, as the largest real documents are
         server.put("/api/v2/summary.json", body)
         out = Collector()
-        started = time.monotonic()
         result = poll_provider(p, store, fetcher, out, at(2), name="Acme")
-        took = time.monotonic() - started
 
         assert result.outcome is Outcome.CHANGED
         floods = [e for e in out.events if e.kind is EventKind.FEED_FLOOD]
         assert len(floods) == 1 and EventKind.FEED_FLOOD in FEED_EVENTS
         assert floods[0].incident.title == (
-            "Feed flood: Acme published 15000 new incidents in one document"
+            "Feed flood: Acme published 3000 new incidents in one document"
         )
         assert "max_new_incidents_per_poll (50)" in (
             floods[0].update.body if floods[0].update else ""
@@ -72,7 +69,7 @@ def test_fifteen_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
         # The known incident's own change still goes out; nothing else does.
         others = [e for e in out.events if e.kind is not EventKind.FEED_FLOOD]
         assert {e.incident_id for e in others} == {"known"}
-        assert len(store.load_state("acme").incidents) == 15_001  # type: ignore[union-attr]
+        assert len(store.load_state("acme").incidents) == 3_001  # type: ignore[union-attr]
 
         # The same document again, and one flood incident updated: no flood, no
         # re-alert of the recorded ones, the update alerted as usual.
@@ -83,7 +80,6 @@ def test_fifteen_thousand_new_incidents_are_one_flood_alert_and_all_recorded(
         poll_provider(p, store, fetcher, again, at(3), name="Acme")
         assert {e.incident_id for e in again.events} == {"f7"}
         assert EventKind.FEED_FLOOD not in {e.kind for e in again.events}
-    print(f"15,000-incident poll took {took:.1f} s")
 
 
 def test_a_flood_event_is_the_same_event_when_the_same_document_is_decided_again(
