@@ -7,9 +7,10 @@ command costs its work and not its start-up. It is still a process of its own: t
 environment given (replacing the worker's, as `subprocess.run(env=...)` does), the working
 directory, stdin from /dev/null or `input`, exit status, and a kill at the timeout.
 
-Commands that serve until stopped (`run`, `web`, `worker`, `beat`) are not for this: they
-start their own processes and take signals; `tests/support/served.py` starts those. Set
-NOTIFIER_TEST_COLD_CLI=1 to run every command as a fresh `python -m notifier` instead.
+A command that serves until stopped (`run`, `web`, `worker`, `beat`) runs here only where
+it is expected to end by itself (no Redis, a bad setting); one that serves is started by
+`tests/support/served.py`, which stops it with signals. Set NOTIFIER_TEST_COLD_CLI=1 to run
+every command as a fresh `python -m notifier` instead.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"run", "web", "worker", "beat"}
 
 
 class _Zygote:
@@ -92,7 +92,7 @@ def run_notifier(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m notifier *argv` in `cwd` with exactly `env`, to its end."""
     args = [sys.executable, "-m", "notifier", *argv]
-    if os.environ.get("NOTIFIER_TEST_COLD_CLI") or (argv and argv[0] in SERVICES):
+    if os.environ.get("NOTIFIER_TEST_COLD_CLI"):
         return subprocess.run(args, cwd=cwd, env=dict(env), input=input, capture_output=True,
                               text=True, timeout=timeout)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="notifier-cli-") as tmp:
