@@ -14,13 +14,20 @@ loaded when a worker or beat starts (`workers.process_state`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 from typing import Any
 
 from celery import Celery
 from celery.exceptions import CPendingDeprecationWarning
-from celery.signals import celeryd_init, setup_logging, worker_ready, worker_shutdown
+from celery.signals import (
+    celeryd_init,
+    setup_logging,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from notifier import logs
 from notifier.config.settings import Settings, get_settings
@@ -146,6 +153,17 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
 
     ctx = loaded()
     lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
+
+
+@worker_process_init.connect
+def _freeze_start_up_heap(**_: object) -> None:
+    """Move everything a pool process inherited (every module of the pipeline, Celery,
+    the parsed subscription file: ~115,000 objects) out of the garbage collector's
+    reach. They live as long as the process, yet each full collection walked them all,
+    60 ms here, stalling whichever delivery it interrupted. Objects made later are
+    collected as before. It also keeps the collector from writing to the pages shared
+    with the parent after the fork, so they stay shared."""
+    gc.freeze()
 
 
 _pulse: list[WorkerPulse] = []  # this worker's heartbeat thread, once it is ready

@@ -77,7 +77,8 @@ def _plan_inline(rt: Runtime) -> PlanInline:
 
 def _deliver_inline(rt: Runtime) -> DeliverInline:
     def deliver_now(dedup_key: str, handoff: HandOff) -> object:
-        return delivery.deliver(rt, dedup_key, handoff, utcnow())
+        # Not in its due set yet: the delivery puts it there if left unfinished.
+        return delivery.deliver(rt, dedup_key, handoff, utcnow(), due_added=False)
 
     return deliver_now
 

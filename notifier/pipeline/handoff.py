@@ -97,6 +97,11 @@ class StageQueues(Protocol):
 PlanInline = Callable[[Sequence[str], "HandOff"], object]
 # Delivers one claimed alert now, in this process, exactly as its queued task would
 # (the same claim and lock make it once); given the hand-off for a fallback's alert.
+# The alert is not in its due set yet: the callable puts it there after the attempt
+# (`HandOff.undelivered`), only if the attempt left it unfinished, so the entry costs
+# no round trip before the vendor request. A crash before then loses nothing: the
+# alert's event is still in its own due set (it is marked processed only after its
+# inline deliveries), and planning it again hands the claimed alert on again.
 DeliverInline = Callable[[str, "HandOff"], object]
 
 
@@ -192,8 +197,12 @@ class HandOff:
         route channel, by key) saves reading them back to pick the lanes."""
         keys = list(dedup_keys)
         if keys:
-            self._due(Due.UNDELIVERED, keys, now)
-            self._deliver(keys, chunked=True, channels=channels)
+            self._deliver(keys, chunked=True, channels=channels, now=now)
+
+    def undelivered(self, dedup_keys: Sequence[str], now: datetime) -> None:
+        """Put alerts in their due set (the reconcile sweep's safety net), as `alerts`
+        does before queueing them; an inline delivery calls it (`DeliverInline`)."""
+        self._due(Due.UNDELIVERED, dedup_keys, now)
 
     def retries(self, dedup_keys: Sequence[str]) -> None:
         """Hand on alerts whose next attempt is due: one alert a task (they are already
@@ -201,8 +210,11 @@ class HandOff:
         self._deliver(list(dedup_keys), chunked=False)
 
     def _deliver(
-        self, keys: list[str], *, chunked: bool, channels: Mapping[str, str] | None = None
-    ) -> None:
+        self, keys: list[str], *, chunked: bool, channels: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> None:  # fmt: skip
+        """Queue `keys` (or deliver the first here); with `now`, they are new to delivery
+        and go in their due set first, but for those delivered here (`DeliverInline`)."""
         # Each alert's lane: from the planner, else one round trip (an expired record:
         # `deliver`, where it is logged as missing); pages are queued first.
         given = channels or {}
@@ -213,6 +225,9 @@ class HandOff:
         # A fan-out goes in chunks, each sent at once: one task per alert costs more
         # than the alert, and a chunk as big as the sending threads keeps them busy.
         here = self._take_inline(by_lane) if chunked else []
+        if now is not None:
+            inline = {key for key, _ in here}
+            self._due(Due.UNDELIVERED, [k for k in keys if k not in inline], now)
         size = self.rt.settings.delivery_in_flight
         for lane, mine in by_lane.items():
             if len(mine) == 1 or not chunked:
@@ -222,7 +237,7 @@ class HandOff:
             for i in range(0, len(mine), size):
                 self.queues.deliver_chunk(mine[i : i + size], lane)
         for key, lane in here:  # the rest is queued already: other workers go on with it
-            self._deliver_here(key, lane)
+            self._deliver_here(key, lane, now)
 
     def _take_inline(self, by_lane: dict[Lane, list[str]]) -> list[tuple[str, Lane]]:
         """The alerts to deliver in this process (pages first), out of `by_lane`."""
@@ -234,15 +249,21 @@ class HandOff:
             self._inline_left -= take
         return here
 
-    def _deliver_here(self, key: str, lane: Lane) -> None:
+    def _deliver_here(self, key: str, lane: Lane, now: datetime | None) -> None:
         """Deliver one alert inline; queue it instead once the time budget is spent, or
-        when our infrastructure failed it (its task then tries the same attempt again)."""
+        when our infrastructure failed it (its task then tries the same attempt again),
+        in its due set first like every queued alert."""
         if self.deliver_inline is None or time.monotonic() >= self._inline_until:
-            self.queues.deliver(key, lane)
+            self._queue_new(key, lane, now)
             return
         try:
             self.deliver_inline(key, self)
         except self.transient as exc:
             log.warning("inline delivery failed (%s); queueing it", type(exc).__name__,
                         extra={"dedup_key": key})  # fmt: skip
-            self.queues.deliver(key, lane)
+            self._queue_new(key, lane, now)
+
+    def _queue_new(self, key: str, lane: Lane, now: datetime | None) -> None:
+        if now is not None:
+            self._due(Due.UNDELIVERED, [key], now)
+        self.queues.deliver(key, lane)

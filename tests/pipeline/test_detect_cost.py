@@ -25,10 +25,11 @@ from tests.support.runtime import build_runtime, one_slack_route
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NOW = datetime(2024, 12, 26, 19, 0, tzinfo=UTC)
-# Saving the events with their due entries; the plan's lock with its reads; the threads'
-# prefetch; the claim; the undelivered entry; the delivery's locked read; its attempt
-# record with the thread reference; the channel's pacing token.
-MOST_TRIPS = 8
+# Saving the events with their due entries; the plan's lock with its reads and the first
+# event's threads; the claim; the delivery's locked read; its attempt record with the
+# thread reference; the channel's pacing token. (An alert delivered inline goes in its
+# due set after the attempt, and only if left unfinished: `handoff.DeliverInline`.)
+MOST_TRIPS = 6
 
 
 class _NoQueues:
@@ -61,7 +62,7 @@ class _Stamping(FakeSlack):
         return super().handle(request)
 
 
-def test_a_detected_change_reaches_slack_after_at_most_eight_redis_round_trips(
+def test_a_detected_change_reaches_slack_after_at_most_six_redis_round_trips(
     tmp_path: Path, redis_url: str, key_prefix: str
 ) -> None:
     slack = _Stamping().start()
@@ -89,7 +90,7 @@ def test_a_detected_change_reaches_slack_after_at_most_eight_redis_round_trips(
             handoff = HandOff(
                 rt, _NoQueues(),
                 plan_inline=lambda ids, h: plan.process(rt, ids, h, NOW),
-                deliver_inline=lambda key, h: delivery.deliver(rt, key, h, NOW),
+                deliver_inline=lambda key, h: delivery.deliver(rt, key, h, NOW, due_added=False),
                 transient=INFRASTRUCTURE,
             )  # fmt: skip
             server.put("/summary.json", summary_json([]))

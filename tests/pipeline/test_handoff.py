@@ -274,6 +274,21 @@ def test_an_inline_delivery_our_infrastructure_failed_is_queued_and_planning_is_
     assert not queues.planned  # the claims stand: re-planning would hand on nothing
 
 
+def test_an_alert_delivered_inline_goes_in_its_due_set_only_when_queued_instead(
+    alerts: _Alerts,
+) -> None:
+    """Its delivery puts an alert delivered inline in its due set, after the attempt and
+    only if it is left unfinished: no round trip before the vendor request. One our
+    infrastructure failed is queued, and like every queued alert, in its due set first."""
+    keys = _claimed(alerts, 2)
+    planner = _Planner(keys, failing=keys[:1])
+    handoff, _ = _delivering(2, planner, alerts)
+    handoff.events(["e1"], NOW)
+    assert planner.log == [("queued", keys[0]), ("inline", keys[1])]
+    undelivered = _Runtime(2, alerts).due(Due.UNDELIVERED)
+    assert undelivered.due(NOW + RECONCILE_AFTER[Due.UNDELIVERED] + S) == keys[:1]
+
+
 def test_alerts_handed_on_outside_an_inline_plan_are_all_queued(alerts: _Alerts) -> None:
     """A queued plan, a large fan-out's or a retry: the poll worker never sends them."""
     keys = _claimed(alerts, 2)

@@ -251,3 +251,25 @@ def test_a_chunk_stops_at_the_first_transient_failure_and_reports_where(
     assert len(undelivered) == 0
     posted = sorted(str(m["body"]["channel"]) for m in slack.messages if "channel" in m["body"])
     assert posted == ["#team0", "#team1", "#team2"]
+
+
+def test_an_alert_delivered_where_it_was_planned_enters_its_due_set_only_if_unfinished(
+    tmp_path: Path, redis_url: str, key_prefix: str, served: tuple[FeedServer, FakeSlack],
+) -> None:  # fmt: skip
+    """An inline delivery (`due_added=False`): a delivered alert never needs the reconcile
+    sweep's safety net; one left to retry gets it after its attempt."""
+    feeds, slack = served
+    feeds.put("/s.json", summary_json([_incident(("investigating", "2024-12-26T19:00:00Z"))]))
+    rt = _runtime(tmp_path, redis_url, key_prefix, feeds.url("/s.json"), slack, email=False)
+    d = InlineHandOff(rt, NOW, plan=False, deliver=False)
+    ingest.poll(rt, "acme", d, NOW)
+    plan.process(rt, d.processed[0], d, NOW)
+    (key,) = d.delivered
+    undelivered = rt.due(Due.UNDELIVERED)
+    undelivered.discard(key)  # as the inline hand-on leaves it
+    slack.fail_next(1, status=503)
+    assert delivery.deliver(rt, key, d, NOW, due_added=False) == delivery.RETRYING
+    assert undelivered.due(NOW + timedelta(days=1)) == [key]
+    undelivered.discard(key)
+    assert delivery.deliver(rt, key, d, NOW + timedelta(minutes=1), due_added=False) == "delivered"
+    assert len(undelivered) == 0

@@ -225,13 +225,19 @@ class SlackChannel(Channel):
         if thread_ref is None:
             return self._post_parent(channel, {**parent, **tagged})
         channel_id, _, parent_ts = thread_ref.partition("/")
-        made = self.memo.get("reply", alert, lambda: slack_blocks.reply_message(
-            alert, self.presentation))  # fmt: skip
-        reply = {**made, **tagged}
+
+        def reply() -> dict[str, Any]:
+            made = self.memo.get("reply", alert, lambda: slack_blocks.reply_message(
+                alert, self.presentation))  # fmt: skip
+            return {**made, **tagged}
+
         if alert.attached_to:
             # Folded into an upstream's thread: reply there, leave its parent alone.
-            data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
+            data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts,
+                              **reply())  # fmt: skip
             return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
+        # The reply is rendered after the edit: the first request waits only for what it
+        # carries.
         try:
             self._call("chat_update", channel=channel_id, ts=parent_ts, **parent)
         except ThreadGoneError:
@@ -245,7 +251,7 @@ class SlackChannel(Channel):
                 "slack parent edit failed; posting the reply anyway: %s", exc.message,
                 extra={"dedup_key": alert.dedup_key},
             )  # fmt: skip
-        data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply)
+        data = self._call("chat_postMessage", channel=channel_id, thread_ts=parent_ts, **reply())
         return SendResult(message_id=f"{channel_id}/{data['ts']}", thread_ref=thread_ref)
 
     def reply(self, thread_ref: str, text: str) -> SendResult:

@@ -34,15 +34,21 @@ log = logging.getLogger(__name__)
 RETRYING = "retrying"  # the status of an attempt whose successor waits in Redis
 
 
-def deliver(rt: Runtime, dedup_key: str, handoff: HandOff, now: datetime) -> str:
+def deliver(
+    rt: Runtime, dedup_key: str, handoff: HandOff, now: datetime, *, due_added: bool = True
+) -> str:
     """The alert's next attempt (its number read from Redis with its lock); its status,
-    or `RETRYING`."""
+    or `RETRYING`. Without `due_added` (an alert its planner delivers inline, not yet in
+    its due set: `handoff.DeliverInline`) the alert goes there after the attempt, only
+    if it is left unfinished."""
     attempt = retry.NextAttempt()
     try:
-        outcome = attempt_one(rt, dedup_key, handoff, now, attempt)
+        outcome = attempt_one(rt, dedup_key, handoff, now, attempt, due_added=due_added)
     except DeliveryError as exc:  # always "try again later"; failures come back as outcomes
         # From the vendor's answer, not the task's start: a Retry-After is never cut short.
         retry_later(rt, [dedup_key], attempt.number, exc, utcnow())
+        if not due_added:
+            handoff.undelivered([dedup_key], now)
         return RETRYING
     return outcome.status
 
@@ -80,14 +86,21 @@ def attempt_one(
     now: datetime,
     attempt: int | retry.NextAttempt | None = None,
     final: bool | None = None,
+    *,
+    due_added: bool = True,
 ) -> DeliveryOutcome:
     """Attempt `attempt` (None or `NextAttempt`: the alert's own, read from Redis with
     its lock) of one alert; raises `DeliveryError` to be tried again. `final` (None:
-    from the attempt number) makes a transient failure a final one."""
+    from the attempt number) makes a transient failure a final one. `due_added`: the
+    alert is in its due set, to leave once finished; else it goes there unless finished
+    (see `deliver`)."""
     number = retry.NextAttempt() if attempt is None else attempt
     finished: list[str] = []
     outcome = _deliver_one(rt, dedup_key, handoff, now, number, final, finished)
-    rt.due(Due.UNDELIVERED).discard(*finished)
+    if due_added:
+        rt.due(Due.UNDELIVERED).discard(*finished)
+    elif dedup_key not in finished:
+        handoff.undelivered([dedup_key], now)
     return outcome
 
 

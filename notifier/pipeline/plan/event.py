@@ -63,6 +63,7 @@ from notifier.store.delivery.followups import FollowUps
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import (
     IncidentRef,
+    Prefetched,
     RedisThreadStore,
     RouteKey,
     ThreadEntry,
@@ -103,8 +104,12 @@ def process_event(
     followups: FollowUps | None = None,
     warnings: Mapping[str, Incident] | None = None,
     on_drop: DropHook | None = None,
+    prefetched: Prefetched | None = None,
 ) -> list[Alert]:
     """Annotate, route, group and claim; return the alerts to deliver.
+
+    `prefetched`: the threads of `every_route(config)` for the event's incident, read by
+    the caller after nothing else could change them (with the provider's lock).
 
     `on_drop` counts what a rule decides to send nowhere (`notifier.route.drops`).
 
@@ -132,6 +137,8 @@ def process_event(
         if isinstance(threads, RedisThreadStore) and isinstance(alerts, AlertStore)
         else None
     )
+    if deferred is not None and prefetched is not None:
+        deferred.seed(prefetched)
     threads = deferred if deferred is not None else RememberingThreads(threads)
     # One search for upstream incidents serves the annotations and the cascades.
     upstream = safe_upstreams(event, config, world, now)
@@ -148,7 +155,7 @@ def process_event(
             annotations = (note, *annotations)
     # Routing asks every (subscriber, channel) whether the incident reached it: one
     # MGET per 500 instead of a GET each.
-    threads.get_many([(s.name, c) for s in config.subscribers for c in s.channel_names()], ref)
+    threads.get_many(every_route(config), ref)
     routes = route_event(
         event, config, now, lambda s, c: _reached(threads.get((s, c), ref), event, now), on_drop
     )
@@ -174,6 +181,11 @@ def process_event(
             if on_ready is not None:
                 on_ready(ready)
     return out
+
+
+def every_route(config: Config) -> list[RouteKey]:
+    """Every (subscriber, channel) of `config`: what routing asks about an incident."""
+    return [(s.name, c) for s in config.subscribers for c in s.channel_names()]
 
 
 def _ready(alert: Alert, claimed: bool, alerts: AlertClaims) -> Alert | None:

@@ -25,11 +25,12 @@ from notifier.pipeline.delivery import quarantine
 from notifier.pipeline.handoff import HandOff
 from notifier.pipeline.plan import fanout
 from notifier.pipeline.plan.catchup import plan_catch_ups
-from notifier.pipeline.plan.event import confirms, process_event
+from notifier.pipeline.plan.event import confirms, every_route, process_event
 from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime
 from notifier.store.conn.batch import Batch, Later
+from notifier.store.delivery.threads import Prefetched
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,12 @@ def process(rt: Runtime, event_ids: Sequence[str], handoff: HandOff, now: dateti
             parts = fanout.split(rt.config, rt.pages_only) if todo else None
             if parts is not None:
                 planned += _fan_out(rt, todo, parts, world, handoff, now, warnings)
-            for event in todo if parts is None else ():
-                planned += _plan_part(rt, event, rt.config, world, handoff, now, warnings)
+            for n, event in enumerate(todo if parts is None else ()):
+                # The first event's threads came with the lock; a later one's may have
+                # changed since (the events before it open them): read when planned.
+                ahead = read.threads.get() if n == 0 and read.threads is not None else None
+                planned += _plan_part(rt, event, rt.config, world, handoff, now, warnings,
+                                      prefetched=ahead)  # fmt: skip
                 _finish(rt, event, warnings, now)
                 renew()
             late = [e for e in mine if e.late]
@@ -182,6 +187,7 @@ def _plan_part(
     handoff: HandOff,
     now: datetime,
     warnings: dict[str, Incident] | None = None,
+    prefetched: Prefetched | None = None,
 ) -> int:
     batch: dict[str, str] = {}  # key: its channel (the lane), in order
 
@@ -202,7 +208,7 @@ def _plan_part(
         alerts = process_event(
             event, config, world, rt.threads, rt.alerts, now,
             pages_only=rt.pages_only, on_ready=ready, followups=rt.followups,
-            warnings=warnings, on_drop=_drops(rt),
+            warnings=warnings, on_drop=_drops(rt), prefetched=prefetched,
         )  # fmt: skip
     except Exception as exc:
         if batch:  # claimed before the failure: they go out, whatever becomes of the rest
@@ -229,16 +235,23 @@ class _Reads:
 
     world: Later[list[Incident]] | None  # the recent incidents (the first provider's)
     standing: Later[tuple[bool, str | None]] | None  # its fan-out in chunks (`fanouts`)
+    # The first event's threads, when it is planned here (not in chunks): what its
+    # planning reads first, in the lock's round trip instead of one of its own.
+    threads: Later[Prefetched] | None
 
 
 def _reads(
     rt: Runtime, provider: str, todo: Sequence[ChangeEvent], now: datetime, world: bool
 ) -> Callable[[Batch], _Reads]:
+    here = bool(todo) and fanout.split(rt.config, rt.pages_only) is None
+
     def queue(batch: Batch) -> _Reads:
         return _Reads(
             rt.incidents.recent_into(batch, now) if world else None,
             rt.fanouts.standing_into(batch, provider, todo[0].event_id) if todo else None,
-        )
+            rt.threads.prefetch_into(batch, every_route(rt.config),
+                                     (provider, todo[0].incident_id)) if here else None,
+        )  # fmt: skip
 
     return queue
 

@@ -29,6 +29,7 @@ from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import AlertStore, claim_lua
 from notifier.store.delivery.threads import (
     IncidentRef,
+    Prefetched,
     RedisThreadStore,
     RouteKey,
     ThreadEntry,
@@ -70,6 +71,13 @@ class DeferredThreads:
         self.cascades: dict[RouteKey, str | None] = {}
         self._writes: dict[RouteKey, _Writes] = {}
         self._script = store.client.register_script(_ROUTE)
+
+    def seed(self, found: Prefetched) -> None:
+        """Entries read ahead for this incident (`RedisThreadStore.prefetch_into`, in the
+        planner's lock round trip): `get_many` then reads none of them again."""
+        entries, cascades = found
+        self.entries.update(entries)
+        self.cascades.update(cascades)
 
     def _of(self, route: RouteKey) -> _Writes:
         return self._writes.setdefault(route, _Writes())

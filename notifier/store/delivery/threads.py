@@ -38,12 +38,14 @@ from typing import Any
 
 import redis
 
-from notifier.store.conn.batch import Batch, Pipe, text, writing
+from notifier.store.conn.batch import Batch, Later, Pipe, text, writing
 from notifier.store.conn.durable import confirmed, execute_confirmed
 
 # The opener of a stand-in entry: an incident alerted before Redis lost its data.
 LOST_OPENER = "(before Redis lost its data)"
 RouteKey = tuple[str, str]  # (subscriber, channel)
+# Each route's entry for one incident, and the cascade thread registered for it there.
+Prefetched = tuple[dict[RouteKey, "ThreadEntry | None"], dict[RouteKey, str | None]]
 IncidentRef = tuple[str, str]  # (provider, incident id)
 RefKey = tuple[str, str, str]  # (thread key, channel, target id): a parent's reference
 THREAD_TTL_SECONDS = 30 * 24 * 3600
@@ -232,19 +234,34 @@ class RedisThreadStore:
     # What one chunk of a fan-out batches (`notifier.store.delivery.deferred`): one read
     # of every route's entry and cascade registration; its writes go by these keys.
 
-    def prefetch(
-        self, routes: Sequence[RouteKey], incident: IncidentRef
-    ) -> tuple[dict[RouteKey, ThreadEntry | None], dict[RouteKey, str | None]]:
+    def prefetch(self, routes: Sequence[RouteKey], incident: IncidentRef) -> Prefetched:
         """Each route's entry for `incident` and the cascade thread registered for it
         there, in one round trip."""
-        pipe = self._r.pipeline(transaction=False)
+        if not routes:
+            return {}, {}
+        batch = Batch(self._r)
+        later = self.prefetch_into(batch, routes, incident)
+        batch.execute()
+        return later.get()
+
+    def prefetch_into(
+        self, batch: Batch, routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> Later[Prefetched]:
+        """`prefetch`, queued on the caller's batch (a planner's, with its lock)."""
+        first = len(batch.pipe)
         for i in range(0, len(routes), 500):
             part = routes[i : i + 500]
-            pipe.mget([self._key("thread", r, incident) for r in part])
-            pipe.mget([self._key("cascade", r, incident) for r in part])
+            batch.pipe.mget([self._key("thread", r, incident) for r in part])
+            batch.pipe.mget([self._key("cascade", r, incident) for r in part])
         # An incident open when Redis lost its data reads as heard of (`LOST_OPENER`).
-        pipe.exists(self._before_loss_key(incident))
-        replies: list[Any] = pipe.execute() if routes else [0]
+        batch.pipe.exists(self._before_loss_key(incident))
+        end = len(batch.pipe)
+        return batch.later(lambda _: self._prefetched(
+            [batch.result(i) for i in range(first, end)], routes, incident))  # fmt: skip
+
+    def _prefetched(
+        self, replies: list[Any], routes: Sequence[RouteKey], incident: IncidentRef
+    ) -> Prefetched:
         lost = bool(replies[-1])
         entries: dict[RouteKey, ThreadEntry | None] = {}
         cascades: dict[RouteKey, str | None] = {}
