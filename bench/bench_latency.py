@@ -44,7 +44,7 @@ from tests.support.statuspage_docs import FakeIncident, summary_json
 from tests.support.workers import WorkerProcess
 
 NAME = "latency"
-TARGET_OVERHEAD_MS = 100.0
+TARGET_OVERHEAD_MS = 10.0  # issue 28: p99 of the service's own time from detection to the request
 
 
 def _config(path: Path, feeds: StampedFeedServer, providers: int) -> None:
