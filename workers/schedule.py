@@ -31,7 +31,7 @@ OUTAGE_RETRY_S = 1.0
 Entry = dict[str, Any]  # a Celery beat_schedule entry
 
 
-TICK_S = 1.0
+TICK_S = 1.0  # notifier.pipeline.ingest.tick.EARLY is half of it
 HISTORY_DRAIN_S = 5.0
 
 

@@ -286,3 +286,20 @@ def test_an_unprocessed_id_whose_event_expired_is_dropped_not_sent_again_forever
     unprocessed.add_many(["expired-event-id"], T0)
     assert plan.process(run.rt, ["expired-event-id"], run, T0) == 0
     assert len(unprocessed) == 0
+
+
+def test_a_provider_polled_every_second_is_polled_at_every_tick(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer
+) -> None:
+    # The next poll is one interval (and a jitter) after this tick's time, which the next
+    # tick, a second later, can reach by a hair only: it used to wait a tick more.
+    rt = runtime(tmp_path, redis_url, key_prefix, (
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f"    feed: {{url: '{feeds.url(SUMMARY)}', format: statuspage-json}}\n"
+        "    poll_interval: 1\n"
+        "subscribers:\n  - name: platform\n    slack: {channel: '#vendor-status'}\n"
+    ))  # fmt: skip
+    run = Inline(rt, T0)
+    for second in range(6):
+        run.tick(T0 + timedelta(seconds=second, milliseconds=second % 3))
+    assert run.polls == ["acme"] * 6

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 DUE_BATCH = 1000  # due members read per round trip by the tick
 RESEED_EVERY = timedelta(minutes=1)  # the tick re-adds missing providers this often
+# The harness runs the tick once a second (workers/schedule.py TICK_S). A member due
+# before the next tick's midpoint starts now: waiting for the next tick would make every
+# interval a tick longer (`poll_interval: 1` polled every 2 s, 60 every 61 s).
+EARLY = timedelta(seconds=0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ def tick(
             for p, w in why.items() if w.interval < rt.providers[p].poll_interval
         })  # fmt: skip
         _explain(rt, store, why, now)
-        due = _live_due(rt, store, why, now)
+        due = _live_due(rt, store, why, now + EARLY)
         holds = store.holds()
         polls, probes, schedule = [], [], {}
         for member in due:
