@@ -62,6 +62,14 @@ class FakeServer:
         self.accepted = threading.Event()  # set when a request is acted on but not answered
         self._lock = threading.Lock()
         self._release = threading.Event()
+        # Requests being served at once, and the most there ever were (`answer_in_rounds`).
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._rounds = threading.Condition(self._lock)
+        self._round_size = 0
+        self._round_waiting = 0
+        self._round = 0
+        self.short_rounds = 0  # rounds answered at the 10 s deadline, not full
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -154,6 +162,28 @@ class FakeServer:
         with self._lock:
             self._delays = [seconds] * n
 
+    def answer_in_rounds(self, size: int) -> None:
+        """Hold each answer until `size` requests are being served at once, then answer
+        that round together: a client that sends fewer at once waits (10 s, then it is
+        answered anyway) and one that sends more shows in `most_in_flight`, whatever
+        the machine's speed. `answer_in_rounds(0)` answers at once again."""
+        with self._lock:
+            self._round_size = size
+
+    def _await_round(self) -> None:
+        """Called with the lock held: hold this request until its round is full."""
+        if self._round_size <= 0:
+            return
+        self._round_waiting += 1
+        if self._round_waiting >= self._round_size:
+            self._round_waiting, self._round = 0, self._round + 1
+            self._rounds.notify_all()
+            return
+        mine = self._round
+        if not self._rounds.wait_for(lambda: self._round != mine, timeout=10):
+            self._round_waiting -= 1
+            self.short_rounds += 1
+
     # ---- serving -----------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
@@ -163,6 +193,25 @@ class FakeServer:
         return Reply(failure.status, failure.error if failure.error is not None else "error")
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self._await_round()
+        h.counted = True  # type: ignore[attr-defined]
+        try:
+            self._serve_counted(h)
+        finally:
+            self._served(h)
+
+    def _served(self, h: BaseHTTPRequestHandler) -> None:
+        """No longer in flight: before the answer is written, so that a client sending
+        its next request on the answer never seems to have one more out."""
+        if getattr(h, "counted", False):
+            h.counted = False  # type: ignore[attr-defined]
+            with self._lock:
+                self.in_flight -= 1
+
+    def _serve_counted(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         request = Request(
             h.command, h.path, {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length)
@@ -195,6 +244,7 @@ class FakeServer:
             self._release.wait(delay)
         if failure is not None and failure.retry_after is not None:
             reply.headers["Retry-After"] = str(int(failure.retry_after))
+        self._served(h)
         self._write(h, reply)
 
     @staticmethod
