@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         description="Seconds between the beat's and each worker's heartbeats in Redis; "
         "one older than 3 of these is stale.",
     )
+    beat_lock_timeout: int = Field(
+        5,
+        ge=2,
+        description="Seconds the active beat's lock lasts unless renewed (every second): a "
+        "standby beat, or a restarted one, takes over this long after the active beat died "
+        "or froze. A lower value only suits tests.",
+    )
     due_max_age: float = Field(
         120.0, gt=0, description="Seconds a due alert may wait undelivered before /healthz fails."
     )

@@ -34,6 +34,7 @@ from tests.chaos.harness import (
     Service,
     marker,
     posts_per_update,
+    settle,
     slack_posts,
 )
 from tests.support.feed_server import FeedServer
@@ -85,9 +86,18 @@ class World:
         channels = {c for c, m in posts_per_update(self.slack) if m == mark}
         return len(channels) == CHANNELS
 
+    def primary(self) -> redis.Redis:
+        """A client of the primary the sentinels name now."""
+        port = self.group.primary_port()
+        if port is None:
+            raise redis.ConnectionError("no primary named")
+        return redis.Redis(port=port, socket_timeout=2)
+
     def check(self) -> None:
-        """Every update so far once in every channel, and each thread in order."""
-        time.sleep(2.5)  # a duplicate would come from a retry or a redelivery by now
+        """Every update so far once in every channel, and each thread in order. Checked
+        once the service has settled: a duplicate would come from a retry or a
+        redelivery, and by then none is left to come."""
+        settle(self.primary, "failover", lambda: len(self.slack.messages), self.log)
         counts = posts_per_update(self.slack)
         expected = {f"[U{i}]" for i in range(1, self.script.n + 1)}
         assert {m for _, m in counts} == expected, counts
@@ -156,6 +166,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_SLACK_TOKEN": "xoxb-failover-not-a-token",
         "NOTIFIER_SLACK_API_URL": slack.api_url,
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
         "NOTIFIER_VISIBILITY_TIMEOUT": "5",
         "NOTIFIER_REDIS_FAILOVER_WAIT": "20",
         **ALLOW_ENV,  # the feed is on loopback

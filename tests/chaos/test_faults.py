@@ -26,9 +26,9 @@ from tests.chaos.harness import (
     OwnedRedis,
     Script,
     Service,
-    alert_work,
     marker,
     posts_per_update,
+    settle,
     slack_posts,
 )
 from tests.fakes.slack_api import FakeSlack
@@ -77,14 +77,12 @@ class World:
                         "a poll", self.log)  # fmt: skip
 
     def settled(self, timeout: float = 40) -> None:
-        """Wait until nothing is on its way to a channel: no alert task queued or held
-        unacknowledged by a worker (the broker would redeliver it), none due again."""
-        client = self.redis.client()
-        try:
-            wait_for(lambda: not alert_work(client, "chaos"), timeout, "no alert work left",
-                     lambda: f"{alert_work(client, 'chaos')}\n{self.log()}")  # fmt: skip
-        finally:
-            client.close()
+        """Wait until nothing is on its way to a channel (`settle`)."""
+
+        def sent() -> int:
+            return len(self.slack.messages) + len(self.smtp.messages) + len(self.twilio.sent)
+
+        settle(self.redis.client, "chaos", sent, self.log, timeout)
 
     def check(self, pages: int | None = 1) -> None:
         """Every update so far: once on Slack, replies in order, once by mail; one page.
@@ -139,10 +137,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_SMTP_HOST": "127.0.0.1",
         "NOTIFIER_SMTP_PORT": str(smtp.port),
         "NOTIFIER_SMTP_STARTTLS": "false",
-        # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed
-        # worker's task back after 3 s, a hung feed given up after 2 s, a storm's four
-        # retries (without Retry-After) within 0.5 + 1 + 2 + 4 s.
+        # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed or
+        # frozen beat's lock lapsed after 2 s, a killed worker's task back after 3 s, a
+        # hung feed given up after 2 s, a storm's four retries (without Retry-After)
+        # within 0.5 + 1 + 2 + 4 s.
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
         "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
         "NOTIFIER_HTTP_TIMEOUT": "2",
@@ -246,7 +246,7 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
         took = wait_for(lambda: world.service.healthz() == 503, 60, "503", world.log)
         assert took < 60
         mark = world.script.advance()
-        # The frozen beat's lock (redbeat_lock_timeout, 5 s) lapses while it is frozen.
+        # The frozen beat's lock (NOTIFIER_BEAT_LOCK_TIMEOUT, 2 s) lapses while it is frozen.
         client = world.redis.client()
         wait_for(lambda: not client.exists("chaos:redbeat::lock"), 30, "the lock lapsed",
                  world.log)  # fmt: skip
@@ -262,9 +262,11 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
 
 def test_redis_paused_past_every_client_timeout_costs_no_process(world: World) -> None:
     processes = world.service.processes()
-    # Longer than every socket timeout the service sets on Redis (10 s at most) and than
-    # a heartbeat's staleness: every process sees Redis fail, and none dies of it.
-    stall = world.redis.sleep(12)
+    # Longer than every socket timeout the running service sets on Redis (5 s at most,
+    # from a command sent in the stall's first second: the 10 s of `notifier run`'s
+    # start-up check is over by now) and than a heartbeat's staleness (1.5 s): every
+    # process sees Redis fail, and none dies of it.
+    stall = world.redis.sleep(7)
     mark = world.script.advance()
     stall.join()
     world.delivered(mark, timeout=40)

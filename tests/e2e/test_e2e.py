@@ -60,6 +60,8 @@ def stack(
         "NOTIFIER_SLACK_API_URL": slack.url,
         # A killed worker's unacknowledged task comes back after this long.
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
+        # The killed service's beat lock lapses after 2 s: the restarted beat polls sooner.
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
     }
     worker = WorkerProcess(["run", "--concurrency", "2"], env, tmp_path / "worker.log")
     try:
