@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    slack_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds the Slack client waits for the answer to one request. After a "
+        "worker dies, an alert whose post was on its way waits this long and 2 s more from "
+        "the post's start (the post may still land) before it is looked up and sent again. "
+        "A lower value only suits tests.",
+    )
     slack_signing_secret: SecretStr | None = Field(
         None,
         description='Slack app signing secret: verifies the "Acknowledge" button\'s requests '
