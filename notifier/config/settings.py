@@ -143,6 +143,14 @@ class Settings(BaseSettings):
 
     http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
     http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
+    poll_lease: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a poll holds its provider's lease: a worker killed mid-poll holds "
+        "back that provider's polls this long. Keep it above the longest poll "
+        "(NOTIFIER_HTTP_TIMEOUT and the rest); a poll that outlives it commits nothing and the "
+        "next one reads the feed again. A lower value only suits tests.",
+    )
     max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")
     fetch_allow_networks: str = Field(
         "",

@@ -169,6 +169,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
         "NOTIFIER_VISIBILITY_TIMEOUT": "5",
         "NOTIFIER_REDIS_FAILOVER_WAIT": "20",
+        # A poll lease whose release the promoted replica never got holds back the polls
+        # until it lapses: 5 s, not 2 min.
+        "NOTIFIER_POLL_LEASE": "5",
+        "NOTIFIER_HTTP_TIMEOUT": "2",
         **ALLOW_ENV,  # the feed is on loopback
     }
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")

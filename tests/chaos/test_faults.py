@@ -149,6 +149,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
         "NOTIFIER_HTTP_TIMEOUT": "2",
         "NOTIFIER_HTTP_CONNECT_TIMEOUT": "1",
+        # A process killed mid-poll (the pool process, the whole service) holds back the
+        # next polls until its lease lapses: 5 s, not 2 min.
+        "NOTIFIER_POLL_LEASE": "5",
     }
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
     w = World(red, slack, twilio, smtp, feeds, script, service)

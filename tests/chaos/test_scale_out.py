@@ -65,6 +65,9 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
         # A post the killed worker had on its way fences its alert for this and 2 s from
         # the post's start (10 + 2 s by default) before it is looked up and sent again.
         "NOTIFIER_SLACK_TIMEOUT": "3",
+        # A worker killed mid-poll holds back the polls until its lease lapses.
+        "NOTIFIER_POLL_LEASE": "5",
+        "NOTIFIER_HTTP_TIMEOUT": "2",
     }
     services = [
         Service(
