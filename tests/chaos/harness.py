@@ -97,11 +97,16 @@ def settle(
     seconds it took."""
     looks: list[tuple[bool, int]] = []
 
+    def work() -> list[str]:
+        c = client()
+        try:
+            return alert_work(c, prefix)
+        finally:
+            c.close()
+
     def quiet() -> bool:
         try:
-            c = client()
-            idle = not alert_work(c, prefix)
-            c.close()
+            idle = not work()
         except redis.RedisError:
             idle = False
         looks.append((idle, sent()))
@@ -110,10 +115,10 @@ def settle(
 
     def state() -> str:
         try:
-            work = alert_work(client(), prefix)
+            left = work()
         except redis.RedisError as exc:
-            work = [repr(exc)]
-        return f"{log()}\nalert work {work}; looks {looks[-3:]}"
+            left = [repr(exc)]
+        return f"{log()}\nalert work {left}; looks {looks[-3:]}"
 
     return wait_for(quiet, timeout, "no alert work left", state)
 
