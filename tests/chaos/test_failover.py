@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,8 +227,8 @@ def test_the_old_primary_comes_back_as_a_replica_and_nothing_repeats(world: Worl
     # the primary in use is named, with its replica, where an operator looks
     body = _healthz_json(world.service)
     primary = body["redis_primary"]
-    assert primary["via"] == "sentinel" and primary["failovers"] >= 1
-    assert primary["replicas"] == 1 and primary["degraded"] is False
+    assert primary["via"] == "sentinel" and primary["failovers"] >= 1, body
+    assert primary["replicas"] == 1 and primary["degraded"] is False, body
 
 
 def test_a_primary_killed_between_two_updates_keeps_the_thread(world: World) -> None:
@@ -235,5 +236,11 @@ def test_a_primary_killed_between_two_updates_keeps_the_thread(world: World) -> 
 
 
 def _healthz_json(service: Service) -> dict[str, Any]:
-    with urllib.request.urlopen(service.url + "/healthz", timeout=15) as resp:
-        return dict(json.loads(resp.read()))
+    """/healthz's body, 200 or 503: what it says of the primary holds either way (a
+    heartbeat 1.5 s late on a busy machine turns the status to 503 for a moment; the
+    failover tests wait for 200 where it is the point)."""
+    try:
+        with urllib.request.urlopen(service.url + "/healthz", timeout=15) as resp:
+            return dict(json.loads(resp.read()))
+    except urllib.error.HTTPError as err:
+        return dict(json.loads(err.read()))
