@@ -118,8 +118,9 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "beat_scheduler": "workers.schedule:Scheduler",
         "redbeat_key_prefix": f"{settings.key_prefix}:redbeat",
         "redbeat_lock_key": f"{settings.key_prefix}:redbeat::lock",
-        # A crashed beat's lock lapses this fast; the live beat renews it every loop.
-        "redbeat_lock_timeout": 5,
+        # A crashed beat's lock lapses this fast; the live beat renews it every loop
+        # (beat_max_loop_interval). Whole seconds: redbeat extends it by int(timeout).
+        "redbeat_lock_timeout": settings.beat_lock_timeout,
         # Explicit (also for one server), so redbeat does not inherit the broker's
         # kombu-only transport options; through Sentinel, its own sentinel options.
         **redbeat_options(url, settings.redis_failover_wait),

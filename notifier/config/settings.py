@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    slack_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds the Slack client waits for the answer to one request. After a "
+        "worker dies, an alert whose post was on its way waits this long and 2 s more from "
+        "the post's start (the post may still land) before it is looked up and sent again. "
+        "A lower value only suits tests.",
+    )
     slack_signing_secret: SecretStr | None = Field(
         None,
         description='Slack app signing secret: verifies the "Acknowledge" button\'s requests '
@@ -135,6 +143,14 @@ class Settings(BaseSettings):
 
     http_timeout: float = Field(10.0, description="Feed read timeout in seconds.")
     http_connect_timeout: float = Field(5.0, description="Feed connect timeout in seconds.")
+    poll_lease: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a poll holds its provider's lease: a worker killed mid-poll holds "
+        "back that provider's polls this long. Keep it above the longest poll "
+        "(NOTIFIER_HTTP_TIMEOUT and the rest); a poll that outlives it commits nothing and the "
+        "next one reads the feed again. A lower value only suits tests.",
+    )
     max_feed_bytes: int = Field(5_000_000, description="Largest feed body accepted, decompressed.")
     fetch_allow_networks: str = Field(
         "",
@@ -188,6 +204,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between the beat's and each worker's heartbeats in Redis; "
         "one older than 3 of these is stale.",
+    )
+    beat_lock_timeout: int = Field(
+        5,
+        ge=2,
+        description="Seconds the active beat's lock lasts unless renewed (every second): a "
+        "standby beat, or a restarted one, takes over this long after the active beat died "
+        "or froze. A lower value only suits tests.",
     )
     due_max_age: float = Field(
         120.0, gt=0, description="Seconds a due alert may wait undelivered before /healthz fails."

@@ -67,7 +67,11 @@ class WebWiring:
             config=config,
             config_path=settings.config_path(),
             slack_signing_secret=settings.slack_signing_secret,
-            slack=SlackChannel(token=settings.slack_token, api_url=settings.slack_api_url)
+            slack=SlackChannel(
+                token=settings.slack_token,
+                api_url=settings.slack_api_url,
+                timeout=settings.slack_timeout,
+            )
             if settings.slack_token is not None
             else None,
             database_url=database_url(settings),

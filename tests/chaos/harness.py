@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -28,7 +29,7 @@ from notifier.store.conn.server import redis_binary
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
 from tests.support.procs import children
-from tests.support.served import Served
+from tests.support.served import Served, wait_for
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,48 @@ def alert_work(client: redis.Redis, prefix: str) -> list[str]:
     escalations = client.zcount(f"{prefix}:due:escalations", "-inf", time.time() + 1)
     work += ["due:escalations"] * int(escalations)  # type: ignore[arg-type]
     return work
+
+
+def settle(
+    client: Callable[[], redis.Redis],
+    prefix: str,
+    sent: Callable[[], int],
+    log: Callable[[], str],
+    timeout: float = 40,
+) -> float:
+    """Wait until nothing more can be sent: no alert work (`alert_work`: nothing queued,
+    nothing a worker took and has not acknowledged, which the broker would hand out again,
+    nothing due again), three looks in a row, with `sent` (what the fakes received) the
+    same in each. A duplicate could only come from that work. A delivery lock a lost
+    release left behind is not waited for: it holds an alert back, it sends nothing.
+    `client` is called at each look (after a failover, the primary may have moved). The
+    seconds it took."""
+    looks: list[tuple[bool, int]] = []
+
+    def work() -> list[str]:
+        c = client()
+        try:
+            return alert_work(c, prefix)
+        finally:
+            c.close()
+
+    def quiet() -> bool:
+        try:
+            idle = not work()
+        except redis.RedisError:
+            idle = False
+        looks.append((idle, sent()))
+        last = looks[-3:]
+        return len(last) == 3 and all(i for i, _ in last) and len({n for _, n in last}) == 1
+
+    def state() -> str:
+        try:
+            left = work()
+        except redis.RedisError as exc:
+            left = [repr(exc)]
+        return f"{log()}\nalert work {left}; looks {looks[-3:]}"
+
+    return wait_for(quiet, timeout, "no alert work left", state)
 
 
 class OwnedRedis:

@@ -15,20 +15,23 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from notifier.models import parse_iso
+from notifier.store.feeds.providers import ProviderStore
 from tests.chaos.harness import (
     FEED_PATH,
     HangingFeeds,
     OwnedRedis,
     Script,
     Service,
-    alert_work,
     marker,
     posts_per_update,
+    settle,
     slack_posts,
 )
 from tests.fakes.slack_api import FakeSlack
@@ -76,15 +79,22 @@ class World:
         return wait_for(lambda: self.feeds.hits.get(FEED_PATH, 0) > hits, timeout,
                         "a poll", self.log)  # fmt: skip
 
-    def settled(self, timeout: float = 40) -> None:
-        """Wait until nothing is on its way to a channel: no alert task queued or held
-        unacknowledged by a worker (the broker would redeliver it), none due again."""
+    def polled_at(self) -> datetime:
+        """When the last poll of the feed was recorded (the epoch if never)."""
         client = self.redis.client()
         try:
-            wait_for(lambda: not alert_work(client, "chaos"), timeout, "no alert work left",
-                     lambda: f"{alert_work(client, 'chaos')}\n{self.log()}")  # fmt: skip
+            at = parse_iso(ProviderStore(client, "chaos").status("acme").get("polled_at"))
         finally:
             client.close()
+        return at or datetime.fromtimestamp(0, UTC)
+
+    def settled(self, timeout: float = 40) -> None:
+        """Wait until nothing is on its way to a channel (`settle`)."""
+
+        def sent() -> int:
+            return len(self.slack.messages) + len(self.smtp.messages) + len(self.twilio.sent)
+
+        settle(self.redis.client, "chaos", sent, self.log, timeout)
 
     def check(self, pages: int | None = 1) -> None:
         """Every update so far: once on Slack, replies in order, once by mail; one page.
@@ -139,14 +149,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "NOTIFIER_SMTP_HOST": "127.0.0.1",
         "NOTIFIER_SMTP_PORT": str(smtp.port),
         "NOTIFIER_SMTP_STARTTLS": "false",
-        # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed
-        # worker's task back after 3 s, a hung feed given up after 2 s, a storm's four
-        # retries (without Retry-After) within 0.5 + 1 + 2 + 4 s.
+        # Short, so each fault costs seconds: stale heartbeats after 1.5 s, a killed or
+        # frozen beat's lock lapsed after 2 s, a killed worker's task back after 3 s, a
+        # hung feed given up after 2 s, a storm's four retries (without Retry-After)
+        # within 0.5 + 1 + 2 + 4 s.
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
         "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
         "NOTIFIER_HTTP_TIMEOUT": "2",
         "NOTIFIER_HTTP_CONNECT_TIMEOUT": "1",
+        # A process killed mid-poll (the pool process, the whole service) holds back the
+        # next polls until its lease lapses: 5 s, not 2 min.
+        "NOTIFIER_POLL_LEASE": "5",
     }
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
     w = World(red, slack, twilio, smtp, feeds, script, service)
@@ -246,7 +261,7 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
         took = wait_for(lambda: world.service.healthz() == 503, 60, "503", world.log)
         assert took < 60
         mark = world.script.advance()
-        # The frozen beat's lock (redbeat_lock_timeout, 5 s) lapses while it is frozen.
+        # The frozen beat's lock (NOTIFIER_BEAT_LOCK_TIMEOUT, 2 s) lapses while it is frozen.
         client = world.redis.client()
         wait_for(lambda: not client.exists("chaos:redbeat::lock"), 30, "the lock lapsed",
                  world.log)  # fmt: skip
@@ -262,9 +277,11 @@ def test_a_frozen_beat_turns_healthz_503_and_resumes_when_thawed(world: World) -
 
 def test_redis_paused_past_every_client_timeout_costs_no_process(world: World) -> None:
     processes = world.service.processes()
-    # Longer than every socket timeout the service sets on Redis (10 s at most) and than
-    # a heartbeat's staleness: every process sees Redis fail, and none dies of it.
-    stall = world.redis.sleep(12)
+    # Longer than every socket timeout the running service sets on Redis (5 s at most,
+    # from a command sent in the stall's first second: the 10 s of `notifier run`'s
+    # start-up check is over by now) and than a heartbeat's staleness (1.5 s): every
+    # process sees Redis fail, and none dies of it.
+    stall = world.redis.sleep(7)
     mark = world.script.advance()
     stall.join()
     world.delivered(mark, timeout=40)
@@ -281,9 +298,11 @@ def test_redis_killed_and_restarted_from_its_aof_loses_nothing(world: World) -> 
 
 def test_the_whole_service_killed_and_restarted_resends_nothing(world: World) -> None:
     world.service.kill()
+    killed = datetime.now(UTC).replace(microsecond=0)  # `polled_at` is to the second
     world.service.start()
-    hits = world.feeds.hits.get(FEED_PATH, 0)
-    world.polled_after(hits + 2, timeout=60)
+    # A poll of the restarted service recorded: it read the unchanged document and sent
+    # nothing (checked below); then the next update.
+    wait_for(lambda: world.polled_at() > killed, 60, "a poll after the restart", world.log)
     world.delivered(world.script.advance(), timeout=40)
     world.check()
 
@@ -292,9 +311,9 @@ def test_redis_restarted_empty_rebaselines_silently_and_resends_nothing(
     world: World,
 ) -> None:
     world.redis.restart(blank=True)
-    wait_for(lambda: "Redis lost its data" in world.log(), 30, "the loss noticed", world.log)
-    hits = world.feeds.hits.get(FEED_PATH, 0)
-    world.polled_after(hits + 2, timeout=30)
+    # The baseline is taken from the document as it was: the next update is a change.
+    wait_for(lambda: "baseline taken again after Redis lost its data" in world.log(), 30,
+             "the baseline taken again", world.log)  # fmt: skip
     world.delivered(world.script.advance(), timeout=40)
     said = [line for line in world.log().splitlines() if "Redis lost its data (" in line]
     assert len(said) == 1 and " WARNING " in said[0]  # one line, however many noticed

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,12 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
         "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",  # a killed worker's tasks come back after 3 s
+        # A post the killed worker had on its way fences its alert for this and 2 s from
+        # the post's start (10 + 2 s by default) before it is looked up and sent again.
+        "NOTIFIER_SLACK_TIMEOUT": "3",
+        # A worker killed mid-poll holds back the polls until its lease lapses.
+        "NOTIFIER_POLL_LEASE": "5",
+        "NOTIFIER_HTTP_TIMEOUT": "2",
     }
     services = [
         Service(
@@ -75,8 +82,9 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
             s.start()
         yield red, slack, Script(feeds), services
     finally:
-        for s in services:
-            s.stop()
+        # All three at once: each stop waits for its warm shutdown.
+        with ThreadPoolExecutor(len(services)) as pool:
+            list(pool.map(Service.stop, services))
         slack.stop()
         feeds.stop()
         red.stop()
@@ -108,7 +116,7 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     assert killed_at == FAN_OUT // 4
     # The killed worker's alerts come back (the broker's visibility timeout, the watchdog
     # retry); its delivery locks are fenced while a post it had in flight may still land
-    # (pipeline/delivery/lock.py: the Slack client's timeout and a margin), then taken,
+    # (pipeline/delivery/lock.py: NOTIFIER_SLACK_TIMEOUT and a margin), then taken,
     # and each such post is looked up (its channel's id listed by name) before anything
     # is posted again. So every alert goes out, each once, within a minute of the kill.
     settled = _settle(slack, client, logs)

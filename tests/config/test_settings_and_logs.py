@@ -94,3 +94,21 @@ def test_routine_sweeps_leave_no_info_lines_but_keep_their_warnings() -> None:
         "celery.app.trace: Task notifier.release_retries[id3] raised unexpected: 'boom'",
         "notifier.pipeline.delivery.release: handing on 2 notifier.release_retries",
     ]
+
+
+def test_the_beat_lock_lasts_5_s_unless_set_and_never_under_2_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from workers.app import celery_config
+
+    url = "redis://localhost:6379/0"
+    assert celery_config(Settings(_env_file=None), url)["redbeat_lock_timeout"] == 5  # type: ignore[call-arg]
+    monkeypatch.setenv("NOTIFIER_BEAT_LOCK_TIMEOUT", "2")
+    assert celery_config(Settings(_env_file=None), url)["redbeat_lock_timeout"] == 2  # type: ignore[call-arg]
+    # redbeat renews it by int(timeout) every loop of at most 1 s: 1 s would lapse
+    # between two renewals.
+    monkeypatch.setenv("NOTIFIER_BEAT_LOCK_TIMEOUT", "1")
+    with pytest.raises(ValidationError, match="beat_lock_timeout"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -52,6 +52,7 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
         # Which beat sends is read from its "Sending due task" lines, which are DEBUG.
         "NOTIFIER_LOG_LEVEL": "DEBUG",
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",  # the shortest: a dead leader's lock lapses in 2 s
     }
     queue = f"{key_prefix}:celery:deliver"  # no worker runs: the messages stay queued
     first = WorkerProcess(["beat"], env, tmp_path / "beat1.log").start()
@@ -74,7 +75,7 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         leader = senders[0]
         leader.kill()  # a crash: the lock is never released
         before = _queued(redis_client, queue)
-        # The lock lapses after 5 s; the standby takes over and ticks on.
+        # The lock lapses after 2 s; the standby takes over and ticks on.
         _wait(lambda: _queued(redis_client, queue) - before >= 3, "the standby's ticks",
               first, second)  # fmt: skip
     finally:

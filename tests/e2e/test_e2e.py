@@ -60,6 +60,12 @@ def stack(
         "NOTIFIER_SLACK_API_URL": slack.url,
         # A killed worker's unacknowledged task comes back after this long.
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
+        # The killed service's beat lock lapses after 2 s: the restarted beat polls sooner.
+        "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
+        # A crash mid-poll holds back the restarted service's polls until the dead poll's
+        # lease lapses: 5 s, not 2 min (a poll gives up on the feed after 2 s).
+        "NOTIFIER_POLL_LEASE": "5",
+        "NOTIFIER_HTTP_TIMEOUT": "2",
     }
     worker = WorkerProcess(["run", "--concurrency", "2"], env, tmp_path / "worker.log")
     try:

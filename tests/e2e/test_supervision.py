@@ -99,6 +99,7 @@ def serving(tmp: Path, redis_url: str, key_prefix: str) -> Iterator[dict[str, st
             "NOTIFIER_DATA_DIR": str(tmp / "data"),
             "NOTIFIER_WEB_PORT": "0",
             "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",  # stale after 1.5 s
+            "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",  # a killed beat's successor waits 2 s
             "NOTIFIER_VISIBILITY_TIMEOUT": "3",
         }
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -17,6 +18,7 @@ from notifier.store.feeds.providers import ProviderStore, Validators
 from notifier.store.feeds.snapshot import FeedHealth
 from tests.diffkit import at, doc, inc
 from tests.support.roundtrips import RoundTrips
+from tests.support.runtime import build_runtime, one_slack_route
 
 INV, RES = Status.INVESTIGATING, Status.RESOLVED
 
@@ -143,3 +145,18 @@ def test_every_key_starts_with_the_prefix(
     assert len(names) == 2 + len(events) + 1 + 2 + 1
     assert all(n.startswith(f"{key_prefix}:") for n in names)
     assert {e.kind for e in events} == {EventKind.NEW_INCIDENT, EventKind.NEW_UPDATE}
+
+
+def test_the_service_holds_a_poll_lease_for_notifier_poll_lease(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # A worker killed mid-poll holds back the provider's polls until its lease lapses:
+    # 2 minutes by default, what NOTIFIER_POLL_LEASE says when set.
+    subscriptions = one_slack_route("http://127.0.0.1:9/feed.json")
+    lock = f"{key_prefix}:provider:acme:lock"
+    for settings, held_ms in (({}, 120_000), ({"poll_lease": 5}, 5_000)):
+        rt = build_runtime(tmp_path, redis_url, key_prefix, subscriptions, **settings)
+        assert rt.state.begin("acme") is not None
+        assert held_ms - 1_000 < int(redis_client.pttl(lock)) <= held_ms  # type: ignore[arg-type]
+        assert rt.state.begin("acme") is None  # held: the next poll is skipped
+        redis_client.delete(lock)

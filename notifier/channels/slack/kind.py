@@ -41,7 +41,8 @@ class SlackKind(ChannelKind):
     ) -> Channel | None:
         return SlackChannel(
             token=settings.slack_token, api_url=settings.slack_api_url,
-            webhook_url=settings.slack_webhook_url, presentation=presentation, gate=gate,
+            webhook_url=settings.slack_webhook_url, timeout=settings.slack_timeout,
+            presentation=presentation, gate=gate,
             channel_rate=Rate(settings.slack_channel_rate, settings.slack_channel_burst),
         )  # fmt: skip
 

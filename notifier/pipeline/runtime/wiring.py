@@ -8,7 +8,7 @@ entry function takes a `Runtime`; only the stages read the wall clock (`utcnow`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 
@@ -138,7 +138,7 @@ class Runtime:
             settings=settings,
             client=client,
             config=config,
-            state=ProviderStore(client, prefix),
+            state=ProviderStore(client, prefix, timedelta(seconds=settings.poll_lease)),
             events=EventStore(client, prefix),
             incidents=IncidentIndex(client, prefix),
             alerts=alerts,
