@@ -24,6 +24,7 @@ import redis
 from notifier.store.delivery.deliverylog import DeliveryLog
 from notifier.store.delivery.status import AlertStatus
 from tests.fakes.slack_api import FakeSlack
+from tests.support.cli import run_notifier
 from tests.support.feed_server import FeedServer
 from tests.support.local import ALLOW_ENV
 from tests.support.statuspage_docs import FakeIncident, summary_json
@@ -56,8 +57,7 @@ class Service:
     prefix: str
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "notifier", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        return run_notifier(args, env=self.env)
 
     def wait(self, condition: Callable[[], bool], what: str, timeout: float = 45) -> None:
         deadline = time.monotonic() + timeout
