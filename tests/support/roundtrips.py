@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+
 import redis
 
 
 class RoundTrips:
-    """Counts requests written to the socket: a pipeline or a script call is one."""
+    """Counts requests written to the socket: a pipeline or a script call is one. Safe
+    across threads (a chunk's deliveries run on several): `+=` alone loses counts."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.count = 0
+        lock = threading.Lock()
         pool = client.connection_pool
         base = pool.connection_class
         counter = self
 
         class Counting(base):  # type: ignore[valid-type,misc]
             def send_packed_command(self, command, check_health=True):
-                counter.count += 1
+                with lock:
+                    counter.count += 1
                 return super().send_packed_command(command, check_health)
 
+        # Connections made before would not count: closed, and forgotten.
         pool.disconnect()
+        pool.reset()
         pool.connection_class = Counting
