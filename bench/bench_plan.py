@@ -40,7 +40,7 @@ from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
-from tests.support.roundtrips import RoundTrips
+from tests.support.roundtrips import RoundTrips, warm_pool
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NAME = "plan"
@@ -122,10 +122,12 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
     quarantined = sum(rt.quarantine.counts(utcnow()).values())
     # Delivering: the first attempt of a chunk, every Redis request counted. The first
     # chunk finds this runtime's pool with one connection (planning ran on one thread),
-    # and each sending thread opens one of its own; a running worker's pool is warm, so
-    # the steady state is a second chunk, to other subscribers.
+    # and each sending thread opens one of its own. A running worker's pool holds one for
+    # each of its threads: the steady state is a second chunk, to other subscribers, once
+    # the pool has one for each sending thread (the first chunk's may not have overlapped).
     size = rt.settings.delivery_in_flight
     cold_trips = _deliver_trips(rt, trips, queues.handed[:size], dispatcher)
+    warm_pool(rt.client, size)
     chunk = queues.handed[size : 2 * size]
     deliver_trips = _deliver_trips(rt, trips, chunk, dispatcher)
     exact = planned == subscribers and len(set(queues.handed)) == subscribers

@@ -28,3 +28,18 @@ class RoundTrips:
         pool.disconnect()
         pool.reset()
         pool.connection_class = Counting
+
+
+def warm_pool(client: redis.Redis, connections: int) -> None:
+    """Open `connections` connections in `client`'s pool, each past its first command's
+    health check, as a running worker's pool is once as many of its threads have been
+    busy at once (a new connection's set-up is then not counted as a delivery's)."""
+    pool = client.connection_pool
+    held = [pool.get_connection() for _ in range(connections)]
+    try:
+        for conn in held:
+            conn.send_command("PING")
+            conn.read_response()
+    finally:
+        for conn in held:
+            pool.release(conn)
