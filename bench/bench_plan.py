@@ -10,7 +10,8 @@ Every Redis request of the notifier client is counted (a pipeline or script is o
 Reported: that the fan-out completes (every route claimed once, the event processed,
 nothing quarantined), the time per chunk and in all, the Redis round trips of planning
 and publishing per alert (broker messages included), and those of delivering per alert
-(the first attempt of a chunk to a fake Slack that answers at once).
+(the first attempt of a chunk to a fake Slack that answers at once), counted once the
+Redis pool is warm (a second chunk), with the first chunk's in the note.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from notifier.pipeline.ingest import stage as ingest
 from notifier.pipeline.plan import stage as plan
 from notifier.pipeline.plan.fanout import PlanLater
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
-from tests.support.roundtrips import RoundTrips
+from tests.support.roundtrips import RoundTrips, warm_pool
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 NAME = "plan"
 FEED = "/plan/api/v2/summary.json"
 TARGET_TRIPS = 3.0  # Redis round trips per alert to plan and publish it
+TARGET_DELIVER_TRIPS = 3.0  # and to deliver it (the first attempt of a chunk)
 
 
 class _Queues:
@@ -118,11 +120,16 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
     plan_trips = trips.count + queues.messages
     done = all(rt.events.is_processed(e) for e in found.event_ids)
     quarantined = sum(rt.quarantine.counts(utcnow()).values())
-    # Delivering: the first attempt of one chunk, every Redis request counted.
-    chunk = queues.handed[: rt.settings.delivery_in_flight]
-    before = trips.count
-    delivery.deliver_keys(rt, chunk, dispatcher, utcnow())
-    deliver_trips = (trips.count - before) / len(chunk)
+    # Delivering: the first attempt of a chunk, every Redis request counted. The first
+    # chunk finds this runtime's pool with one connection (planning ran on one thread),
+    # and each sending thread opens one of its own. A running worker's pool holds one for
+    # each of its threads: the steady state is a second chunk, to other subscribers, once
+    # the pool has one for each sending thread (the first chunk's may not have overlapped).
+    size = rt.settings.delivery_in_flight
+    cold_trips = _deliver_trips(rt, trips, queues.handed[:size], dispatcher)
+    warm_pool(rt.client, size)
+    chunk = queues.handed[size : 2 * size]
+    deliver_trips = _deliver_trips(rt, trips, chunk, dispatcher)
     exact = planned == subscribers and len(set(queues.handed)) == subscribers
     return [
         row(NAME, f"{subscribers:,}-route fan-out completes", float(exact and done), "yes=1",
@@ -142,8 +149,18 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
             note=f"{trips.count:,} Redis requests + {queues.messages:,} broker messages "
                  f"for {planned:,} alerts"),
         row(NAME, "Redis round trips to deliver, per alert", deliver_trips, "round trips",
-            note=f"the first attempt of a chunk of {len(chunk)} to Slack"),
+            target=f"<= {TARGET_DELIVER_TRIPS:.0f}", ok=deliver_trips <= TARGET_DELIVER_TRIPS,
+            note=f"the first attempt of a chunk of {len(chunk)} to Slack, its Redis pool "
+                 f"warm (a running worker's); {cold_trips:.2f} for the process's first "
+                 "chunk, each sending thread opening its connection"),
     ]  # fmt: skip
+
+
+def _deliver_trips(rt: Runtime, trips: RoundTrips, chunk: list[str], handoff: HandOff) -> float:
+    """The Redis round trips per alert of the first attempt of `chunk`."""
+    before = trips.count
+    delivery.deliver_keys(rt, chunk, handoff, utcnow())
+    return (trips.count - before) / len(chunk)
 
 
 def run() -> list[Row]:

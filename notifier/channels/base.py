@@ -28,6 +28,7 @@ from notifier.config.schema.subscribers import Subscriber
 from notifier.httpwait import bounded
 from notifier.logs import RedactSecrets, scrub
 from notifier.models import Alert
+from notifier.store.delivery.pacing import Turn
 from notifier.text import one_line
 
 REDACTED = "**********"
@@ -155,6 +156,12 @@ class Channel(ABC):
     @abstractmethod
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         """Deliver `alert` to `target` once. Raises `DeliveryError` on failure."""
+
+    def turn(self, target: Target) -> Turn | None:
+        """The pacing turn `send` takes for `target` before its request (None: none). The
+        delivery may take it ahead, with the request's in-flight mark, and `send` is then
+        answered from that (`Pacing.ahead`): the channel alone says what paces it."""
+        return None
 
     def find_sent(
         self, alert: Alert, target: Target, thread_ref: str | None, since: datetime

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from notifier.store.conn.batch import read_now
-from notifier.store.delivery.pacing import Pacing, Rate
+from notifier.store.conn.batch import Batch, read_now
+from notifier.store.delivery.pacing import Pacing, Rate, Turn
 
 
 class Clock:
@@ -96,3 +96,46 @@ def test_a_scope_paused_by_a_channel_is_seen_by_delivery(
     assert read_now(redis_client, lambda b: delivery.pauses_into(b, ["webhook:target:hook-1"])) == {
         "webhook:target:hook-1": NOW.timestamp() + 30
     }
+
+
+def test_a_turn_taken_ahead_answers_its_send_once_and_no_other(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    clock = Clock()
+    early, late = Pacing(redis_client, key_prefix, clock), Pacing(redis_client, key_prefix, clock)
+    rate = Rate(per_second=1.0, burst=1)
+    turn = Turn("slack:channel:#ops", rate, ("slack:channel:#ops",))
+    batch = Batch(redis_client)
+    taken = early.take_into(batch, turn)
+    batch.execute()
+    assert taken.get() is None  # the bucket's one token
+    with late.ahead(turn, taken):  # another instance (the channel's) of the same store
+        assert late.take("slack:channel:#web", rate) is None  # not the turn taken ahead
+        assert late.take(*_args(turn)) is None  # answered from the turn taken ahead
+        wait = late.take(*_args(turn))  # once: this one asks Redis, and the bucket is empty
+        assert wait is not None and 0.99 <= wait <= 1.0
+    batch = Batch(redis_client)
+    taken = early.take_into(batch, turn)
+    batch.execute()
+    with late.ahead(turn, taken):
+        pass  # a turn taken ahead and not asked for: the destination was paced all the same
+    wait = late.take(*_args(turn))
+    assert wait is not None
+
+
+def test_a_turn_taken_ahead_waits_while_a_scope_it_names_is_paused(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    gate = Pacing(redis_client, key_prefix, Clock())
+    turn = Turn("slack:channel:#ops", Rate(100.0, 100), ("slack:channel:#ops", "slack:method:x"))
+    gate.pause("slack:method:x", 30)
+    batch = Batch(redis_client)
+    taken = gate.take_into(batch, turn)
+    batch.execute()
+    with gate.ahead(turn, taken):
+        wait = gate.take(*_args(turn))
+    assert wait is not None and 29.9 <= wait <= 30
+
+
+def _args(turn: Turn) -> tuple[str, Rate, tuple[str, ...]]:
+    return turn.destination, turn.rate, turn.paused_by

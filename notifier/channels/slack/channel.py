@@ -62,7 +62,7 @@ from notifier.channels.slack.names import ChannelIds
 from notifier.channels.slack.webhook import send_webhook
 from notifier.config.schema.subscribers import Subscriber
 from notifier.models import Alert
-from notifier.store.delivery.pacing import Pacing, Rate
+from notifier.store.delivery.pacing import Pacing, Rate, Turn
 
 log = logging.getLogger(__name__)
 # slack_sdk's ERROR line for a request that got no answer, before it raises the error.
@@ -151,34 +151,47 @@ class SlackChannel(Channel):
     def send(self, alert: Alert, target: Target, thread_ref: str | None) -> SendResult:
         if not isinstance(target, SlackTarget):
             raise DeliveryError("slack: wrong target type", permanent=True)
+        turn = self.turn(target)
         if target.channel:
             acks = target.pages and not is_resolution(alert) and not alert.attached_to
-            scope = f"slack:channel:{target.channel}"
-            self._pace(scope, target.channel, [f"slack:method:{m}" for m in SEND_METHODS])
+            self._pace(turn, target.channel)
             try:
                 return self._send_api(alert, target.channel, thread_ref, acks)
             except DeliveryError as exc:
-                raise self._scoped(exc, scope, target.channel) from None
+                raise self._scoped(exc, _scope(target), target.channel) from None
         webhook = target.webhook_url or self._webhook_url
         if webhook is None:
             raise DeliveryError("slack: no channel or webhook configured", permanent=True)
-        tag = hashlib.sha256(webhook.get_secret_value().encode()).hexdigest()[:16]
-        scope = f"slack:webhook:{tag}"
-        self._pace(scope, "the webhook")
+        self._pace(turn, "the webhook")
         try:
             return send_webhook(
                 alert, webhook, self.timeout, self._sdk_log, self.presentation, self.secrets()
             )
         except DeliveryError as exc:
-            raise self._scoped(exc, scope, "the webhook") from None
+            raise self._scoped(exc, _scope(target, webhook), "the webhook") from None
 
     # ---- pacing ------------------------------------------------------------
 
-    def _pace(self, scope: str, what: str, paused_by: list[str] | None = None) -> None:
-        """Take `scope`'s turn, or wait (NotYet) while it is over its rate or paused."""
-        if self._gate is None:
+    def turn(self, target: Target) -> Turn | None:
+        """A channel's (or a webhook's) token at `channel_rate`, held back while it is
+        paused; a Web API post also while either method it calls is paused."""
+        if self._gate is None or not isinstance(target, SlackTarget):
+            return None
+        if target.channel:
+            scope = _scope(target)
+            return Turn(scope, self.channel_rate,
+                        (scope, *(f"slack:method:{m}" for m in SEND_METHODS)))  # fmt: skip
+        webhook = target.webhook_url or self._webhook_url
+        if webhook is None:
+            return None
+        scope = _scope(target, webhook)
+        return Turn(scope, self.channel_rate, (scope,))
+
+    def _pace(self, turn: Turn | None, what: str) -> None:
+        """Take the send's turn, or wait (NotYet) while it is over its rate or paused."""
+        if self._gate is None or turn is None:
             return
-        wait = self._gate.take(scope, self.channel_rate, [scope, *(paused_by or [])])
+        wait = self._gate.take(turn.destination, turn.rate, turn.paused_by)
         if wait is not None:
             raise NotYet(f"slack: {what} is at its rate limit; waiting {wait:.1f} s",
                          retry_after=wait)  # fmt: skip
@@ -348,6 +361,15 @@ class SlackChannel(Channel):
         if error in THREAD_GONE:
             return ThreadGoneError(error)
         return classify(status, error, exc.response.headers, self.secrets())
+
+
+def _scope(target: SlackTarget, webhook: SecretStr | None = None) -> str:
+    """The pacing scope of a channel, or of a webhook (named by a stable tag: its URL is
+    a secret)."""
+    if webhook is None:
+        return f"slack:channel:{target.channel}"
+    tag = hashlib.sha256(webhook.get_secret_value().encode()).hexdigest()[:16]
+    return f"slack:webhook:{tag}"
 
 
 def metadata(alert: Alert, channel: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -58,11 +59,11 @@ from notifier.pipeline.delivery.retry import NextAttempt, OutOfTurn, is_last
 from notifier.pipeline.delivery.targets import send_paced
 from notifier.pipeline.delivery.threaded import KnownRefs, refs_ahead, send_threaded
 from notifier.pipeline.runtime.delivery_wiring import DeliveryWiring
-from notifier.store.conn.batch import Batch, Pipe
+from notifier.store.conn.batch import Batch, Later, Pipe
 from notifier.store.conn.durable import execute_confirmed
 from notifier.store.delivery.alerts import dedup_key_for
 from notifier.store.delivery.lease import lock_value
-from notifier.store.delivery.pacing import wait_for
+from notifier.store.delivery.pacing import Turn, wait_for
 from notifier.store.delivery.status import AlertStatus
 from notifier.store.delivery.threads import RefKey
 
@@ -102,11 +103,14 @@ class DeliveryOutcome:
 def deliver_alert(
     dedup_key: str, ctx: DeliveryWiring, now: datetime, *,
     attempt: int | NextAttempt = 0, final: bool | None = False,
+    settle: Callable[[Pipe], None] | None = None,
 ) -> DeliveryOutcome:  # fmt: skip
     """Deliver the alert stored under `dedup_key`. A `DeliveryError` raised here always
     means "try again later" (a transient failure before the final attempt, or a
     `NotYet`); a permanent or final failure is returned as a `failed` outcome.
-    `NextAttempt`: the alert's own attempt, read with the lock; `final` None: its last."""
+    `NextAttempt`: the alert's own attempt, read with the lock; `final` None: its last.
+    `settle` queues the caller's writes for an alert that is done with (an outcome, not
+    held) on the outcome's round trip."""
     lock_prefix, token = f"{ctx.prefix}:delivery:lock:", lock_value(secrets.token_hex(8))
     lock_key = lock_prefix + dedup_key
     # One round trip takes the lock and reads all a delivery decides on (the reads
@@ -150,6 +154,7 @@ def deliver_alert(
     # What this delivery records goes in one more round trip, ending with the release.
     writes = Batch(ctx.client)
     ended = True  # False while a transient error goes up: its retry replaces the watchdog
+    hold: datetime | None = None
     try:
         alert, state = loaded.get()
         if alert is None:
@@ -181,9 +186,14 @@ def deliver_alert(
     except OutOfTurn:
         ended = False
         raise
+    except BaseException:
+        settle = None  # not done with (a renderer's bug is tried again)
+        raise
     finally:
         if ended:
             ctx.retries.forget(dedup_key, writes.pipe)
+            if settle is not None and hold is None:
+                settle(writes.pipe)
         queue_release(writes.pipe, lock_key, token)
         # Confirmed by a replica: sent marks, the thread's reference and the outcome
         # lost in a failover are a second send of what was delivered.
@@ -196,7 +206,8 @@ def deliver_alert(
 
 class _Attempt:
     """The attempt record: one round trip before the first request, with the in-flight
-    marks of the targets about to be tried and the watchdog retry."""
+    marks of the targets about to be tried, the watchdog retry, and the first request's
+    pacing turn (taken after its mark, as the channel would take it)."""
 
     def __init__(
         self, ctx: DeliveryWiring, alert: Alert, attempt: int, now: datetime,
@@ -205,9 +216,15 @@ class _Attempt:
         self.ctx, self.alert, self.attempt, self.now = ctx, alert, attempt, now
         self.fallback_of, self.progress, self.written = fallback_of, progress, False
         self.refs: KnownRefs | None = None  # read ahead for the first target
+        self.turn: Turn | None = None  # the first target's, taken ahead
+        self.paced: Later[float | None] | None = None
 
-    def begin(self, in_flight: list[str] | None = None, refs: list[RefKey] | None = None) -> None:
-        """Write the record; `refs` (`threaded.refs_ahead`) are read in its round trip."""
+    def begin(
+        self, in_flight: list[str] | None = None, refs: list[RefKey] | None = None,
+        turn: Turn | None = None,
+    ) -> None:  # fmt: skip
+        """Write the record; `refs` (`threaded.refs_ahead`) are read and `turn` taken in
+        its round trip."""
         if self.written:
             return
         self.written = True
@@ -222,6 +239,8 @@ class _Attempt:
         # A killed worker's delivery is tried again this soon, as one more attempt.
         self.ctx.retries.schedule([key], self.attempt + 1, self.now + WATCHDOG, pipe=pipe)
         self.refs = self.ctx.threads.refs_into(batch, refs) if refs else None
+        if turn is not None:
+            self.turn, self.paced = turn, self.ctx.pacing.take_into(batch, turn)
         batch.execute()
 
 
@@ -314,9 +333,14 @@ def _send(
                             "configured credentials", permanent=True)  # fmt: skip
     if not targets:
         raise DeliveryError(f"{alert.channel}: no destination configured", permanent=True)
-    pending = [t.id for t in targets if t.id not in progress.sent]
+    pending = [t for t in targets if t.id not in progress.sent]
+    # The first request's turn goes with its mark, unless an earlier attempt's request
+    # is looked up first (the lookup may find it: nothing to send).
+    ahead = pending[0] if pending and pending[0].id not in progress.unknown else None
     started.begin(
-        in_flight=pending, refs=refs_ahead(alert, channel, pending[0]) if pending else None
+        in_flight=[t.id for t in pending],
+        refs=refs_ahead(alert, channel, pending[0].id) if pending else None,
+        turn=channel.turn(ahead) if ahead is not None else None,
     )
     ids: list[str] = []
     for target in targets:
@@ -325,12 +349,14 @@ def _send(
             continue
         progress.trying = target.id
         since = progress.unknown.get(target.id)
-        known = started.refs if target.id == pending[0] else None
+        first = target is pending[0]
+        known = started.refs if first else None
         send = partial(send_threaded, alert, channel, target, ctx, progress.writes, since, known)
-        result = send_paced(ctx.pacing, channel, target.id, now, send)
+        with ctx.pacing.ahead(started.turn if first else None, started.paced):
+            result = send_paced(ctx.pacing, channel, target.id, now, send)
         progress.trying = None
         ctx.log.mark_sent(alert.dedup_key, target.id, result.message_id, pipe=progress.writes)
-        if target.id != pending[-1]:
+        if target is not pending[-1]:
             # Recorded as soon as it returns: a crash while the next target is tried
             # must not leave this one to be looked up (or, for email, sent) again. The
             # last target's mark goes with the outcome, which follows without any I/O.

@@ -17,7 +17,7 @@ Failures of our own infrastructure are raised for the harness to retry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from notifier.pipeline.delivery.attempt import DeliveryOutcome, deliver_alert
 from notifier.pipeline.handoff import HandOff
 from notifier.pipeline.runtime.due import Due
 from notifier.pipeline.runtime.wiring import Runtime, utcnow
+from notifier.store.conn.batch import Pipe
 from notifier.store.delivery.status import AlertStatus
 
 log = logging.getLogger(__name__)
@@ -120,21 +121,34 @@ def deliver_keys(
 ) -> ChunkResult:
     """Deliver the keys of one fan-out, overlapping their vendors' waits (at most
     `delivery_in_flight` at once, `notifier.pipeline.delivery.parallel`), each
-    idempotent on its own, each at its own attempt number (one read for the chunk)."""
+    idempotent on its own, each at its own attempt number (read with its lock). An alert
+    done with leaves its due set on its outcome's round trip."""
     finished: list[str] = []  # appended from the sending threads (list.append is atomic)
-    attempts = rt.retries.attempts(dedup_keys)
+    settled: list[str] = []  # of those, the ones that left their due set with the outcome
+    attempts = {key: retry.NextAttempt() for key in dedup_keys}
+    read: set[str] = set()  # the keys whose attempt number their first round trip read
+    undelivered = rt.due(Due.UNDELIVERED)
 
     def one(key: str) -> None:
-        number = attempts.get(key, 0)
-        _deliver_one(rt, key, handoff, now, number, retry.is_last(number), finished)
+        def settle(pipe: Pipe) -> None:
+            undelivered.discard(key, pipe=pipe)
+            settled.append(key)
+
+        try:
+            _deliver_one(rt, key, handoff, now, attempts[key], None, finished, settle)
+        finally:
+            read.add(key)
 
     try:
         waiting = parallel.deliver_all(dedup_keys, one, rt.settings.delivery_in_flight)
-        return ChunkResult(len(finished), tuple((k, attempts.get(k, 0), e) for k, e in waiting))
+        # The keys never tried (a failure stopped the chunk): their numbers, only now.
+        untried = rt.retries.attempts([k for k, _ in waiting if k not in read])
+        number = {k: attempts[k].number if k in read else untried.get(k, 0) for k, _ in waiting}
+        return ChunkResult(len(finished), tuple((k, number[k], e) for k, e in waiting))
     finally:
-        # One write for the chunk; a crash before it only makes the reconcile sweep
-        # re-send finished alerts, which are then no-ops.
-        rt.due(Due.UNDELIVERED).discard(*finished)
+        # What did not leave its due set on its own round trip (a quarantined alert); a
+        # crash before this only makes the reconcile sweep re-send it, a no-op then.
+        undelivered.discard(*sorted(set(finished) - set(settled)))
 
 
 def _deliver_one(
@@ -145,9 +159,12 @@ def _deliver_one(
     attempt: int | retry.NextAttempt,
     final: bool | None,
     finished: list[str],
+    settle: Callable[[Pipe], None] | None = None,
 ) -> DeliveryOutcome:
     try:
-        outcome = deliver_alert(dedup_key, rt.delivery, now, attempt=attempt, final=final)
+        outcome = deliver_alert(
+            dedup_key, rt.delivery, now, attempt=attempt, final=final, settle=settle
+        )
     except Exception as exc:
         if not quarantine.is_poison(exc):
             raise

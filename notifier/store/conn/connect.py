@@ -55,7 +55,10 @@ def connect(
     url: str, *, failover_wait: float = DEFAULT_FAILOVER_WAIT_S, **options: Any
 ) -> redis.Redis:
     """A client for `url`; `options` are redis-py's (socket_timeout, health_check_interval...).
-    `failover_wait=0` for a probe that must answer fast (a health check, `answers`)."""
+    `failover_wait=0` for a probe that must answer fast (a health check, `answers`).
+    A new connection does not name its library to the server (`CLIENT SETINFO`, two round
+    trips before its first command): a worker opens one per sending thread."""
+    options.setdefault("driver_info", None)
     if not is_sentinel(url):
         return redis.Redis.from_url(url, **options)
     address = parse_sentinel(url)

@@ -38,9 +38,11 @@ class DueSet:
             with writing(self.client, pipe) as writes:
                 writes.zadd(self.key, {m: base + i * 1e-6 for i, m in enumerate(members)})
 
-    def discard(self, *members: str) -> None:
+    def discard(self, *members: str, pipe: Pipe | None = None) -> None:
+        """On `pipe` when the caller batches its writes."""
         if members:
-            self.client.zrem(self.key, *members)
+            with writing(self.client, pipe) as writes:
+                writes.zrem(self.key, *members)
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
         raw: list[bytes] = self.client.zrangebyscore(  # type: ignore[assignment]

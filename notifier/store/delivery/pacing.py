@@ -11,13 +11,20 @@ The same `Pacing` keeps us inside the vendors' documented limits before they say
 a token bucket per destination (a Slack channel, an SMS sending number), and pauses
 scoped to what a 429 limited (one channel, one API method) so the other destinations
 go on. One class writes every pause key, so each path sees the others' pauses.
+
+A channel states the turn a send to a target takes (`Channel.turn`), so delivery can take
+it in the round trip that marks the request in flight (`take_into`) and hand its answer
+to the channel's own `take` (`ahead`): one round trip fewer before the vendor request,
+and the channel still decides what paces it.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,6 +48,28 @@ class Rate:
 
     per_second: float
     burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a send takes before it goes: a token of `destination`'s bucket, at `rate`,
+    unless one of the scopes `paused_by` is paused."""
+
+    destination: str
+    rate: Rate
+    paused_by: tuple[str, ...] = ()
+
+
+class _Ahead(threading.local):
+    """The turn a delivery took ahead on this thread, and its answer, until its send
+    asks for it (`Pacing.take`) or the delivery moves on (`Pacing.ahead` ends)."""
+
+    prefix: str | None = None
+    turn: Turn | None = None
+    wait: Later[float | None] | None = None
+
+
+_AHEAD = _Ahead()
 
 
 # KEYS[1] the destination's bucket (hash t = tokens, ts = when counted), KEYS[2..] pauses
@@ -131,8 +160,42 @@ class Pacing:
 
     def take(self, destination: str, rate: Rate, paused_by: Sequence[str] = ()) -> float | None:
         """Take a send for `destination`: None when it may go now, else the seconds until
-        it may (its bucket is empty, or one of the scopes `paused_by` is paused)."""
-        keys = [f"{self.prefix}:pace:{destination}", *map(self._key, paused_by)]
-        args: list[str | float] = [f"{self.clock():.6f}", rate.per_second, rate.burst]
-        wait = self._take(keys=keys, args=args)
-        return None if wait is None else max(0.001, float(wait))
+        it may (its bucket is empty, or one of the scopes `paused_by` is paused). The
+        answer of the same turn taken ahead on this thread (`ahead`), if there is one:
+        it was taken once, and is used once."""
+        turn = Turn(destination, rate, tuple(paused_by))
+        if _AHEAD.turn == turn and _AHEAD.prefix == self.prefix and _AHEAD.wait is not None:
+            wait, _AHEAD.turn, _AHEAD.wait = _AHEAD.wait.get(), None, None
+            return wait
+        keys, args = self._take_parts(turn)
+        return _waited(self._take(keys=keys, args=args))
+
+    def _take_parts(self, turn: Turn) -> tuple[list[str], list[str | float]]:
+        keys = [f"{self.prefix}:pace:{turn.destination}", *map(self._key, turn.paused_by)]
+        return keys, [f"{self.clock():.6f}", turn.rate.per_second, turn.rate.burst]
+
+    def take_into(self, batch: Batch, turn: Turn) -> Later[float | None]:
+        """Queue taking `turn` on `batch` (the answer `take` gives). EVAL, not the
+        registered script: a script on a pipeline asks SCRIPT EXISTS first, a round
+        trip of its own."""
+        keys, args = self._take_parts(turn)
+        batch.pipe.eval(_TAKE, len(keys), *keys, *args)
+        return batch.later(_waited)
+
+    @contextmanager
+    def ahead(self, turn: Turn | None, wait: Later[float | None] | None) -> Iterator[None]:
+        """Within the block, this thread's `take` of `turn` answers `wait` (taken ahead,
+        `take_into`) once, with no round trip. A turn taken ahead and not asked for is
+        not given back: the destination is paced as if it had been sent."""
+        _AHEAD.prefix, _AHEAD.turn, _AHEAD.wait = self.prefix, turn, wait
+        try:
+            yield
+        finally:
+            _AHEAD.prefix, _AHEAD.turn, _AHEAD.wait = None, None, None
+
+
+def _waited(reply: object) -> float | None:
+    """The take script's reply: None (it may go now), else the seconds to wait."""
+    if reply is None:
+        return None
+    return max(0.001, float(reply.decode() if isinstance(reply, bytes) else str(reply)))
