@@ -27,9 +27,9 @@ from tests.support.statuspage_docs import FakeIncident, summary_json
 NOW = datetime(2024, 12, 26, 19, 0, tzinfo=UTC)
 # Saving the events with their due entries; the plan's lock with its reads and the first
 # event's threads; the claim; the delivery's locked read; its attempt record with the
-# thread reference; the channel's pacing token. (An alert delivered inline goes in its
+# thread reference and the channel's pacing turn. (An alert delivered inline goes in its
 # due set after the attempt, and only if left unfinished: `handoff.DeliverInline`.)
-MOST_TRIPS = 6
+MOST_TRIPS = 5
 
 
 class _NoQueues:
