@@ -91,6 +91,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         real = item.get_closest_marker("e2e") or item.get_closest_marker("chaos")
         if real and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SERVICE_TIMEOUT_S))
+    _long_modules_first(items)
     if not getattr(config.option, "loadgroup", False):
         return
     for item in items:
@@ -98,6 +99,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                          for m in item.iter_markers("xdist_group")})  # fmt: skip
         if groups and "@" not in item.nodeid:
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def _long_modules_first(items: list[pytest.Item]) -> None:
+    """Modules that run real services (marked e2e or chaos) first, each module's tests kept
+    together and in order. xdist hands out work in this order, and such a module (often
+    one xdist group, its tests one after another on one worker) takes the longest: started
+    last, it ran on alone while the other workers had finished, the suite's wall time
+    longer than its CPU needed."""
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    served = {module(i) for i in items
+              if i.get_closest_marker("e2e") or i.get_closest_marker("chaos")}  # fmt: skip
+    items.sort(key=lambda i: module(i) not in served)  # stable: the order within is kept
 
 
 def _corpus_dir() -> Path | None:

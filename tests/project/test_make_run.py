@@ -30,7 +30,8 @@ from tests.support.statuspage_docs import summary_json
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
 
-pytestmark = pytest.mark.skipif(MAKE is None, reason="no make on this machine")
+# It starts the whole service twice, with real processes: an end-to-end test.
+pytestmark = [pytest.mark.skipif(MAKE is None, reason="no make on this machine"), pytest.mark.e2e]
 
 
 def _free_port() -> int:
