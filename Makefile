@@ -30,19 +30,19 @@ run: install
 # (set in many CI images) each compiled the project's modules again and each worker
 # rewrote every test module's asserts: 7.4 CPU-s to collect per worker instead of 3.1.
 # The caches go to the __pycache__/ directories git ignores.
-SUITE := env -u PYTHONDONTWRITEBYTECODE \
-	$(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadgroup --durations=15 $(PYTEST_ARGS)
+# The history tests run on SQLite, and on the PostgreSQL at 127.0.0.1:5432 too when it
+# answers (tests/support/pg_probe.py).
+SUITE := NOTIFIER_TEST_DATABASE_URL="$${NOTIFIER_TEST_DATABASE_URL:-$$($(PY) -m tests.support.pg_probe)}" \
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # Lint (ruff, mypy and the import contract of pyproject.toml) and a strict build of the docs
 # are part of the suite: CI enforces them. They run beside the tests, their output printed
 # whole when the tests end: on a fresh clone mypy alone holds one core for about 10 s, which
-# in front of the tests was 10 s more of the gate's wall time. The history tests run on
-# SQLite, and on the PostgreSQL at 127.0.0.1:5432 too when it answers (tests/support/pg_probe.py).
+# in front of the tests was 10 s more of the gate's wall time.
 test: install
 	@mkdir -p build
 	@$(MAKE) --no-print-directory checks > build/checks.log 2>&1 & checks=$$!; \
-	NOTIFIER_TEST_DATABASE_URL="$${NOTIFIER_TEST_DATABASE_URL:-$$($(PY) -m tests.support.pg_probe)}" \
-		$(SUITE); suite=$$?; \
+	$(SUITE); suite=$$?; \
 	wait $$checks; checked=$$?; \
 	echo "== lint and docs ($$( [ $$checked = 0 ] && echo passed || echo FAILED ))"; cat build/checks.log; \
 	[ $$suite = 0 ] && [ $$checked = 0 ]
