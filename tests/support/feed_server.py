@@ -60,7 +60,8 @@ class FeedServer:
         return etag_of(body)
 
     def served(self, path: str, etag: str, status: int) -> None:
-        """Called after each answer, outside the lock; subclasses record what they need."""
+        """Called as each answer starts (before its body is written), outside the lock;
+        subclasses record what they need."""
 
     def url(self, path: str) -> str:
         assert self._server is not None
@@ -85,8 +86,10 @@ class FeedServer:
                 body, ctype = doc
                 etag = etag_of(body)
                 status = 304 if self.headers.get("If-None-Match") == etag else 200
-                self._send(status, body, ctype, etag)
+                # Stamped as the answer starts, not after it is written: a thread preempted
+                # between the two stamped the fetch after the alert it caused had arrived.
                 owner.served(self.path, etag, status)
+                self._send(status, body, ctype, etag)
 
             def _send(self, code: int, body: bytes, ctype: str, etag: str | None) -> None:
                 send_document(self, code, body if code != 304 else b"", ctype, etag)
