@@ -92,9 +92,13 @@ def run_notifier(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m notifier *argv` in `cwd` with exactly `env`, to its end."""
     args = [sys.executable, "-m", "notifier", *argv]
-    if os.environ.get("NOTIFIER_TEST_COLD_CLI"):
+
+    def cold() -> subprocess.CompletedProcess[str]:
         return subprocess.run(args, cwd=cwd, env=dict(env), input=input, capture_output=True,
                               text=True, timeout=timeout)  # fmt: skip
+
+    if os.environ.get("NOTIFIER_TEST_COLD_CLI"):
+        return cold()
     with tempfile.TemporaryDirectory(prefix="notifier-cli-") as tmp:
         stdin = os.devnull
         if input is not None:
@@ -108,8 +112,7 @@ def run_notifier(
         started = zygote.answer(deadline + 30)  # a fork takes no time: this is the zygote
         if started is None or "refused" in started:
             zygote.close()
-            return subprocess.run(args, cwd=cwd, env=dict(env), input=input,
-                                  capture_output=True, text=True, timeout=timeout)  # fmt: skip
+            return cold()
         ended = zygote.answer(deadline)
         if ended is None:
             os.kill(int(started["pid"]), 9)
