@@ -244,7 +244,7 @@ def _redis_child(private: PrivateRedis) -> Child:
     def stop(proc: subprocess.Popen[bytes]) -> None:
         terminate(proc, timeout=10)
 
-    return Child("redis", launch, stop, proc=private.process)
+    return Child("redis", launch, stop, proc=private.process, stops_last=True)
 
 
 def _serve(settings: Settings, url: str, sock: socket.socket, config: Config) -> WebThread:

@@ -106,3 +106,59 @@ def test_a_redis_gone_longer_than_the_grace_ends_it(caplog: pytest.LogCaptureFix
     assert 1.0 <= time.monotonic() - began < 4
     assert "Redis has not answered for" in caplog.text
     assert child.proc is None
+
+
+# A child that, told to stop, says so in `log`, then waits (up to 10 s) for `other` to be
+# told too before it ends: it "saw" the other only when both were told at once.
+STOPPING = """
+import os, signal, sys, time
+log, me, other = sys.argv[1:]
+def say(line):
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.write(fd, (line + "\\n").encode()); os.close(fd)
+def on_term(*_):
+    say("term " + me)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if "term " + other in open(log).read().split("\\n"):
+            say("saw " + other)
+            break
+        time.sleep(0.02)
+    say("exit " + me)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+say("up " + me)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_it_stops_its_children_at_once_and_the_one_marked_last_after_them(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log"
+
+    def child(me: str, other: str, last: bool = False) -> Child:
+        def launch() -> subprocess.Popen[bytes]:
+            argv = [sys.executable, "-c", STOPPING, str(log), me, other]
+            return subprocess.Popen(argv)
+
+        return Child(me, launch, stops_last=last)
+
+    supervisor = Supervisor(
+        [child("redis", "redis", last=True), child("beat", "worker"), child("worker", "beat")],
+        poll_s=0.02,
+    )
+    runner = threading.Thread(target=supervisor.run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not (log.exists() and log.read_text().count("up ") == 3):
+        assert time.monotonic() < deadline, "the children did not start"
+        time.sleep(0.05)
+    supervisor.stop()
+    runner.join(timeout=60)
+    lines = log.read_text().split()
+    said = [" ".join(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
+    assert "saw worker" in said and "saw beat" in said  # both told before either ended
+    ends = [said.index("exit beat"), said.index("exit worker")]
+    assert said.index("term redis") > max(ends)  # the Redis the others use, after them
