@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         ge=1,
         le=256,
         description="Vendor requests one delivery worker process keeps in flight at once "
-        "(its sending threads); a fan-out is queued in chunks of this many alerts.",
+        "(its sending threads); a fan-out is queued in chunks of twice this many alerts.",
     )
     slack_channel_rate: float = Field(
         1.0,

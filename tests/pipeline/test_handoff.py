@@ -15,6 +15,7 @@ from notifier.config.settings import Settings
 from notifier.models import AlertKind
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
 from notifier.pipeline.handoff import (
+    CHUNK_ROUNDS,
     DELIVER,
     INLINE_DELIVER_MAX,
     INLINE_PLAN_MAX,
@@ -30,7 +31,8 @@ from notifier.store.delivery.alerts import AlertStore
 from notifier.store.delivery.dueset import DueSet, due_set
 from tests.fakes import sample
 
-CHUNK = 10
+IN_FLIGHT = 5
+CHUNK = IN_FLIGHT * CHUNK_ROUNDS  # alerts a chunk task
 NOW = datetime(2024, 12, 26, 19, 5, tzinfo=UTC)
 S = timedelta(seconds=1)
 
@@ -68,7 +70,7 @@ class _Runtime:
     def __init__(self, subscribers: int, alerts: _Alerts) -> None:
         self.config = _Config(subscribers)
         self.alerts = alerts
-        self.settings = Settings(delivery_in_flight=CHUNK)
+        self.settings = Settings(delivery_in_flight=IN_FLIGHT)
 
     def due(self, name: Due) -> DueSet:
         return due_set(self.alerts.client, self.alerts.prefix, name)
@@ -109,14 +111,18 @@ def _claimed(
     return keys
 
 
-def test_a_fan_out_goes_in_chunks_of_the_in_flight_limit_and_a_retry_one_task_each(
+def test_a_fan_out_goes_in_chunks_of_rounds_of_the_in_flight_limit_and_a_retry_one_task_each(
     alerts: _Alerts,
 ) -> None:
     queues = Queues()
     d = _handoff(1, queues, alerts)
     keys = _claimed(alerts, CHUNK * 2 + 3)
     d.alerts(keys, NOW)
-    assert queues.chunks == [(keys[:10], DELIVER), (keys[10:20], DELIVER), (keys[20:], DELIVER)]
+    assert queues.chunks == [
+        (keys[:CHUNK], DELIVER),
+        (keys[CHUNK : CHUNK * 2], DELIVER),
+        (keys[CHUNK * 2 :], DELIVER),
+    ]
     assert not queues.single
     d.alerts(keys[:1], NOW)
     d.retries(keys[1:3])

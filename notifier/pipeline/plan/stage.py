@@ -201,7 +201,7 @@ def _plan_part(
             rt.due(Due.HELD).add(alert.dedup_key, alert.hold_until)
             return
         batch[alert.dedup_key] = alert.channel
-        if len(batch) >= rt.settings.delivery_in_flight:  # a chunk's worth, sent at once
+        if len(batch) >= handoff.chunk:  # a chunk's worth
             hand_on()
 
     try:
