@@ -17,7 +17,7 @@ TESTS = Path(__file__).resolve().parents[1]
 # (file under tests/, enclosing function): why its sleep is the scene, not a wait.
 STAGED = {
     (
-        "chaos/test_faults.py",
+        "chaos/test_redis_faults.py",
         "test_redis_paused_past_every_client_timeout_costs_no_process",
     ): "the fault: Redis stalled (DEBUG SLEEP) past every client's timeout",
     ("cli/test_status_command.py", "do_GET"): "a feed that answers after the fetcher gave up",
