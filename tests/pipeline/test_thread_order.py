@@ -128,7 +128,10 @@ def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_i
     rt, d, replies = opened
     earlier, later = _of(replies, "platform")
     at = NOW + timedelta(minutes=30)
-    fake_slack.fail_post_containing("Update: identified", status=429, retry_after=1)
+    # Retry-After 30 s: the pause it sets in Redis (a wall-clock TTL) outlasts the test,
+    # which ends it itself below. At 1 s it could run out on a loaded machine before the
+    # test looked for it (seen in make test-stress).
+    fake_slack.fail_post_containing("Update: identified", status=429, retry_after=30)
     assert delivery.deliver(rt, earlier, d, at) == delivery.RETRYING
     (retry,) = [w for k, _, w in rt.retries.upcoming() if k == earlier]
     # The later reply comes after the pause and before the earlier one's retry: it waits.
@@ -140,8 +143,7 @@ def test_a_reply_waits_for_the_earlier_one_retried_after_a_429_and_both_appear_i
     # The retry sweep hands the earlier one on; then the later one, whenever it comes.
     sweep = InlineHandOff(rt, NOW, plan=False, deliver=False)
     assert release.release_retries(rt, sweep, retry) == 1 and sweep.delivered == [earlier]
-    # The 429 paused this channel for 1 s of wall-clock time (store pacing, Redis TTLs):
-    # the pause runs out.
+    # The 429 paused this channel (store pacing, a Redis TTL): the pause runs out.
     paused = list(rt.client.scan_iter(match=f"{rt.settings.key_prefix}:pause:*"))
     assert paused and rt.client.delete(*paused) == len(paused)
     assert rt.retries.attempt(earlier) == 1  # its own number, waiting in Redis
