@@ -26,6 +26,7 @@ from tests.chaos.harness import (
     OwnedRedis,
     Script,
     Service,
+    acme_env,
     marker,
     posts_per_update,
     settle,
@@ -34,7 +35,6 @@ from tests.chaos.harness import (
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support.local import ALLOW_ENV
 from tests.support.served import wait_for
 
 PAGER = "+15550100001"
@@ -118,23 +118,13 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
     slack, twilio, smtp = FakeSlack().start(), FakeTwilio().start(), FakeSmtp().start()
     feeds = HangingFeeds().start()
     script = Script(feeds)
-    config = tmp / "subscriptions.yaml"
-    config.write_text(
-        "providers:\n  - id: acme\n    name: Acme Cloud\n"
-        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
-        "    poll_interval: 1\n"
-        "subscribers:\n  - name: platform\n"
+    subscribers = (
+        "  - name: platform\n"
         '    slack: {channel: "#vendor-status"}\n'
         "    email: {to: [sre@example.com]}\n"
         f'    sms: {{to: ["{PAGER}"]}}\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
-        "NOTIFIER_REDIS_URL": red.url,
-        **ALLOW_ENV,
-        "NOTIFIER_KEY_PREFIX": "chaos",
-        "NOTIFIER_CONFIG": str(config),
-        "NOTIFIER_DATA_DIR": str(tmp / "data"),
-        "NOTIFIER_WEB_PORT": "0",
+    env = acme_env(tmp, feeds, red.url, "chaos", subscribers, **{
         "NOTIFIER_SLACK_TOKEN": "xoxb-chaos-not-a-token",
         "NOTIFIER_SLACK_API_URL": slack.api_url,
         "NOTIFIER_TWILIO_ACCOUNT_SID": twilio.account_sid,
@@ -157,7 +147,7 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
         # A process killed mid-poll (the pool process, the whole service) holds back the
         # next polls until its lease lapses: 5 s, not 2 min.
         "NOTIFIER_POLL_LEASE": "5",
-    }
+    })  # fmt: skip
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
     w = World(red, slack, twilio, smtp, feeds, script, service)
     script.advance()

@@ -28,8 +28,9 @@ import redis
 from notifier.store.conn.server import redis_binary
 from tests.fakes.slack_api import FakeSlack
 from tests.support.feed_server import FeedServer
+from tests.support.local import ALLOW_ENV
 from tests.support.procs import children
-from tests.support.served import Served, wait_for
+from tests.support.served import Served, served_env, wait_for
 from tests.support.statuspage_docs import FakeIncident, summary_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,22 @@ ALERT_TASKS = frozenset(
 # The due sets that hold work a sweep hands on again. Escalations count only once due
 # (a page's next step waits minutes for an acknowledgement); held alerts not at all.
 PENDING_SETS = ("retrying", "unprocessed", "undelivered")
+
+
+def acme_env(
+    tmp: Path, feeds: FeedServer, redis_url: str, prefix: str, subscribers: str, **settings: str
+) -> dict[str, str]:
+    """Writes `tmp/subscriptions.yaml`: one provider, Acme Cloud, its Statuspage feed at
+    FEED_PATH on `feeds`, polled every second, and `subscribers` (the YAML of the list's
+    items). Gives the environment of a service on it (`served_env`, data under `tmp`, the
+    loopback feed allowed), then `settings`."""
+    config = tmp / "subscriptions.yaml"
+    config.write_text(
+        "providers:\n  - id: acme\n    name: Acme Cloud\n"
+        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
+        f"    poll_interval: 1\nsubscribers:\n{subscribers}"
+    )
+    return served_env(tmp, redis_url, prefix, NOTIFIER_CONFIG=str(config), **ALLOW_ENV, **settings)
 
 
 def alert_tasks(

@@ -29,17 +29,16 @@ import pytest
 import redis
 
 from tests.chaos.harness import (
-    FEED_PATH,
     PeerSlack,
     Script,
     Service,
+    acme_env,
     marker,
     posts_per_update,
     settle,
     slack_posts,
 )
 from tests.support.feed_server import FeedServer
-from tests.support.local import ALLOW_ENV
 from tests.support.sentinel_group import SentinelGroup
 from tests.support.served import wait_for
 
@@ -149,21 +148,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     group = SentinelGroup(Path(f"/tmp/chaos-sentinel-{os.getpid()}")).start()
     slack, feeds = PeerSlack().start(), FeedServer().start()
     script = Script(feeds)
-    config = tmp / "subscriptions.yaml"
     subscribers = "".join(
         f"  - name: team{n:02d}\n    slack: {{channel: '#c{n:02d}'}}\n" for n in range(CHANNELS)
     )
-    config.write_text(
-        "providers:\n  - id: acme\n    name: Acme Cloud\n"
-        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
-        f"    poll_interval: 1\nsubscribers:\n{subscribers}"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
-        "NOTIFIER_REDIS_URL": group.url,
-        "NOTIFIER_KEY_PREFIX": "failover",
-        "NOTIFIER_CONFIG": str(config),
-        "NOTIFIER_DATA_DIR": str(tmp / "data"),
-        "NOTIFIER_WEB_PORT": "0",
+    env = acme_env(tmp, feeds, group.url, "failover", subscribers, **{
         "NOTIFIER_SLACK_TOKEN": "xoxb-failover-not-a-token",
         "NOTIFIER_SLACK_API_URL": slack.api_url,
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
@@ -174,8 +162,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         # until it lapses: 5 s, not 2 min.
         "NOTIFIER_POLL_LEASE": "5",
         "NOTIFIER_HTTP_TIMEOUT": "2",
-        **ALLOW_ENV,  # the feed is on loopback
-    }
+    })  # fmt: skip
     service = Service(["run", "--concurrency", "2"], env, tmp / "service.log")
     w = World(group, slack, script, service)
     script.advance()

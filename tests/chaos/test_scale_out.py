@@ -20,12 +20,12 @@ from tests.chaos.harness import (
     PeerSlack,
     Script,
     Service,
+    acme_env,
     alert_tasks,
     local_tcp_ports,
     slack_posts,
 )
 from tests.support.feed_server import FeedServer
-from tests.support.local import ALLOW_ENV
 from tests.support.served import wait_for
 from tests.support.statuspage_docs import summary_json
 
@@ -41,22 +41,10 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
     red = OwnedRedis(Path(f"/tmp/chaos-fleet-{os.getpid()}"), aof=True).start()
     slack, feeds = PeerSlack(hold_after=FAN_OUT // 4).start(), FeedServer().start()
     feeds.put(FEED_PATH, summary_json([]))
-    config = tmp_path / "subscriptions.yaml"
     subscribers = "".join(
         f"  - name: team{i:04d}\n    slack: {{channel: '#team-{i:04d}'}}\n" for i in range(FAN_OUT)
     )
-    config.write_text(
-        "providers:\n  - id: acme\n    name: Acme Cloud\n"
-        f'    feed: {{url: "{feeds.url(FEED_PATH)}", format: statuspage-json}}\n'
-        "    poll_interval: 1\n"
-        f"subscribers:\n{subscribers}"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")} | {
-        "NOTIFIER_REDIS_URL": red.url,
-        **ALLOW_ENV,
-        "NOTIFIER_KEY_PREFIX": "fleet",
-        "NOTIFIER_CONFIG": str(config),
-        "NOTIFIER_DATA_DIR": str(tmp_path / "data"),
+    env = acme_env(tmp_path, feeds, red.url, "fleet", subscribers, **{
         "NOTIFIER_SLACK_TOKEN": "xoxb-fleet-not-a-token",
         "NOTIFIER_SLACK_API_URL": slack.api_url,
         "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
@@ -68,7 +56,7 @@ def fleet(tmp_path: Path) -> Iterator[tuple[OwnedRedis, PeerSlack, Script, list[
         # A worker killed mid-poll holds back the polls until its lease lapses.
         "NOTIFIER_POLL_LEASE": "5",
         "NOTIFIER_HTTP_TIMEOUT": "2",
-    }
+    })  # fmt: skip
     services = [
         Service(
             ["worker", "--hostname", f"{name}@%h", "--concurrency", "2"],
