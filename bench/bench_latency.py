@@ -6,17 +6,21 @@ thread per provider adds one update to its incident, waits until the fake Slack
 received the message carrying it, and repeats `changes` times; the providers run in
 parallel so ~200 changes fit in well under a minute.
 
-Per change, three instants (one clock, time.monotonic, in this process):
+Per change, four instants (one clock, time.monotonic, in this process):
 - put: the new document is served from now on;
 - first served: the first 200 response carrying it, i.e. the poll that detects it;
-- arrived: the fake Slack received the chat.postMessage carrying the update.
+- first request: the fake Slack received the first Web API call carrying the update
+  (for an incident's later updates, the chat.update that edits the thread's parent);
+- arrived: the fake Slack received the chat.postMessage carrying it (the thread reply,
+  which follows the parent's edit: `notifier.channels.slack.channel`).
 
 `put -> arrived` is what a user sees and is dominated by the 1 s poll interval (a
-change waits 0-1 s for the next poll). `first served -> arrived` is the pipeline's
-own overhead: fetch, parse, diff, Redis, planning and delivering (both inside the poll
-task for this one subscriber: no broker hop, `notifier.pipeline.handoff`), and the
-Slack calls (for a thread reply: chat.update of the parent, then the reply). The
-baseline is a bare HTTP POST of the same size to the same fake.
+change waits 0-1 s for the next poll). `first served -> first request` is the overhead
+issue 28 sets a target for ("from the poll that detects a change to the first vendor
+request"): fetch, parse, diff, Redis, planning and delivering (both inside the poll
+task for this one subscriber: no broker hop, `notifier.pipeline.handoff`). `first
+served -> arrived` adds the parent's edit, a whole vendor round trip, and is reported
+beside it. The baseline is a bare HTTP POST of the same size to the same fake.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,13 +71,9 @@ def _drive(
         incident.add("investigating", f"2024-12-26T{n // 60:02d}:{n % 60:02d}:00.000Z",
                      f"Probe update benchmark-{marker} of provider {k}.")  # fmt: skip
         etag = feeds.put(f"/p{k}/api/v2/summary.json", summary_json([incident]))
-        if not slack.wait(_arrived(slack, marker), 30):
+        if not slack.wait_marker(marker, 30):
             raise TimeoutError(f"change {marker} never reached Slack")
         out.append((marker, etag))
-
-
-def _arrived(slack: TimedSlack, marker: str) -> Callable[[], bool]:
-    return lambda: marker in slack.arrived
 
 
 def _bare_posts(slack: TimedSlack, size: int, count: int) -> list[float]:
@@ -125,8 +124,9 @@ def measure(redis_url: str, prefix: str, providers: int = 10, changes: int = 20)
             slack.stop()
             feeds.stop()
     e2e = [slack.arrived[m] - feeds.put_at[e] for m, e in done]
-    overhead = [slack.arrived[m] - feeds.served_at[e] for m, e in done]
-    return _rows(e2e, overhead, bare, providers, size)
+    overhead = [slack.first_request[m] - feeds.served_at[e] for m, e in done]
+    reply = [slack.arrived[m] - feeds.served_at[e] for m, e in done]
+    return _rows(e2e, overhead, reply, bare, providers, size)
 
 
 def _run_drivers(
@@ -151,8 +151,9 @@ def _run_drivers(
 
 
 def _rows(
-    e2e: list[float], overhead: list[float], bare: list[float], providers: int, size: int
-) -> list[Row]:
+    e2e: list[float], overhead: list[float], reply: list[float], bare: list[float],
+    providers: int, size: int,
+) -> list[Row]:  # fmt: skip
     n, ms = len(e2e), 1e3
     setup = f"{n} changes over {providers} providers, poll_interval 1 s"
     rows = [
@@ -164,9 +165,13 @@ def _rows(
         value, base = percentile(overhead, q) * ms, percentile(bare, q) * ms
         target = f"<= {TARGET_OVERHEAD_MS:.0f} ms" if q == 99 else ""
         ok = value <= TARGET_OVERHEAD_MS if q == 99 else None
-        rows.append(row(NAME, f"pipeline overhead (detecting poll -> Slack) p{q}", value, "ms",
-                        baseline=base, target=target, ok=ok,
+        rows.append(row(NAME, f"pipeline overhead (detecting poll -> first Slack request) p{q}",
+                        value, "ms", baseline=base, target=target, ok=ok,
                         note=f"baseline: bare kept-alive POST of {size} B"))  # fmt: skip
+    for q in (50, 99):
+        value = percentile(reply, q) * ms
+        rows.append(row(NAME, f"detecting poll -> thread reply p{q}", value, "ms",
+                        note="after the parent's chat.update, a vendor round trip"))  # fmt: skip
     return rows
 
 

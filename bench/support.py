@@ -273,7 +273,9 @@ MARK = re.compile(r"benchmark-([a-z0-9-]+)")
 
 class TimedSlack(FakeSlack):
     """FakeSlack that stamps each chat.postMessage: `arrived[marker]` for every
-    `benchmark-<marker>` in it, and `post_times` in arrival order. With `latency`, every
+    `benchmark-<marker>` in it, and `post_times` in arrival order; `first_request[marker]`
+    stamps the first Web API call of any method (a thread's `chat.update` of its parent
+    comes before the reply) that carries the marker. With `latency`, every
     answer leaves that many seconds after the request arrived (a real vendor's round
     trip: chat.postMessage typically takes 100-400 ms)."""
 
@@ -281,9 +283,11 @@ class TimedSlack(FakeSlack):
         super().__init__()
         self.latency = latency
         self.arrived: dict[str, float] = {}
+        self.first_request: dict[str, float] = {}
         self.post_times: list[float] = []
         self.post_sizes: list[int] = []
         self.posted = threading.Condition()
+        self._markers: dict[str, threading.Event] = {}  # what `wait_marker` callers wait for
 
     def start(self) -> TimedSlack:
         super().start()
@@ -299,6 +303,11 @@ class TimedSlack(FakeSlack):
         # the JSON, keeping the message) is not the client's time.
         now = time.monotonic()
         reply = super().handle(request)
+        answered = isinstance(reply.body, dict) and reply.body.get("ok")
+        if answered and request.path.rsplit("/", 1)[-1].startswith("chat."):
+            with self.posted:
+                for marker in MARK.findall(request.body.decode(errors="replace")):
+                    self.first_request.setdefault(marker, now)
         posted = request.path.endswith("chat.postMessage") and isinstance(reply.body, dict)
         if posted and reply.body.get("ok"):
             with self.posted:
@@ -306,6 +315,7 @@ class TimedSlack(FakeSlack):
                 self.post_sizes.append(len(request.body))
                 for marker in MARK.findall(request.body.decode(errors="replace")):
                     self.arrived.setdefault(marker, now)
+                    self._marker_event(marker).set()
                 self.posted.notify_all()
         if self.latency:
             time.sleep(self.latency)
@@ -314,6 +324,17 @@ class TimedSlack(FakeSlack):
     def wait(self, condition: Callable[[], bool], timeout: float) -> bool:
         with self.posted:
             return self.posted.wait_for(condition, timeout)
+
+    def wait_marker(self, marker: str, timeout: float) -> bool:
+        """Until a chat.postMessage carrying `benchmark-<marker>` arrived. Only this
+        waiter wakes: a dozen drivers woken by every post (`wait`) took the GIL of the
+        process whose fakes stamp the times being measured."""
+        with self.posted:
+            event = self._marker_event(marker)
+        return event.wait(timeout)
+
+    def _marker_event(self, marker: str) -> threading.Event:
+        return self._markers.setdefault(marker, threading.Event())
 
 
 class TimedTwilio(FakeTwilio):

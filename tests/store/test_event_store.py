@@ -3,14 +3,16 @@ in order, the processed markers, and the cost of saving in round trips."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 import redis
 
 from notifier.diff.engine import diff
-from notifier.models import Status
+from notifier.models import Status, to_jsonable
 from notifier.store.feeds.events import EVENT_TTL, EventStore
+from notifier.store.ops.outbox import EVENT, entry, outbox_key
 from tests.diffkit import at, doc, inc
 from tests.support.roundtrips import RoundTrips
 
@@ -68,3 +70,13 @@ def test_an_incidents_events_are_listed_once_each_in_the_order_they_were_detecte
     got = [e.event_id for e in store.events_of("acme", "a")]
     assert got == [e.event_id for e in [*first.events, *later.events]]
     assert store.events_of("acme", "other") == []
+
+
+def test_what_saving_returns_is_what_reading_gives_and_the_history_gets_the_same_rows(
+    store: EventStore, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    events = diff(None, doc(inc("a", *[(n, INV) for n in range(5)])), at(9)).events
+    saved = store.save(events)
+    assert saved == [store.load_event(e.event_id) for e in events]
+    queued = [json.loads(raw) for raw in redis_client.lrange(outbox_key(key_prefix), 0, -1)]
+    assert queued == [json.loads(entry(EVENT, e.detected_at, to_jsonable(e))) for e in events]

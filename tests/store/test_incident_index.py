@@ -66,3 +66,18 @@ def test_the_index_forgets_incidents_as_they_age_out(
     assert lease is not None
     store.finish(lease, now=at(6 + window + 1), outcome="not_modified")
     assert index.recent_incidents() == []
+
+
+def test_a_second_read_decodes_only_the_entries_that_changed_and_shows_every_change(
+    store: ProviderStore, index: IncidentIndex
+) -> None:
+    commit(store, "acme", [(doc(inc("a", (0, INV))), 1)])
+    commit(store, "bolt", [(doc(inc("b", (0, INV))), 1)])
+    acme, bolt = index.recent_incidents()
+    commit(store, "bolt", [(doc(inc("b", (0, INV), (2, INV))), 3)])
+    again_acme, again_bolt = index.recent_incidents()
+    assert again_acme is acme  # unchanged: the incident decoded before
+    assert again_bolt is not bolt and again_bolt.updates[-1].body == "b 2"
+    commit(store, "acme", [(doc(inc("a", (0, INV), (4, RES))), 5)])
+    window = RECENT_WINDOW.total_seconds() / 60
+    assert [i.id for i in index.recent_incidents(at(5 + window + 1))] == ["b"]

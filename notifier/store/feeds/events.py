@@ -56,13 +56,15 @@ class EventStore:
             return []
         ttl = int(EVENT_TTL.total_seconds())
         pipe = self.redis.pipeline(transaction=False)
-        rows, bodies = [], []
+        rows, entries = [], []
         for e in events:
             row = to_jsonable(e)
             body = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
-            bodies.append(body)
+            rows.append(row)
             pipe.set(self.event_key(e.event_id), body, nx=True, ex=ttl)
-            rows.append(outbox.entry(outbox.EVENT, e.detected_at, row))
+            # The record's JSON, not the row encoded again: an event carries its
+            # incident's every update, and this is on the way from a change to its alert.
+            entries.append(outbox.entry_of_json(outbox.EVENT, e.detected_at, body))
         for n, e in enumerate(events):  # after the SETs: their replies come first
             index = self.events_of_key(e.provider, e.incident_id)
             # One poll's events share a time: a millisecond each keeps their order.
@@ -70,12 +72,13 @@ class EventStore:
             pipe.zadd(index, {e.event_id: score}, nx=True)
             pipe.expire(index, ttl)
         # The history's rows, in the same round trip (the database upserts by event id).
-        pipe.rpush(outbox.outbox_key(self.prefix), *rows)
+        pipe.rpush(outbox.outbox_key(self.prefix), *entries)
         if then is not None:
             then(pipe)
         replies = pipe.execute()[: len(events)]
-        # Parsed from the bodies just written: what a read would give, without the read.
-        return [event_from_dict(json.loads(b)) for b, ok in zip(bodies, replies, strict=True) if ok]
+        # Made from the rows just written (plain JSON values): what a read would give,
+        # without the read.
+        return [event_from_dict(row) for row, ok in zip(rows, replies, strict=True) if ok]
 
     def events_of(self, provider: str, incident_id: str) -> list[ChangeEvent]:
         """The stored events of one incident, in the order they were detected."""

@@ -62,6 +62,11 @@ def entry(kind: str, at: datetime, row: dict[str, Any]) -> str:
     return json.dumps({"k": kind, "at": iso(at), "r": row}, separators=(",", ":"))
 
 
+def entry_of_json(kind: str, at: datetime, row_json: str) -> str:
+    """`entry` for a row already encoded as a JSON object: the same entry once parsed."""
+    return f'{{"k":{json.dumps(kind)},"at":{json.dumps(iso(at))},"r":{row_json}}}'
+
+
 def append(
     client: redis.Redis, prefix: str, kind: str, at: datetime, row: dict[str, Any],
     pipe: Pipe | None = None,
