@@ -91,13 +91,18 @@ CHATTER = (
     "urllib3",
     "slack_sdk",
     "twilio",
+    # Its set-up at every start of `notifier run` (nine lines: plugins, "Context impl
+    # SQLiteImpl"); a migration's "Running upgrade" lines stay.
+    "alembic",
 )
 _BEAT_ROUTINE = "Scheduler: Sending due task"
+_MIGRATION = "Running upgrade"
 
 
 class DemoteChatter(logging.Filter):
     """Turns the INFO lines of `CHATTER` loggers into DEBUG records: they show only
-    when the configured level is DEBUG. celery.beat keeps its start/stop lines."""
+    when the configured level is DEBUG. celery.beat keeps its start/stop lines, alembic
+    the migrations it runs."""
 
     def __init__(self, level: int) -> None:
         super().__init__()
@@ -107,6 +112,8 @@ class DemoteChatter(logging.Filter):
         if record.levelno != logging.INFO or not record.name.startswith(CHATTER):
             return True
         if record.name == "celery.beat" and not record.getMessage().startswith(_BEAT_ROUTINE):
+            return True
+        if record.name.startswith("alembic") and record.getMessage().startswith(_MIGRATION):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return self.level <= logging.DEBUG

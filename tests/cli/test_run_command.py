@@ -119,6 +119,9 @@ def test_a_start_shows_what_is_watched_and_the_log_reads_as_a_story() -> None:
     assert " received" not in log and " succeeded in " not in log
     assert "Sending due task" not in log
     assert "HTTP Request:" not in log
+    # The history's migration says what it ran, but not alembic's set-up.
+    assert "Running upgrade  -> 0001" in log
+    assert "setup plugin" not in log and "Context impl" not in log
     assert "[tasks]" not in out
     # And the change printed once, for both of the subscriber's routes.
     assert out.count("[MAJOR] Alpha: Elevated API errors") == 1
