@@ -89,11 +89,6 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         },
         "task_default_queue": "deliver",
         "task_routes": {
-            # The tick starts the polls: on `deliver` (the default) it waited behind a
-            # fan-out's delivery chunks, and expired there (after a second), so no poll
-            # started until the fan-out had drained.
-            "notifier.tick": {"queue": "poll"},
-            "notifier.final_lookups": {"queue": "poll"},
             "notifier.poll": {"queue": "poll"},
             "notifier.probe": {"queue": "poll"},
             "notifier.history_drain": {"queue": "poll"},

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
 from kombu import Connection, Exchange, Message, Queue
 
 from notifier.config.settings import Settings
@@ -39,18 +38,3 @@ def test_a_free_process_takes_every_poll_before_the_deliveries_queued_ahead_of_t
                 conn.drain_events(timeout=10)
     # In turn (kombu's default) a delivery came between the two polls.
     assert taken == ["p1", "p2", "d1", "d2", "d3"]
-
-
-def test_the_tick_that_starts_the_polls_travels_with_them_never_behind_deliveries(
-    redis_url: str, key_prefix: str
-) -> None:
-    settings = Settings(_env_file=None, key_prefix=key_prefix)  # type: ignore[call-arg]
-    app = Celery(set_as_current=False)
-    app.conf.update(celery_config(settings, redis_url))
-
-    def queue(task: str) -> str:
-        return str(app.amqp.router.route({}, task, (), {})["queue"].name)
-
-    assert queue("notifier.tick") == queue("notifier.poll") == "poll"
-    assert queue("notifier.final_lookups") == "poll"  # a poll of a feed's history
-    assert queue("notifier.deliver") == "deliver"
