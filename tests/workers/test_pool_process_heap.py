@@ -16,7 +16,9 @@ def test_a_new_pool_process_freezes_what_it_inherited() -> None:
     inherited = len(gc.get_objects())
     try:
         worker_process_init.send(sender=None)  # as billiard's process initializer does
-        assert gc.get_freeze_count() >= inherited
+        # Nearly all of them: the signal's own clean-up (a test's dead receivers) can free a
+        # few between the count and the freeze.
+        assert gc.get_freeze_count() >= inherited * 0.99
         assert len(gc.get_objects()) < inherited / 10  # what a collection still walks
     finally:
         gc.unfreeze()
