@@ -80,10 +80,6 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
-            # A free process takes from its queues in the order the worker lists them
-            # (`-Q page,poll,deliver`), not in turn: a poll, or the next chunk of a
-            # fan-out's plan, never waits behind a chat delivery that came in later.
-            "queue_order_strategy": "priority",
             # Sentinel: the group's master name (and the sentinels' own password)
             **broker_options,
         },
