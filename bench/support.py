@@ -303,20 +303,19 @@ class TimedSlack(FakeSlack):
         # the JSON, keeping the message) is not the client's time.
         now = time.monotonic()
         reply = super().handle(request)
-        answered = isinstance(reply.body, dict) and reply.body.get("ok")
-        if answered and request.path.rsplit("/", 1)[-1].startswith("chat."):
+        method = request.path.rsplit("/", 1)[-1]
+        if isinstance(reply.body, dict) and reply.body.get("ok") and method.startswith("chat."):
+            markers = MARK.findall(request.body.decode(errors="replace"))  # read once
             with self.posted:
-                for marker in MARK.findall(request.body.decode(errors="replace")):
+                for marker in markers:
                     self.first_request.setdefault(marker, now)
-        posted = request.path.endswith("chat.postMessage") and isinstance(reply.body, dict)
-        if posted and reply.body.get("ok"):
-            with self.posted:
-                self.post_times.append(now)
-                self.post_sizes.append(len(request.body))
-                for marker in MARK.findall(request.body.decode(errors="replace")):
-                    self.arrived.setdefault(marker, now)
-                    self._marker_event(marker).set()
-                self.posted.notify_all()
+                if method == "chat.postMessage":
+                    self.post_times.append(now)
+                    self.post_sizes.append(len(request.body))
+                    for marker in markers:
+                        self.arrived.setdefault(marker, now)
+                        self._marker_event(marker).set()
+                    self.posted.notify_all()
         if self.latency:
             time.sleep(self.latency)
         return reply
