@@ -80,6 +80,12 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # Sweep for such messages every few seconds (kombu's default is ~100 s).
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 3)),
             "unacked_restore_throttle": 1,
+            # A worker killed during such a sweep leaves kombu's sweep mutex behind, and
+            # every killed worker's messages waited for it to expire: 300 s by default
+            # (it failed the chaos fleet's kill now and then, under load). A sweep takes
+            # milliseconds, and two at once restore nothing twice: each message moves
+            # back in a transaction that watches the unacknowledged hash.
+            "unacked_mutex_expire": min(10, settings.visibility_timeout),
             # Sentinel: the group's master name (and the sentinels' own password)
             **broker_options,
         },
