@@ -86,11 +86,20 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
             # milliseconds, and two at once restore nothing twice: each message moves
             # back in a transaction that watches the unacknowledged hash.
             "unacked_mutex_expire": min(10, settings.visibility_timeout),
+            # A free process takes from its queues in the order the worker lists them
+            # (`-Q page,poll,deliver`), not in turn: a poll, or the next chunk of a
+            # fan-out's plan, never waits behind a chat delivery that came in later.
+            "queue_order_strategy": "priority",
             # Sentinel: the group's master name (and the sentinels' own password)
             **broker_options,
         },
         "task_default_queue": "deliver",
         "task_routes": {
+            # The tick starts the polls: on `deliver` (the default) it waited behind a
+            # fan-out's delivery chunks, and expired there (after a second), so no poll
+            # started until the fan-out had drained.
+            "notifier.tick": {"queue": "poll"},
+            "notifier.final_lookups": {"queue": "poll"},
             "notifier.poll": {"queue": "poll"},
             "notifier.probe": {"queue": "poll"},
             "notifier.history_drain": {"queue": "poll"},

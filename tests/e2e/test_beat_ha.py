@@ -54,7 +54,7 @@ def test_two_beats_schedule_each_poll_once_and_the_standby_takes_over(
         "NOTIFIER_LOG_LEVEL": "DEBUG",
         "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",  # the shortest: a dead leader's lock lapses in 2 s
     }
-    queue = f"{key_prefix}:celery:deliver"  # no worker runs: the messages stay queued
+    queue = f"{key_prefix}:celery:poll"  # no worker runs: the messages stay queued
     first = WorkerProcess(["beat"], env, tmp_path / "beat1.log").start()
     second = WorkerProcess(["beat"], env, tmp_path / "beat2.log").start()
     try:
