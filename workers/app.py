@@ -164,11 +164,13 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     The delivery locks this worker takes name it (its node, `celery@host`), so another
     worker takes them over once this one's heartbeat is stale (`lease`)."""
     # Here, not at the top: the beat never needs them.
+    from notifier.feeds.guard import tls_context
     from notifier.pipeline.runtime.health import TICKS
     from notifier.store.delivery import lease
 
     ctx = loaded()
     lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
+    tls_context()  # the CA bundle loaded once, for every pool process to inherit
 
 
 @worker_process_init.connect

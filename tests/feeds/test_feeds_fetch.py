@@ -24,6 +24,7 @@ from notifier.feeds.errors import (
     is_unreadable,
 )
 from notifier.feeds.fetch import USER_AGENT, Fetcher
+from notifier.feeds.guard import GuardedTransport, tls_context
 from tests.support.local import LOCAL
 from tests.support.tls import self_signed_cert
 
@@ -298,6 +299,14 @@ def test_a_certificate_nobody_trusts_is_a_tls_error(tmp_path: Path) -> None:
         server.server_close()
     assert caught.value.cause_code == "tls"
     assert cause_words("tls").startswith("TLS error")
+
+
+def test_every_feed_and_probe_client_of_a_process_verifies_with_one_tls_context() -> None:
+    # Loading the CA bundle costs ~20 ms of CPU a context; a Runtime made two per process.
+    feeds, probes = GuardedTransport(LOCAL), GuardedTransport()
+    shared = tls_context()
+    assert feeds._pool._ssl_context is probes._pool._ssl_context is shared
+    assert shared.verify_mode == ssl.CERT_REQUIRED and shared.check_hostname
 
 
 def test_a_body_over_the_cap_is_unreadable_not_unreachable(fetcher: Fetcher, base_url: str) -> None:
