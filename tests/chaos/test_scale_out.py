@@ -138,6 +138,14 @@ def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> f
     def state() -> str:
         tasks = alert_tasks(client, "fleet", SENDS, due=True)
         due = [k.decode() for k in client.zrange("fleet:due:retrying", 0, -1)]
-        return f"{logs()[-8000:]}\nalert tasks {tasks}; due {due[:20]}; looks {looks[-5:]}"
+        # Where they wait: queued, or taken and not acknowledged (kombu restores those
+        # under its sweep mutex, which a killed sweeper leaves behind until it expires).
+        broker = "fleet:celery:"
+        queued = {q: client.llen(broker + q) for q in ("poll", "page", "deliver")}
+        unacked, mutex_ms = client.hlen(broker + "unacked"), client.pttl(broker + "unacked_mutex")
+        return (
+            f"{logs()[-8000:]}\nalert tasks {tasks}; queued {queued}; unacked {unacked}; "
+            f"sweep mutex ttl {mutex_ms} ms; due {due[:20]}; looks {looks[-5:]}"
+        )
 
     return wait_for(quiet, 60, "every alert delivered, once", state)
