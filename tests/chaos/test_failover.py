@@ -82,6 +82,10 @@ class World:
     def log(self) -> str:
         return self.service.text()
 
+    def health_log(self) -> str:
+        """The log, and what /healthz says now (which check fails)."""
+        return f"{self.log()}\n/healthz: {self.service.get('/healthz')[1]!r}"
+
     def everywhere(self, mark: str) -> bool:
         channels = {c for c, m in posts_per_update(self.slack) if m == mark}
         return len(channels) == CHANNELS
@@ -135,7 +139,7 @@ class World:
             took = wait_for(lambda: self.everywhere(mark), 30, f"{mark} everywhere", self.log)
             assert took < 30
             assert promoted - killed + took < 60  # the issue's bound from the kill
-            wait_for(lambda: self.service.healthz() == 200, 30, "healthy again", self.log)
+            wait_for(lambda: self.service.healthz() == 200, 30, "healthy again", self.health_log)
         early = [code for at, code in probe.answers if at < promoted - 0.5 and at > killed + 0.5]
         assert 200 not in early, probe.answers
         assert "Redis failover: the primary of" in self.log()
