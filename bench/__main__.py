@@ -48,6 +48,17 @@ def _machine() -> str:
             f"load average {load} at the start")  # fmt: skip
 
 
+def loop_ms(rounds: int = 2_000_000) -> float:
+    """How long a fixed piece of pure-Python work takes now, in ms. Timed before each
+    benchmark: these machines' speed moves by a third from hour to hour (a physical core
+    shared with others), and a figure compares only with one taken at the same speed."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(rounds):
+        total += i
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
 def _cpuinfo() -> list[str]:
     try:
         return Path("/proc/cpuinfo").read_text().splitlines()
@@ -87,11 +98,14 @@ def main() -> int:
         "commit": _commit(),
         "full": not args.only,  # every benchmark ran: docs/performance.md may be made from it
         "benchmarks": {},
+        "loop_ms": {},  # the machine's speed before each benchmark (`loop_ms`)
     }
     failed = 0
     for name in names:
+        speed = loop_ms()
+        results["loop_ms"][name.removeprefix("bench_")] = speed  # type: ignore[index]
         start = time.perf_counter()
-        print(f"\n== {name.removeprefix('bench_')}", flush=True)
+        print(f"\n== {name.removeprefix('bench_')} (a fixed loop took {speed} ms)", flush=True)
         try:
             rows = importlib.import_module(f"bench.{name}").run()
         except Exception as exc:  # a broken benchmark must not hide the others

@@ -40,6 +40,10 @@ def table(results: dict[str, Any], source: str) -> str:
     head = (f"Measured on {results['machine']}; commit `{results.get('commit', '?')}`; "
             f"{results['when']} (`{source}`, written by `make bench`; this table by "
             "`python -m bench.report`).")  # fmt: skip
+    speeds = list(results.get("loop_ms", {}).values())
+    if speeds:  # the machine's speed during the run: compare runs made at the same speed
+        head += (f" Before each benchmark a fixed Python loop took {min(speeds):g} to "
+                 f"{max(speeds):g} ms.")  # fmt: skip
     lines = [head, "", "| Benchmark | Metric | Value | Baseline (ratio) | Target | Met |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for name, rows in results["benchmarks"].items():

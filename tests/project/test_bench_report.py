@@ -43,3 +43,9 @@ def test_a_benchmark_that_failed_is_listed_as_not_completed() -> None:
     failed = {**RUN, "full": False, "failed": {"push": "RuntimeError: push never reached Slack"}}
     out = report.render(f"{report.BEGIN}\n{report.END}", failed, "run.json")
     assert "| push | did not complete in this run: RuntimeError: push never reached" in out
+
+
+def test_the_table_says_how_fast_the_machine_ran_during_the_run() -> None:
+    run = RUN | {"loop_ms": {"fanout": 121.5, "latency": 180.0, "scale": 119.0}}
+    out = report.render(f"{report.BEGIN}\n{report.END}\n", run, "build/bench/latest.json")
+    assert "a fixed Python loop took 119 to 180 ms" in out
