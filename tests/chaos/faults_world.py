@@ -9,6 +9,7 @@ Made here.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,6 +157,10 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
         w.delivered("[U1]", timeout=60)
         w.mailed("[U1]")
         wait_for(lambda: service.healthz() == 200, 30, "a healthy service", w.log)
+        # Both Celery workers (the main one and the page worker) ready, their pool
+        # processes forked: a test that compares the service's processes before and after
+        # a fault must not count a late start as a process the fault cost or added.
+        wait_for(lambda: _workers_alive(service) == 2, 30, "both workers ready", w.log)
         w.check()
         yield w
     finally:
@@ -164,3 +169,14 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
             part.stop()
         smtp.stop()
         red.stop()
+
+
+def _workers_alive(service: Service) -> int:
+    """How many Celery workers /healthz counts alive (their heartbeats start once each
+    worker consumes, its pool processes forked)."""
+    status, body = service.get("/healthz")
+    if status not in (200, 503):
+        return 0
+    checks = {c["name"]: c for c in json.loads(body)["checks"]}
+    detail = str(checks.get("workers", {}).get("detail", ""))
+    return int(detail.split()[0]) if detail[:1].isdigit() else 0

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.chaos.faults_world import PAGER, World, running_world
+from tests.support.procs import title
 from tests.support.served import wait_for
 
 # One worker runs this module's tests, in order, on the one service they share.
@@ -37,7 +38,9 @@ def test_redis_paused_past_every_client_timeout_costs_no_process(world: World) -
     mark = world.script.advance()
     stall.join()
     world.delivered(mark, timeout=40)
-    assert world.service.processes() == processes
+    after = world.service.processes()
+    changed = {pid: title(pid) or "(gone)" for pid in after ^ processes}
+    assert after == processes, changed
     world.check()
 
 
