@@ -9,7 +9,6 @@ Made here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from notifier.models import parse_iso
+from notifier.pipeline.runtime.health import TICKS
 from notifier.store.feeds.providers import ProviderStore
+from notifier.store.ops.heartbeats import Heartbeats
 from tests.chaos.harness import (
     FEED_PATH,
     HangingFeeds,
@@ -39,6 +40,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.support.served import wait_for
 
 PAGER = "+15550100001"
+HEARTBEAT_S = 0.5  # each process writes its heartbeat this often
 
 
 @dataclass
@@ -82,6 +84,16 @@ class World:
         finally:
             client.close()
         return at or datetime.fromtimestamp(0, UTC)
+
+    def workers_alive(self) -> int:
+        """How many Celery workers have a fresh heartbeat (written once each worker
+        consumes, its pool processes forked): the store /healthz reads."""
+        client = self.redis.client()
+        try:
+            pulse = Heartbeats(client, "chaos").read(datetime.now(UTC), TICKS * HEARTBEAT_S)
+        finally:
+            client.close()
+        return len(pulse.workers)
 
     def settled(self, timeout: float = 40) -> None:
         """Wait until nothing is on its way to a channel (`settle`)."""
@@ -139,7 +151,7 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
         # frozen beat's lock lapsed after 2 s, a killed worker's task back after 3 s, a
         # hung feed given up after 2 s, a storm's four retries (without Retry-After)
         # within 0.5 + 1 + 2 + 4 s.
-        "NOTIFIER_HEARTBEAT_INTERVAL": "0.5",
+        "NOTIFIER_HEARTBEAT_INTERVAL": str(HEARTBEAT_S),
         "NOTIFIER_BEAT_LOCK_TIMEOUT": "2",
         "NOTIFIER_RETRY_BASE": "0.5",
         "NOTIFIER_VISIBILITY_TIMEOUT": "3",
@@ -160,7 +172,7 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
         # Both Celery workers (the main one and the page worker) ready, their pool
         # processes forked: a test that compares the service's processes before and after
         # a fault must not count a late start as a process the fault cost or added.
-        wait_for(lambda: _workers_alive(service) == 2, 30, "both workers ready", w.log)
+        wait_for(lambda: w.workers_alive() == 2, 30, "both workers ready", w.log)
         w.check()
         yield w
     finally:
@@ -169,14 +181,3 @@ def running_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
             part.stop()
         smtp.stop()
         red.stop()
-
-
-def _workers_alive(service: Service) -> int:
-    """How many Celery workers /healthz counts alive (their heartbeats start once each
-    worker consumes, its pool processes forked)."""
-    status, body = service.get("/healthz")
-    if status not in (200, 503):
-        return 0
-    checks = {c["name"]: c for c in json.loads(body)["checks"]}
-    detail = str(checks.get("workers", {}).get("detail", ""))
-    return int(detail.split()[0]) if detail[:1].isdigit() else 0

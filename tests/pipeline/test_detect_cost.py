@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import redis
-
 from notifier.feeds.fetch import FetchResult
 from notifier.pipeline.delivery import stage as delivery
 from notifier.pipeline.delivery.retry import INFRASTRUCTURE
@@ -109,9 +107,5 @@ def test_a_detected_change_reaches_slack_after_at_most_six_redis_round_trips(
                 spent.append(slack.at[first_request] - fetched[-1])
     finally:
         slack.stop()
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{key_prefix}*"):
-        client.delete(key)
-    client.close()
     assert len(slack.messages) == 4  # two parents, a reply in each thread
     assert all(0 < n <= MOST_TRIPS for n in spent[1:]), spent

@@ -8,17 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Connection, Exchange, Message, Queue
+from kombu import Exchange, Message, Queue
 
 from notifier.config.settings import Settings
+from tests.support.broker import app_broker
 from workers.app import celery_config
 
 
 def test_a_free_process_takes_every_poll_before_the_deliveries_queued_ahead_of_them(
     redis_url: str, key_prefix: str
 ) -> None:
-    settings = Settings(_env_file=None, key_prefix=key_prefix)  # type: ignore[call-arg]
-    conf = celery_config(settings, redis_url)
     # As `-Q poll,deliver` (notifier run's worker) declares them.
     queues = [Queue(name, Exchange(name), routing_key=name) for name in ("poll", "deliver")]
     taken: list[str] = []
@@ -27,7 +26,7 @@ def test_a_free_process_takes_every_poll_before_the_deliveries_queued_ahead_of_t
         taken.append(body["n"])
         message.ack()
 
-    with Connection(conf["broker_url"], transport_options=conf["broker_transport_options"]) as conn:
+    with app_broker(redis_url, key_prefix) as conn:
         producer = conn.Producer()
         sent = [("deliver", "d1"), ("deliver", "d2"), ("poll", "p1"), ("deliver", "d3"),
                 ("poll", "p2")]  # fmt: skip

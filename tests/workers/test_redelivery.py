@@ -10,15 +10,12 @@ import pytest
 import redis
 from kombu import Connection, Exchange, Queue
 
-from notifier.config.settings import Settings
-from workers.app import celery_config
+from tests.support.broker import app_broker
 
 
 @pytest.fixture
 def broker(redis_url: str, key_prefix: str) -> Iterator[Connection]:
-    settings = Settings(key_prefix=key_prefix, visibility_timeout=1)
-    conf = celery_config(settings, redis_url)
-    with Connection(conf["broker_url"], transport_options=conf["broker_transport_options"]) as conn:
+    with app_broker(redis_url, key_prefix, visibility_timeout=1) as conn:
         yield conn
 
 
