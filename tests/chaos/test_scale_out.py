@@ -107,7 +107,7 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     # (pipeline/delivery/lock.py: NOTIFIER_SLACK_TIMEOUT and a margin), then taken,
     # and each such post is looked up (its channel's id listed by name) before anything
     # is posted again. So every alert goes out, each once, within a minute of the kill.
-    settled = _settle(slack, client, logs)
+    settled = _settle(slack, client, logs, lambda: "\n".join(s.text() for s in (alpha, bravo)))
     per_channel = Counter(m["channel"] for m in slack_posts(slack))
     doubled = {c: n for c, n in per_channel.items() if n > 1}
     assert not doubled, f"{len(doubled)} posted twice (killed at {killed_at})"  # 0 duplicated
@@ -117,7 +117,9 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     assert 0 < from_alpha < len(slack.peers), (from_alpha, len(slack.peers))
 
 
-def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> float:
+def _settle(
+    slack: PeerSlack, client: redis.Redis, logs: Callable[[], str], full_logs: Callable[[], str]
+) -> float:
     """Wait until every channel has its post, no delivery task is queued or taken by a
     live worker (but for a retry's countdown: it waits in Redis as well), no alert waits
     to be tried again, and Slack's count holds, five looks in a row (a post sent twice
@@ -145,7 +147,29 @@ def _settle(slack: PeerSlack, client: redis.Redis, logs: Callable[[], str]) -> f
         unacked, mutex_ms = client.hlen(broker + "unacked"), client.pttl(broker + "unacked_mutex")
         return (
             f"{logs()[-8000:]}\nalert tasks {tasks}; queued {queued}; unacked {unacked}; "
-            f"sweep mutex ttl {mutex_ms} ms; due {due[:20]}; looks {looks[-5:]}"
+            f"sweep mutex ttl {mutex_ms} ms; due {due[:20]}; looks {looks[-5:]}\n"
+            f"{_odd_channels(slack, client, full_logs)}"
         )
 
     return wait_for(quiet, 60, "every alert delivered, once", state)
+
+
+def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[], str]) -> str:
+    """For a failure: each channel posted to twice or not at all, its posts (ts, client
+    port), its alert's record in Redis and every log line about it."""
+    ids = {slack._channel_id(f"#team-{i:04d}"): f"team{i:04d}" for i in range(FAN_OUT)}
+    posts = slack_posts(slack)
+    per_channel = Counter(m["channel"] for m in posts)
+    odd = [t for c, t in ids.items() if per_channel[c] != 1][:6]
+    lines = full_logs().splitlines()
+    out = []
+    for team in odd:
+        cid = next(c for c, t in ids.items() if t == team)
+        sent = [(m["ts"], m["body"].get("channel")) for m in posts if m["channel"] == cid]
+        records = {
+            k.decode(): client.hgetall(k) if client.type(k) == b"hash" else client.type(k)
+            for k in client.scan_iter(match=f"fleet:*{team}*", count=1000)
+        }
+        about = [line for line in lines if team in line or f"#team-{team[4:]}" in line]
+        out.append(f"== {team} ({cid}): {len(sent)} posts {sent}\n{records}\n" + "\n".join(about))
+    return "\n".join(out)
