@@ -155,8 +155,9 @@ def _settle(
 
 
 def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[], str]) -> str:
-    """For a failure: each channel posted to twice or not at all, its posts (ts, client
-    port), its alert's record in Redis and every log line about it."""
+    """For a failure: each channel posted to twice or not at all, its posts (ts, the channel
+    as posted to), its records in Redis, the due sets holding it and every log line
+    about it."""
     ids = {slack._channel_id(f"#team-{i:04d}"): f"team{i:04d}" for i in range(FAN_OUT)}
     posts = slack_posts(slack)
     per_channel = Counter(m["channel"] for m in posts)
@@ -170,6 +171,15 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
             k.decode(): client.hgetall(k) if client.type(k) == b"hash" else client.type(k)
             for k in client.scan_iter(match=f"fleet:*{team}*", count=1000)
         }
+        keys = [k.removeprefix("fleet:alert:") for k in records if k.startswith("fleet:alert:")]
+        waits = {
+            d.decode(): client.zscore(d, keys[0])
+            for d in client.scan_iter(match="fleet:due:*")
+            if keys and client.zscore(d, keys[0]) is not None
+        }
         about = [line for line in lines if team in line or f"#team-{team[4:]}" in line]
-        out.append(f"== {team} ({cid}): {len(sent)} posts {sent}\n{records}\n" + "\n".join(about))
+        out.append(
+            f"== {team} ({cid}): {len(sent)} posts {sent}\n{records}\ndue {waits}\n"
+            + "\n".join(about)
+        )
     return "\n".join(out)
