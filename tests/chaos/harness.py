@@ -320,6 +320,7 @@ class PeerSlack(FakeSlack):
         super().__init__()
         self.peers: list[int] = []
         self.hold_after, self.held = hold_after, 0
+        self.first_held: float | None = None  # time.monotonic() of the first post held
         self.release = threading.Event()
         self._gate = threading.Lock()
 
@@ -329,6 +330,8 @@ class PeerSlack(FakeSlack):
                 self.peers.append(int(h.client_address[1]))
                 hold = self.hold_after is not None and len(self.peers) > self.hold_after
                 self.held += hold
+                if hold and self.first_held is None:
+                    self.first_held = time.monotonic()
             if hold:
                 self.release.wait(60)
         with contextlib.suppress(OSError):  # a held post's client may be dead by now

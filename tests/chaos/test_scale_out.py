@@ -6,6 +6,7 @@ each channel: one subscriber a channel, one alert each)."""
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,9 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     ports = local_tcp_ports(alpha.processes())
     alpha.kill()  # the whole worker, mid fan-out: no warm shutdown, nothing acknowledged
     killed_at = len(slack_posts(slack))
+    # Longer than NOTIFIER_SLACK_TIMEOUT and bravo's held posts time out (then looked
+    # up and sent again before they land): the failure report says how long it was.
+    held_s = time.monotonic() - (slack.first_held or time.monotonic())
     slack.release.set()  # the posts it had on their way land now, unanswered
     assert killed_at == FAN_OUT // 4
     # The killed worker's alerts come back (the broker's visibility timeout, the watchdog
@@ -107,7 +111,9 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     # (pipeline/delivery/lock.py: NOTIFIER_SLACK_TIMEOUT and a margin), then taken,
     # and each such post is looked up (its channel's id listed by name) before anything
     # is posted again. So every alert goes out, each once, within a minute of the kill.
-    settled = _settle(slack, client, logs, lambda: "\n".join(s.text() for s in (alpha, bravo)))
+    settled = _settle(
+        slack, client, logs, lambda: "\n".join(s.text() for s in (alpha, bravo)), held_s
+    )
     per_channel = Counter(m["channel"] for m in slack_posts(slack))
     doubled = {c: n for c, n in per_channel.items() if n > 1}
     assert not doubled, f"{len(doubled)} posted twice (killed at {killed_at})"  # 0 duplicated
@@ -118,7 +124,11 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
 
 
 def _settle(
-    slack: PeerSlack, client: redis.Redis, logs: Callable[[], str], full_logs: Callable[[], str]
+    slack: PeerSlack,
+    client: redis.Redis,
+    logs: Callable[[], str],
+    full_logs: Callable[[], str],
+    held_s: float,
 ) -> float:
     """Wait until every channel has its post, no delivery task is queued or taken by a
     live worker (but for a retry's countdown: it waits in Redis as well), no alert waits
@@ -147,7 +157,8 @@ def _settle(
         unacked, mutex_ms = client.hlen(broker + "unacked"), client.pttl(broker + "unacked_mutex")
         return (
             f"{logs()[-8000:]}\nalert tasks {tasks}; queued {queued}; unacked {unacked}; "
-            f"sweep mutex ttl {mutex_ms} ms; due {due[:20]}; looks {looks[-5:]}\n"
+            f"sweep mutex ttl {mutex_ms} ms; due {due[:20]}; looks {looks[-5:]}; posts held "
+            f"{held_s:.1f} s before the kill\n"
             f"{_odd_channels(slack, client, full_logs)}"
         )
 
