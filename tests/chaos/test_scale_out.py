@@ -166,9 +166,9 @@ def _settle(
 
 
 def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[], str]) -> str:
-    """For a failure: each channel posted to twice or not at all, its posts (ts, the channel
-    as posted to), its records in Redis, the due sets holding it and every log line
-    about it."""
+    """For a failure: each channel posted to twice or not at all (its posts: ts, the
+    channel as posted to; its records in Redis, the due sets holding it, every log line
+    about it), and any post to a channel outside the fan-out."""
     ids = {slack._channel_id(f"#team-{i:04d}"): f"team{i:04d}" for i in range(FAN_OUT)}
     posts = slack_posts(slack)
     per_channel = Counter(m["channel"] for m in posts)
@@ -193,4 +193,11 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
             f"== {team} ({cid}): {len(sent)} posts {sent}\n{records}\ndue {waits}\n"
             + "\n".join(about)
         )
+    others = [
+        (m["channel"], m["body"].get("channel"), m["ts"], str(m.get("text", ""))[:200])
+        for m in posts
+        if m["channel"] not in ids
+    ]
+    if others:
+        out.append(f"== posts to channels outside the fan-out: {others}")
     return "\n".join(out)
