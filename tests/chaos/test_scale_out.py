@@ -106,18 +106,23 @@ def test_two_workers_share_the_work_and_a_killed_one_loses_and_doubles_nothing(
     held_s = time.monotonic() - (slack.first_held or time.monotonic())
     slack.release.set()  # the posts it had on their way land now, unanswered
     assert killed_at == FAN_OUT // 4
+
     # The killed worker's alerts come back (the broker's visibility timeout, the watchdog
     # retry); its delivery locks are fenced while a post it had in flight may still land
     # (pipeline/delivery/lock.py: NOTIFIER_SLACK_TIMEOUT and a margin), then taken,
     # and each such post is looked up (its channel's id listed by name) before anything
     # is posted again. So every alert goes out, each once, within a minute of the kill.
-    settled = _settle(
-        slack, client, logs, lambda: "\n".join(s.text() for s in (alpha, bravo)), held_s
-    )
+    def full_logs() -> str:
+        return "\n".join(s.text() for s in (alpha, bravo))
+
+    settled = _settle(slack, client, logs, full_logs, held_s)
     per_channel = Counter(m["channel"] for m in slack_posts(slack))
     doubled = {c: n for c, n in per_channel.items() if n > 1}
     assert not doubled, f"{len(doubled)} posted twice (killed at {killed_at})"  # 0 duplicated
-    assert len(per_channel) == FAN_OUT, (FAN_OUT - len(per_channel), settled)  # 0 lost
+    assert set(per_channel) == set(_team_channels(slack)), (  # 0 lost, nothing elsewhere
+        settled,
+        _odd_channels(slack, client, full_logs),
+    )
     # Both delivered: posts came from alpha's connections and from others (bravo's).
     from_alpha = sum(1 for port in slack.peers if port in ports)
     assert 0 < from_alpha < len(slack.peers), (from_alpha, len(slack.peers))
@@ -139,7 +144,7 @@ def _settle(
     def quiet() -> bool:
         posts = slack_posts(slack)
         idle = (
-            len({m["channel"] for m in posts}) == FAN_OUT
+            set(_team_channels(slack)) <= {m["channel"] for m in posts}
             and not alert_tasks(client, "fleet", SENDS, due=True)
             and not client.zcard("fleet:due:retrying")
         )
@@ -169,7 +174,7 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
     """For a failure: each channel posted to twice or not at all (its posts: ts, the
     channel as posted to; its records in Redis, the due sets holding it, every log line
     about it), and any post to a channel outside the fan-out."""
-    ids = {slack._channel_id(f"#team-{i:04d}"): f"team{i:04d}" for i in range(FAN_OUT)}
+    ids = _team_channels(slack)
     posts = slack_posts(slack)
     per_channel = Counter(m["channel"] for m in posts)
     odd = [t for c, t in ids.items() if per_channel[c] != 1][:6]
@@ -201,3 +206,8 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
     if others:
         out.append(f"== posts to channels outside the fan-out: {others}")
     return "\n".join(out)
+
+
+def _team_channels(slack: PeerSlack) -> dict[str, str]:
+    """The fan-out's channels: Slack's id of each → its team."""
+    return {slack._channel_id(f"#team-{i:04d}"): f"team{i:04d}" for i in range(FAN_OUT)}

@@ -58,6 +58,7 @@ class FakeServer:
         self._drop_after = 0  # requests answered normally before the drops begin
         self._delays: list[float] = []  # seconds to wait before answering the next requests
         self.dropped = 0
+        self.truncated = 0  # requests whose body never arrived whole: not acted on
         self.hangups = threading.Semaphore(0)  # released once per connection that ended
         self.accepted = threading.Event()  # set when a request is acted on but not answered
         self._lock = threading.Lock()
@@ -213,9 +214,15 @@ class FakeServer:
 
     def _serve_counted(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
-        request = Request(
-            h.command, h.path, {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length)
-        )
+        body = h.rfile.read(length)
+        if len(body) < length:
+            # The client died mid-request (killed between its headers and its body): like
+            # any HTTP server, the vendor never acts on a request that did not arrive whole.
+            h.close_connection = True
+            with self._lock:
+                self.truncated += 1
+            return
+        request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()}, body)
         with self._lock:
             self.requests.append(request)
             self.connections.add(h.client_address)
