@@ -195,7 +195,7 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
         keys = [k.removeprefix("fleet:alert:") for k in records if k.startswith("fleet:alert:")]
         waits = {
             d.decode(): client.zscore(d, keys[0])
-            for d in client.scan_iter(match="fleet:due:*")
+            for d in client.scan_iter(match="fleet:due:*", _type="zset")
             if keys and client.zscore(d, keys[0]) is not None
         }
         about = [line for line in lines if team in line or f"#team-{team[4:]}" in line]
