@@ -11,7 +11,9 @@ Reported: that the fan-out completes (every route claimed once, the event proces
 nothing quarantined), the time per chunk and in all, the Redis round trips of planning
 and publishing per alert (broker messages included), and those of delivering per alert
 (the first attempt of a chunk to a fake Slack that answers at once), counted once the
-Redis pool is warm (a second chunk), with the first chunk's in the note.
+Redis pool is warm (a second chunk), with the first chunk's in the note; the Redis
+commands those round trips carry; and the CPU time of one delivery on its own thread
+(a third slice of alerts, delivered one after another), with the Redis client's parser.
 """
 
 from __future__ import annotations
@@ -129,7 +131,10 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
     cold_trips = _deliver_trips(rt, trips, queues.handed[:size], dispatcher)
     warm_pool(rt.client, size)
     chunk = queues.handed[size : 2 * size]
+    commands_before = trips.commands
     deliver_trips = _deliver_trips(rt, trips, chunk, dispatcher)
+    deliver_commands = (trips.commands - commands_before) / len(chunk)
+    cpu_ms = _delivery_cpu_ms(rt, queues.handed[2 * size : 2 * size + CPU_SAMPLE], dispatcher)
     exact = planned == subscribers and len(set(queues.handed)) == subscribers
     return [
         row(NAME, f"{subscribers:,}-route fan-out completes", float(exact and done), "yes=1",
@@ -153,7 +158,31 @@ def _plan(rt: Runtime, feeds: StampedFeedServer, subscribers: int) -> list[Row]:
             note=f"the first attempt of a chunk of {len(chunk)} to Slack, its Redis pool "
                  f"warm (a running worker's); {cold_trips:.2f} for the process's first "
                  "chunk, each sending thread opening its connection"),
+        row(NAME, "Redis commands to deliver, per alert", deliver_commands, "commands",
+            note="in those round trips (each command is packed and parsed by the client "
+                 "and run by Redis)"),
+        row(NAME, "CPU to deliver one alert, on its thread", cpu_ms, "ms",
+            note=f"{CPU_SAMPLE} alerts one after another on one thread, Slack answering at "
+                 f"once; the Redis client's parser: {_parser()}"),
     ]  # fmt: skip
+
+
+CPU_SAMPLE = 300  # alerts delivered one after another for the CPU of one
+
+
+def _delivery_cpu_ms(rt: Runtime, keys: list[str], handoff: HandOff) -> float:
+    """The CPU time of delivering each of `keys` on this thread (the fake Slack's own
+    work is on its threads, not counted), in ms per alert."""
+    started = time.thread_time()
+    for key in keys:
+        delivery.attempt_one(rt, key, handoff, utcnow())
+    return (time.thread_time() - started) * 1e3 / len(keys)
+
+
+def _parser() -> str:
+    from redis.utils import HIREDIS_AVAILABLE
+
+    return "hiredis" if HIREDIS_AVAILABLE else "pure Python (hiredis not installed)"
 
 
 def _deliver_trips(rt: Runtime, trips: RoundTrips, chunk: list[str], handoff: HandOff) -> float:

@@ -110,3 +110,7 @@ def test_plan_completes_a_fan_out_in_chunks_and_counts_round_trips(
     assert rows["quarantined"]["value"] == 0
     per_alert = float(str(rows["Redis round trips to plan and publish, per alert"]["value"]))
     assert 0 < per_alert <= 3
+    trips = float(str(rows["Redis round trips to deliver, per alert"]["value"]))
+    commands = float(str(rows["Redis commands to deliver, per alert"]["value"]))
+    assert trips < commands  # each round trip carries at least one command, most many
+    assert float(str(rows["CPU to deliver one alert, on its thread"]["value"])) > 0

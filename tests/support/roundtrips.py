@@ -8,11 +8,13 @@ import redis
 
 
 class RoundTrips:
-    """Counts requests written to the socket: a pipeline or a script call is one. Safe
-    across threads (a chunk's deliveries run on several): `+=` alone loses counts."""
+    """Counts requests written to the socket: a pipeline or a script call is one
+    (`count`), and the commands in them (`commands`). Safe across threads (a chunk's
+    deliveries run on several): `+=` alone loses counts."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.count = 0
+        self.commands = 0
         lock = threading.Lock()
         pool = client.connection_pool
         base = pool.connection_class
@@ -23,6 +25,16 @@ class RoundTrips:
                 with lock:
                     counter.count += 1
                 return super().send_packed_command(command, check_health)
+
+            def send_command(self, *args, **kwargs):
+                with lock:
+                    counter.commands += 1
+                return super().send_command(*args, **kwargs)
+
+            def pack_commands(self, commands):
+                with lock:
+                    counter.commands += len(commands)
+                return super().pack_commands(commands)
 
         # Connections made before would not count: closed, and forgotten.
         pool.disconnect()
