@@ -162,8 +162,10 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     """Parse the subscription file in the worker's main process, before the pool forks:
     a broken file stops the worker here, and every pool process inherits the result.
     The delivery locks this worker takes name it (its node, `celery@host`), so another
-    worker takes them over once this one's heartbeat is stale (`lease`)."""
+    worker takes them over once this one's heartbeat is stale (`lease`). What every pool
+    process would otherwise load at its first feed fetch or page is loaded here once."""
     # Here, not at the top: the beat never needs them.
+    from notifier.channels.sms.channel import warm_client
     from notifier.feeds.guard import tls_context
     from notifier.pipeline.runtime.health import TICKS
     from notifier.store.delivery import lease
@@ -171,6 +173,8 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
     ctx = loaded()
     lease.identify(str(sender), TICKS * ctx.settings.heartbeat_interval)
     tls_context()  # the CA bundle loaded once, for every pool process to inherit
+    if ctx.settings.twilio_account_sid:  # a pool process's first page: no lazy imports
+        warm_client()
 
 
 @worker_process_init.connect
