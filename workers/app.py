@@ -178,6 +178,21 @@ def _load_at_worker_start(sender: Any = None, **_: object) -> None:
 
 
 @worker_process_init.connect
+def _build_runtime(**_: object) -> None:
+    """A new pool process builds its Runtime before it takes a task, so its first task
+    (a page, perhaps) does not; only in a worker whose main process loaded the config
+    (`celeryd_init`). A failure is left for the first task to meet and report."""
+    if loaded.cache_info().currsize == 0:
+        return
+    try:
+        loaded().prepare()
+    except Exception as exc:  # the first task builds it again, and says why it cannot
+        logging.getLogger(__name__).warning(
+            "pool process: Runtime not built ahead (%s)", type(exc).__name__
+        )
+
+
+@worker_process_init.connect
 def _freeze_start_up_heap(**_: object) -> None:
     """Move everything a pool process inherited (every module of the pipeline, Celery,
     the parsed subscription file: ~115,000 objects) out of the garbage collector's
