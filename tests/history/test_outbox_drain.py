@@ -124,3 +124,23 @@ def test_a_batch_written_twice_changes_nothing(
     with db.engine_for(history_url).connect() as conn:
         inc = conn.execute(select(t.incidents)).one()
     assert (inc.status, inc.impact) == ("identified", "major")
+
+
+def test_the_default_sqlite_file_needs_no_step_of_its_own_under_a_worker(
+    tmp_path: Path, redis_url: str, key_prefix: str, feeds: FeedServer, fake_slack: FakeSlack
+) -> None:
+    # `notifier worker` and `notifier beat` started on their own (systemd, compose): nobody
+    # ran `notifier run` or `notifier db upgrade`, and the data dir holds no database yet.
+    incident = FakeIncident("k7hist000003", "Login failures")
+    incident.add("investigating", "2025-11-04T08:55:00Z", "We are investigating.")
+    feeds.put("/s.json", summary_json([incident]))
+    (tmp_path / "fresh").mkdir()
+    rt = _runtime(tmp_path / "fresh", redis_url, key_prefix, feeds.url("/s.json"), fake_slack, "")
+    url = db.database_url(rt.settings)
+    assert url.startswith("sqlite:///") and not (tmp_path / "fresh" / db.SQLITE_FILE).exists()
+    assert (
+        ingest.poll(rt, "acme", InlineHandOff(rt, NOW, keep_going=True), NOW).outcome == "changed"
+    )
+    done = drain_history(rt, NOW)
+    assert (done.left, done.error) == (0, "") and done.entries >= 3
+    assert _count(url, t.incidents) == 1 and _count(url, t.providers) == 1
