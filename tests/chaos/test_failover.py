@@ -82,6 +82,20 @@ class World:
     def log(self) -> str:
         return self.service.text()
 
+    def spread_log(self, mark: str, killed: float, promoted: float) -> str:
+        """The log, then where `mark` has arrived and when the kill and the promotion
+        were (wall clock, as the log's): for an update not everywhere in time."""
+        reached = sorted({c for c, m in posts_per_update(self.slack) if m == mark})
+        at = time.time() - time.monotonic()
+
+        def wall(t: float) -> str:
+            ms = int((at + t) % 1 * 1000)
+            return time.strftime("%H:%M:%S", time.localtime(at + t)) + f",{ms:03d}"
+
+        return (f"{self.log()}\n{mark} in {len(reached)} of {CHANNELS} channels {reached}; "
+                f"primary killed {wall(killed)}, new primary known {wall(promoted)}, "
+                f"now {wall(time.monotonic())}")  # fmt: skip
+
     def health_log(self) -> str:
         """The log, and what /healthz says now (which check fails)."""
         return f"{self.log()}\n/healthz: {self.service.get('/healthz')[1]!r}"
@@ -136,7 +150,8 @@ class World:
             killed = time.monotonic()
             self.group.wait_for_new_primary(old)
             promoted = time.monotonic()
-            took = wait_for(lambda: self.everywhere(mark), 30, f"{mark} everywhere", self.log)
+            took = wait_for(lambda: self.everywhere(mark), 30, f"{mark} everywhere",
+                            lambda: self.spread_log(mark, killed, promoted))  # fmt: skip
             assert took < 30
             assert promoted - killed + took < 60  # the issue's bound from the kill
             wait_for(lambda: self.service.healthz() == 200, 30, "healthy again", self.health_log)
