@@ -117,6 +117,8 @@ def celery_config(settings: Settings, url: str) -> dict[str, Any]:
         "task_soft_time_limit": TASK_TIME_LIMIT_S - 30,
         "task_time_limit": TASK_TIME_LIMIT_S,
         "worker_prefetch_multiplier": 1,
+        # Back on the broker within 2 s of its return, not kombu's back-off of up to 30 s.
+        "worker_consumer": "workers.consumer:Consumer",
         # When the worker loses Redis (a failover), its running tasks finish: their
         # writes wait for the new primary. Cancelling them (Celery 6's default) kills the
         # pool process mid-delivery, after the post and before the lock's release, so

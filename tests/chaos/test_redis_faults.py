@@ -1,7 +1,8 @@
 """Redis faults under one running service (`tests/chaos/faults_world.py`): Redis paused
-past every client timeout, killed and restarted from its AOF, the whole service killed
-and restarted, Redis restarted empty, and what follows a data loss. On a service of
-their own, beside the process and vendor faults of `test_faults.py`.
+past every client timeout, killed and restarted from its AOF, down for 13 s (the workers
+back on it within two seconds), the whole service killed and restarted, Redis restarted
+empty, and what follows a data loss. On a service of their own, beside the process and
+vendor faults of `test_faults.py`.
 
 The tests share the service and run in this order: each starts where the last ended
 (the last needs the data loss of the one before it).
@@ -9,6 +10,7 @@ The tests share the service and run in this order: each starts where the last en
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -49,6 +51,36 @@ def test_redis_killed_and_restarted_from_its_aof_loses_nothing(world: World) -> 
     world.delivered(world.script.advance(), timeout=40)
     assert "Redis lost its data" not in world.log()
     world.check()
+
+
+def test_after_a_redis_outage_the_workers_consume_again_within_two_seconds(world: World) -> None:
+    before = len(_consumer_connects(world.log()))
+    world.redis.kill()
+    # The outage itself (not a wait for the code): long enough for kombu's default
+    # back-off to grow to 6 s between tries, 8 s next (a reconnect up to 7 s after Redis
+    # is back); the workers' consumer tries every 2 s at most (workers/consumer.py).
+    time.sleep(OUTAGE_S)
+    world.redis.start()
+    back = time.time()
+    wait_for(lambda: len(_consumer_connects(world.log())) >= before + 2, 30,
+             "both workers' consumers connected again", world.log)  # fmt: skip
+    lags = [round(at - back, 2) for at in _consumer_connects(world.log())[before:]]
+    assert max(lags) < RECONNECT_BOUND_S, lags
+    world.delivered(world.script.advance(), timeout=40)
+    world.check()
+
+
+OUTAGE_S = 13.0
+RECONNECT_BOUND_S = 4.0  # the consumer's 2 s between tries, and a loaded machine's margin
+
+
+def _consumer_connects(log: str) -> list[float]:
+    """When a worker's consumer connected to the broker (epoch seconds, as logged)."""
+    return [
+        datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        for line in log.splitlines()
+        if "celery.worker.consumer.connection: Connected to" in line
+    ]
 
 
 def test_the_whole_service_killed_and_restarted_resends_nothing(world: World) -> None:
