@@ -20,6 +20,10 @@ STAGED = {
         "chaos/test_redis_faults.py",
         "test_redis_paused_past_every_client_timeout_costs_no_process",
     ): "the fault: Redis stalled (DEBUG SLEEP) past every client's timeout",
+    (
+        "chaos/test_redis_faults.py",
+        "test_after_a_redis_outage_the_workers_consume_again_within_two_seconds",
+    ): "the fault: Redis down for as long as kombu's default back-off takes to grow",
     ("cli/test_status_command.py", "do_GET"): "a feed that answers after the fetcher gave up",
     ("feeds/test_feeds_fetch.py", "route_slow"): "a feed slower than the fetcher's timeout",
     ("support/push_kit.py", "_answer"): "a webhook receiver that hangs past the timeout",
