@@ -182,11 +182,10 @@ def _odd_channels(slack: PeerSlack, client: redis.Redis, full_logs: Callable[[],
     ids = _team_channels(slack)
     posts = slack_posts(slack)
     per_channel = Counter(m["channel"] for m in posts)
-    odd = [t for c, t in ids.items() if per_channel[c] != 1][:6]
+    odd = [(c, t) for c, t in ids.items() if per_channel[c] != 1][:6]
     lines = full_logs().splitlines()
     out = []
-    for team in odd:
-        cid = next(c for c, t in ids.items() if t == team)
+    for cid, team in odd:
         sent = [(m["ts"], m["body"].get("channel")) for m in posts if m["channel"] == cid]
         records = {
             k.decode(): client.hgetall(k) if client.type(k) == b"hash" else client.type(k)

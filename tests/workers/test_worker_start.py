@@ -4,10 +4,11 @@ point. Two subprocesses in all (each costs a worker's imports, about a CPU-secon
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.served import served_env
 
 ROOT = Path(__file__).resolve().parents[2]
 # twilio-python imports its Messages resource at a client's first `messages`.
@@ -26,10 +27,7 @@ def _env(tmp_path: Path, redis_url: str, prefix: str, **settings: str) -> dict[s
         '    feed: {url: "https://status.acme.test/api/v2/summary.json", format: statuspage-json}\n'
         "subscribers:\n  - name: ops\n    sms: {to: ['+15005550006']}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-    env.update(NOTIFIER_CONFIG=str(config), NOTIFIER_DATA_DIR=str(tmp_path),
-               NOTIFIER_REDIS_URL=redis_url, NOTIFIER_KEY_PREFIX=prefix, **settings)  # fmt: skip
-    return env
+    return served_env(tmp_path, redis_url, prefix, NOTIFIER_CONFIG=str(config), **settings)
 
 
 def _run(code: str, env: dict[str, str]) -> list[str]:

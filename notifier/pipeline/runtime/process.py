@@ -58,18 +58,16 @@ class LoadedConfig:
         """This process's Runtime, built on first use, again after a fork, and again
         after a reload to a good file."""
         self.refresh()
-        pid = os.getpid()
-        if self._runtime is None or self._runtime[0] != pid:
-            self._runtime = (pid, Runtime.build(self.settings, self.redis_url, self.config))
-        return self._runtime[1]
+        return self.prepare()
 
-    def prepare(self) -> None:
-        """Build this process's Runtime now, without asking Redis anything: a new pool
+    def prepare(self) -> Runtime:
+        """This process's Runtime, built now if need be, without asking Redis anything: a new pool
         process does it before its first task, which may be a page (building it took
         about 36 ms of CPU on an idle machine, several times that beside a fan-out)."""
         pid = os.getpid()
         if self._runtime is None or self._runtime[0] != pid:
             self._runtime = (pid, Runtime.build(self.settings, self.redis_url, self.config))
+        return self._runtime[1]
 
     def refresh(self) -> bool:
         """Load the subscription file again if a reload asked for it since; whether the
